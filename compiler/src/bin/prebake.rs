@@ -1,0 +1,9 @@
+//! The `prebake` command line: `prebake check app.py [--format human|json]`.
+//! `cargo xtask check` forwards here.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    prebake_compiler::cli::main(&args)
+}

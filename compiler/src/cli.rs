@@ -1,0 +1,166 @@
+//! The command-line interface shared by the `prebake` binary and
+//! `cargo xtask`: argument parsing and output for `check`.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::diagnostics::render::{self, Style};
+
+const USAGE: &str = "\
+usage: prebake check <app.py>... [--format human|json] [--color auto|always|never]
+       prebake dump-ir <app.py>
+
+Reads each app without running it and reports route and type errors.
+Exit status: 0 when no errors (warnings allowed), 1 when any error, 2 on bad usage.";
+
+/// Runs the CLI with the arguments after the program name.
+pub fn main(args: &[String]) -> ExitCode {
+    match args.first().map(String::as_str) {
+        Some("check") => check(&args[1..]),
+        Some("dump-ir") => dump_ir(&args[1..]),
+        Some("-h" | "--help") | None => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("prebake: unknown command `{other}`\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `prebake dump-ir app.py`: prints the IR (for debugging the front end).
+pub fn dump_ir(args: &[String]) -> ExitCode {
+    let Some(file) = args.first() else {
+        eprintln!("prebake dump-ir: no app given");
+        return ExitCode::from(2);
+    };
+    match crate::driver::analyze_path(Path::new(file)) {
+        Ok(a) => {
+            print!("{}", crate::ir::pretty::dump(&a.db, &a.ir));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Output format of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// rustc-style snippets.
+    Human,
+    /// A JSON array.
+    Json,
+}
+
+/// `prebake check`.
+pub fn check(args: &[String]) -> ExitCode {
+    let mut format = Format::Human;
+    let mut color = None;
+    let mut files = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if a.starts_with("--") => (f, Some(v.to_string())),
+            _ => (a.as_str(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or(format!("{name} needs a value"))
+        };
+        let result: Result<(), String> = match flag {
+            "--format" => value("--format").and_then(|v| match v.as_str() {
+                "human" => Ok(format = Format::Human),
+                "json" => Ok(format = Format::Json),
+                other => Err(format!("unknown format `{other}` (human, json)")),
+            }),
+            "--color" => value("--color").and_then(|v| match v.as_str() {
+                "auto" => Ok(color = None),
+                "always" => Ok(color = Some(Style::Color)),
+                "never" => Ok(color = Some(Style::Plain)),
+                other => Err(format!(
+                    "unknown color mode `{other}` (auto, always, never)"
+                )),
+            }),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            f if f.starts_with('-') => Err(format!("unknown option `{f}`")),
+            _ => {
+                files.push(a.clone());
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            eprintln!("prebake check: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    }
+    if files.is_empty() {
+        eprintln!("prebake check: no app given\n\n{USAGE}");
+        return ExitCode::from(2);
+    }
+    let style = color.unwrap_or_else(|| {
+        if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+            Style::Color
+        } else {
+            Style::Plain
+        }
+    });
+
+    let mut any_error = false;
+    let mut json_all = Vec::new();
+    for file in &files {
+        let analysis = match crate::driver::analyze_path(Path::new(file)) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("error: {e}");
+                any_error = true;
+                continue;
+            }
+        };
+        any_error |= analysis.has_errors();
+        match format {
+            Format::Human => {
+                let mut err = std::io::stderr().lock();
+                let _ = write!(
+                    err,
+                    "{}",
+                    render::human(&analysis.db, &analysis.diagnostics, style)
+                );
+                match render::summary(&analysis.diagnostics) {
+                    Some(s) => {
+                        let _ = writeln!(err, "{file}: {s}");
+                    }
+                    None => {
+                        let routes = analysis.ir.routes.len();
+                        let _ = writeln!(
+                            err,
+                            "{file}: ok ({routes} route{})",
+                            if routes == 1 { "" } else { "s" }
+                        );
+                    }
+                }
+            }
+            Format::Json => json_all.extend(render::to_json(&analysis.db, &analysis.diagnostics)),
+        }
+    }
+    if format == Format::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json_all).unwrap_or_else(|_| "[]".into())
+        );
+    }
+    if any_error {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,121 @@
+//! The registry of diagnostic codes.
+//!
+//! Codes are stable: once released, a code keeps its number and meaning. Each
+//! has a kebab-case name that reads as the pattern being flagged, a default
+//! severity and a one-line summary; `docs/diagnostics.md` documents each with an
+//! example and the fix.
+
+use std::fmt;
+
+macro_rules! declare_codes {
+    ($( $(#[$doc:meta])* $id:ident = $name:literal, $sev:ident, $summary:literal; )*) => {
+        /// A stable diagnostic code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $( $(#[$doc])* $id, )*
+        }
+
+        impl Code {
+            /// Every code, in order.
+            pub const ALL: &'static [Code] = &[$(Code::$id),*];
+
+            /// The code as written in output (`PB011`).
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$id => stringify!($id),)* }
+            }
+
+            /// The kebab-case name (`missing-path-parameter`).
+            pub fn name(self) -> &'static str {
+                match self { $(Code::$id => $name,)* }
+            }
+
+            /// The default severity.
+            pub fn severity(self) -> super::Severity {
+                match self { $(Code::$id => super::Severity::$sev,)* }
+            }
+
+            /// A one-line summary for tables and `--explain`.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$id => $summary,)* }
+            }
+
+            /// Looks a code up by `PB011` or by its name.
+            pub fn parse(s: &str) -> Option<Code> {
+                Code::ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(s) || c.name() == s)
+            }
+        }
+    };
+}
+
+declare_codes! {
+    // Modules and names (front end).
+    PB001 = "syntax-error", Error, "a module of the app does not parse";
+    PB002 = "module-not-found", Error, "a local import names a module that is not in the app's folder";
+    PB003 = "unresolved-name", Error, "an annotation or model name is not defined or imported";
+    PB004 = "app-not-found", Error, "the entry module creates no `prebake.App`";
+    PB005 = "unsupported-syntax", Error, "a construct the compiler cannot read statically";
+    // Routes.
+    PB010 = "invalid-route-path", Error, "a route path is not a valid template";
+    PB011 = "missing-path-parameter", Error, "a path placeholder has no handler parameter";
+    PB012 = "path-parameter-without-placeholder", Error, "a parameter bound to the path has no placeholder in the template";
+    PB013 = "duplicate-route", Error, "two handlers serve the same method and path";
+    PB014 = "ambiguous-routes", Error, "two dynamic routes match the same requests";
+    PB015 = "invalid-path-parameter-type", Error, "a path parameter's type cannot be read from a path segment";
+    PB016 = "invalid-http-method", Error, "a route names an unknown HTTP method";
+    PB017 = "invalid-status-code", Error, "a status code is not a valid HTTP status";
+    PB018 = "dynamic-route-argument", Error, "a route decorator argument is not a literal";
+    PB019 = "duplicate-handler-name", Error, "two routes use handlers with the same name";
+    // Parameters.
+    PB020 = "missing-annotation", Error, "a parameter or return type has no annotation";
+    PB021 = "unsupported-annotation", Error, "an annotation names a type prebake cannot decode or encode";
+    PB022 = "multiple-body-parameters", Error, "a handler takes more than one JSON body parameter";
+    PB023 = "default-type-mismatch", Error, "a default value does not fit its annotation";
+    PB024 = "constraint-type-mismatch", Error, "a constraint does not apply to the annotated type";
+    PB025 = "contradictory-constraints", Error, "constraints that no value can satisfy";
+    PB026 = "unsupported-parameter-kind", Error, "`*args`, `**kwargs` or positional-only parameters on a handler";
+    PB027 = "invalid-parameter-source", Error, "a marker binds a type its source cannot carry";
+    PB028 = "duplicate-wire-name", Error, "two parameters read the same name from the same source";
+    PB029 = "invalid-constraint-value", Error, "a constraint's value has the wrong type or is out of range";
+    // Responses.
+    PB030 = "return-type-mismatch", Error, "a returned literal does not fit the declared return type";
+    PB031 = "body-on-bodiless-status", Error, "a status code that forbids a body on a route that returns one";
+    // Models.
+    PB040 = "invalid-model-option", Error, "an unknown or ill-typed class option on a model";
+    PB041 = "invalid-model-field", Error, "a model field prebake cannot use";
+    PB042 = "required-field-after-optional", Error, "a required field follows one with a default";
+    PB043 = "invalid-union", Error, "a union msgspec refuses to decode";
+    PB044 = "invalid-dict-key", Error, "a dict key type JSON cannot carry";
+    PB045 = "invalid-enum", Error, "an enum msgspec cannot encode";
+    PB046 = "duplicate-field-name", Error, "two fields encode to the same JSON name";
+    PB047 = "invalid-tagged-union", Error, "structs in a union that are not tagged or share a tag";
+    PB048 = "invalid-literal", Error, "a `Literal` with values msgspec cannot use";
+    PB049 = "mutable-default", Error, "a mutable default msgspec rejects at class creation";
+    // Warnings: legal but suspicious.
+    PB050 = "body-on-get", Warning, "a JSON body parameter on a method that has no body";
+    PB051 = "blocking-call-in-async-handler", Warning, "a blocking call inside an `async def` handler";
+    PB052 = "optional-without-default", Warning, "an optional type without a default is still required";
+    PB053 = "async-without-await", Warning, "an `async def` handler that never awaits";
+    PB054 = "unused-app", Warning, "an `App` with no routes";
+    PB055 = "shadowed-route", Warning, "a dynamic route that a static route always wins over";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique() {
+        let mut names: Vec<_> = Code::ALL.iter().map(|c| c.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Code::ALL.len());
+        assert_eq!(Code::parse("pb011"), Some(Code::PB011));
+        assert_eq!(Code::parse("missing-path-parameter"), Some(Code::PB011));
+    }
+}

@@ -1,0 +1,70 @@
+//! The compiler's only contact with the file system: reading an app's
+//! modules from disk and running the pipeline on them.
+
+use std::path::{Path, PathBuf};
+
+use crate::Analysis;
+use crate::frontend::SourceProvider;
+
+/// Serves module sources from a folder on disk.
+pub struct FsProvider {
+    root: PathBuf,
+}
+
+impl FsProvider {
+    /// A provider rooted at `root` (the app's folder).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        FsProvider { root: root.into() }
+    }
+}
+
+impl SourceProvider for FsProvider {
+    fn read(&self, rel_path: &str) -> Option<String> {
+        std::fs::read_to_string(self.root.join(rel_path)).ok()
+    }
+}
+
+/// An error that stops the driver before analysis (a missing entry file).
+#[derive(Debug)]
+pub struct DriverError(pub String);
+
+impl std::fmt::Display for DriverError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DriverError {}
+
+/// Analyses the app whose entry module is the file at `path`.
+///
+/// File names in diagnostics are shown as `path` was given (the folder part
+/// kept), so that editors and terminals can jump to them.
+pub fn analyze_path(path: &Path) -> Result<Analysis, DriverError> {
+    if !path.is_file() {
+        return Err(DriverError(format!("{}: no such file", path.display())));
+    }
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| DriverError(format!("{}: not a valid file name", path.display())))?;
+    if !file_name.ends_with(".py") {
+        return Err(DriverError(format!(
+            "{}: expected a `.py` file",
+            path.display()
+        )));
+    }
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let prefix = if dir.as_os_str().is_empty() {
+        String::new()
+    } else {
+        format!("{}/", dir.display())
+    };
+    let root = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let provider = FsProvider::new(root);
+    Ok(crate::analyze(&provider, file_name, &prefix))
+}

@@ -1,0 +1,39 @@
+//! The front end: Python source in, typed IR out.
+//!
+//! Architecture invariant: this is the only module that uses
+//! `rustpython_parser`; everything after it sees only [`crate::ir`].
+//!
+//! The front end never fails. It loads the entry module and, following local
+//! imports, every module of the app's folder it reaches; a module that does not
+//! parse is reported (PB001) and treated as empty. Lowering reports what it
+//! cannot read (unknown names, unsupported annotations) and keeps going with
+//! [`crate::ir::TyKind::Unknown`] in its place.
+
+mod lower;
+mod models;
+mod modules;
+mod scope;
+mod types;
+mod values;
+
+pub use modules::SourceProvider;
+
+use crate::diagnostics::Sink;
+use crate::ir::Ir;
+use crate::source::SourceDb;
+
+/// Loads the app whose entry module is `entry` (a file name relative to the
+/// provider's root, such as `app.py`), and lowers it to IR.
+///
+/// `display_prefix` is prepended to file names in diagnostics (the folder the
+/// user named, such as `examples/todo/`).
+pub fn analyze(
+    provider: &dyn SourceProvider,
+    entry: &str,
+    display_prefix: &str,
+    sink: &mut Sink,
+) -> (SourceDb, Ir) {
+    let program = modules::load(provider, entry, display_prefix, sink);
+    let ir = lower::lower(&program, sink);
+    (program.db, ir)
+}

@@ -1,0 +1,50 @@
+//! The typed intermediate representation of an app.
+//!
+//! The front end lowers Python syntax into this; checks read it; code
+//! generation turns it into Rust.
+//!
+//! Architecture invariant: the IR holds no parser types and no `proc_macro2`
+//! types. Every node keeps the [`Span`] it came from, so any phase can point at
+//! the exact source of a problem.
+
+mod model;
+pub mod pretty;
+mod route;
+mod types;
+mod value;
+
+pub use model::{
+    DataclassOptions, EnumFlavor, EnumMember, Field, FieldDefault, Model, ModelId, ModelKind,
+    RenameStyle, StructOptions, TagValue,
+};
+pub use route::{
+    App, Handler, HttpMethod, Param, ParamSource, PathSegment, PathTemplate, ResponseKind,
+    ReturnSite, Route,
+};
+pub use types::{Bound, Constraints, Literal, Number, Ty, TyKind};
+pub use value::{Value, ValueKind};
+
+use crate::source::Span;
+
+/// Everything the compiler knows about one app.
+#[derive(Clone, Debug, Default)]
+pub struct Ir {
+    /// The `App(...)` object, if one was found.
+    pub app: Option<App>,
+    /// The routes, in source order.
+    pub routes: Vec<Route>,
+    /// Every model reached from a route, indexed by [`ModelId`].
+    pub models: Vec<Model>,
+}
+
+impl Ir {
+    /// The model with this id.
+    pub fn model(&self, id: ModelId) -> &Model {
+        &self.models[id.0 as usize]
+    }
+
+    /// The span of the whole app object, or a zero span when there is none.
+    pub fn app_span(&self) -> Span {
+        self.app.as_ref().map(|a| a.span).unwrap_or_default()
+    }
+}

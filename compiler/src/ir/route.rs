@@ -1,0 +1,297 @@
+//! The app object, its routes, handlers and parameters.
+
+use std::fmt;
+
+use super::{Constraints, Ty, Value};
+use crate::source::Span;
+
+/// The `App(...)` call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct App {
+    /// The variable it is bound to (`app`).
+    pub var_name: String,
+    /// The module that creates it.
+    pub module: String,
+    /// `title=`.
+    pub title: Option<String>,
+    /// `version=`.
+    pub version: Option<String>,
+    /// `max_body_size=` in bytes.
+    pub max_body_size: Option<u64>,
+    /// Every keyword as written.
+    pub keywords: Vec<(String, Value)>,
+    /// The assignment statement.
+    pub span: Span,
+}
+
+/// An HTTP method a route answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HttpMethod {
+    /// GET (HEAD is served for it too).
+    Get,
+    /// POST.
+    Post,
+    /// PUT.
+    Put,
+    /// PATCH.
+    Patch,
+    /// DELETE.
+    Delete,
+    /// HEAD (explicit).
+    Head,
+    /// OPTIONS.
+    Options,
+}
+
+impl HttpMethod {
+    /// Every method, in the order `Allow` lists them.
+    pub const ALL: [HttpMethod; 7] = [
+        HttpMethod::Get,
+        HttpMethod::Head,
+        HttpMethod::Post,
+        HttpMethod::Put,
+        HttpMethod::Patch,
+        HttpMethod::Delete,
+        HttpMethod::Options,
+    ];
+
+    /// The upper-case method name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Head => "HEAD",
+            HttpMethod::Options => "OPTIONS",
+        }
+    }
+
+    /// Parses an upper- or lower-case method name.
+    pub fn parse(s: &str) -> Option<HttpMethod> {
+        HttpMethod::ALL
+            .iter()
+            .copied()
+            .find(|m| m.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// Whether requests of this method conventionally carry a body.
+    pub fn has_body(self) -> bool {
+        matches!(self, HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch)
+    }
+}
+
+impl fmt::Display for HttpMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A route path template split into segments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathTemplate {
+    /// The template as written (`/users/{user_id}`).
+    pub raw: String,
+    /// The segments after the leading `/`.
+    pub segments: Vec<PathSegment>,
+    /// The string literal in the decorator (quotes included).
+    pub span: Span,
+}
+
+impl PathTemplate {
+    /// Whether the template has no parameters.
+    pub fn is_static(&self) -> bool {
+        self.segments
+            .iter()
+            .all(|s| matches!(s, PathSegment::Static(_)))
+    }
+
+    /// The parameter segments, in order.
+    pub fn params(&self) -> impl Iterator<Item = (&str, bool, Span)> {
+        self.segments.iter().filter_map(|s| match s {
+            PathSegment::Param {
+                name,
+                catch_all,
+                span,
+            } => Some((name.as_str(), *catch_all, *span)),
+            PathSegment::Static(_) => None,
+        })
+    }
+
+    /// The shape used to compare routes: parameters become `{}`.
+    pub fn shape(&self) -> String {
+        let mut out = String::new();
+        for s in &self.segments {
+            out.push('/');
+            match s {
+                PathSegment::Static(text) => out.push_str(text),
+                PathSegment::Param {
+                    catch_all: false, ..
+                } => out.push_str("{}"),
+                PathSegment::Param {
+                    catch_all: true, ..
+                } => out.push_str("{*}"),
+            }
+        }
+        if out.is_empty() {
+            out.push('/');
+        }
+        out
+    }
+}
+
+/// One `/`-separated piece of a path template.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PathSegment {
+    /// A literal segment (may be empty for a trailing `/`).
+    Static(String),
+    /// `{name}` or `{name:path}`.
+    Param {
+        /// The placeholder's name.
+        name: String,
+        /// `{name:path}`: captures the rest of the path, slashes included.
+        catch_all: bool,
+        /// The placeholder inside the string literal.
+        span: Span,
+    },
+}
+
+/// One route: methods + path + handler.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    /// The methods it answers (one for `@app.get`, several for `@app.route`).
+    pub methods: Vec<HttpMethod>,
+    /// The path template.
+    pub path: PathTemplate,
+    /// `status_code=` or the default for the response kind.
+    pub status_code: u16,
+    /// Whether `status_code` was given explicitly (and where).
+    pub status_code_span: Option<Span>,
+    /// The handler function.
+    pub handler: Handler,
+    /// The decorator expression.
+    pub decorator_span: Span,
+}
+
+/// A handler function.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Handler {
+    /// The function name.
+    pub name: String,
+    /// The dotted module that defines it.
+    pub module: String,
+    /// `async def`.
+    pub is_async: bool,
+    /// Parameters in order.
+    pub params: Vec<Param>,
+    /// The return annotation (`None` when missing: a diagnostic was reported).
+    pub returns: Option<Ty>,
+    /// How the return value becomes a response.
+    pub response: ResponseKind,
+    /// Every `return` statement directly in the body (not in nested
+    /// functions), with its value if it is a constant.
+    pub return_sites: Vec<ReturnSite>,
+    /// Whether the body contains an `await`, `async for` or `async with`.
+    pub awaits: bool,
+    /// Calls in the body by qualified callee name (for lint-style checks).
+    pub calls: Vec<(String, Span)>,
+    /// The `def` line up to the colon.
+    pub signature_span: Span,
+    /// The function name.
+    pub name_span: Span,
+}
+
+/// A `return` statement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReturnSite {
+    /// The returned value (`None` for a bare `return`).
+    pub value: Option<Value>,
+    /// The statement.
+    pub span: Span,
+}
+
+/// How a return value is sent.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ResponseKind {
+    /// `str`: `text/plain; charset=utf-8`.
+    Text,
+    /// `bytes`: `application/octet-stream`.
+    Bytes,
+    /// `None`: 204 with no body.
+    Empty,
+    /// `Response`: as built by the handler.
+    Raw,
+    /// Anything else: JSON for the declared type.
+    Json(Ty),
+}
+
+/// Where a parameter's value comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ParamSource {
+    /// A `{name}` placeholder.
+    Path,
+    /// The query string.
+    Query,
+    /// A request header.
+    Header,
+    /// A cookie.
+    Cookie,
+    /// The JSON body.
+    Body,
+    /// The raw `prebake.Request`.
+    Request,
+}
+
+impl ParamSource {
+    /// The word used in error bodies (`query`, `path`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamSource::Path => "path",
+            ParamSource::Query => "query",
+            ParamSource::Header => "header",
+            ParamSource::Cookie => "cookie",
+            ParamSource::Body => "body",
+            ParamSource::Request => "request",
+        }
+    }
+}
+
+/// A handler parameter, bound to its source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    /// The Python name.
+    pub name: String,
+    /// The name in the `def` line.
+    pub name_span: Span,
+    /// Where the value comes from.
+    pub source: ParamSource,
+    /// Whether a marker (`Query()`, `Header()`, ...) chose the source, and
+    /// where that marker was written.
+    pub marker_span: Option<Span>,
+    /// The name on the wire: the alias, else the parameter name (headers:
+    /// `_` becomes `-`).
+    pub wire_name: String,
+    /// The annotation (`Unknown` if missing), marker constraints folded in.
+    pub ty: Ty,
+    /// Whether the annotation was missing.
+    pub annotated: bool,
+    /// The default value.
+    pub default: Option<Value>,
+    /// Whether the parameter is keyword-only.
+    pub kw_only: bool,
+    /// The whole parameter (name, annotation and default).
+    pub span: Span,
+}
+
+impl Param {
+    /// Whether a request must supply a value.
+    pub fn is_required(&self) -> bool {
+        self.default.is_none()
+    }
+
+    /// The constraints on the parameter's type, if any.
+    pub fn constraints(&self) -> Option<&Constraints> {
+        self.ty.constraints()
+    }
+}

@@ -1,0 +1,355 @@
+//! The type language of handler parameters, return values and model fields
+//! (SPEC §1): scalars, containers, unions, literals, models, constraints.
+
+use std::fmt;
+
+use super::{Ir, ModelId};
+use crate::source::Span;
+
+/// A type as written in an annotation, resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ty {
+    /// What type it is.
+    pub kind: TyKind,
+    /// The annotation text it came from.
+    pub span: Span,
+}
+
+/// The kinds of type prebake understands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TyKind {
+    /// `typing.Any` / `object`: any JSON value.
+    Any,
+    /// `None`.
+    None,
+    /// `bool`.
+    Bool,
+    /// `int` (arbitrary precision, as Python's).
+    Int,
+    /// `float`.
+    Float,
+    /// `str`.
+    Str,
+    /// `bytes` (base64 in JSON).
+    Bytes,
+    /// `bytearray` (base64 in JSON).
+    ByteArray,
+    /// `datetime.datetime`.
+    DateTime,
+    /// `datetime.date`.
+    Date,
+    /// `datetime.time`.
+    Time,
+    /// `datetime.timedelta`.
+    TimeDelta,
+    /// `uuid.UUID`.
+    Uuid,
+    /// `decimal.Decimal`.
+    Decimal,
+    /// `list[T]` (also `typing.List`, `Sequence`).
+    List(Box<Ty>),
+    /// `set[T]`.
+    Set(Box<Ty>),
+    /// `frozenset[T]`.
+    FrozenSet(Box<Ty>),
+    /// `tuple[T, ...]`.
+    VarTuple(Box<Ty>),
+    /// `tuple[A, B, C]` (`tuple[()]` is the empty tuple).
+    Tuple(Vec<Ty>),
+    /// `dict[K, V]`.
+    Dict(Box<Ty>, Box<Ty>),
+    /// `A | B`, `Union[A, B]`, `Optional[A]` (flattened, `None` kept as a member).
+    Union(Vec<Ty>),
+    /// `Literal[...]`.
+    Literal(Vec<Literal>),
+    /// A Struct, dataclass, TypedDict or enum defined in the app.
+    Model(ModelId),
+    /// `Annotated[T, Meta(...)]` or a parameter marker's constraints.
+    Constrained(Box<Ty>, Box<Constraints>),
+    /// `prebake.Request`: the raw request.
+    Request,
+    /// `prebake.Response`: built by the handler.
+    Response,
+    /// A type that failed to resolve; a diagnostic was already reported.
+    Unknown,
+}
+
+impl Ty {
+    /// A type at a span.
+    pub fn new(kind: TyKind, span: Span) -> Self {
+        Ty { kind, span }
+    }
+
+    /// The type with constraints peeled off.
+    pub fn unconstrained(&self) -> &Ty {
+        match &self.kind {
+            TyKind::Constrained(inner, _) => inner.unconstrained(),
+            _ => self,
+        }
+    }
+
+    /// The constraints directly on this type, if any.
+    pub fn constraints(&self) -> Option<&Constraints> {
+        match &self.kind {
+            TyKind::Constrained(_, c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Whether `None` is accepted (an Optional or a union with None).
+    pub fn is_optional(&self) -> bool {
+        match &self.unconstrained().kind {
+            TyKind::None | TyKind::Any => true,
+            TyKind::Union(members) => members.iter().any(Ty::is_optional),
+            _ => false,
+        }
+    }
+
+    /// The type without `None` members (`int | None` gives `int`).
+    pub fn without_none(&self) -> Ty {
+        match &self.unconstrained().kind {
+            TyKind::Union(members) => {
+                let rest: Vec<Ty> = members
+                    .iter()
+                    .filter(|m| !matches!(m.unconstrained().kind, TyKind::None))
+                    .cloned()
+                    .collect();
+                match rest.len() {
+                    1 => rest.into_iter().next().unwrap_or_else(|| self.clone()),
+                    _ => Ty::new(TyKind::Union(rest), self.span),
+                }
+            }
+            _ => self.clone(),
+        }
+    }
+
+    /// Whether a path/query/header/cookie string can convert into this type
+    /// (a scalar, an enum, a literal, or an optional of one).
+    pub fn is_scalar(&self, ir: &Ir) -> bool {
+        match &self.unconstrained().kind {
+            TyKind::Bool
+            | TyKind::Int
+            | TyKind::Float
+            | TyKind::Str
+            | TyKind::Bytes
+            | TyKind::ByteArray
+            | TyKind::DateTime
+            | TyKind::Date
+            | TyKind::Time
+            | TyKind::TimeDelta
+            | TyKind::Uuid
+            | TyKind::Decimal
+            | TyKind::None
+            | TyKind::Literal(_) => true,
+            TyKind::Model(id) => ir.model(*id).is_enum(),
+            TyKind::Union(members) => members.iter().all(|m| m.is_scalar(ir)),
+            _ => false,
+        }
+    }
+
+    /// Whether this is a sequence of scalars (`list[str]`, `set[int]`, ...), the
+    /// types a repeated query parameter can fill.
+    pub fn is_scalar_sequence(&self, ir: &Ir) -> bool {
+        match &self.without_none().unconstrained().kind {
+            TyKind::List(item)
+            | TyKind::Set(item)
+            | TyKind::FrozenSet(item)
+            | TyKind::VarTuple(item) => item.is_scalar(ir),
+            _ => false,
+        }
+    }
+
+    /// Renders the type as the user would write it in Python.
+    pub fn display<'a>(&'a self, ir: &'a Ir) -> TyDisplay<'a> {
+        TyDisplay { ty: self, ir }
+    }
+}
+
+/// Python spelling of a [`Ty`].
+pub struct TyDisplay<'a> {
+    ty: &'a Ty,
+    ir: &'a Ir,
+}
+
+impl fmt::Display for TyDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ir = self.ir;
+        let join = |f: &mut fmt::Formatter<'_>, items: &[Ty], sep: &str| -> fmt::Result {
+            for (i, t) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(sep)?;
+                }
+                write!(f, "{}", t.display(ir))?;
+            }
+            Ok(())
+        };
+        match &self.ty.kind {
+            TyKind::Any => f.write_str("Any"),
+            TyKind::None => f.write_str("None"),
+            TyKind::Bool => f.write_str("bool"),
+            TyKind::Int => f.write_str("int"),
+            TyKind::Float => f.write_str("float"),
+            TyKind::Str => f.write_str("str"),
+            TyKind::Bytes => f.write_str("bytes"),
+            TyKind::ByteArray => f.write_str("bytearray"),
+            TyKind::DateTime => f.write_str("datetime"),
+            TyKind::Date => f.write_str("date"),
+            TyKind::Time => f.write_str("time"),
+            TyKind::TimeDelta => f.write_str("timedelta"),
+            TyKind::Uuid => f.write_str("UUID"),
+            TyKind::Decimal => f.write_str("Decimal"),
+            TyKind::List(t) => write!(f, "list[{}]", t.display(ir)),
+            TyKind::Set(t) => write!(f, "set[{}]", t.display(ir)),
+            TyKind::FrozenSet(t) => write!(f, "frozenset[{}]", t.display(ir)),
+            TyKind::VarTuple(t) => write!(f, "tuple[{}, ...]", t.display(ir)),
+            TyKind::Tuple(items) if items.is_empty() => f.write_str("tuple[()]"),
+            TyKind::Tuple(items) => {
+                f.write_str("tuple[")?;
+                join(f, items, ", ")?;
+                f.write_str("]")
+            }
+            TyKind::Dict(k, v) => write!(f, "dict[{}, {}]", k.display(ir), v.display(ir)),
+            TyKind::Union(items) => join(f, items, " | "),
+            TyKind::Literal(values) => {
+                f.write_str("Literal[")?;
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            TyKind::Model(id) => f.write_str(&ir.model(*id).name),
+            TyKind::Constrained(inner, _) => write!(f, "Annotated[{}, ...]", inner.display(ir)),
+            TyKind::Request => f.write_str("Request"),
+            TyKind::Response => f.write_str("Response"),
+            TyKind::Unknown => f.write_str("<unknown>"),
+        }
+    }
+}
+
+/// A value allowed in `Literal[...]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Literal {
+    /// An integer.
+    Int(i128),
+    /// A string.
+    Str(String),
+    /// `True`/`False` (msgspec rejects these; kept so a check can say so).
+    Bool(bool),
+    /// `None`.
+    None,
+    /// Bytes (msgspec rejects these too).
+    Bytes(Vec<u8>),
+}
+
+impl fmt::Display for Literal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Literal::Int(i) => write!(f, "{i}"),
+            Literal::Str(s) => write!(f, "{s:?}"),
+            Literal::Bool(true) => f.write_str("True"),
+            Literal::Bool(false) => f.write_str("False"),
+            Literal::None => f.write_str("None"),
+            Literal::Bytes(b) => write!(f, "b{:?}", String::from_utf8_lossy(b)),
+        }
+    }
+}
+
+/// A number in a constraint.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Number {
+    /// Written as an integer.
+    Int(i128),
+    /// Written as a float.
+    Float(f64),
+}
+
+impl Number {
+    /// The value as a float (for comparisons between bounds).
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Number::Int(i) => i as f64,
+            Number::Float(x) => x,
+        }
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Number::Int(i) => write!(f, "{i}"),
+            Number::Float(x) => write!(f, "{x:?}"),
+        }
+    }
+}
+
+/// One constraint value and where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bound<T> {
+    /// The value.
+    pub value: T,
+    /// The `name=value` keyword it came from.
+    pub span: Span,
+}
+
+/// The constraints of `msgspec.Meta` (and of the parameter markers).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Constraints {
+    /// `gt=`.
+    pub gt: Option<Bound<Number>>,
+    /// `ge=`.
+    pub ge: Option<Bound<Number>>,
+    /// `lt=`.
+    pub lt: Option<Bound<Number>>,
+    /// `le=`.
+    pub le: Option<Bound<Number>>,
+    /// `multiple_of=`.
+    pub multiple_of: Option<Bound<Number>>,
+    /// `pattern=` (a Python regular expression, searched, not matched).
+    pub pattern: Option<Bound<String>>,
+    /// `min_length=`.
+    pub min_length: Option<Bound<i128>>,
+    /// `max_length=`.
+    pub max_length: Option<Bound<i128>>,
+    /// `tz=`: whether datetimes/times must be aware (True) or naive (False).
+    pub tz: Option<Bound<bool>>,
+    /// Where the `Meta(...)`/marker call was written.
+    pub span: Span,
+}
+
+impl Constraints {
+    /// Whether no validating constraint is set (documentation-only keys do
+    /// not count).
+    pub fn is_empty(&self) -> bool {
+        self.gt.is_none()
+            && self.ge.is_none()
+            && self.lt.is_none()
+            && self.le.is_none()
+            && self.multiple_of.is_none()
+            && self.pattern.is_none()
+            && self.min_length.is_none()
+            && self.max_length.is_none()
+            && self.tz.is_none()
+    }
+
+    /// Merges `other` into `self`; later keys win, as nested `Annotated` does in
+    /// msgspec.
+    pub fn merge(&mut self, other: &Constraints) {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if other.$f.is_some() { self.$f = other.$f.clone(); } )* };
+        }
+        take!(
+            gt,
+            ge,
+            lt,
+            le,
+            multiple_of,
+            pattern,
+            min_length,
+            max_length,
+            tz
+        );
+    }
+}

@@ -1,0 +1,50 @@
+"""prebake: write typed Python handlers, get a native server.
+
+A prebake app is an ordinary, type-hinted module::
+
+    from prebake import App
+
+    app = App(title="Demo API")
+
+    @app.get("/user/{user_id}")
+    def get_user(user_id: int) -> dict[str, int]:
+        return {"id": user_id}
+
+At build time the prebake compiler reads the module *statically*, without
+running it: it finds `App(...)`, the decorated handlers, their parameters,
+markers (`Query`, `Header`, `Cookie`, `Body`) and the models they reach, and
+generates Rust code that routes, decodes, validates and encodes.
+
+At run time this package does almost nothing: the decorators only record a
+`RouteInfo` in `app.routes` and return each function unchanged, the markers
+are inert values, and `Request`, `Response` and `HTTPException` are small
+classes the embedded runtime creates or reads. So the module also imports
+under plain CPython, and editors, type checkers and tests see ordinary
+functions.
+"""
+
+from prebake._app import HTTP_METHODS, App, RouteInfo
+from prebake._exceptions import HTTPException
+from prebake._params import Body, Cookie, Header, Param, Query
+from prebake._request import Headers, QueryParams, Request
+from prebake._response import JSONResponse, Response
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "HTTP_METHODS",
+    "App",
+    "Body",
+    "Cookie",
+    "HTTPException",
+    "Header",
+    "Headers",
+    "JSONResponse",
+    "Param",
+    "Query",
+    "QueryParams",
+    "Request",
+    "Response",
+    "RouteInfo",
+    "__version__",
+]

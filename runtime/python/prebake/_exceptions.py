@@ -1,0 +1,57 @@
+"""`HTTPException`: raise it from a handler to answer with an error status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+__all__ = ["HTTPException"]
+
+
+class HTTPException(Exception):
+    """Stop handling the request and answer `status_code`.
+
+    The client receives `{"status_code": N, "detail": ...}` (plus the given
+    `headers`); `detail` is JSON encoded as msgspec encodes it, and defaults to
+    the standard reason phrase of the status (`404` gives `"Not Found"`).
+    """
+
+    status_code: int
+    detail: Any
+    headers: dict[str, str]
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if isinstance(status_code, bool) or not isinstance(status_code, int):
+            raise TypeError(f"status_code must be an int, got {status_code!r}")
+        if not 100 <= status_code <= 599:
+            raise ValueError(f"status_code must be between 100 and 599, got {status_code}")
+        if detail is None:
+            detail = _reason_phrase(status_code)
+        super().__init__(status_code, detail)
+        self.status_code = status_code
+        self.detail = detail
+        self.headers = dict(headers) if headers is not None else {}
+
+    def __str__(self) -> str:
+        return f"{self.status_code}: {self.detail}"
+
+    def __repr__(self) -> str:
+        extra = f", headers={self.headers!r}" if self.headers else ""
+        name = type(self).__name__
+        return f"{name}(status_code={self.status_code!r}, detail={self.detail!r}{extra})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.status_code, self.detail, self.headers))
+
+
+def _reason_phrase(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Unknown Status Code"

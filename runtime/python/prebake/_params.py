@@ -1,0 +1,239 @@
+"""Parameter markers: `Query`, `Header`, `Cookie` and `Body`.
+
+A marker goes in the metadata of `typing.Annotated` and says where a handler
+parameter comes from, under which wire name, and which constraints it must
+satisfy::
+
+    limit: Annotated[int, Query(ge=1, le=100)] = 10
+
+The constraints mirror `msgspec.Meta` and mean exactly what they mean there.
+The compiler reads markers from the source; at run time they are inert values
+that only validate their own arguments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+__all__ = ["Body", "Cookie", "Header", "Param", "Query"]
+
+# Constraint names, in the order `msgspec.Meta` documents them.
+_NUMERIC = ("gt", "ge", "lt", "le", "multiple_of")
+_LENGTH = ("min_length", "max_length")
+_DOCS = ("title", "description", "examples", "deprecated")
+_FIELDS = ("alias", *_NUMERIC, "pattern", *_LENGTH, *_DOCS)
+
+
+class Param:
+    """Common base of the parameter markers; not used directly.
+
+    Markers are immutable, compare by value and hash, so they can be shared
+    between handlers and used as dictionary keys.
+    """
+
+    __slots__ = _FIELDS
+
+    #: The request part the marker binds; also the `source` of validation errors.
+    source: ClassVar[str] = ""
+
+    alias: str | None
+    gt: int | float | None
+    ge: int | float | None
+    lt: int | float | None
+    le: int | float | None
+    multiple_of: int | float | None
+    pattern: str | None
+    min_length: int | None
+    max_length: int | None
+    title: str | None
+    description: str | None
+    examples: tuple[Any, ...] | None
+    deprecated: bool
+
+    def __init__(
+        self,
+        alias: str | None = None,
+        *,
+        gt: int | float | None = None,
+        ge: int | float | None = None,
+        lt: int | float | None = None,
+        le: int | float | None = None,
+        multiple_of: int | float | None = None,
+        pattern: str | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        examples: Sequence[Any] | None = None,
+        deprecated: bool = False,
+    ) -> None:
+        if type(self) is Param:
+            raise TypeError("Param is abstract: use Query, Header, Cookie or Body")
+        name = type(self).__name__
+        if alias is not None:
+            _check_type(name, "alias", alias, str)
+            if not alias:
+                raise ValueError(f"{name}(alias=...) must not be empty")
+        for field, value in zip(_NUMERIC, (gt, ge, lt, le, multiple_of)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float))
+            ):
+                raise TypeError(f"{name}({field}=...) must be an int or a float, got {value!r}")
+        if multiple_of is not None and multiple_of <= 0:
+            raise ValueError(f"{name}(multiple_of=...) must be positive, got {multiple_of!r}")
+        if pattern is not None:
+            _check_type(name, "pattern", pattern, str)
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{name}(pattern=...) is not a valid regex: {exc}") from None
+        for field, length in zip(_LENGTH, (min_length, max_length)):
+            if length is None:
+                continue
+            if isinstance(length, bool) or not isinstance(length, int):
+                raise TypeError(f"{name}({field}=...) must be an int, got {length!r}")
+            if length < 0:
+                raise ValueError(f"{name}({field}=...) must be >= 0, got {length!r}")
+        if title is not None:
+            _check_type(name, "title", title, str)
+        if description is not None:
+            _check_type(name, "description", description, str)
+        if isinstance(examples, (str, bytes)):
+            raise TypeError(f"{name}(examples=...) must be a sequence of examples, not a string")
+        _check_type(name, "deprecated", deprecated, bool)
+
+        values = (
+            alias,
+            gt,
+            ge,
+            lt,
+            le,
+            multiple_of,
+            pattern,
+            min_length,
+            max_length,
+            title,
+            description,
+            None if examples is None else tuple(examples),
+            deprecated,
+        )
+        for field, stored in zip(_FIELDS, values):
+            object.__setattr__(self, field, stored)
+
+    @property
+    def constraints(self) -> dict[str, Any]:
+        """The constraints that are set, as `msgspec.Meta` keyword arguments."""
+        return {
+            field: value
+            for field in (*_NUMERIC, "pattern", *_LENGTH)
+            if (value := getattr(self, field)) is not None
+        }
+
+    def to_meta(self) -> Any:
+        """Return the equivalent `msgspec.Meta` (imports msgspec lazily).
+
+        Useful to validate a value the same way the compiled binary does::
+
+            msgspec.convert(raw, Annotated[int, marker.to_meta()], strict=False)
+        """
+        import msgspec
+
+        return msgspec.Meta(
+            **self.constraints,
+            title=self.title,
+            description=self.description,
+            examples=None if self.examples is None else list(self.examples),
+        )
+
+    def _items(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, field) for field in _FIELDS)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Param)
+        return self._items() == other._items()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._items()))
+
+    def __repr__(self) -> str:
+        parts = [] if self.alias is None else [repr(self.alias)]
+        for field in _FIELDS[1:]:
+            value = getattr(self, field)
+            if value is not None and value is not False:
+                parts.append(f"{field}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {f: getattr(self, f) for f in _FIELDS[1:]}
+        return (_rebuild, (type(self), self.alias, kwargs))
+
+
+def _rebuild(cls: type[Param], alias: str | None, kwargs: dict[str, Any]) -> Param:
+    return cls(alias, **kwargs)
+
+
+def _check_type(marker: str, field: str, value: object, expected: type) -> None:
+    if not isinstance(value, expected):
+        raise TypeError(
+            f"{marker}({field}=...) must be a {expected.__name__}, got {type(value).__name__}"
+        )
+
+
+class Query(Param):
+    """Bind a parameter to the query string.
+
+    Scalars are query parameters by default; the marker adds an `alias` (the
+    wire name, default: the parameter name) and constraints, and it is
+    required for a `list[...]` query parameter (`?tags=a&tags=b`), which would
+    otherwise be the JSON body. A repeated scalar parameter takes its last
+    value.
+    """
+
+    __slots__ = ()
+    source = "query"
+
+
+class Header(Param):
+    """Bind a parameter to a request header.
+
+    The default wire name is the parameter name with `_` replaced by `-`
+    (`x_request_id` reads the `x-request-id` header), as in FastAPI; an
+    `alias` is used verbatim. Header names match case-insensitively.
+    """
+
+    __slots__ = ()
+    source = "header"
+
+
+class Cookie(Param):
+    """Bind a parameter to a cookie of the `Cookie` request header.
+
+    The wire name is the parameter name, or `alias`; cookie names are
+    case-sensitive.
+    """
+
+    __slots__ = ()
+    source = "cookie"
+
+
+class Body(Param):
+    """Bind a parameter to the JSON request body.
+
+    Models, lists and dicts are the body by default; the marker makes a
+    scalar the body (`count: Annotated[int, Body()]` reads `7`) and attaches
+    constraints. A handler has at most one body parameter, and `alias` is
+    accepted for symmetry but does not change how the body is read.
+    """
+
+    __slots__ = ()
+    source = "body"

@@ -1,0 +1,137 @@
+"""prebake runtime bootstrap: run once at start-up by the embedded interpreter.
+
+It installs the importer that serves the modules carried inside the binary
+(the app's modules and the `prebake` package), and holds the small pieces of
+Python the Rust side needs: handler signature inspection and the asyncio
+glue. Nothing here runs per request except `resume` on the slow async path.
+"""
+
+import asyncio
+import importlib.machinery
+import inspect
+import selectors
+import sys
+
+__all__ = ["install", "signature", "new_loop", "resume"]
+
+
+class EmbeddedImporter:
+    """A meta-path finder and loader for sources embedded in the binary.
+
+    `modules` maps a dotted module name to `(file, source, is_package)`.
+    `file` becomes `__file__` and the traceback file name; `get_source`
+    lets `linecache` show lines even where that file does not exist.
+    """
+
+    def __init__(self, modules):
+        self._modules = modules
+
+    def find_spec(self, fullname, path=None, target=None):
+        entry = self._modules.get(fullname)
+        if entry is None:
+            return None
+        file, _source, is_package = entry
+        spec = importlib.machinery.ModuleSpec(
+            fullname, self, origin=file, is_package=is_package
+        )
+        spec.has_location = True
+        return spec
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        code = self.get_code(module.__spec__.name)
+        exec(code, module.__dict__)
+
+    def get_code(self, fullname):
+        file, source, _ = self._modules[fullname]
+        return compile(source, file, "exec", dont_inherit=True)
+
+    def get_source(self, fullname):
+        entry = self._modules.get(fullname)
+        return None if entry is None else entry[1]
+
+    def is_package(self, fullname):
+        return self._modules[fullname][2]
+
+    def get_filename(self, fullname):
+        return self._modules[fullname][0]
+
+
+def install(modules):
+    """Put the embedded modules first on `sys.meta_path`."""
+    sys.meta_path.insert(0, EmbeddedImporter(modules))
+
+
+def signature(func):
+    """`[(name, keyword_only, has_default, default)]` for `func`'s parameters.
+
+    Raises `TypeError` for `*args` and `**kwargs`, which a route never binds.
+    """
+    out = []
+    for p in inspect.signature(func).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise TypeError(f"parameter {p.name!r}: *args and **kwargs are not supported")
+        has_default = p.default is not p.empty
+        out.append((p.name, p.kind == p.KEYWORD_ONLY, has_default, p.default if has_default else None))
+    return out
+
+
+class _NonBlockingSelector(selectors.EpollSelector):
+    """An epoll selector that never blocks.
+
+    The event loop is never `run_forever`ed: the Rust side waits on this
+    selector's epoll fd and on the loop's next timer with tokio, then calls
+    `loop._run_once()`, whose `select` must return at once.
+    """
+
+    def select(self, timeout=None):
+        return super().select(0)
+
+
+def new_loop():
+    """The interpreter thread's event loop, driven from Rust."""
+    return asyncio.SelectorEventLoop(_NonBlockingSelector())
+
+
+class _Resume:
+    """Awaitable that continues a coroutine which already yielded `value`.
+
+    The first `send(None)` into a handler's coroutine happens in Rust (the
+    fast path: most handlers finish without suspending). When it yields
+    instead, the yielded future must reach a Task exactly as if the Task
+    had made that first step: `_Resume` hands it up, then relays every later
+    send and throw, like `yield from` would.
+    """
+
+    __slots__ = ("coro", "value")
+
+    def __init__(self, coro, value):
+        self.coro = coro
+        self.value = value
+
+    def __await__(self):
+        coro, value = self.coro, self.value
+        self.coro = self.value = None
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:
+                try:
+                    value = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+async def resume(coro, value):
+    """A coroutine for `loop.create_task`: finish `coro`, which yielded `value`."""
+    return await _Resume(coro, value)

@@ -1,0 +1,95 @@
+//! `cargo xtask`: every developer task, in Rust, with no tools to install by
+//! hand.
+//!
+//! - `check <app.py>... [--format human|json]`: report route and type errors.
+//! - `test`: the whole suite (format, lints, Rust tests, Python tests), setting
+//!   up the Python environment first.
+//! - `venv`: create or refresh the project's `.venv`.
+
+mod venv;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  check <app.py>... [--format human|json]   report route and type errors (exit 1 on errors)
+  test [--no-lint]                          run the whole test suite, setting up what it needs
+  venv                                      create or refresh the project's Python environment";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(cmd) = args.first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let rest = &args[1..];
+    let result = match cmd.as_str() {
+        "check" => return prebake_compiler::cli::check(rest),
+        "test" => test(rest),
+        "venv" => venv::ensure(&root()).map(|_| ()),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's folder).
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Runs a command in the workspace root, failing with its description.
+pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}");
+    eprintln!("$ {shown}");
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("{shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
+}
+
+/// `cargo xtask test`.
+fn test(args: &[String]) -> Result<(), String> {
+    let lint = !args.iter().any(|a| a == "--no-lint");
+    let root = root();
+    let python = venv::ensure(&root)?;
+    if lint {
+        run(cargo().args(["fmt", "--all", "--check"]))?;
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--release",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
+    run(cargo().args(["test", "--workspace", "--release"]))?;
+    run(Command::new(&python).args(["-m", "pytest", "tests/python", "-q"]))?;
+    Ok(())
+}
