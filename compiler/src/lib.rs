@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod codegen;
 pub mod diagnostics;
 pub mod driver;
 pub mod frontend;
