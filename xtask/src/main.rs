@@ -6,6 +6,7 @@
 //!   up the Python environment first.
 //! - `venv`: create or refresh the project's `.venv`.
 
+mod tidy;
 mod venv;
 
 use std::path::{Path, PathBuf};
