@@ -6,6 +6,7 @@
 //!   up the Python environment first.
 //! - `venv`: create or refresh the project's `.venv`.
 
+mod build;
 mod tidy;
 mod venv;
 
@@ -17,6 +18,8 @@ usage: cargo xtask <command> [args]
 
 commands:
   check <app.py>... [--format human|json]   report route and type errors (exit 1 on errors)
+  build <app.py> [--out PATH] [--dist]       build the server binary (default dist/<name>)
+  serve <app.py> [-- server flags]          build, then run it (flags: --host --port --workers)
   test [--no-lint]                          run the whole test suite, setting up what it needs
   venv                                      create or refresh the project's Python environment";
 
@@ -30,6 +33,8 @@ fn main() -> ExitCode {
     let result = match cmd.as_str() {
         "check" => return prebake_compiler::cli::check(rest),
         "test" => test(rest),
+        "build" => build::parse_args(rest).and_then(|a| build::build(&a)).map(|_| ()),
+        "serve" => serve(rest),
         "venv" => venv::ensure(&root()).map(|_| ()),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
@@ -71,6 +76,16 @@ pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
 
 fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
+}
+
+/// `cargo xtask serve`: build, then replace this process with the server.
+fn serve(args: &[String]) -> Result<(), String> {
+    let parsed = build::parse_args(args)?;
+    let binary = build::build(&parsed)?;
+    let mut cmd = Command::new(&binary);
+    cmd.args(&parsed.rest);
+    use std::os::unix::process::CommandExt;
+    Err(format!("{}: {}", binary.display(), cmd.exec()))
 }
 
 /// `cargo xtask test`.

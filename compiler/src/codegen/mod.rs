@@ -5,7 +5,9 @@
 //! Generated code names the runtime only through absolute paths rooted at
 //! [`Ctx::runtime`], and only its `__private` module.
 
+pub mod app;
 pub mod phash;
+pub mod pytype;
 pub mod router;
 pub mod router_plan;
 

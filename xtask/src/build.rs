@@ -1,0 +1,166 @@
+//! `cargo xtask build app.py [--out PATH]` and `cargo xtask serve app.py`.
+//!
+//! The build checks the app, generates the Rust program, writes it as a small
+//! crate under `target/prebake/apps/<name>/` that depends on the runtime by
+//! path, and compiles it with the workspace's target directory, so the
+//! runtime and its dependencies are compiled once and reused by every app.
+//! The binary is copied to `dist/<name>` (or `--out`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use prebake_compiler::diagnostics::render::{self, Style};
+
+/// Options of `build` and `serve`.
+pub(crate) struct BuildArgs {
+    pub(crate) app: PathBuf,
+    pub(crate) out: Option<PathBuf>,
+    pub(crate) profile: String,
+    pub(crate) rest: Vec<String>,
+}
+
+pub(crate) fn parse_args(args: &[String]) -> Result<BuildArgs, String> {
+    let mut app = None;
+    let mut out = None;
+    let mut profile = "release".to_string();
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--out" | "-o" => out = Some(PathBuf::from(it.next().ok_or("--out needs a path")?)),
+            "--profile" => profile = it.next().ok_or("--profile needs a name")?.clone(),
+            "--dist" => profile = "dist".to_string(),
+            "--" => {
+                rest.extend(it.by_ref().cloned());
+            }
+            s if s.starts_with('-') && app.is_some() => rest.push(s.to_string()),
+            s if s.starts_with('-') => return Err(format!("unknown option `{s}`")),
+            s => {
+                if app.is_some() {
+                    rest.push(s.to_string());
+                } else {
+                    app = Some(PathBuf::from(s));
+                }
+            }
+        }
+    }
+    Ok(BuildArgs { app: app.ok_or("no app given: cargo xtask build path/to/app.py")?, out, profile, rest })
+}
+
+/// The app's name: its folder's name for `app.py`/`main.py`, else the file
+/// stem, as a valid crate and file name.
+pub(crate) fn app_name(app: &Path) -> String {
+    let stem = app.file_stem().and_then(|s| s.to_str()).unwrap_or("app");
+    let base = if matches!(stem, "app" | "main" | "__init__") {
+        std::fs::canonicalize(app)
+            .ok()
+            .and_then(|p| p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| stem.to_string())
+    } else {
+        stem.to_string()
+    };
+    let mut name: String =
+        base.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name.insert_str(0, "app-");
+    }
+    name
+}
+
+/// Checks, generates and compiles; returns the path of the binary.
+pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
+    let root = crate::root();
+    crate::venv::ensure(&root)?;
+    let started = Instant::now();
+    let analysis = prebake_compiler::driver::analyze_path(&args.app).map_err(|e| e.to_string())?;
+    let style = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { Style::Color } else { Style::Plain };
+    eprint!("{}", render::human(&analysis.db, &analysis.diagnostics, style));
+    if analysis.has_errors() {
+        return Err(render::summary(&analysis.diagnostics).unwrap_or_else(|| "errors".into()));
+    }
+    let name = app_name(&args.app);
+    let source = prebake_compiler::codegen::app::generate_file(&analysis, &name);
+
+    let crate_dir = root.join("target").join("prebake").join("apps").join(&name);
+    std::fs::create_dir_all(&crate_dir).map_err(|e| format!("{}: {e}", crate_dir.display()))?;
+    write_if_changed(&crate_dir.join("main.rs"), &source)?;
+    write_if_changed(&crate_dir.join("Cargo.toml"), &manifest(&name, &root))?;
+    // The workspace's lock file pins the same versions, so the runtime's
+    // dependencies compiled for the workspace are reused as they are.
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    if !crate_dir.join("Cargo.lock").exists() {
+        write_if_changed(&crate_dir.join("Cargo.lock"), &lock)?;
+    }
+    let generated_in = started.elapsed();
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.arg("build").arg("--quiet").arg("--profile").arg(&args.profile);
+    cmd.arg("--manifest-path").arg(crate_dir.join("Cargo.toml"));
+    cmd.env("CARGO_TARGET_DIR", root.join("target"));
+    cmd.env("PYO3_PYTHON", root.join(".venv").join("bin").join("python"));
+    eprintln!("prebake: compiling {name} ({} routes, generated in {:.0?})", analysis.ir.routes.len(), generated_in);
+    let status = cmd.status().map_err(|e| format!("cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build of the generated crate failed ({status})"));
+    }
+    let profile_dir = if args.profile == "dev" { "debug" } else { args.profile.as_str() };
+    let built = root.join("target").join(profile_dir).join(&name);
+    let out = args.out.clone().unwrap_or_else(|| root.join("dist").join(&name));
+    if let Some(dir) = out.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+    }
+    // Copy through a temporary name so a running binary is never overwritten
+    // in place.
+    let tmp = out.with_extension("tmp");
+    std::fs::copy(&built, &tmp).map_err(|e| format!("copy {} -> {}: {e}", built.display(), tmp.display()))?;
+    std::fs::rename(&tmp, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+    eprintln!("prebake: built {} in {:.1?}", out.display(), started.elapsed());
+    Ok(out)
+}
+
+fn write_if_changed(path: &Path, text: &str) -> Result<(), String> {
+    if std::fs::read_to_string(path).ok().as_deref() == Some(text) {
+        return Ok(());
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn manifest(name: &str, root: &Path) -> String {
+    let runtime = root.join("runtime");
+    let runtime = runtime.display().to_string().replace('\\', "/");
+    // Profiles must match the workspace's so that compiled dependencies are
+    // shared in the common target directory.
+    format!(
+        r#"# Generated by prebake. Do not edit by hand.
+[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[[bin]]
+name = "{name}"
+path = "main.rs"
+
+[dependencies]
+prebake = {{ path = "{runtime}" }}
+
+[workspace]
+
+[profile.release]
+lto = false
+codegen-units = 16
+debug = "line-tables-only"
+
+[profile.dist]
+inherits = "release"
+lto = "fat"
+codegen-units = 1
+debug = false
+"#
+    )
+}
