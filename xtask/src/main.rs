@@ -105,7 +105,19 @@ fn test(args: &[String]) -> Result<(), String> {
             "warnings",
         ]))?;
     }
-    run(cargo().args(["test", "--workspace", "--release"]))?;
+    // Build the apps the end-to-end tests serve once, with the shared target
+    // directory, before `cargo test` (which then only starts them).
+    let bin_dir = root.join("target").join("e2e-bin");
+    for (name, app) in prebake_tests::APPS {
+        let args = build::BuildArgs {
+            app: root.join(app),
+            out: Some(bin_dir.join(name)),
+            profile: "release".into(),
+            rest: Vec::new(),
+        };
+        build::build(&args)?;
+    }
+    run(cargo().args(["test", "--workspace", "--release"]).env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
     run(Command::new(&python).args(["-m", "pytest", "tests/python", "-q"]))?;
     Ok(())
 }

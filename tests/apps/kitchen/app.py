@@ -1,0 +1,136 @@
+"""A test app that exercises what the examples do not: faults, async
+handlers that sleep, the raw request, every parameter source, catch-all
+paths, and a handler whose return value does not match its annotation."""
+
+import asyncio
+from typing import Annotated, Literal
+
+import msgspec
+
+from prebake import App, Cookie, Header, HTTPException, Query, Request, Response
+
+from .shapes import Color, Point
+
+app = App(title="kitchen")
+
+
+@app.get("/boom")
+def boom() -> dict[str, str]:
+    raise ValueError("kaboom")
+
+
+@app.get("/wrong-type")
+def wrong_type() -> int:
+    value: object = "not an int"
+    return value  # type: ignore[return-value]
+
+
+@app.get("/teapot")
+def teapot() -> str:
+    raise HTTPException(418, "short and stout", headers={"x-brew": "earl grey"})
+
+
+@app.get("/sleep")
+async def sleep(ms: int = 50) -> dict[str, int]:
+    await asyncio.sleep(ms / 1000)
+    return {"slept": ms}
+
+
+@app.get("/fast-async")
+async def fast_async() -> str:
+    return "no suspension"
+
+
+@app.get("/raw")
+def raw(request: Request) -> dict[str, str]:
+    return {
+        "method": request.method,
+        "path": request.path,
+        "query": request.query_string,
+        "agent": request.headers.get("user-agent") or "",
+        "body": request.body.decode(),
+    }
+
+
+@app.post("/echo-bytes")
+def echo_bytes(request: Request) -> bytes:
+    return request.body
+
+
+@app.get("/search")
+def search(
+    q: str,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    ratio: Annotated[float, Query(gt=0.0)] = 1.0,
+    flag: bool = False,
+    tags: Annotated[list[str], Query()] = [],
+    ids: Annotated[list[int], Query()] = [],
+    color: Color | None = None,
+    mode: Literal["fast", "slow"] = "fast",
+    name: Annotated[str, Query(min_length=2, max_length=5, pattern="^[a-z]+$")] = "abc",
+) -> dict[str, object]:
+    return {
+        "q": q,
+        "limit": limit,
+        "ratio": ratio,
+        "flag": flag,
+        "tags": tags,
+        "ids": ids,
+        "color": color,
+        "mode": mode,
+        "name": name,
+    }
+
+
+@app.get("/headers")
+def headers(
+    x_token: Annotated[str, Header()],
+    x_count: Annotated[int | None, Header(alias="X-Count")] = None,
+    session: Annotated[str | None, Cookie()] = None,
+) -> dict[str, object]:
+    return {"token": x_token, "count": x_count, "session": session}
+
+
+@app.get("/files/{rest:path}")
+def files(rest: str) -> str:
+    return rest
+
+
+@app.get("/users/me")
+def me() -> str:
+    return "me"
+
+
+@app.get("/users/{user_id}")
+def user(user_id: int) -> dict[str, int]:
+    return {"id": user_id}
+
+
+@app.get("/words/{word}")
+def word(word: str) -> str:
+    return word
+
+
+@app.post("/points", status_code=201)
+def create_point(point: Point) -> Point:
+    return point
+
+
+@app.post("/points/many")
+def many_points(points: list[Point]) -> int:
+    return len(points)
+
+
+@app.delete("/points/{point_id}")
+def delete_point(point_id: int) -> None:
+    return None
+
+
+@app.get("/custom")
+def custom() -> Response:
+    return Response("custom body", status_code=202, headers={"x-custom": "yes"}, media_type="text/csv")
+
+
+@app.route("/multi", methods=["GET", "PUT"])
+def multi(request: Request) -> str:
+    return request.method

@@ -1,0 +1,16 @@
+"""Models of the kitchen test app, imported relatively."""
+
+import enum
+
+import msgspec
+
+
+class Color(enum.Enum):
+    RED = "red"
+    GREEN = "green"
+
+
+class Point(msgspec.Struct, forbid_unknown_fields=True):
+    x: int
+    y: int
+    label: str = ""

@@ -1,0 +1,150 @@
+//! End to end on `tests/apps/kitchen`: faults, async handlers, the raw
+//! request, every parameter source, routing precedence.
+
+use std::time::{Duration, Instant};
+
+use prebake_tests::{app_binary, Server};
+use serde_json::json;
+
+fn server() -> Server {
+    Server::start(&app_binary("kitchen"), &[])
+}
+
+#[test]
+fn an_exception_is_a_500_and_the_server_keeps_serving() {
+    let s = server();
+    let r = s.get("/boom");
+    assert_eq!((r.status, r.text().as_str()), (500, r#"{"status_code":500,"detail":"Internal Server Error"}"#));
+    assert!(!r.text().contains("kaboom"), "the traceback stays in the log");
+    let r = s.get("/users/7");
+    assert_eq!(r.status, 200);
+    assert!(prebake_tests::wait_until(Duration::from_secs(5), || s.log().contains("kaboom")), "{}", s.log());
+}
+
+#[test]
+fn a_wrong_return_type_is_a_500_naming_the_route() {
+    let s = server();
+    let r = s.get("/wrong-type");
+    assert_eq!(r.status, 500);
+    assert!(prebake_tests::wait_until(Duration::from_secs(5), || s.log().contains("/wrong-type")), "{}", s.log());
+}
+
+#[test]
+fn http_exception_sets_status_headers_and_detail() {
+    let s = server();
+    let r = s.get("/teapot");
+    assert_eq!(r.status, 418);
+    assert_eq!(r.header("x-brew"), Some("earl grey"));
+    assert_eq!(r.text(), r#"{"status_code":418,"detail":"short and stout"}"#);
+}
+
+#[test]
+fn a_sleeping_async_handler_does_not_hold_up_others() {
+    let s = server();
+    let port = s.port;
+    let start = Instant::now();
+    let sleepers: Vec<_> = (0..10)
+        .map(|_| std::thread::spawn(move || prebake_tests::Conn::new(port).request("GET", "/sleep?ms=300", &[], b"")))
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    // A sync endpoint answers while ten requests sleep.
+    let quick = Instant::now();
+    assert_eq!(s.get("/users/me").text(), "me");
+    assert!(quick.elapsed() < Duration::from_millis(250), "blocked for {:?}", quick.elapsed());
+    for t in sleepers {
+        let r = t.join().expect("thread");
+        assert_eq!(r.text(), r#"{"slept":300}"#);
+    }
+    assert!(start.elapsed() < Duration::from_millis(2000), "sleeps ran one after another: {:?}", start.elapsed());
+    assert_eq!(s.get("/fast-async").text(), "no suspension");
+}
+
+#[test]
+fn the_raw_request_and_bytes() {
+    let s = server();
+    let r = s.request("GET", "/raw?a=1&b=%20", &[("user-agent", "e2e")], b"");
+    assert_eq!(r.json(), json!({"method":"GET","path":"/raw","query":"a=1&b=%20","agent":"e2e","body":""}));
+    let r = s.request("POST", "/echo-bytes", &[("content-type", "application/x-anything")], b"\x00\x01binary");
+    assert_eq!((r.status, r.body.as_slice()), (200, b"\x00\x01binary".as_slice()));
+    assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+}
+
+#[test]
+fn query_parameters_convert_laxly_with_constraints() {
+    let s = server();
+    let r = s.get("/search?q=hi&limit=5&ratio=0.5&flag=true&tags=a&tags=b&ids=1&ids=2&color=red&mode=slow&name=xy");
+    assert_eq!(
+        r.json(),
+        json!({"q":"hi","limit":5,"ratio":0.5,"flag":true,"tags":["a","b"],"ids":[1,2],"color":"red","mode":"slow","name":"xy"})
+    );
+    let r = s.get("/search?q=hi");
+    assert_eq!(
+        r.json(),
+        json!({"q":"hi","limit":10,"ratio":1.0,"flag":false,"tags":[],"ids":[],"color":null,"mode":"fast","name":"abc"})
+    );
+    // Last value wins for a repeated scalar.
+    assert_eq!(s.get("/search?q=a&q=b").json()["q"], "b");
+    // `+` is a space, percent-escapes are decoded.
+    assert_eq!(s.get("/search?q=a+b%21").json()["q"], "a b!");
+
+    let missing = s.get("/search");
+    assert_eq!(missing.status, 400);
+    assert_eq!(
+        missing.text(),
+        r#"{"status_code":400,"detail":"Validation failed for GET /search","extra":[{"message":"Missing required query parameter `q`","key":"q","source":"query"}]}"#
+    );
+    let extra = |target: &str| s.get(target).json()["extra"][0].clone();
+    assert_eq!(extra("/search?q=x&limit=0"), json!({"message":"Expected `int` >= 1","key":"limit","source":"query"}));
+    assert_eq!(extra("/search?q=x&limit=abc"), json!({"message":"Expected `int`, got `str`","key":"limit","source":"query"}));
+    assert_eq!(extra("/search?q=x&ratio=0"), json!({"message":"Expected `float` > 0.0","key":"ratio","source":"query"}));
+    assert_eq!(extra("/search?q=x&color=blue")["key"], "color");
+    assert_eq!(extra("/search?q=x&mode=medium")["key"], "mode");
+    assert_eq!(extra("/search?q=x&name=a"), json!({"message":"Expected `str` of length >= 2","key":"name","source":"query"}));
+    assert_eq!(extra("/search?q=x&name=ABC")["message"], "Expected `str` matching regex '^[a-z]+$'");
+    assert_eq!(extra("/search?q=x&ids=1&ids=x")["key"], "ids[1]");
+    let s2 = s.get("/search?q=x&flag=1");
+    assert_eq!(s2.json()["flag"], true);
+}
+
+#[test]
+fn headers_and_cookies() {
+    let s = server();
+    let r = s.request("GET", "/headers", &[("x-token", "t1"), ("x-count", "3"), ("cookie", "a=1; session=abc")], b"");
+    assert_eq!(r.json(), json!({"token":"t1","count":3,"session":"abc"}));
+    let r = s.request("GET", "/headers", &[("X-TOKEN", "t2")], b"");
+    assert_eq!(r.json(), json!({"token":"t2","count":null,"session":null}));
+    let r = s.get("/headers");
+    assert_eq!(r.json()["extra"][0], json!({"message":"Missing required header parameter `x-token`","key":"x-token","source":"header"}));
+    let r = s.request("GET", "/headers", &[("x-token", "t"), ("x-count", "many")], b"");
+    assert_eq!(r.json()["extra"][0]["source"], "header");
+}
+
+#[test]
+fn routing_precedence_and_catch_all() {
+    let s = server();
+    assert_eq!(s.get("/users/me").text(), "me");
+    assert_eq!(s.get("/users/5").text(), r#"{"id":5}"#);
+    assert_eq!(s.get("/files/a/b/c.txt").text(), "a/b/c.txt");
+    assert_eq!(s.get("/words/caf%C3%A9").text(), "café");
+    assert_eq!(s.get("/words/a%2Fb").text(), "a/b");
+    let r = s.request("PUT", "/multi", &[], b"");
+    assert_eq!(r.text(), "PUT");
+    let r = s.request("POST", "/multi", &[], b"");
+    assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD, PUT")));
+}
+
+#[test]
+fn bodies_statuses_and_custom_responses() {
+    let s = server();
+    let r = s.post_json("/points", r#"{"x":1,"y":2}"#);
+    assert_eq!((r.status, r.text().as_str()), (201, r#"{"x":1,"y":2,"label":""}"#));
+    let r = s.post_json("/points/many", r#"[{"x":1,"y":2},{"x":3,"y":"4"}]"#);
+    assert_eq!(r.json()["extra"][0], json!({"message":"Expected `int`, got `str`","key":"[1].y","source":"body"}));
+    let r = s.request("DELETE", "/points/3", &[], b"");
+    assert_eq!(r.status, 204);
+    assert!(r.body.is_empty());
+    let r = s.get("/custom");
+    assert_eq!((r.status, r.text().as_str()), (202, "custom body"));
+    assert_eq!(r.header("content-type"), Some("text/csv"));
+    assert_eq!(r.header("x-custom"), Some("yes"));
+}
