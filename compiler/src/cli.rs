@@ -76,14 +76,29 @@ pub fn check(args: &[String]) -> ExitCode {
         };
         let result: Result<(), String> = match flag {
             "--format" => value("--format").and_then(|v| match v.as_str() {
-                "human" => Ok(format = Format::Human),
-                "json" => Ok(format = Format::Json),
+                "human" => {
+                    format = Format::Human;
+                    Ok(())
+                }
+                "json" => {
+                    format = Format::Json;
+                    Ok(())
+                }
                 other => Err(format!("unknown format `{other}` (human, json)")),
             }),
             "--color" => value("--color").and_then(|v| match v.as_str() {
-                "auto" => Ok(color = None),
-                "always" => Ok(color = Some(Style::Color)),
-                "never" => Ok(color = Some(Style::Plain)),
+                "auto" => {
+                    color = None;
+                    Ok(())
+                }
+                "always" => {
+                    color = Some(Style::Color);
+                    Ok(())
+                }
+                "never" => {
+                    color = Some(Style::Plain);
+                    Ok(())
+                }
                 other => Err(format!(
                     "unknown color mode `{other}` (auto, always, never)"
                 )),

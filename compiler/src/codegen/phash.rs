@@ -54,7 +54,7 @@ pub fn slot(h: u64, displacement: u32, bits: u32) -> usize {
 #[inline]
 #[must_use]
 pub fn bucket(h: u64, buckets: u32) -> usize {
-    ((h & 0xFFFF_FFFF) * u64::from(buckets) >> 32) as usize
+    (((h & 0xFFFF_FFFF) * u64::from(buckets)) >> 32) as usize
 }
 
 /// A perfect hash table over a set of keys.

@@ -171,13 +171,13 @@ impl RouterPlan {
         let mut not_allowed = None;
         if !self.static_keys.is_empty() {
             let s = self.table.slot_of(p);
-            if let Some(k) = self.table.slots[s] {
-                if self.static_keys[k].as_bytes() == p {
-                    let t = self.static_templates[k];
-                    match self.route_for(t, method) {
-                        Some(r) => return Lookup::Route(r, Vec::new()),
-                        None => not_allowed = Some(self.templates[t].routes[0]),
-                    }
+            if let Some(k) = self.table.slots[s]
+                && self.static_keys[k].as_bytes() == p
+            {
+                let t = self.static_templates[k];
+                match self.route_for(t, method) {
+                    Some(r) => return Lookup::Route(r, Vec::new()),
+                    None => not_allowed = Some(self.templates[t].routes[0]),
                 }
             }
         }
@@ -225,17 +225,17 @@ impl RouterPlan {
                 }
             }
         }
-        if let Some(child) = n.param {
-            if !seg.is_empty() {
-                spans[n.depth] = (pos, end);
-                let found = if last {
-                    self.nodes[child].endpoint.and_then(|t| self.endpoint(t, method, na))
-                } else {
-                    self.walk(child, p, end + 1, spans, method, na)
-                };
-                if found.is_some() {
-                    return found;
-                }
+        if let Some(child) = n.param
+            && !seg.is_empty()
+        {
+            spans[n.depth] = (pos, end);
+            let found = if last {
+                self.nodes[child].endpoint.and_then(|t| self.endpoint(t, method, na))
+            } else {
+                self.walk(child, p, end + 1, spans, method, na)
+            };
+            if found.is_some() {
+                return found;
             }
         }
         if let Some(t) = n.catch_all {

@@ -50,6 +50,18 @@ fn decorator_methods(attr: &str) -> Option<Option<HttpMethod>> {
     })
 }
 
+/// Note and help of PB005 for a route decorator in a nested block.
+const NESTED: (&str, &str) = (
+    "routes are read from functions defined at module level; this one would exist under plain Python but not in the compiled server",
+    "define the handler at module level",
+);
+
+/// Note and help of PB005 for `app.get("/x")(handler)`.
+const CALL_FORM: (&str, &str) = (
+    "routes are read from decorators; this one would exist under plain Python but not in the compiled server",
+    "decorate the handler instead: `@app.get(\"/path\")` above its `def`",
+);
+
 /// Lowers a loaded program.
 pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
     let scopes = Scopes::build(program);
@@ -138,12 +150,97 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
                 }
             }
         }
+        let body = &program.modules[m].body;
+        lw.unread_routes(m, body, false, (app_module, app_stmt));
     }
     ir.models = lw.models;
     ir
 }
 
 impl Lowerer<'_> {
+    fn report_unread(&mut self, span: Span, message: &str, (note, help): (&str, &str)) {
+        self.sink.report(
+            Diagnostic::new(Code::PB005, span, message)
+                .with_label("prebake does not read this route")
+                .with_note(note)
+                .with_help(help),
+        );
+    }
+
+    /// Whether `call` is `<app>.<method>(...)` for the app bound at `app`.
+    fn is_route_call(&self, m: usize, call: &ast::ExprCall, app: (usize, usize)) -> bool {
+        let ast::Expr::Attribute(attr) = call.func.as_ref() else {
+            return false;
+        };
+        if decorator_methods(attr.attr.as_str()).is_none() {
+            return false;
+        }
+        matches!(self.scopes.resolve(self.program, m, &attr.value),
+            Resolved::Local { module, stmt, .. } if (module, stmt) == app)
+    }
+
+    /// Reports (PB005) routes the compiler does not read: route decorators on
+    /// functions nested in a block, a class or a function, and the call form
+    /// `app.get("/x")(handler)`. Such routes exist at run time (under plain
+    /// CPython) but not in the compiled server.
+    fn unread_routes(&mut self, m: usize, stmts: &[ast::Stmt], nested: bool, app: (usize, usize)) {
+        for stmt in stmts {
+            let inner: Vec<&[ast::Stmt]> = match stmt {
+                ast::Stmt::FunctionDef(ast::StmtFunctionDef {
+                    decorator_list,
+                    body,
+                    ..
+                })
+                | ast::Stmt::AsyncFunctionDef(ast::StmtAsyncFunctionDef {
+                    decorator_list,
+                    body,
+                    ..
+                }) => {
+                    if nested {
+                        for dec in decorator_list {
+                            if let ast::Expr::Call(call) = dec
+                                && self.is_route_call(m, call, app)
+                            {
+                                let span = self.program.span(m, dec);
+                                self.report_unread(span, "route decorator inside a block", NESTED);
+                            }
+                        }
+                    }
+                    vec![body]
+                }
+                ast::Stmt::ClassDef(c) => vec![&c.body],
+                ast::Stmt::If(s) => vec![&s.body, &s.orelse],
+                ast::Stmt::For(s) => vec![&s.body, &s.orelse],
+                ast::Stmt::AsyncFor(s) => vec![&s.body, &s.orelse],
+                ast::Stmt::While(s) => vec![&s.body, &s.orelse],
+                ast::Stmt::With(s) => vec![&s.body],
+                ast::Stmt::AsyncWith(s) => vec![&s.body],
+                ast::Stmt::Try(s) => {
+                    let mut v: Vec<&[ast::Stmt]> = vec![&s.body, &s.orelse, &s.finalbody];
+                    for h in &s.handlers {
+                        let ast::ExceptHandler::ExceptHandler(h) = h;
+                        v.push(&h.body);
+                    }
+                    v
+                }
+                ast::Stmt::Expr(e) => {
+                    if let ast::Expr::Call(outer) = e.value.as_ref()
+                        && let ast::Expr::Call(call) = outer.func.as_ref()
+                        && self.is_route_call(m, call, app)
+                    {
+                        let span = self.program.span(m, &*e.value);
+                        self.report_unread(span, "route registered by a call", CALL_FORM);
+                    }
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
+            for body in inner {
+                self.unread_routes(m, body, true, app);
+            }
+        }
+    }
+
     fn app(&mut self, m: usize, var: &str, call: &ast::ExprCall, span: Span) -> App {
         let mut app = App {
             var_name: var.to_string(),
@@ -514,7 +611,7 @@ impl Lowerer<'_> {
             _ => unreachable!("handlers are functions"),
         };
         let stmt_span = self.program.span(m, stmt);
-        let keyword = if is_async { "def" } else { "def" };
+        let keyword = "def";
         let name_span = self.name_span(stmt_span, keyword, name);
         let body_start = body
             .first()
@@ -535,13 +632,14 @@ impl Lowerer<'_> {
         };
         let signature_span = Span::new(stmt_span.file, def_start, sig_end);
 
-        for extra in [&args.vararg, &args.kwarg].into_iter().flatten() {
+        for (stars, extra) in [("*", &args.vararg), ("**", &args.kwarg)] {
+            let Some(extra) = extra else { continue };
             let span = self.program.span(m, &**extra);
             self.sink.report(
                 Diagnostic::new(
                     Code::PB026,
                     span,
-                    format!("handler `{name}` takes `*{}`-style parameters", extra.arg),
+                    format!("handler `{name}` takes `{stars}{}`", extra.arg),
                 )
                 .with_label("not bound to any part of the request")
                 .with_help("declare each parameter by name"),

@@ -108,7 +108,7 @@ impl Lowerer<'_> {
             .unwrap_or_default();
         let kind = match kind {
             ModelKind::Struct(base_opts) => {
-                ModelKind::Struct(self.struct_options(module, class, base_opts, parent))
+                ModelKind::Struct(self.struct_options(module, class, base_opts))
             }
             ModelKind::TypedDict { total } => ModelKind::TypedDict {
                 total: self.typed_dict_total(module, class, total),
@@ -184,18 +184,7 @@ impl Lowerer<'_> {
         module: usize,
         class: &ast::StmtClassDef,
         mut opts: StructOptions,
-        parent: Option<ModelId>,
     ) -> StructOptions {
-        // A tag is not inherited as a value: `tag=True` on a base tags each
-        // subclass with its own name; a string tag on a base stays with the base.
-        let inherited_tag_true = opts
-            .keywords
-            .iter()
-            .any(|(k, v)| k == "tag" && v.as_bool() == Some(true));
-        opts.tag = None;
-        if inherited_tag_true || parent.is_none() && false {
-            opts.tag = Some(TagValue::Str(class.name.to_string()));
-        }
         let flags: &[&str] = &[
             "forbid_unknown_fields",
             "omit_defaults",
@@ -279,14 +268,38 @@ impl Lowerer<'_> {
                 ),
             }
         }
-        if opts.tag.is_some() && opts.tag_field.is_none() {
-            opts.tag_field = Some("type".to_string());
-        }
         // Keep the inherited keywords first, own ones after, for the IR dump
         // and for subclasses.
         opts.keywords
             .retain(|(k, _)| !own.iter().any(|(o, _)| o == k));
         opts.keywords.extend(own);
+        // The tag as msgspec resolves it from the nearest keywords: `True`,
+        // or `tag_field=` alone, tags each class with its own name; a str or
+        // int tag is inherited as it is; `False` untags.
+        let keyword = |name: &str| {
+            opts.keywords
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.kind.clone())
+        };
+        let tag_field = match keyword("tag_field") {
+            Some(ValueKind::Str(s)) => Some(s),
+            _ => None,
+        };
+        opts.tag = match keyword("tag") {
+            Some(ValueKind::Bool(true)) => Some(TagValue::Str(class.name.to_string())),
+            Some(ValueKind::Str(s)) => Some(TagValue::Str(s)),
+            Some(ValueKind::Int(i)) => Some(TagValue::Int(i)),
+            Some(ValueKind::Bool(false)) => None,
+            _ => tag_field
+                .as_ref()
+                .map(|_| TagValue::Str(class.name.to_string())),
+        };
+        opts.tag_field = opts
+            .tag
+            .as_ref()
+            .map(|_| tag_field.unwrap_or_else(|| "type".to_string()));
         opts
     }
 
@@ -381,22 +394,22 @@ impl Lowerer<'_> {
             }
             let span = self.program.span(module, stmt);
             let mut value = self.value(module, &a.value);
-            if let ValueKind::Call { callee, .. } = &value.kind {
-                if callee == "enum.auto" {
-                    value.kind = match flavor {
-                        EnumFlavor::StrEnum => ValueKind::Str(name.to_lowercase()),
-                        _ => ValueKind::Int(last_int + 1),
-                    };
-                }
+            if let ValueKind::Call { callee, .. } = &value.kind
+                && callee == "enum.auto"
+            {
+                value.kind = match flavor {
+                    EnumFlavor::StrEnum => ValueKind::Str(name.to_lowercase()),
+                    _ => ValueKind::Int(last_int + 1),
+                };
             }
             if let ValueKind::Int(i) = value.kind {
                 last_int = i;
             }
-            let ok = match (&value.kind, flavor) {
-                (ValueKind::Int(_), EnumFlavor::IntEnum | EnumFlavor::Enum) => true,
-                (ValueKind::Str(_), EnumFlavor::StrEnum | EnumFlavor::Enum) => true,
-                _ => false,
-            };
+            let ok = matches!(
+                (&value.kind, flavor),
+                (ValueKind::Int(_), EnumFlavor::IntEnum | EnumFlavor::Enum)
+                    | (ValueKind::Str(_), EnumFlavor::StrEnum | EnumFlavor::Enum)
+            );
             if !ok {
                 self.sink.report(
                     Diagnostic::new(
@@ -426,7 +439,9 @@ impl Lowerer<'_> {
         let owner = format!("{}.{}", program.modules[module].name, class.name);
         let mut fields = inherited;
         let (struct_opts, total, mut kw_only_all) = match kind {
-            ModelKind::Struct(o) => (Some(o), true, o.kw_only),
+            // `kw_only=` applies to the fields of the class that sets it,
+            // not to those of its subclasses.
+            ModelKind::Struct(o) => (Some(o), true, own_kw_only(class)),
             ModelKind::TypedDict { total } => (None, *total, false),
             ModelKind::Dataclass(o) => (None, true, o.kw_only),
             ModelKind::Enum { .. } => (None, true, false),
@@ -488,18 +503,18 @@ impl Lowerer<'_> {
                         program.span(module, a.value.as_deref().expect("has value")),
                         "TypedDict fields cannot have defaults",
                     )
-                    .with_label("default here")
+                    .with_label("ignored: the key is still required")
                     .with_help("use NotRequired[...] or `total=False` for optional keys"),
                 );
             }
-            if let FieldDefault::Value(v) = &default {
-                if is_nonempty_mutable(v) {
-                    self.sink.report(
-                        Diagnostic::new(Code::PB049, v.span, "non-empty mutable default")
-                            .with_label("shared between every instance")
-                            .with_help("use `msgspec.field(default_factory=...)` instead"),
-                    );
-                }
+            if let FieldDefault::Value(v) = &default
+                && is_nonempty_mutable(v)
+            {
+                self.sink.report(
+                    Diagnostic::new(Code::PB049, v.span, "non-empty mutable default")
+                        .with_label("shared between every instance")
+                        .with_help("use `msgspec.field(default_factory=...)` instead"),
+                );
             }
             let required = if is_typed_dict {
                 required_override.flatten().unwrap_or(total)
@@ -591,6 +606,14 @@ impl Lowerer<'_> {
             None => stmt,
         }
     }
+}
+
+/// Whether the class statement itself says `kw_only=True`.
+fn own_kw_only(class: &ast::StmtClassDef) -> bool {
+    class.keywords.iter().any(|k| {
+        k.arg.as_deref() == Some("kw_only")
+            && matches!(&k.value, ast::Expr::Constant(c) if matches!(c.value, ast::Constant::Bool(true)))
+    })
 }
 
 fn is_nonempty_mutable(v: &Value) -> bool {

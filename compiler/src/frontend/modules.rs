@@ -81,23 +81,19 @@ pub(crate) fn load(
             } else if let Some(t) = provider.read(&format!("{rel}/__init__.py")) {
                 (format!("{rel}/__init__.py"), true, t)
             } else {
-                if let Some((start, end, relative)) = span_range {
-                    if relative {
-                        let span = Span::new(program.modules[next].file, start, end);
-                        sink.report(
-                            Diagnostic::new(
-                                Code::PB002,
-                                span,
-                                format!("module `{name}` not found"),
-                            )
+                if let Some((start, end, relative)) = span_range
+                    && relative
+                {
+                    let span = Span::new(program.modules[next].file, start, end);
+                    sink.report(
+                        Diagnostic::new(Code::PB002, span, format!("module `{name}` not found"))
                             .with_label(
                                 "relative import of a module that is not in the app's folder",
                             )
                             .with_help(format!(
                                 "create `{prefix}{rel}.py`, or import from an installed package"
                             )),
-                        );
-                    }
+                    );
                 }
                 continue;
             };
@@ -190,10 +186,13 @@ pub(crate) fn absolute_module(module: &Module, level: u32, name: Option<&str>) -
     }
 }
 
+/// Where an import is written (byte range) and whether it is relative.
+type ImportSite = Option<(u32, u32, bool)>;
+
 /// Modules a module imports, with the import's span and whether it was
 /// relative (only a missing relative import is surely an error: an absolute
 /// one may name an installed package).
-fn imported_modules(module: &Module) -> Vec<(String, Option<(u32, u32, bool)>)> {
+fn imported_modules(module: &Module) -> Vec<(String, ImportSite)> {
     let mut out = Vec::new();
     let visit = |stmts: &[ast::Stmt], out: &mut Vec<_>| {
         for stmt in stmts {
@@ -204,11 +203,7 @@ fn imported_modules(module: &Module) -> Vec<(String, Option<(u32, u32, bool)>)> 
     out
 }
 
-fn collect_imports(
-    module: &Module,
-    stmt: &ast::Stmt,
-    out: &mut Vec<(String, Option<(u32, u32, bool)>)>,
-) {
+fn collect_imports(module: &Module, stmt: &ast::Stmt, out: &mut Vec<(String, ImportSite)>) {
     let range = |n: &dyn Ranged| Some((n.range().start().to_u32(), n.range().end().to_u32()));
     match stmt {
         ast::Stmt::Import(s) => {

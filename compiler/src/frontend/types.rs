@@ -95,20 +95,19 @@ impl Lowerer<'_> {
         m: usize,
         expr: &ast::Expr,
     ) -> (Ty, Option<Marker>) {
-        if let ast::Expr::Subscript(sub) = expr {
-            if self.scopes.resolve(self.program, m, &sub.value).external()
+        if let ast::Expr::Subscript(sub) = expr
+            && self.scopes.resolve(self.program, m, &sub.value).external()
                 == Some("typing.Annotated")
-            {
-                let args = subscript_args(&sub.slice);
-                let mut marker = None;
-                for meta in args.iter().skip(1) {
-                    if let Some(found) = self.marker(m, meta) {
-                        marker = Some(found);
-                    }
+        {
+            let args = subscript_args(&sub.slice);
+            let mut marker = None;
+            for meta in args.iter().skip(1) {
+                if let Some(found) = self.marker(m, meta) {
+                    marker = Some(found);
                 }
-                let ty = self.lower_type(m, expr);
-                return (ty, marker);
             }
+            let ty = self.lower_type(m, expr);
+            return (ty, marker);
         }
         (self.lower_type(m, expr), None)
     }
@@ -264,10 +263,10 @@ impl Lowerer<'_> {
                     let item = self.lower_type(m, args[0]);
                     return Ty::new(TyKind::VarTuple(Box::new(item)), span);
                 }
-                if let [ast::Expr::Tuple(t)] = args.as_slice() {
-                    if t.elts.is_empty() {
-                        return Ty::new(TyKind::Tuple(Vec::new()), span);
-                    }
+                if let [ast::Expr::Tuple(t)] = args.as_slice()
+                    && t.elts.is_empty()
+                {
+                    return Ty::new(TyKind::Tuple(Vec::new()), span);
                 }
                 let items = args.iter().map(|a| self.lower_type(m, a)).collect();
                 Ty::new(TyKind::Tuple(items), span)
@@ -324,6 +323,16 @@ impl Lowerer<'_> {
                 ValueKind::Bool(b) => values.push(Literal::Bool(b)),
                 ValueKind::None => values.push(Literal::None),
                 ValueKind::Bytes(b) => values.push(Literal::Bytes(b)),
+                ValueKind::Float(_) | ValueKind::BigInt(_) => {
+                    self.sink.report(
+                        Diagnostic::new(
+                            Code::PB048,
+                            arg_span,
+                            "`Literal` value must be an int, str, bool or None",
+                        )
+                        .with_label("not a literal value msgspec accepts"),
+                    );
+                }
                 _ => {
                     // A nested Literal flattens.
                     let nested = self.lower_type(m, arg);
@@ -335,7 +344,7 @@ impl Lowerer<'_> {
                                 Diagnostic::new(
                                     Code::PB048,
                                     arg_span,
-                                    "`Literal` value must be an int, str or None",
+                                    "`Literal` value must be an int, str, bool or None",
                                 )
                                 .with_label("not a literal value"),
                             );
@@ -362,24 +371,25 @@ impl Lowerer<'_> {
                 let callee = self.scopes.resolve(self.program, m, &call.func);
                 if callee.external() == Some("msgspec.Meta") {
                     let c = self.constraints_from_call(m, call, "Meta", &[]);
-                    constraints.merge(&c);
+                    self.merge_constraints(&mut constraints, &c);
                     constraints.span = c.span;
                     any = true;
-                } else if let Some(marker) = self.marker(m, meta) {
-                    if !marker.constraints.is_empty() {
-                        constraints.merge(&marker.constraints);
-                        any = true;
-                    }
+                } else if let Some(marker) = self.marker(m, meta)
+                    && !marker.constraints.is_empty()
+                {
+                    self.merge_constraints(&mut constraints, &marker.constraints);
+                    any = true;
                 }
             }
         }
         if !any {
             return inner;
         }
-        // Nested Annotated constraints merge, outer keys winning.
+        // Nested Annotated constraints merge; a key set at both levels is an
+        // error (reported by the merge), and the outer one wins.
         match inner.kind {
             TyKind::Constrained(base, mut existing) => {
-                existing.merge(&constraints);
+                self.merge_constraints(&mut existing, &constraints);
                 existing.span = constraints.span;
                 Ty::new(TyKind::Constrained(base, existing), span)
             }
@@ -388,6 +398,42 @@ impl Lowerer<'_> {
                 span,
             ),
         }
+    }
+
+    /// Merges `other` into `into`, reporting each key both set: msgspec
+    /// raises `TypeError: Multiple `Meta` annotations setting ...` for them.
+    fn merge_constraints(&mut self, into: &mut Constraints, other: &Constraints) {
+        let mut twice = Vec::new();
+        macro_rules! twice {
+            ($($f:ident),*) => { $(
+                if let (Some(a), Some(b)) = (&into.$f, &other.$f) {
+                    twice.push((stringify!($f), a.span, b.span));
+                }
+            )* };
+        }
+        twice!(
+            gt,
+            ge,
+            lt,
+            le,
+            multiple_of,
+            pattern,
+            min_length,
+            max_length,
+            tz
+        );
+        for (key, first, second) in twice {
+            self.sink.report(
+                Diagnostic::new(Code::PB025, second, format!("`{key}` is set twice"))
+                    .with_label("second value")
+                    .with_secondary(first, "first set here")
+                    .with_note(format!(
+                        "msgspec raises TypeError: Multiple `Meta` annotations setting `{key}` found"
+                    ))
+                    .with_help("keep one of the two"),
+            );
+        }
+        into.merge(other);
     }
 
     /// Reads a marker call (`Query(...)`, `Header(alias="x")`), if `expr` is one.

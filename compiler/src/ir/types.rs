@@ -334,8 +334,8 @@ impl Constraints {
             && self.tz.is_none()
     }
 
-    /// Merges `other` into `self`; later keys win, as nested `Annotated` does in
-    /// msgspec.
+    /// Merges `other` into `self`; later keys win. (msgspec refuses a key set
+    /// twice; the front end reports that before merging.)
     pub fn merge(&mut self, other: &Constraints) {
         macro_rules! take {
             ($($f:ident),*) => { $( if other.$f.is_some() { self.$f = other.$f.clone(); } )* };
