@@ -23,7 +23,9 @@ pub struct Ctx {
 
 impl Default for Ctx {
     fn default() -> Self {
-        Ctx { runtime: quote!(::prebake) }
+        Ctx {
+            runtime: quote!(::prebake),
+        }
     }
 }
 

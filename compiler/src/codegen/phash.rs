@@ -75,7 +75,10 @@ impl PerfectHash {
     #[must_use]
     pub fn slot_of(&self, key: &[u8]) -> usize {
         let h = phash(key, self.seed);
-        let b = bucket(h, u32::try_from(self.displacements.len()).unwrap_or(u32::MAX));
+        let b = bucket(
+            h,
+            u32::try_from(self.displacements.len()).unwrap_or(u32::MAX),
+        );
         slot(h, self.displacements[b], self.bits)
     }
 
@@ -144,7 +147,12 @@ fn try_build(keys: &[&[u8]], seed: u64, bits: u32) -> Option<PerfectHash> {
             return None;
         }
     }
-    Some(PerfectHash { seed, bits, displacements, slots })
+    Some(PerfectHash {
+        seed,
+        bits,
+        displacements,
+        slots,
+    })
 }
 
 #[cfg(test)]
@@ -156,18 +164,29 @@ mod tests {
     fn hash_vectors_are_stable() {
         assert_eq!(phash(b"", 0), 0);
         assert_eq!(phash(b"/", 1), phash(b"/", 1));
-        let vectors: [(&[u8], u64); 4] =
-            [(b"/json", 7), (b"/plaintext", 7), (b"/user/repos/starred", 42), (b"/a/b/c/d/e/f/g/h/i/j", 3)];
+        let vectors: [(&[u8], u64); 4] = [
+            (b"/json", 7),
+            (b"/plaintext", 7),
+            (b"/user/repos/starred", 42),
+            (b"/a/b/c/d/e/f/g/h/i/j", 3),
+        ];
         let got: Vec<u64> = vectors.iter().map(|(k, s)| phash(k, *s)).collect();
         assert_eq!(got, HASH_VECTORS);
     }
 
     /// Values of `phash` on the vectors above; the runtime asserts these too.
-    const HASH_VECTORS: [u64; 4] = [12_339_500_257_183_869_436, 15_491_426_687_986_350_342, 9_898_497_289_536_819_094, 17_553_528_306_175_743_031];
+    const HASH_VECTORS: [u64; 4] = [
+        12_339_500_257_183_869_436,
+        15_491_426_687_986_350_342,
+        9_898_497_289_536_819_094,
+        17_553_528_306_175_743_031,
+    ];
 
     #[test]
     fn perfect_for_many_keys() {
-        let keys: Vec<String> = (0..500).map(|i| format!("/api/v1/resource{i}/items")).collect();
+        let keys: Vec<String> = (0..500)
+            .map(|i| format!("/api/v1/resource{i}/items"))
+            .collect();
         let refs: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
         let table = PerfectHash::build(&refs);
         let mut seen = std::collections::HashSet::new();

@@ -73,10 +73,25 @@ pub fn expr(ir: &Ir, ty: &Ty) -> String {
         TyKind::FrozenSet(t) => format!("frozenset[{}]", expr(ir, t)),
         TyKind::VarTuple(t) => format!("tuple[{}, ...]", expr(ir, t)),
         TyKind::Tuple(items) if items.is_empty() => "tuple[()]".to_string(),
-        TyKind::Tuple(items) => format!("tuple[{}]", items.iter().map(|t| expr(ir, t)).collect::<Vec<_>>().join(", ")),
+        TyKind::Tuple(items) => format!(
+            "tuple[{}]",
+            items
+                .iter()
+                .map(|t| expr(ir, t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         TyKind::Dict(k, v) => format!("dict[{}, {}]", expr(ir, k), expr(ir, v)),
         TyKind::Union(items) => {
-            format!("{}[{}]", typing("Union"), items.iter().map(|t| expr(ir, t)).collect::<Vec<_>>().join(", "))
+            format!(
+                "{}[{}]",
+                typing("Union"),
+                items
+                    .iter()
+                    .map(|t| expr(ir, t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
         TyKind::Literal(values) => {
             let vals: Vec<String> = values
@@ -96,7 +111,9 @@ pub fn expr(ir: &Ir, ty: &Ty) -> String {
             let m = ir.model(*id);
             module_attr(&m.module, &m.name)
         }
-        TyKind::Constrained(inner, c) => format!("{}[{}, {}]", typing("Annotated"), expr(ir, inner), meta(c)),
+        TyKind::Constrained(inner, c) => {
+            format!("{}[{}, {}]", typing("Annotated"), expr(ir, inner), meta(c))
+        }
         TyKind::Request => module_attr("prebake", "Request"),
         TyKind::Response => module_attr("prebake", "Response"),
     }

@@ -133,17 +133,22 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
         let buckets = u32::try_from(plan.table.displacements.len()).expect("few buckets");
         let disp = plan.table.displacements.iter();
         let n_disp = plan.table.displacements.len();
-        let arms = plan.table.slots.iter().enumerate().filter_map(|(slot, key)| {
-            let k = (*key)?;
-            let bytes = Literal::byte_string(plan.static_keys[k].as_bytes());
-            let ep = endpoint(plan, rt, plan.static_templates[k]);
-            Some(quote! {
-                #slot => if p == #bytes {
-                    let r = #ep;
-                    if r != #none { return #rt::__private::Match::Route(r); }
-                },
-            })
-        });
+        let arms = plan
+            .table
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, key)| {
+                let k = (*key)?;
+                let bytes = Literal::byte_string(plan.static_keys[k].as_bytes());
+                let ep = endpoint(plan, rt, plan.static_templates[k]);
+                Some(quote! {
+                    #slot => if p == #bytes {
+                        let r = #ep;
+                        if r != #none { return #rt::__private::Match::Route(r); }
+                    },
+                })
+            });
         quote! {
             static DISPLACEMENTS: [u32; #n_disp] = [#(#disp),*];
             let h = #rt::__private::phash(p, #seed);
@@ -155,10 +160,20 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
         }
     };
 
-    let counts = plan.routes.iter().map(|r| plan.templates[r.template].param_count());
+    let counts = plan
+        .routes
+        .iter()
+        .map(|r| plan.templates[r.template].param_count());
     let n_routes = plan.routes.len().max(1);
-    let counts: Vec<TokenStream> = if plan.routes.is_empty() { vec![quote!(0)] } else { counts.map(|c| quote!(#c)).collect() };
-    let dynamic = if plan.nodes[0].statics.is_empty() && plan.nodes[0].param.is_none() && plan.nodes[0].catch_all.is_none() {
+    let counts: Vec<TokenStream> = if plan.routes.is_empty() {
+        vec![quote!(0)]
+    } else {
+        counts.map(|c| quote!(#c)).collect()
+    };
+    let dynamic = if plan.nodes[0].statics.is_empty()
+        && plan.nodes[0].param.is_none()
+        && plan.nodes[0].catch_all.is_none()
+    {
         quote!()
     } else {
         quote! {

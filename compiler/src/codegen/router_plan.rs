@@ -42,7 +42,10 @@ impl Template {
 
     /// The number of parameters.
     pub fn param_count(&self) -> usize {
-        self.segments.iter().filter(|s| !matches!(s, Seg::Static(_))).count()
+        self.segments
+            .iter()
+            .filter(|s| !matches!(s, Seg::Static(_)))
+            .count()
     }
 }
 
@@ -116,8 +119,12 @@ impl RouterPlan {
                 .iter()
                 .map(|s| match s {
                     PathSegment::Static(t) => Seg::Static(t.clone()),
-                    PathSegment::Param { catch_all: false, .. } => Seg::Param,
-                    PathSegment::Param { catch_all: true, .. } => Seg::CatchAll,
+                    PathSegment::Param {
+                        catch_all: false, ..
+                    } => Seg::Param,
+                    PathSegment::Param {
+                        catch_all: true, ..
+                    } => Seg::CatchAll,
                 })
                 .collect();
             if segments.is_empty() {
@@ -126,16 +133,28 @@ impl RouterPlan {
             let t = match templates.iter().position(|t| t.segments == segments) {
                 Some(t) => t,
                 None => {
-                    templates.push(Template { raw: r.path.raw.clone(), segments, routes: Vec::new() });
+                    templates.push(Template {
+                        raw: r.path.raw.clone(),
+                        segments,
+                        routes: Vec::new(),
+                    });
                     templates.len() - 1
                 }
             };
             for m in &r.methods {
-                if templates[t].routes.iter().any(|&x| routes_method(&routes, x) == *m) {
+                if templates[t]
+                    .routes
+                    .iter()
+                    .any(|&x| routes_method(&routes, x) == *m)
+                {
                     continue; // A duplicate; the checks report it.
                 }
                 templates[t].routes.push(routes.len());
-                routes.push(PlanRoute { template: t, method: *m, ir_route: ri });
+                routes.push(PlanRoute {
+                    template: t,
+                    method: *m,
+                    ir_route: ri,
+                });
             }
         }
         let mut static_keys = Vec::new();
@@ -154,14 +173,30 @@ impl RouterPlan {
                 insert(&mut nodes, i, &t.segments);
             }
         }
-        let max_params = templates.iter().map(Template::param_count).max().unwrap_or(0);
-        RouterPlan { routes, templates, static_keys, static_templates, table, nodes, max_params }
+        let max_params = templates
+            .iter()
+            .map(Template::param_count)
+            .max()
+            .unwrap_or(0);
+        RouterPlan {
+            routes,
+            templates,
+            static_keys,
+            static_templates,
+            table,
+            nodes,
+            max_params,
+        }
     }
 
     /// The route of `template` serving `method`, if any.
     #[must_use]
     pub fn route_for(&self, template: usize, method: HttpMethod) -> Option<usize> {
-        self.templates[template].routes.iter().copied().find(|&r| self.routes[r].method == method)
+        self.templates[template]
+            .routes
+            .iter()
+            .copied()
+            .find(|&r| self.routes[r].method == method)
     }
 
     /// Looks a raw path up the way the generated router does.
@@ -192,7 +227,12 @@ impl RouterPlan {
         not_allowed.map_or(Lookup::NotFound, Lookup::NotAllowed)
     }
 
-    fn endpoint(&self, t: usize, method: HttpMethod, not_allowed: &mut Option<usize>) -> Option<usize> {
+    fn endpoint(
+        &self,
+        t: usize,
+        method: HttpMethod,
+        not_allowed: &mut Option<usize>,
+    ) -> Option<usize> {
         let r = self.route_for(t, method);
         if r.is_none() && not_allowed.is_none() {
             *not_allowed = Some(self.templates[t].routes[0]);
@@ -210,13 +250,18 @@ impl RouterPlan {
         na: &mut Option<usize>,
     ) -> Option<usize> {
         let n = &self.nodes[node];
-        let end = p[pos..].iter().position(|&b| b == b'/').map_or(p.len(), |i| pos + i);
+        let end = p[pos..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(p.len(), |i| pos + i);
         let seg = &p[pos..end];
         let last = end == p.len();
         for (text, child) in &n.statics {
             if text.as_bytes() == seg {
                 let found = if last {
-                    self.nodes[*child].endpoint.and_then(|t| self.endpoint(t, method, na))
+                    self.nodes[*child]
+                        .endpoint
+                        .and_then(|t| self.endpoint(t, method, na))
                 } else {
                     self.walk(*child, p, end + 1, spans, method, na)
                 };
@@ -230,7 +275,9 @@ impl RouterPlan {
         {
             spans[n.depth] = (pos, end);
             let found = if last {
-                self.nodes[child].endpoint.and_then(|t| self.endpoint(t, method, na))
+                self.nodes[child]
+                    .endpoint
+                    .and_then(|t| self.endpoint(t, method, na))
             } else {
                 self.walk(child, p, end + 1, spans, method, na)
             };

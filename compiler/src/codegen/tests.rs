@@ -67,13 +67,19 @@ fn lookups_follow_the_rules() {
     assert_eq!(route(Delete, "/users/me"), "/users/{user_id} [\"me\"]");
     assert_eq!(route(Get, "/users/42"), "/users/{user_id} [\"42\"]");
     assert_eq!(route(Post, "/users/42"), "405 /users/{user_id}");
-    assert_eq!(route(Get, "/users/42/repos/x"), "/users/{user_id}/repos/{repo} [\"42\", \"x\"]");
+    assert_eq!(
+        route(Get, "/users/42/repos/x"),
+        "/users/{user_id}/repos/{repo} [\"42\", \"x\"]"
+    );
     assert_eq!(route(Get, "/users//repos/x"), "404");
     assert_eq!(route(Get, "/users/42/"), "404");
     // Static segments win, with backtracking.
     assert_eq!(route(Get, "/a/b/c"), "/a/b/{y} [\"c\"]");
     assert_eq!(route(Get, "/a/z/c"), "/a/{x}/c [\"z\"]");
-    assert_eq!(route(Get, "/files/a/b/c.txt"), "/files/{rest:path} [\"a/b/c.txt\"]");
+    assert_eq!(
+        route(Get, "/files/a/b/c.txt"),
+        "/files/{rest:path} [\"a/b/c.txt\"]"
+    );
     assert_eq!(route(Get, "/files/"), "/files/{rest:path} [\"\"]");
     assert_eq!(route(Get, "/files"), "404");
     assert_eq!(route(Get, "/trailing/"), "/trailing/ []");
@@ -121,7 +127,9 @@ fn naive(p: &RouterPlan, m: HttpMethod, path: &str) -> Option<usize> {
 #[test]
 fn lookup_agrees_with_naive_matcher_on_generated_paths() {
     let p = plan(APP);
-    let parts = ["", "users", "me", "42", "repos", "x", "a", "b", "c", "files", "trailing", "z"];
+    let parts = [
+        "", "users", "me", "42", "repos", "x", "a", "b", "c", "files", "trailing", "z",
+    ];
     let mut seed = 0x1234_5678u64;
     let mut next = || {
         seed ^= seed << 13;
