@@ -2,9 +2,9 @@
 //!
 //! Three things happen here, each a trap recorded in STACK.md:
 //! - the rpath to `libpython` is added, so the loader does not pick another
-//!   Python's shared library at run time (this reaches the runtime's own
-//!   binaries, examples and tests; a generated app's crate repeats it in its
-//!   own build script);
+//!   Python's shared library at run time. This reaches only the runtime's
+//!   own binaries, examples and tests; a dependent crate's build script gets
+//!   the directory as `DEP_PREBAKE_LIBPYTHON_DIR` and adds the rpath itself;
 //! - the build interpreter's path is baked in as `PREBAKE_PYTHON`, so the
 //!   embedded interpreter computes `sys.prefix` from it (and finds the build's
 //!   virtual environment) from any directory, under `env -i`, with any `PATH`;
@@ -21,6 +21,13 @@ fn main() {
 
     let python = interpreter();
     println!("cargo:rustc-env=PREBAKE_PYTHON={python}");
+    // For the build scripts of crates that depend on the runtime (`links =
+    // "prebake"`): `DEP_PREBAKE_LIBPYTHON_DIR` and `DEP_PREBAKE_PYTHON`. A
+    // generated app's build script turns the first into its binary's rpath.
+    if let Some(dir) = pyo3_build_config::get().lib_dir() {
+        println!("cargo:libpython_dir={dir}");
+    }
+    println!("cargo:python={python}");
 
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let package = manifest.join("python").join("prebake");
@@ -61,8 +68,8 @@ fn main() {
 
 /// The interpreter pyo3 builds against (its `sys.executable`), else `PYO3_PYTHON`.
 fn interpreter() -> String {
-    if let Some(exe) = &pyo3_build_config::get().executable {
-        return exe.clone();
+    if let Some(exe) = pyo3_build_config::get().executable() {
+        return exe.to_owned();
     }
     if let Some(python) = env::var_os("PYO3_PYTHON") {
         return absolute(Path::new(&python));

@@ -1,7 +1,7 @@
 //! End to end: build `examples/hello`, start the binary, and check every
 //! endpoint and error status of SPEC §1–§2 over real HTTP connections.
 
-use prebake_tests::{app_binary, Server};
+use prebake_tests::{Server, app_binary};
 use serde_json::json;
 
 fn server() -> Server {
@@ -11,7 +11,11 @@ fn server() -> Server {
 #[test]
 fn the_four_endpoints_answer_as_the_spec_says() {
     let s = server();
-    assert!(s.startup_log.contains("listening on http://127.0.0.1:"), "{}", s.startup_log);
+    assert!(
+        s.startup_log.contains("listening on http://127.0.0.1:"),
+        "{}",
+        s.startup_log
+    );
 
     let r = s.get("/plaintext");
     assert_eq!((r.status, r.text().as_str()), (200, "Hello, World!"));
@@ -48,19 +52,34 @@ fn validation_errors_have_the_litestar_shape() {
     );
 
     let r = s.post_json("/validate", r#"{"name":"Ada","age":151}"#);
-    assert_eq!(r.json()["extra"][0], json!({"message":"Expected `int` <= 150","key":"age","source":"body"}));
+    assert_eq!(
+        r.json()["extra"][0],
+        json!({"message":"Expected `int` <= 150","key":"age","source":"body"})
+    );
 
     let r = s.post_json("/validate", r#"{"name":"Ada","age":"42"}"#);
-    assert_eq!(r.json()["extra"][0], json!({"message":"Expected `int`, got `str`","key":"age","source":"body"}));
+    assert_eq!(
+        r.json()["extra"][0],
+        json!({"message":"Expected `int`, got `str`","key":"age","source":"body"})
+    );
 
     let r = s.post_json("/validate", r#"{"name":"Ada","age":4,"x":1}"#);
-    assert_eq!(r.json()["extra"][0], json!({"message":"Object contains unknown field `x`","key":"user","source":"body"}));
+    assert_eq!(
+        r.json()["extra"][0],
+        json!({"message":"Object contains unknown field `x`","key":"user","source":"body"})
+    );
 
     let r = s.post_json("/validate", r#"{"age":4}"#);
-    assert_eq!(r.json()["extra"][0], json!({"message":"Object missing required field `name`","key":"user","source":"body"}));
+    assert_eq!(
+        r.json()["extra"][0],
+        json!({"message":"Object missing required field `name`","key":"user","source":"body"})
+    );
 
     let r = s.post_json("/validate", "[]");
-    assert_eq!(r.json()["extra"][0], json!({"message":"Expected `object`, got `array`","key":"user","source":"body"}));
+    assert_eq!(
+        r.json()["extra"][0],
+        json!({"message":"Expected `object`, got `array`","key":"user","source":"body"})
+    );
 }
 
 #[test]
@@ -68,24 +87,39 @@ fn malformed_json_is_a_400_with_msgspecs_message() {
     let s = server();
     let r = s.post_json("/validate", r#"{"name":"Ada","age":42}xx"#);
     assert_eq!(r.status, 400);
-    assert_eq!(r.text(), r#"{"status_code":400,"detail":"JSON is malformed: trailing characters (byte 23)"}"#);
+    assert_eq!(
+        r.text(),
+        r#"{"status_code":400,"detail":"JSON is malformed: trailing characters (byte 24)"}"#
+    );
     let r = s.post_json("/validate", r#"{"name":"Ada""#);
-    assert_eq!(r.text(), r#"{"status_code":400,"detail":"Input data was truncated"}"#);
+    assert_eq!(
+        r.text(),
+        r#"{"status_code":400,"detail":"Input data was truncated"}"#
+    );
     let r = s.post_json("/validate", "");
-    assert_eq!(r.text(), r#"{"status_code":400,"detail":"Input data was truncated"}"#);
+    assert_eq!(
+        r.text(),
+        r#"{"status_code":400,"detail":"Input data was truncated"}"#
+    );
 }
 
 #[test]
 fn not_found_method_not_allowed_and_head() {
     let s = server();
     let r = s.get("/nope");
-    assert_eq!((r.status, r.text().as_str()), (404, r#"{"status_code":404,"detail":"Not Found"}"#));
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (404, r#"{"status_code":404,"detail":"Not Found"}"#)
+    );
     let r = s.get("/user/1/extra");
     assert_eq!(r.status, 404);
 
     let r = s.request("DELETE", "/json", &[], b"");
     assert_eq!(r.status, 405);
-    assert_eq!(r.text(), r#"{"status_code":405,"detail":"Method Not Allowed"}"#);
+    assert_eq!(
+        r.text(),
+        r#"{"status_code":405,"detail":"Method Not Allowed"}"#
+    );
     assert_eq!(r.header("allow"), Some("GET, HEAD"));
 
     let r = s.request("GET", "/validate", &[], b"");
@@ -100,8 +134,19 @@ fn not_found_method_not_allowed_and_head() {
 #[test]
 fn unsupported_media_type_and_body_limit() {
     let s = server();
-    let r = s.request("POST", "/validate", &[("content-type", "text/plain")], br#"{"name":"Ada","age":42}"#);
-    assert_eq!((r.status, r.text().as_str()), (415, r#"{"status_code":415,"detail":"Unsupported Media Type"}"#));
+    let r = s.request(
+        "POST",
+        "/validate",
+        &[("content-type", "text/plain")],
+        br#"{"name":"Ada","age":42}"#,
+    );
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (
+            415,
+            r#"{"status_code":415,"detail":"Unsupported Media Type"}"#
+        )
+    );
     let r = s.request(
         "POST",
         "/validate",
@@ -110,7 +155,12 @@ fn unsupported_media_type_and_body_limit() {
     );
     assert_eq!(r.status, 201);
     let big = vec![b' '; 2 * 1024 * 1024];
-    let r = s.request("POST", "/validate", &[("content-type", "application/json")], &big);
+    let r = s.request(
+        "POST",
+        "/validate",
+        &[("content-type", "application/json")],
+        &big,
+    );
     assert_eq!(r.status, 413);
     assert_eq!(r.json()["status_code"], 413);
 }
@@ -125,11 +175,19 @@ fn keep_alive_and_pipelining() {
     }
     // Three requests written at once, answered in order.
     c.send("GET", "/plaintext", &[], b"");
-    c.send("POST", "/validate", &[("content-type", "application/json")], br#"{"name":"B","age":1}"#);
+    c.send(
+        "POST",
+        "/validate",
+        &[("content-type", "application/json")],
+        br#"{"name":"B","age":1}"#,
+    );
     c.send("GET", "/json", &[], b"");
     assert_eq!(c.read_response(false).text(), "Hello, World!");
     assert_eq!(c.read_response(false).status, 201);
-    assert_eq!(c.read_response(false).body, br#"{"message":"Hello, World!"}"#);
+    assert_eq!(
+        c.read_response(false).body,
+        br#"{"message":"Hello, World!"}"#
+    );
 }
 
 #[test]

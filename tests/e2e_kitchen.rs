@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use prebake_tests::{app_binary, Server};
+use prebake_tests::{Server, app_binary};
 use serde_json::json;
 
 fn server() -> Server {
@@ -14,11 +14,24 @@ fn server() -> Server {
 fn an_exception_is_a_500_and_the_server_keeps_serving() {
     let s = server();
     let r = s.get("/boom");
-    assert_eq!((r.status, r.text().as_str()), (500, r#"{"status_code":500,"detail":"Internal Server Error"}"#));
-    assert!(!r.text().contains("kaboom"), "the traceback stays in the log");
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (
+            500,
+            r#"{"status_code":500,"detail":"Internal Server Error"}"#
+        )
+    );
+    assert!(
+        !r.text().contains("kaboom"),
+        "the traceback stays in the log"
+    );
     let r = s.get("/users/7");
     assert_eq!(r.status, 200);
-    assert!(prebake_tests::wait_until(Duration::from_secs(5), || s.log().contains("kaboom")), "{}", s.log());
+    assert!(
+        prebake_tests::wait_until(Duration::from_secs(5), || s.log().contains("kaboom")),
+        "{}",
+        s.log()
+    );
 }
 
 #[test]
@@ -26,7 +39,11 @@ fn a_wrong_return_type_is_a_500_naming_the_route() {
     let s = server();
     let r = s.get("/wrong-type");
     assert_eq!(r.status, 500);
-    assert!(prebake_tests::wait_until(Duration::from_secs(5), || s.log().contains("/wrong-type")), "{}", s.log());
+    assert!(
+        prebake_tests::wait_until(Duration::from_secs(5), || s.log().contains("/wrong-type")),
+        "{}",
+        s.log()
+    );
 }
 
 #[test]
@@ -35,7 +52,10 @@ fn http_exception_sets_status_headers_and_detail() {
     let r = s.get("/teapot");
     assert_eq!(r.status, 418);
     assert_eq!(r.header("x-brew"), Some("earl grey"));
-    assert_eq!(r.text(), r#"{"status_code":418,"detail":"short and stout"}"#);
+    assert_eq!(
+        r.text(),
+        r#"{"status_code":418,"detail":"short and stout"}"#
+    );
 }
 
 #[test]
@@ -44,18 +64,30 @@ fn a_sleeping_async_handler_does_not_hold_up_others() {
     let port = s.port;
     let start = Instant::now();
     let sleepers: Vec<_> = (0..10)
-        .map(|_| std::thread::spawn(move || prebake_tests::Conn::new(port).request("GET", "/sleep?ms=300", &[], b"")))
+        .map(|_| {
+            std::thread::spawn(move || {
+                prebake_tests::Conn::new(port).request("GET", "/sleep?ms=300", &[], b"")
+            })
+        })
         .collect();
     std::thread::sleep(Duration::from_millis(50));
     // A sync endpoint answers while ten requests sleep.
     let quick = Instant::now();
     assert_eq!(s.get("/users/me").text(), "me");
-    assert!(quick.elapsed() < Duration::from_millis(250), "blocked for {:?}", quick.elapsed());
+    assert!(
+        quick.elapsed() < Duration::from_millis(250),
+        "blocked for {:?}",
+        quick.elapsed()
+    );
     for t in sleepers {
         let r = t.join().expect("thread");
         assert_eq!(r.text(), r#"{"slept":300}"#);
     }
-    assert!(start.elapsed() < Duration::from_millis(2000), "sleeps ran one after another: {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_millis(2000),
+        "sleeps ran one after another: {:?}",
+        start.elapsed()
+    );
     assert_eq!(s.get("/fast-async").text(), "no suspension");
 }
 
@@ -63,9 +95,20 @@ fn a_sleeping_async_handler_does_not_hold_up_others() {
 fn the_raw_request_and_bytes() {
     let s = server();
     let r = s.request("GET", "/raw?a=1&b=%20", &[("user-agent", "e2e")], b"");
-    assert_eq!(r.json(), json!({"method":"GET","path":"/raw","query":"a=1&b=%20","agent":"e2e","body":""}));
-    let r = s.request("POST", "/echo-bytes", &[("content-type", "application/x-anything")], b"\x00\x01binary");
-    assert_eq!((r.status, r.body.as_slice()), (200, b"\x00\x01binary".as_slice()));
+    assert_eq!(
+        r.json(),
+        json!({"method":"GET","path":"/raw","query":"a=1&b=%20","agent":"e2e","body":""})
+    );
+    let r = s.request(
+        "POST",
+        "/echo-bytes",
+        &[("content-type", "application/x-anything")],
+        b"\x00\x01binary",
+    );
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, b"\x00\x01binary".as_slice())
+    );
     assert_eq!(r.header("content-type"), Some("application/octet-stream"));
 }
 
@@ -94,13 +137,28 @@ fn query_parameters_convert_laxly_with_constraints() {
         r#"{"status_code":400,"detail":"Validation failed for GET /search","extra":[{"message":"Missing required query parameter `q`","key":"q","source":"query"}]}"#
     );
     let extra = |target: &str| s.get(target).json()["extra"][0].clone();
-    assert_eq!(extra("/search?q=x&limit=0"), json!({"message":"Expected `int` >= 1","key":"limit","source":"query"}));
-    assert_eq!(extra("/search?q=x&limit=abc"), json!({"message":"Expected `int`, got `str`","key":"limit","source":"query"}));
-    assert_eq!(extra("/search?q=x&ratio=0"), json!({"message":"Expected `float` > 0.0","key":"ratio","source":"query"}));
+    assert_eq!(
+        extra("/search?q=x&limit=0"),
+        json!({"message":"Expected `int` >= 1","key":"limit","source":"query"})
+    );
+    assert_eq!(
+        extra("/search?q=x&limit=abc"),
+        json!({"message":"Expected `int`, got `str`","key":"limit","source":"query"})
+    );
+    assert_eq!(
+        extra("/search?q=x&ratio=0"),
+        json!({"message":"Expected `float` > 0.0","key":"ratio","source":"query"})
+    );
     assert_eq!(extra("/search?q=x&color=blue")["key"], "color");
     assert_eq!(extra("/search?q=x&mode=medium")["key"], "mode");
-    assert_eq!(extra("/search?q=x&name=a"), json!({"message":"Expected `str` of length >= 2","key":"name","source":"query"}));
-    assert_eq!(extra("/search?q=x&name=ABC")["message"], "Expected `str` matching regex '^[a-z]+$'");
+    assert_eq!(
+        extra("/search?q=x&name=a"),
+        json!({"message":"Expected `str` of length >= 2","key":"name","source":"query"})
+    );
+    assert_eq!(
+        extra("/search?q=x&name=ABC")["message"],
+        "Expected `str` matching regex '^[a-z]+$'"
+    );
     assert_eq!(extra("/search?q=x&ids=1&ids=x")["key"], "ids[1]");
     let s2 = s.get("/search?q=x&flag=1");
     assert_eq!(s2.json()["flag"], true);
@@ -109,13 +167,30 @@ fn query_parameters_convert_laxly_with_constraints() {
 #[test]
 fn headers_and_cookies() {
     let s = server();
-    let r = s.request("GET", "/headers", &[("x-token", "t1"), ("x-count", "3"), ("cookie", "a=1; session=abc")], b"");
+    let r = s.request(
+        "GET",
+        "/headers",
+        &[
+            ("x-token", "t1"),
+            ("x-count", "3"),
+            ("cookie", "a=1; session=abc"),
+        ],
+        b"",
+    );
     assert_eq!(r.json(), json!({"token":"t1","count":3,"session":"abc"}));
     let r = s.request("GET", "/headers", &[("X-TOKEN", "t2")], b"");
     assert_eq!(r.json(), json!({"token":"t2","count":null,"session":null}));
     let r = s.get("/headers");
-    assert_eq!(r.json()["extra"][0], json!({"message":"Missing required header parameter `x-token`","key":"x-token","source":"header"}));
-    let r = s.request("GET", "/headers", &[("x-token", "t"), ("x-count", "many")], b"");
+    assert_eq!(
+        r.json()["extra"][0],
+        json!({"message":"Missing required header parameter `x-token`","key":"x-token","source":"header"})
+    );
+    let r = s.request(
+        "GET",
+        "/headers",
+        &[("x-token", "t"), ("x-count", "many")],
+        b"",
+    );
     assert_eq!(r.json()["extra"][0]["source"], "header");
 }
 
@@ -137,9 +212,15 @@ fn routing_precedence_and_catch_all() {
 fn bodies_statuses_and_custom_responses() {
     let s = server();
     let r = s.post_json("/points", r#"{"x":1,"y":2}"#);
-    assert_eq!((r.status, r.text().as_str()), (201, r#"{"x":1,"y":2,"label":""}"#));
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (201, r#"{"x":1,"y":2,"label":""}"#)
+    );
     let r = s.post_json("/points/many", r#"[{"x":1,"y":2},{"x":3,"y":"4"}]"#);
-    assert_eq!(r.json()["extra"][0], json!({"message":"Expected `int`, got `str`","key":"[1].y","source":"body"}));
+    assert_eq!(
+        r.json()["extra"][0],
+        json!({"message":"Expected `int`, got `str`","key":"[1].y","source":"body"})
+    );
     let r = s.request("DELETE", "/points/3", &[], b"");
     assert_eq!(r.status, 204);
     assert!(r.body.is_empty());

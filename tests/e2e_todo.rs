@@ -1,7 +1,7 @@
 //! End to end on `examples/todo`: a CRUD session over one keep-alive
 //! connection, with models from another module, enums, headers and 404s.
 
-use prebake_tests::{app_binary, Server};
+use prebake_tests::{Server, app_binary};
 use serde_json::json;
 
 #[test]
@@ -11,7 +11,12 @@ fn a_crud_session() {
     let json = [("content-type", "application/json")];
     assert_eq!(c.request("GET", "/health", &[], b"").status, 200);
 
-    let r = c.request("POST", "/todos", &json, br#"{"title":"write tests","priority":3,"tags":[{"name":"dev"}]}"#);
+    let r = c.request(
+        "POST",
+        "/todos",
+        &json,
+        br#"{"title":"write tests","priority":3,"tags":[{"name":"dev"}]}"#,
+    );
     assert_eq!(r.status, 201, "{}", r.text());
     let created = r.json();
     assert_eq!(created["title"], "write tests");
@@ -23,7 +28,12 @@ fn a_crud_session() {
     let r = c.request("GET", &format!("/todos/{id}"), &[], b"");
     assert_eq!(r.json(), created);
 
-    let r = c.request("PATCH", &format!("/todos/{id}"), &json, br#"{"status":"done"}"#);
+    let r = c.request(
+        "PATCH",
+        &format!("/todos/{id}"),
+        &json,
+        br#"{"status":"done"}"#,
+    );
     assert_eq!(r.json()["status"], "done");
 
     let r = c.request("GET", "/todos?status=done&limit=5", &[], b"");
@@ -31,7 +41,10 @@ fn a_crud_session() {
     assert_eq!(r.json().as_array().map(Vec::len), Some(1));
 
     let r = c.request("GET", "/todos?limit=0", &[], b"");
-    assert_eq!(r.json()["extra"][0], json!({"message":"Expected `int` >= 1","key":"limit","source":"query"}));
+    assert_eq!(
+        r.json()["extra"][0],
+        json!({"message":"Expected `int` >= 1","key":"limit","source":"query"})
+    );
 
     let r = c.request("POST", "/todos", &json, br#"{"title":""}"#);
     assert_eq!(r.json()["extra"][0]["key"], "title");
@@ -39,7 +52,14 @@ fn a_crud_session() {
     let r = c.request("GET", &format!("/todos/{id}/slow"), &[], b"");
     assert_eq!(r.status, 200);
 
-    assert_eq!(c.request("DELETE", &format!("/todos/{id}"), &[], b"").status, 204);
+    assert_eq!(
+        c.request("DELETE", &format!("/todos/{id}"), &[], b"")
+            .status,
+        204
+    );
     let r = c.request("GET", &format!("/todos/{id}"), &[], b"");
-    assert_eq!((r.status, r.text().as_str()), (404, r#"{"status_code":404,"detail":"todo not found"}"#));
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (404, r#"{"status_code":404,"detail":"todo not found"}"#)
+    );
 }

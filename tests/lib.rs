@@ -12,15 +12,21 @@ use std::time::{Duration, Instant};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_path_buf()
 }
 
 static BUILD_LOCK: Mutex<()> = Mutex::new(());
 
 /// The apps the end-to-end tests serve: (binary name, app path from the
 /// workspace root). `cargo xtask test` builds each before the tests run.
-pub const APPS: &[(&str, &str)] =
-    &[("hello", "examples/hello/app.py"), ("todo", "examples/todo/app.py"), ("kitchen", "tests/apps/kitchen/app.py")];
+pub const APPS: &[(&str, &str)] = &[
+    ("hello", "examples/hello/app.py"),
+    ("todo", "examples/todo/app.py"),
+    ("kitchen", "tests/apps/kitchen/app.py"),
+];
 
 /// The server binary of one of [`APPS`].
 ///
@@ -32,8 +38,14 @@ pub fn app_binary(name: &str) -> PathBuf {
     if let Ok(dir) = std::env::var("PREBAKE_E2E_BIN_DIR") {
         return Path::new(&dir).join(name);
     }
-    let app = APPS.iter().find(|(n, _)| *n == name).map(|(_, p)| *p).expect("a known app");
-    let _guard = BUILD_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let app = APPS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, p)| *p)
+        .expect("a known app");
+    let _guard = BUILD_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let out = root().join("target").join("e2e-bin").join(name);
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(root())
@@ -50,7 +62,10 @@ pub fn app_binary(name: &str) -> PathBuf {
 
 /// A free TCP port on the loopback interface.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// A running server process, killed on drop.
@@ -90,20 +105,37 @@ impl Server {
                         let _ = tx.send(());
                     }
                 }
-                sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push_str(&(line + "\n"));
+                sink.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push_str(&(line + "\n"));
             }
         });
         if rx.recv_timeout(Duration::from_secs(30)).is_err() {
             let _ = child.kill();
-            panic!("server did not start: {}", log.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+            panic!(
+                "server did not start: {}",
+                log.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            );
         }
-        let startup_log = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        Server { child, port, startup_log, log }
+        let startup_log = log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        Server {
+            child,
+            port,
+            startup_log,
+            log,
+        }
     }
 
     /// Everything the server logged so far.
     pub fn log(&self) -> String {
-        self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// A new connection to the server.
@@ -112,7 +144,13 @@ impl Server {
     }
 
     /// Sends one request on a new connection.
-    pub fn request(&self, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    pub fn request(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
         self.connect().request(method, target, headers, body)
     }
 
@@ -123,7 +161,12 @@ impl Server {
 
     /// `POST target` with a JSON body.
     pub fn post_json(&self, target: &str, body: &str) -> Response {
-        self.request("POST", target, &[("content-type", "application/json")], body.as_bytes())
+        self.request(
+            "POST",
+            target,
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        )
     }
 
     /// Whether the process is still running.
@@ -153,7 +196,10 @@ pub struct Response {
 impl Response {
     /// The first header of this name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body as text.
@@ -163,7 +209,8 @@ impl Response {
 
     /// The body as JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 }
 
@@ -176,8 +223,12 @@ impl Conn {
     /// Connects to the loopback port.
     pub fn new(port: u16) -> Conn {
         let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
-        Conn { reader: BufReader::new(stream) }
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        Conn {
+            reader: BufReader::new(stream),
+        }
     }
 
     /// Writes raw bytes.
@@ -201,7 +252,13 @@ impl Conn {
     }
 
     /// Sends a request and reads the response.
-    pub fn request(&mut self, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    pub fn request(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
         self.send(method, target, headers, body);
         self.read_response(method == "HEAD")
     }
@@ -210,7 +267,11 @@ impl Conn {
     pub fn read_response(&mut self, head: bool) -> Response {
         let mut line = String::new();
         self.reader.read_line(&mut line).expect("status line");
-        let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("bad status line {line:?}"));
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {line:?}"));
         let mut headers = Vec::new();
         loop {
             let mut h = String::new();
@@ -222,7 +283,12 @@ impl Conn {
             let (n, v) = h.split_once(':').expect("header colon");
             headers.push((n.trim().to_ascii_lowercase(), v.trim().to_string()));
         }
-        let get = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
         let mut body = Vec::new();
         if !head && status != 204 && status != 304 {
             if let Some(len) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
@@ -242,7 +308,11 @@ impl Conn {
                 }
             }
         }
-        Response { status, headers, body }
+        Response {
+            status,
+            headers,
+            body,
+        }
     }
 }
 

@@ -21,17 +21,25 @@ pub fn app(input: TokenStream) -> TokenStream {
     let path = std::path::Path::new(&base).join(lit.value());
     let analysis = match prebake_compiler::driver::analyze_path(&path) {
         Ok(a) => a,
-        Err(e) => return syn::Error::new(lit.span(), e.to_string()).to_compile_error().into(),
+        Err(e) => {
+            return syn::Error::new(lit.span(), e.to_string())
+                .to_compile_error()
+                .into();
+        }
     };
     if analysis.has_errors() {
-        let errors = analysis.diagnostics.iter().filter(|d| d.is_error()).map(|d| {
-            let text = prebake_compiler::diagnostics::render::human(
-                &analysis.db,
-                std::slice::from_ref(d),
-                prebake_compiler::diagnostics::render::Style::Plain,
-            );
-            syn::Error::new(lit.span(), text).to_compile_error()
-        });
+        let errors = analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| {
+                let text = prebake_compiler::diagnostics::render::human(
+                    &analysis.db,
+                    std::slice::from_ref(d),
+                    prebake_compiler::diagnostics::render::Style::Plain,
+                );
+                syn::Error::new(lit.span(), text).to_compile_error()
+            });
         return quote!(#(#errors)*).into();
     }
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
@@ -41,11 +49,18 @@ pub fn app(input: TokenStream) -> TokenStream {
         .iter()
         .map(|f| {
             let rel = f.path.rsplit('/').next().unwrap_or(&f.path);
-            let p = if f.module.contains('.') { dir.join(f.module.replace('.', "/") + ".py") } else { dir.join(rel) };
+            let p = if f.module.contains('.') {
+                dir.join(f.module.replace('.', "/") + ".py")
+            } else {
+                dir.join(rel)
+            };
             p.display().to_string()
         })
         .collect();
-    let name = path.parent().and_then(|d| d.file_name()).map_or_else(|| "app".to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path
+        .parent()
+        .and_then(|d| d.file_name())
+        .map_or_else(|| "app".to_string(), |n| n.to_string_lossy().into_owned());
     let ctx = prebake_compiler::codegen::Ctx::default();
     prebake_compiler::codegen::app::expand_macro(&analysis, &name, &ctx, &files).into()
 }

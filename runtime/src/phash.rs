@@ -35,7 +35,7 @@ pub fn phash(bytes: &[u8], seed: u64) -> u64 {
 #[inline]
 #[must_use]
 pub fn phash_bucket(h: u64, buckets: u32) -> usize {
-    ((h & 0xFFFF_FFFF) * u64::from(buckets) >> 32) as usize
+    (((h & 0xFFFF_FFFF) * u64::from(buckets)) >> 32) as usize
 }
 
 /// The slot of a hash given its bucket's displacement, in `1 << bits` slots.
@@ -53,12 +53,21 @@ mod tests {
     /// The same vectors as the compiler's `codegen::phash` tests.
     #[test]
     fn hash_vectors_match_the_compiler() {
-        let vectors: [(&[u8], u64); 4] =
-            [(b"/json", 7), (b"/plaintext", 7), (b"/user/repos/starred", 42), (b"/a/b/c/d/e/f/g/h/i/j", 3)];
+        let vectors: [(&[u8], u64); 4] = [
+            (b"/json", 7),
+            (b"/plaintext", 7),
+            (b"/user/repos/starred", 42),
+            (b"/a/b/c/d/e/f/g/h/i/j", 3),
+        ];
         let got: Vec<u64> = vectors.iter().map(|(k, s)| phash(k, *s)).collect();
         assert_eq!(
             got,
-            [12_339_500_257_183_869_436, 15_491_426_687_986_350_342, 9_898_497_289_536_819_094, 17_553_528_306_175_743_031]
+            [
+                12_339_500_257_183_869_436,
+                15_491_426_687_986_350_342,
+                9_898_497_289_536_819_094,
+                17_553_528_306_175_743_031
+            ]
         );
     }
 }

@@ -45,7 +45,12 @@ pub(crate) fn parse_args(args: &[String]) -> Result<BuildArgs, String> {
             }
         }
     }
-    Ok(BuildArgs { app: app.ok_or("no app given: cargo xtask build path/to/app.py")?, out, profile, rest })
+    Ok(BuildArgs {
+        app: app.ok_or("no app given: cargo xtask build path/to/app.py")?,
+        out,
+        profile,
+        rest,
+    })
 }
 
 /// The app's name: its folder's name for `app.py`/`main.py`, else the file
@@ -55,13 +60,25 @@ pub(crate) fn app_name(app: &Path) -> String {
     let base = if matches!(stem, "app" | "main" | "__init__") {
         std::fs::canonicalize(app)
             .ok()
-            .and_then(|p| p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned()))
+            .and_then(|p| {
+                p.parent()
+                    .and_then(|d| d.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+            })
             .unwrap_or_else(|| stem.to_string())
     } else {
         stem.to_string()
     };
-    let mut name: String =
-        base.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    let mut name: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         name.insert_str(0, "app-");
     }
@@ -74,8 +91,15 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     crate::venv::ensure(&root)?;
     let started = Instant::now();
     let analysis = prebake_compiler::driver::analyze_path(&args.app).map_err(|e| e.to_string())?;
-    let style = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { Style::Color } else { Style::Plain };
-    eprint!("{}", render::human(&analysis.db, &analysis.diagnostics, style));
+    let style = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        Style::Color
+    } else {
+        Style::Plain
+    };
+    eprint!(
+        "{}",
+        render::human(&analysis.db, &analysis.diagnostics, style)
+    );
     if analysis.has_errors() {
         return Err(render::summary(&analysis.diagnostics).unwrap_or_else(|| "errors".into()));
     }
@@ -86,9 +110,11 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     std::fs::create_dir_all(&crate_dir).map_err(|e| format!("{}: {e}", crate_dir.display()))?;
     write_if_changed(&crate_dir.join("main.rs"), &source)?;
     write_if_changed(&crate_dir.join("Cargo.toml"), &manifest(&name, &root))?;
+    write_if_changed(&crate_dir.join("build.rs"), BUILD_RS)?;
     // The workspace's lock file pins the same versions, so the runtime's
     // dependencies compiled for the workspace are reused as they are.
-    let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let lock =
+        std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
     if !crate_dir.join("Cargo.lock").exists() {
         write_if_changed(&crate_dir.join("Cargo.lock"), &lock)?;
     }
@@ -96,18 +122,34 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.arg("build").arg("--quiet").arg("--profile").arg(&args.profile);
+    cmd.arg("build")
+        .arg("--quiet")
+        .arg("--profile")
+        .arg(&args.profile);
     cmd.arg("--manifest-path").arg(crate_dir.join("Cargo.toml"));
     cmd.env("CARGO_TARGET_DIR", root.join("target"));
     cmd.env("PYO3_PYTHON", root.join(".venv").join("bin").join("python"));
-    eprintln!("prebake: compiling {name} ({} routes, generated in {:.0?})", analysis.ir.routes.len(), generated_in);
+    eprintln!(
+        "prebake: compiling {name} ({} routes, generated in {:.0?})",
+        analysis.ir.routes.len(),
+        generated_in
+    );
     let status = cmd.status().map_err(|e| format!("cargo: {e}"))?;
     if !status.success() {
-        return Err(format!("cargo build of the generated crate failed ({status})"));
+        return Err(format!(
+            "cargo build of the generated crate failed ({status})"
+        ));
     }
-    let profile_dir = if args.profile == "dev" { "debug" } else { args.profile.as_str() };
+    let profile_dir = if args.profile == "dev" {
+        "debug"
+    } else {
+        args.profile.as_str()
+    };
     let built = root.join("target").join(profile_dir).join(&name);
-    let out = args.out.clone().unwrap_or_else(|| root.join("dist").join(&name));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| root.join("dist").join(&name));
     if let Some(dir) = out.parent() {
         if !dir.as_os_str().is_empty() {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -116,11 +158,27 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     // Copy through a temporary name so a running binary is never overwritten
     // in place.
     let tmp = out.with_extension("tmp");
-    std::fs::copy(&built, &tmp).map_err(|e| format!("copy {} -> {}: {e}", built.display(), tmp.display()))?;
+    std::fs::copy(&built, &tmp)
+        .map_err(|e| format!("copy {} -> {}: {e}", built.display(), tmp.display()))?;
     std::fs::rename(&tmp, &out).map_err(|e| format!("{}: {e}", out.display()))?;
-    eprintln!("prebake: built {} in {:.1?}", out.display(), started.elapsed());
+    eprintln!(
+        "prebake: built {} in {:.1?}",
+        out.display(),
+        started.elapsed()
+    );
     Ok(out)
 }
+
+/// The generated crate's build script: an rpath to the libpython the runtime
+/// was built against (the runtime exports its folder as a `links` value), so
+/// the binary never picks up another Python's library at run time.
+const BUILD_RS: &str = r#"// Generated by prebake. Do not edit by hand.
+fn main() {
+    if let Ok(dir) = std::env::var("DEP_PREBAKE_LIBPYTHON_DIR") {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+    }
+}
+"#;
 
 fn write_if_changed(path: &Path, text: &str) -> Result<(), String> {
     if std::fs::read_to_string(path).ok().as_deref() == Some(text) {
@@ -141,6 +199,7 @@ name = "{name}"
 version = "0.1.0"
 edition = "2024"
 publish = false
+build = "build.rs"
 
 [[bin]]
 name = "{name}"

@@ -33,7 +33,9 @@ fn main() -> ExitCode {
     let result = match cmd.as_str() {
         "check" => return prebake_compiler::cli::check(rest),
         "test" => test(rest),
-        "build" => build::parse_args(rest).and_then(|a| build::build(&a)).map(|_| ()),
+        "build" => build::parse_args(rest)
+            .and_then(|a| build::build(&a))
+            .map(|_| ()),
         "serve" => serve(rest),
         "venv" => venv::ensure(&root()).map(|_| ()),
         "-h" | "--help" | "help" => {
@@ -117,7 +119,9 @@ fn test(args: &[String]) -> Result<(), String> {
         };
         build::build(&args)?;
     }
-    run(cargo().args(["test", "--workspace", "--release"]).env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
+    run(cargo()
+        .args(["test", "--workspace", "--release"])
+        .env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
     run(Command::new(&python).args(["-m", "pytest", "tests/python", "-q"]))?;
     Ok(())
 }

@@ -6,7 +6,9 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -33,20 +35,32 @@ mod tests {
     }
 
     fn rel(p: &Path) -> String {
-        p.strip_prefix(crate::root()).unwrap_or(p).display().to_string()
+        p.strip_prefix(crate::root())
+            .unwrap_or(p)
+            .display()
+            .to_string()
     }
 
     #[test]
     fn every_rust_file_says_why_it_exists() {
         let mut missing = Vec::new();
-        for dir in ["compiler/src", "runtime/src", "macros/src", "xtask/src", "tests"] {
+        for dir in [
+            "compiler/src",
+            "runtime/src",
+            "macros/src",
+            "xtask/src",
+            "tests",
+        ] {
             for (p, text) in sources(dir) {
                 if !text.trim_start().starts_with("//!") {
                     missing.push(rel(&p));
                 }
             }
         }
-        assert!(missing.is_empty(), "files without a `//!` module doc: {missing:#?}");
+        assert!(
+            missing.is_empty(),
+            "files without a `//!` module doc: {missing:#?}"
+        );
     }
 
     /// Only the named module of a crate may use a dependency.
@@ -55,7 +69,10 @@ mod tests {
             .into_iter()
             .filter(|(p, text)| {
                 let r = rel(p);
-                !r.starts_with(allowed) && text.lines().any(|l| l.contains(needle) && !l.trim_start().starts_with("//"))
+                !r.starts_with(allowed)
+                    && text
+                        .lines()
+                        .any(|l| l.contains(needle) && !l.trim_start().starts_with("//"))
             })
             .map(|(p, _)| rel(&p))
             .collect()
@@ -64,20 +81,33 @@ mod tests {
     #[test]
     fn parser_is_used_only_by_the_front_end() {
         let offenders = only_in("compiler/src", "rustpython_", "compiler/src/frontend/");
-        assert!(offenders.is_empty(), "rustpython used outside compiler::frontend: {offenders:?}");
+        assert!(
+            offenders.is_empty(),
+            "rustpython used outside compiler::frontend: {offenders:?}"
+        );
     }
 
     #[test]
     fn quote_is_used_only_by_codegen() {
         let mut offenders = only_in("compiler/src", "use quote", "compiler/src/codegen/");
-        offenders.extend(only_in("compiler/src", "proc_macro2", "compiler/src/codegen/"));
-        assert!(offenders.is_empty(), "quote/proc_macro2 used outside compiler::codegen: {offenders:?}");
+        offenders.extend(only_in(
+            "compiler/src",
+            "proc_macro2",
+            "compiler/src/codegen/",
+        ));
+        assert!(
+            offenders.is_empty(),
+            "quote/proc_macro2 used outside compiler::codegen: {offenders:?}"
+        );
     }
 
     #[test]
     fn pyo3_is_used_only_by_runtime_python() {
         let offenders = only_in("runtime/src", "pyo3", "runtime/src/python");
-        assert!(offenders.is_empty(), "pyo3 used outside runtime::python: {offenders:?}");
+        assert!(
+            offenders.is_empty(),
+            "pyo3 used outside runtime::python: {offenders:?}"
+        );
     }
 
     #[test]
@@ -85,9 +115,14 @@ mod tests {
         let offenders: Vec<String> = ["std::fs", "File::open", "read_to_string("]
             .iter()
             .flat_map(|n| only_in("compiler/src", n, "compiler/src/driver.rs"))
-            .filter(|f| !f.starts_with("compiler/src/cli.rs") && !f.starts_with("compiler/src/bin/"))
+            .filter(|f| {
+                !f.starts_with("compiler/src/cli.rs") && !f.starts_with("compiler/src/bin/")
+            })
             .collect();
-        assert!(offenders.is_empty(), "file IO outside compiler::driver: {offenders:?}");
+        assert!(
+            offenders.is_empty(),
+            "file IO outside compiler::driver: {offenders:?}"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ glue. Nothing here runs per request except `resume` on the slow async path.
 """
 
 import asyncio
+import importlib
 import importlib.machinery
 import inspect
 import selectors
@@ -15,18 +16,39 @@ import sys
 __all__ = ["install", "signature", "new_loop", "resume"]
 
 
+#: The synthetic package that holds the app's top-level modules, so that
+#: both `from .models import User` and `from models import User` work in
+#: them (SPEC §1) and give the same module object.
+APP_PACKAGE = "__prebake_app__"
+
+
 class EmbeddedImporter:
     """A meta-path finder and loader for sources embedded in the binary.
 
     `modules` maps a dotted module name to `(file, source, is_package)`.
     `file` becomes `__file__` and the traceback file name; `get_source`
     lets `linecache` show lines even where that file does not exist.
+
+    The app's modules (`app_modules`) keep their own names (`models`), but
+    a top-level one runs with `__package__` set to `APP_PACKAGE`, and
+    `APP_PACKAGE.models` is an alias of `models`: relative imports between
+    the app's top-level modules resolve to the very same modules.
     """
 
-    def __init__(self, modules):
+    def __init__(self, modules, app_modules):
         self._modules = modules
+        self._app = frozenset(app_modules)
 
     def find_spec(self, fullname, path=None, target=None):
+        if fullname == APP_PACKAGE:
+            return importlib.machinery.ModuleSpec(fullname, _Empty(), is_package=True)
+        if fullname.startswith(APP_PACKAGE + "."):
+            name = fullname[len(APP_PACKAGE) + 1 :]
+            if name not in self._app:
+                return None
+            return importlib.machinery.ModuleSpec(
+                fullname, _Alias(name), is_package=self._modules[name][2]
+            )
         entry = self._modules.get(fullname)
         if entry is None:
             return None
@@ -41,8 +63,10 @@ class EmbeddedImporter:
         return None
 
     def exec_module(self, module):
-        code = self.get_code(module.__spec__.name)
-        exec(code, module.__dict__)
+        name = module.__spec__.name
+        if name in self._app and "." not in name and not self._modules[name][2]:
+            module.__package__ = APP_PACKAGE
+        exec(self.get_code(name), module.__dict__)
 
     def get_code(self, fullname):
         file, source, _ = self._modules[fullname]
@@ -59,9 +83,32 @@ class EmbeddedImporter:
         return self._modules[fullname][0]
 
 
-def install(modules):
+class _Empty:
+    """Loader of the empty synthetic package."""
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        pass
+
+
+class _Alias:
+    """Loader that answers `APP_PACKAGE.name` with the module `name`."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def create_module(self, spec):
+        return importlib.import_module(self.name)
+
+    def exec_module(self, module):
+        pass
+
+
+def install(modules, app_modules):
     """Put the embedded modules first on `sys.meta_path`."""
-    sys.meta_path.insert(0, EmbeddedImporter(modules))
+    sys.meta_path.insert(0, EmbeddedImporter(modules, app_modules))
 
 
 def signature(func):

@@ -1,0 +1,39 @@
+//! The API generated code calls (above: the contract). Hidden, and exempt
+//! from semver.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+pub use crate::app::{App, Body, DecodeFn, EncodeFn, Module, Returns, Route};
+pub use crate::lax::Int;
+pub use crate::phash::{phash, phash_bucket, phash_slot};
+pub use crate::python::{Call, List, Obj, enc};
+pub use crate::request::{QueryPairs, percent_decode, query_decode};
+pub use crate::router::{Captures, MAX_CAPTURES, Match, Method, Router};
+pub use crate::validate::{Invalid, Mismatch, Rejection, Source};
+
+/// `msgspec.convert(s, T, strict=False)` for the scalar types.
+pub mod lax {
+    pub use crate::lax::{bool, bool_or_none, float, float_or_none, int, int_or_none};
+}
+
+/// msgspec's constraints (`Meta(ge=..., max_length=..., ...)`).
+pub mod check {
+    pub use crate::lax::{
+        float_ge, float_gt, float_le, float_lt, float_multiple_of, int_ge, int_le, int_multiple_of,
+        str_max_length, str_min_length,
+    };
+}
+
+/// The generated binary's `main`: parses `--host/--port/--workers`, starts
+/// the interpreter, loads the app and serves until killed.
+pub fn main(app: &'static App) -> ExitCode {
+    crate::server::main(app)
+}
+
+/// Serves `app` on a background thread of this process (for tests): binds
+/// `addr` (port 0 picks a free one), starts the interpreter on that thread
+/// and returns the bound address once the app is loaded. Once per process.
+pub fn spawn(app: &'static App, addr: SocketAddr) -> Result<SocketAddr, crate::Error> {
+    crate::server::spawn(app, addr)
+}

@@ -1,0 +1,114 @@
+//! The static description of an app that generated code emits.
+//!
+//! Everything the compiler learned about the handler module arrives here as
+//! `'static` tables: the embedded sources, one [`Route`] per (method, path),
+//! the router function, and the type expressions to evaluate at start-up.
+//! The runtime turns them into Python objects once; per request it only
+//! indexes into what it built.
+
+use crate::python::{Call, Obj};
+use crate::router::Router;
+use crate::validate::{Mismatch, Rejection};
+
+/// The whole app: what `prebake::__private::main` serves.
+pub struct App {
+    /// The app's name, for the start-up log line (`hello`).
+    pub name: &'static str,
+    /// The module to import first; handler and type expressions are
+    /// evaluated in its namespace.
+    pub entry: &'static str,
+    /// An expression for the `prebake.App` instance (`"app"`), read at
+    /// start-up for `max_body_size`; empty when there is none.
+    pub app: &'static str,
+    /// The app's Python sources, served by the embedded importer.
+    pub modules: &'static [Module],
+    /// Type expressions (`"User"`, `"list[Item]"`) evaluated once in the
+    /// entry module; [`Body::Json`] and `enc::model` refer to them by index.
+    pub types: &'static [&'static str],
+    /// Regular expressions of `Meta(pattern=...)` constraints, compiled with
+    /// Python's `re` at start-up; `Call::check_pattern` refers to them by index.
+    pub patterns: &'static [&'static str],
+    /// One entry per (method, path template); the router returns indices.
+    pub routes: &'static [Route],
+    /// The generated router.
+    pub router: Router,
+}
+
+/// One Python source file carried inside the binary.
+pub struct Module {
+    /// The dotted module name (`app`, `pkg.models`).
+    pub name: &'static str,
+    /// The file name shown in tracebacks and set as `__file__`.
+    pub file: &'static str,
+    /// The source text.
+    pub source: &'static str,
+    /// Whether the module is a package (`__init__.py`).
+    pub is_package: bool,
+}
+
+/// One route: a method, a path template and the handler that serves them.
+pub struct Route {
+    /// The method this route answers.
+    pub method: crate::router::Method,
+    /// The path template as written (`/user/{user_id}`). Routes with the
+    /// same template share one `Allow` header; `{name}` placeholders name
+    /// the captures for `Request.path_params`.
+    pub path: &'static str,
+    /// An expression evaluated once in the entry module that gives the
+    /// handler function (`"get_user"`).
+    pub handler: &'static str,
+    /// The handler's parameter names in signature order; checked against
+    /// the function at start-up. The decode function pushes one value each.
+    pub params: &'static [&'static str],
+    /// Whether the handler is an `async def`.
+    pub is_async: bool,
+    /// The success status code.
+    pub status: u16,
+    /// Whether and how the request body is read.
+    pub body: Body,
+    /// Extracts, converts and validates the parameters, pushing one Python
+    /// value per entry of `params`.
+    pub decode: DecodeFn,
+    /// How the return value becomes a response.
+    pub returns: Returns,
+}
+
+/// How a route uses the request body.
+#[derive(Clone, Copy)]
+pub enum Body {
+    /// Not at all: the body is never read.
+    None,
+    /// Raw bytes, for a `Request` parameter: read (up to the limit), never
+    /// decoded, any `Content-Type`.
+    Raw,
+    /// A JSON body parameter: `Content-Type` must be JSON (or absent), the
+    /// body is decoded into `types[ty]` by `Call::push_body`.
+    Json {
+        /// The parameter's name: the error key when validation fails at
+        /// the root of the document.
+        param: &'static str,
+        /// Index into [`App::types`].
+        ty: u16,
+    },
+}
+
+/// How a handler's return value becomes the response body.
+#[derive(Clone, Copy)]
+pub enum Returns {
+    /// `str`: `text/plain; charset=utf-8`.
+    Text,
+    /// `bytes`: `application/octet-stream`.
+    Bytes,
+    /// `None`: no body.
+    Empty,
+    /// `prebake.Response`: sent as built.
+    Response,
+    /// Anything else: `application/json`, written by a generated encoder.
+    Json(EncodeFn),
+}
+
+/// The generated per-route parameter decoder.
+pub type DecodeFn = fn(&mut Call<'_>) -> Result<(), Rejection>;
+
+/// A generated JSON encoder for one declared type.
+pub type EncodeFn = for<'a> fn(Obj<'a>, &mut Vec<u8>) -> Result<(), Mismatch>;

@@ -1,0 +1,307 @@
+//! JSON output primitives, byte-identical to `msgspec.json.encode`.
+//!
+//! msgspec escapes only `"`, `\` and the control characters below 0x20
+//! (`\b \t \n \f \r` in short form, the rest as lowercase `\u00XX`), and
+//! writes every other character, DEL and non-ASCII included, as UTF-8.
+//! Floats use the shortest round-trip digits in msgspec's layout (`1.0`,
+//! `1e16`, `0.00001`, `1e-7`), and non-finite floats become `null`.
+//! The same digits also give Python's `repr(float)`, which msgspec's
+//! constraint messages print.
+
+/// What each byte turns into inside a JSON string: 0 = itself, `u` =
+/// `\u00XX`, anything else = that character after a backslash.
+const ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        table[i] = b'u';
+        i += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0a] = b'n';
+    table[0x0c] = b'f';
+    table[0x0d] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Writes `s` as a JSON string, quotes included.
+#[inline]
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc = ESCAPE[usize::from(b)];
+        if esc == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        if esc == b'u' {
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]);
+        } else {
+            out.extend_from_slice(&[b'\\', esc]);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Writes an integer.
+#[inline]
+pub(crate) fn write_i64(out: &mut Vec<u8>, v: i64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// Writes an unsigned integer.
+#[inline]
+pub(crate) fn write_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// The shortest round-trip digits of a finite, non-zero `|x|` and the
+/// decimal exponent `k` such that `|x| = 0.DIGITS × 10^k`.
+///
+/// Ryu, like msgspec's `write_f64` and CPython's `repr`: among the shortest
+/// digit strings it picks the closest, and breaks ties to even (Rust's own
+/// `{:e}` rounds ties up: `974574295488341.25` would end in 3, not 2).
+fn shortest(x: f64) -> (String, i32) {
+    let mut buf = ryu::Buffer::new();
+    let text = buf.format_finite(x.abs());
+    let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
+    let exp: i32 = exp.parse().expect("ryu writes a decimal exponent");
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut decpt = i32::try_from(int.len()).expect("short") + exp;
+    let all: String = int.chars().chain(frac.chars()).collect();
+    let trimmed = all.trim_start_matches('0');
+    decpt -= i32::try_from(all.len() - trimmed.len()).expect("short");
+    (trimmed.trim_end_matches('0').to_owned(), decpt)
+}
+
+/// Writes a float as msgspec does (non-finite as `null`).
+pub(crate) fn write_f64(out: &mut Vec<u8>, x: f64) {
+    if !x.is_finite() {
+        out.extend_from_slice(b"null");
+        return;
+    }
+    if x.is_sign_negative() {
+        out.push(b'-');
+    }
+    if x == 0.0 {
+        out.extend_from_slice(b"0.0");
+        return;
+    }
+    let (digits, kk) = shortest(x);
+    let digits = digits.as_bytes();
+    let length = i32::try_from(digits.len()).expect("at most 17 digits");
+    let k = kk - length;
+    if (0..=16).contains(&kk) && k >= 0 {
+        // XYZ00.0
+        out.extend_from_slice(digits);
+        out.extend(std::iter::repeat_n(b'0', k as usize));
+        out.extend_from_slice(b".0");
+    } else if 0 < kk && kk <= 16 {
+        // XY.Z
+        let (int, frac) = digits.split_at(kk as usize);
+        out.extend_from_slice(int);
+        out.push(b'.');
+        out.extend_from_slice(frac);
+    } else if -5 < kk && kk <= 0 {
+        // 0.0XYZ
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', (-kk) as usize));
+        out.extend_from_slice(digits);
+    } else {
+        // X.YZe123, or Xe123 for one digit.
+        out.push(digits[0]);
+        if digits.len() > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        out.push(b'e');
+        write_i64(out, i64::from(kk - 1));
+    }
+}
+
+/// Python's `repr(x)` for a float (`0.5`, `1e+20`, `1e-05`, `inf`).
+pub(crate) fn py_float_repr(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".to_owned();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.to_owned();
+    }
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if x == 0.0 {
+        return format!("{sign}0.0");
+    }
+    let (digits, decpt) = shortest(x);
+    let n = i32::try_from(digits.len()).expect("at most 17 digits");
+    if -4 < decpt && decpt <= 16 {
+        if decpt <= 0 {
+            let zeros = "0".repeat((-decpt) as usize);
+            format!("{sign}0.{zeros}{digits}")
+        } else if decpt >= n {
+            let zeros = "0".repeat((decpt - n) as usize);
+            format!("{sign}{digits}{zeros}.0")
+        } else {
+            let (int, frac) = digits.split_at(decpt as usize);
+            format!("{sign}{int}.{frac}")
+        }
+    } else {
+        let (first, rest) = digits.split_at(1);
+        let dot = if rest.is_empty() { "" } else { "." };
+        let e = decpt - 1;
+        let esign = if e < 0 { '-' } else { '+' };
+        format!("{sign}{first}{dot}{rest}e{esign}{:02}", e.abs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(x: f64) -> String {
+        let mut out = Vec::new();
+        write_f64(&mut out, x);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn s(x: &str) -> String {
+        let mut out = Vec::new();
+        write_str(&mut out, x);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn floats_like_msgspec() {
+        // Expected values are msgspec 0.22's `msgspec.json.encode` output.
+        let cases: &[(f64, &str)] = &[
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (1.5, "1.5"),
+            (0.1, "0.1"),
+            (1e16, "1e16"),
+            (1e15, "1000000000000000.0"),
+            (123_456_789_012_345_680.0, "1.2345678901234568e17"),
+            (1e-4, "0.0001"),
+            (1e-5, "0.00001"),
+            (1e-7, "1e-7"),
+            (1.5e-7, "1.5e-7"),
+            (1e21, "1e21"),
+            (1e100, "1e100"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e308"),
+            (f64::NAN, "null"),
+            (f64::INFINITY, "null"),
+            (12345.678, "12345.678"),
+            (9_007_199_254_740_992.0, "9007199254740992.0"),
+            (0.000_123, "0.000123"),
+            (100.0, "100.0"),
+            (3e-5, "0.00003"),
+            (-2.5, "-2.5"),
+        ];
+        for &(x, want) in cases {
+            assert_eq!(f(x), want, "{x:?}");
+        }
+    }
+
+    #[test]
+    fn float_repr_like_python() {
+        let cases: &[(f64, &str)] = &[
+            (0.5, "0.5"),
+            (0.0, "0.0"),
+            (1e20, "1e+20"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (1e-5, "1e-05"),
+            (1e-4, "0.0001"),
+            (-1.5e-7, "-1.5e-07"),
+            (123.25, "123.25"),
+            (1e300, "1e+300"),
+            (f64::INFINITY, "inf"),
+        ];
+        for &(x, want) in cases {
+            assert_eq!(py_float_repr(x), want, "{x:?}");
+        }
+    }
+
+    #[test]
+    fn strings_like_msgspec() {
+        assert_eq!(s("plain"), "\"plain\"");
+        assert_eq!(s("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(
+            s("\u{0}\u{8}\t\n\u{b}\u{c}\r\u{1f}"),
+            r#""\u0000\b\t\n\u000b\f\r\u001f""#
+        );
+        assert_eq!(s("\u{7f}é😀</script>"), "\"\u{7f}é😀</script>\"");
+    }
+}
+
+/// Randomised comparison with `msgspec.json.encode` (the oracle).
+#[cfg(test)]
+mod oracle {
+    use super::*;
+    use crate::testing::{Rng, python_lines};
+
+    #[test]
+    fn floats_and_strings_match_msgspec() {
+        let mut rng = Rng::from_time();
+        eprintln!("json oracle seed: {}", rng.seed());
+        let mut floats: Vec<f64> = (0..4000)
+            .map(|_| f64::from_bits(rng.next()))
+            .filter(|x| x.is_finite())
+            .collect();
+        for _ in 0..2000 {
+            // Short decimals and powers of ten, where formatting switches layout.
+            let mantissa = rng.below(100_000) as f64;
+            let exp = i32::try_from(rng.below(60)).unwrap() - 30;
+            floats.push(mantissa * 10f64.powi(exp));
+        }
+        let mut input = String::new();
+        let mut ours = Vec::new();
+        for x in &floats {
+            input.push_str(&format!("{:016x}\n", x.to_bits()));
+            let mut out = Vec::new();
+            write_f64(&mut out, *x);
+            ours.push(String::from_utf8(out).unwrap());
+        }
+        let lines = python_lines(
+            "import sys, struct, msgspec\nfor l in sys.stdin:\n    x = struct.unpack('>d', bytes.fromhex(l.strip()))[0]\n    print(msgspec.json.encode(x).decode(), repr(x))",
+            &input,
+        );
+        for ((x, mine), line) in floats.iter().zip(&ours).zip(lines) {
+            let (enc, repr) = line.split_once(' ').unwrap();
+            assert_eq!(mine, enc, "msgspec.json.encode({x:e})");
+            assert_eq!(py_float_repr(*x), repr, "repr({x:e})");
+        }
+
+        // Strings: every code point below 0x800 and random ones above.
+        let mut cps: Vec<u32> = (0..0x800).collect();
+        cps.extend((0..2000).map(|_| 0x800 + u32::try_from(rng.below(0x10_f800)).unwrap()));
+        let text: String = cps.iter().filter_map(|&c| char::from_u32(c)).collect();
+        let mut mine = Vec::new();
+        write_str(&mut mine, &text);
+        let hex: String = text.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let theirs = python_lines(
+            "import sys, msgspec\nsys.stdout.write(msgspec.json.encode(bytes.fromhex(sys.stdin.read().strip()).decode()).hex())",
+            &hex,
+        );
+        let mine_hex: String = mine.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(mine_hex, theirs[0]);
+    }
+}

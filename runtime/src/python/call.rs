@@ -1,0 +1,504 @@
+//! [`Call`]: what a generated decode function sees of one request.
+//!
+//! It reads request parts (path captures, query, headers, cookies, body)
+//! and collects the handler's arguments, one `push_*` per parameter in
+//! signature order, in a fixed array on the stack that becomes a vectorcall.
+//! Nothing is looked up by name in Python: conversions produce Python
+//! objects directly.
+
+use std::borrow::Cow;
+use std::ffi::CString;
+use std::ptr;
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+
+use super::body::BodyError;
+use super::{Interp, MAX_PARAMS, RouteRt};
+use crate::lax::Int;
+use crate::request::{self, QueryPairs, Req};
+use crate::validate::{Invalid, Rejection, Source};
+
+/// Owned argument references, with the slot vectorcall may borrow in front.
+struct Args {
+    slots: [*mut ffi::PyObject; MAX_PARAMS + 1],
+    len: usize,
+}
+
+impl Args {
+    fn new() -> Args {
+        Args {
+            slots: [ptr::null_mut(); MAX_PARAMS + 1],
+            len: 0,
+        }
+    }
+
+    /// Takes ownership of `obj` (a new reference, or null after an error).
+    #[inline]
+    fn push_owned(&mut self, obj: *mut ffi::PyObject) -> bool {
+        if obj.is_null() {
+            return false;
+        }
+        if self.len == MAX_PARAMS {
+            // SAFETY: `obj` is a new reference we own and do not keep.
+            unsafe { ffi::Py_DECREF(obj) };
+            return false;
+        }
+        self.len += 1;
+        self.slots[self.len] = obj;
+        true
+    }
+}
+
+impl Drop for Args {
+    fn drop(&mut self) {
+        for &obj in &self.slots[1..=self.len] {
+            // SAFETY: every stored pointer is an owned reference, and the
+            // GIL is held: `Args` lives inside `Call`, which holds `Python`.
+            unsafe { ffi::Py_DECREF(obj) };
+        }
+    }
+}
+
+/// One request being decoded into a handler call. Generated code receives
+/// it in its decode function.
+pub struct Call<'a> {
+    py: Python<'a>,
+    interp: &'a Interp,
+    route: &'a RouteRt,
+    req: &'a Req<'a>,
+    args: Args,
+    error: Option<PyErr>,
+}
+
+impl<'a> Call<'a> {
+    pub(super) fn new(
+        py: Python<'a>,
+        interp: &'a Interp,
+        route: &'a RouteRt,
+        req: &'a Req<'a>,
+    ) -> Call<'a> {
+        Call {
+            py,
+            interp,
+            route,
+            req,
+            args: Args::new(),
+            error: None,
+        }
+    }
+
+    // Reading the request.
+
+    /// Path parameter `i` (in template order), percent-decoded.
+    #[inline]
+    pub fn path(&self, i: usize) -> Cow<'a, str> {
+        let path: &'a str = self.req.path;
+        match self.req.captures.get(i) {
+            Some((s, e)) => request::percent_decode(path.get(s..e).unwrap_or("")),
+            None => Cow::Borrowed(""),
+        }
+    }
+
+    /// The last value of query parameter `name`, decoded.
+    #[inline]
+    pub fn query(&self, name: &str) -> Option<Cow<'a, str>> {
+        request::query_last(self.req.query, name)
+    }
+
+    /// Every value of query parameter `name`, decoded, in order.
+    pub fn query_all(&self, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> + use<'a> {
+        request::query_all(self.req.query, name)
+    }
+
+    /// Every `(name, value)` pair of the query string, decoded, in order: for
+    /// generated code that reads all its query parameters in one pass.
+    pub fn query_pairs(&self) -> QueryPairs<'a> {
+        QueryPairs::new(self.req.query)
+    }
+
+    /// The first value of header `name` (lowercase).
+    #[inline]
+    pub fn header(&self, name: &str) -> Option<Cow<'a, str>> {
+        request::header(self.req.headers, name)
+    }
+
+    /// Every value of header `name` (lowercase), in order.
+    pub fn header_all(&self, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> + use<'a> {
+        request::header_all(self.req.headers, name)
+    }
+
+    /// The value of cookie `name`; the last one wins.
+    #[inline]
+    pub fn cookie(&self, name: &str) -> Option<Cow<'a, str>> {
+        request::cookie(self.req.headers, name)
+    }
+
+    /// Every value of cookie `name`, in order.
+    pub fn cookie_all(&self, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> + use<'a> {
+        request::cookie_all(self.req.headers, name)
+    }
+
+    /// The raw body (empty unless the route reads it).
+    pub fn body(&self) -> &'a [u8] {
+        self.req.body
+    }
+
+    /// `Meta(pattern=...)`: ``Expected `str` matching regex '...'`` unless
+    /// `re.search(patterns[index], s)` matches.
+    pub fn check_pattern(&mut self, s: &str, index: usize) -> Result<(), Invalid> {
+        let Some(pattern) = self.interp.patterns.get(index) else {
+            return Err(Invalid::new(format!(
+                "pattern index {index} is out of range"
+            )));
+        };
+        match pattern.search.bind(self.py).call1((s,)) {
+            Ok(m) if m.is_none() => Err(Invalid::new(pattern.message.clone())),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.error.get_or_insert(e);
+                Ok(())
+            }
+        }
+    }
+
+    // Pushing arguments, one per parameter, in signature order.
+
+    #[inline]
+    fn push_raw(&mut self, obj: *mut ffi::PyObject) {
+        if !self.args.push_owned(obj) && self.error.is_none() {
+            self.error = Some(PyErr::take(self.py).unwrap_or_else(|| {
+                pyo3::exceptions::PyTypeError::new_err("prebake: too many arguments pushed")
+            }));
+        }
+    }
+
+    /// Pushes an `int`.
+    #[inline]
+    pub fn push_int(&mut self, v: &Int) {
+        let obj = int_to_py(v);
+        self.push_raw(obj);
+    }
+
+    /// Pushes an `int` that fits 64 bits.
+    #[inline]
+    pub fn push_i64(&mut self, v: i64) {
+        // SAFETY: returns a new reference or null with an exception set.
+        self.push_raw(unsafe { ffi::PyLong_FromLongLong(v) });
+    }
+
+    /// Pushes a `float`.
+    #[inline]
+    pub fn push_float(&mut self, v: f64) {
+        // SAFETY: as above.
+        self.push_raw(unsafe { ffi::PyFloat_FromDouble(v) });
+    }
+
+    /// Pushes a `bool`.
+    #[inline]
+    pub fn push_bool(&mut self, v: bool) {
+        // SAFETY: as above.
+        self.push_raw(unsafe { ffi::PyBool_FromLong(std::ffi::c_long::from(v)) });
+    }
+
+    /// Pushes a `str`.
+    #[inline]
+    pub fn push_str(&mut self, v: &str) {
+        self.push_raw(str_to_py(v));
+    }
+
+    /// Pushes `None`.
+    #[inline]
+    pub fn push_none(&mut self) {
+        // SAFETY: None is immortal in spirit; we take a new reference.
+        self.push_raw(unsafe { ffi::Py_NewRef(ffi::Py_None()) });
+    }
+
+    /// Pushes the parameter's default value (the parameter was absent).
+    pub fn push_default(&mut self) {
+        let i = self.args.len;
+        match self.route.defaults.get(i).and_then(Option::as_ref) {
+            // SAFETY: a new reference to an object the route keeps alive.
+            Some(d) => self.push_raw(unsafe { ffi::Py_NewRef(d.as_ptr()) }),
+            None => {
+                self.error.get_or_insert_with(|| {
+                    pyo3::exceptions::PyTypeError::new_err(format!(
+                        "prebake: parameter {i} has no default"
+                    ))
+                });
+                self.push_none();
+            }
+        }
+    }
+
+    /// A new, empty list to fill and push (for `list[...]` parameters).
+    pub fn new_list(&self) -> List<'a> {
+        List(PyList::empty(self.py))
+    }
+
+    /// Pushes a list built with [`Call::new_list`].
+    pub fn push_list(&mut self, list: List<'a>) {
+        self.push_raw(list.0.into_ptr());
+    }
+
+    /// The general path, for types without a native conversion (`Literal`,
+    /// enums, `datetime`, unions...): pushes
+    /// `msgspec.convert(raw, types[ty], strict=False)`.
+    pub fn push_convert(&mut self, raw: &str, ty: u16) -> Result<(), Invalid> {
+        let value = self.convert(Ok(PyString::new(self.py, raw).into_any()), ty);
+        match value {
+            Ok(v) => {
+                self.push_raw(v.into_ptr());
+                Ok(())
+            }
+            Err(Converted::Invalid(message, _)) => Err(Invalid::new(message)),
+            Err(Converted::Error(e)) => {
+                self.error.get_or_insert(e);
+                self.push_none();
+                Ok(())
+            }
+        }
+    }
+
+    /// The general path for a repeated parameter: pushes
+    /// `msgspec.convert([values...], types[ty], strict=False)`; an error at
+    /// item `i` has the key `key[i]`.
+    pub fn push_convert_seq(
+        &mut self,
+        values: &[Cow<'_, str>],
+        ty: u16,
+        source: Source,
+        key: &'static str,
+    ) -> Result<(), Rejection> {
+        let list =
+            PyList::new(self.py, values.iter().map(AsRef::<str>::as_ref)).map(Bound::into_any);
+        match self.convert(list, ty) {
+            Ok(v) => {
+                self.push_raw(v.into_ptr());
+                Ok(())
+            }
+            Err(Converted::Invalid(message, path)) => {
+                let key = if path.is_empty() {
+                    Cow::Borrowed(key)
+                } else {
+                    Cow::Owned(format!("{key}{path}"))
+                };
+                Err(Rejection::validation(source, key, message))
+            }
+            Err(Converted::Error(e)) => {
+                self.error.get_or_insert(e);
+                self.push_none();
+                Ok(())
+            }
+        }
+    }
+
+    fn convert(
+        &self,
+        value: PyResult<Bound<'a, PyAny>>,
+        ty: u16,
+    ) -> Result<Bound<'a, PyAny>, Converted> {
+        let py = self.py;
+        let Some(t) = self.interp.types.get(usize::from(ty)) else {
+            return Err(Converted::Error(pyo3::exceptions::PyIndexError::new_err(
+                format!("prebake: type index {ty} is out of range"),
+            )));
+        };
+        let value = value.map_err(Converted::Error)?;
+        match self.interp.convert_lax.bind(py).call1((value, t.bind(py))) {
+            Ok(v) => Ok(v),
+            Err(e) if e.is_instance(py, self.interp.validation_error.bind(py)) => {
+                let text = e.value(py).to_string();
+                let (message, path) = super::body::split_path(&text, "");
+                // `items[0].name` from `$.items[0].name`; `[1]` from `$[1]`.
+                Err(Converted::Invalid(message, path))
+            }
+            Err(e) => Err(Converted::Error(e)),
+        }
+    }
+
+    /// Decodes the JSON body with the route's decoder and pushes the value.
+    pub fn push_body(&mut self) -> Result<(), Rejection> {
+        let Some(decoder) = &self.route.body else {
+            self.error.get_or_insert_with(|| {
+                pyo3::exceptions::PyTypeError::new_err("prebake: this route has no JSON body")
+            });
+            self.push_none();
+            return Ok(());
+        };
+        match decoder.decode(self.py, self.req.body) {
+            Ok(v) => {
+                self.push_raw(v.into_ptr());
+                Ok(())
+            }
+            Err(BodyError::InvalidJson(detail)) => Err(Rejection::status(400, detail)),
+            Err(BodyError::Invalid { message, key }) => {
+                Err(Rejection::validation(Source::Body, key.into(), message))
+            }
+            Err(BodyError::Python(e)) => {
+                self.error.get_or_insert(e);
+                self.push_none();
+                Ok(())
+            }
+        }
+    }
+
+    /// Pushes a `prebake.Request` for a parameter annotated `Request`.
+    pub fn push_request(&mut self) {
+        match self.build_request() {
+            Ok(obj) => self.push_raw(obj.into_ptr()),
+            Err(e) => {
+                self.error.get_or_insert(e);
+                self.push_none();
+            }
+        }
+    }
+
+    fn build_request(&self) -> PyResult<Bound<'a, PyAny>> {
+        let py = self.py;
+        let req = self.req;
+        let headers = PyList::empty(py);
+        for (name, value) in req.headers {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            headers.append((name.as_str(), value.as_ref()))?;
+        }
+        let params = if req.captures.is_empty() {
+            py.None().into_bound(py)
+        } else {
+            let dict = PyDict::new(py);
+            for (i, name) in self.route.placeholders.iter().enumerate() {
+                dict.set_item(*name, self.path(i).as_ref())?;
+            }
+            dict.into_any()
+        };
+        let args = (
+            req.method_str,
+            req.path,
+            req.query,
+            headers,
+            PyBytes::new(py, req.body),
+            params,
+        );
+        self.interp.request_cls.bind(py).call1(args)
+    }
+
+    /// Calls the handler with the pushed arguments.
+    pub(super) fn invoke(&mut self) -> PyResult<Bound<'a, PyAny>> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let py = self.py;
+        let want = self.route.defaults.len();
+        if self.args.len != want {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "prebake: the decoder pushed {} arguments for {want} parameters",
+                self.args.len
+            )));
+        }
+        let (nkw, kwnames) = match &self.route.kwnames {
+            Some(t) => (t.bind(py).len(), t.as_ptr()),
+            None => (0, ptr::null_mut()),
+        };
+        let nargs = self.args.len - nkw;
+        // SAFETY: `slots[1..=len]` are owned references; slot 0 is scratch
+        // space vectorcall may use (PY_VECTORCALL_ARGUMENTS_OFFSET).
+        unsafe {
+            let ret = ffi::PyObject_Vectorcall(
+                self.route.handler.as_ptr(),
+                self.args.slots.as_ptr().add(1),
+                nargs | ffi::PY_VECTORCALL_ARGUMENTS_OFFSET,
+                kwnames,
+            );
+            Bound::from_owned_ptr_or_err(py, ret)
+        }
+    }
+}
+
+/// Why `msgspec.convert` failed: a validation message and the error's
+/// path (`[1]`, `.a`, or empty at the root), or an unexpected exception.
+enum Converted {
+    Invalid(String, String),
+    Error(PyErr),
+}
+
+/// A Python list under construction (a `list[...]` parameter).
+pub struct List<'a>(Bound<'a, PyList>);
+
+impl List<'_> {
+    fn append_owned(&mut self, obj: *mut ffi::PyObject) {
+        if obj.is_null() {
+            return;
+        }
+        // SAFETY: `obj` is a new reference; PyList_Append adds its own.
+        unsafe {
+            ffi::PyList_Append(self.0.as_ptr(), obj);
+            ffi::Py_DECREF(obj);
+        }
+    }
+
+    /// Appends an `int`.
+    pub fn int(&mut self, v: &Int) {
+        self.append_owned(int_to_py(v));
+    }
+
+    /// Appends a `float`.
+    pub fn float(&mut self, v: f64) {
+        // SAFETY: a new reference or null.
+        self.append_owned(unsafe { ffi::PyFloat_FromDouble(v) });
+    }
+
+    /// Appends a `bool`.
+    pub fn bool(&mut self, v: bool) {
+        // SAFETY: a new reference.
+        self.append_owned(unsafe { ffi::PyBool_FromLong(std::ffi::c_long::from(v)) });
+    }
+
+    /// Appends a `str`.
+    pub fn str(&mut self, v: &str) {
+        self.append_owned(str_to_py(v));
+    }
+
+    /// Appends `None`.
+    pub fn none(&mut self) {
+        // SAFETY: a new reference to None.
+        self.append_owned(unsafe { ffi::Py_NewRef(ffi::Py_None()) });
+    }
+}
+
+fn str_to_py(v: &str) -> *mut ffi::PyObject {
+    #[expect(
+        clippy::cast_possible_wrap,
+        reason = "a str from a request is far below isize::MAX"
+    )]
+    // SAFETY: `v` is valid UTF-8 of the given length.
+    unsafe {
+        ffi::PyUnicode_FromStringAndSize(v.as_ptr().cast(), v.len() as ffi::Py_ssize_t)
+    }
+}
+
+fn int_to_py(v: &Int) -> *mut ffi::PyObject {
+    // SAFETY: each constructor returns a new reference or null with an exception set.
+    unsafe {
+        match v {
+            Int::Fixed(n) => {
+                if let Ok(n) = i64::try_from(*n) {
+                    ffi::PyLong_FromLongLong(n)
+                } else if let Ok(n) = u64::try_from(*n) {
+                    ffi::PyLong_FromUnsignedLongLong(n)
+                } else {
+                    long_from_str(&n.to_string())
+                }
+            }
+            Int::Big(digits) => long_from_str(digits),
+        }
+    }
+}
+
+unsafe fn long_from_str(digits: &str) -> *mut ffi::PyObject {
+    let Ok(c) = CString::new(digits) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: a NUL-terminated decimal string.
+    unsafe { ffi::PyLong_FromString(c.as_ptr(), ptr::null_mut(), 10) }
+}

@@ -1,0 +1,440 @@
+//! The embedded CPython: start-up, the app's loaded state, and dispatch.
+//!
+//! **Architecture Invariant:** this module tree is the only place that
+//! imports `pyo3`. Generated code reaches Python only through the opaque
+//! [`Call`] and [`Obj`] types re-exported by `__private`.
+//!
+//! **GIL policy:** one interpreter thread per process. The tokio runtime is
+//! current-thread, and requests take the GIL on that same thread, so the GIL
+//! is never contended between server threads (contention costs ~15 µs a
+//! switch, see STACK.md). Python threads the app starts run while the
+//! server waits for IO.
+//!
+//! Start-up does all the introspection: the interpreter is configured with
+//! the build's `python` as `program_name` (so `sys.prefix` is the build's
+//! environment), the embedded importer is installed, the entry module is
+//! imported, and every handler, type, decoder and pattern is looked up once.
+
+mod aio;
+mod body;
+mod call;
+pub mod encode;
+mod reply;
+
+use std::ffi::{CStr, CString};
+use std::mem::MaybeUninit;
+use std::sync::OnceLock;
+
+use hyper::StatusCode;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{IntoPyDict, PyDict, PyTuple, PyType};
+
+pub(crate) use self::aio::drive as drive_event_loop;
+pub use self::call::{Call, List};
+pub use self::encode as enc;
+pub use self::encode::Obj;
+
+use self::body::{BodyDecoder, MsgspecDecoder};
+use crate::app::{App, Body, Module};
+use crate::error::Error;
+use crate::request::Req;
+use crate::response::{self, Resp};
+
+/// The `prebake` Python package, embedded by build.rs.
+static PREBAKE_PACKAGE: &[Module] = include!(concat!(env!("OUT_DIR"), "/prebake_package.rs"));
+
+/// The build's interpreter: its path decides `sys.prefix`.
+const BUILD_PYTHON: &str = env!("PREBAKE_PYTHON");
+
+/// The most parameters a handler may take.
+pub(crate) const MAX_PARAMS: usize = 32;
+
+/// Everything start-up resolved; read-only afterwards.
+pub(crate) struct Interp {
+    app: &'static App,
+    routes: Vec<RouteRt>,
+    types: Vec<Py<PyAny>>,
+    patterns: Vec<Pattern>,
+    /// `msgspec.json.Encoder().encode`.
+    json_encode: Py<PyAny>,
+    /// `functools.partial(msgspec.convert, strict=False)`.
+    convert_lax: Py<PyAny>,
+    /// `msgspec.ValidationError`.
+    validation_error: Py<PyType>,
+    http_exception: Py<PyType>,
+    response_cls: Py<PyType>,
+    request_cls: Py<PyAny>,
+    max_body: usize,
+    aio: aio::Aio,
+}
+
+/// One route's Python side.
+struct RouteRt {
+    handler: Py<PyAny>,
+    /// The default of each parameter, if it has one.
+    defaults: Vec<Option<Py<PyAny>>>,
+    /// Names of the trailing keyword-only parameters, for vectorcall.
+    kwnames: Option<Py<PyTuple>>,
+    body: Option<Box<dyn BodyDecoder>>,
+    status: StatusCode,
+    /// Placeholder names of the path template, for `Request.path_params`.
+    placeholders: Vec<&'static str>,
+}
+
+struct Pattern {
+    /// The compiled pattern's bound `search` method.
+    search: Py<PyAny>,
+    /// ``Expected `str` matching regex '<pattern>'``.
+    message: String,
+}
+
+static INTERP: OnceLock<Interp> = OnceLock::new();
+
+fn interp() -> &'static Interp {
+    INTERP
+        .get()
+        .expect("prebake: the interpreter is not initialised")
+}
+
+/// The request body limit in bytes (`App(max_body_size=...)`, default 1 MiB).
+pub(crate) fn max_body() -> usize {
+    interp().max_body
+}
+
+/// Starts CPython on this thread and loads `app`. Call once per process.
+pub(crate) fn init(app: &'static App) -> Result<(), Error> {
+    if INTERP.get().is_some() {
+        return Err(Error::python(
+            "the interpreter is already initialised in this process",
+        ));
+    }
+    start_interpreter()?;
+    let interp = Python::attach(|py| {
+        load(py, app).map_err(|e| {
+            e.display(py);
+            Error::python(format!("loading app `{}` failed: {e}", app.name))
+        })
+    })?;
+    INTERP
+        .set(interp)
+        .map_err(|_| Error::python("the interpreter was initialised twice"))
+}
+
+fn start_interpreter() -> Result<(), Error> {
+    let python = std::env::var("PREBAKE_PYTHON").unwrap_or_else(|_| BUILD_PYTHON.to_owned());
+    if !std::path::Path::new(&python).exists() {
+        return Err(Error::python(format!(
+            "the Python this binary was built with is gone: {python}\n\
+             (rebuild, or set PREBAKE_PYTHON to an interpreter of a compatible environment)"
+        )));
+    }
+    let program =
+        CString::new(python).map_err(|_| Error::python("interpreter path contains NUL"))?;
+    // SAFETY: the PyConfig API is used as documented: init, set, initialise,
+    // clear, all on this thread before any other Python call.
+    unsafe {
+        if ffi::Py_IsInitialized() != 0 {
+            return Err(Error::python(
+                "CPython is already initialised in this process",
+            ));
+        }
+        let mut config = MaybeUninit::<ffi::PyConfig>::zeroed();
+        ffi::PyConfig_InitPythonConfig(config.as_mut_ptr());
+        let config = config.assume_init_mut();
+        // The server owns SIGINT/SIGTERM; Python would only set a flag nobody checks.
+        config.install_signal_handlers = 0;
+        config.parse_argv = 0;
+        let status =
+            ffi::PyConfig_SetBytesString(config, &raw mut config.program_name, program.as_ptr());
+        if ffi::PyStatus_Exception(status) != 0 {
+            ffi::PyConfig_Clear(config);
+            return Err(status_error("PyConfig program_name", status));
+        }
+        let status = ffi::Py_InitializeFromConfig(config);
+        ffi::PyConfig_Clear(config);
+        if ffi::PyStatus_Exception(status) != 0 {
+            return Err(status_error("Py_InitializeFromConfig", status));
+        }
+        // Release the GIL: requests take it with `Python::attach`.
+        ffi::PyEval_SaveThread();
+    }
+    Ok(())
+}
+
+fn status_error(what: &str, status: ffi::PyStatus) -> Error {
+    let msg = if status.err_msg.is_null() {
+        "unknown error".into()
+    } else {
+        // SAFETY: CPython's status messages are static NUL-terminated strings.
+        unsafe { CStr::from_ptr(status.err_msg) }.to_string_lossy()
+    };
+    Error::python(format!("starting Python failed in {what}: {msg}"))
+}
+
+fn cstring(s: &str) -> PyResult<CString> {
+    CString::new(s).map_err(|_| pyo3::exceptions::PyValueError::new_err("NUL byte in source text"))
+}
+
+fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
+    let sys = py.import("sys")?;
+    let argv: Vec<String> = std::env::args().collect();
+    sys.setattr("argv", argv)?;
+
+    let bootstrap = PyModule::from_code(
+        py,
+        &cstring(include_str!("bootstrap.py"))?,
+        c"<prebake bootstrap>",
+        c"_prebake_bootstrap",
+    )?;
+    let modules = PyDict::new(py);
+    for m in PREBAKE_PACKAGE.iter().chain(app.modules) {
+        modules.set_item(m.name, (m.file, m.source, m.is_package))?;
+    }
+    let app_modules: Vec<&str> = app.modules.iter().map(|m| m.name).collect();
+    bootstrap.call_method1("install", (modules, app_modules))?;
+
+    let prebake = py.import("prebake")?;
+    let http_exception = prebake
+        .getattr("HTTPException")?
+        .cast_into::<PyType>()?
+        .unbind();
+    let response_cls = prebake.getattr("Response")?.cast_into::<PyType>()?.unbind();
+    let request_cls = prebake.getattr("Request")?.unbind();
+
+    let entry = py.import(app.entry)?;
+    let ns = entry.dict();
+    let eval =
+        |expr: &str| -> PyResult<Bound<'_, PyAny>> { py.eval(&cstring(expr)?, Some(&ns), None) };
+
+    let max_body = if app.app.is_empty() {
+        1 << 20
+    } else {
+        let obj = eval(app.app)?;
+        match obj.getattr_opt("max_body_size")? {
+            Some(v) => v.extract::<usize>()?,
+            None => 1 << 20,
+        }
+    };
+
+    let types = app
+        .types
+        .iter()
+        .map(|t| {
+            eval(t)
+                .map(Bound::unbind)
+                .map_err(|e| with_context(py, e, &format!("evaluating type `{t}`")))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+
+    let re = py.import("re")?;
+    let patterns = app
+        .patterns
+        .iter()
+        .map(|p| {
+            let compiled = re.call_method1("compile", (*p,))?;
+            let repr = p.into_pyobject(py)?.repr()?.to_string();
+            Ok(Pattern {
+                search: compiled.getattr("search")?.unbind(),
+                message: format!("Expected `str` matching regex {repr}"),
+            })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+
+    let msgspec = py.import("msgspec")?;
+    let json_encode = msgspec
+        .getattr("json")?
+        .getattr("Encoder")?
+        .call0()?
+        .getattr("encode")?
+        .unbind();
+    let convert_lax = py
+        .import("functools")?
+        .getattr("partial")?
+        .call(
+            (msgspec.getattr("convert")?,),
+            Some(&[("strict", false)].into_py_dict(py)?),
+        )?
+        .unbind();
+    let validation_error = msgspec
+        .getattr("ValidationError")?
+        .cast_into::<PyType>()?
+        .unbind();
+    let inspect = py.import("inspect")?;
+
+    let mut decoders: Vec<Option<std::sync::Arc<MsgspecDecoder>>> = vec![None; types.len()];
+    let mut routes = Vec::with_capacity(app.routes.len());
+    for route in app.routes {
+        let what = format!(
+            "route {} {} ({})",
+            route.method.as_str(),
+            route.path,
+            route.handler
+        );
+        let rt = load_route(
+            py,
+            route,
+            &eval,
+            &inspect,
+            &bootstrap,
+            &types,
+            &mut decoders,
+            &msgspec,
+        )
+        .map_err(|e| with_context(py, e, &what))?;
+        routes.push(rt);
+    }
+
+    let aio = aio::Aio::new(py, &bootstrap)?;
+    Ok(Interp {
+        app,
+        routes,
+        types,
+        patterns,
+        json_encode,
+        convert_lax,
+        validation_error,
+        http_exception,
+        response_cls,
+        request_cls,
+        max_body,
+        aio,
+    })
+}
+
+#[expect(clippy::too_many_arguments, reason = "start-up plumbing, called once")]
+fn load_route<'py>(
+    py: Python<'py>,
+    route: &'static crate::app::Route,
+    eval: &dyn Fn(&str) -> PyResult<Bound<'py, PyAny>>,
+    inspect: &Bound<'py, PyModule>,
+    bootstrap: &Bound<'py, PyModule>,
+    types: &[Py<PyAny>],
+    decoders: &mut [Option<std::sync::Arc<MsgspecDecoder>>],
+    msgspec: &Bound<'py, PyModule>,
+) -> PyResult<RouteRt> {
+    use pyo3::exceptions::{PyTypeError, PyValueError};
+
+    let handler = eval(route.handler)?;
+    if !handler.is_callable() {
+        return Err(PyTypeError::new_err(format!(
+            "`{}` is not callable",
+            route.handler
+        )));
+    }
+    let is_async: bool = inspect
+        .call_method1("iscoroutinefunction", (&handler,))?
+        .extract()?;
+    if is_async != route.is_async {
+        let (want, got) = if route.is_async {
+            ("async def", "def")
+        } else {
+            ("def", "async def")
+        };
+        return Err(PyTypeError::new_err(format!(
+            "the compiled app expects an `{want}` handler, the module defines a `{got}`"
+        )));
+    }
+    if route.params.len() > MAX_PARAMS {
+        return Err(PyValueError::new_err(format!(
+            "more than {MAX_PARAMS} parameters"
+        )));
+    }
+    let sig = bootstrap.call_method1("signature", (&handler,))?;
+    let sig: Vec<(String, bool, bool, Bound<'py, PyAny>)> = sig.extract()?;
+    let names: Vec<&str> = sig.iter().map(|p| p.0.as_str()).collect();
+    if names != route.params {
+        return Err(PyTypeError::new_err(format!(
+            "the handler's parameters are {names:?}, the compiled app expects {:?}; rebuild the app",
+            route.params
+        )));
+    }
+    let defaults = sig
+        .iter()
+        .map(|(_, _, has, default)| has.then(|| default.clone().unbind()))
+        .collect();
+    let kw: Vec<&str> = sig.iter().filter(|p| p.1).map(|p| p.0.as_str()).collect();
+    let kwnames = if kw.is_empty() {
+        None
+    } else {
+        Some(PyTuple::new(py, kw)?.unbind())
+    };
+    let body: Option<Box<dyn BodyDecoder>> = match route.body {
+        Body::Json { param, ty } => {
+            let ty = usize::from(ty);
+            let Some(t) = types.get(ty) else {
+                return Err(PyValueError::new_err(format!(
+                    "body type index {ty} is out of range"
+                )));
+            };
+            let decoder = match &decoders[ty] {
+                Some(d) => d.clone(),
+                None => {
+                    let d = std::sync::Arc::new(MsgspecDecoder::new(msgspec, t.bind(py))?);
+                    decoders[ty] = Some(d.clone());
+                    d
+                }
+            };
+            Some(Box::new(body::Named {
+                param,
+                inner: decoder,
+            }))
+        }
+        Body::None | Body::Raw => None,
+    };
+    let status = StatusCode::from_u16(route.status)
+        .map_err(|_| PyValueError::new_err(format!("invalid status code {}", route.status)))?;
+    Ok(RouteRt {
+        handler: handler.unbind(),
+        defaults,
+        kwnames,
+        body,
+        status,
+        placeholders: crate::router::placeholders(route.path),
+    })
+}
+
+/// Adds `context` to a start-up error, keeping its traceback.
+fn with_context(py: Python<'_>, err: PyErr, context: &str) -> PyErr {
+    let new = pyo3::exceptions::PyRuntimeError::new_err(format!("prebake: {context}"));
+    new.set_cause(py, Some(err));
+    new
+}
+
+/// The result of dispatching a request to Python.
+pub(crate) enum Outcome {
+    /// The response is ready (sync handlers, async handlers that did not
+    /// suspend, and every error).
+    Ready(Resp),
+    /// An async handler suspended: its task runs on the event loop.
+    Pending(aio::Pending),
+}
+
+/// Decodes the parameters, calls route `index`'s handler, encodes the result.
+pub(crate) fn dispatch(index: usize, req: &Req<'_>) -> Outcome {
+    let interp = interp();
+    let spec = &interp.app.routes[index];
+    let rt = &interp.routes[index];
+    Python::attach(|py| {
+        let mut call = Call::new(py, interp, rt, req);
+        if let Err(rej) = (spec.decode)(&mut call) {
+            return Outcome::Ready(response::rejection(&rej, req));
+        }
+        let result = call.invoke();
+        drop(call);
+        if !spec.is_async {
+            return Outcome::Ready(reply::finish(py, interp, index, result));
+        }
+        let coro = match result {
+            Ok(coro) => coro,
+            Err(e) => return Outcome::Ready(reply::finish(py, interp, index, Err(e))),
+        };
+        match interp.aio.first_send(py, &coro) {
+            aio::Sent::Done(result) => Outcome::Ready(reply::finish(py, interp, index, result)),
+            aio::Sent::Suspended(yielded) => match interp.aio.spawn(py, coro, yielded, index) {
+                Ok(pending) => Outcome::Pending(pending),
+                Err(e) => Outcome::Ready(reply::finish(py, interp, index, Err(e))),
+            },
+        }
+    })
+}

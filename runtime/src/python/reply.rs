@@ -1,0 +1,195 @@
+//! Turning a handler's outcome into a response.
+//!
+//! A return value is encoded as the route declared (`Returns`); a value of
+//! the wrong type is a 500 and one log line naming the route. An
+//! `HTTPException` becomes its status, headers and `{"status_code", "detail"}`
+//! body; any other exception is a 500 with its traceback on stderr only.
+
+use hyper::StatusCode;
+use hyper::body::Bytes;
+use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::{ffi, intern};
+
+use super::Interp;
+use crate::app::{Returns, Route};
+use crate::json;
+use crate::response::{self, Resp};
+use crate::validate::Mismatch;
+
+/// The response for route `index` given what its handler produced.
+pub(super) fn finish(
+    py: Python<'_>,
+    interp: &Interp,
+    index: usize,
+    result: PyResult<Bound<'_, PyAny>>,
+) -> Resp {
+    let spec = &interp.app.routes[index];
+    let status = interp.routes[index].status;
+    let value = match result {
+        Ok(v) => v,
+        Err(e) => return error(py, interp, spec, &e),
+    };
+    let done = match spec.returns {
+        Returns::Json(f) => {
+            super::encode::encode_with(&value, f).map(|body| response::json(status, body))
+        }
+        Returns::Text => text(&value).map(|b| response::with_body(status, Some(response::TEXT), b)),
+        Returns::Bytes => match value.cast::<PyBytes>() {
+            Ok(b) => Ok(response::with_body(
+                status,
+                Some(response::OCTET_STREAM),
+                Bytes::copy_from_slice(b.as_bytes()),
+            )),
+            Err(_) => Err(mismatch("bytes", &value)),
+        },
+        Returns::Empty => {
+            if value.is_none() {
+                Ok(response::with_body(status, None, Bytes::new()))
+            } else {
+                Err(mismatch("None", &value))
+            }
+        }
+        Returns::Response => {
+            if value
+                .is_instance(interp.response_cls.bind(py))
+                .unwrap_or(false)
+            {
+                built(py, &value)
+            } else {
+                Err(mismatch("prebake.Response", &value))
+            }
+        }
+    };
+    done.unwrap_or_else(|m| {
+        log(
+            spec,
+            &format!("returned a value that does not match its declared type: {m}"),
+        );
+        response::internal_error()
+    })
+}
+
+fn mismatch(expected: &'static str, v: &Bound<'_, PyAny>) -> Mismatch {
+    Mismatch {
+        expected,
+        got: v
+            .get_type()
+            .name()
+            .map_or_else(|_| "?".into(), |n| n.to_string()),
+    }
+}
+
+fn text(v: &Bound<'_, PyAny>) -> Result<Bytes, Mismatch> {
+    let s = v.cast::<PyString>().map_err(|_| mismatch("str", v))?;
+    let s = s
+        .to_str()
+        .map_err(|_| mismatch("str (encodable as UTF-8)", v))?;
+    Ok(Bytes::copy_from_slice(s.as_bytes()))
+}
+
+/// A `prebake.Response` as the handler built it.
+fn built(py: Python<'_>, v: &Bound<'_, PyAny>) -> Result<Resp, Mismatch> {
+    let bad = |what: &'static str| Mismatch {
+        expected: what,
+        got: "an invalid prebake.Response".into(),
+    };
+    let body = v
+        .getattr(intern!(py, "body"))
+        .map_err(|_| bad("Response.body"))?;
+    let body = body
+        .cast::<PyBytes>()
+        .map_err(|_| bad("Response.body: bytes"))?;
+    let status: u16 = v
+        .getattr(intern!(py, "status_code"))
+        .and_then(|s| s.extract())
+        .map_err(|_| bad("Response.status_code: int"))?;
+    let status =
+        StatusCode::from_u16(status).map_err(|_| bad("Response.status_code: a valid status"))?;
+    let mut resp = response::with_body(status, None, Bytes::copy_from_slice(body.as_bytes()));
+    let headers = v
+        .getattr(intern!(py, "headers"))
+        .map_err(|_| bad("Response.headers"))?;
+    if !headers.is_none() {
+        let headers = headers
+            .cast::<PyDict>()
+            .map_err(|_| bad("Response.headers: dict[str, str]"))?;
+        add_headers(&mut resp, headers)
+            .map_err(|()| bad("Response.headers: valid header names and values"))?;
+    }
+    let media_type = v
+        .getattr(intern!(py, "media_type"))
+        .map_err(|_| bad("Response.media_type"))?;
+    if !media_type.is_none() {
+        let mt: String = media_type
+            .extract()
+            .map_err(|_| bad("Response.media_type: str"))?;
+        let mt = HeaderValue::from_str(&mt)
+            .map_err(|_| bad("Response.media_type: a valid header value"))?;
+        resp.headers_mut().insert(CONTENT_TYPE, mt);
+    }
+    Ok(resp)
+}
+
+fn add_headers(resp: &mut Resp, headers: &Bound<'_, PyDict>) -> Result<(), ()> {
+    for (k, v) in headers.iter() {
+        let k: String = k.extract().map_err(|_| ())?;
+        let v: String = v.extract().map_err(|_| ())?;
+        let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| ())?;
+        let value = HeaderValue::from_str(&v).map_err(|_| ())?;
+        resp.headers_mut().append(name, value);
+    }
+    Ok(())
+}
+
+/// The response for an exception out of a handler.
+fn error(py: Python<'_>, interp: &Interp, spec: &Route, err: &PyErr) -> Resp {
+    if err.is_instance(py, interp.http_exception.bind(py)) {
+        if let Some(resp) = http_exception(py, interp, err.value(py)) {
+            return resp;
+        }
+        log(spec, "raised an HTTPException that cannot be sent:");
+    } else {
+        log(spec, "raised an exception:");
+    }
+    err.display(py);
+    response::internal_error()
+}
+
+fn http_exception(py: Python<'_>, interp: &Interp, exc: &Bound<'_, PyAny>) -> Option<Resp> {
+    let status: u16 = exc
+        .getattr(intern!(py, "status_code"))
+        .ok()?
+        .extract()
+        .ok()?;
+    let status = StatusCode::from_u16(status).ok()?;
+    let detail = exc.getattr(intern!(py, "detail")).ok()?;
+    let mut encoded = Vec::new();
+    if let Ok(s) = detail.cast::<PyString>()
+        // SAFETY: a type check on a valid object.
+        && unsafe { ffi::PyUnicode_CheckExact(s.as_ptr()) } != 0
+    {
+        json::write_str(&mut encoded, s.to_str().ok()?);
+    } else {
+        let bytes = interp.json_encode.bind(py).call1((&detail,)).ok()?;
+        encoded.extend_from_slice(bytes.cast::<PyBytes>().ok()?.as_bytes());
+    }
+    let body = response::status_body(status.as_u16(), |out| out.extend_from_slice(&encoded));
+    let mut resp = response::json(status, body);
+    let headers = exc.getattr(intern!(py, "headers")).ok()?;
+    if !headers.is_none() {
+        add_headers(&mut resp, headers.cast::<PyDict>().ok()?).ok()?;
+    }
+    Some(resp)
+}
+
+/// One line on stderr about route `spec`.
+pub(super) fn log(spec: &Route, what: &str) {
+    eprintln!(
+        "prebake: {} {} (handler `{}`) {what}",
+        spec.method.as_str(),
+        spec.path,
+        spec.handler
+    );
+}

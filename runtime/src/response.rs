@@ -1,0 +1,189 @@
+//! Building responses: content types, error bodies, and rejections.
+//!
+//! Error bodies follow SPEC §2 (Litestar's shape): `{"status_code": N,
+//! "detail": ...}`, plus `extra` for validation errors. Constant bodies and
+//! header values are `'static`; nothing here touches Python.
+
+use std::borrow::Cow;
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::{Response, StatusCode};
+
+use crate::json;
+use crate::request::Req;
+use crate::validate::{Rejection, RejectionKind};
+
+/// The response type the server sends.
+pub(crate) type Resp = Response<Full<Bytes>>;
+
+pub(crate) const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+pub(crate) const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+pub(crate) const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// A response with `body` and, when given, a `Content-Type`.
+#[inline]
+pub(crate) fn with_body(
+    status: StatusCode,
+    content_type: Option<HeaderValue>,
+    body: Bytes,
+) -> Resp {
+    let mut resp = Response::new(Full::new(body));
+    *resp.status_mut() = status;
+    if let Some(ct) = content_type {
+        resp.headers_mut().insert(CONTENT_TYPE, ct);
+    }
+    resp
+}
+
+/// A JSON response.
+#[inline]
+pub(crate) fn json(status: StatusCode, body: Vec<u8>) -> Resp {
+    with_body(status, Some(JSON), Bytes::from(body))
+}
+
+fn static_json(status: StatusCode, body: &'static str) -> Resp {
+    with_body(status, Some(JSON), Bytes::from_static(body.as_bytes()))
+}
+
+pub(crate) fn not_found() -> Resp {
+    static_json(
+        StatusCode::NOT_FOUND,
+        r#"{"status_code":404,"detail":"Not Found"}"#,
+    )
+}
+
+pub(crate) fn method_not_allowed(allow: HeaderValue) -> Resp {
+    let mut resp = static_json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        r#"{"status_code":405,"detail":"Method Not Allowed"}"#,
+    );
+    resp.headers_mut().insert(ALLOW, allow);
+    resp
+}
+
+pub(crate) fn internal_error() -> Resp {
+    static_json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        r#"{"status_code":500,"detail":"Internal Server Error"}"#,
+    )
+}
+
+pub(crate) fn payload_too_large() -> Resp {
+    static_json(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        r#"{"status_code":413,"detail":"Request Entity Too Large"}"#,
+    )
+}
+
+pub(crate) fn unsupported_media_type() -> Resp {
+    static_json(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        r#"{"status_code":415,"detail":"Unsupported Media Type"}"#,
+    )
+}
+
+pub(crate) fn bad_request(detail: &str) -> Resp {
+    json(
+        StatusCode::BAD_REQUEST,
+        status_body(400, |out| json::write_str(out, detail)),
+    )
+}
+
+/// `{"status_code":N,"detail":<detail>}`, the detail written by `detail`.
+pub(crate) fn status_body(status: u16, detail: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(b"{\"status_code\":");
+    json::write_u64(&mut out, u64::from(status));
+    out.extend_from_slice(b",\"detail\":");
+    detail(&mut out);
+    out.push(b'}');
+    out
+}
+
+/// The response for a rejected request.
+#[cold]
+pub(crate) fn rejection(rej: &Rejection, req: &Req<'_>) -> Resp {
+    match rej.kind() {
+        RejectionKind::Validation {
+            source,
+            key,
+            message,
+        } => {
+            let mut out = Vec::with_capacity(160);
+            out.extend_from_slice(b"{\"status_code\":400,\"detail\":");
+            let detail = format!("Validation failed for {} {}", req.method_str, req.target());
+            json::write_str(&mut out, &detail);
+            out.extend_from_slice(b",\"extra\":[{\"message\":");
+            json::write_str(&mut out, message);
+            out.extend_from_slice(b",\"key\":");
+            json::write_str(&mut out, key);
+            out.extend_from_slice(b",\"source\":");
+            json::write_str(&mut out, source.as_str());
+            out.extend_from_slice(b"}]}");
+            json(StatusCode::BAD_REQUEST, out)
+        }
+        RejectionKind::Status { status, detail } => {
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST);
+            let body = status_body(status.as_u16(), |out| json::write_str(out, detail));
+            json(status, body)
+        }
+    }
+}
+
+/// Whether a `Content-Type` names JSON: `application/json` or
+/// `application/*+json`, parameters allowed, case-insensitive.
+pub(crate) fn is_json_content_type(value: &[u8]) -> bool {
+    let Ok(value) = std::str::from_utf8(value) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    let Some((ty, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    if !ty.trim().eq_ignore_ascii_case("application") {
+        return false;
+    }
+    let subtype = subtype.trim();
+    let lower: Cow<'_, str> = if subtype.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(subtype.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(subtype)
+    };
+    lower == "json" || (lower.ends_with("+json") && lower.len() > "+json".len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        for ok in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/vnd.api+json",
+            "application/problem+json;q=1",
+        ] {
+            assert!(is_json_content_type(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "text/plain",
+            "application/xml",
+            "application/+json",
+            "json",
+            "",
+            "application/jsonx",
+        ] {
+            assert!(!is_json_content_type(bad.as_bytes()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn status_bodies() {
+        let body = status_body(404, |out| json::write_str(out, "no items"));
+        assert_eq!(body, br#"{"status_code":404,"detail":"no items"}"#);
+    }
+}

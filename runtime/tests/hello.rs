@@ -1,0 +1,325 @@
+//! SPEC §1's app over real sockets: every endpoint, every error status of
+//! SPEC §2 with its exact body, HEAD, 405 + Allow, keep-alive, pipelining.
+//!
+//! The server runs in this test process on a background thread (one
+//! interpreter per process), serving `examples/hello_handwritten.rs`.
+
+mod common;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../examples/hello_handwritten.rs"]
+mod hello;
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use common::{Conn, assert_response, get, request};
+
+fn server() -> SocketAddr {
+    static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+    *ADDR.get_or_init(|| {
+        prebake::__private::spawn(&hello::APP, "127.0.0.1:0".parse().unwrap())
+            .expect("server starts")
+    })
+}
+
+const JSON: (&str, &str) = ("content-type", "application/json");
+
+#[test]
+fn plaintext() {
+    let r = get(server(), "/plaintext");
+    assert_response(&r, 200, "Hello, World!");
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(r.header("content-length"), Some("13"));
+}
+
+#[test]
+fn json() {
+    let r = get(server(), "/json");
+    assert_response(&r, 200, r#"{"message":"Hello, World!"}"#);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+}
+
+#[test]
+fn path_param() {
+    assert_response(&get(server(), "/user/42"), 200, r#"{"id":42}"#);
+    assert_response(&get(server(), "/user/-7"), 200, r#"{"id":-7}"#);
+    // Percent-encoded, then converted as msgspec.convert("42", int, strict=False).
+    assert_response(&get(server(), "/user/%34%32"), 200, r#"{"id":42}"#);
+    assert_response(&get(server(), "/user/1e3"), 200, r#"{"id":1000}"#);
+}
+
+#[test]
+fn path_param_invalid() {
+    assert_response(
+        &get(server(), "/user/abc"),
+        400,
+        r#"{"status_code":400,"detail":"Validation failed for GET /user/abc","extra":[{"message":"Expected `int`, got `str`","key":"user_id","source":"path"}]}"#,
+    );
+    assert_response(
+        &get(server(), "/user/4%202?x=1"),
+        400,
+        r#"{"status_code":400,"detail":"Validation failed for GET /user/4%202?x=1","extra":[{"message":"Expected `int`, got `str`","key":"user_id","source":"path"}]}"#,
+    );
+}
+
+#[test]
+fn validate_created() {
+    let r = request(
+        server(),
+        "POST",
+        "/validate",
+        &[JSON],
+        br#"{"name": "Ada", "age": 36}"#,
+    );
+    assert_response(&r, 201, r#"{"name":"Ada","age":36,"email":null}"#);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    // A missing Content-Type is taken as JSON; parameters and +json are JSON.
+    let r = request(
+        server(),
+        "POST",
+        "/validate",
+        &[],
+        br#"{"name":"B","age":1,"email":"b@x"}"#,
+    );
+    assert_response(&r, 201, r#"{"name":"B","age":1,"email":"b@x"}"#);
+    let ct = ("content-type", "application/vnd.user+json; charset=utf-8");
+    assert_eq!(
+        request(
+            server(),
+            "POST",
+            "/validate",
+            &[ct],
+            br#"{"name":"C","age":2}"#
+        )
+        .status,
+        201
+    );
+}
+
+#[test]
+fn validate_errors() {
+    let post = |body: &[u8]| request(server(), "POST", "/validate", &[JSON], body);
+    let shape = |message: &str, key: &str| {
+        format!(
+            r#"{{"status_code":400,"detail":"Validation failed for POST /validate","extra":[{{"message":"{message}","key":"{key}","source":"body"}}]}}"#
+        )
+    };
+    assert_response(
+        &post(br#"{"name": "", "age": 36}"#),
+        400,
+        &shape("Expected `str` of length >= 1", "name"),
+    );
+    assert_response(
+        &post(br#"{"name": "A", "age": 200}"#),
+        400,
+        &shape("Expected `int` <= 150", "age"),
+    );
+    assert_response(
+        &post(br#"{"name": "A", "age": "36"}"#),
+        400,
+        &shape("Expected `int`, got `str`", "age"),
+    );
+    assert_response(
+        &post(br#"{"name": "A"}"#),
+        400,
+        &shape("Object missing required field `age`", "user"),
+    );
+    assert_response(
+        &post(br#"{"name": "A", "age": 1, "x": 1}"#),
+        400,
+        &shape("Object contains unknown field `x`", "user"),
+    );
+    assert_response(
+        &post(b"[]"),
+        400,
+        &shape("Expected `object`, got `array`", "user"),
+    );
+}
+
+#[test]
+fn invalid_json() {
+    // msgspec is the oracle for the DecodeError text.
+    for body in [
+        "{\"name\":",
+        "nope",
+        "",
+        "{\"name\":\"A\",\"age\":1} x",
+        "{\"name\": \"\\ud800\"",
+    ] {
+        let detail = common::python(&format!(
+            "import msgspec\ntry: msgspec.json.decode({body:?}.encode())\nexcept msgspec.DecodeError as e: print(e)"
+        ));
+        let r = request(server(), "POST", "/validate", &[JSON], body.as_bytes());
+        let want = format!(r#"{{"status_code":400,"detail":"{detail}"}}"#);
+        assert_response(&r, 400, &want);
+    }
+}
+
+#[test]
+fn unsupported_media_type() {
+    let r = request(
+        server(),
+        "POST",
+        "/validate",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        b"name=A&age=1",
+    );
+    assert_response(
+        &r,
+        415,
+        r#"{"status_code":415,"detail":"Unsupported Media Type"}"#,
+    );
+    let r = request(
+        server(),
+        "POST",
+        "/validate",
+        &[("content-type", "text/plain")],
+        b"{}",
+    );
+    assert_eq!(r.status, 415);
+}
+
+#[test]
+fn body_too_large() {
+    // The default limit is 1 MiB: a declared length past it is refused unread.
+    let mut conn = Conn::open(server());
+    conn.send(b"POST /validate HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 1048577\r\n\r\n");
+    assert_response(
+        &conn.read(false),
+        413,
+        r#"{"status_code":413,"detail":"Request Entity Too Large"}"#,
+    );
+    // A chunked body that grows past the limit is cut off too.
+    let mut conn = Conn::open(server());
+    conn.send(b"POST /validate HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n");
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 0;
+    while sent <= 1 << 20 {
+        conn.send(format!("{:x}\r\n", chunk.len()).as_bytes());
+        conn.send(&chunk);
+        conn.send(b"\r\n");
+        sent += chunk.len();
+    }
+    assert_eq!(conn.read(false).status, 413);
+}
+
+#[test]
+fn not_found() {
+    for target in ["/nope", "/user/", "/user/1/2", "/plaintext/", "/"] {
+        assert_response(
+            &get(server(), target),
+            404,
+            r#"{"status_code":404,"detail":"Not Found"}"#,
+        );
+    }
+}
+
+#[test]
+fn method_not_allowed() {
+    let r = request(server(), "DELETE", "/json", &[], b"");
+    assert_response(
+        &r,
+        405,
+        r#"{"status_code":405,"detail":"Method Not Allowed"}"#,
+    );
+    assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    let r = request(server(), "GET", "/validate", &[], b"");
+    assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
+    let r = request(server(), "PROPFIND", "/user/1", &[], b"");
+    assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")));
+    let r = request(server(), "HEAD", "/validate", &[], b"");
+    assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
+}
+
+#[test]
+fn head_serves_get_without_body() {
+    let mut conn = Conn::open(server());
+    let r = conn.request("HEAD", "/json", &[], b"");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("content-length"), Some("27"));
+    assert!(r.body.is_empty());
+    // The connection is still in sync: no body bytes were sent.
+    assert_response(&conn.get("/plaintext"), 200, "Hello, World!");
+    let r = conn.request("HEAD", "/user/5", &[], b"");
+    assert_eq!((r.status, r.header("content-length")), (200, Some("8")));
+}
+
+#[test]
+fn async_handler_http_exception() {
+    assert_response(
+        &get(server(), "/items"),
+        404,
+        r#"{"status_code":404,"detail":"no items"}"#,
+    );
+    assert_response(
+        &get(server(), "/items?limit=5&tags=a&tags=b&q=x"),
+        404,
+        r#"{"status_code":404,"detail":"no items"}"#,
+    );
+}
+
+#[test]
+fn query_validation() {
+    assert_response(
+        &get(server(), "/items?limit=0"),
+        400,
+        r#"{"status_code":400,"detail":"Validation failed for GET /items?limit=0","extra":[{"message":"Expected `int` >= 1","key":"limit","source":"query"}]}"#,
+    );
+    assert_response(
+        &get(server(), "/items?limit=101"),
+        400,
+        r#"{"status_code":400,"detail":"Validation failed for GET /items?limit=101","extra":[{"message":"Expected `int` <= 100","key":"limit","source":"query"}]}"#,
+    );
+    // The last value of a repeated scalar wins.
+    assert_eq!(get(server(), "/items?limit=0&limit=5").status, 404);
+    assert_eq!(get(server(), "/items?limit=5&limit=abc").status, 400);
+}
+
+#[test]
+fn keep_alive() {
+    let mut conn = Conn::open(server());
+    for i in 0..20 {
+        let r = conn.get(&format!("/user/{i}"));
+        assert_response(&r, 200, &format!(r#"{{"id":{i}}}"#));
+    }
+    assert_response(
+        &conn.get("/nope"),
+        404,
+        r#"{"status_code":404,"detail":"Not Found"}"#,
+    );
+    assert_response(&conn.get("/plaintext"), 200, "Hello, World!");
+    let r = conn.request("POST", "/validate", &[JSON], br#"{"name":"A","age":1}"#);
+    assert_eq!(r.status, 201);
+    assert_response(&conn.get("/json"), 200, r#"{"message":"Hello, World!"}"#);
+}
+
+#[test]
+fn pipelining() {
+    let mut conn = Conn::open(server());
+    let mut batch = Vec::new();
+    batch.extend(common::raw("GET", "/plaintext", &[], b""));
+    batch.extend(common::raw("GET", "/user/7", &[], b""));
+    batch.extend(common::raw(
+        "POST",
+        "/validate",
+        &[JSON],
+        br#"{"name":"P","age":3}"#,
+    ));
+    batch.extend(common::raw("HEAD", "/json", &[], b""));
+    batch.extend(common::raw("GET", "/items", &[], b""));
+    batch.extend(common::raw("GET", "/json", &[], b""));
+    conn.send(&batch);
+    assert_response(&conn.read(false), 200, "Hello, World!");
+    assert_response(&conn.read(false), 200, r#"{"id":7}"#);
+    assert_response(
+        &conn.read(false),
+        201,
+        r#"{"name":"P","age":3,"email":null}"#,
+    );
+    let head = conn.read(true);
+    assert_eq!((head.status, head.body.len()), (200, 0));
+    assert_eq!(conn.read(false).status, 404);
+    assert_response(&conn.read(false), 200, r#"{"message":"Hello, World!"}"#);
+}
