@@ -100,10 +100,10 @@ impl Server {
         std::thread::spawn(move || {
             let mut ready = Some(tx);
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("listening on") {
-                    if let Some(tx) = ready.take() {
-                        let _ = tx.send(());
-                    }
+                if line.contains("listening on")
+                    && let Some(tx) = ready.take()
+                {
+                    let _ = tx.send(());
                 }
                 sink.lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -150,10 +150,10 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
         .out
         .clone()
         .unwrap_or_else(|| root.join("dist").join(&name));
-    if let Some(dir) = out.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
+    if let Some(dir) = out.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     // Copy through a temporary name so a running binary is never overwritten
     // in place.

@@ -58,10 +58,10 @@ fn base_python() -> Result<String, String> {
         let out = Command::new(c)
             .args(["-c", "import sysconfig,sys; print(sysconfig.get_config_var('Py_ENABLE_SHARED'), sys.version_info >= (3, 10))"])
             .output();
-        if let Ok(out) = out {
-            if String::from_utf8_lossy(&out.stdout).trim() == "1 True" {
-                return Ok(c.clone());
-            }
+        if let Ok(out) = out
+            && String::from_utf8_lossy(&out.stdout).trim() == "1 True"
+        {
+            return Ok(c.clone());
         }
     }
     Err(
