@@ -99,9 +99,11 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
             let ep = endpoint(plan, rt, t);
             quote! {
                 sp[#depth] = (pos, p.len());
-                return #ep;
+                #ep
             }
         });
+        // A catch-all is the last resort: its answer ends the function.
+        let tail = catch_all.unwrap_or_else(|| quote!(#none));
         let uses_seg = !n.statics.is_empty() || n.param.is_some();
         let seg_binding = if uses_seg {
             quote! {
@@ -114,12 +116,12 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
         };
         quote! {
             #[allow(unused_variables, clippy::needless_return)]
+            #[inline]
             fn #fname(p: &[u8], pos: usize, sp: &mut [(usize, usize); #max], m: #rt::__private::Method, na: &mut u16) -> u16 {
                 #seg_binding
                 #static_match
                 #param
-                #catch_all
-                #none
+                #tail
             }
         }
     });
@@ -149,13 +151,35 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
                     },
                 })
             });
+        // Paths whose length no static path has skip the hash: most requests
+        // to a mostly-dynamic API never pay for it.
+        let mut lengths = [0u64; 4];
+        let mut long = false;
+        for k in &plan.static_keys {
+            match k.len() {
+                n @ 0..256 => lengths[n / 64] |= 1 << (n % 64),
+                _ => long = true,
+            }
+        }
+        let [l0, l1, l2, l3] = lengths;
+        let length_filter = if long {
+            quote!(true)
+        } else {
+            quote!({
+                static LENGTHS: [u64; 4] = [#l0, #l1, #l2, #l3];
+                let n = p.len();
+                n < 256 && LENGTHS[n / 64] & (1u64 << (n % 64)) != 0
+            })
+        };
         quote! {
             static DISPLACEMENTS: [u32; #n_disp] = [#(#disp),*];
+            if #length_filter {
             let h = #rt::__private::phash(p, #seed);
             let b = #rt::__private::phash_bucket(h, #buckets);
             match #rt::__private::phash_slot(h, DISPLACEMENTS[b], #bits) {
                 #(#arms)*
                 _ => {}
+            }
             }
         }
     };
