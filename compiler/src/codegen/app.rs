@@ -372,7 +372,12 @@ impl Gen<'_> {
                 };
             }
             ParamSource::Query => quote!(c.query(#key)),
-            ParamSource::Header => quote!(c.header(#key)),
+            // Header names are case-insensitive; the runtime looks them up
+            // lowercase.
+            ParamSource::Header => {
+                let lower = key.to_ascii_lowercase();
+                quote!(c.header(#lower))
+            }
             ParamSource::Cookie => quote!(c.cookie(#key)),
         };
         let absent = match &p.default {
@@ -410,7 +415,10 @@ impl Gen<'_> {
         let seq = p.ty.without_none();
         let all = match p.source {
             ParamSource::Query => quote!(c.query_all(#key)),
-            ParamSource::Header => quote!(c.header_all(#key)),
+            ParamSource::Header => {
+                let lower = key.to_ascii_lowercase();
+                quote!(c.header_all(#lower))
+            }
             _ => quote!(c.cookie_all(#key)),
         };
         let item = match &seq.kind {
