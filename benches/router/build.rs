@@ -35,8 +35,16 @@ fn main() {
     // 1. prebake: write the routes as a Python app and run the compiler.
     let mut app = String::from("from prebake import App\napp = App()\n");
     for (i, (m, p)) in routes.iter().enumerate() {
-        let params: Vec<String> = placeholders(p).iter().map(|n| format!("{n}: str")).collect();
-        let _ = write!(app, "\n@app.{}({p:?})\ndef h{i}({}) -> str:\n    return ''\n", m.to_lowercase(), params.join(", "));
+        let params: Vec<String> = placeholders(p)
+            .iter()
+            .map(|n| format!("{n}: str"))
+            .collect();
+        let _ = write!(
+            app,
+            "\n@app.{}({p:?})\ndef h{i}({}) -> str:\n    return ''\n",
+            m.to_lowercase(),
+            params.join(", ")
+        );
     }
     let analysis = prebake_compiler::analyze(&Mem(app), "app.py", "");
     // The real GitHub API has crossing templates (`/issues/comments/{id}` and
@@ -49,7 +57,10 @@ fn main() {
         .filter(|d| d.is_error() && d.code != prebake_compiler::diagnostics::Code::PB014)
         .map(|d| d.message.clone())
         .collect();
-    assert!(errors.is_empty(), "the route set does not check: {errors:?}");
+    assert!(
+        errors.is_empty(),
+        "the route set does not check: {errors:?}"
+    );
     let plan = RouterPlan::new(&analysis.ir);
     let name = quote::format_ident!("prebake_route");
     let tokens = router::generate(&plan, &quote!(::prebake), &name);
@@ -73,7 +84,18 @@ fn main() {
     // 2. A slice-pattern `match`, arms ordered most specific first.
     let mut order: Vec<usize> = (0..routes.len()).collect();
     let rank = |p: &str| -> Vec<u8> {
-        segments(p).iter().map(|s| if s.ends_with(":path}") { 2 } else if s.starts_with('{') { 1 } else { 0 }).collect()
+        segments(p)
+            .iter()
+            .map(|s| {
+                if s.ends_with(":path}") {
+                    2
+                } else if s.starts_with('{') {
+                    1
+                } else {
+                    0
+                }
+            })
+            .collect()
     };
     order.sort_by_key(|&i| rank(&routes[i].1));
     let mut arms = String::new();
@@ -94,7 +116,11 @@ fn main() {
             }
         }
         let method = format!("{}{}", &m[..1], m[1..].to_lowercase());
-        let _ = writeln!(arms, "        [{}] if m == Method::{method} => {{ {pushes}Some({i}) }},", pat.join(", "));
+        let _ = writeln!(
+            arms,
+            "        [{}] if m == Method::{method} => {{ {pushes}Some({i}) }},",
+            pat.join(", ")
+        );
     }
     let matcher = format!(
         "/// A generated `match` on slice patterns of the path's segments.\n\

@@ -11,7 +11,10 @@ fn main() {
 }
 
 fn requests() -> Vec<(Method, String)> {
-    routes().into_iter().map(|(m, t)| (m, sample_path(&t))).collect()
+    routes()
+        .into_iter()
+        .map(|(m, t)| (m, sample_path(&t)))
+        .collect()
 }
 
 #[divan::bench]
@@ -46,7 +49,10 @@ fn matchit(b: divan::Bencher) {
     b.bench(|| {
         let mut n = 0u32;
         for (m, p) in &reqs {
-            let hit = router.at(divan::black_box(p)).ok().and_then(|h| h.value.iter().find(|(mm, _)| mm == m));
+            let hit = router
+                .at(divan::black_box(p))
+                .ok()
+                .and_then(|h| h.value.iter().find(|(mm, _)| mm == m));
             n += u32::from(hit.is_some());
         }
         n
@@ -55,7 +61,10 @@ fn matchit(b: divan::Bencher) {
 
 /// Only the static paths of the set (about 60): the perfect-hash path.
 fn static_requests() -> Vec<(Method, String)> {
-    requests().into_iter().filter(|(_, p)| !p.contains("octo-42") && !p.contains("intro.md")).collect()
+    requests()
+        .into_iter()
+        .filter(|(_, p)| !p.contains("octo-42") && !p.contains("intro.md"))
+        .collect()
 }
 
 #[divan::bench]
@@ -90,7 +99,10 @@ fn matchit_static_only(b: divan::Bencher) {
     b.bench(|| {
         let mut n = 0u32;
         for (m, p) in &reqs {
-            let hit = router.at(divan::black_box(p)).ok().and_then(|h| h.value.iter().find(|(mm, _)| mm == m));
+            let hit = router
+                .at(divan::black_box(p))
+                .ok()
+                .and_then(|h| h.value.iter().find(|(mm, _)| mm == m));
             n += u32::from(hit.is_some());
         }
         n

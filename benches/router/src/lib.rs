@@ -4,7 +4,13 @@
 
 use prebake::__private::{Captures, Match, Method};
 
-#[allow(clippy::all, unused_variables, unused_mut, missing_docs, unreachable_pub)]
+#[allow(
+    clippy::all,
+    unused_variables,
+    unused_mut,
+    missing_docs,
+    unreachable_pub
+)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/prebake_router.rs"));
 }
@@ -72,9 +78,18 @@ pub fn matchit_router() -> matchit::Router<Vec<(Method, u16)>> {
     }
     let mut router = matchit::Router::new();
     for (p, v) in by_path {
-        let syntax = p.replace(":path}", "}").replace("/{path}", "/{*path}").replace("/{ref}", "/{*ref}");
-        let syntax = if p.contains(":path}") { syntax } else { p.clone() };
-        router.insert(syntax, v).expect("matchit accepts the route set");
+        let syntax = p
+            .replace(":path}", "}")
+            .replace("/{path}", "/{*path}")
+            .replace("/{ref}", "/{*ref}");
+        let syntax = if p.contains(":path}") {
+            syntax
+        } else {
+            p.clone()
+        };
+        router
+            .insert(syntax, v)
+            .expect("matchit accepts the route set");
     }
     router
 }
@@ -99,11 +114,26 @@ mod tests {
         for (i, (m, t)) in routes().into_iter().enumerate() {
             let path = sample_path(&t);
             let want = ROUTE_IDS[i];
-            assert_eq!(prebake_lookup(m, path.as_bytes()), Some(want), "prebake {t} {path}");
+            assert_eq!(
+                prebake_lookup(m, path.as_bytes()),
+                Some(want),
+                "prebake {t} {path}"
+            );
             let mut caps = Captures::new();
-            assert_eq!(match_route(m, path.as_bytes(), &mut caps), Some(u16::try_from(i).expect("few")), "match {t}");
-            let found = mr.at(&path).ok().and_then(|h| h.value.iter().find(|(mm, _)| *mm == m).map(|(_, id)| *id));
-            assert_eq!(found, Some(u16::try_from(i).expect("few")), "matchit {t} {path}");
+            assert_eq!(
+                match_route(m, path.as_bytes(), &mut caps),
+                Some(u16::try_from(i).expect("few")),
+                "match {t}"
+            );
+            let found = mr
+                .at(&path)
+                .ok()
+                .and_then(|h| h.value.iter().find(|(mm, _)| *mm == m).map(|(_, id)| *id));
+            assert_eq!(
+                found,
+                Some(u16::try_from(i).expect("few")),
+                "matchit {t} {path}"
+            );
         }
     }
 }
