@@ -203,7 +203,7 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
         quote! {
             if p.first() == Some(&b'/') {
                 let mut sp = [(0usize, 0usize); #max];
-                let r = __pb_node_0(p, 1, &mut sp, m, &mut na);
+                let r = __pb_node_0(p, 1, &mut sp, m, na);
                 if r != #none {
                     static PARAM_COUNTS: [usize; #n_routes] = [#(#counts),*];
                     for &(s, e) in &sp[..PARAM_COUNTS[usize::from(r)]] {
@@ -218,15 +218,13 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
         /// The router: static paths by perfect hash, dynamic ones by trie.
         #[allow(unused_mut, unused_variables)]
         pub fn #name(m: #rt::__private::Method, p: &[u8], caps: &mut #rt::__private::Captures) -> #rt::__private::Match {
-            let mut na: u16 = #none;
-            let na_ref = &mut na;
-            {
-                let na = &mut *na_ref;
-                #static_lookup
-            }
-            let mut na = *na_ref;
+            // The first template that matched the path but not the method:
+            // the 405 answer if no other template serves the request.
+            let mut not_allowed: u16 = #none;
+            let na = &mut not_allowed;
+            #static_lookup
             #dynamic
-            if na != #none { #rt::__private::Match::NotAllowed(na) } else { #rt::__private::Match::NotFound }
+            if *na != #none { #rt::__private::Match::NotAllowed(*na) } else { #rt::__private::Match::NotFound }
         }
         #(#node_fns)*
     }
