@@ -28,7 +28,7 @@ pub const APPS: &[(&str, &str)] = &[
     ("kitchen", "tests/apps/kitchen/app.py"),
 ];
 
-/// The server binary of one of [`APPS`].
+/// The server binary of one of [`apps`].
 ///
 /// `cargo xtask test` builds the apps before running the tests and points
 /// `PREBAKE_E2E_BIN_DIR` at them; a plain `cargo test` builds them here, with

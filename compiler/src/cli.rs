@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use crate::diagnostics::render::{self, Style};
 
 const USAGE: &str = "\
-usage: prebake check <app.py>... [--format human|json] [--color auto|always|never]
+usage: prebake check <app.py>... [--format human|json|sarif] [--color auto|always|never]
        prebake dump-ir <app.py>
+       prebake lsp
 
-Reads each app without running it and reports route and type errors.
+`check` reads each app without running it and reports route and type errors.
+`lsp` is a language server on stdin/stdout, for editors (docs/editors.md).
 Exit status: 0 when no errors (warnings allowed), 1 when any error, 2 on bad usage.";
 
 /// Runs the CLI with the arguments after the program name.
@@ -19,6 +21,7 @@ pub fn main(args: &[String]) -> ExitCode {
     match args.first().map(String::as_str) {
         Some("check") => check(&args[1..]),
         Some("dump-ir") => dump_ir(&args[1..]),
+        Some("lsp") => lsp(),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -48,6 +51,17 @@ pub fn dump_ir(args: &[String]) -> ExitCode {
     }
 }
 
+/// `prebake lsp`: the language server over stdio.
+pub fn lsp() -> ExitCode {
+    match crate::lsp::run_stdio() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("prebake lsp: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// Output format of `check`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -55,6 +69,8 @@ pub enum Format {
     Human,
     /// A JSON array.
     Json,
+    /// A SARIF 2.1.0 log.
+    Sarif,
 }
 
 /// `prebake check`.
@@ -84,7 +100,11 @@ pub fn check(args: &[String]) -> ExitCode {
                     format = Format::Json;
                     Ok(())
                 }
-                other => Err(format!("unknown format `{other}` (human, json)")),
+                "sarif" => {
+                    format = Format::Sarif;
+                    Ok(())
+                }
+                other => Err(format!("unknown format `{other}` (human, json, sarif)")),
             }),
             "--color" => value("--color").and_then(|v| match v.as_str() {
                 "auto" => {
@@ -132,6 +152,7 @@ pub fn check(args: &[String]) -> ExitCode {
 
     let mut any_error = false;
     let mut json_all = Vec::new();
+    let mut analyses = Vec::new();
     for file in &files {
         let analysis = match crate::driver::analyze_path(Path::new(file)) {
             Ok(a) => a,
@@ -165,6 +186,7 @@ pub fn check(args: &[String]) -> ExitCode {
                 }
             }
             Format::Json => json_all.extend(render::to_json(&analysis.db, &analysis.diagnostics)),
+            Format::Sarif => analyses.push(analysis),
         }
     }
     if format == Format::Json {
@@ -172,6 +194,13 @@ pub fn check(args: &[String]) -> ExitCode {
             "{}",
             serde_json::to_string_pretty(&json_all).unwrap_or_else(|_| "[]".into())
         );
+    }
+    if format == Format::Sarif {
+        let apps: Vec<_> = analyses
+            .iter()
+            .map(|a| (&a.db, a.diagnostics.as_slice()))
+            .collect();
+        println!("{}", crate::diagnostics::sarif::render(&apps));
     }
     if any_error {
         ExitCode::from(1)

@@ -5,7 +5,8 @@
 //! to the [`ir`]; [`check::check`] reports what would make the program wrong or
 //! surprising; `codegen` turns a clean IR into Rust. Every phase reports into a
 //! [`diagnostics::Sink`] and keeps going, so one run shows every problem.
-//! [`driver`] is the only place that touches the file system.
+//! [`driver`] is the only place that touches the file system. [`lsp`] serves
+//! the same analysis to editors.
 
 pub mod check;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod diagnostics;
 pub mod driver;
 pub mod frontend;
 pub mod ir;
+pub mod lsp;
 pub mod source;
 
 use diagnostics::{Diagnostic, Sink};

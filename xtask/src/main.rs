@@ -6,7 +6,10 @@
 //!   up the Python environment first.
 //! - `venv`: create or refresh the project's `.venv`.
 
+mod bench;
 mod build;
+mod differential;
+mod lsp;
 mod tidy;
 mod venv;
 
@@ -21,7 +24,9 @@ commands:
   build <app.py> [--out PATH] [--dist]       build the server binary (default dist/<name>)
   serve <app.py> [-- server flags]          build, then run it (flags: --host --port --workers)
   test [--no-lint]                          run the whole test suite, setting up what it needs
-  venv                                      create or refresh the project's Python environment";
+  lsp                                       the language server on stdio (docs/editors.md)
+  venv                                      create or refresh the project's Python environment
+  bench [--quick] [--dist]                  prebake vs plain hyper and Python frameworks (bench/results/)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,12 +37,15 @@ fn main() -> ExitCode {
     let rest = &args[1..];
     let result = match cmd.as_str() {
         "check" => return prebake_compiler::cli::check(rest),
+        "lsp" => return prebake_compiler::cli::main(&args),
         "test" => test(rest),
         "build" => build::parse_args(rest)
             .and_then(|a| build::build(&a))
             .map(|_| ()),
         "serve" => serve(rest),
+        "differential" => differential::run_differential(rest), // [--cases N] [--seed S]
         "venv" => venv::ensure(&root()).map(|_| ()),
+        "bench" => bench::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -110,7 +118,13 @@ fn test(args: &[String]) -> Result<(), String> {
     // Build the apps the end-to-end tests serve once, with the shared target
     // directory, before `cargo test` (which then only starts them).
     let bin_dir = root.join("target").join("e2e-bin");
-    for (name, app) in prebake_tests::APPS {
+    let apps = std::fs::read_to_string(root.join("tests").join("apps.txt"))
+        .map_err(|e| format!("tests/apps.txt: {e}"))?;
+    for (name, app) in apps
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split_once(' '))
+    {
         let args = build::BuildArgs {
             app: root.join(app),
             out: Some(bin_dir.join(name)),
@@ -123,5 +137,7 @@ fn test(args: &[String]) -> Result<(), String> {
         .args(["test", "--workspace", "--release"])
         .env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
     run(Command::new(&python).args(["-m", "pytest", "tests/python", "-q"]))?;
+    differential::run_differential(&[])?; // The type matrix against msgspec (tests/differential).
+    lsp::lsp_tests(&python)?; // The language server with real clients (tests/lsp).
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! The `prebake` command line: `prebake check app.py [--format human|json]`.
-//! `cargo xtask check` forwards here.
+//! The `prebake` command line: `prebake check app.py [--format human|json|sarif]`
+//! and `prebake lsp`. `cargo xtask check` and `cargo xtask lsp` forward here.
 
 use std::process::ExitCode;
 

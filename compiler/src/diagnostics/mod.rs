@@ -7,6 +7,7 @@
 
 pub mod codes;
 pub mod render;
+pub mod sarif;
 
 pub use codes::Code;
 

@@ -5,7 +5,8 @@
 //!
 //! The front end never fails. It loads the entry module and, following local
 //! imports, every module of the app's folder it reaches; a module that does not
-//! parse is reported (PB001) and treated as empty. Lowering reports what it
+//! parse is reported (PB001) and treated as empty, or lowered from its last
+//! good text when the provider keeps one (the language server does). Lowering reports what it
 //! cannot read (unknown names, unsupported annotations) and keeps going with
 //! [`crate::ir::TyKind::Unknown`] in its place.
 

@@ -13,6 +13,20 @@ pub trait SourceProvider {
     /// The text of `rel_path` (such as `models.py` or `pkg/__init__.py`),
     /// relative to the app's folder, or `None` if there is no such file.
     fn read(&self, rel_path: &str) -> Option<String>;
+
+    /// The last text of `rel_path` that parsed, if the provider keeps one and
+    /// it differs from what [`read`](Self::read) serves.
+    ///
+    /// An editor keeps it while the user's edit leaves a file with a syntax
+    /// error. When the current text does not parse, the front end reports the
+    /// syntax error on the current text and lowers this one instead, so the
+    /// names the file defines stay known to the rest of the app. The last
+    /// good text is added to the [`SourceDb`] as a second file with the same
+    /// path, right after the current one; the IR's spans point into it.
+    /// The command line has no such text (the default).
+    fn last_good(&self, _rel_path: &str) -> Option<String> {
+        None
+    }
 }
 
 /// One loaded module.
@@ -61,7 +75,8 @@ pub(crate) fn load(
     let text = provider.read(entry).unwrap_or_default();
     add_module(
         &mut program,
-        format!("{prefix}{entry}"),
+        provider,
+        (prefix, entry),
         entry_name,
         false,
         text,
@@ -99,7 +114,8 @@ pub(crate) fn load(
             };
             add_module(
                 &mut program,
-                format!("{prefix}{path}"),
+                provider,
+                (prefix, &path),
                 name,
                 is_package,
                 text,
@@ -113,18 +129,28 @@ pub(crate) fn load(
 
 fn add_module(
     program: &mut Program,
-    path: String,
+    provider: &dyn SourceProvider,
+    (prefix, rel_path): (&str, &str),
     name: String,
     is_package: bool,
     text: String,
     sink: &mut Sink,
 ) {
+    let path = format!("{prefix}{rel_path}");
     let parsed = rustpython_parser::parse(&text, Mode::Module, &path);
-    let file = program.db.add(path, name.clone(), is_package, text);
+    let mut file = program.db.add(path.clone(), name.clone(), is_package, text);
     let body = match parsed {
         Ok(ast::Mod::Module(m)) => m.body,
         Ok(_) => Vec::new(),
         Err(err) => {
+            // The last good text, when the provider keeps one that parses.
+            let last_good =
+                provider.last_good(rel_path).and_then(|t| {
+                    match rustpython_parser::parse(&t, Mode::Module, &path) {
+                        Ok(ast::Mod::Module(m)) => Some((t, m.body)),
+                        _ => None,
+                    }
+                });
             let at = err.offset.to_u32();
             let len = u32::try_from(program.db.file(file).text.len()).unwrap_or(u32::MAX);
             let end = if at < len { at + 1 } else { at };
@@ -132,15 +158,26 @@ fn add_module(
                 ParseErrorType::Eof => "unexpected end of file".to_string(),
                 other => other.to_string(),
             };
+            let note = if last_good.is_some() {
+                "prebake reads Python 3.11 syntax; until this parses, the last version that did is analysed"
+            } else {
+                "prebake reads Python 3.11 syntax; the rest of this module is skipped"
+            };
             sink.report(
                 Diagnostic::new(
                     Code::PB001,
                     Span::new(file, at, end),
                     format!("syntax error: {message}"),
                 )
-                .with_note("prebake reads Python 3.11 syntax; the rest of this module is skipped"),
+                .with_note(note),
             );
-            Vec::new()
+            match last_good {
+                Some((good, body)) => {
+                    file = program.db.add(path, name.clone(), is_package, good);
+                    body
+                }
+                None => Vec::new(),
+            }
         }
     };
     program.modules.push(Module {

@@ -1,0 +1,189 @@
+//! Hover: what the compiler decided about the code under the cursor.
+//!
+//! On a handler parameter it says where the value binds and how it is
+//! converted (`path parameter "user_id": int, lax conversion`,
+//! `query parameter "limit": int, ge=1, le=100, default 10`,
+//! `JSON body: User`, `header "x-token": str | None, default None`); on a
+//! route decorator or a handler's name, the route's methods, path, status
+//! and response. The first line is the summary; a second paragraph explains.
+
+use std::fmt::Write;
+
+use crate::Analysis;
+use crate::ir::{Constraints, Param, ParamSource, ResponseKind, Route, Ty};
+use crate::source::{FileId, Span};
+
+/// What to show and the span it is about.
+pub(crate) struct HoverInfo {
+    /// Markdown.
+    pub(crate) markdown: String,
+    /// The code the hover describes (the client highlights it).
+    pub(crate) span: Span,
+}
+
+/// The hover at byte `offset` of `file`, if the cursor is on a parameter,
+/// a route decorator or a handler's name.
+pub(crate) fn hover(analysis: &Analysis, file: FileId, offset: u32) -> Option<HoverInfo> {
+    let within = |span: Span| span.file == file && span.start <= offset && offset <= span.end;
+    for route in &analysis.ir.routes {
+        for p in &route.handler.params {
+            if within(p.span) {
+                return Some(HoverInfo {
+                    markdown: param(analysis, route, p),
+                    span: p.span,
+                });
+            }
+        }
+        // Decorator ranges leave out the `@`.
+        let decorator = Span {
+            start: route.decorator_span.start.saturating_sub(1),
+            ..route.decorator_span
+        };
+        if within(decorator) || within(route.handler.name_span) {
+            let span = if within(decorator) {
+                decorator
+            } else {
+                route.handler.name_span
+            };
+            return Some(HoverInfo {
+                markdown: route_summary(analysis, route),
+                span,
+            });
+        }
+    }
+    None
+}
+
+/// `int`, `list[str]`, with the constraints written after it.
+fn ty_and_constraints(analysis: &Analysis, ty: &Ty) -> String {
+    let mut out = ty.unconstrained().display(&analysis.ir).to_string();
+    if let Some(c) = ty.constraints() {
+        let c = constraints(c);
+        if !c.is_empty() {
+            out.push_str(", ");
+            out.push_str(&c);
+        }
+    }
+    out
+}
+
+fn constraints(c: &Constraints) -> String {
+    let mut parts = Vec::new();
+    let mut num = |name: &str, v: &Option<crate::ir::Bound<crate::ir::Number>>| {
+        if let Some(b) = v {
+            parts.push(format!("{name}={}", b.value));
+        }
+    };
+    num("gt", &c.gt);
+    num("ge", &c.ge);
+    num("lt", &c.lt);
+    num("le", &c.le);
+    num("multiple_of", &c.multiple_of);
+    if let Some(b) = &c.min_length {
+        parts.push(format!("min_length={}", b.value));
+    }
+    if let Some(b) = &c.max_length {
+        parts.push(format!("max_length={}", b.value));
+    }
+    if let Some(b) = &c.pattern {
+        parts.push(format!("pattern={:?}", b.value));
+    }
+    if let Some(b) = &c.tz {
+        parts.push(format!("tz={}", if b.value { "True" } else { "False" }));
+    }
+    parts.join(", ")
+}
+
+fn param(analysis: &Analysis, route: &Route, p: &Param) -> String {
+    let ty = ty_and_constraints(analysis, &p.ty);
+    let default = p.default.as_ref().map(|v| {
+        let text = analysis.db.file(v.span.file).slice(v.span);
+        format!(", default {text}")
+    });
+    let optional = || default.clone().unwrap_or_else(|| ", required".to_string());
+    let wire = &p.wire_name;
+    let lax = "converted from the string as `msgspec.convert(value, type, strict=False)` does \
+               (lax: `\"36\"` is an `int`, `\"1\"` a `bool`)";
+    let (summary, detail) = match p.source {
+        ParamSource::Path => {
+            let catch_all = route
+                .path
+                .params()
+                .any(|(n, catch_all, _)| n == p.name && catch_all);
+            let rest = if catch_all {
+                ", captures the rest of the path"
+            } else {
+                ""
+            };
+            (
+                format!("path parameter \"{wire}\": {ty}{rest}, lax conversion"),
+                format!(
+                    "Read from the `{{{wire}}}` placeholder of `{}`, percent-decoded and {lax}; \
+                     a value that does not convert is a 400 with source `path`.",
+                    route.path.raw
+                ),
+            )
+        }
+        ParamSource::Query => {
+            let repeated = if p.ty.is_scalar_sequence(&analysis.ir) {
+                format!(" Repeat it for several values: `?{wire}=a&{wire}=b`.")
+            } else {
+                " A repeated parameter takes its last value.".to_string()
+            };
+            (
+                format!("query parameter \"{wire}\": {ty}{}", optional()),
+                format!("Read from the query string and {lax}.{repeated}"),
+            )
+        }
+        ParamSource::Header => (
+            format!("header \"{wire}\": {ty}{}", optional()),
+            format!("Read from the `{wire}` request header (case-insensitive) and {lax}."),
+        ),
+        ParamSource::Cookie => (
+            format!("cookie \"{wire}\": {ty}{}", optional()),
+            format!("Read from the `{wire}` cookie and {lax}."),
+        ),
+        ParamSource::Body => (
+            format!("JSON body: {ty}{}", default.clone().unwrap_or_default()),
+            format!(
+                "Decoded strictly from the request body, as `msgspec.json.decode(body, type={})` \
+                 does; invalid JSON or a value that does not fit is a 400.",
+                p.ty.unconstrained().display(&analysis.ir)
+            ),
+        ),
+        ParamSource::Request => (
+            "the raw request: Request".to_string(),
+            "Method, path, query string, headers and body bytes, as received.".to_string(),
+        ),
+    };
+    let mut out = format!("{summary}\n\n{detail}");
+    if let Some(marker) = p.marker_span {
+        let text = analysis.db.file(marker.file).slice(marker);
+        let _ = write!(out, "\n\nBound by the marker `{text}`.");
+    }
+    out
+}
+
+fn route_summary(analysis: &Analysis, route: &Route) -> String {
+    let methods: Vec<&str> = route.methods.iter().map(|m| m.as_str()).collect();
+    let h = &route.handler;
+    let response = match &route.handler.response {
+        ResponseKind::Text => "text/plain; charset=utf-8 (str)".to_string(),
+        ResponseKind::Bytes => "application/octet-stream (bytes)".to_string(),
+        ResponseKind::Empty => "no body (None)".to_string(),
+        ResponseKind::Raw => "Response, as built by the handler".to_string(),
+        ResponseKind::Json(ty) => format!("JSON {}", ty.display(&analysis.ir)),
+    };
+    let mut out = format!(
+        "{} {}\n\nstatus {}, response: {response}\n\nhandler `{}`{}",
+        methods.join(", "),
+        route.path.raw,
+        route.status_code,
+        h.name,
+        if h.is_async { " (async)" } else { "" },
+    );
+    if route.methods.contains(&crate::ir::HttpMethod::Get) {
+        out.push_str("; HEAD is answered too");
+    }
+    out
+}

@@ -1,0 +1,217 @@
+//! Load with wrk: `taskset -c 0 wrk -t1 -c64 -dNs --latency URL` (POST via
+//! `bench/wrk/post_validate.lua`), its output parsed, and the server's CPU
+//! time read from `/proc` around each run.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use super::server::{self, LOAD_CPU, Running, SERVER_CPU};
+use super::{Config, Endpoint, Run};
+
+/// What wrk printed, parsed.
+#[derive(Debug, PartialEq)]
+pub(crate) struct WrkOutput {
+    pub(crate) requests: u64,
+    pub(crate) rps: f64,
+    pub(crate) p50_us: f64,
+    pub(crate) p99_us: f64,
+    pub(crate) non_2xx: u64,
+    /// wrk's "Socket errors" line, when it printed one.
+    pub(crate) socket_errors: Option<String>,
+}
+
+/// The wrk command line for `ep` (as the results file shows it, with PORT).
+pub(crate) fn command_line(ep: &Endpoint, cfg: &Config, seconds: u32, port: &str) -> Vec<String> {
+    let mut args = vec![
+        "taskset".to_string(),
+        "-c".into(),
+        LOAD_CPU.to_string(),
+        "wrk".into(),
+        "-t1".into(),
+        format!("-c{}", cfg.connections),
+        format!("-d{seconds}s"),
+        "--latency".into(),
+    ];
+    if ep.method == "POST" {
+        args.push("-s".into());
+        args.push("bench/wrk/post_validate.lua".into());
+    }
+    args.push(format!("http://127.0.0.1:{port}{}", ep.target));
+    args
+}
+
+fn wrk(
+    running: &Running,
+    ep: &Endpoint,
+    cfg: &Config,
+    seconds: u32,
+    root: &Path,
+) -> Result<WrkOutput, String> {
+    let args = command_line(ep, cfg, seconds, &running.port.to_string());
+    let out = Command::new(&args[0])
+        .args(&args[1..])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("wrk: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        return Err(format!(
+            "wrk failed ({}): {text}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let parsed = parse(&text).ok_or_else(|| format!("cannot read wrk's output:\n{text}"))?;
+    if parsed.non_2xx > 0 {
+        return Err(format!(
+            "{} of {} answers were not 2xx/3xx",
+            parsed.non_2xx, parsed.requests
+        ));
+    }
+    if let Some(errors) = &parsed.socket_errors {
+        return Err(format!("wrk reported socket errors: {errors}"));
+    }
+    if parsed.requests == 0 {
+        return Err("no request completed".into());
+    }
+    Ok(parsed)
+}
+
+/// A run whose figures are thrown away (caches, JIT-free warm-up of
+/// allocators and connection set-up), checked like the measured ones.
+pub(crate) fn warm_up(
+    running: &Running,
+    ep: &Endpoint,
+    cfg: &Config,
+    root: &Path,
+) -> Result<(), String> {
+    wrk(running, ep, cfg, cfg.warmup, root).map(|_| ())
+}
+
+/// One measured run.
+pub(crate) fn measure(
+    running: &Running,
+    ep: &Endpoint,
+    cfg: &Config,
+    root: &Path,
+) -> Result<Run, String> {
+    let (user0, sys0) = running.cpu_seconds();
+    let core0 = server::cpu_ticks(SERVER_CPU);
+    let started = Instant::now();
+    let out = wrk(running, ep, cfg, cfg.duration, root)?;
+    let wall = started.elapsed().as_secs_f64();
+    let (user1, sys1) = running.cpu_seconds();
+    let core1 = server::cpu_ticks(SERVER_CPU);
+    let n = out.requests as f64;
+    let (user, sys) = (user1 - user0, sys1 - sys0);
+    let foreign_pct = match (core0, core1) {
+        (Some((busy0, _)), Some((busy1, _))) => {
+            let busy = (busy1 - busy0) as f64 / running.clk_tck;
+            ((busy - user - sys) / wall * 100.0).max(0.0)
+        }
+        _ => f64::NAN,
+    };
+    Ok(Run {
+        requests: out.requests,
+        rps: out.rps,
+        p50_us: out.p50_us,
+        p99_us: out.p99_us,
+        user_us: user * 1e6 / n,
+        sys_us: sys * 1e6 / n,
+        foreign_pct,
+    })
+}
+
+/// Reads wrk 4's report.
+pub(crate) fn parse(text: &str) -> Option<WrkOutput> {
+    let mut requests = None;
+    let mut rps = None;
+    let mut p50 = None;
+    let mut p99 = None;
+    let mut non_2xx = 0;
+    let mut socket_errors = None;
+    for line in text.lines() {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix("Requests/sec:") {
+            rps = rest.trim().parse().ok();
+        } else if t.contains(" requests in ") {
+            requests = t.split_whitespace().next().and_then(|n| n.parse().ok());
+        } else if let Some(rest) = t.strip_prefix("50%") {
+            p50 = duration_us(rest.trim());
+        } else if let Some(rest) = t.strip_prefix("99%") {
+            p99 = duration_us(rest.trim());
+        } else if let Some(rest) = t.strip_prefix("Non-2xx or 3xx responses:") {
+            non_2xx = rest.trim().parse().unwrap_or(u64::MAX);
+        } else if let Some(rest) = t.strip_prefix("Socket errors:") {
+            socket_errors = Some(rest.trim().to_string());
+        }
+    }
+    Some(WrkOutput {
+        requests: requests?,
+        rps: rps?,
+        p50_us: p50?,
+        p99_us: p99?,
+        non_2xx,
+        socket_errors,
+    })
+}
+
+/// `245.00us`, `1.23ms`, `2.00s`, `1.50m` in microseconds.
+fn duration_us(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (num, unit) = text.split_at(split);
+    let v: f64 = num.parse().ok()?;
+    let scale = match unit {
+        "us" => 1.0,
+        "ms" => 1e3,
+        "s" => 1e6,
+        "m" => 60e6,
+        "h" => 3600e6,
+        _ => return None,
+    };
+    Some(v * scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "Running 5s test @ http://127.0.0.1:8000/json
+  1 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   295.44us   45.10us   2.61ms   91.35%
+    Req/Sec   216.92k     5.11k  223.79k    80.00%
+  Latency Distribution
+     50%  289.00us
+     75%  301.00us
+     90%  321.00us
+     99%    1.02ms
+  1079411 requests in 5.00s, 172.94MB read
+  Non-2xx or 3xx responses: 3
+  Socket errors: connect 0, read 1, write 0, timeout 0
+Requests/sec: 215847.69
+Transfer/sec:     34.58MB
+";
+
+    #[test]
+    fn reads_wrk_output() {
+        let out = parse(SAMPLE).unwrap();
+        assert_eq!(out.requests, 1_079_411);
+        assert!((out.rps - 215_847.69).abs() < 1e-6);
+        assert!((out.p50_us - 289.0).abs() < 1e-9);
+        assert!((out.p99_us - 1020.0).abs() < 1e-9);
+        assert_eq!(out.non_2xx, 3);
+        assert_eq!(
+            out.socket_errors.as_deref(),
+            Some("connect 0, read 1, write 0, timeout 0")
+        );
+    }
+
+    #[test]
+    fn reads_durations() {
+        assert_eq!(duration_us("2.00s"), Some(2e6));
+        assert_eq!(duration_us("12.5ms"), Some(12_500.0));
+        assert_eq!(duration_us("7"), None);
+    }
+}
