@@ -26,6 +26,7 @@ pub const APPS: &[(&str, &str)] = &[
     ("hello", "examples/hello/app.py"),
     ("todo", "examples/todo/app.py"),
     ("kitchen", "tests/apps/kitchen/app.py"),
+    ("production", "tests/apps/production/app.py"),
 ];
 
 /// The server binary of one of [`apps`].
@@ -100,14 +101,14 @@ impl Server {
         std::thread::spawn(move || {
             let mut ready = Some(tx);
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("listening on")
-                    && let Some(tx) = ready.take()
-                {
-                    let _ = tx.send(());
-                }
+                let listening = line.contains("listening on");
+                // Log first, then signal: `startup_log` must hold the line.
                 sink.lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .push_str(&(line + "\n"));
+                if listening && let Some(tx) = ready.take() {
+                    let _ = tx.send(());
+                }
             }
         });
         if rx.recv_timeout(Duration::from_secs(30)).is_err() {

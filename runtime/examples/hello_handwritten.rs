@@ -27,6 +27,26 @@ pub static APP: pb::App = pb::App {
     modules: MODULES,
     // `types[0]`: the body type of `validate` and the model of two encoders.
     types: &["User"],
+    // `models[0]`: how a `User` is encoded (its class supplies the order,
+    // JSON names and options; each field's declared type its encoder).
+    models: &[pb::enc::Model {
+        ty: 0,
+        kind: pb::enc::ModelKind::Struct,
+        fields: &[
+            pb::enc::Field {
+                name: "name",
+                enc: encode_user_name,
+            },
+            pb::enc::Field {
+                name: "age",
+                enc: encode_user_age,
+            },
+            pb::enc::Field {
+                name: "email",
+                enc: encode_optional_str,
+            },
+        ],
+    }],
     patterns: &[],
     routes: &ROUTES,
     router: route,
@@ -210,6 +230,34 @@ fn encode_user(v: pb::Obj<'_>, out: &mut Vec<u8>) -> Result<(), pb::Mismatch> {
 
 fn encode_list_user(v: pb::Obj<'_>, out: &mut Vec<u8>) -> Result<(), pb::Mismatch> {
     pb::enc::list(v, out, |v, o| pb::enc::model(v, o, 0))
+}
+
+fn encode_user_name(v: pb::Obj<'_>, out: &mut Vec<u8>) -> Result<(), pb::Mismatch> {
+    pb::enc::str_in(
+        v,
+        out,
+        &pb::enc::StrBounds {
+            min: Some(1),
+            max: Some(64),
+            pattern: None,
+        },
+    )
+}
+
+fn encode_user_age(v: pb::Obj<'_>, out: &mut Vec<u8>) -> Result<(), pb::Mismatch> {
+    pb::enc::int_in(
+        v,
+        out,
+        &pb::enc::IntBounds {
+            ge: Some(0),
+            le: Some(150),
+            multiple_of: None,
+        },
+    )
+}
+
+fn encode_optional_str(v: pb::Obj<'_>, out: &mut Vec<u8>) -> Result<(), pb::Mismatch> {
+    pb::enc::optional(v, out, pb::enc::str)
 }
 
 fn main() -> std::process::ExitCode {

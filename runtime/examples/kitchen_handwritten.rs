@@ -33,6 +33,60 @@ pub static APP: pb::App = pb::App {
         "Size",
         "list[Size]",
         "Shape",
+        "Item",
+        // 6: the body of `/doc` (tests/production.rs).
+        "dict[str, Any]",
+    ],
+    models: &[
+        // 0: Order
+        pb::enc::Model {
+            ty: 0,
+            kind: pb::enc::ModelKind::Struct,
+            fields: &[
+                pb::enc::Field {
+                    name: "items",
+                    enc: encode_list_item,
+                },
+                pb::enc::Field {
+                    name: "note",
+                    enc: encode_optional_str,
+                },
+            ],
+        },
+        // 1: Item
+        pb::enc::Model {
+            ty: 5,
+            kind: pb::enc::ModelKind::Struct,
+            fields: &[
+                pb::enc::Field {
+                    name: "name",
+                    enc: pb::enc::str,
+                },
+                pb::enc::Field {
+                    name: "price",
+                    enc: pb::enc::float,
+                },
+                pb::enc::Field {
+                    name: "tags",
+                    enc: encode_list_str,
+                },
+            ],
+        },
+        // 2: Shape
+        pb::enc::Model {
+            ty: 4,
+            kind: pb::enc::ModelKind::Struct,
+            fields: &[
+                pb::enc::Field {
+                    name: "kind",
+                    enc: pb::enc::str,
+                },
+                pb::enc::Field {
+                    name: "size",
+                    enc: pb::enc::int,
+                },
+            ],
+        },
     ],
     patterns: &["^[a-z]+$"],
     routes: &ROUTES,
@@ -58,7 +112,7 @@ const fn get(
     }
 }
 
-static ROUTES: [pb::Route; 25] = [
+static ROUTES: [pb::Route; 32] = [
     pb::Route {
         params: &["ms"],
         is_async: true,
@@ -233,6 +287,36 @@ static ROUTES: [pb::Route; 25] = [
         decode_nothing,
         pb::Returns::Json(encode_shape),
     ),
+    get("/exit", "exit_handler", decode_nothing, pb::Returns::Text),
+    get("/interrupt", "interrupt", decode_nothing, pb::Returns::Text),
+    pb::Route {
+        is_async: true,
+        ..get(
+            "/async-exit",
+            "async_exit",
+            decode_nothing,
+            pb::Returns::Text,
+        )
+    },
+    pb::Route {
+        params: &["ms"],
+        ..get("/spin", "spin", decode_sleep, pb::Returns::Text)
+    },
+    pb::Route {
+        params: &["ms"],
+        ..get("/block", "block", decode_sleep, pb::Returns::Text)
+    },
+    // A decoder with a bug: the runtime must catch the panic (500).
+    get("/panic", "panic", decode_panic, pb::Returns::Text),
+    pb::Route {
+        method: pb::Method::Post,
+        params: &["doc"],
+        body: pb::Body::Json {
+            param: "doc",
+            ty: 6,
+        },
+        ..get("/doc", "doc", decode_body, pb::Returns::Json(pb::enc::int))
+    },
 ];
 
 fn route(method: pb::Method, path: &[u8], caps: &mut pb::Captures) -> pb::Match {
@@ -267,6 +351,13 @@ fn route(method: pb::Method, path: &[u8], caps: &mut pb::Captures) -> pb::Match 
         b"/thread" => return only(Get, 22),
         b"/pick" => return only(Get, 23),
         b"/shape" => return only(Get, 24),
+        b"/exit" => return only(Get, 25),
+        b"/interrupt" => return only(Get, 26),
+        b"/async-exit" => return only(Get, 27),
+        b"/spin" => return only(Get, 28),
+        b"/block" => return only(Get, 29),
+        b"/panic" => return only(Get, 30),
+        b"/doc" => return only(Post, 31),
         _ => {}
     }
     let segment = |prefix: &[u8]| {
@@ -294,6 +385,10 @@ fn route(method: pb::Method, path: &[u8], caps: &mut pb::Captures) -> pb::Match 
 
 fn decode_nothing(_: &mut pb::Call<'_>) -> Result<(), pb::Rejection> {
     Ok(())
+}
+
+fn decode_panic(_: &mut pb::Call<'_>) -> Result<(), pb::Rejection> {
+    panic!("a bug in generated glue")
 }
 
 fn decode_body(c: &mut pb::Call<'_>) -> Result<(), pb::Rejection> {
@@ -473,11 +568,19 @@ fn encode_optional_int(v: pb::Obj<'_>, out: &mut Vec<u8>) -> Result<(), pb::Mism
 }
 
 fn encode_shape(v: pb::Obj<'_>, out: &mut Vec<u8>) -> Result<(), pb::Mismatch> {
-    pb::enc::model(v, out, 4)
+    pb::enc::model(v, out, 2)
 }
 
 fn encode_order(v: pb::Obj<'_>, out: &mut Vec<u8>) -> Result<(), pb::Mismatch> {
     pb::enc::model(v, out, 0)
+}
+
+fn encode_list_item(v: pb::Obj<'_>, out: &mut Vec<u8>) -> Result<(), pb::Mismatch> {
+    pb::enc::list(v, out, |v, o| pb::enc::model(v, o, 1))
+}
+
+fn encode_optional_str(v: pb::Obj<'_>, out: &mut Vec<u8>) -> Result<(), pb::Mismatch> {
+    pb::enc::optional(v, out, pb::enc::str)
 }
 
 fn main() -> std::process::ExitCode {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 pub use crate::app::{App, Body, DecodeFn, EncodeFn, Module, Returns, Route};
 pub use crate::lax::Int;
 pub use crate::phash::{phash, phash_bucket, phash_slot};
-pub use crate::python::{Call, List, Obj, enc};
+pub use crate::python::{Call, List, Obj, bench, enc};
 pub use crate::request::{QueryPairs, percent_decode, query_decode};
 pub use crate::router::{Captures, MAX_CAPTURES, Match, Method, Router};
 pub use crate::validate::{Invalid, Mismatch, Rejection, Source};
@@ -25,8 +25,11 @@ pub mod check {
     };
 }
 
-/// The generated binary's `main`: parses `--host/--port/--workers`, starts
-/// the interpreter, loads the app and serves until killed.
+/// The generated binary's `main`: parses the server flags (`--help` lists
+/// them), starts the interpreter, loads the app and serves until SIGTERM
+/// or SIGINT.
+///
+#[doc = include_str!("docs/production.md")]
 pub fn main(app: &'static App) -> ExitCode {
     crate::server::main(app)
 }
@@ -35,5 +38,15 @@ pub fn main(app: &'static App) -> ExitCode {
 /// `addr` (port 0 picks a free one), starts the interpreter on that thread
 /// and returns the bound address once the app is loaded. Once per process.
 pub fn spawn(app: &'static App, addr: SocketAddr) -> Result<SocketAddr, crate::Error> {
-    crate::server::spawn(app, addr)
+    crate::server::spawn(app, addr, &[])
+}
+
+/// [`spawn`] with server flags, as on the command line (`["--max-body-size",
+/// "1KiB"]`); the environment is not read.
+pub fn spawn_with(
+    app: &'static App,
+    addr: SocketAddr,
+    args: &[&str],
+) -> Result<SocketAddr, crate::Error> {
+    crate::server::spawn(app, addr, args)
 }

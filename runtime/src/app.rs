@@ -25,6 +25,11 @@ pub struct App {
     /// Type expressions (`"User"`, `"list[Item]"`) evaluated once in the
     /// entry module; [`Body::Json`] and `enc::model` refer to them by index.
     pub types: &'static [&'static str],
+    /// The models return values are encoded as (Structs, dataclasses,
+    /// TypedDicts): `enc::model(v, out, i)` encodes `models[i]`. Each names
+    /// its class in `types`; field order, JSON names, tags and defaults are
+    /// read from the class at start-up.
+    pub models: &'static [crate::python::enc::Model],
     /// Regular expressions of `Meta(pattern=...)` constraints, compiled with
     /// Python's `re` at start-up; `Call::check_pattern` refers to them by index.
     pub patterns: &'static [&'static str],

@@ -34,6 +34,12 @@
 //! never contended. `--workers N` starts N processes sharing the port with
 //! `SO_REUSEPORT`, each with its own interpreter.
 //!
+//! ## In production
+//!
+//! Limits, timeouts, graceful shutdown, worker supervision, logs and
+//! metrics, and what happens on bad input and handler faults:
+//! `runtime/src/docs/production.md` (the docs of `__private::main`).
+//!
 //! ## For generated code
 //!
 //! Generated code uses only the hidden `__private` module; the contract it
@@ -44,8 +50,12 @@
 mod app;
 mod cli;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod json;
 mod lax;
+mod log;
+mod metrics;
 mod phash;
 mod python;
 mod request;

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::header::{ALLOW, CONNECTION, CONTENT_TYPE, HeaderValue};
 use hyper::{Response, StatusCode};
 
 use crate::json;
@@ -70,11 +70,53 @@ pub(crate) fn internal_error() -> Resp {
     )
 }
 
+/// 413. The rest of the body is not read: the connection closes after it.
 pub(crate) fn payload_too_large() -> Resp {
-    static_json(
+    closing(static_json(
         StatusCode::PAYLOAD_TOO_LARGE,
         r#"{"status_code":413,"detail":"Request Entity Too Large"}"#,
+    ))
+}
+
+/// 414, past `--max-uri-length`.
+pub(crate) fn uri_too_long() -> Resp {
+    static_json(
+        StatusCode::URI_TOO_LONG,
+        r#"{"status_code":414,"detail":"URI Too Long"}"#,
     )
+}
+
+/// 408: the body did not arrive within the header-read timeout.
+pub(crate) fn request_timeout() -> Resp {
+    closing(static_json(
+        StatusCode::REQUEST_TIMEOUT,
+        r#"{"status_code":408,"detail":"Request Timeout"}"#,
+    ))
+}
+
+/// 503: the handler ran past `--handler-timeout`.
+pub(crate) fn handler_timeout() -> Resp {
+    static_json(
+        StatusCode::SERVICE_UNAVAILABLE,
+        r#"{"status_code":503,"detail":"Service Unavailable: the handler timed out"}"#,
+    )
+}
+
+/// The detail of a 400 for a JSON body nested past msgspec's own limit.
+pub(crate) const TOO_DEEP: &str = "JSON is malformed: nested too deeply";
+
+/// 400 for a JSON body nested deeper than `--max-json-depth`.
+pub(crate) fn json_too_deep(limit: usize) -> Resp {
+    bad_request(&format!(
+        "JSON is malformed: nested deeper than {limit} levels"
+    ))
+}
+
+/// `resp` with `Connection: close` (hyper then closes after sending it).
+pub(crate) fn closing(mut resp: Resp) -> Resp {
+    resp.headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 pub(crate) fn unsupported_media_type() -> Resp {

@@ -148,7 +148,7 @@ impl Captures {
 
     /// The byte range of parameter `i`.
     #[inline]
-    pub(crate) fn get(&self, i: usize) -> Option<(usize, usize)> {
+    pub fn get(&self, i: usize) -> Option<(usize, usize)> {
         if i < self.len() {
             let (s, e) = self.spans[i];
             Some((s as usize, e as usize))

@@ -130,13 +130,63 @@ impl Rejection {
 pub struct Mismatch {
     /// The type the encoder expected at the failing spot.
     pub expected: &'static str,
-    /// The Python type name it found.
+    /// What it found there (usually the Python type name).
     pub got: String,
+    /// Where, below the returned value: `.items[0].price`, empty at the top.
+    pub path: String,
+}
+
+impl Mismatch {
+    /// Expected `expected`, found `got`, at the top of the value.
+    #[cold]
+    pub fn new(expected: &'static str, got: String) -> Mismatch {
+        Mismatch {
+            expected,
+            got,
+            path: String::new(),
+        }
+    }
+
+    /// The mismatch was inside item `i` of an array.
+    #[cold]
+    #[must_use]
+    pub fn at_index(mut self, i: isize) -> Mismatch {
+        self.path.insert_str(0, &format!("[{i}]"));
+        self
+    }
+
+    /// The mismatch was inside field `name` of a model.
+    #[cold]
+    #[must_use]
+    pub fn at_field(mut self, name: &str) -> Mismatch {
+        self.path.insert_str(0, &format!(".{name}"));
+        self
+    }
+
+    /// The mismatch was inside a dict value.
+    #[cold]
+    #[must_use]
+    pub fn in_value(mut self) -> Mismatch {
+        self.path.insert_str(0, "[...]");
+        self
+    }
+
+    /// The mismatch was a dict key.
+    #[cold]
+    #[must_use]
+    pub fn in_key(mut self) -> Mismatch {
+        self.path.insert_str(0, "[<key>]");
+        self
+    }
 }
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "expected `{}`, got `{}`", self.expected, self.got)
+        write!(f, "expected `{}`, got `{}`", self.expected, self.got)?;
+        if !self.path.is_empty() {
+            write!(f, " at `${}`", self.path)?;
+        }
+        Ok(())
     }
 }
 

@@ -16,6 +16,7 @@ static APP: pb::App = pb::App {
     app: "",
     modules: MODULES,
     types: &[],
+    models: &[],
     patterns: &[],
     routes: &[pb::Route {
         method: pb::Method::Get,

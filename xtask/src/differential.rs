@@ -61,7 +61,9 @@ pub(crate) fn run_differential(args: &[String]) -> Result<(), String> {
     ])
     .env("PREBAKE_MATRIX_BIN", &binary)
     // The server and the test then iterate sets in the same order.
-    .env("PYTHONHASHSEED", "0");
+    .env("PYTHONHASHSEED", "0")
+    // The native body parser on every body, not only small ones.
+    .env("PREBAKE_NATIVE_DECODE", "all");
     // `test_check.py` runs the checker through this very binary.
     if let Ok(exe) = std::env::current_exe() {
         cmd.env("PREBAKE_XTASK", exe);

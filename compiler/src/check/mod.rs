@@ -65,6 +65,7 @@ pub fn check(db: &SourceDb, ir: &Ir, sink: &mut Sink) {
     rules::constraint_type_mismatch::check(&ctx, sink);
     rules::contradictory_constraints::check(&ctx, sink);
     rules::invalid_constraint_value::check(&ctx, sink);
+    rules::integer_out_of_range::check(&ctx, sink);
     rules::invalid_parameter_source::check(&ctx, sink);
     rules::duplicate_wire_name::check(&ctx, sink);
     // Responses.

@@ -10,8 +10,8 @@ use super::router_plan::RouterPlan;
 use super::{Ctx, pytype, router};
 use crate::Analysis;
 use crate::ir::{
-    Constraints, HttpMethod, Ir, ModelKind, Number, Param, ParamSource, ResponseKind, Route, Ty,
-    TyKind, ValueKind,
+    Constraints, HttpMethod, Ir, Literal as Lit, ModelId, ModelKind, Number, Param, ParamSource,
+    ResponseKind, Route, Ty, TyKind, ValueKind,
 };
 use crate::source::SourceDb;
 
@@ -41,7 +41,12 @@ struct Gen<'a> {
     rt: TokenStream,
     types: Table,
     patterns: Table,
-    encoders: Vec<(String, proc_macro2::Ident, TokenStream)>,
+    /// One encoder function per distinct type: (type expression, name, body
+    /// once generated).
+    encoders: Vec<(String, proc_macro2::Ident, Option<TokenStream>)>,
+    /// One `enc::Model` per Struct, dataclass or TypedDict a response
+    /// reaches (`App::models`), by model id.
+    models: Vec<(ModelId, Option<TokenStream>)>,
 }
 
 /// Generates the program as a formatted Rust file (`main.rs` of the app's
@@ -92,6 +97,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         types: Table::default(),
         patterns: Table::default(),
         encoders: Vec::new(),
+        models: Vec::new(),
     };
     let plan = RouterPlan::new(ir);
     let entry = db
@@ -145,7 +151,8 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
     let n_routes = plan.routes.len();
     let router_name = format_ident!("__pb_route");
     let router = router::generate(&plan, &rt, &router_name);
-    let encoders = g.encoders.iter().map(|(_, _, t)| t);
+    let encoders = g.encoders.iter().filter_map(|(_, _, t)| t.as_ref());
+    let models = g.models.iter().filter_map(|(_, t)| t.as_ref());
     let types = g.types.items.iter();
     let patterns = g.patterns.items.iter();
     let app_expr = ir
@@ -171,6 +178,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
             app: #app_expr,
             modules: MODULES,
             types: &[#(#types),*],
+            models: &[#(#models),*],
             patterns: &[#(#patterns),*],
             routes: &ROUTES,
             router: #router_name,
@@ -234,6 +242,19 @@ fn native(ty: &Ty) -> Option<Native> {
     }
 }
 
+/// A type without its `Annotated` layers, and their constraints merged
+/// (the outer layer wins, as msgspec merges nested `Meta`s).
+fn flatten(ty: &Ty) -> (Ty, Constraints) {
+    match &ty.kind {
+        TyKind::Constrained(inner, c) => {
+            let (base, mut merged) = flatten(inner);
+            merged.merge(c);
+            (base, merged)
+        }
+        _ => (ty.clone(), Constraints::default()),
+    }
+}
+
 fn as_i64(n: Number) -> Option<i64> {
     match n {
         Number::Int(i) => i64::try_from(i).ok(),
@@ -278,36 +299,142 @@ impl Gen<'_> {
         }
     }
 
-    /// A named encoder function for a declared type (one per distinct type).
+    /// The encoder function of a declared type (one per distinct type,
+    /// named before its body is generated so recursive models can refer
+    /// to themselves).
     fn encoder(&mut self, ty: &Ty) -> proc_macro2::Ident {
         let key = pytype::expr(self.ir, ty);
         if let Some((_, id, _)) = self.encoders.iter().find(|(k, _, _)| *k == key) {
             return id.clone();
         }
         let id = format_ident!("__pb_encode_{}", self.encoders.len());
-        let body = self.enc_expr(ty);
+        let slot = self.encoders.len();
+        self.encoders.push((key, id.clone(), None));
+        let body = self.enc_body(ty);
         let rt = &self.rt;
-        let f = quote! {
-            fn #id(v: #rt::__private::Obj<'_>, out: &mut Vec<u8>) -> Result<(), #rt::__private::Mismatch> {
-                (#body)(v, out)
+        self.encoders[slot].2 = Some(quote! {
+            fn #id(v: #rt::__private::Obj<'_>, o: &mut Vec<u8>) -> Result<(), #rt::__private::Mismatch> {
+                #body
             }
-        };
-        self.encoders.push((key, id.clone(), f));
+        });
         id
     }
 
-    /// An expression of type `fn(Obj, &mut Vec<u8>) -> Result<(), Mismatch>`.
-    fn enc_expr(&mut self, ty: &Ty) -> TokenStream {
+    /// The encoder of a dict key of type `ty`: the value's text as a JSON
+    /// string (`1` becomes `"1"`), as msgspec writes keys.
+    fn key_encoder(&mut self, ty: &Ty) -> TokenStream {
+        let rt = self.rt.clone();
+        if ty.unconstrained().kind == TyKind::Str && ty.constraints().is_none() {
+            return quote!(#rt::__private::enc::key_str);
+        }
+        if ty.unconstrained().kind == TyKind::Float && ty.constraints().is_none() {
+            return quote!(#rt::__private::enc::key_float);
+        }
+        let inner = self.encoder(ty);
+        quote!(|v, o: &mut Vec<u8>| #rt::__private::enc::key_quoted(v, o, #inner))
+    }
+
+    /// The body of a type's encoder function, over `v` and `o`.
+    fn enc_body(&mut self, ty: &Ty) -> TokenStream {
         let rt = self.rt.clone();
         let enc = quote!(#rt::__private::enc);
-        match &ty.kind {
-            TyKind::Str => quote!(#enc::str),
-            TyKind::Int => quote!(#enc::int),
-            TyKind::Float => quote!(#enc::float),
-            TyKind::Bool => quote!(#enc::bool),
-            TyKind::None => quote!(#enc::none),
-            TyKind::Any => quote!(#enc::any),
-            TyKind::Constrained(inner, _) => self.enc_expr(inner),
+        let (base, c) = flatten(ty);
+        let len = |c: &Constraints| {
+            let n = |b: &Option<crate::ir::Bound<i128>>| match b {
+                Some(b) => {
+                    let n = usize::try_from(b.value).unwrap_or(0);
+                    quote!(Some(#n))
+                }
+                None => quote!(None),
+            };
+            (n(&c.min_length), n(&c.max_length))
+        };
+        match &base.kind {
+            TyKind::Str if c.is_empty() => quote!(#enc::str(v, o)),
+            TyKind::Str => {
+                let (min, max) = len(&c);
+                let pattern = match &c.pattern {
+                    Some(p) => {
+                        let i = usize::from(self.patterns.index(p.value.clone()));
+                        quote!(Some(#i))
+                    }
+                    None => quote!(None),
+                };
+                quote!(#enc::str_in(v, o, &#enc::StrBounds { min: #min, max: #max, pattern: #pattern }))
+            }
+            TyKind::Int if c.is_empty() => quote!(#enc::int(v, o)),
+            TyKind::Int => {
+                let opt = |x: Option<i64>| match x {
+                    Some(n) => quote!(Some(#n)),
+                    None => quote!(None),
+                };
+                let int = |b: &Option<crate::ir::Bound<Number>>, d: i64| {
+                    b.as_ref()
+                        .and_then(|b| as_i64(b.value))
+                        .and_then(|n| n.checked_add(d))
+                };
+                let ge = opt(int(&c.ge, 0).or_else(|| int(&c.gt, 1)));
+                let le = opt(int(&c.le, 0).or_else(|| int(&c.lt, -1)));
+                let mo = opt(int(&c.multiple_of, 0));
+                quote!(#enc::int_in(v, o, &#enc::IntBounds { ge: #ge, le: #le, multiple_of: #mo }))
+            }
+            TyKind::Float if c.is_empty() => quote!(#enc::float(v, o)),
+            TyKind::Float => {
+                let f = |b: &Option<crate::ir::Bound<Number>>| match b {
+                    Some(b) => {
+                        let x = Literal::f64_suffixed(b.value.as_f64());
+                        quote!(Some(#x))
+                    }
+                    None => quote!(None),
+                };
+                let (ge, gt, le, lt, mo) =
+                    (f(&c.ge), f(&c.gt), f(&c.le), f(&c.lt), f(&c.multiple_of));
+                quote!(#enc::float_in(v, o, &#enc::FloatBounds { ge: #ge, gt: #gt, le: #le, lt: #lt, multiple_of: #mo }))
+            }
+            TyKind::Bool => quote!(#enc::bool(v, o)),
+            TyKind::None => quote!(#enc::none(v, o)),
+            TyKind::Bytes | TyKind::ByteArray => {
+                let (min, max) = len(&c);
+                quote!(#enc::bytes_in(v, o, #min, #max))
+            }
+            TyKind::DateTime | TyKind::Time => {
+                let tz = match &c.tz {
+                    Some(b) => {
+                        let t = b.value;
+                        quote!(Some(#t))
+                    }
+                    None => quote!(None),
+                };
+                if base.kind == TyKind::DateTime {
+                    quote!(#enc::leaf(v, o, #enc::Leaf::DateTime(#tz)))
+                } else {
+                    quote!(#enc::leaf(v, o, #enc::Leaf::Time(#tz)))
+                }
+            }
+            TyKind::Date => quote!(#enc::leaf(v, o, #enc::Leaf::Date)),
+            TyKind::TimeDelta => quote!(#enc::leaf(v, o, #enc::Leaf::TimeDelta)),
+            TyKind::Uuid => quote!(#enc::leaf(v, o, #enc::Leaf::Uuid)),
+            TyKind::Decimal => quote!(#enc::leaf(v, o, #enc::Leaf::Decimal)),
+            TyKind::List(item) | TyKind::VarTuple(item) => {
+                let f = self.encoder(item);
+                let (min, max) = len(&c);
+                quote!(#enc::list_in(v, o, #min, #max, #f))
+            }
+            TyKind::Set(item) | TyKind::FrozenSet(item) => {
+                let f = self.encoder(item);
+                let (min, max) = len(&c);
+                quote!(#enc::set_in(v, o, #min, #max, #f))
+            }
+            TyKind::Tuple(items) => {
+                let fs: Vec<_> = items.iter().map(|t| self.encoder(t)).collect();
+                quote!(#enc::tuple(v, o, &[#(#fs),*]))
+            }
+            TyKind::Dict(k, val) => {
+                let kf = self.key_encoder(k);
+                let vf = self.encoder(val);
+                let (min, max) = len(&c);
+                quote!(#enc::dict_in(v, o, #min, #max, #kf, #vf))
+            }
             TyKind::Union(items)
                 if items.len() == 2 && items.iter().any(|t| t.kind == TyKind::None) =>
             {
@@ -315,28 +442,84 @@ impl Gen<'_> {
                     .iter()
                     .find(|t| t.kind != TyKind::None)
                     .expect("two members");
-                let e = self.enc_expr(inner);
-                quote!(|v, o: &mut Vec<u8>| #enc::optional(v, o, #e))
+                let f = self.encoder(inner);
+                quote!(#enc::optional(v, o, #f))
             }
-            TyKind::List(item) => {
-                let e = self.enc_expr(item);
-                quote!(|v, o: &mut Vec<u8>| #enc::list(v, o, #e))
+            TyKind::Union(items) => {
+                let fs: Vec<_> = items.iter().map(|t| self.encoder(t)).collect();
+                quote!(#enc::union(v, o, &[#(#fs),*]))
             }
-            TyKind::Dict(k, val) if k.unconstrained().kind == TyKind::Str => {
-                let e = self.enc_expr(val);
-                quote!(|v, o: &mut Vec<u8>| #enc::dict(v, o, #e))
+            TyKind::Literal(values) => {
+                let strs = values.iter().filter_map(|l| match l {
+                    Lit::Str(s) => Some(s.as_str()),
+                    _ => None,
+                });
+                let ints = values.iter().filter_map(|l| match l {
+                    Lit::Int(i) => i64::try_from(*i).ok(),
+                    _ => None,
+                });
+                let bools = values.iter().filter_map(|l| match l {
+                    Lit::Bool(b) => Some(*b),
+                    _ => None,
+                });
+                let none = values.iter().any(|l| matches!(l, Lit::None));
+                quote!(#enc::literal(v, o, &#enc::Literal {
+                    strs: &[#(#strs),*],
+                    ints: &[#(#ints),*],
+                    bools: &[#(#bools),*],
+                    none: #none,
+                }))
             }
-            TyKind::Model(id)
-                if !matches!(self.ir.model(*id).kind, ModelKind::TypedDict { .. }) =>
-            {
-                let idx = self.types.index(pytype::expr(self.ir, ty));
-                let idx = usize::from(idx);
-                quote!(|v, o: &mut Vec<u8>| #enc::model(v, o, #idx))
+            TyKind::Model(id) if self.ir.model(*id).is_enum() => {
+                let idx = self.types.index(pytype::expr(self.ir, &base));
+                quote!(#enc::enumeration(v, o, #idx))
             }
-            // Everything else is written by msgspec's encoder as it is; the
-            // exact type check for these lands with the full type matrix.
-            _ => quote!(#enc::any),
+            TyKind::Model(id) => {
+                let idx = self.model_plan(*id);
+                quote!(#enc::model(v, o, #idx))
+            }
+            TyKind::Any
+            | TyKind::Unknown
+            | TyKind::Request
+            | TyKind::Response
+            | TyKind::Constrained(..) => quote!(#enc::any(v, o)),
         }
+    }
+
+    /// The index in `App::models` of a Struct, dataclass or TypedDict.
+    fn model_plan(&mut self, id: ModelId) -> u16 {
+        if let Some(i) = self.models.iter().position(|(m, _)| *m == id) {
+            return u16::try_from(i).expect("fewer than 65536 models");
+        }
+        let slot = self.models.len();
+        self.models.push((id, None));
+        let ir = self.ir;
+        let m = ir.model(id);
+        let rt = self.rt.clone();
+        let enc = quote!(#rt::__private::enc);
+        let ty = self
+            .types
+            .index(pytype::expr(ir, &Ty::new(TyKind::Model(id), m.span)));
+        let kind = match m.kind {
+            ModelKind::Struct(_) => quote!(#enc::ModelKind::Struct),
+            ModelKind::Dataclass(_) => quote!(#enc::ModelKind::Dataclass),
+            ModelKind::TypedDict { .. } | ModelKind::Enum { .. } => {
+                quote!(#enc::ModelKind::TypedDict)
+            }
+        };
+        let fields: Vec<_> = m
+            .fields
+            .iter()
+            .map(|f| {
+                let name = f.name.as_str();
+                let e = self.encoder(&f.ty);
+                quote!(#enc::Field { name: #name, enc: #e })
+            })
+            .collect();
+        self.models[slot].1 = Some(quote! {
+            #enc::Model { ty: #ty, kind: #kind, fields: &[#(#fields),*] }
+        });
+        u16::try_from(slot).expect("fewer than 65536 models")
     }
 
     fn decode_fn(&mut self, r: &Route, name: &proc_macro2::Ident) -> TokenStream {

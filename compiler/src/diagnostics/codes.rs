@@ -98,6 +98,8 @@ declare_codes! {
     PB054 = "unused-app", Warning, "an `App` with no routes";
     PB055 = "trailing-slash", Warning, "a route path ends with `/`, so the path without it gets 404";
     PB056 = "path-parameter-default", Warning, "a path parameter has a default, which is never used";
+    // msgspec's limits on values (errors).
+    PB060 = "integer-out-of-range", Error, "an integer msgspec limits to 64 bits (a bound, a length, a `Literal` or enum value, a tag) is outside them";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

@@ -29,7 +29,8 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::{Notify, oneshot};
 
 use super::interp;
-use crate::response::Resp;
+use crate::log::RequestId;
+use crate::response::{self, Resp};
 
 pub(crate) struct Aio {
     set_running_loop: Py<PyAny>,
@@ -58,18 +59,41 @@ pub(crate) struct Pending {
     task: Py<PyAny>,
     done: oneshot::Receiver<()>,
     route: usize,
+    rid: RequestId,
 }
 
 impl Pending {
-    /// Waits for the Task and builds the response.
-    pub(crate) async fn wait(self) -> Resp {
-        // A dropped sender only happens if the loop died; `result()` then says why.
-        let _ = self.done.await;
+    /// Waits for the Task and builds the response. Past `limit` the Task
+    /// is cancelled (it sees `CancelledError` at its current `await`) and
+    /// the answer is a 503. `None` when encoding the result panicked.
+    pub(crate) async fn wait(mut self, limit: Option<Duration>) -> Option<Resp> {
+        let finished = match limit {
+            // A dropped sender only happens if the loop died; `result()` then says why.
+            None => {
+                let _ = (&mut self.done).await;
+                true
+            }
+            Some(limit) => tokio::time::timeout(limit, &mut self.done).await.is_ok(),
+        };
         let interp = interp();
-        Python::attach(|py| {
-            let result = self.task.bind(py).call_method0(intern!(py, "result"));
-            super::reply::finish(py, interp, self.route, result)
-        })
+        if !finished {
+            Python::attach(|py| {
+                if let Err(e) = self.task.bind(py).call_method0(intern!(py, "cancel")) {
+                    tracing::error!(traceback = %super::traceback(&e), "cancelling a Task failed");
+                }
+            });
+            return Some(match limit {
+                Some(limit) => super::reply::timed_out(interp, self.route, self.rid, limit),
+                None => response::handler_timeout(),
+            });
+        }
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Python::attach(|py| {
+                let result = self.task.bind(py).call_method0(intern!(py, "result"));
+                super::reply::finish(py, interp, self.route, self.rid, result)
+            })
+        }))
+        .ok()
     }
 }
 
@@ -164,6 +188,7 @@ impl Aio {
         coro: Bound<'_, PyAny>,
         yielded: Bound<'_, PyAny>,
         route: usize,
+        rid: RequestId,
     ) -> PyResult<Pending> {
         let wrapper = self.resume.bind(py).call1((coro, yielded))?;
         let task = self.create_task.bind(py).call1((wrapper,))?;
@@ -175,6 +200,7 @@ impl Aio {
             task: task.unbind(),
             done: rx,
             route,
+            rid,
         })
     }
 
@@ -235,8 +261,8 @@ pub(crate) async fn drive() {
     } {
         Ok(fd) => fd,
         Err(e) => {
-            eprintln!(
-                "prebake: cannot watch the asyncio loop's epoll fd: {e}; async handlers that suspend will hang"
+            tracing::error!(
+                "cannot watch the asyncio loop's epoll fd: {e}; async handlers that suspend will hang"
             );
             return;
         }
@@ -244,7 +270,10 @@ pub(crate) async fn drive() {
     loop {
         let (busy, timer) = Python::attach(|py| {
             aio.pending(py).unwrap_or_else(|e| {
-                e.display(py);
+                tracing::error!(
+                    traceback = %super::traceback(&e),
+                    "inspecting the asyncio event loop failed"
+                );
                 (false, Some(Duration::from_millis(10)))
             })
         });
@@ -267,8 +296,18 @@ pub(crate) async fn drive() {
         }
         Python::attach(|py| {
             if let Err(e) = aio.run_once(py) {
-                eprintln!("prebake: the asyncio event loop failed:");
-                e.display(py);
+                // A Task re-raises SystemExit and KeyboardInterrupt after
+                // storing them; its request reports them (a 500), so only
+                // anything else is the loop's own failure.
+                use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
+                if !e.is_instance_of::<PySystemExit>(py)
+                    && !e.is_instance_of::<PyKeyboardInterrupt>(py)
+                {
+                    tracing::error!(
+                        traceback = %super::traceback(&e),
+                        "the asyncio event loop failed"
+                    );
+                }
             }
         });
         // Let IO and other requests run between loop iterations.

@@ -13,7 +13,7 @@ import inspect
 import selectors
 import sys
 
-__all__ = ["install", "signature", "new_loop", "resume"]
+__all__ = ["install", "signature", "new_loop", "resume", "HandlerTimeout", "at_exit"]
 
 
 #: The synthetic package that holds the app's top-level modules, so that
@@ -182,3 +182,27 @@ class _Resume:
 async def resume(coro, value):
     """A coroutine for `loop.create_task`: finish `coro`, which yielded `value`."""
     return await _Resume(coro, value)
+
+
+class HandlerTimeout(BaseException):
+    """Raised inside a handler that ran past `--handler-timeout`.
+
+    A `BaseException`, like `asyncio.CancelledError`, so that a handler's
+    `except Exception:` does not swallow it; the client gets a 503.
+    """
+
+
+def at_exit():
+    """On a graceful exit: run `atexit` callbacks and flush the standard streams.
+
+    The embedded interpreter is never finalised (a blocked thread could hang
+    the exit), so this is what `Py_Finalize` would have done for the app.
+    """
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass

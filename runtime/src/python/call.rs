@@ -92,11 +92,19 @@ impl<'a> Call<'a> {
     // Reading the request.
 
     /// Path parameter `i` (in template order), percent-decoded.
+    ///
+    /// A malformed escape or invalid UTF-8 makes the request a 400 naming
+    /// the parameter (the value returned then is the lossy decoding); the
+    /// same holds for every reader below.
     #[inline]
     pub fn path(&self, i: usize) -> Cow<'a, str> {
-        let path: &'a str = self.req.path;
-        match self.req.captures.get(i) {
-            Some((s, e)) => request::percent_decode(path.get(s..e).unwrap_or("")),
+        let req: &'a Req<'a> = self.req;
+        let path: &'a str = req.path;
+        match req.captures.get(i) {
+            Some((s, e)) => {
+                let key = self.route.placeholders.get(i).copied().unwrap_or("");
+                req.path_text(path.get(s..e).unwrap_or(""), key)
+            }
             None => Cow::Borrowed(""),
         }
     }
@@ -104,16 +112,19 @@ impl<'a> Call<'a> {
     /// The last value of query parameter `name`, decoded.
     #[inline]
     pub fn query(&self, name: &str) -> Option<Cow<'a, str>> {
-        request::query_last(self.req.query, name)
+        let req: &'a Req<'a> = self.req;
+        request::query_last_raw(req.query, name).map(|raw| req.query_text(raw, name))
     }
 
     /// Every value of query parameter `name`, decoded, in order.
     pub fn query_all(&self, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> + use<'a> {
-        request::query_all(self.req.query, name)
+        let req: &'a Req<'a> = self.req;
+        request::query_all_raw(req.query, name).map(move |raw| req.query_text(raw, name))
     }
 
     /// Every `(name, value)` pair of the query string, decoded, in order: for
     /// generated code that reads all its query parameters in one pass.
+    /// (Lenient: malformed escapes stay as written.)
     pub fn query_pairs(&self) -> QueryPairs<'a> {
         QueryPairs::new(self.req.query)
     }
@@ -121,23 +132,25 @@ impl<'a> Call<'a> {
     /// The first value of header `name` (lowercase).
     #[inline]
     pub fn header(&self, name: &str) -> Option<Cow<'a, str>> {
-        request::header(self.req.headers, name)
+        self.req.header(name)
     }
 
     /// Every value of header `name` (lowercase), in order.
     pub fn header_all(&self, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> + use<'a> {
-        request::header_all(self.req.headers, name)
+        let req: &'a Req<'a> = self.req;
+        req.header_all(name)
     }
 
     /// The value of cookie `name`; the last one wins.
     #[inline]
     pub fn cookie(&self, name: &str) -> Option<Cow<'a, str>> {
-        request::cookie(self.req.headers, name)
+        self.req.cookie(name)
     }
 
     /// Every value of cookie `name`, in order.
     pub fn cookie_all(&self, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> + use<'a> {
-        request::cookie_all(self.req.headers, name)
+        let req: &'a Req<'a> = self.req;
+        req.cookie_all(name)
     }
 
     /// The raw body (empty unless the route reads it).

@@ -16,14 +16,19 @@
 //! imported, and every handler, type, decoder and pattern is looked up once.
 
 mod aio;
+#[doc(hidden)]
+pub mod bench;
 mod body;
 mod call;
 pub mod encode;
+mod native;
 mod reply;
+mod watchdog;
 
 use std::ffi::{CStr, CString};
 use std::mem::MaybeUninit;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use hyper::StatusCode;
 use pyo3::ffi;
@@ -38,6 +43,7 @@ pub use self::encode::Obj;
 use self::body::{BodyDecoder, MsgspecDecoder};
 use crate::app::{App, Body, Module};
 use crate::error::Error;
+use crate::log::RequestId;
 use crate::request::Req;
 use crate::response::{self, Resp};
 
@@ -67,6 +73,12 @@ pub(crate) struct Interp {
     request_cls: Py<PyAny>,
     max_body: usize,
     aio: aio::Aio,
+    /// The encoders' start-up data (leaf classes, model layouts).
+    enc: encode::EncRt,
+    /// `bootstrap.at_exit`.
+    at_exit: Py<PyAny>,
+    /// Set when `--handler-timeout` is.
+    watchdog: Option<&'static watchdog::Watchdog>,
 }
 
 /// One route's Python side.
@@ -102,8 +114,10 @@ pub(crate) fn max_body() -> usize {
     interp().max_body
 }
 
-/// Starts CPython on this thread and loads `app`. Call once per process.
-pub(crate) fn init(app: &'static App) -> Result<(), Error> {
+/// Starts CPython on this thread and loads `app`; with a `handler_timeout`,
+/// starts the watchdog for calls on this thread. Call once per process,
+/// on the thread that will serve.
+pub(crate) fn init(app: &'static App, handler_timeout: Option<Duration>) -> Result<(), Error> {
     if INTERP.get().is_some() {
         return Err(Error::python(
             "the interpreter is already initialised in this process",
@@ -111,10 +125,24 @@ pub(crate) fn init(app: &'static App) -> Result<(), Error> {
     }
     start_interpreter()?;
     let interp = Python::attach(|py| {
-        load(py, app).map_err(|e| {
-            e.display(py);
-            Error::python(format!("loading app `{}` failed: {e}", app.name))
-        })
+        let mut interp = load(py, app)?;
+        if let Some(timeout) = handler_timeout {
+            let exc = py
+                .import("_prebake_bootstrap")?
+                .getattr("HandlerTimeout")?
+                .unbind();
+            interp.watchdog = Some(watchdog::Watchdog::start(py, timeout, exc)?);
+        }
+        Ok(interp)
+    })
+    .map_err(|e: PyErr| {
+        Python::attach(|py| {
+            tracing::error!(
+                traceback = %plain_traceback(py, &e),
+                "loading app `{}` failed", app.name
+            );
+        });
+        Error::python(format!("loading app `{}` failed: {e}", app.name))
     })?;
     INTERP
         .set(interp)
@@ -285,7 +313,10 @@ fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
         routes.push(rt);
     }
 
+    let enc = encode::EncRt::load(py, app.models, &types)
+        .map_err(|e| with_context(py, e, "preparing the encoders"))?;
     let aio = aio::Aio::new(py, &bootstrap)?;
+    let at_exit = bootstrap.getattr("at_exit")?.unbind();
     Ok(Interp {
         app,
         routes,
@@ -299,6 +330,9 @@ fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
         request_cls,
         max_body,
         aio,
+        enc,
+        at_exit,
+        watchdog: None,
     })
 }
 
@@ -411,30 +445,88 @@ pub(crate) enum Outcome {
 }
 
 /// Decodes the parameters, calls route `index`'s handler, encodes the result.
-pub(crate) fn dispatch(index: usize, req: &Req<'_>) -> Outcome {
+pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
     let interp = interp();
     let spec = &interp.app.routes[index];
     let rt = &interp.routes[index];
     Python::attach(|py| {
         let mut call = Call::new(py, interp, rt, req);
-        if let Err(rej) = (spec.decode)(&mut call) {
+        let decoded = (spec.decode)(&mut call);
+        if let Some(rej) = req.take_bad() {
             return Outcome::Ready(response::rejection(&rej, req));
         }
+        if let Err(rej) = decoded {
+            return Outcome::Ready(response::rejection(&rej, req));
+        }
+        let armed = interp.watchdog.map(|w| (w, w.arm()));
         let result = call.invoke();
         drop(call);
         if !spec.is_async {
-            return Outcome::Ready(reply::finish(py, interp, index, result));
+            if let Some((w, id)) = armed
+                && w.disarm(py, id)
+            {
+                return Outcome::Ready(reply::timed_out(interp, index, rid, w.timeout()));
+            }
+            return Outcome::Ready(reply::finish(py, interp, index, rid, result));
         }
-        let coro = match result {
-            Ok(coro) => coro,
-            Err(e) => return Outcome::Ready(reply::finish(py, interp, index, Err(e))),
+        let sent = match result {
+            Ok(coro) => {
+                let s = interp.aio.first_send(py, &coro);
+                Ok((coro, s))
+            }
+            Err(e) => Err(e),
         };
-        match interp.aio.first_send(py, &coro) {
-            aio::Sent::Done(result) => Outcome::Ready(reply::finish(py, interp, index, result)),
-            aio::Sent::Suspended(yielded) => match interp.aio.spawn(py, coro, yielded, index) {
-                Ok(pending) => Outcome::Pending(pending),
-                Err(e) => Outcome::Ready(reply::finish(py, interp, index, Err(e))),
-            },
+        if let Some((w, id)) = armed
+            && w.disarm(py, id)
+        {
+            if let Ok((coro, aio::Sent::Suspended(_))) = &sent {
+                let _ = coro.call_method0(pyo3::intern!(py, "close"));
+            }
+            return Outcome::Ready(reply::timed_out(interp, index, rid, w.timeout()));
+        }
+        match sent {
+            Err(e) => Outcome::Ready(reply::finish(py, interp, index, rid, Err(e))),
+            Ok((_, aio::Sent::Done(result))) => {
+                Outcome::Ready(reply::finish(py, interp, index, rid, result))
+            }
+            Ok((coro, aio::Sent::Suspended(yielded))) => {
+                match interp.aio.spawn(py, coro, yielded, index, rid) {
+                    Ok(pending) => Outcome::Pending(pending),
+                    Err(e) => Outcome::Ready(reply::finish(py, interp, index, rid, Err(e))),
+                }
+            }
         }
     })
+}
+
+/// The traceback of `err`, as Python prints it, for a log line.
+pub(crate) fn traceback(err: &PyErr) -> String {
+    Python::attach(|py| plain_traceback(py, err))
+}
+
+fn plain_traceback(py: Python<'_>, err: &PyErr) -> String {
+    let formatted = py
+        .import("traceback")
+        .and_then(|tb| {
+            tb.call_method1(
+                "format_exception",
+                (err.get_type(py), err.value(py), err.traceback(py)),
+            )
+        })
+        .and_then(|lines| lines.extract::<Vec<String>>());
+    match formatted {
+        Ok(lines) => lines.concat().trim_end().to_owned(),
+        Err(_) => err.to_string(),
+    }
+}
+
+/// On a graceful exit: runs the app's `atexit` callbacks and flushes
+/// Python's standard streams.
+pub(crate) fn at_exit() {
+    let Some(interp) = INTERP.get() else { return };
+    Python::attach(|py| {
+        if let Err(e) = interp.at_exit.bind(py).call0() {
+            tracing::error!(traceback = %plain_traceback(py, &e), "an atexit callback failed");
+        }
+    });
 }

@@ -3,7 +3,12 @@
 //! A return value is encoded as the route declared (`Returns`); a value of
 //! the wrong type is a 500 and one log line naming the route. An
 //! `HTTPException` becomes its status, headers and `{"status_code", "detail"}`
-//! body; any other exception is a 500 with its traceback on stderr only.
+//! body; any other exception is a 500 with its traceback in the log only.
+//!
+//! `SystemExit` and `KeyboardInterrupt` raised by a handler are handler
+//! faults like any other: a 500 and an error line. They never stop the
+//! server (a worker that exited because one handler called `sys.exit()`
+//! would take every other in-flight request with it); SIGTERM does.
 
 use hyper::StatusCode;
 use hyper::body::Bytes;
@@ -15,6 +20,7 @@ use pyo3::{ffi, intern};
 use super::Interp;
 use crate::app::{Returns, Route};
 use crate::json;
+use crate::log::RequestId;
 use crate::response::{self, Resp};
 use crate::validate::Mismatch;
 
@@ -23,13 +29,14 @@ pub(super) fn finish(
     py: Python<'_>,
     interp: &Interp,
     index: usize,
+    rid: RequestId,
     result: PyResult<Bound<'_, PyAny>>,
 ) -> Resp {
     let spec = &interp.app.routes[index];
     let status = interp.routes[index].status;
     let value = match result {
         Ok(v) => v,
-        Err(e) => return error(py, interp, spec, &e),
+        Err(e) => return error(py, interp, spec, rid, &e),
     };
     let done = match spec.returns {
         Returns::Json(f) => {
@@ -63,22 +70,42 @@ pub(super) fn finish(
         }
     };
     done.unwrap_or_else(|m| {
-        log(
-            spec,
-            &format!("returned a value that does not match its declared type: {m}"),
+        tracing::error!(
+            route = %RouteName(spec),
+            handler = spec.handler,
+            request_id = %rid,
+            mismatch = %m,
+            "the handler returned a value that does not match its declared type: {m}"
         );
         response::internal_error()
     })
 }
 
+/// The 503 for a handler that ran past `--handler-timeout`.
+pub(super) fn timed_out(
+    interp: &Interp,
+    index: usize,
+    rid: RequestId,
+    timeout: std::time::Duration,
+) -> Resp {
+    let spec = &interp.app.routes[index];
+    tracing::warn!(
+        route = %RouteName(spec),
+        handler = spec.handler,
+        request_id = %rid,
+        timeout_s = timeout.as_secs_f64(),
+        "the handler ran past the handler timeout; answered 503"
+    );
+    response::handler_timeout()
+}
+
 fn mismatch(expected: &'static str, v: &Bound<'_, PyAny>) -> Mismatch {
-    Mismatch {
+    Mismatch::new(
         expected,
-        got: v
-            .get_type()
+        v.get_type()
             .name()
             .map_or_else(|_| "?".into(), |n| n.to_string()),
-    }
+    )
 }
 
 fn text(v: &Bound<'_, PyAny>) -> Result<Bytes, Mismatch> {
@@ -91,10 +118,7 @@ fn text(v: &Bound<'_, PyAny>) -> Result<Bytes, Mismatch> {
 
 /// A `prebake.Response` as the handler built it.
 fn built(py: Python<'_>, v: &Bound<'_, PyAny>) -> Result<Resp, Mismatch> {
-    let bad = |what: &'static str| Mismatch {
-        expected: what,
-        got: "an invalid prebake.Response".into(),
-    };
+    let bad = |what: &'static str| Mismatch::new(what, "an invalid prebake.Response".into());
     let body = v
         .getattr(intern!(py, "body"))
         .map_err(|_| bad("Response.body"))?;
@@ -144,16 +168,32 @@ fn add_headers(resp: &mut Resp, headers: &Bound<'_, PyDict>) -> Result<(), ()> {
 }
 
 /// The response for an exception out of a handler.
-fn error(py: Python<'_>, interp: &Interp, spec: &Route, err: &PyErr) -> Resp {
+fn error(py: Python<'_>, interp: &Interp, spec: &Route, rid: RequestId, err: &PyErr) -> Resp {
+    use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
+
     if err.is_instance(py, interp.http_exception.bind(py)) {
         if let Some(resp) = http_exception(py, interp, err.value(py)) {
             return resp;
         }
-        log(spec, "raised an HTTPException that cannot be sent:");
+        log_exception(
+            spec,
+            rid,
+            err,
+            "the handler raised an HTTPException that cannot be sent",
+        );
+    } else if err.is_instance_of::<PySystemExit>(py)
+        || err.is_instance_of::<PyKeyboardInterrupt>(py)
+    {
+        log_exception(
+            spec,
+            rid,
+            err,
+            "the handler raised SystemExit or KeyboardInterrupt; answered 500 and kept serving \
+             (stop the server with SIGTERM)",
+        );
     } else {
-        log(spec, "raised an exception:");
+        log_exception(spec, rid, err, "the handler raised an exception");
     }
-    err.display(py);
     response::internal_error()
 }
 
@@ -184,12 +224,22 @@ fn http_exception(py: Python<'_>, interp: &Interp, exc: &Bound<'_, PyAny>) -> Op
     Some(resp)
 }
 
-/// One line on stderr about route `spec`.
-pub(super) fn log(spec: &Route, what: &str) {
-    eprintln!(
-        "prebake: {} {} (handler `{}`) {what}",
-        spec.method.as_str(),
-        spec.path,
-        spec.handler
+/// One error event about an exception out of route `spec`, traceback included.
+fn log_exception(spec: &Route, rid: RequestId, err: &PyErr, what: &str) {
+    tracing::error!(
+        route = %RouteName(spec),
+        handler = spec.handler,
+        request_id = %rid,
+        traceback = %super::traceback(err),
+        "{what}"
     );
+}
+
+/// `GET /user/{user_id}`, for log fields.
+pub(crate) struct RouteName<'a>(pub(crate) &'a Route);
+
+impl std::fmt::Display for RouteName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.0.method.as_str(), self.0.path)
+    }
 }

@@ -214,3 +214,53 @@ def pick(
 @app.get("/shape")
 def shape() -> Shape:
     return Shape(kind="circle", size=2)
+
+
+# Faults and slow handlers, for the production tests
+# (runtime/tests/production.rs).
+
+
+@app.get("/exit")
+def exit_handler() -> str:
+    raise SystemExit(3)
+
+
+@app.get("/interrupt")
+def interrupt() -> str:
+    raise KeyboardInterrupt
+
+
+@app.get("/async-exit")
+async def async_exit() -> str:
+    await asyncio.sleep(0)
+    raise SystemExit(4)
+
+
+@app.get("/spin")
+def spin(ms: int = 100) -> str:
+    """Busy for `ms` milliseconds in pure Python (interruptible)."""
+    import time
+
+    end = time.monotonic() + ms / 1000
+    while time.monotonic() < end:
+        pass
+    return "spun"
+
+
+@app.get("/block")
+def block(ms: int = 100) -> str:
+    """Blocks the server thread for `ms` milliseconds in one C call."""
+    import time
+
+    time.sleep(ms / 1000)
+    return "blocked"
+
+
+@app.get("/panic")
+def panic() -> str:
+    return "the generated decoder panics before this runs"
+
+
+@app.post("/doc")
+def doc(doc: dict[str, Any]) -> int:
+    return len(doc)

@@ -55,6 +55,51 @@ impl Conn {
         self.reader.get_mut().write_all(raw).expect("write");
     }
 
+    /// Writes raw bytes; false when the server has closed the connection.
+    pub fn try_send(&mut self, raw: &[u8]) -> bool {
+        self.reader.get_mut().write_all(raw).is_ok()
+    }
+
+    /// Waits up to `within` for the server to close the connection (EOF or
+    /// reset) without sending anything; `false` on timeout or data.
+    pub fn closed_within(&mut self, within: Duration) -> bool {
+        self.reader
+            .get_mut()
+            .set_read_timeout(Some(within))
+            .unwrap();
+        let mut byte = [0u8; 1];
+        let closed = match self.reader.read(&mut byte) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => matches!(
+                e.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+            ),
+        };
+        self.reader
+            .get_mut()
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        closed
+    }
+
+    /// Whether a complete response is buffered or arrives within `within`.
+    pub fn readable_within(&mut self, within: Duration) -> bool {
+        if !self.reader.buffer().is_empty() {
+            return true;
+        }
+        self.reader
+            .get_mut()
+            .set_read_timeout(Some(within))
+            .unwrap();
+        let ready = self.reader.fill_buf().is_ok_and(|b| !b.is_empty());
+        self.reader
+            .get_mut()
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        ready
+    }
+
     /// Reads one response (`head`: it answers a HEAD request, so no body).
     pub fn read(&mut self, head: bool) -> Response {
         let mut line = String::new();

@@ -97,21 +97,27 @@ pub(crate) fn measure(
     root: &Path,
 ) -> Result<Run, String> {
     let (user0, sys0) = running.cpu_seconds();
-    let core0 = server::cpu_ticks(SERVER_CPU);
+    let server_core0 = server::cpu_ticks(SERVER_CPU);
+    let load_core0 = server::cpu_ticks(LOAD_CPU);
+    let wrk0 = children_cpu_seconds();
     let started = Instant::now();
     let out = wrk(running, ep, cfg, cfg.duration, root)?;
     let wall = started.elapsed().as_secs_f64();
+    let wrk_cpu = children_cpu_seconds() - wrk0;
     let (user1, sys1) = running.cpu_seconds();
-    let core1 = server::cpu_ticks(SERVER_CPU);
+    let server_core1 = server::cpu_ticks(SERVER_CPU);
+    let load_core1 = server::cpu_ticks(LOAD_CPU);
     let n = out.requests as f64;
     let (user, sys) = (user1 - user0, sys1 - sys0);
-    let foreign_pct = match (core0, core1) {
-        (Some((busy0, _)), Some((busy1, _))) => {
-            let busy = (busy1 - busy0) as f64 / running.clk_tck;
-            ((busy - user - sys) / wall * 100.0).max(0.0)
-        }
-        _ => f64::NAN,
-    };
+    // Busy time of a core during the run, less what our own process spent.
+    let foreign =
+        |before: Option<(u64, u64)>, after: Option<(u64, u64)>, own: f64| match (before, after) {
+            (Some((b0, _)), Some((b1, _))) => {
+                let busy = (b1 - b0) as f64 / running.clk_tck;
+                ((busy - own) / wall * 100.0).max(0.0)
+            }
+            _ => f64::NAN,
+        };
     Ok(Run {
         requests: out.requests,
         rps: out.rps,
@@ -119,8 +125,24 @@ pub(crate) fn measure(
         p99_us: out.p99_us,
         user_us: user * 1e6 / n,
         sys_us: sys * 1e6 / n,
-        foreign_pct,
+        foreign_pct: foreign(server_core0, server_core1, user + sys),
+        foreign_load_pct: foreign(load_core0, load_core1, wrk_cpu),
     })
+}
+
+/// User + system CPU seconds of this process's waited-for children (wrk
+/// runs are the only children reaped during a measurement).
+fn children_cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given.
+    let usage = unsafe {
+        if libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) != 0 {
+            return 0.0;
+        }
+        usage.assume_init()
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 /// Reads wrk 4's report.

@@ -13,6 +13,7 @@ pub(super) mod duplicate_field_name;
 pub(super) mod duplicate_handler_name;
 pub(super) mod duplicate_route;
 pub(super) mod duplicate_wire_name;
+pub(super) mod integer_out_of_range;
 pub(super) mod invalid_constraint_value;
 pub(super) mod invalid_dict_key;
 pub(super) mod invalid_enum;

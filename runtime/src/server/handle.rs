@@ -1,0 +1,327 @@
+//! One request, from hyper's parsed head to the response.
+//!
+//! In order: the request-target limit (414), the metrics path, the
+//! generated router (404/405), the body when the route reads one (415,
+//! 413 as soon as `Content-Length` or the streamed body passes the limit,
+//! 408 when it arrives too slowly, 400 past the JSON nesting limit), then
+//! the Python call. A panic in the generated glue (router, decoder,
+//! encoder) or the runtime's own is caught, logged with the request id,
+//! and answered 500; the connection keeps serving.
+//!
+//! A body on a route that takes none is not read (as in FastAPI and
+//! Litestar): hyper discards what has arrived and closes the connection
+//! if more is still coming.
+//!
+//! With the access log and metrics off (the default) the only per-request
+//! extras are a request-id counter and one branch.
+
+use std::cell::Cell;
+use std::convert::Infallible;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Limited};
+use hyper::Request;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{HeaderMap, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+
+use super::conn::Activity;
+use super::{State, state};
+use crate::app::Body;
+use crate::log::RequestId;
+use crate::python::{self, Outcome};
+use crate::request::Req;
+use crate::response::{self, Resp};
+use crate::router::{self, Captures, Match, Method};
+
+/// The route marker of a request for the metrics endpoint (not counted).
+const METRICS: usize = usize::MAX;
+
+thread_local! {
+    static NEXT_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+fn next_id() -> RequestId {
+    NEXT_ID.with(|n| {
+        let id = n.get() + 1;
+        n.set(id);
+        RequestId(id)
+    })
+}
+
+/// hyper's service: one request on the connection `act` describes.
+pub(super) async fn handle(req: Request<Incoming>, act: Rc<Activity>) -> Result<Resp, Infallible> {
+    let _busy = act.begin();
+    let state = state();
+    let rid = next_id();
+    let route = Cell::new(None);
+    if !state.observe {
+        return Ok(respond(state, req, rid, &route).await);
+    }
+    let start = Instant::now();
+    let access = state
+        .access_log
+        .then(|| (req.method().clone(), req.uri().clone()));
+    let resp = respond(state, req, rid, &route).await;
+    let elapsed = start.elapsed();
+    let status = resp.status().as_u16();
+    if let Some(m) = &state.metrics
+        && route.get() != Some(METRICS)
+    {
+        m.record(m.row(route.get()), status, elapsed);
+    }
+    if let Some((method, uri)) = access {
+        let target = uri
+            .path_and_query()
+            .map_or_else(|| uri.path(), |pq| pq.as_str());
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        crate::log::access(method.as_str(), target, status, micros, rid);
+    }
+    Ok(resp)
+}
+
+/// A panic in the glue of a request: the log line and the 500.
+#[cold]
+fn panicked(state: &State, rid: RequestId, route: Option<usize>) -> Resp {
+    let name = route
+        .and_then(|i| state.app.routes.get(i))
+        .map_or_else(String::new, |r| format!("{} {}", r.method.as_str(), r.path));
+    tracing::error!(
+        route = %name,
+        request_id = %rid,
+        "a panic while serving the request was caught; answered 500"
+    );
+    response::internal_error()
+}
+
+/// The response to one request. The generated code it runs (the router,
+/// the decoder, the encoder) runs under `catch_unwind`: a panic there is a
+/// 500 for this request only. (Around those synchronous calls rather than
+/// around the whole future: a catching wrapper on every poll would cost
+/// about 150 instructions per request in moves of the response.)
+async fn respond(
+    state: &'static State,
+    req: Request<Incoming>,
+    rid: RequestId,
+    route: &Cell<Option<usize>>,
+) -> Resp {
+    let app = state.app;
+    let uri = req.uri();
+    if uri.path_and_query().map_or(0, |pq| pq.as_str().len()) > state.max_uri {
+        return response::uri_too_long();
+    }
+    if let Some(path) = &state.metrics_path
+        && uri.path() == &**path
+        && let Some(m) = &state.metrics
+    {
+        route.set(Some(METRICS));
+        return metrics_response(m);
+    }
+    let method = Method::from_http(req.method());
+    let mut captures = Captures::new();
+    let found = catch_unwind(AssertUnwindSafe(|| {
+        router::route(app.router, method, uri.path().as_bytes(), &mut captures)
+    }));
+    let Ok(found) = found else {
+        return panicked(state, rid, None);
+    };
+    let index = match found {
+        Match::Route(i) if usize::from(i) < app.routes.len() => usize::from(i),
+        Match::NotAllowed(i) => {
+            return match state.allow.get(usize::from(i)) {
+                Some(allow) => response::method_not_allowed(allow.clone()),
+                None => response::not_found(),
+            };
+        }
+        Match::Route(_) | Match::NotFound => return response::not_found(),
+    };
+    route.set(Some(index));
+    let spec = &app.routes[index];
+    let (parts, body) = req.into_parts();
+    // The body-reading and async-waiting futures are boxed: inline, they
+    // would make every request's future (moved into hyper on each
+    // request) several times larger.
+    let body = match spec.body {
+        Body::None => Bytes::new(),
+        Body::Raw | Body::Json { .. } => {
+            let json = matches!(spec.body, Body::Json { .. });
+            match Box::pin(read_body(&parts.headers, body, state, json)).await {
+                Ok(b) => b,
+                Err(resp) => return resp,
+            }
+        }
+    };
+    let req = Req {
+        method_str: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body: &body,
+        captures: &captures,
+        bad: Cell::new(None),
+    };
+    match catch_unwind(AssertUnwindSafe(|| python::dispatch(index, &req, rid))) {
+        Ok(Outcome::Ready(resp)) => resp,
+        Ok(Outcome::Pending(pending)) => {
+            match Box::pin(pending.wait(state.handler_timeout)).await {
+                Some(resp) => resp,
+                None => panicked(state, rid, Some(index)),
+            }
+        }
+        Err(_) => panicked(state, rid, Some(index)),
+    }
+}
+
+/// Reads a body up to the limit: 415 for a non-JSON `Content-Type` on a
+/// JSON route (a missing one is taken as JSON), 413 past the limit, 408
+/// when it does not arrive within the header-read timeout, 400 when it is
+/// malformed on the wire or nested past the JSON depth limit.
+async fn read_body(
+    headers: &HeaderMap,
+    body: Incoming,
+    state: &State,
+    json: bool,
+) -> Result<Bytes, Resp> {
+    if json
+        && let Some(ct) = headers.get(CONTENT_TYPE)
+        && !response::is_json_content_type(ct.as_bytes())
+    {
+        return Err(response::unsupported_media_type());
+    }
+    let limit = state.max_body;
+    if let Some(len) = headers.get(CONTENT_LENGTH)
+        && let Some(len) = std::str::from_utf8(len.as_bytes())
+            .ok()
+            .and_then(|l| l.parse::<u64>().ok())
+        && len > limit as u64
+    {
+        return Err(response::payload_too_large());
+    }
+    let mut collect = pin!(Limited::new(body, limit).collect());
+    // Usually the whole body came with the head: no timer needed.
+    let first = std::future::poll_fn(|cx| {
+        Poll::Ready(match collect.as_mut().poll(cx) {
+            Poll::Ready(r) => Some(r),
+            Poll::Pending => None,
+        })
+    })
+    .await;
+    let result = match (first, state.body_timeout) {
+        (Some(r), _) => r,
+        (None, None) => collect.await,
+        (None, Some(t)) => match tokio::time::timeout(t, collect).await {
+            Ok(r) => r,
+            Err(_) => return Err(response::request_timeout()),
+        },
+    };
+    let bytes = match result {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(response::payload_too_large());
+        }
+        Err(_) => {
+            return Err(response::closing(response::bad_request(
+                "Could not read the request body",
+            )));
+        }
+    };
+    if json && state.max_json_depth > 0 && too_deep(&bytes, state.max_json_depth) {
+        return Err(response::json_too_deep(state.max_json_depth));
+    }
+    Ok(bytes)
+}
+
+/// Whether JSON text nests arrays and objects deeper than `limit`. Cheap
+/// for ordinary bodies: a body with at most `limit` brackets cannot be too
+/// deep, and counting them is a vectorised pass.
+pub(crate) fn too_deep(json: &[u8], limit: usize) -> bool {
+    let opens = json.iter().filter(|&&b| b == b'[' || b == b'{').count();
+    if opens <= limit {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in json {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+fn metrics_response(m: &crate::metrics::Metrics) -> Resp {
+    const PROMETHEUS: HeaderValue =
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
+    response::with_body(StatusCode::OK, Some(PROMETHEUS), Bytes::from(m.render()))
+}
+
+/// Serves the metrics endpoint on `--metrics-port`.
+pub(super) async fn serve_metrics(listener: TcpListener) {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let conn = builder.serve_connection(
+            TokioIo::new(stream),
+            service_fn(|req: Request<Incoming>| async move {
+                let state = state();
+                let resp = match &state.metrics {
+                    Some(m) if req.uri().path() == &*state.metrics_port_path => metrics_response(m),
+                    _ => response::not_found(),
+                };
+                Ok::<_, Infallible>(resp)
+            }),
+        );
+        tokio::task::spawn_local(async move {
+            let _ = conn.await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::too_deep;
+
+    #[test]
+    fn json_depth() {
+        assert!(!too_deep(br#"{"a":[1,{"b":[]}]}"#, 4));
+        assert!(too_deep(br#"{"a":[1,{"b":[]}]}"#, 3));
+        // Brackets inside strings do not count.
+        assert!(!too_deep(br#"["[[[[\"[[[", "{{{{"]"#, 1));
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(too_deep(deep.as_bytes(), 128));
+        assert!(!too_deep(deep.as_bytes(), 200));
+    }
+}

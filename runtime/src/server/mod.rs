@@ -1,0 +1,549 @@
+//! Binding, serving, shutting down, and worker processes, on hyper + tokio.
+//!
+//! One process serves on one thread: a current-thread tokio runtime whose
+//! thread also runs Python (see `python`'s GIL policy). `--workers N` runs
+//! N such processes, each binding the port with `SO_REUSEPORT` and starting
+//! its own interpreter; the parent only supervises them (`supervisor`).
+//!
+//! - `handle`: one request (limits, routing, body, the Python call, the
+//!   access log and metrics, panics caught).
+//! - `conn`: one connection (timeouts, graceful close) and the registry of
+//!   open connections that shutdown and the timeout sweeper walk.
+//! - `supervisor`: the parent of `--workers`.
+//!
+//! Shutdown: the first SIGTERM or SIGINT stops accepting, closes idle
+//! connections, lets in-flight requests finish (then closes their
+//! connections) and exits 0 once none is left or `--graceful-timeout` has
+//! passed; a second signal exits at once with status 1. Both work while a
+//! synchronous handler blocks the server thread: the signal handler itself
+//! arms the grace timer (`setitimer`, whose SIGALRM ends the process) and
+//! ends the process on a second signal; it only tells the server loop
+//! through a pipe. No thread is started for this: a second thread would
+//! put every `malloc` and system call of the process on glibc's slower
+//! multi-threaded paths (about 150 instructions per request).
+
+mod conn;
+mod handle;
+mod supervisor;
+
+#[cfg(test)]
+pub(crate) use handle::too_deep;
+
+use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
+use std::os::fd::RawFd;
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
+use std::time::Duration;
+
+use hyper::header::HeaderValue;
+use socket2::{Domain, Socket, Type};
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use crate::cli::{self, Command, Options};
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::python;
+use crate::router;
+
+/// The environment variable that marks a worker process (its index).
+const WORKER_ENV: &str = "PREBAKE_WORKER";
+/// The environment variable with the fd a worker reports readiness on.
+const READY_FD_ENV: &str = "PREBAKE_READY_FD";
+/// The environment variable with the supervisor's pid.
+const SUPERVISOR_ENV: &str = "PREBAKE_SUPERVISOR";
+
+/// What serving needs per request, built once.
+pub(crate) struct State {
+    pub(crate) app: &'static App,
+    pub(crate) allow: Vec<HeaderValue>,
+    pub(crate) max_body: usize,
+    pub(crate) max_uri: usize,
+    /// 0: msgspec's own limit only.
+    pub(crate) max_json_depth: usize,
+    /// How long reading a body may take (the header-read timeout).
+    pub(crate) body_timeout: Option<Duration>,
+    pub(crate) handler_timeout: Option<Duration>,
+    pub(crate) access_log: bool,
+    pub(crate) metrics: Option<Metrics>,
+    /// Metrics served on the app's own port, at this path.
+    pub(crate) metrics_path: Option<Box<str>>,
+    /// The metrics path on `--metrics-port`.
+    pub(crate) metrics_port_path: Box<str>,
+    /// Whether requests are timed (access log or metrics).
+    pub(crate) observe: bool,
+}
+
+static STATE: OnceLock<State> = OnceLock::new();
+
+pub(crate) fn state() -> &'static State {
+    STATE.get().expect("serving state")
+}
+
+/// The binary's `main`: parse the command line, then serve or supervise.
+pub(crate) fn main(app: &'static App) -> ExitCode {
+    let mut args = std::env::args_os();
+    let program = args
+        .next()
+        .and_then(|p| p.into_string().ok())
+        .unwrap_or_else(|| app.name.to_owned());
+    let command = match cli::parse(args, |k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{program}: {e}\n\n{}", cli::usage(&program));
+            return ExitCode::from(2);
+        }
+    };
+    let opts = match command {
+        Command::Help => {
+            print!("{}", cli::usage(&program));
+            return ExitCode::SUCCESS;
+        }
+        Command::Serve(opts) => opts,
+    };
+    crate::log::init(&opts.log);
+    let worker = worker_index();
+    let result = if opts.workers > 1 && worker.is_none() {
+        supervisor::run(app, &opts)
+    } else {
+        if let Some(i) = worker {
+            // Every line of a worker says which one it is.
+            std::mem::forget(tracing::info_span!("worker", index = i).entered());
+            crate::log::set_worker(i);
+        }
+        serve(app, &opts, worker)
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// This process's worker index, when a supervisor started it.
+fn worker_index() -> Option<usize> {
+    std::env::var(WORKER_ENV).ok().and_then(|v| v.parse().ok())
+}
+
+fn resolve(host: &str, port: u16) -> Result<SocketAddr, Error> {
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| Error::io(format_args!("cannot resolve {host}:{port}"), &e))?
+        .next()
+        .ok_or_else(|| Error::usage(format!("{host} resolves to no address")))
+}
+
+/// Binds `addr` (with `SO_REUSEPORT` when workers share it).
+fn bind(addr: SocketAddr, reuse_port: bool) -> Result<StdListener, Error> {
+    let ctx = |what: &str| format!("{what} {addr}");
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)
+        .map_err(|e| Error::io(ctx("cannot create a socket for"), &e))?;
+    socket
+        .set_reuse_address(true)
+        .map_err(|e| Error::io(ctx("SO_REUSEADDR on"), &e))?;
+    if reuse_port {
+        socket
+            .set_reuse_port(true)
+            .map_err(|e| Error::io(ctx("SO_REUSEPORT on"), &e))?;
+    }
+    socket
+        .bind(&addr.into())
+        .map_err(|e| Error::io(ctx("cannot bind"), &e))?;
+    socket
+        .listen(1024)
+        .map_err(|e| Error::io(ctx("cannot listen on"), &e))?;
+    socket
+        .set_nonblocking(true)
+        .map_err(|e| Error::io(ctx("non-blocking"), &e))?;
+    Ok(socket.into())
+}
+
+/// Serves in this process until a signal stops it.
+fn serve(app: &'static App, opts: &Options, worker: Option<usize>) -> Result<(), Error> {
+    let stop = watch_signals(opts.timeouts.graceful, opts.log.format, worker.is_some())?;
+    let addr = resolve(&opts.host, opts.port)?;
+    if worker.is_some() {
+        die_with_parent();
+    }
+    let listener = bind(addr, worker.is_some())?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Error::io("local address", &e))?;
+    let metrics_listener = match opts.metrics.port {
+        Some(port) => Some(bind(resolve(&opts.host, port)?, worker.is_some())?),
+        None => None,
+    };
+    raise_fd_limit(opts.limits.max_connections);
+    python::init(app, opts.timeouts.handler)?;
+    let metrics = match (opts.metrics.enabled(), worker) {
+        (false, _) => None,
+        (true, Some(i)) => Some(Metrics::worker(app.routes, opts.workers, i)?),
+        (true, None) => Some(Metrics::local(app.routes)),
+    };
+    set_state(app, opts, metrics);
+    if worker.is_some() {
+        report_ready();
+    } else {
+        tracing::info!(
+            "listening on http://{local} (app {}, {} routes, workers 1)",
+            app.name,
+            app.routes.len()
+        );
+        if let Some(l) = &metrics_listener
+            && let Ok(a) = l.local_addr()
+        {
+            tracing::info!(
+                "metrics on http://{a}{}",
+                opts.metrics.path.as_deref().unwrap_or("")
+            );
+        }
+    }
+    run(listener, metrics_listener, opts, Some(stop))
+}
+
+fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) {
+    let access_log = opts.log.access && opts.log.level >= tracing::Level::INFO;
+    let observe = access_log || metrics.is_some();
+    let metrics_path = match opts.metrics.port {
+        Some(_) => None,
+        None => opts.metrics.path.as_deref().map(Box::from),
+    };
+    if let Some(path) = &metrics_path
+        && app.routes.iter().any(|r| r.path == &**path)
+    {
+        tracing::warn!("--metrics-path {path} hides the app's route of the same path");
+    }
+    let _ = STATE.set(State {
+        app,
+        allow: router::allow_headers(app.routes),
+        max_body: opts.limits.max_body_size.unwrap_or_else(python::max_body),
+        max_uri: opts.limits.max_uri_length,
+        max_json_depth: opts.limits.max_json_depth,
+        body_timeout: opts.timeouts.header_read,
+        handler_timeout: opts.timeouts.handler,
+        access_log,
+        metrics,
+        metrics_path,
+        metrics_port_path: opts.metrics.path.as_deref().unwrap_or("/metrics").into(),
+        observe,
+    });
+}
+
+/// Serves on the already-bound listeners until stopped. `python::init` and
+/// `set_state` must have run on this thread.
+fn run(
+    listener: StdListener,
+    metrics_listener: Option<StdListener>,
+    opts: &Options,
+    stop: Option<Stop>,
+) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the tokio runtime", &e))?;
+    let local = tokio::task::LocalSet::new();
+    let graceful = opts.timeouts.graceful;
+    local.block_on(&runtime, async move {
+        let listener = TcpListener::from_std(listener)
+            .map_err(|e| Error::io("cannot register the listener", &e))?;
+        tokio::task::spawn_local(python::drive_event_loop());
+        if let Some(l) = metrics_listener {
+            let l = TcpListener::from_std(l)
+                .map_err(|e| Error::io("cannot register the metrics listener", &e))?;
+            tokio::task::spawn_local(handle::serve_metrics(l));
+        }
+        if state().access_log {
+            tokio::task::spawn_local(async {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    crate::log::flush_access();
+                }
+            });
+        }
+        let hub = Rc::new(conn::Hub::new(opts));
+        tokio::task::spawn_local(conn::sweep(hub.clone()));
+        let signal = async {
+            match stop {
+                Some(s) => s.wait().await,
+                None => std::future::pending().await,
+            }
+        };
+        let name = tokio::select! {
+            () = conn::accept_loop(listener, hub.clone()) => "",
+            name = signal => name,
+        };
+        // The listener is closed: the kernel refuses new connections.
+        tracing::info!(
+            "{name}: shutting down; {} connection(s) open, {:.1}s for in-flight requests",
+            hub.open(),
+            graceful.as_secs_f64()
+        );
+        hub.shutdown();
+        hub.drained().await;
+        crate::log::flush_access();
+        Ok::<(), Error>(())
+    })?;
+    python::at_exit();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The read end of the pipe the signal handler writes the first stop
+/// signal to.
+struct Stop(RawFd);
+
+impl Stop {
+    /// Resolves on the first SIGTERM or SIGINT, with its name.
+    async fn wait(self) -> &'static str {
+        // SAFETY: the pipe's read end stays open for the life of the
+        // process (it is never closed).
+        let fd = unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(self.0, tokio::io::Interest::READABLE)
+        };
+        match fd {
+            Ok(fd) => {
+                let _ = fd.readable().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot watch the signal pipe: {e}; SIGTERM ends the process");
+                return std::future::pending().await;
+            }
+        }
+        if STOP_SIGNAL.load(Ordering::Relaxed) == libc::SIGINT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        }
+    }
+}
+
+/// The write end of the stop pipe (for the signal handler).
+static STOP_PIPE: AtomicI32 = AtomicI32::new(-1);
+/// The first stop signal, 0 before it.
+static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// In a worker a repeated stop signal is ignored: the terminal (Ctrl-C)
+/// or a service manager may signal the whole process group, and the
+/// supervisor forwards its own; the supervisor ends a worker at once with
+/// SIGKILL instead.
+static IGNORE_REPEATS: AtomicBool = AtomicBool::new(false);
+/// The grace period in microseconds, for the signal handler.
+static GRACE_MICROS: AtomicI64 = AtomicI64::new(0);
+/// The lines the signal handlers write (prepared in the log format).
+static SECOND_LINE: OnceLock<Vec<u8>> = OnceLock::new();
+static GRACE_LINE: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// Writes one prepared log line from a signal handler.
+fn write_line(line: &OnceLock<Vec<u8>>) {
+    if let Some(bytes) = line.get() {
+        // SAFETY: write(2) is async-signal-safe; the buffer lives forever.
+        unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+    }
+}
+
+extern "C" fn on_stop_signal(sig: libc::c_int) {
+    if STOP_SIGNAL
+        .compare_exchange(0, sig, Ordering::Relaxed, Ordering::Relaxed)
+        .is_err()
+    {
+        if IGNORE_REPEATS.load(Ordering::Relaxed) {
+            return;
+        }
+        write_line(&SECOND_LINE);
+        // SAFETY: _exit(2) is async-signal-safe.
+        unsafe { libc::_exit(1) };
+    }
+    let micros = GRACE_MICROS.load(Ordering::Relaxed).max(1);
+    // SAFETY: sigaction(2), setitimer(2) and write(2) are system calls
+    // safe to make in a signal handler; every pointer is to a local.
+    unsafe {
+        let mut alarm = std::mem::zeroed::<libc::sigaction>();
+        alarm.sa_sigaction = on_grace_over as *const () as libc::sighandler_t;
+        libc::sigaction(libc::SIGALRM, &raw const alarm, std::ptr::null_mut());
+        let timer = libc::itimerval {
+            it_interval: libc::timeval {
+                tv_sec: 0,
+                tv_usec: 0,
+            },
+            it_value: libc::timeval {
+                tv_sec: micros / 1_000_000,
+                tv_usec: micros % 1_000_000,
+            },
+        };
+        libc::setitimer(libc::ITIMER_REAL, &raw const timer, std::ptr::null_mut());
+        let byte = 1u8;
+        libc::write(
+            STOP_PIPE.load(Ordering::Relaxed),
+            (&raw const byte).cast(),
+            1,
+        );
+    }
+}
+
+extern "C" fn on_grace_over(_: libc::c_int) {
+    write_line(&GRACE_LINE);
+    // SAFETY: _exit(2) is async-signal-safe; it does not wait for the
+    // server thread, which may be blocked in a handler.
+    unsafe { libc::_exit(0) };
+}
+
+/// Handles SIGTERM and SIGINT from now on: the first one stops the server
+/// (see the module docs), a second one ends the process.
+fn watch_signals(
+    grace: Duration,
+    format: crate::cli::LogFormat,
+    worker: bool,
+) -> Result<Stop, Error> {
+    IGNORE_REPEATS.store(worker, Ordering::Relaxed);
+    let line = |level: &str, message: &str| -> Vec<u8> {
+        match format {
+            crate::cli::LogFormat::Text => format!("{level} prebake::server: {message}\n"),
+            crate::cli::LogFormat::Json => format!(
+                "{{\"level\":\"{level}\",\"message\":\"{message}\",\"target\":\"prebake::server\"}}\n"
+            ),
+        }
+        .into_bytes()
+    };
+    let _ = SECOND_LINE.set(line("WARN", "second signal: exiting now"));
+    let _ = GRACE_LINE.set(line(
+        "WARN",
+        &format!(
+            "the graceful timeout ({:.1}s) passed with requests in flight; exiting",
+            grace.as_secs_f64()
+        ),
+    ));
+    GRACE_MICROS.store(
+        i64::try_from(grace.as_micros()).unwrap_or(i64::MAX),
+        Ordering::Relaxed,
+    );
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for two descriptors.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
+        return Err(Error::io("signal pipe", &std::io::Error::last_os_error()));
+    }
+    STOP_PIPE.store(fds[1], Ordering::Relaxed);
+    // SAFETY: a handler that only makes async-signal-safe calls; SA_RESTART
+    // so that slow system calls elsewhere resume.
+    unsafe {
+        let mut action = std::mem::zeroed::<libc::sigaction>();
+        action.sa_sigaction = on_stop_signal as *const () as libc::sighandler_t;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&raw mut action.sa_mask);
+        for sig in [libc::SIGTERM, libc::SIGINT] {
+            if libc::sigaction(sig, &raw const action, std::ptr::null_mut()) != 0 {
+                return Err(Error::io(
+                    "installing a signal handler",
+                    &std::io::Error::last_os_error(),
+                ));
+            }
+        }
+    }
+    Ok(Stop(fds[0]))
+}
+
+/// Serves `app` on `addr` from a new thread of this process, for tests:
+/// initialises the interpreter there (once per process) and returns the
+/// bound address once it is ready. `args` are server flags, as on the
+/// command line (the environment is not read).
+pub(crate) fn spawn(
+    app: &'static App,
+    addr: SocketAddr,
+    args: &[&str],
+) -> Result<SocketAddr, Error> {
+    let opts = match cli::parse(args.iter().map(Into::into), |_| None)? {
+        Command::Serve(o) => o,
+        Command::Help => return Err(Error::usage("--help in spawn")),
+    };
+    crate::log::init_default();
+    let listener = bind(addr, false)?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Error::io("local address", &e))?;
+    let metrics_listener = match opts.metrics.port {
+        Some(port) => Some(bind(SocketAddr::new(addr.ip(), port), false)?),
+        None => None,
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("prebake-server".into())
+        .spawn(move || {
+            if let Err(e) = python::init(app, opts.timeouts.handler) {
+                let _ = tx.send(Err(e));
+                return;
+            }
+            let metrics = opts.metrics.enabled().then(|| Metrics::local(app.routes));
+            set_state(app, &opts, metrics);
+            let _ = tx.send(Ok(()));
+            if let Err(e) = run(listener, metrics_listener, &opts, None) {
+                tracing::error!("{e}");
+            }
+        })
+        .map_err(|e| Error::io("cannot start the server thread", &e))?;
+    rx.recv()
+        .map_err(|_| Error::python("the server thread died during start-up"))??;
+    Ok(local)
+}
+
+/// Lifts the soft open-files limit towards what `max_connections` needs
+/// (up to the hard limit), and warns when it cannot.
+fn raise_fd_limit(max_connections: usize) {
+    let want = u64::try_from(max_connections)
+        .unwrap_or(u64::MAX)
+        .saturating_add(64);
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: reading this process's limit into a local struct.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut lim) } != 0 || lim.rlim_cur >= want {
+        return;
+    }
+    let target = want.min(lim.rlim_max);
+    let raised = libc::rlimit {
+        rlim_cur: target,
+        rlim_max: lim.rlim_max,
+    };
+    // SAFETY: raising the soft limit within the hard limit.
+    let ok = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raw const raised) } == 0;
+    if !ok || target < want {
+        tracing::warn!(
+            "the open-files limit ({}) is below --max-connections ({max_connections}); \
+             raise `ulimit -n` or lower --max-connections",
+            if ok { target } else { lim.rlim_cur }
+        );
+    }
+}
+
+/// In a worker: tell the parent this worker serves, then drop the pipe.
+fn report_ready() {
+    let Some(fd) = std::env::var(READY_FD_ENV)
+        .ok()
+        .and_then(|f| f.parse::<i32>().ok())
+    else {
+        return;
+    };
+    // SAFETY: writing one byte to, then closing, the inherited pipe.
+    unsafe {
+        libc::write(fd, b"r".as_ptr().cast(), 1);
+        libc::close(fd);
+    }
+}
+
+/// In a worker: get SIGTERM (a graceful stop) when the supervising parent
+/// dies.
+fn die_with_parent() {
+    // SAFETY: prctl with PR_SET_PDEATHSIG and a signal number.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+        // The parent may have died before the prctl call.
+        let parent = std::env::var(SUPERVISOR_ENV)
+            .ok()
+            .and_then(|p| p.parse::<libc::pid_t>().ok());
+        if parent.is_some_and(|p| libc::getppid() != p) {
+            libc::_exit(1);
+        }
+    }
+}

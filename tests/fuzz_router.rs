@@ -1,0 +1,165 @@
+//! Fuzzing the generated routers against the compiler's reference matcher
+//! (`RouterPlan::lookup`), in process: each app below is compiled into this
+//! test by `prebake::app!` (the generator `cargo xtask build` uses), and
+//! its router is asked about random paths and methods.
+//!
+//! Paths are built from the templates' own segments (so that most of them
+//! hit or nearly hit a route), mixed with random text, empty segments,
+//! percent escapes, non-ASCII and trailing slashes. `PREBAKE_FUZZ_ITERS`
+//! sets the number of paths per app (default 20,000; each is tried with
+//! every method), `PREBAKE_SEED` the seed; the seed is printed.
+
+use prebake::__private as pb;
+use prebake_compiler::codegen::router_plan::{Lookup, RouterPlan, Seg};
+use prebake_compiler::ir::HttpMethod;
+
+mod router_app {
+    prebake::app!("apps/router/app.py");
+}
+mod kitchen_app {
+    prebake::app!("apps/kitchen/app.py");
+}
+mod todo_app {
+    prebake::app!("../examples/todo/app.py");
+}
+mod hello_app {
+    prebake::app!("../examples/hello/app.py");
+}
+
+/// xorshift64*: the generator; print its seed to replay a failure.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).expect("fits")
+    }
+}
+
+const METHODS: [(pb::Method, HttpMethod); 7] = [
+    (pb::Method::Get, HttpMethod::Get),
+    (pb::Method::Head, HttpMethod::Head),
+    (pb::Method::Post, HttpMethod::Post),
+    (pb::Method::Put, HttpMethod::Put),
+    (pb::Method::Patch, HttpMethod::Patch),
+    (pb::Method::Delete, HttpMethod::Delete),
+    (pb::Method::Options, HttpMethod::Options),
+];
+
+/// A random path: template segments, their neighbours, and noise.
+fn path(rng: &mut Rng, words: &[String]) -> String {
+    const NOISE: [&str; 12] = [
+        "", "x", "42", "%2F", "a%20b", "é", "..", ".", "-", "me", "tail", "%",
+    ];
+    if rng.below(50) == 0 {
+        // Not even a path.
+        return ["", "*", "x/y", "//"][rng.below(4)].to_owned();
+    }
+    let depth = rng.below(7);
+    let mut p = String::new();
+    for _ in 0..depth {
+        p.push('/');
+        match rng.below(10) {
+            0..=5 => p.push_str(&words[rng.below(words.len())]),
+            6..=8 => p.push_str(NOISE[rng.below(NOISE.len())]),
+            _ => {
+                let w = &words[rng.below(words.len())];
+                p.push_str(w);
+                p.push(char::from(
+                    b'a' + u8::try_from(rng.below(26)).expect("small"),
+                ));
+            }
+        }
+    }
+    if depth == 0 || rng.below(8) == 0 {
+        p.push('/');
+    }
+    p
+}
+
+fn fuzz(name: &str, app: &'static pb::App, file: &str, iterations: usize, rng: &mut Rng) {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let analysis = prebake_compiler::driver::analyze_path(&source).expect("the app reads");
+    let plan = RouterPlan::new(&analysis.ir);
+    assert_eq!(plan.routes.len(), app.routes.len(), "{name}: route count");
+    let mut words: Vec<String> = plan
+        .templates
+        .iter()
+        .flat_map(|t| t.segments.iter())
+        .filter_map(|s| match s {
+            Seg::Static(text) => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    words.sort();
+    words.dedup();
+    if words.is_empty() {
+        words.push("x".into());
+    }
+    let template_of = |route: usize| plan.templates[plan.routes[route].template].raw.as_str();
+    let mut caps = pb::Captures::new();
+    for _ in 0..iterations {
+        let p = path(rng, &words);
+        for (method, ir_method) in METHODS {
+            caps.clear();
+            let got = (app.router)(method, p.as_bytes(), &mut caps);
+            let want = plan.lookup(ir_method, &p);
+            let ok = match (&want, got) {
+                (Lookup::Route(r, spans), pb::Match::Route(i)) => {
+                    let got_spans: Vec<(usize, usize)> =
+                        (0..caps.len()).filter_map(|k| caps.get(k)).collect();
+                    *r == usize::from(i) && *spans == got_spans
+                }
+                // 405: any route of the same template gives the same `Allow`.
+                (Lookup::NotAllowed(r), pb::Match::NotAllowed(i)) => {
+                    template_of(*r) == app.routes[usize::from(i)].path
+                }
+                (Lookup::NotFound, pb::Match::NotFound) => true,
+                _ => false,
+            };
+            assert!(
+                ok,
+                "{name}: {method:?} {p:?}: the generated router says {got:?}, the plan {want:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn generated_routers_agree_with_the_reference_matcher() {
+    let iterations = std::env::var("PREBAKE_FUZZ_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    let seed = std::env::var("PREBAKE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_secs() ^ u64::from(d.subsec_nanos()))
+        });
+    eprintln!("router fuzz: seed {seed}, {iterations} paths per app, 7 methods each");
+    let mut rng = Rng(seed | 1);
+    let apps: [(&str, &'static pb::App, &str); 4] = [
+        ("router", &router_app::APP, "apps/router/app.py"),
+        ("kitchen", &kitchen_app::APP, "apps/kitchen/app.py"),
+        ("todo", &todo_app::APP, "../examples/todo/app.py"),
+        ("hello", &hello_app::APP, "../examples/hello/app.py"),
+    ];
+    let start = std::time::Instant::now();
+    for (name, app, file) in apps {
+        fuzz(name, app, file, iterations, &mut rng);
+    }
+    eprintln!(
+        "router fuzz: {} lookups compared in {:?}",
+        apps.len() * iterations * METHODS.len(),
+        start.elapsed()
+    );
+}
