@@ -114,6 +114,8 @@ pub(crate) struct Config {
     pub(crate) connections: u32,
     /// Attempts per measured run when other processes disturb it.
     pub(crate) attempts: usize,
+    /// `--chart FILE.tsv`: only redraw the chart of an earlier run.
+    pub(crate) chart_only: Option<PathBuf>,
 }
 
 /// One measured wrk run of one endpoint.
@@ -205,7 +207,9 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] [--dist] [--servers ID,I
                    (fat LTO) instead of `release`
   --servers LIST   only these servers (ids: prebake, plain-hyper, fastapi-uvicorn,
                    blacksheep-uvicorn, blacksheep-granian, litestar-granian)
-  --out DIR        write the results file and chart into DIR";
+  --out DIR        write the results file and chart into DIR
+  --chart RUN.tsv  only redraw RUN.png from the runs an earlier bench recorded
+                   (with --quick for a quick run's file)";
 
 fn parse_args(args: &[String]) -> Result<Config, String> {
     let root = crate::root();
@@ -213,6 +217,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
     let mut profile = "release".to_string();
     let mut servers: Option<Vec<String>> = None;
     let mut out_dir = None;
+    let mut chart_only = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -223,6 +228,9 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
                 servers = Some(list.split(',').map(|s| s.trim().to_string()).collect());
             }
             "--out" => out_dir = Some(PathBuf::from(it.next().ok_or("--out needs a folder")?)),
+            "--chart" => {
+                chart_only = Some(PathBuf::from(it.next().ok_or("--chart needs a .tsv file")?));
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown option `{other}`\n\n{USAGE}")),
         }
@@ -262,12 +270,16 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         out_dir,
         connections: 64,
         attempts: if quick { 1 } else { 2 },
+        chart_only,
     })
 }
 
 /// `cargo xtask bench`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let cfg = parse_args(args)?;
+    if let Some(tsv) = &cfg.chart_only {
+        return redraw(tsv, &cfg);
+    }
     let started = Instant::now();
     let root = crate::root();
     let tools = setup::prepare(&root, &cfg)?;
@@ -292,7 +304,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         date.clone()
     };
     let png = cfg.out_dir.join(format!("{stem}.png"));
-    chart::draw(&png, &results, &cfg, &date, &machine)?;
+    chart::draw(&png, &results, &cfg, &date, &machine.cpu)?;
     let md = cfg.out_dir.join(format!("{stem}.md"));
     let text = report::render(&report::Report {
         cfg: &cfg,
@@ -511,4 +523,73 @@ fn push_once(list: &mut Vec<String>, item: String) {
     if !list.contains(&item) {
         list.push(item);
     }
+}
+
+/// `--chart RUN.tsv`: the chart again, from the runs recorded in `RUN.tsv`.
+fn redraw(tsv: &std::path::Path, cfg: &Config) -> Result<(), String> {
+    let text = std::fs::read_to_string(tsv).map_err(|e| format!("{}: {e}", tsv.display()))?;
+    let mut results: Vec<ServerResult> = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let num = |i: usize| {
+            f.get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(f64::NAN)
+        };
+        let (Some(id), Some(ep)) = (f.first(), f.get(1)) else {
+            continue;
+        };
+        let Some(endpoint) = ENDPOINTS.iter().find(|e| e.name == *ep) else {
+            return Err(format!("{}: unknown endpoint {ep:?}", tsv.display()));
+        };
+        if !results.iter().any(|r| r.id == *id) {
+            results.push(ServerResult {
+                id: (*id).to_string(),
+                label: server::label(id).to_string(),
+                command: String::new(),
+                startup_ms: Vec::new(),
+                peak_rss_kb: 0,
+                processes: 0,
+                endpoints: Vec::new(),
+                failures: Vec::new(),
+                notes: Vec::new(),
+                loadavg: String::new(),
+                retried: 0,
+            });
+        }
+        let server = results
+            .iter_mut()
+            .find(|r| r.id == *id)
+            .expect("just added");
+        if !server.endpoints.iter().any(|e| e.endpoint.name == *ep) {
+            server.endpoints.push(EndpointResult {
+                endpoint,
+                runs: Vec::new(),
+            });
+        }
+        let er = server
+            .endpoints
+            .iter_mut()
+            .find(|e| e.endpoint.name == *ep)
+            .expect("just added");
+        er.runs.push(Run {
+            requests: num(3) as u64,
+            rps: num(4),
+            p50_us: num(5),
+            p99_us: num(6),
+            user_us: num(7),
+            sys_us: num(8),
+            foreign_pct: num(9),
+            foreign_load_pct: num(10),
+        });
+    }
+    let date = tsv
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .map_or_else(setup::today, |s| s.trim_end_matches("-quick").to_string());
+    let cpu = setup::cpu_model();
+    let png = tsv.with_extension("png");
+    chart::draw(&png, &results, cfg, &date, &cpu)?;
+    eprintln!("bench: wrote {}", png.display());
+    Ok(())
 }

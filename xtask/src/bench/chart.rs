@@ -7,7 +7,7 @@ use std::path::Path;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::setup::{FONT, Machine};
+use super::setup::FONT;
 use super::{Config, ENDPOINTS, ServerResult};
 
 const WIDTH: u32 = 1600;
@@ -55,7 +55,7 @@ pub(crate) fn draw(
     results: &[ServerResult],
     cfg: &Config,
     date: &str,
-    machine: &Machine,
+    cpu: &str,
 ) -> Result<(), String> {
     register_font()?;
     let err = |e: &dyn std::fmt::Debug| format!("chart {}: {e:?}", path.display());
@@ -72,7 +72,7 @@ pub(crate) fn draw(
         .map_err(|e| err(&e))?;
     let subtitle = format!(
         "{} | server pinned to CPU 1, wrk -t1 -c{} on CPU 0 | medians of {} run(s) of {} s",
-        machine.cpu, cfg.connections, cfg.runs, cfg.duration
+        cpu, cfg.connections, cfg.runs, cfg.duration
     );
     root.draw(&Text::new(
         subtitle,
@@ -106,7 +106,7 @@ pub(crate) fn draw(
         .margin(10)
         .x_label_area_size(36)
         .y_label_area_size(90)
-        .build_cartesian_2d(0f64..ENDPOINTS.len() as f64, 0f64..max_rps * 1.15)
+        .build_cartesian_2d(0f64..ENDPOINTS.len() as f64, 0f64..max_rps * 1.5)
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
@@ -173,7 +173,7 @@ pub(crate) fn draw(
         .margin(10)
         .x_label_area_size(36)
         .y_label_area_size(90)
-        .build_cartesian_2d(0f64..ENDPOINTS.len() as f64, 0f64..max_cpu * 1.12)
+        .build_cartesian_2d(0f64..ENDPOINTS.len() as f64, 0f64..max_cpu * 1.1)
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()

@@ -55,6 +55,18 @@ impl Spec {
     }
 }
 
+/// What server `id` is, in a few words.
+pub(crate) fn label(id: &str) -> &'static str {
+    match id {
+        "prebake" => "prebake (examples/hello)",
+        "plain-hyper" => "plain hyper + tokio, no Python (ceiling)",
+        "fastapi-uvicorn" => "FastAPI on uvicorn (uvloop, httptools)",
+        "blacksheep-uvicorn" => "BlackSheep on uvicorn (uvloop, httptools)",
+        "blacksheep-granian" => "BlackSheep on Granian (ASGI, uvloop)",
+        _ => "Litestar on Granian (ASGI, uvloop, msgspec)",
+    }
+}
+
 /// The specification of server `id` (one of [`IDS`]).
 pub(crate) fn spec(id: &str, root: &Path, tools: &Tools) -> Spec {
     let peers = root.join("bench").join("peers");
@@ -103,42 +115,42 @@ pub(crate) fn spec(id: &str, root: &Path, tools: &Tools) -> Spec {
     match id {
         "prebake" => Spec {
             id: "prebake",
-            label: "prebake (examples/hello)".into(),
+            label: label(id).into(),
             program: tools.prebake.clone(),
             args: strings(&["--host", "127.0.0.1", "--port", "{port}"]),
             cwd: root.to_path_buf(),
         },
         "plain-hyper" => Spec {
             id: "plain-hyper",
-            label: "plain hyper + tokio, no Python (ceiling)".into(),
+            label: label(id).into(),
             program: tools.plain_hyper.clone(),
             args: strings(&["--host", "127.0.0.1", "--port", "{port}"]),
             cwd: root.to_path_buf(),
         },
         "fastapi-uvicorn" => Spec {
             id: "fastapi-uvicorn",
-            label: "FastAPI on uvicorn (uvloop, httptools)".into(),
+            label: label(id).into(),
             program: python,
             args: uvicorn("fastapi_app:app"),
             cwd: peers,
         },
         "blacksheep-uvicorn" => Spec {
             id: "blacksheep-uvicorn",
-            label: "BlackSheep on uvicorn (uvloop, httptools)".into(),
+            label: label(id).into(),
             program: python,
             args: uvicorn("blacksheep_app:app"),
             cwd: peers,
         },
         "blacksheep-granian" => Spec {
             id: "blacksheep-granian",
-            label: "BlackSheep on Granian (ASGI, uvloop)".into(),
+            label: label(id).into(),
             program: granian_bin,
             args: granian("blacksheep_app:app"),
             cwd: peers,
         },
         _ => Spec {
             id: "litestar-granian",
-            label: "Litestar on Granian (ASGI, uvloop, msgspec)".into(),
+            label: label(id).into(),
             program: granian_bin,
             args: granian("litestar_app:app"),
             cwd: peers,

@@ -351,6 +351,15 @@ pub(crate) fn machine_info(root: &Path, tools: &Tools) -> Machine {
     }
 }
 
+/// The CPU's model name (lscpu).
+pub(crate) fn cpu_model() -> String {
+    capture(&mut Command::new("lscpu"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("Model name:"))
+        .map_or_else(|| "?".into(), |v| v.trim().to_string())
+}
+
 /// `/proc/loadavg`'s three averages.
 pub(crate) fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
