@@ -6,12 +6,13 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use super::router::method_tokens;
 use super::router_plan::RouterPlan;
 use super::{Ctx, pytype, router};
 use crate::Analysis;
 use crate::ir::{
-    Constraints, HttpMethod, Ir, Literal as Lit, ModelId, ModelKind, Number, Param, ParamSource,
-    ResponseKind, Route, Ty, TyKind, ValueKind,
+    Constraints, Ir, Literal as Lit, ModelId, ModelKind, Number, Param, ParamSource, ResponseKind,
+    Route, Ty, TyKind, ValueKind,
 };
 use crate::source::SourceDb;
 
@@ -191,22 +192,6 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         #(#encoders)*
         #main
     }
-}
-
-fn method_tokens(rt: &TokenStream, m: HttpMethod) -> TokenStream {
-    let id = format_ident!(
-        "{}",
-        match m {
-            HttpMethod::Get => "Get",
-            HttpMethod::Head => "Head",
-            HttpMethod::Post => "Post",
-            HttpMethod::Put => "Put",
-            HttpMethod::Patch => "Patch",
-            HttpMethod::Delete => "Delete",
-            HttpMethod::Options => "Options",
-        }
-    );
-    quote!(#rt::__private::Method::#id)
 }
 
 fn source_tokens(rt: &TokenStream, s: ParamSource) -> TokenStream {

@@ -13,7 +13,8 @@ use crate::ir::HttpMethod;
 /// Sentinel for "no route" in the generated node functions.
 const NONE: u16 = u16::MAX;
 
-fn method_tokens(rt: &TokenStream, m: HttpMethod) -> TokenStream {
+/// The runtime's `Method` variant for an IR method.
+pub(crate) fn method_tokens(rt: &TokenStream, m: HttpMethod) -> TokenStream {
     let id = format_ident!(
         "{}",
         match m {
