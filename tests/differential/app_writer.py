@@ -1,4 +1,4 @@
-"""Writes `tests/apps/matrix/app.py` from `matrix.py`.
+"""Writes `tests/apps/matrix/app.py` from `typematrix.py`.
 
     python tests/differential/app_writer.py          # rewrite the app
     python tests/differential/app_writer.py --check  # fail if it is stale

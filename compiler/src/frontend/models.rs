@@ -10,7 +10,7 @@ use super::types::subscript_args;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{
     DataclassOptions, EnumFlavor, EnumMember, Field, FieldDefault, Model, ModelId, ModelKind,
-    RenameStyle, StructOptions, TagValue, Ty, TyKind, Value, ValueKind,
+    RenameStyle, StructOptions, TagValue, Value, ValueKind,
 };
 
 /// What a base class makes of a class.
@@ -672,10 +672,6 @@ pub(crate) fn rename(name: &str, style: &RenameStyle) -> String {
             .map_or_else(|| name.to_string(), |(_, v)| v.clone()),
     }
 }
-
-/// Unused-type guard so the `Ty` import stays meaningful in docs.
-#[allow(dead_code)]
-fn _ty_is_used(_: &Ty, _: &TyKind) {}
 
 #[cfg(test)]
 mod tests {
