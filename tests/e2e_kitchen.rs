@@ -92,6 +92,48 @@ fn a_sleeping_async_handler_does_not_hold_up_others() {
 }
 
 #[test]
+fn a_thread_the_app_starts_runs_while_idle_and_under_load() {
+    let s = server();
+    let ticks = |s: &Server| -> u64 { s.get("/ticks").text().parse().expect("an int") };
+    let before = ticks(&s);
+    std::thread::sleep(Duration::from_millis(200));
+    let idle = ticks(&s);
+    assert!(
+        idle > before + 20,
+        "idle: {before} -> {idle} ticks in 200 ms"
+    );
+    // Keep the server busy from four connections for a second.
+    let port = s.port;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut c = prebake_tests::Conn::new(port);
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    assert_eq!(c.request("GET", "/users/me", &[], b"").status, 200);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let start = ticks(&s);
+    std::thread::sleep(Duration::from_millis(1000));
+    let end = ticks(&s);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let served: u64 = load.into_iter().map(|t| t.join().expect("load")).sum();
+    assert!(served > 100, "only {served} requests served");
+    // Undisturbed, the thread ticks ~900 times a second; starved, ~0.
+    assert!(
+        end > start + 50,
+        "under load ({served} requests): {start} -> {end} ticks in 1 s"
+    );
+}
+
+#[test]
 fn the_raw_request_and_bytes() {
     let s = server();
     let r = s.request("GET", "/raw?a=1&b=%20", &[("user-agent", "e2e")], b"");

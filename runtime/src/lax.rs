@@ -107,7 +107,20 @@ fn number(s: &str, want_int: bool) -> Option<Result<Number, Invalid>> {
     }
     if !is_float {
         let digits = &s[int_start..int_end];
-        let fits = if digits.len() <= 20 {
+        let fits = if digits.len() <= 19 {
+            // Up to 19 digits always fit a u64: no u128 parse needed (the
+            // usual path or query integer).
+            let magnitude = digits
+                .bytes()
+                .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+            (!negative || magnitude <= 1u64 << 63).then(|| {
+                if negative {
+                    -i128::from(magnitude)
+                } else {
+                    i128::from(magnitude)
+                }
+            })
+        } else if digits.len() <= 20 {
             let magnitude: u128 = digits.parse().expect("validated digits");
             let limit = if negative {
                 1u128 << 63

@@ -177,6 +177,15 @@ pub(crate) fn rejection(rej: &Rejection, req: &Req<'_>) -> Resp {
 /// Whether a `Content-Type` names JSON: `application/json` or
 /// `application/*+json`, parameters allowed, case-insensitive.
 pub(crate) fn is_json_content_type(value: &[u8]) -> bool {
+    // The value nearly every client sends, compared as bytes first: the
+    // general parse below costs ~800 instructions (UTF-8 check, splits,
+    // trims) on every JSON body.
+    const COMMON: &[u8] = b"application/json";
+    if let Some(rest) = value.strip_prefix(COMMON)
+        && (rest.is_empty() || rest[0] == b';')
+    {
+        return true;
+    }
     let Ok(value) = std::str::from_utf8(value) else {
         return false;
     };

@@ -23,8 +23,9 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::Request;
+use hyper::body::Body as _;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::server::conn::http1;
@@ -205,44 +206,76 @@ async fn read_body(
     {
         return Err(response::payload_too_large());
     }
-    let mut collect = pin!(Limited::new(body, limit).collect());
-    // Usually the whole body came with the head: no timer needed.
-    let first = std::future::poll_fn(|cx| {
-        Poll::Ready(match collect.as_mut().poll(cx) {
-            Poll::Ready(r) => Some(r),
-            Poll::Pending => None,
-        })
-    })
-    .await;
-    let result = match (first, state.body_timeout) {
-        (Some(r), _) => r,
-        (None, None) => collect.await,
-        (None, Some(t)) => match tokio::time::timeout(t, collect).await {
-            Ok(r) => r,
-            Err(_) => return Err(response::request_timeout()),
-        },
-    };
-    let bytes = match result {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return Err(response::payload_too_large());
-        }
-        Err(_) => {
-            return Err(response::closing(response::bad_request(
-                "Could not read the request body",
-            )));
-        }
-    };
+    let bytes = collect(body, limit, state.body_timeout).await?;
     if json && state.max_json_depth > 0 && too_deep(&bytes, state.max_json_depth) {
         return Err(response::json_too_deep(state.max_json_depth));
     }
     Ok(bytes)
 }
 
+/// Collects a body of at most `limit` bytes, which must arrive within
+/// `timeout` of the first time it is not all there. One data frame, the
+/// usual case for a body that came with its head, is returned as it is,
+/// without a copy or a second poll.
+async fn collect(body: Incoming, limit: usize, timeout: Option<Duration>) -> Result<Bytes, Resp> {
+    let mut body = pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut more: Vec<u8> = Vec::new();
+    let mut deadline: Option<tokio::time::Instant> = None;
+    while !body.is_end_stream() {
+        let ready = std::future::poll_fn(|cx| Poll::Ready(body.as_mut().poll_frame(cx))).await;
+        let frame = match (ready, timeout) {
+            (Poll::Ready(f), _) => f,
+            (Poll::Pending, None) => body.frame().await,
+            (Poll::Pending, Some(t)) => {
+                let at = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + t);
+                match tokio::time::timeout_at(at, body.frame()).await {
+                    Ok(f) => f,
+                    Err(_) => return Err(response::request_timeout()),
+                }
+            }
+        };
+        let data = match frame {
+            None => break,
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => data,
+                // Trailers: nothing to keep.
+                Err(_) => continue,
+            },
+            Some(Err(_)) => {
+                return Err(response::closing(response::bad_request(
+                    "Could not read the request body",
+                )));
+            }
+        };
+        let have = first.as_ref().map_or(0, Bytes::len) + more.len();
+        if have + data.len() > limit {
+            return Err(response::payload_too_large());
+        }
+        match &first {
+            None if more.is_empty() => first = Some(data),
+            _ => {
+                if let Some(f) = first.take() {
+                    more.reserve(f.len() + data.len());
+                    more.extend_from_slice(&f);
+                }
+                more.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(match first {
+        Some(f) => f,
+        None => Bytes::from(more),
+    })
+}
+
 /// Whether JSON text nests arrays and objects deeper than `limit`. Cheap
 /// for ordinary bodies: a body with at most `limit` brackets cannot be too
 /// deep, and counting them is a vectorised pass.
 pub(crate) fn too_deep(json: &[u8], limit: usize) -> bool {
+    if json.len() <= limit {
+        return false;
+    }
     let opens = json.iter().filter(|&&b| b == b'[' || b == b'{').count();
     if opens <= limit {
         return false;

@@ -241,51 +241,61 @@ fn run(
     opts: &Options,
     stop: Option<Stop>,
 ) -> Result<(), Error> {
+    // The thread holds the GIL while it works and lets it go only while
+    // the runtime waits for IO or timers (see `python`'s GIL policy).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .on_thread_park(python::release_gil)
+        .on_thread_unpark(python::reacquire_gil)
         .build()
         .map_err(|e| Error::io("cannot start the tokio runtime", &e))?;
     let local = tokio::task::LocalSet::new();
     let graceful = opts.timeouts.graceful;
-    local.block_on(&runtime, async move {
-        let listener = TcpListener::from_std(listener)
-            .map_err(|e| Error::io("cannot register the listener", &e))?;
-        tokio::task::spawn_local(python::drive_event_loop());
-        if let Some(l) = metrics_listener {
-            let l = TcpListener::from_std(l)
-                .map_err(|e| Error::io("cannot register the metrics listener", &e))?;
-            tokio::task::spawn_local(handle::serve_metrics(l));
-        }
-        if state().access_log {
-            tokio::task::spawn_local(async {
-                loop {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    crate::log::flush_access();
-                }
-            });
-        }
-        let hub = Rc::new(conn::Hub::new(opts));
-        tokio::task::spawn_local(conn::sweep(hub.clone()));
-        let signal = async {
-            match stop {
-                Some(s) => s.wait().await,
-                None => std::future::pending().await,
+    python::hold_gil(|| {
+        local.block_on(&runtime, async move {
+            let listener = TcpListener::from_std(listener)
+                .map_err(|e| Error::io("cannot register the listener", &e))?;
+            tokio::task::spawn_local(python::drive_event_loop());
+            if let Some(l) = metrics_listener {
+                let l = TcpListener::from_std(l)
+                    .map_err(|e| Error::io("cannot register the metrics listener", &e))?;
+                tokio::task::spawn_local(handle::serve_metrics(l));
             }
-        };
-        let name = tokio::select! {
-            () = conn::accept_loop(listener, hub.clone()) => "",
-            name = signal => name,
-        };
-        // The listener is closed: the kernel refuses new connections.
-        tracing::info!(
-            "{name}: shutting down; {} connection(s) open, {:.1}s for in-flight requests",
-            hub.open(),
-            graceful.as_secs_f64()
-        );
-        hub.shutdown();
-        hub.drained().await;
-        crate::log::flush_access();
-        Ok::<(), Error>(())
+            if state().access_log {
+                tokio::task::spawn_local(async {
+                    loop {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        crate::log::flush_access();
+                    }
+                });
+            }
+            let hub = Rc::new(conn::Hub::new(opts));
+            tokio::task::spawn_local(conn::sweep(hub.clone()));
+            let signal = async {
+                match stop {
+                    Some(s) => s.wait().await,
+                    None => std::future::pending().await,
+                }
+            };
+            // The accept loop is a task of its own: were it part of this root
+            // future, `LocalSet::block_on` would poll it (an `accept` attempt)
+            // on every wake-up of any connection, ~230 instructions a request.
+            let accepting = tokio::task::spawn_local(conn::accept_loop(listener, hub.clone()));
+            let name = signal.await;
+            accepting.abort();
+            // Dropping the task closes the listener: the kernel refuses new
+            // connections from here on.
+            let _ = accepting.await;
+            tracing::info!(
+                "{name}: shutting down; {} connection(s) open, {:.1}s for in-flight requests",
+                hub.open(),
+                graceful.as_secs_f64()
+            );
+            hub.shutdown();
+            hub.drained().await;
+            crate::log::flush_access();
+            Ok::<(), Error>(())
+        })
     })?;
     python::at_exit();
     tracing::info!("stopped");

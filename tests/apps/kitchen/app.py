@@ -3,6 +3,8 @@ handlers that sleep, the raw request, every parameter source, catch-all
 paths, and a handler whose return value does not match its annotation."""
 
 import asyncio
+import threading
+import time
 from typing import Annotated, Literal
 
 import msgspec
@@ -12,6 +14,25 @@ from prebake import App, Cookie, Header, HTTPException, Query, Request, Response
 from .shapes import Color, Point
 
 app = App(title="kitchen")
+
+# A thread the app starts at import: it must keep running while the server
+# waits for requests and while it serves them (the server thread holds the
+# GIL while it works).
+_ticks = [0]
+
+
+def _tick() -> None:
+    while True:
+        time.sleep(0.001)
+        _ticks[0] += 1
+
+
+threading.Thread(target=_tick, daemon=True).start()
+
+
+@app.get("/ticks")
+def ticks() -> int:
+    return _ticks[0]
 
 
 @app.get("/boom")
