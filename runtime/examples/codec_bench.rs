@@ -66,6 +66,32 @@ fn main() {
         .into_iter()
         .filter(|(p, _)| only.as_deref().is_none_or(|o| o == *p))
         .collect();
+    // `BENCH_PROFILE=decode|msgspec-decode|encode|msgspec-encode` (with
+    // `BENCH_ONLY`, `BENCH_ITERS`): run one side only, for a profiler.
+    if let Ok(side) = std::env::var("BENCH_PROFILE") {
+        use prebake::__private::bench::Side;
+        let side = match side.as_str() {
+            "decode" => Side::Decode,
+            "msgspec-decode" => Side::MsgspecDecode,
+            "encode" => Side::Encode,
+            "msgspec-encode" => Side::MsgspecEncode,
+            other => {
+                eprintln!("codec_bench: unknown BENCH_PROFILE {other}");
+                std::process::exit(2);
+            }
+        };
+        let iterations = std::env::var("BENCH_ITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
+        for (path, body) in &cases {
+            if let Err(e) = prebake::__private::bench::profile(&APP, path, body, side, iterations) {
+                eprintln!("codec_bench: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     let budget = std::time::Duration::from_millis(
         std::env::var("BENCH_MS")
             .ok()

@@ -172,13 +172,107 @@ fn shortest(x: f64) -> Digits {
 /// The `ryu` crate's layout is msgspec's (both are ryu's "pretty" format:
 /// `1.0`, `1e16`, `0.00001`, `1e-7`, `-0.0`); `layout` below spells the
 /// rule out, and a test holds the two equal on millions of floats.
+///
+/// Floats with a short decimal form in `[1e-5, 2^53)` (prices, ratings,
+/// measurements with a few decimals) take [`write_short`]'s exact path,
+/// which gives the same digits as Ryu without its digit-removal loop.
 #[inline]
 pub(crate) fn write_f64(out: &mut Vec<u8>, x: f64) {
     if !x.is_finite() {
         out.extend_from_slice(b"null");
         return;
     }
+    if write_short(out, x) {
+        return;
+    }
     out.extend_from_slice(ryu::Buffer::new().format_finite(x).as_bytes());
+}
+
+/// `10^k` for `k <= 20`.
+const POW10_U128: [u128; 21] = {
+    let mut t = [1u128; 21];
+    let mut i = 1;
+    while i < 21 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// Writes `x` in msgspec's layout when `|x|` is in `[1e-5, 2^53)` and its
+/// shortest round-trip decimal is found exactly by one integer product;
+/// `false` (nothing written) otherwise.
+///
+/// A normal `|x| = N / 2^s` (`N < 2^53`) rounds back from every decimal in
+/// the interval of half an ulp (`2^-s / 2`) either side of it (a quarter
+/// below a power of two; the ends included when `N` is even, as
+/// round-half-even parsing does). Take the largest `K` with `10^K < 2^s`:
+/// scaled by `10^K` the interval is narrower than 1, so it holds at most
+/// one integer, `m = round(N·10^K / 2^s)`, checked exactly in 128-bit
+/// integers. If a decimal with `k <= K` fraction digits lies in the
+/// interval, then `m` is it times `10^(K-k)`: stripping `m`'s trailing
+/// zeros gives the fewest fraction digits, and (the integer part being
+/// fixed by `x`) the fewest significant digits — the unique shortest
+/// decimal, which is Ryu's (and so msgspec's) choice. No such `m`: Ryu
+/// decides. In this range msgspec's layout is plain: `XY.Z` or `XYZ.0`,
+/// or `0.0XYZ` below 1.
+#[inline]
+fn write_short(out: &mut Vec<u8>, x: f64) -> bool {
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as u32;
+    let frac = bits & ((1 << 52) - 1);
+    // Normal and below 2^53: the shift `s = 1075 - biased` is at least 1.
+    // At least 1e-5: `s <= 69`, so `K <= 20` and the product fits 128 bits.
+    if !(1..1075).contains(&biased) || x.abs() < 1e-5 {
+        return false;
+    }
+    let s = 1075 - biased;
+    let n = frac | (1 << 52);
+    // floor(s * log10(2)), the largest K with 10^K <= 2^s (never equal).
+    let k_max = ((s * 78_913) >> 18) as usize;
+    let scale = POW10_U128[k_max];
+    let p = u128::from(n) * scale;
+    let m = (p + (1u128 << (s - 1))) >> s;
+    let back = m << s;
+    let even = n & 1 == 0;
+    let inside = if back >= p {
+        let d2 = (back - p) * 2;
+        d2 < scale || (d2 == scale && even)
+    } else {
+        // Below a power of two the next float down is half as far.
+        let d = (p - back) * if frac == 0 && biased > 1 { 4 } else { 2 };
+        d < scale || (d == scale && even)
+    };
+    if !inside {
+        return false;
+    }
+    // m < x·10^K + 1 <= 2^53: it fits 64 bits.
+    let mut m = m as u64;
+    let mut k = k_max;
+    while k >= 4 && m.is_multiple_of(10_000) {
+        m /= 10_000;
+        k -= 4;
+    }
+    while k > 0 && m.is_multiple_of(10) {
+        m /= 10;
+        k -= 1;
+    }
+    if x < 0.0 {
+        out.push(b'-');
+    }
+    let mut buf = itoa::Buffer::new();
+    if k == 0 {
+        out.extend_from_slice(buf.format(m).as_bytes());
+        out.extend_from_slice(b".0");
+        return true;
+    }
+    let pow = POW10_U128[k] as u64;
+    out.extend_from_slice(buf.format(m / pow).as_bytes());
+    out.push(b'.');
+    let digits = buf.format(m % pow).as_bytes();
+    out.extend(std::iter::repeat_n(b'0', k - digits.len()));
+    out.extend_from_slice(digits);
+    true
 }
 
 /// msgspec's float layout from the shortest digits (the reference for
@@ -398,6 +492,66 @@ mod oracle {
         );
         let mine_hex: String = mine.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(mine_hex, theirs[0]);
+    }
+}
+
+#[cfg(test)]
+mod short_floats {
+    /// [`super::write_short`] writes what Ryu writes, wherever it writes.
+    #[test]
+    fn short_path_is_ryu() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let check = |x: f64, taken: &mut u64| {
+            let mut ours = Vec::new();
+            if super::write_short(&mut ours, x) {
+                *taken += 1;
+                let mut b = ryu::Buffer::new();
+                assert_eq!(
+                    std::str::from_utf8(&ours).unwrap(),
+                    b.format_finite(x),
+                    "{:016x}",
+                    x.to_bits()
+                );
+            }
+        };
+        let mut taken = 0;
+        for _ in 0..2_000_000 {
+            let r = next();
+            // Short decimals: up to 17 digits, 0 to 20 fraction digits.
+            let digits = r % 18;
+            let mantissa = next() % 10u64.pow(u32::try_from(digits).unwrap()).max(1);
+            let frac = u32::try_from(next() % 21).unwrap();
+            let text = format!("{mantissa}e-{frac}");
+            let x: f64 = text.parse().unwrap();
+            check(x, &mut taken);
+            check(-x, &mut taken);
+            // Its neighbours, and random doubles of every exponent in range.
+            check(f64::from_bits(x.to_bits() + 1), &mut taken);
+            check(f64::from_bits(x.to_bits().saturating_sub(1)), &mut taken);
+            let bits = (r & 0x800F_FFFF_FFFF_FFFF) | ((1000 + (r >> 52) % 80) << 52);
+            check(f64::from_bits(bits), &mut taken);
+        }
+        // Powers of two and ten, and the edges of the range.
+        for e in -80..60 {
+            let p = 2f64.powi(e);
+            for x in [p, -p, 10f64.powi(e / 3), 1e-5, 9_007_199_254_740_991.0] {
+                check(x, &mut taken);
+                check(f64::from_bits(x.to_bits() + 1), &mut taken);
+                check(f64::from_bits(x.to_bits() - 1), &mut taken);
+            }
+        }
+        for i in 0..100_000u32 {
+            check(f64::from(i) / 100.0, &mut taken);
+            check(f64::from(i) * 0.1, &mut taken);
+            check(f64::from(i) + 0.5, &mut taken);
+        }
+        assert!(taken > 2_000_000, "the short path was taken {taken} times");
     }
 }
 

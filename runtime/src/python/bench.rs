@@ -149,3 +149,77 @@ pub fn codec(
         Ok(rows)
     })
 }
+
+/// Which side [`profile`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The runtime's body decoder.
+    Decode,
+    /// `msgspec.json.Decoder(T).decode`.
+    MsgspecDecode,
+    /// The route's generated encoder.
+    Encode,
+    /// `msgspec.json.Encoder().encode`.
+    MsgspecEncode,
+}
+
+/// Runs one side of one route `iterations` times and nothing else, for a
+/// profiler (`valgrind --tool=callgrind`, `perf`) to attribute its cost.
+pub fn profile(
+    app: &'static App,
+    path: &'static str,
+    body: &[u8],
+    side: Side,
+    iterations: u32,
+) -> Result<(), Error> {
+    super::init(app, None)?;
+    let interp = interp();
+    Python::attach(|py| {
+        let fail = |what: String| Error::python(what);
+        let index = app
+            .routes
+            .iter()
+            .position(|r| r.path == path)
+            .ok_or_else(|| fail(format!("no route {path}")))?;
+        let spec = &app.routes[index];
+        let (Body::Json { ty, .. }, Returns::Json(encode)) = (spec.body, spec.returns) else {
+            return Err(fail(format!(
+                "{path}: not a JSON body route with a JSON return"
+            )));
+        };
+        let decoder = interp.routes[index]
+            .body
+            .as_ref()
+            .ok_or_else(|| fail(format!("{path}: no body decoder")))?;
+        let value = decoder
+            .decode(py, body)
+            .map_err(|_| fail(format!("{path}: the body does not decode")))?;
+        let t = interp.types[usize::from(ty)].bind(py);
+        let ms_decode = py
+            .import("msgspec")
+            .and_then(|m| m.getattr("json"))
+            .and_then(|j| j.getattr("Decoder"))
+            .and_then(|d| d.call1((t,)))
+            .and_then(|d| d.getattr("decode"))
+            .map_err(|e| fail(format!("msgspec decoder: {e}")))?;
+        let ms_encode = interp.enc.encode.bind(py);
+        let bytes = PyBytes::new(py, body);
+        for _ in 0..iterations {
+            match side {
+                Side::Decode => {
+                    let _ = std::hint::black_box(decoder.decode(py, body));
+                }
+                Side::MsgspecDecode => {
+                    let _ = std::hint::black_box(ms_decode.call1((&bytes,)));
+                }
+                Side::Encode => {
+                    let _ = std::hint::black_box(super::encode::encode_with(&value, encode));
+                }
+                Side::MsgspecEncode => {
+                    let _ = std::hint::black_box(ms_encode.call1((&value,)));
+                }
+            }
+        }
+        Ok(())
+    })
+}
