@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
-from urllib.parse import parse_qsl
 
 __all__ = ["Headers", "QueryParams", "Request"]
 
@@ -110,6 +109,10 @@ class QueryParams:
     @classmethod
     def parse(cls, query_string: str) -> QueryParams:
         """Parse `a=1&b=&c` (blank values kept, `+` and `%xx` decoded)."""
+        # Imported here: `urllib.parse` (with `ipaddress`) costs start-up
+        # time in every app, and only `Request.query_params` needs it.
+        from urllib.parse import parse_qsl
+
         return cls(parse_qsl(query_string, keep_blank_values=True))
 
     @overload

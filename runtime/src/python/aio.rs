@@ -253,7 +253,10 @@ fn readable_now(fd: RawFd) -> bool {
 /// Runs the event loop's callbacks whenever there is something to run.
 /// Spawn once, on the server's `LocalSet`; it never returns.
 pub(crate) async fn drive() {
-    let aio = &interp().aio;
+    let Some(aio) = &interp().aio else {
+        // No `async def` handler: no event loop to drive.
+        return;
+    };
     // SAFETY: the selector's epoll fd stays open for the life of the
     // process (the loop is stored in the global interpreter state).
     let fd = match unsafe {

@@ -6,14 +6,15 @@ Python the Rust side needs: handler signature inspection and the asyncio
 glue. Nothing here runs per request except `resume` on the slow async path.
 """
 
-import asyncio
 import importlib
 import importlib.machinery
-import inspect
-import selectors
 import sys
 
-__all__ = ["install", "signature", "new_loop", "resume", "HandlerTimeout", "at_exit"]
+# `asyncio`, `selectors` and `inspect` are imported where they are needed:
+# asyncio (with ssl, concurrent.futures and logging) was half of the
+# start-up of an app without `async def` handlers, which never needs it.
+
+__all__ = ["install", "is_async", "signature", "new_loop", "resume", "HandlerTimeout", "at_exit"]
 
 
 #: The synthetic package that holds the app's top-level modules, so that
@@ -111,11 +112,46 @@ def install(modules, app_modules):
     sys.meta_path.insert(0, EmbeddedImporter(modules, app_modules))
 
 
+_CO_VARARGS = 0x04
+_CO_VARKEYWORDS = 0x08
+_CO_COROUTINE = 0x80
+
+
+def _plain_function(func):
+    """The code object of a plain Python function, or None for anything
+    `inspect` has to look through (wrappers, partials, callables)."""
+    code = getattr(func, "__code__", None)
+    if (
+        type(func).__name__ != "function"
+        or code is None
+        or hasattr(func, "__wrapped__")
+        or hasattr(func, "__signature__")
+    ):
+        return None
+    return code
+
+
+def is_async(func):
+    """`inspect.iscoroutinefunction(func)`, without importing `inspect` for
+    plain functions."""
+    code = _plain_function(func)
+    if code is not None:
+        return bool(code.co_flags & _CO_COROUTINE)
+    import inspect
+
+    return inspect.iscoroutinefunction(func)
+
+
 def signature(func):
     """`[(name, keyword_only, has_default, default)]` for `func`'s parameters.
 
     Raises `TypeError` for `*args` and `**kwargs`, which a route never binds.
     """
+    code = _plain_function(func)
+    if code is not None:
+        return _code_signature(func, code)
+    import inspect
+
     out = []
     for p in inspect.signature(func).parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
@@ -125,21 +161,48 @@ def signature(func):
     return out
 
 
-class _NonBlockingSelector(selectors.EpollSelector):
-    """An epoll selector that never blocks.
-
-    The event loop is never `run_forever`ed: the Rust side waits on this
-    selector's epoll fd and on the loop's next timer with tokio, then calls
-    `loop._run_once()`, whose `select` must return at once.
-    """
-
-    def select(self, timeout=None):
-        return super().select(0)
+def _code_signature(func, code):
+    """`signature` of a plain function, from its code object (what
+    `inspect.signature` reads too)."""
+    positional = code.co_argcount
+    if code.co_flags & (_CO_VARARGS | _CO_VARKEYWORDS):
+        # `*args` (else `**kwargs`) follows the named parameters.
+        name = code.co_varnames[positional + code.co_kwonlyargcount]
+        raise TypeError(f"parameter {name!r}: *args and **kwargs are not supported")
+    names = code.co_varnames[: positional + code.co_kwonlyargcount]
+    defaults = func.__defaults__ or ()
+    kwdefaults = func.__kwdefaults__ or {}
+    first_default = positional - len(defaults)
+    out = []
+    for i, name in enumerate(names):
+        if i < positional:
+            has_default = i >= first_default
+            default = defaults[i - first_default] if has_default else None
+        else:
+            has_default = name in kwdefaults
+            default = kwdefaults.get(name)
+        out.append((name, i >= positional, has_default, default))
+    return out
 
 
 def new_loop():
-    """The interpreter thread's event loop, driven from Rust."""
-    return asyncio.SelectorEventLoop(_NonBlockingSelector())
+    """The interpreter thread's event loop, driven from Rust: only apps
+    with `async def` handlers create one.
+
+    The loop is never `run_forever`ed: the Rust side waits on its
+    selector's epoll fd and on the loop's next timer with tokio, then calls
+    `loop._run_once()`, whose `select` must return at once.
+    """
+    import asyncio
+    import selectors
+
+    class NonBlockingSelector(selectors.EpollSelector):
+        """An epoll selector that never blocks."""
+
+        def select(self, timeout=None):
+            return super().select(0)
+
+    return asyncio.SelectorEventLoop(NonBlockingSelector())
 
 
 class _Resume:

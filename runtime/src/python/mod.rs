@@ -78,7 +78,8 @@ pub(crate) struct Interp {
     response_cls: Py<PyType>,
     request_cls: Py<PyAny>,
     max_body: usize,
-    aio: aio::Aio,
+    /// The asyncio glue, for apps with `async def` handlers.
+    aio: Option<aio::Aio>,
     /// The encoders' start-up data (leaf classes, model layouts).
     enc: encode::EncRt,
     /// `bootstrap.at_exit`.
@@ -334,7 +335,6 @@ fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
         .getattr("ValidationError")?
         .cast_into::<PyType>()?
         .unbind();
-    let inspect = py.import("inspect")?;
 
     let mut decoders: Vec<Option<std::sync::Arc<MsgspecDecoder>>> = vec![None; types.len()];
     let mut routes = Vec::with_capacity(app.routes.len());
@@ -349,7 +349,6 @@ fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
             py,
             route,
             &eval,
-            &inspect,
             &bootstrap,
             &types,
             &mut decoders,
@@ -361,7 +360,12 @@ fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
 
     let enc = encode::EncRt::load(py, app.models, &types)
         .map_err(|e| with_context(py, e, "preparing the encoders"))?;
-    let aio = aio::Aio::new(py, &bootstrap)?;
+    // Only an app with `async def` handlers pays for importing asyncio.
+    let aio = if app.routes.iter().any(|r| r.is_async) {
+        Some(aio::Aio::new(py, &bootstrap)?)
+    } else {
+        None
+    };
     let at_exit = bootstrap.getattr("at_exit")?.unbind();
     Ok(Interp {
         app,
@@ -387,7 +391,6 @@ fn load_route<'py>(
     py: Python<'py>,
     route: &'static crate::app::Route,
     eval: &dyn Fn(&str) -> PyResult<Bound<'py, PyAny>>,
-    inspect: &Bound<'py, PyModule>,
     bootstrap: &Bound<'py, PyModule>,
     types: &[Py<PyAny>],
     decoders: &mut [Option<std::sync::Arc<MsgspecDecoder>>],
@@ -402,9 +405,7 @@ fn load_route<'py>(
             route.handler
         )));
     }
-    let is_async: bool = inspect
-        .call_method1("iscoroutinefunction", (&handler,))?
-        .extract()?;
+    let is_async: bool = bootstrap.call_method1("is_async", (&handler,))?.extract()?;
     if is_async != route.is_async {
         let (want, got) = if route.is_async {
             ("async def", "def")
@@ -515,9 +516,13 @@ pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
             }
             return Outcome::Ready(reply::finish(py, interp, index, rid, result));
         }
+        let Some(aio) = &interp.aio else {
+            // Start-up creates the loop whenever a route is async.
+            return Outcome::Ready(response::internal_error());
+        };
         let sent = match result {
             Ok(coro) => {
-                let s = interp.aio.first_send(py, &coro);
+                let s = aio.first_send(py, &coro);
                 Ok((coro, s))
             }
             Err(e) => Err(e),
@@ -536,7 +541,7 @@ pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
                 Outcome::Ready(reply::finish(py, interp, index, rid, result))
             }
             Ok((coro, aio::Sent::Suspended(yielded))) => {
-                match interp.aio.spawn(py, coro, yielded, index, rid) {
+                match aio.spawn(py, coro, yielded, index, rid) {
                     Ok(pending) => Outcome::Pending(pending),
                     Err(e) => Outcome::Ready(reply::finish(py, interp, index, rid, Err(e))),
                 }
