@@ -386,7 +386,6 @@ fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
     })
 }
 
-#[expect(clippy::too_many_arguments, reason = "start-up plumbing, called once")]
 fn load_route<'py>(
     py: Python<'py>,
     route: &'static crate::app::Route,
