@@ -48,16 +48,8 @@
 //! `__private`.
 #![deny(missing_docs)]
 
-/// The Rust side's allocator. With glibc's malloc the server's small
-/// allocations (hyper's read buffers, header maps, response bodies) ran
-/// into `malloc_consolidate` and `_int_malloc` slow paths, because
-/// CPython's own allocations interleave with them in one heap: the same six
-/// allocations per request cost ~1,700 instructions against ~960 in a
-/// server without Python. mimalloc's per-size free lists make them cheap
-/// again. CPython keeps its own allocators (pymalloc over libc `malloc`).
 #[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod alloc;
 
 mod app;
 mod cli;
