@@ -93,10 +93,16 @@ mod tests {
                 // SAFETY: non-zero sizes; each block freed with its layout.
                 unsafe {
                     let p = alloc(layout);
-                    assert!(!p.is_null() && p.addr().is_multiple_of(align), "{size}/{align}");
+                    assert!(
+                        !p.is_null() && p.addr().is_multiple_of(align),
+                        "{size}/{align}"
+                    );
                     p.write_bytes(0xAB, size);
                     let p = realloc(p, layout, size * 3);
-                    assert!(!p.is_null() && p.addr().is_multiple_of(align), "{size}/{align}");
+                    assert!(
+                        !p.is_null() && p.addr().is_multiple_of(align),
+                        "{size}/{align}"
+                    );
                     assert!((0..size).all(|i| *p.add(i) == 0xAB));
                     dealloc(p, Layout::from_size_align(size * 3, align).expect("layout"));
                     let z = alloc_zeroed(layout);
