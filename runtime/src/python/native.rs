@@ -35,6 +35,11 @@ pub(crate) struct Plan {
 }
 
 enum Node {
+    /// `str`, `int`, `float` without constraints (the common case, which
+    /// skips the checks).
+    PlainStr,
+    PlainInt,
+    PlainFloat,
     Str {
         min: Option<usize>,
         max: Option<usize>,
@@ -76,6 +81,16 @@ struct StructPlan {
 struct FieldPlan {
     /// The JSON key (the encoded field name).
     key: Box<[u8]>,
+    /// `"key":`, as a body spells the key written plainly and followed
+    /// directly by its colon.
+    quoted: Box<[u8]>,
+    /// `quoted` as two little-endian words (zero-padded) and the masks of
+    /// its bytes, when it is at most 16 bytes long.
+    words: [u64; 2],
+    masks: [u64; 2],
+    /// The key needs no escape in JSON (so its plain spelling is the
+    /// only one without escapes).
+    raw: bool,
     node: usize,
     /// The slot's offset in the instance.
     offset: isize,
@@ -168,6 +183,26 @@ fn opt_usize(v: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
 
 impl Builder<'_> {
     fn push(&mut self, n: Node) -> usize {
+        let n = match n {
+            Node::Str {
+                min: None,
+                max: None,
+                pattern: None,
+            } => Node::PlainStr,
+            Node::Int {
+                ge: None,
+                le: None,
+                multiple_of: None,
+            } => Node::PlainInt,
+            Node::Float {
+                ge: None,
+                gt: None,
+                le: None,
+                lt: None,
+                multiple_of: None,
+            } => Node::PlainFloat,
+            n => n,
+        };
         self.plan.nodes.push(n);
         self.plan.nodes.len() - 1
     }
@@ -288,7 +323,7 @@ impl Builder<'_> {
         let nodefault = self.py.import("msgspec")?.getattr("NODEFAULT")?;
         let first_default = names.len() - defaults.len();
         let fields: Vec<Bound<'_, PyAny>> = info.getattr("fields")?.extract()?;
-        if fields.len() != names.len() || fields.len() > MAX_FIELDS {
+        if fields.len() != names.len() {
             return Ok(None);
         }
         let mut planned = Vec::with_capacity(names.len());
@@ -317,7 +352,27 @@ impl Builder<'_> {
                     Default::Value(d.unbind())
                 }
             };
+            let mut quoted = Vec::with_capacity(key.len() + 3);
+            quoted.push(b'"');
+            quoted.extend_from_slice(key.as_bytes());
+            quoted.extend_from_slice(b"\":");
+            let (mut words, mut masks) = ([0u64; 2], [0u64; 2]);
+            if quoted.len() <= 16 {
+                let mut padded = [0u8; 16];
+                padded[..quoted.len()].copy_from_slice(&quoted);
+                let mut mask = [0u8; 16];
+                mask[..quoted.len()].fill(0xff);
+                for w in 0..2 {
+                    let at = w * 8..w * 8 + 8;
+                    words[w] = u64::from_le_bytes(padded[at.clone()].try_into().expect("8"));
+                    masks[w] = u64::from_le_bytes(mask[at].try_into().expect("8"));
+                }
+            }
             planned.push(FieldPlan {
+                raw: !key.bytes().any(|c| c == b'"' || c == b'\\' || c < 0x20),
+                quoted: quoted.into_boxed_slice(),
+                words,
+                masks,
                 key: key.into_bytes().into_boxed_slice(),
                 node,
                 offset,
@@ -351,12 +406,12 @@ static STOP: [bool; 256] = {
     t
 };
 
-/// The most fields a natively decoded Struct may have.
-const MAX_FIELDS: usize = 24;
-
 impl<'py> Parser<'_, 'py> {
-    #[inline]
+    #[inline(always)]
     fn ws(&mut self) {
+        if self.at(self.i) > b' ' {
+            return;
+        }
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
             self.i += 1;
         }
@@ -367,14 +422,21 @@ impl<'py> Parser<'_, 'py> {
         self.b.get(self.i).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn eat(&mut self, c: u8) -> Option<()> {
+        if self.at(self.i) == c {
+            self.i += 1;
+            return Some(());
+        }
         self.ws();
         (self.peek()? == c).then(|| self.i += 1)
     }
 
     fn value(&mut self, node: usize) -> Option<Bound<'py, PyAny>> {
         match &self.plan.nodes[node] {
+            Node::PlainStr => self.string_value(),
+            Node::PlainInt => self.int_value(),
+            Node::PlainFloat => self.float_value(),
             Node::Str { min, max, pattern } => {
                 let s = self.string_value()?;
                 if min.is_some() || max.is_some() {
@@ -475,30 +537,71 @@ impl<'py> Parser<'_, 'py> {
         }
     }
 
-    /// A JSON integer that fits 64 bits (anything else is msgspec's).
-    #[inline]
-    fn int(&mut self) -> Option<i64> {
-        let b = self.b;
-        let mut i = self.i;
-        let negative = b.get(i) == Some(&b'-');
-        i += usize::from(negative);
-        let start = i;
-        let mut n: u64 = 0;
-        while let Some(&c) = b.get(i) {
-            if !c.is_ascii_digit() {
-                break;
+    /// An unconstrained `int`.
+    #[inline(always)]
+    fn int_value(&mut self) -> Option<Bound<'py, PyAny>> {
+        let n = self.int()?;
+        // SAFETY: a new reference, or null.
+        owned(self.py, unsafe { ffi::PyLong_FromLongLong(n) })
+    }
+
+    /// An unconstrained `float`.
+    #[inline(always)]
+    fn float_value(&mut self) -> Option<Bound<'py, PyAny>> {
+        let x = self.float()?;
+        if !x.is_finite() {
+            return None;
+        }
+        // SAFETY: a new reference, or null.
+        owned(self.py, unsafe { ffi::PyFloat_FromDouble(x) })
+    }
+
+    /// The byte at `i`, or 0 past the end (0 is never valid JSON there).
+    #[inline(always)]
+    fn at(&self, i: usize) -> u8 {
+        self.b.get(i).copied().unwrap_or(0)
+    }
+
+    /// Digits from `i`: the index after them and `acc` with them appended
+    /// (wrapping: the caller bounds the count).
+    #[inline(always)]
+    fn digits(&self, mut i: usize, mut acc: u64) -> (usize, u64) {
+        loop {
+            let d = self.at(i).wrapping_sub(b'0');
+            if d >= 10 {
+                return (i, acc);
             }
-            n = n.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+            acc = acc.wrapping_mul(10).wrapping_add(u64::from(d));
             i += 1;
         }
-        let digits = i - start;
-        if digits == 0 || (digits > 1 && b[start] == b'0') {
+    }
+
+    /// A JSON integer that fits 64 bits (anything else is msgspec's).
+    #[inline(always)]
+    fn int(&mut self) -> Option<i64> {
+        let mut i = self.i;
+        let negative = self.at(i) == b'-';
+        i += usize::from(negative);
+        let start = i;
+        let (end, n) = self.digits(i, 0);
+        let count = end - start;
+        if count == 0 || (count > 1 && self.at(start) == b'0') {
             return None;
         }
-        if let Some(b'.' | b'e' | b'E') = b.get(i) {
+        if let b'.' | b'e' | b'E' = self.at(end) {
             return None;
         }
-        self.i = i;
+        let n = if count > 18 {
+            // Past 18 digits the value may not fit: redo it checked.
+            let mut n: u64 = 0;
+            for &c in &self.b[start..end] {
+                n = n.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+            }
+            n
+        } else {
+            n
+        };
+        self.i = end;
         if negative {
             if n <= 1 << 63 {
                 Some(0i64.wrapping_sub_unsigned(n))
@@ -510,110 +613,95 @@ impl<'py> Parser<'_, 'py> {
         }
     }
 
-    /// A JSON number as a `float`, in one pass: an integer literal is
-    /// converted from its value (`-0` gives `0.0`, as in msgspec), a
-    /// decimal with at most 15 significant digits and a power of ten within
-    /// 22 by Clinger's exact fast path, anything else by a full parse.
-    #[inline]
+    /// A JSON number as a `float`, as msgspec reads one: an integer
+    /// literal is converted from its value (`-0` gives `0.0`); a decimal
+    /// whose digits fit 53 bits with a power of ten within 22 by Clinger's
+    /// exact fast path (msgspec's own); anything else by a full, correctly
+    /// rounded parse (msgspec's Eisel-Lemire and its fallback round
+    /// correctly too).
+    #[inline(always)]
     fn float(&mut self) -> Option<f64> {
         const POW10: [f64; 23] = [
             1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
         ];
-        let b = self.b;
         let start = self.i;
         let mut i = start;
-        let negative = b.get(i) == Some(&b'-');
+        let negative = self.at(i) == b'-';
         i += usize::from(negative);
         let int_start = i;
-        let mut mantissa: u64 = 0;
-        let mut digits = 0u32;
-        while let Some(&c) = b.get(i) {
-            if !c.is_ascii_digit() {
-                break;
-            }
-            if digits < 19 {
-                mantissa = mantissa * 10 + u64::from(c - b'0');
-                digits += u32::from(mantissa != 0);
-            } else {
-                digits += 1;
-            }
-            i += 1;
-        }
-        let int_len = i - int_start;
-        if int_len == 0 || (int_len > 1 && b[int_start] == b'0') {
+        let (int_end, mut mantissa) = self.digits(i, 0);
+        let int_len = int_end - int_start;
+        if int_len == 0 || (int_len > 1 && self.at(int_start) == b'0') {
             return None;
         }
-        let mut scale: i32 = 0;
+        i = int_end;
+        let mut count = int_len;
+        let mut scale: i64 = 0;
         let mut is_int = true;
-        if b.get(i) == Some(&b'.') {
+        if self.at(i) == b'.' {
             is_int = false;
-            i += 1;
-            let frac = i;
-            while let Some(&c) = b.get(i) {
-                if !c.is_ascii_digit() {
-                    break;
-                }
-                if digits < 19 {
-                    mantissa = mantissa * 10 + u64::from(c - b'0');
-                    digits += u32::from(mantissa != 0);
-                    scale -= 1;
-                } else {
-                    digits += 1;
-                }
-                i += 1;
-            }
-            if i == frac {
+            let (end, m) = self.digits(i + 1, mantissa);
+            let frac = end - (i + 1);
+            if frac == 0 {
                 return None;
             }
+            mantissa = m;
+            count += frac;
+            scale = -(frac as i64);
+            i = end;
         }
-        if let Some(b'e' | b'E') = b.get(i) {
+        if let b'e' | b'E' = self.at(i) {
             is_int = false;
             i += 1;
-            let negative_exp = b.get(i) == Some(&b'-');
-            if let Some(b'+' | b'-') = b.get(i) {
+            let negative_exp = self.at(i) == b'-';
+            if let b'+' | b'-' = self.at(i) {
                 i += 1;
             }
             let exp_start = i;
-            let mut e: i32 = 0;
-            while let Some(&c) = b.get(i) {
-                if !c.is_ascii_digit() {
+            let mut e: i64 = 0;
+            loop {
+                let d = self.at(i).wrapping_sub(b'0');
+                if d >= 10 {
                     break;
                 }
-                e = e.saturating_mul(10).saturating_add(i32::from(c - b'0'));
+                e = (e * 10 + i64::from(d)).min(1 << 20);
                 i += 1;
             }
             if i == exp_start {
                 return None;
             }
-            scale = scale.saturating_add(if negative_exp { -e } else { e });
+            scale += if negative_exp { -e } else { e };
         }
         self.i = i;
-        #[expect(
-            clippy::cast_precision_loss,
-            reason = "C's (double) conversion, as msgspec"
-        )]
-        let x = if is_int {
-            if digits > 19 || (digits == 19 && int_len > 19) {
+        if is_int {
+            // msgspec reads the integer, then converts it (C's rounding
+            // conversion); past 18 digits msgspec decides.
+            if count > 18 {
                 return None;
             }
-            mantissa as f64
-        } else if digits <= 15 && (-22..=22).contains(&scale) {
-            let m = mantissa as f64;
+            #[expect(
+                clippy::cast_precision_loss,
+                reason = "C's (double) conversion, as msgspec"
+            )]
+            let x = mantissa as i64 as f64;
+            // `-0` is the integer 0: `0.0`, positive.
+            return Some(if negative { -x } else { x } + 0.0);
+        }
+        let x = if count <= 19 && mantissa >> 53 == 0 && (-22..=22).contains(&scale) {
+            #[expect(
+                clippy::cast_precision_loss,
+                reason = "exact: the mantissa is below 2^53"
+            )]
+            let m = mantissa as i64 as f64;
             let p = POW10[scale.unsigned_abs() as usize];
             if scale >= 0 { m * p } else { m / p }
         } else {
             // SAFETY: the bytes were checked to be ASCII digits and signs.
-            let text = unsafe { std::str::from_utf8_unchecked(&b[start..i]) };
-            let x: f64 = text.parse().ok()?;
-            return Some(x);
+            let text = unsafe { std::str::from_utf8_unchecked(&self.b[start..i]) };
+            return text.parse().ok();
         };
-        // `-0` is an integer: its value is 0, and `0.0` is positive.
-        Some(if negative && !(is_int && mantissa == 0) {
-            -x
-        } else {
-            x
-        })
+        Some(if negative { -x } else { x })
     }
 
     /// A JSON number: its text and whether it is an integer. Leaves the
@@ -669,90 +757,103 @@ impl<'py> Parser<'_, 'py> {
 
     /// A JSON string's contents, unescaped, and whether it is all ASCII.
     /// `None` for anything msgspec would refuse or treat specially.
+    #[inline]
     fn string_view(&mut self) -> Option<(&[u8], bool)> {
         if self.peek()? != b'"' {
             return None;
         }
         let b = self.b;
         let start = self.i + 1;
-        let mut i = start;
+        // Eight bytes at a time up to a quote, a backslash, a control
+        // character or a non-ASCII byte, then byte by byte.
+        let mut i = scan(b, start, true);
         let mut ascii = true;
-        // Fast scan: stop at a quote, a backslash or a control character.
-        let mut high = 0u8;
-        while let Some(&c) = b.get(i) {
-            if STOP[usize::from(c)] {
-                break;
-            }
-            high |= c;
-            i += 1;
+        if b.get(i).is_some_and(|&c| c >= 0x80) {
+            ascii = false;
+            i = scan(b, i, false);
         }
-        ascii &= high < 0x80;
-        match b.get(i)? {
-            b'"' => {
-                self.i = i + 1;
-                Some((&b[start..i], ascii))
-            }
-            b'\\' => {
-                self.scratch.clear();
-                self.scratch.extend_from_slice(&b[start..i]);
-                loop {
-                    match *b.get(i)? {
-                        b'"' => break,
-                        b'\\' => {
-                            i += 1;
-                            let c = match *b.get(i)? {
-                                b'"' => b'"',
-                                b'\\' => b'\\',
-                                b'/' => b'/',
-                                b'b' => 0x08,
-                                b'f' => 0x0c,
-                                b'n' => b'\n',
-                                b'r' => b'\r',
-                                b't' => b'\t',
-                                b'u' => {
-                                    let hi = hex4(b.get(i + 1..i + 5)?)?;
-                                    i += 4;
-                                    let ch = if (0xD800..0xDC00).contains(&hi) {
-                                        if b.get(i + 1..i + 3)? != b"\\u" {
-                                            return None;
-                                        }
-                                        let lo = hex4(b.get(i + 3..i + 7)?)?;
-                                        if !(0xDC00..0xE000).contains(&lo) {
-                                            return None;
-                                        }
-                                        i += 6;
-                                        0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-                                    } else if (0xDC00..0xE000).contains(&hi) {
-                                        return None;
-                                    } else {
-                                        hi
-                                    };
-                                    let ch = char::from_u32(ch)?;
-                                    ascii &= ch.is_ascii();
-                                    let mut buf = [0; 4];
-                                    self.scratch
-                                        .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                                    i += 1;
-                                    continue;
+        if *b.get(i)? == b'"' {
+            self.i = i + 1;
+            return Some((&b[start..i], ascii));
+        }
+        self.string_escaped(start, i, ascii)
+    }
+
+    /// The rest of [`Parser::string_view`] from the first byte at `i` that
+    /// is not plain text: unescapes into the scratch buffer.
+    #[cold]
+    #[inline(never)]
+    fn string_escaped(
+        &mut self,
+        start: usize,
+        mut i: usize,
+        mut ascii: bool,
+    ) -> Option<(&[u8], bool)> {
+        let b = self.b;
+        if *b.get(i)? != b'\\' {
+            // A control character: msgspec's error.
+            return None;
+        }
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&b[start..i]);
+        loop {
+            match *b.get(i)? {
+                b'"' => break,
+                b'\\' => {
+                    i += 1;
+                    let c = match *b.get(i)? {
+                        b'"' => b'"',
+                        b'\\' => b'\\',
+                        b'/' => b'/',
+                        b'b' => 0x08,
+                        b'f' => 0x0c,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'u' => {
+                            let hi = hex4(b.get(i + 1..i + 5)?)?;
+                            i += 4;
+                            let ch = if (0xD800..0xDC00).contains(&hi) {
+                                if b.get(i + 1..i + 3)? != b"\\u" {
+                                    return None;
                                 }
-                                _ => return None,
+                                let lo = hex4(b.get(i + 3..i + 7)?)?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return None;
+                                }
+                                i += 6;
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else if (0xDC00..0xE000).contains(&hi) {
+                                return None;
+                            } else {
+                                hi
                             };
-                            self.scratch.push(c);
+                            let ch = char::from_u32(ch)?;
+                            ascii &= ch.is_ascii();
+                            let mut buf = [0; 4];
+                            self.scratch
+                                .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
                             i += 1;
+                            continue;
                         }
-                        c if c < 0x20 => return None,
-                        c => {
-                            ascii &= c < 0x80;
-                            self.scratch.push(c);
-                            i += 1;
-                        }
-                    }
+                        _ => return None,
+                    };
+                    self.scratch.push(c);
+                    i += 1;
                 }
-                self.i = i + 1;
-                Some((&self.scratch[..], ascii))
+                c if c < 0x20 => return None,
+                _ => {
+                    // A run of plain text up to the next special byte.
+                    let run = scan(b, i, false);
+                    let text = &b[i..run];
+                    ascii &= text.is_ascii();
+                    self.scratch.extend_from_slice(text);
+                    i = run;
+                }
             }
-            _ => None,
         }
+        self.i = i + 1;
+        Some((&self.scratch[..], ascii))
     }
 
     /// A `str` value, built as msgspec builds it.
@@ -809,45 +910,12 @@ impl<'py> Parser<'_, 'py> {
         if self.peek()? == b']' {
             self.i += 1;
         } else {
-            // Plain strings, the commonest items, skip the dispatch.
-            let plain_str = matches!(
-                self.plan.nodes[item],
-                Node::Str {
-                    min: None,
-                    max: None,
-                    pattern: None
-                }
-            );
-            loop {
-                self.ws();
-                let v = if plain_str {
-                    self.string_value()?
-                } else {
-                    self.value(item)?
-                };
-                // SAFETY: appends to a list we own, in place while it has
-                // room (as msgspec does), else with `PyList_Append`; the
-                // list takes the reference.
-                unsafe {
-                    let l = list.as_ptr().cast::<ffi::PyListObject>();
-                    let n = ffi::Py_SIZE(list.as_ptr());
-                    if (*l).allocated > n {
-                        *(*l).ob_item.offset(n) = v.into_ptr();
-                        (*l).ob_base.ob_size = n + 1;
-                    } else if ffi::PyList_Append(list.as_ptr(), v.as_ptr()) != 0 {
-                        ffi::PyErr_Clear();
-                        return None;
-                    }
-                }
-                self.ws();
-                match self.peek()? {
-                    b',' => self.i += 1,
-                    b']' => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
+            // Plain scalars, the commonest items, skip the dispatch.
+            match self.plan.nodes[item] {
+                Node::PlainStr => self.items(&list, Self::string_value)?,
+                Node::PlainFloat => self.items(&list, Self::float_value)?,
+                Node::PlainInt => self.items(&list, Self::int_value)?,
+                _ => self.items(&list, |p| p.value(item))?,
             }
         }
         self.depth -= 1;
@@ -865,10 +933,17 @@ impl<'py> Parser<'_, 'py> {
         }
         self.i += 1;
         self.enter()?;
-        let mut values = Slots {
-            ptrs: [std::ptr::null_mut(); MAX_FIELDS],
-            len: s.fields.len(),
+        // As msgspec's `Struct_alloc`: the class's `tp_alloc` gives a
+        // zeroed instance, whose slots take the values as they come (its
+        // dealloc releases what was set if the parse gives up).
+        // SAFETY: allocating an instance of a Struct class we hold.
+        let obj = unsafe {
+            let alloc = (*s.tp).tp_alloc?;
+            owned(self.py, alloc(s.tp, (*s.tp).tp_itemsize))?
         };
+        let base = obj.as_ptr().cast::<u8>();
+        // SAFETY: the slot of field `f` (an object slot of this class).
+        let slot = |f: &FieldPlan| unsafe { base.offset(f.offset).cast::<*mut ffi::PyObject>() };
         let mut next = 0;
         self.ws();
         if self.peek()? == b'}' {
@@ -876,27 +951,47 @@ impl<'py> Parser<'_, 'py> {
         } else {
             loop {
                 self.ws();
-                let (key, _) = self.string_view()?;
-                // Fields usually come in order: try the next one first.
-                let found = (next..s.fields.len())
-                    .chain(0..next)
-                    .find(|&f| same(&s.fields[f].key, key));
-                self.eat(b':')?;
+                // Fields usually come in order: try the next one's key
+                // (with its colon) against the raw bytes first, then look
+                // the key up.
+                let found = match s.fields.get(next) {
+                    Some(f) if f.raw && key_at(self.b, self.i, f) => {
+                        self.i += f.quoted.len();
+                        Some(next)
+                    }
+                    _ => {
+                        let (key, _) = self.string_view()?;
+                        let found = s.fields.iter().position(|f| same(&f.key, key));
+                        self.eat(b':')?;
+                        found
+                    }
+                };
                 self.ws();
                 match found {
                     Some(f) => {
-                        if !values.ptrs[f].is_null() {
+                        let field = &s.fields[f];
+                        let at = slot(field);
+                        // SAFETY: reading the slot of a live instance.
+                        if unsafe { !(*at).is_null() } {
                             // A duplicate key: msgspec's rules are subtle.
                             return None;
                         }
-                        values.ptrs[f] = self.value(s.fields[f].node)?.into_ptr();
+                        // Plain scalars are read here, without a call.
+                        let v = match self.plan.nodes[field.node] {
+                            Node::PlainStr => self.string_value()?,
+                            Node::PlainInt => self.int_value()?,
+                            Node::PlainFloat => self.float_value()?,
+                            _ => self.value(field.node)?,
+                        };
+                        // SAFETY: the empty slot takes the reference.
+                        unsafe { *at = v.into_ptr() };
                         next = f + 1;
                     }
                     None if s.forbid_unknown => return None,
                     None => self.skip(0)?,
                 }
                 self.ws();
-                match self.peek()? {
+                match self.at(self.i) {
                     b',' => self.i += 1,
                     b'}' => {
                         self.i += 1;
@@ -907,58 +1002,98 @@ impl<'py> Parser<'_, 'py> {
             }
         }
         self.depth -= 1;
-        self.build(s, &mut values)
-    }
-
-    /// Allocates the instance and fills its slots (defaults for the absent).
-    fn build(&mut self, s: &StructPlan, values: &mut Slots) -> Option<Bound<'py, PyAny>> {
-        let py = self.py;
-        for (v, f) in values.ptrs[..values.len].iter_mut().zip(&s.fields) {
-            if v.is_null() {
-                *v = match &f.default {
-                    Default::Required => return None,
-                    // SAFETY: a new reference to the class's default.
-                    Default::Value(d) => unsafe { ffi::Py_NewRef(d.as_ptr()) },
-                    Default::Factory(factory) => {
-                        let p = factory.as_ptr();
-                        // SAFETY: comparing with the builtin type objects;
-                        // each call returns a new reference or null.
-                        let obj = unsafe {
-                            if p == std::ptr::addr_of_mut!(ffi::PyList_Type).cast() {
-                                ffi::PyList_New(0)
-                            } else if p == std::ptr::addr_of_mut!(ffi::PyDict_Type).cast() {
-                                ffi::PyDict_New()
-                            } else {
-                                ffi::PyObject_CallNoArgs(p)
-                            }
-                        };
-                        owned(py, obj)?.into_ptr()
+        // Defaults for the absent fields: every required one must be there
+        // before a default factory runs.
+        let mut factories = false;
+        let mut untrack = s.is_gc;
+        for f in &s.fields {
+            let at = slot(f);
+            // SAFETY: slot reads and writes of a live instance; a default
+            // is a new reference.
+            unsafe {
+                if (*at).is_null() {
+                    match &f.default {
+                        Default::Required => return None,
+                        Default::Value(d) => *at = ffi::Py_NewRef(d.as_ptr()),
+                        Default::Factory(_) => {
+                            factories = true;
+                            continue;
+                        }
                     }
-                };
+                }
+                untrack = untrack && !maybe_tracked(*at);
             }
         }
-        // SAFETY: msgspec's `Struct_alloc`: the class's `tp_alloc` gives a
-        // zeroed instance; each slot at its member offset takes one owned
-        // reference (the class's dealloc releases them).
+        if factories {
+            for f in &s.fields {
+                let at = slot(f);
+                if let Default::Factory(factory) = &f.default
+                    // SAFETY: a slot read of a live instance.
+                    && unsafe { (*at).is_null() }
+                {
+                    let p = factory.as_ptr();
+                    // SAFETY: comparing with the builtin type objects; each
+                    // call returns a new reference or null, which the empty
+                    // slot takes.
+                    unsafe {
+                        let v = if p == std::ptr::addr_of_mut!(ffi::PyList_Type).cast() {
+                            ffi::PyList_New(0)
+                        } else if p == std::ptr::addr_of_mut!(ffi::PyDict_Type).cast() {
+                            ffi::PyDict_New()
+                        } else {
+                            ffi::PyObject_CallNoArgs(p)
+                        };
+                        let v = owned(self.py, v)?.into_ptr();
+                        untrack = untrack && !maybe_tracked(v);
+                        *at = v;
+                    }
+                }
+            }
+        }
+        // SAFETY: GC bookkeeping of the instance we built.
         unsafe {
-            let alloc = (*s.tp).tp_alloc?;
-            let obj = alloc(s.tp, (*s.tp).tp_itemsize);
-            if obj.is_null() {
-                ffi::PyErr_Clear();
-                return None;
+            if untrack && ffi::PyObject_GC_IsTracked(obj.as_ptr()) != 0 {
+                ffi::PyObject_GC_UnTrack(obj.as_ptr().cast());
             }
-            let mut untrack = s.is_gc;
-            for (v, f) in values.ptrs[..values.len].iter_mut().zip(&s.fields) {
-                let p = std::mem::replace(v, std::ptr::null_mut());
-                untrack &= !maybe_tracked(p);
-                *obj.cast::<u8>()
-                    .offset(f.offset)
-                    .cast::<*mut ffi::PyObject>() = p;
+        }
+        Some(obj)
+    }
+
+    /// The items of a non-empty array, each read by `item`, appended to
+    /// `list` up to and including the closing `]`.
+    #[inline(always)]
+    fn items(
+        &mut self,
+        list: &Bound<'py, PyList>,
+        mut item: impl FnMut(&mut Self) -> Option<Bound<'py, PyAny>>,
+    ) -> Option<()> {
+        let l = list.as_ptr();
+        loop {
+            self.ws();
+            let v = item(self)?;
+            // SAFETY: appends to a list we own, in place while it has room
+            // (as msgspec does), else with `PyList_Append`; the list takes
+            // the reference.
+            unsafe {
+                let n = ffi::Py_SIZE(l);
+                let lo = l.cast::<ffi::PyListObject>();
+                if (*lo).allocated > n {
+                    *(*lo).ob_item.offset(n) = v.into_ptr();
+                    (*lo).ob_base.ob_size = n + 1;
+                } else if ffi::PyList_Append(l, v.as_ptr()) != 0 {
+                    ffi::PyErr_Clear();
+                    return None;
+                }
             }
-            if untrack && ffi::PyObject_GC_IsTracked(obj) != 0 {
-                ffi::PyObject_GC_UnTrack(obj.cast());
+            self.ws();
+            match self.at(self.i) {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
             }
-            Some(Bound::from_owned_ptr(py, obj))
         }
     }
 
@@ -1030,21 +1165,52 @@ impl<'py> Parser<'_, 'py> {
     }
 }
 
-/// A Struct's field values while its object is parsed: owned references
-/// (null: not seen yet), released if the parse gives up.
-struct Slots {
-    ptrs: [*mut ffi::PyObject; MAX_FIELDS],
-    len: usize,
+/// The index of the first byte from `i` that ends plain string text: a
+/// quote, a backslash, a control character, or (with `stop_high`) a byte
+/// of 0x80 and above; `b.len()` if none. Eight bytes at a time: in each
+/// word the lowest flagged byte is a true stop (a false flag can only sit
+/// above a true one, where a borrow came from).
+#[inline(always)]
+fn scan(b: &[u8], mut i: usize, stop_high: bool) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let quote = v ^ (ONES * u64::from(b'"'));
+        let backslash = v ^ (ONES * u64::from(b'\\'));
+        let mut flags = (v.wrapping_sub(ONES * 0x20) & !v)
+            | (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash);
+        if stop_high {
+            flags |= v;
+        }
+        flags &= HIGH;
+        if flags != 0 {
+            return i + (flags.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if STOP[usize::from(c)] || (stop_high && c >= 0x80) {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
-impl Drop for Slots {
-    fn drop(&mut self) {
-        for &p in &self.ptrs[..self.len] {
-            if !p.is_null() {
-                // SAFETY: an owned reference, the GIL held (we parse under it).
-                unsafe { ffi::Py_DECREF(p) };
-            }
-        }
+/// Whether the body at `i` is `f`'s key spelled plainly with its colon,
+/// `"key":`: one or two masked word compares for short keys.
+#[inline(always)]
+fn key_at(b: &[u8], i: usize, f: &FieldPlan) -> bool {
+    let n = f.quoted.len();
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("eight bytes"));
+    if n <= 16 && i + 16 <= b.len() {
+        ((word(i) ^ f.words[0]) & f.masks[0]) | ((word(i + 8) ^ f.words[1]) & f.masks[1]) == 0
+    } else if n <= 8 && i + 8 <= b.len() {
+        (word(i) ^ f.words[0]) & f.masks[0] == 0
+    } else {
+        b.get(i..i + n) == Some(&f.quoted[..])
     }
 }
 
@@ -1083,4 +1249,84 @@ fn owned(py: Python<'_>, p: *mut ffi::PyObject) -> Option<Bound<'_, PyAny>> {
     }
     // SAFETY: `p` is a new reference.
     Some(unsafe { Bound::from_owned_ptr(py, p) })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::ffi::CString;
+
+    use pyo3::prelude::*;
+    use pyo3::types::{PyBytes, PyDict, PyModule};
+
+    use super::Plan;
+    use crate::testing::Rng;
+
+    /// Starts the embedded interpreter once for the process's tests, as
+    /// the runtime does (the build's Python, so msgspec imports).
+    pub(crate) fn python() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| super::super::start_interpreter().expect("the interpreter starts"));
+    }
+
+    /// The cases module (`native_cases.py`), loaded once per test.
+    pub(crate) fn cases_module(py: Python<'_>) -> Bound<'_, PyModule> {
+        let source = CString::new(include_str!("native_cases.py")).expect("no NUL");
+        PyModule::from_code(py, &source, c"native_cases.py", c"native_cases")
+            .expect("native_cases.py loads")
+    }
+
+    /// Every body the native parser accepts, msgspec accepts with the same
+    /// value (compared by msgspec's own encoding, which tells `1` from
+    /// `1.0` and `0.0` from `-0.0`); and it accepts most valid bodies.
+    #[test]
+    fn native_decoder_matches_msgspec() {
+        python();
+        let rng = Rng::from_time();
+        let seed = rng.seed();
+        eprintln!("native decoder seed: {seed} (PREBAKE_SEED={seed} replays it)");
+        Python::attach(|py| {
+            let m = cases_module(py);
+            let types: Vec<Bound<'_, PyAny>> = m.getattr("TYPES").unwrap().extract().unwrap();
+            let plans: Vec<Plan> = types
+                .iter()
+                .map(|t| Plan::build(py, t).unwrap().expect("a native plan"))
+                .collect();
+            let cases: Vec<(usize, Vec<u8>)> = m
+                .call_method1("cases", (seed, 30_000))
+                .unwrap()
+                .extract()
+                .unwrap();
+            let json = py.import("msgspec.json").unwrap();
+            let decode = json.getattr("decode").unwrap();
+            let encode = json.getattr("encode").unwrap();
+            let (mut valid, mut native) = (0, 0);
+            for (t, body) in &cases {
+                let kwargs = PyDict::new(py);
+                kwargs.set_item("type", &types[*t]).unwrap();
+                let theirs = decode.call((PyBytes::new(py, body),), Some(&kwargs));
+                valid += usize::from(theirs.is_ok());
+                let Some(ours) = plans[*t].decode(py, body) else {
+                    continue;
+                };
+                native += 1;
+                let shown = String::from_utf8_lossy(body);
+                let theirs = theirs.unwrap_or_else(|e| {
+                    panic!("native accepted what msgspec refuses ({e}): {shown}")
+                });
+                let a: Vec<u8> = encode.call1((&ours,)).unwrap().extract().unwrap();
+                let b: Vec<u8> = encode.call1((&theirs,)).unwrap().extract().unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&a),
+                    String::from_utf8_lossy(&b),
+                    "body: {shown}"
+                );
+                assert!(ours.get_type().is(theirs.get_type()), "body: {shown}");
+            }
+            eprintln!(
+                "native decoder: {} bodies, {valid} valid, {native} decoded natively",
+                cases.len()
+            );
+            assert!(native * 2 > valid, "the native path took too few bodies");
+        });
+    }
 }
