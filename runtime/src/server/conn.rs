@@ -378,10 +378,9 @@ async fn serve(stream: TcpStream, act: Rc<Activity>, registration: Registration)
     let hub = registration.hub.clone();
     let io = TokioIo::new(stream);
     let service_act = act.clone();
-    let conn = hub.builder.serve_connection(
-        io,
-        service_fn(move |req| handle::handle(req, service_act.clone())),
-    );
+    let conn = hub
+        .builder
+        .serve_connection(io, service_fn(move |req| handle::handle(req, &service_act)));
     let mut conn = std::pin::pin!(conn);
     loop {
         tokio::select! {

@@ -18,9 +18,9 @@
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::rc::Rc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
@@ -34,7 +34,7 @@ use hyper::{HeaderMap, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use super::conn::Activity;
+use super::conn::{Activity, Busy};
 use super::{State, state};
 use crate::app::Body;
 use crate::log::RequestId;
@@ -58,20 +58,64 @@ fn next_id() -> RequestId {
     })
 }
 
+/// The future hyper's service returns: ready at once for what is answered
+/// synchronously (every route without a body whose handler does not
+/// suspend: no async state machine, and a small future for hyper to move),
+/// boxed for the rest.
+pub(super) struct Handled {
+    step: Step,
+    /// The request's mark on its connection, dropped with the future.
+    _busy: Busy,
+}
+
+impl Future for Handled {
+    type Output = Result<Resp, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().step {
+            Step::Done(resp) => {
+                Poll::Ready(Ok(resp.take().expect("Handled polled after completion")))
+            }
+            Step::Later(fut) => fut.as_mut().poll(cx).map(Ok),
+        }
+    }
+}
+
+/// What is left of a request after its synchronous part.
+enum Step {
+    /// `None` once taken.
+    Done(Option<Resp>),
+    Later(Pin<Box<dyn Future<Output = Resp>>>),
+}
+
+fn done(resp: Resp) -> Step {
+    Step::Done(Some(resp))
+}
+
 /// hyper's service: one request on the connection `act` describes.
-pub(super) async fn handle(req: Request<Incoming>, act: Rc<Activity>) -> Result<Resp, Infallible> {
-    let _busy = act.begin();
+pub(super) fn handle(req: Request<Incoming>, act: &Rc<Activity>) -> Handled {
+    let busy = act.begin();
     let state = state();
     let rid = next_id();
-    let route = Cell::new(None);
-    if !state.observe {
-        return Ok(respond(state, req, rid, &route).await);
-    }
+    let step = if state.observe {
+        Step::Later(Box::pin(observed(state, req, rid)))
+    } else {
+        respond(state, req, rid, &Cell::new(None))
+    };
+    Handled { step, _busy: busy }
+}
+
+/// A request with the access log or metrics on: timed, then recorded.
+async fn observed(state: &'static State, req: Request<Incoming>, rid: RequestId) -> Resp {
     let start = Instant::now();
     let access = state
         .access_log
         .then(|| (req.method().clone(), req.uri().clone()));
-    let resp = respond(state, req, rid, &route).await;
+    let route = Cell::new(None);
+    let resp = match respond(state, req, rid, &route) {
+        Step::Done(resp) => resp.expect("a response"),
+        Step::Later(fut) => fut.await,
+    };
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();
     if let Some(m) = &state.metrics
@@ -86,7 +130,7 @@ pub(super) async fn handle(req: Request<Incoming>, act: Rc<Activity>) -> Result<
         let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         crate::log::access(method.as_str(), target, status, micros, rid);
     }
-    Ok(resp)
+    resp
 }
 
 /// A panic in the glue of a request: the log line and the 500.
@@ -103,28 +147,29 @@ fn panicked(state: &State, rid: RequestId, route: Option<usize>) -> Resp {
     response::internal_error()
 }
 
-/// The response to one request. The generated code it runs (the router,
-/// the decoder, the encoder) runs under `catch_unwind`: a panic there is a
-/// 500 for this request only. (Around those synchronous calls rather than
-/// around the whole future: a catching wrapper on every poll would cost
-/// about 150 instructions per request in moves of the response.)
-async fn respond(
+/// The response to one request, as far as it can be made without waiting;
+/// `route` is set to the matched route. The generated code it runs (the
+/// router, the decoder, the encoder) runs under `catch_unwind`: a panic
+/// there is a 500 for this request only. (Around those synchronous calls
+/// rather than around a whole future: a catching wrapper on every poll
+/// would cost about 150 instructions per request in moves of the response.)
+fn respond(
     state: &'static State,
     req: Request<Incoming>,
     rid: RequestId,
     route: &Cell<Option<usize>>,
-) -> Resp {
+) -> Step {
     let app = state.app;
     let uri = req.uri();
     if uri.path_and_query().map_or(0, |pq| pq.as_str().len()) > state.max_uri {
-        return response::uri_too_long();
+        return done(response::uri_too_long());
     }
     if let Some(path) = &state.metrics_path
         && uri.path() == &**path
         && let Some(m) = &state.metrics
     {
         route.set(Some(METRICS));
-        return metrics_response(m);
+        return done(metrics_response(m));
     }
     let method = Method::from_http(req.method());
     let mut captures = Captures::new();
@@ -132,52 +177,65 @@ async fn respond(
         router::route(app.router, method, uri.path().as_bytes(), &mut captures)
     }));
     let Ok(found) = found else {
-        return panicked(state, rid, None);
+        return done(panicked(state, rid, None));
     };
     let index = match found {
         Match::Route(i) if usize::from(i) < app.routes.len() => usize::from(i),
         Match::NotAllowed(i) => {
-            return match state.allow.get(usize::from(i)) {
+            return done(match state.allow.get(usize::from(i)) {
                 Some(allow) => response::method_not_allowed(allow.clone()),
                 None => response::not_found(),
-            };
+            });
         }
-        Match::Route(_) | Match::NotFound => return response::not_found(),
+        Match::Route(_) | Match::NotFound => return done(response::not_found()),
     };
     route.set(Some(index));
-    let spec = &app.routes[index];
     let (parts, body) = req.into_parts();
-    // The body-reading and async-waiting futures are boxed: inline, they
-    // would make every request's future (moved into hyper on each
-    // request) several times larger.
-    let body = match spec.body {
-        Body::None => Bytes::new(),
+    match app.routes[index].body {
+        Body::None => call(state, &parts, Bytes::new(), &captures, index, rid),
         Body::Raw | Body::Json { .. } => {
-            let json = matches!(spec.body, Body::Json { .. });
-            match Box::pin(read_body(&parts.headers, body, state, json)).await {
-                Ok(b) => b,
-                Err(resp) => return resp,
-            }
+            let json = matches!(app.routes[index].body, Body::Json { .. });
+            Step::Later(Box::pin(async move {
+                let body = match read_body(&parts.headers, body, state, json).await {
+                    Ok(b) => b,
+                    Err(resp) => return resp,
+                };
+                match call(state, &parts, body, &captures, index, rid) {
+                    Step::Done(resp) => resp.expect("a response"),
+                    Step::Later(fut) => fut.await,
+                }
+            }))
         }
-    };
+    }
+}
+
+/// Calls route `index`'s handler on the request.
+fn call(
+    state: &'static State,
+    parts: &hyper::http::request::Parts,
+    body: Bytes,
+    captures: &Captures,
+    index: usize,
+    rid: RequestId,
+) -> Step {
     let req = Req {
         method_str: parts.method.as_str(),
         path: parts.uri.path(),
         query: parts.uri.query().unwrap_or(""),
         headers: &parts.headers,
         body: &body,
-        captures: &captures,
+        captures,
         bad: Cell::new(None),
     };
     match catch_unwind(AssertUnwindSafe(|| python::dispatch(index, &req, rid))) {
-        Ok(Outcome::Ready(resp)) => resp,
-        Ok(Outcome::Pending(pending)) => {
-            match Box::pin(pending.wait(state.handler_timeout)).await {
+        Ok(Outcome::Ready(resp)) => done(resp),
+        Ok(Outcome::Pending(pending)) => Step::Later(Box::pin(async move {
+            match pending.wait(state.handler_timeout).await {
                 Some(resp) => resp,
                 None => panicked(state, rid, Some(index)),
             }
-        }
-        Err(_) => panicked(state, rid, Some(index)),
+        })),
+        Err(_) => done(panicked(state, rid, Some(index))),
     }
 }
 
