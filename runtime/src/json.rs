@@ -41,11 +41,53 @@ fn needs_escape(v: u64) -> bool {
     (below | has_zero(v ^ (ONES * u64::from(b'"'))) | has_zero(v ^ (ONES * u64::from(b'\\')))) != 0
 }
 
-/// Writes `s` as a JSON string, quotes included.
+/// Whether any byte of `bytes` needs escaping: eight bytes at a time,
+/// the last (partial) word read overlapping the one before it, or padded
+/// with plain bytes when the text is shorter than a word.
+#[inline]
+fn any_escape(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    if n < 8 {
+        let mut word = [b'a'; 8];
+        word[..n].copy_from_slice(bytes);
+        return needs_escape(u64::from_le_bytes(word));
+    }
+    let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
+    let mut i = 0;
+    while i + 8 < n {
+        if needs_escape(word(i)) {
+            return true;
+        }
+        i += 8;
+    }
+    needs_escape(word(n - 8))
+}
+
+/// Writes `s` as a JSON string, quotes included: one reserve and one copy
+/// when nothing needs escaping (the common case), else byte by byte.
 #[inline]
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
+    if !any_escape(bytes) {
+        // SAFETY: `len + 2` bytes of spare capacity were reserved above;
+        // all of them are written before the length covers them.
+        unsafe {
+            let end = out.as_mut_ptr().add(out.len());
+            *end = b'"';
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), end.add(1), bytes.len());
+            *end.add(bytes.len() + 1) = b'"';
+            out.set_len(out.len() + bytes.len() + 2);
+        }
+        return;
+    }
+    write_escaped(out, bytes);
+}
+
+/// [`write_str`] for text with something to escape.
+#[cold]
+#[inline(never)]
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
     let mut start = 0;
     let mut i = 0;
@@ -426,6 +468,44 @@ mod tests {
         ];
         for &(x, want) in cases {
             assert_eq!(py_float_repr(x), want, "{x:?}");
+        }
+    }
+
+    /// Reference: escape byte by byte.
+    fn slow(x: &str) -> String {
+        let mut out = String::from("\"");
+        for c in x.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\u{8}' => out.push_str("\\b"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\u{c}' => out.push_str("\\f"),
+                '\r' => out.push_str("\\r"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn escapes_at_every_position_and_length() {
+        for n in 0..40 {
+            for at in 0..n {
+                for special in [
+                    "\"", "\\", "\n", "\u{1}", "\u{1f}", "é", "\u{7f}", "😀", " ",
+                ] {
+                    let text: String = (0..n)
+                        .map(|i| if i == at { special } else { "x" })
+                        .collect();
+                    assert_eq!(s(&text), slow(&text), "{text:?}");
+                }
+            }
+            let plain = "y".repeat(n);
+            assert_eq!(s(&plain), slow(&plain));
         }
     }
 
