@@ -328,6 +328,14 @@ class ValueGen:
             r.random() * 10 ** r.randint(-320, 308),
             r.choice(INT_EDGES),
             struct_float(r),
+            # The native decoder's exact path (digits below 2^53, a power
+            # of ten within 22) and its edges, and the encoder's short
+            # decimals in [1e-5, 2^53) and their neighbours.
+            Raw("%de%d" % (r.randrange(1, 2**54), r.randint(-25, 25))),
+            Raw(near_boundary(r)),
+            round(r.uniform(-1e6, 1e6), r.randint(0, 15)),
+            nextafter(round(r.uniform(0, 1e4), r.randint(0, 6)), r.choice([math.inf, -math.inf])),
+            r.choice([1e-5, nextafter(1e-5, 0), 2.0**53 - 1, nextafter(2.0**53, 0), 2.0**52, 0.5 ** 20]),
         ]
         return r.choice(picks)
 
@@ -346,6 +354,13 @@ class ValueGen:
         n = max(0, r.choice(n_choices))
         if (lo or hi is not None) and self.chance(0.5):
             n = r.randint(lo, hi if hi is not None else lo + 5)
+        if self.chance(0.15) and (hi is None or hi >= 1):
+            # Plain text with one tricky character somewhere: the SWAR
+            # scans of the decoder and the encoder at every offset.
+            n = r.randint(max(lo, 1), hi if hi is not None else max(lo, 1) + 40)
+            text = [r.choice(LOWER) for _ in range(n)]
+            text[r.randrange(n)] = r.choice(TRICKY)
+            return "".join(text)
         pool = r.choice([LOWER, ALNUM, TRICKY, LOWER + "".join(TRICKY)])
         return "".join(r.choice(pool) for _ in range(n))
 
@@ -621,6 +636,13 @@ class ValueGen:
         if k == 6:
             return Obj([(self.str_value(None), self.any_value(depth + 1)) for _ in range(r.randint(0, 3))])
         return r.uniform(-1e6, 1e6)
+
+
+def near_boundary(r: random.Random) -> str:
+    """A decimal with 17 to 25 significant digits: next to where rounding
+    to the nearest double changes."""
+    digits = "".join(r.choice("0123456789") for _ in range(r.randint(16, 24)))
+    return "%s%d.%se%d" % (r.choice(["", "-"]), r.randint(1, 9), digits, r.randint(-30, 30))
 
 
 def struct_float(r: random.Random) -> float:
