@@ -134,6 +134,27 @@ fn a_thread_the_app_starts_runs_while_idle_and_under_load() {
 }
 
 #[test]
+fn asyncio_to_thread_runs_python_on_a_worker_thread() {
+    let s = server();
+    let port = s.port;
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                prebake_tests::Conn::new(port).request("GET", "/to-thread?n=200", &[], b"")
+            })
+        })
+        .collect();
+    // The server keeps answering while the worker threads run.
+    for _ in 0..50 {
+        assert_eq!(s.get("/users/me").text(), "me");
+    }
+    for c in calls {
+        let r = c.join().expect("thread");
+        assert_eq!((r.status, r.text()), (200, r#"{"total":19900}"#.to_owned()));
+    }
+}
+
+#[test]
 fn the_raw_request_and_bytes() {
     let s = server();
     let r = s.request("GET", "/raw?a=1&b=%20", &[("user-agent", "e2e")], b"");

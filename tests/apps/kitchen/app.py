@@ -35,6 +35,20 @@ def ticks() -> int:
     return _ticks[0]
 
 
+def _count_slowly(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+        time.sleep(0.0001)
+    return total
+
+
+@app.get("/to-thread")
+async def to_thread(n: int = 100) -> dict[str, int]:
+    # Python code on a worker thread while the server thread serves others.
+    return {"total": await asyncio.to_thread(_count_slowly, n)}
+
+
 @app.get("/boom")
 def boom() -> dict[str, str]:
     raise ValueError("kaboom")
