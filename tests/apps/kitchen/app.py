@@ -3,6 +3,7 @@ handlers that sleep, the raw request, every parameter source, catch-all
 paths, and a handler whose return value does not match its annotation."""
 
 import asyncio
+import gc
 import threading
 import time
 from typing import Annotated, Literal
@@ -33,6 +34,11 @@ threading.Thread(target=_tick, daemon=True).start()
 @app.get("/ticks")
 def ticks() -> int:
     return _ticks[0]
+
+
+@app.get("/gc")
+def gc_state() -> dict[str, int]:
+    return {"frozen": gc.get_freeze_count(), "tracked": len(gc.get_objects())}
 
 
 def _count_slowly(n: int) -> int:
