@@ -634,6 +634,16 @@ mod oracle {
             let exp = i32::try_from(rng.below(60)).unwrap() - 30;
             floats.push(mantissa * 10f64.powi(exp));
         }
+        for _ in 0..4000 {
+            // Decimals as a body spells them (the short path of
+            // `write_f64`), up to 17 digits and 20 fraction digits, and
+            // their neighbours (Ryu's path).
+            let digits = u32::try_from(rng.below(18)).unwrap();
+            let mantissa = rng.next() % 10u64.pow(digits).max(1);
+            let x: f64 = format!("{mantissa}e-{}", rng.below(21)).parse().unwrap();
+            floats.push(x);
+            floats.push(-f64::from_bits(x.to_bits() + 1));
+        }
         let mut input = String::new();
         let mut ours = Vec::new();
         for x in &floats {

@@ -10,10 +10,22 @@
 //! edge case is msgspec's own. Values are built as msgspec builds them:
 //! ASCII strings as fresh objects (`PyUnicode_New`), others through
 //! `PyUnicode_DecodeUTF8`; an integer literal for a `float` converted from
-//! its integer value (`-0` is `0.0`); Structs allocated with `tp_alloc` and
-//! their slots filled, absent fields from the class's own defaults (the same
-//! objects, or the factory's product), then untracked by the GC when no
-//! field can hold a reference cycle.
+//! its integer value (`-0` is `0.0`); other floats by msgspec's exact fast
+//! path (digits below 2^53, a power of ten within 22) or a correctly
+//! rounded parse; Structs allocated with `tp_alloc` first and their slots
+//! filled as the keys come (msgspec's order), absent fields from the
+//! class's own defaults (the same objects, or the factory's product, once
+//! every required field is known to be there), then untracked by the GC
+//! when no field can hold a reference cycle.
+//!
+//! **Speed.** Faster than msgspec's C on small and large bodies alike (see
+//! `body.rs`): strings are scanned eight bytes at a time; a key is first
+//! compared, with its colon, against the raw bytes as one or two masked
+//! words of the field expected next in declaration order (the usual
+//! order), and only then unescaped and looked up; plain `str`/`int`/`float`
+//! fields and list items are read without a dispatch on their type.
+//! `native_cases.py` and the tests below hold it to msgspec on generated
+//! bodies.
 //!
 //! The plan is built at start-up from `msgspec.inspect.type_info(T)`, so it
 //! describes the type as msgspec sees it (renames, defaults, constraints).
