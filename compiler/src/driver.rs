@@ -68,3 +68,36 @@ pub fn analyze_path(path: &Path) -> Result<Analysis, DriverError> {
     let provider = FsProvider::new(root);
     Ok(crate::analyze(&provider, file_name, &prefix))
 }
+
+/// The app's name: its folder's name for `app.py`/`main.py`, else the file
+/// stem, as a valid crate and file name (`cargo xtask build` and
+/// `prebake::app!` name an app alike).
+pub fn app_name(app: &Path) -> String {
+    let stem = app.file_stem().and_then(|s| s.to_str()).unwrap_or("app");
+    let base = if matches!(stem, "app" | "main" | "__init__") {
+        std::fs::canonicalize(app)
+            .ok()
+            .and_then(|p| {
+                p.parent()
+                    .and_then(|d| d.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| stem.to_string())
+    } else {
+        stem.to_string()
+    };
+    let mut name: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name.insert_str(0, "app-");
+    }
+    name
+}

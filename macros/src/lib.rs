@@ -57,10 +57,7 @@ pub fn app(input: TokenStream) -> TokenStream {
             p.display().to_string()
         })
         .collect();
-    let name = path
-        .parent()
-        .and_then(|d| d.file_name())
-        .map_or_else(|| "app".to_string(), |n| n.to_string_lossy().into_owned());
+    let name = prebake_compiler::driver::app_name(&path);
     let ctx = prebake_compiler::codegen::Ctx::default();
     prebake_compiler::codegen::app::expand_macro(&analysis, &name, &ctx, &files).into()
 }

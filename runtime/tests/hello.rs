@@ -2,13 +2,12 @@
 //! SPEC §2 with its exact body, HEAD, 405 + Allow, keep-alive, pipelining.
 //!
 //! The server runs in this test process on a background thread (one
-//! interpreter per process), serving `examples/hello_handwritten.rs`.
+//! interpreter per process), serving `tests/apps/hello_app.py` compiled by
+//! `prebake::app!`.
 
 mod common;
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../examples/hello_handwritten.rs"]
-mod hello;
+prebake_macros::app!("tests/apps/hello_app.py");
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -18,8 +17,7 @@ use common::{Conn, assert_response, get, request};
 fn server() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
     *ADDR.get_or_init(|| {
-        prebake::__private::spawn(&hello::APP, "127.0.0.1:0".parse().unwrap())
-            .expect("server starts")
+        prebake::__private::spawn(&APP, "127.0.0.1:0".parse().unwrap()).expect("server starts")
     })
 }
 

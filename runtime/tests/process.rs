@@ -1,7 +1,7 @@
 //! The compiled binary as a user runs it: under `env -i` from another
 //! directory, `--help`, and `--workers 2` sharing one port.
 //!
-//! Uses `examples/hello_handwritten`, which `cargo test` builds alongside
+//! Uses `examples/hello` (`tests/apps/hello_app.py`), which `cargo test` builds alongside
 //! the tests.
 
 mod common;
@@ -17,7 +17,7 @@ use common::assert_response;
 fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable");
     let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let bin = dir.join("examples").join("hello_handwritten");
+    let bin = dir.join("examples").join("hello");
     assert!(
         bin.exists(),
         "{} is missing: run the whole `cargo test -p prebake` (it builds the examples)",
@@ -66,7 +66,10 @@ fn start(args: &[&str]) -> (Server, SocketAddr, String) {
 #[test]
 fn runs_under_env_i_from_any_directory() {
     let (_server, addr, line) = start(&["--port", "0"]);
-    assert!(line.contains("(app hello, 5 routes, workers 1)"), "{line}");
+    assert!(
+        line.contains("(app hello_app, 5 routes, workers 1)"),
+        "{line}"
+    );
     assert_response(
         &common::get(addr, "/json"),
         200,

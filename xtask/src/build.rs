@@ -53,38 +53,6 @@ pub(crate) fn parse_args(args: &[String]) -> Result<BuildArgs, String> {
     })
 }
 
-/// The app's name: its folder's name for `app.py`/`main.py`, else the file
-/// stem, as a valid crate and file name.
-pub(crate) fn app_name(app: &Path) -> String {
-    let stem = app.file_stem().and_then(|s| s.to_str()).unwrap_or("app");
-    let base = if matches!(stem, "app" | "main" | "__init__") {
-        std::fs::canonicalize(app)
-            .ok()
-            .and_then(|p| {
-                p.parent()
-                    .and_then(|d| d.file_name())
-                    .map(|n| n.to_string_lossy().into_owned())
-            })
-            .unwrap_or_else(|| stem.to_string())
-    } else {
-        stem.to_string()
-    };
-    let mut name: String = base
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        name.insert_str(0, "app-");
-    }
-    name
-}
-
 /// Checks, generates and compiles; returns the path of the binary.
 pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     let root = crate::root();
@@ -103,7 +71,7 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     if analysis.has_errors() {
         return Err(render::summary(&analysis.diagnostics).unwrap_or_else(|| "errors".into()));
     }
-    let name = app_name(&args.app);
+    let name = prebake_compiler::driver::app_name(&args.app);
     let source = prebake_compiler::codegen::app::generate_file(&analysis, &name);
 
     let crate_dir = root.join("target").join("prebake").join("apps").join(&name);

@@ -1,7 +1,7 @@
 """The handler module of SPEC §1, verbatim: the runtime's reference app.
 
-`runtime/examples/hello_handwritten.rs` is the Rust a code generator should
-emit for this file; the runtime's tests serve it over real sockets.
+`runtime/examples/hello.rs` compiles it with `prebake::app!`; the runtime's
+tests serve it over real sockets.
 """
 
 from typing import Annotated, Literal
