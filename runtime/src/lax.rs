@@ -53,6 +53,15 @@ enum Number {
 /// become floats, as msgspec does for non-`int` targets).
 fn number(s: &str, want_int: bool) -> Option<Result<Number, Invalid>> {
     let b = s.as_bytes();
+    // The usual path or query number first: 1 to 18 plain digits (no sign,
+    // no leading zero), which always fit an i64.
+    if (1..=18).contains(&b.len())
+        && (b[0] != b'0' || b.len() == 1)
+        && b.iter().all(u8::is_ascii_digit)
+    {
+        let v = b.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'));
+        return Some(Ok(Number::Int(Int::Fixed(i128::from(v)))));
+    }
     let mut i = 0;
     let negative = b.first() == Some(&b'-');
     if negative {
