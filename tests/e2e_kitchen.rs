@@ -166,6 +166,26 @@ fn start_up_objects_are_frozen_out_of_the_cyclic_collector() {
 }
 
 #[test]
+fn enum_members_where_plain_scalars_are_declared_encode_as_msgspec_does() {
+    let s = server();
+    for (path, status, body) in [
+        ("/enums/int", 200, "[2,3]"),
+        ("/enums/float", 200, "1"),
+        ("/enums/keys", 200, r#"{"fast":2}"#),
+        // What msgspec.convert refuses stays a 500.
+        ("/enums/bounded", 500, ""),
+        ("/enums/float-mixin", 500, ""),
+        ("/enums/bool", 500, ""),
+    ] {
+        let r = s.get(path);
+        assert_eq!(r.status, status, "{path}: {}", r.text());
+        if status == 200 {
+            assert_eq!(r.text(), body, "{path}");
+        }
+    }
+}
+
+#[test]
 fn the_raw_request_and_bytes() {
     let s = server();
     let r = s.request("GET", "/raw?a=1&b=%20", &[("user-agent", "e2e")], b"");

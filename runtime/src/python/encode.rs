@@ -67,6 +67,27 @@ fn constraint(expected: &'static str, detail: String) -> Mismatch {
     Mismatch::new(expected, detail)
 }
 
+/// The value of an enum member whose class mixes in `base` (`IntEnum`,
+/// `IntFlag`, `StrEnum`, `class E(int, Enum)`): msgspec accepts such a
+/// member where `base` is declared (`msgspec.convert(E.A, int)` is `1`) and
+/// encodes it as its value, so the encoders of `int`, `str` and `float`
+/// take it too. `None` for anything else: the caller's mismatch stands
+/// (other subclasses of `int` or `str` are refused by msgspec's encoder).
+#[cold]
+#[inline(never)]
+fn mixin_enum_value<'py>(v: Obj<'py>, base: *mut ffi::PyTypeObject) -> Option<Bound<'py, PyAny>> {
+    // SAFETY: type pointers of a valid object and of live classes.
+    let member = unsafe {
+        let ty = ffi::Py_TYPE(v.ptr());
+        ffi::PyType_IsSubtype(ty, base) != 0
+            && ffi::PyType_IsSubtype(ty, interp().enc.enum_type) != 0
+    };
+    if !member {
+        return None;
+    }
+    v.0.getattr(pyo3::intern!(v.0.py(), "_value_")).ok()
+}
+
 /// The deepest nesting an encoder writes: the interpreter's recursion limit
 /// at start-up, msgspec's own guard (1000 by default). Past it a value is
 /// refused (a 500), never a stack overflow.
@@ -140,7 +161,12 @@ fn is_exact(v: Obj<'_>, ty: *mut ffi::PyTypeObject) -> bool {
 pub fn str(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
     // SAFETY: a type check on a valid object.
     if unsafe { ffi::PyUnicode_CheckExact(v.ptr()) } == 0 {
-        return Err(mismatch("str", v));
+        return match mixin_enum_value(v, &raw mut ffi::PyUnicode_Type) {
+            Some(value) if is_exact(Obj(value.as_borrowed()), &raw mut ffi::PyUnicode_Type) => {
+                str(Obj(value.as_borrowed()), out)
+            }
+            _ => Err(mismatch("str", v)),
+        };
     }
     let s = utf8(v).ok_or_else(|| mismatch("str (encodable as UTF-8)", v))?;
     json::write_str(out, s);
@@ -159,6 +185,15 @@ pub struct StrBounds {
 
 /// `Annotated[str, Meta(...)]`.
 pub fn str_in(v: Obj<'_>, out: &mut Vec<u8>, b: &StrBounds) -> Result<(), Mismatch> {
+    // SAFETY: a type check on a valid object.
+    if unsafe { ffi::PyUnicode_CheckExact(v.ptr()) } == 0 {
+        return match mixin_enum_value(v, &raw mut ffi::PyUnicode_Type) {
+            Some(value) if is_exact(Obj(value.as_borrowed()), &raw mut ffi::PyUnicode_Type) => {
+                str_in(Obj(value.as_borrowed()), out, b)
+            }
+            _ => Err(mismatch("str", v)),
+        };
+    }
     let start = out.len();
     str(v, out)?;
     // SAFETY: `v` is an exact str.
@@ -199,7 +234,10 @@ fn check_len(
 pub fn int(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
     // SAFETY: a type check on a valid object.
     if unsafe { ffi::PyLong_CheckExact(v.ptr()) } == 0 {
-        return Err(mismatch("int", v));
+        return match int_enum_value(v) {
+            Some(value) => int(Obj(value.as_borrowed()), out),
+            None => Err(mismatch("int", v)),
+        };
     }
     write_long(v, out);
     Ok(())
@@ -220,7 +258,10 @@ pub struct IntBounds {
 pub fn int_in(v: Obj<'_>, out: &mut Vec<u8>, b: &IntBounds) -> Result<(), Mismatch> {
     // SAFETY: a type check on a valid object.
     if unsafe { ffi::PyLong_CheckExact(v.ptr()) } == 0 {
-        return Err(mismatch("int", v));
+        return match int_enum_value(v) {
+            Some(value) => int_in(Obj(value.as_borrowed()), out, b),
+            None => Err(mismatch("int", v)),
+        };
     }
     let mut overflow = 0;
     // SAFETY: `v` is an int.
@@ -310,7 +351,18 @@ pub fn float(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
             return Ok(());
         }
     }
-    Err(mismatch("float", v))
+    // An int enum member is a float as msgspec converts it; its JSON is
+    // its int value. (Float-mixin enums msgspec refuses for `float`.)
+    match int_enum_value(v) {
+        Some(value) => float(Obj(value.as_borrowed()), out),
+        None => Err(mismatch("float", v)),
+    }
+}
+
+/// [`mixin_enum_value`] for `int` mixins, when the value is a plain int.
+fn int_enum_value(v: Obj<'_>) -> Option<Bound<'_, PyAny>> {
+    mixin_enum_value(v, &raw mut ffi::PyLong_Type)
+        .filter(|value| is_exact(Obj(value.as_borrowed()), &raw mut ffi::PyLong_Type))
 }
 
 /// Constraints on a returned `float`.
@@ -341,7 +393,10 @@ pub fn float_in(v: Obj<'_>, out: &mut Vec<u8>, b: &FloatBounds) -> Result<(), Mi
             }
             x
         } else {
-            return Err(mismatch("float", v));
+            return match int_enum_value(v) {
+                Some(value) => float_in(Obj(value.as_borrowed()), out, b),
+                None => Err(mismatch("float", v)),
+            };
         }
     };
     let ok = b.ge.is_none_or(|c| x >= c)
@@ -920,6 +975,8 @@ pub(crate) struct EncRt {
     timedelta: *mut ffi::PyTypeObject,
     uuid: *mut ffi::PyTypeObject,
     decimal: *mut ffi::PyTypeObject,
+    /// `enum.Enum`.
+    enum_type: *mut ffi::PyTypeObject,
     unset: *mut ffi::PyObject,
     /// `msgspec.json.Encoder().encode`.
     pub(super) encode: Py<PyAny>,
@@ -1024,6 +1081,7 @@ impl EncRt {
         let timedelta = class(dt.getattr("timedelta")?);
         let uuid = class(py.import("uuid")?.getattr("UUID")?);
         let decimal = class(py.import("decimal")?.getattr("Decimal")?);
+        let enum_type = class(py.import("enum")?.getattr("Enum")?);
         let limit: u32 = py
             .import("sys")?
             .call_method0("getrecursionlimit")?
@@ -1061,6 +1119,7 @@ impl EncRt {
             timedelta,
             uuid,
             decimal,
+            enum_type,
             unset,
             encode,
             models,

@@ -3,6 +3,7 @@ handlers that sleep, the raw request, every parameter source, catch-all
 paths, and a handler whose return value does not match its annotation."""
 
 import asyncio
+import enum
 import gc
 import threading
 import time
@@ -175,3 +176,53 @@ def custom() -> Response:
 @app.route("/multi", methods=["GET", "PUT"])
 def multi(request: Request) -> str:
     return request.method
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+class Mode(str, enum.Enum):
+    FAST = "fast"
+
+
+class Ratio(float, enum.Enum):
+    HALF = 0.5
+
+
+# Enum members where a plain `int`, `str` or `float` is declared: msgspec
+# accepts int and str mixins (`msgspec.convert(Level.HIGH, int) == 2`) and
+# encodes them as their values; it refuses float mixins for `float` and
+# `bool` for `int`.
+
+
+@app.get("/enums/int")
+def enum_as_int() -> list[int]:
+    return [Level.HIGH, 3]
+
+
+@app.get("/enums/float")
+def enum_as_float() -> float:
+    return Level.LOW
+
+
+@app.get("/enums/keys")
+def enum_keys() -> dict[str, Annotated[int, msgspec.Meta(ge=1)]]:
+    return {Mode.FAST: Level.HIGH}
+
+
+@app.get("/enums/bounded")
+def enum_bounded() -> Annotated[int, msgspec.Meta(le=1)]:
+    return Level.HIGH
+
+
+@app.get("/enums/float-mixin")
+def enum_float_mixin() -> float:
+    return Ratio.HALF
+
+
+@app.get("/enums/bool")
+def bool_as_int() -> int:
+    value: object = True
+    return value  # type: ignore[return-value]
