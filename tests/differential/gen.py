@@ -1119,6 +1119,12 @@ def conforms(v: Any, t: Any) -> bool:
         return v is None
     if isinstance(t, mi.BoolType):
         return type(v) is bool
+    if isinstance(t, (mi.IntType, mi.FloatType, mi.StrType)):
+        # `msgspec.convert(IntEnum.X, int)` is the int and msgspec encodes
+        # the member as its value: an int or str enum member counts as its value.
+        base = str if isinstance(t, mi.StrType) else int
+        if isinstance(v, enum.Enum) and isinstance(v, base) and type(v.value) is base:
+            v = v.value
     if isinstance(t, mi.IntType):
         if type(v) is not int:
             return False
