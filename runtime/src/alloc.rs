@@ -1,86 +1,28 @@
-//! The Rust side's allocator: mimalloc.
+//! The Rust side's allocator: jemalloc.
 //!
 //! With glibc's malloc the server's small allocations (hyper's read
 //! buffers, header maps, response bodies) ran into `malloc_consolidate` and
 //! `_int_malloc` slow paths, because CPython's own allocations interleave
 //! with them in one heap: the same six allocations per request cost ~1,700
-//! instructions against ~960 in a server without Python. mimalloc's
-//! per-size free pages make them cheap again. CPython keeps its own
-//! allocators (pymalloc over libc `malloc`).
+//! instructions against ~960 in a server without Python. CPython keeps its
+//! own allocators (pymalloc over libc `malloc`; jemalloc is built with its
+//! symbols prefixed, so it replaces nothing there).
 //!
-//! Built without transparent huge pages (`no_thp`): with them, mimalloc's
-//! first arena pages became 2 MiB pages and the resident size of a fresh
-//! server grew by 6 MB.
-//!
-//! Not the `mimalloc` crate's allocator: it sends every request through
-//! `mi_malloc_aligned`, whose alignment handling cost ~100 instructions per
-//! HTTP request; here only over-aligned layouts take that path.
-
-use std::alloc::{GlobalAlloc, Layout};
-use std::ffi::c_void;
-
-use libmimalloc_sys as mi;
-
-/// mimalloc's guaranteed alignment for plain `mi_malloc` (`MI_MAX_ALIGN_SIZE`).
-const MIN_ALIGN: usize = 16;
-
-struct MiMalloc;
+//! Measured against the alternatives on the hello app (callgrind,
+//! instructions per request on /plaintext, /json, /user/{id}, POST
+//! /validate): glibc 8,861 / 10,054 / 10,356 / 16,672; mimalloc 8,448 /
+//! 9,528 / 9,827 / 15,152 (before later savings elsewhere), but its
+//! `_mi_malloc_generic` slow path ran ~2.5 times per request, because a
+//! server that frees each block before it asks for the next of that size
+//! always finds the page's free list empty; jemalloc's thread cache serves
+//! that pattern from a stack, ~3% more POST /validate requests per second
+//! than mimalloc on this machine, with the same resident size (17.3 MB) and
+//! start-up. Its background threads stay off (a second thread would put
+//! every `malloc` and system call of the process on glibc's multi-threaded
+//! paths).
 
 #[global_allocator]
-static ALLOCATOR: MiMalloc = MiMalloc;
-
-#[inline]
-fn plain(layout: Layout) -> bool {
-    layout.align() <= MIN_ALIGN && layout.align() <= layout.size()
-}
-
-// SAFETY: the contract of `GlobalAlloc` is met by mimalloc's functions: each
-// returns memory of at least the size asked, aligned as asked (plain
-// `mi_malloc` for alignments it guarantees), or null; `mi_free` takes any
-// pointer mimalloc returned.
-unsafe impl GlobalAlloc for MiMalloc {
-    #[inline]
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: see the impl.
-        unsafe {
-            if plain(layout) {
-                mi::mi_malloc(layout.size()).cast()
-            } else {
-                mi::mi_malloc_aligned(layout.size(), layout.align()).cast()
-            }
-        }
-    }
-
-    #[inline]
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: see the impl.
-        unsafe {
-            if plain(layout) {
-                mi::mi_zalloc(layout.size()).cast()
-            } else {
-                mi::mi_zalloc_aligned(layout.size(), layout.align()).cast()
-            }
-        }
-    }
-
-    #[inline]
-    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
-        // SAFETY: `ptr` came from this allocator.
-        unsafe { mi::mi_free(ptr.cast::<c_void>()) }
-    }
-
-    #[inline]
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: `ptr` came from this allocator with `layout`.
-        unsafe {
-            if layout.align() <= MIN_ALIGN && layout.align() <= new_size {
-                mi::mi_realloc(ptr.cast::<c_void>(), new_size).cast()
-            } else {
-                mi::mi_realloc_aligned(ptr.cast::<c_void>(), new_size, layout.align()).cast()
-            }
-        }
-    }
-}
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[cfg(test)]
 mod tests {

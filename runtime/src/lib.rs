@@ -48,7 +48,7 @@
 //! `__private`.
 #![deny(missing_docs)]
 
-#[cfg(feature = "mimalloc")]
+#[cfg(feature = "jemalloc")]
 mod alloc;
 
 mod app;
