@@ -36,6 +36,38 @@ pub struct Row {
 /// Times `a` and `b` in alternating rounds (so both see the same load on
 /// a busy machine) for about `budget` in all; the best time per call of
 /// each, in nanoseconds.
+/// Route `path`'s body type, return encoder and body decoder, when it is
+/// a JSON body route with a JSON return.
+fn codec_route(
+    app: &'static App,
+    path: &str,
+) -> Result<
+    (
+        u16,
+        crate::app::EncodeFn,
+        &'static dyn super::body::BodyDecoder,
+    ),
+    Error,
+> {
+    let fail = |what: String| Error::python(what);
+    let index = app
+        .routes
+        .iter()
+        .position(|r| r.path == path)
+        .ok_or_else(|| fail(format!("no route {path}")))?;
+    let spec = &app.routes[index];
+    let (Body::Json { ty, .. }, Returns::Json(encode)) = (spec.body, spec.returns) else {
+        return Err(fail(format!(
+            "{path}: not a JSON body route with a JSON return"
+        )));
+    };
+    let decoder = interp().routes[index]
+        .body
+        .as_deref()
+        .ok_or_else(|| fail(format!("{path}: no body decoder")))?;
+    Ok((ty, encode, decoder))
+}
+
 fn paired(budget: Duration, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64) {
     // Size a round: double the iterations until one takes ~1/40 of the budget.
     let mut n: u32 = 1;
@@ -84,21 +116,7 @@ pub fn codec(
             .map_err(|e| fail(format!("import msgspec: {e}")))?;
         let mut rows = Vec::new();
         for (path, body) in cases {
-            let index = app
-                .routes
-                .iter()
-                .position(|r| r.path == *path)
-                .ok_or_else(|| fail(format!("no route {path}")))?;
-            let spec = &app.routes[index];
-            let (Body::Json { ty, .. }, Returns::Json(encode)) = (spec.body, spec.returns) else {
-                return Err(fail(format!(
-                    "{path}: not a JSON body route with a JSON return"
-                )));
-            };
-            let decoder = interp.routes[index]
-                .body
-                .as_ref()
-                .ok_or_else(|| fail(format!("{path}: no body decoder")))?;
+            let (ty, encode, decoder) = codec_route(app, path)?;
             let value = decoder
                 .decode(py, body)
                 .map_err(|_| fail(format!("{path}: the body does not decode")))?;
@@ -176,21 +194,7 @@ pub fn profile(
     let interp = interp();
     Python::attach(|py| {
         let fail = |what: String| Error::python(what);
-        let index = app
-            .routes
-            .iter()
-            .position(|r| r.path == path)
-            .ok_or_else(|| fail(format!("no route {path}")))?;
-        let spec = &app.routes[index];
-        let (Body::Json { ty, .. }, Returns::Json(encode)) = (spec.body, spec.returns) else {
-            return Err(fail(format!(
-                "{path}: not a JSON body route with a JSON return"
-            )));
-        };
-        let decoder = interp.routes[index]
-            .body
-            .as_ref()
-            .ok_or_else(|| fail(format!("{path}: no body decoder")))?;
+        let (ty, encode, decoder) = codec_route(app, path)?;
         let value = decoder
             .decode(py, body)
             .map_err(|_| fail(format!("{path}: the body does not decode")))?;
