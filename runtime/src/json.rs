@@ -129,7 +129,6 @@ fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
 /// Writes an integer.
 #[inline]
 pub(crate) fn write_i64(out: &mut Vec<u8>, v: i64) {
-    out.reserve(21);
     if v < 0 {
         out.push(b'-');
     }
@@ -139,7 +138,6 @@ pub(crate) fn write_i64(out: &mut Vec<u8>, v: i64) {
 /// Writes an unsigned integer.
 #[inline]
 pub(crate) fn write_u64(out: &mut Vec<u8>, v: u64) {
-    out.reserve(20);
     write_digits(out, v);
 }
 

@@ -307,16 +307,23 @@ fn big_multiple_of(v: Obj<'_>, m: i64) -> bool {
     }
 }
 
+#[inline]
 fn write_long(v: Obj<'_>, out: &mut Vec<u8>) {
     let mut overflow = 0;
     // SAFETY: `v` is an int (exact, or an int subclass such as an IntEnum).
     let n = unsafe { ffi::PyLong_AsLongLongAndOverflow(v.ptr(), &raw mut overflow) };
     if overflow == 0 {
         json::write_i64(out, n);
-        return;
+    } else {
+        write_big_long(v, out);
     }
-    // Beyond 64 bits msgspec writes the decimal digits (int's own repr,
-    // whatever a subclass's `__str__` says).
+}
+
+/// An int beyond 64 bits: msgspec writes its decimal digits (int's own
+/// repr, whatever a subclass's `__str__` says).
+#[cold]
+#[inline(never)]
+fn write_big_long(v: Obj<'_>, out: &mut Vec<u8>) {
     // SAFETY: `PyLong_Type.tp_repr` on an int gives a new str or null.
     unsafe {
         let repr = (*std::ptr::addr_of!(ffi::PyLong_Type)).tp_repr;
