@@ -15,9 +15,11 @@
 //! `_mi_malloc_generic` slow path ran ~2.5 times per request, because a
 //! server that frees each block before it asks for the next of that size
 //! always finds the page's free list empty; jemalloc's thread cache serves
-//! that pattern from a stack, ~3% more POST /validate requests per second
-//! than mimalloc on this machine, with the same resident size (17.3 MB) and
-//! start-up. Its background threads stay off (a second thread would put
+//! that pattern from a stack: 2–4% less CPU per POST /validate request
+//! than mimalloc in alternating wrk runs on this machine, with the same
+//! resident size (17.3 MB) and start-up. On the bodiless endpoints the two
+//! were within the runs' noise (±3%; /user/{id} leaned to mimalloc), so
+//! re-measure before switching again. Its background threads stay off (a second thread would put
 //! every `malloc` and system call of the process on glibc's multi-threaded
 //! paths).
 
