@@ -161,11 +161,9 @@ fn is_exact(v: Obj<'_>, ty: *mut ffi::PyTypeObject) -> bool {
 pub fn str(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
     // SAFETY: a type check on a valid object.
     if unsafe { ffi::PyUnicode_CheckExact(v.ptr()) } == 0 {
-        return match mixin_enum_value(v, &raw mut ffi::PyUnicode_Type) {
-            Some(value) if is_exact(Obj(value.as_borrowed()), &raw mut ffi::PyUnicode_Type) => {
-                str(Obj(value.as_borrowed()), out)
-            }
-            _ => Err(mismatch("str", v)),
+        return match str_enum_value(v) {
+            Some(value) => str(Obj(value.as_borrowed()), out),
+            None => Err(mismatch("str", v)),
         };
     }
     let s = utf8(v).ok_or_else(|| mismatch("str (encodable as UTF-8)", v))?;
@@ -187,11 +185,9 @@ pub struct StrBounds {
 pub fn str_in(v: Obj<'_>, out: &mut Vec<u8>, b: &StrBounds) -> Result<(), Mismatch> {
     // SAFETY: a type check on a valid object.
     if unsafe { ffi::PyUnicode_CheckExact(v.ptr()) } == 0 {
-        return match mixin_enum_value(v, &raw mut ffi::PyUnicode_Type) {
-            Some(value) if is_exact(Obj(value.as_borrowed()), &raw mut ffi::PyUnicode_Type) => {
-                str_in(Obj(value.as_borrowed()), out, b)
-            }
-            _ => Err(mismatch("str", v)),
+        return match str_enum_value(v) {
+            Some(value) => str_in(Obj(value.as_borrowed()), out, b),
+            None => Err(mismatch("str", v)),
         };
     }
     let start = out.len();
@@ -364,6 +360,12 @@ pub fn float(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
         Some(value) => float(Obj(value.as_borrowed()), out),
         None => Err(mismatch("float", v)),
     }
+}
+
+/// [`mixin_enum_value`] for `str` mixins, when the value is a plain str.
+fn str_enum_value(v: Obj<'_>) -> Option<Bound<'_, PyAny>> {
+    mixin_enum_value(v, &raw mut ffi::PyUnicode_Type)
+        .filter(|value| is_exact(Obj(value.as_borrowed()), &raw mut ffi::PyUnicode_Type))
 }
 
 /// [`mixin_enum_value`] for `int` mixins, when the value is a plain int.
