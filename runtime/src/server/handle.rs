@@ -92,6 +92,16 @@ fn done(resp: Resp) -> Step {
     Step::Done(Some(resp))
 }
 
+impl Step {
+    /// The response, waiting for it if need be.
+    async fn finish(self) -> Resp {
+        match self {
+            Step::Done(resp) => resp.expect("a fresh Step holds its response"),
+            Step::Later(fut) => fut.await,
+        }
+    }
+}
+
 /// hyper's service: one request on the connection `act` describes.
 pub(super) fn handle(req: Request<Incoming>, act: &Rc<Activity>) -> Handled {
     let busy = act.begin();
@@ -112,10 +122,7 @@ async fn observed(state: &'static State, req: Request<Incoming>, rid: RequestId)
         .access_log
         .then(|| (req.method().clone(), req.uri().clone()));
     let route = Cell::new(None);
-    let resp = match respond(state, req, rid, &route) {
-        Step::Done(resp) => resp.expect("a response"),
-        Step::Later(fut) => fut.await,
-    };
+    let resp = respond(state, req, rid, &route).finish().await;
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();
     if let Some(m) = &state.metrics
@@ -200,10 +207,9 @@ fn respond(
                     Ok(b) => b,
                     Err(resp) => return resp,
                 };
-                match call(state, &parts, body, &captures, index, rid) {
-                    Step::Done(resp) => resp.expect("a response"),
-                    Step::Later(fut) => fut.await,
-                }
+                call(state, &parts, body, &captures, index, rid)
+                    .finish()
+                    .await
             }))
         }
     }
