@@ -59,8 +59,7 @@ fn number(s: &str, want_int: bool) -> Option<Result<Number, Invalid>> {
         && (b[0] != b'0' || b.len() == 1)
         && b.iter().all(u8::is_ascii_digit)
     {
-        let v = b.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'));
-        return Some(Ok(Number::Int(Int::Fixed(i128::from(v)))));
+        return Some(Ok(Number::Int(Int::Fixed(i128::from(digits_value(b))))));
     }
     let mut i = 0;
     let negative = b.first() == Some(&b'-');
@@ -119,9 +118,7 @@ fn number(s: &str, want_int: bool) -> Option<Result<Number, Invalid>> {
         let fits = if digits.len() <= 19 {
             // Up to 19 digits always fit a u64: no u128 parse needed (the
             // usual path or query integer).
-            let magnitude = digits
-                .bytes()
-                .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+            let magnitude = digits_value(digits.as_bytes());
             (!negative || magnitude <= 1u64 << 63).then(|| {
                 if negative {
                     -i128::from(magnitude)
@@ -159,6 +156,14 @@ fn number(s: &str, want_int: bool) -> Option<Result<Number, Invalid>> {
         return Some(Err(Invalid::new("Number out of range")));
     }
     Some(Ok(Number::Float(x)))
+}
+
+/// The value of 1 to 19 ASCII digits (always within a u64).
+#[inline]
+fn digits_value(digits: &[u8]) -> u64 {
+    digits
+        .iter()
+        .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'))
 }
 
 /// An integer beyond 64 bits: `Fixed` while it fits 128 bits.
