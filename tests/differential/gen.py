@@ -995,6 +995,7 @@ def status_body(status: int, detail: str) -> bytes:
 
 
 INTERNAL = Expected(500, b'{"status_code":500,"detail":"Internal Server Error"}', mismatch=True)
+HANDLER_RAISED = Expected(500, INTERNAL.body)
 NOT_FOUND = Expected(404, b'{"status_code":404,"detail":"Not Found"}')
 
 
@@ -1072,7 +1073,8 @@ def expect(app: App, case: Case) -> Expected:
         try:
             value = app.helpers.corrupt(value, case.how)
         except Exception:
-            return INTERNAL
+            # The handler itself raises: a 500 whose log line is the traceback.
+            return HANDLER_RAISED
         return success(route, value) if conforms(value, route.info) else INTERNAL
     source = "query" if route.kind == "q" else "path"
     values = case.values or []

@@ -77,8 +77,9 @@ def _apply(target: Any, step: list[Any], kind: str, rest: list[list[Any]]) -> An
         new = _damage(child, rest, kind)
         if kind == "del" and not rest:
             if isinstance(target, msgspec.Struct):
-                # Structs refuse `del` on frozen classes; unset it the slow way.
-                object.__delattr__(target, arg)
+                # Leaves the field unset (encoding it then fails); a frozen
+                # Struct refuses, so the handler raises instead.
+                delattr(target, arg)
             else:
                 object.__delattr__(target, arg)
         elif isinstance(target, msgspec.Struct):
