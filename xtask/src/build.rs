@@ -1,10 +1,15 @@
 //! `cargo xtask build app.py [--out PATH]` and `cargo xtask serve app.py`.
 //!
 //! The build checks the app, generates the Rust program, writes it as a small
-//! crate under `target/prebake/apps/<name>/` that depends on the runtime by
-//! path, and compiles it with the workspace's target directory, so the
-//! runtime and its dependencies are compiled once and reused by every app.
-//! The binary is copied to `dist/<name>` (or `--out`).
+//! crate under `target/prebake/apps/<name>-<key>/` that depends on the
+//! runtime by path, and compiles it with the workspace's target directory,
+//! so the runtime and its dependencies are compiled once and reused by every
+//! app. The binary is copied to `dist/<name>` (or `--out`).
+//!
+//! `<key>` is a hash of the app file's absolute path: two apps whose folders
+//! share a name (`a/api/app.py`, `b/api/app.py`) get their own crates and
+//! binaries, so they can be built one after the other or at the same time
+//! without one overwriting the other's program.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -74,10 +79,15 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     let name = prebake_compiler::driver::app_name(&args.app);
     let source = prebake_compiler::codegen::app::generate_file(&analysis, &name);
 
-    let crate_dir = root.join("target").join("prebake").join("apps").join(&name);
+    let crate_name = crate_name(&name, &args.app);
+    let crate_dir = root
+        .join("target")
+        .join("prebake")
+        .join("apps")
+        .join(&crate_name);
     std::fs::create_dir_all(&crate_dir).map_err(|e| format!("{}: {e}", crate_dir.display()))?;
     write_if_changed(&crate_dir.join("main.rs"), &source)?;
-    write_if_changed(&crate_dir.join("Cargo.toml"), &manifest(&name, &root))?;
+    write_if_changed(&crate_dir.join("Cargo.toml"), &manifest(&crate_name, &root))?;
     write_if_changed(&crate_dir.join("build.rs"), BUILD_RS)?;
     // The workspace's lock file pins the same versions, so the runtime's
     // dependencies compiled for the workspace are reused as they are.
@@ -113,7 +123,7 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     } else {
         args.profile.as_str()
     };
-    let built = root.join("target").join(profile_dir).join(&name);
+    let built = root.join("target").join(profile_dir).join(&crate_name);
     let out = args
         .out
         .clone()
@@ -135,6 +145,17 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
         started.elapsed()
     );
     Ok(out)
+}
+
+/// The generated crate's package and binary name: the app's name and a
+/// hash (FNV-1a, 32 bits) of the app file's absolute path.
+fn crate_name(name: &str, app: &Path) -> String {
+    let path = std::fs::canonicalize(app).unwrap_or_else(|_| app.to_path_buf());
+    let mut hash: u32 = 0x811c_9dc5;
+    for b in path.as_os_str().as_encoded_bytes() {
+        hash = (hash ^ u32::from(*b)).wrapping_mul(0x0100_0193);
+    }
+    format!("{name}-{hash:08x}")
 }
 
 /// The generated crate's build script: an rpath to the libpython the runtime
@@ -190,4 +211,18 @@ codegen-units = 1
 debug = false
 "#
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apps_in_folders_of_the_same_name_get_their_own_crates() {
+        let a = crate_name("api", Path::new("/srv/one/api/app.py"));
+        let b = crate_name("api", Path::new("/srv/two/api/app.py"));
+        assert!(a.starts_with("api-") && b.starts_with("api-"), "{a} {b}");
+        assert_ne!(a, b);
+        assert_eq!(a, crate_name("api", Path::new("/srv/one/api/app.py")));
+    }
 }
