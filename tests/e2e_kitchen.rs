@@ -323,3 +323,44 @@ fn bodies_statuses_and_custom_responses() {
     assert_eq!(r.header("content-type"), Some("text/csv"));
     assert_eq!(r.header("x-custom"), Some("yes"));
 }
+
+#[test]
+fn a_missing_body_takes_the_parameters_default() {
+    let s = server();
+    // No body at all, and an empty one: the default, as Litestar and FastAPI.
+    let r = s.request("POST", "/points/maybe", &[], b"");
+    assert_eq!((r.status, r.text().as_str()), (200, r#"{"point":null}"#));
+    let r = s.post_json("/points/maybe", "");
+    assert_eq!((r.status, r.text().as_str()), (200, r#"{"point":null}"#));
+    let r = s.post_json("/points/maybe", r#"{"x":1,"y":2}"#);
+    assert_eq!(r.text(), r#"{"point":{"x":1,"y":2,"label":""}}"#);
+    // A body that is there but not JSON is still msgspec's error.
+    let r = s.post_json("/points/maybe", " ");
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (
+            400,
+            r#"{"status_code":400,"detail":"Input data was truncated"}"#
+        )
+    );
+    // A mutable default is fresh on every request.
+    for _ in 0..3 {
+        let r = s.request("POST", "/points/tally", &[], b"");
+        assert_eq!((r.status, r.text().as_str()), (200, "[0]"));
+    }
+    let r = s.post_json("/points/tally", "[5,6]");
+    assert_eq!(r.text(), "[5,6,2]");
+    for _ in 0..2 {
+        let r = s.request("POST", "/points/named", &[], b"");
+        assert_eq!((r.status, r.text().as_str()), (200, r#"{"seen":0}"#));
+    }
+    // Without a default an empty body is refused as msgspec refuses it.
+    let r = s.request("POST", "/points", &[], b"");
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (
+            400,
+            r#"{"status_code":400,"detail":"Input data was truncated"}"#
+        )
+    );
+}

@@ -528,7 +528,33 @@ impl Gen<'_> {
         let key = p.wire_name.as_str();
         let fetch = match p.source {
             ParamSource::Request => return quote!(c.push_request();),
-            ParamSource::Body => return quote!(c.push_body()?;),
+            ParamSource::Body => {
+                // No body at all stands for a body parameter that has a
+                // default, as in Litestar and FastAPI (msgspec alone would
+                // call the empty document truncated).
+                return match &p.default {
+                    None => quote!(c.push_body()?;),
+                    Some(d) => {
+                        let fallback = match &d.kind {
+                            ValueKind::List(items) if items.is_empty() => quote!({
+                                let l = c.new_list();
+                                c.push_list(l);
+                            }),
+                            ValueKind::Dict(items) if items.is_empty() => {
+                                quote!(c.push_empty_dict())
+                            }
+                            _ => quote!(c.push_default()),
+                        };
+                        quote! {
+                            if c.body_is_empty() {
+                                #fallback;
+                            } else {
+                                c.push_body()?;
+                            }
+                        }
+                    }
+                };
+            }
             ParamSource::Path => {
                 let i = placeholders.iter().position(|n| *n == p.name).unwrap_or(0);
                 let convert = self.convert(&p.ty, &src, key);

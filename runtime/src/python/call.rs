@@ -245,6 +245,18 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// A new, empty dict (for a body parameter whose default is `{}`: each
+    /// call gets its own, never a shared mutable default).
+    pub fn push_empty_dict(&mut self) {
+        self.push_raw(PyDict::new(self.py).into_ptr());
+    }
+
+    /// Whether the request came without a body (or with an empty one).
+    #[inline]
+    pub fn body_is_empty(&self) -> bool {
+        self.req.body.is_empty()
+    }
+
     /// A new, empty list to fill and push (for `list[...]` parameters).
     pub fn new_list(&self) -> List<'a> {
         List(PyList::empty(self.py))

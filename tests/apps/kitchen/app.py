@@ -163,6 +163,24 @@ def many_points(points: list[Point]) -> int:
     return len(points)
 
 
+@app.post("/points/maybe")
+def maybe_point(point: Point | None = None) -> dict[str, Point | None]:
+    return {"point": point}
+
+
+@app.post("/points/tally")
+def tally(points: list[int] = []) -> list[int]:  # noqa: B006
+    # Mutates its defaults: each request must get fresh ones.
+    points.append(len(points))
+    return points
+
+
+@app.post("/points/named")
+def named(names: dict[str, int] = {}) -> dict[str, int]:  # noqa: B006
+    names["seen"] = len(names)
+    return names
+
+
 @app.delete("/points/{point_id}")
 def delete_point(point_id: int) -> None:
     return None
