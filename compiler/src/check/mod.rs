@@ -16,6 +16,7 @@ pub(crate) mod constraint;
 pub(crate) mod fits;
 pub(crate) mod pattern;
 mod rules;
+pub(crate) mod satisfies;
 pub(crate) mod walk;
 
 use crate::diagnostics::Sink;

@@ -5,11 +5,9 @@
 
 use crate::check::constraint::{self, Class};
 use crate::check::walk::{self, Site};
-use crate::check::{Ctx, fits};
+use crate::check::{Ctx, fits, satisfies};
 use crate::diagnostics::{Code, Diagnostic, Sink};
-use crate::ir::{
-    Bound, Constraints, FieldDefault, Number, ParamSource, Ty, TyKind, Value, ValueKind,
-};
+use crate::ir::{Bound, Constraints, FieldDefault, Number, ParamSource, Ty, TyKind, Value};
 use crate::source::Span;
 
 /// Reports contradictory constraints on every type, then defaults that
@@ -179,28 +177,15 @@ fn lengths(ctx: &Ctx<'_>, c: &Constraints, sink: &mut Sink) {
     }
 }
 
-/// Reports a default that fits its type but breaks that type's constraints.
+/// Reports a default that fits its type but breaks that type's constraints
+/// (its own, or an item's inside a container).
 fn default(ctx: &Ctx<'_>, v: &Value, ty: &Ty, name: &str, site: Site, sink: &mut Sink) {
-    let members: Vec<&Ty> = match &ty.kind {
-        TyKind::Union(items) => items.iter().collect(),
-        _ => vec![ty],
-    };
-    let mut violation = None;
-    for m in members {
-        if fits::fits(ctx, v, m).is_err() {
-            continue;
-        }
-        let TyKind::Constrained(_, c) = &m.kind else {
-            return;
-        };
-        match violated(v, c) {
-            None => return,
-            Some(found) => {
-                violation.get_or_insert(found);
-            }
-        }
+    if fits::fits(ctx, v, ty).is_err() {
+        return;
     }
-    let Some((key, what)) = violation else { return };
+    let Some(found) = satisfies::violation(ctx, v, ty) else {
+        return;
+    };
     let note = match site {
         Site::Field => {
             "msgspec does not validate defaults: an object without this field would decode to a value its own constraint rejects"
@@ -212,72 +197,12 @@ fn default(ctx: &Ctx<'_>, v: &Value, ty: &Ty, name: &str, site: Site, sink: &mut
     sink.report(
         Diagnostic::new(
             Code::PB025,
-            v.span,
-            format!("default of `{name}` violates `{}`", ctx.snippet(key)),
+            found.value,
+            format!("default of `{name}` violates `{}`", ctx.snippet(found.key)),
         )
-        .with_label(what)
-        .with_secondary(key, "constraint here")
+        .with_label(found.what)
+        .with_secondary(found.key, "constraint here")
         .with_note(note)
         .with_help("change the default or the constraint"),
     );
-}
-
-/// A bound, the test a value must pass against it, and what failing means.
-type BoundCheck<'a> = (Option<&'a Bound<Number>>, fn(f64, f64) -> bool, &'a str);
-
-/// The first constraint `v` breaks: its keyword and what is wrong.
-fn violated(v: &Value, c: &Constraints) -> Option<(Span, String)> {
-    let number = match &v.kind {
-        ValueKind::Int(i) => Some(Number::Int(*i)),
-        ValueKind::Float(x) => Some(Number::Float(*x)),
-        _ => None,
-    };
-    if let Some(n) = number {
-        let x = n.as_f64();
-        let checks: [BoundCheck<'_>; 4] = [
-            (c.ge.as_ref(), |x, b| x >= b, "below the minimum"),
-            (c.gt.as_ref(), |x, b| x > b, "not above the bound"),
-            (c.le.as_ref(), |x, b| x <= b, "above the maximum"),
-            (c.lt.as_ref(), |x, b| x < b, "not below the bound"),
-        ];
-        for (bound, ok, what) in checks {
-            if let Some(b) = bound
-                && !ok(x, b.value.as_f64())
-            {
-                return Some((b.span, what.to_string()));
-            }
-        }
-        if let (
-            Number::Int(i),
-            Some(Bound {
-                value: Number::Int(m),
-                span,
-            }),
-        ) = (n, c.multiple_of.as_ref())
-            && *m > 0
-            && i % m != 0
-        {
-            return Some((*span, format!("not a multiple of {m}")));
-        }
-        return None;
-    }
-    let len = match &v.kind {
-        ValueKind::Str(s) => s.chars().count(),
-        ValueKind::Bytes(b) => b.len(),
-        ValueKind::List(items) | ValueKind::Tuple(items) | ValueKind::Set(items) => items.len(),
-        ValueKind::Dict(pairs) => pairs.len(),
-        _ => return None,
-    };
-    let len = i128::try_from(len).unwrap_or(i128::MAX);
-    if let Some(min) = &c.min_length
-        && len < min.value
-    {
-        return Some((min.span, format!("length {len} is below the minimum")));
-    }
-    if let Some(max) = &c.max_length
-        && len > max.value
-    {
-        return Some((max.span, format!("length {len} is above the maximum")));
-    }
-    None
 }

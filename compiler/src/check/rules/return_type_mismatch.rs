@@ -3,6 +3,7 @@
 #![doc = include_str!("../../../../docs/diagnostics/PB030.md")]
 
 use crate::check::fits::{self, Mismatch};
+use crate::check::satisfies::{self, Violation};
 use crate::check::{Ctx, walk};
 use crate::diagnostics::{Code, Diagnostic, Sink};
 use crate::ir::{ResponseKind, Ty, TyKind, Value, ValueKind};
@@ -28,6 +29,12 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
                 },
                 _ => fits::fits(ctx, &value, declared),
             };
+            if result.is_ok() {
+                if let Some(found) = satisfies::violation(ctx, &value, declared) {
+                    sink.report(violation(ctx, found, declared));
+                }
+                continue;
+            }
             let Err(m) = result else { continue };
             sink.report(diagnostic(
                 ctx,
@@ -76,4 +83,21 @@ fn diagnostic(
         d = d.with_help(h);
     }
     d
+}
+
+/// A returned literal of the right type that breaks a constraint of it.
+fn violation(ctx: &Ctx<'_>, found: Violation, declared: &Ty) -> Diagnostic {
+    Diagnostic::new(
+        Code::PB030,
+        found.value,
+        format!(
+            "return value violates `{}` of `-> {}`",
+            ctx.snippet(found.key),
+            declared.display(ctx.ir)
+        ),
+    )
+    .with_label(found.what)
+    .with_secondary(found.key, "constraint here")
+    .with_note("the server checks a return value against its annotation's constraints and answers 500 when it breaks one")
+    .with_help("return a value the constraint accepts, or change the constraint")
 }
