@@ -56,6 +56,22 @@ fn http_exception_sets_status_headers_and_detail() {
         r.text(),
         r#"{"status_code":418,"detail":"short and stout"}"#
     );
+    // The runtime frames and types the body it writes: a handler's
+    // Content-Length or Content-Type would contradict it.
+    let r = s.get("/teapot/framed");
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (418, r#"{"status_code":418,"detail":"framed"}"#)
+    );
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("content-length"), Some("37"));
+    let framing = r
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "content-type" || n == "content-length")
+        .count();
+    assert_eq!(framing, 2, "{:?}", r.headers);
+    assert_eq!(r.header("x-brew"), Some("oolong"));
 }
 
 #[test]

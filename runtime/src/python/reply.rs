@@ -12,7 +12,7 @@
 
 use hyper::StatusCode;
 use hyper::body::Bytes;
-use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, TRANSFER_ENCODING};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use pyo3::{ffi, intern};
@@ -139,7 +139,7 @@ fn built(py: Python<'_>, v: &Bound<'_, PyAny>) -> Result<Resp, Mismatch> {
         let headers = headers
             .cast::<PyDict>()
             .map_err(|_| bad("Response.headers: dict[str, str]"))?;
-        add_headers(&mut resp, headers)
+        add_headers(&mut resp, headers, false)
             .map_err(|()| bad("Response.headers: valid header names and values"))?;
     }
     let media_type = v
@@ -156,12 +156,23 @@ fn built(py: Python<'_>, v: &Bound<'_, PyAny>) -> Result<Resp, Mismatch> {
     Ok(resp)
 }
 
-fn add_headers(resp: &mut Resp, headers: &Bound<'_, PyDict>) -> Result<(), ()> {
+/// Appends a handler's headers. The body's framing (`Content-Length`,
+/// `Transfer-Encoding`) is hyper's to write: a second or wrong length would
+/// leave the client waiting for bytes that never come, so those are
+/// dropped; so is `Content-Type` where the runtime writes the body itself
+/// (an `HTTPException`'s JSON).
+fn add_headers(resp: &mut Resp, headers: &Bound<'_, PyDict>, body_is_ours: bool) -> Result<(), ()> {
     for (k, v) in headers.iter() {
         let k: String = k.extract().map_err(|_| ())?;
         let v: String = v.extract().map_err(|_| ())?;
         let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| ())?;
         let value = HeaderValue::from_str(&v).map_err(|_| ())?;
+        if name == CONTENT_LENGTH
+            || name == TRANSFER_ENCODING
+            || body_is_ours && name == CONTENT_TYPE
+        {
+            continue;
+        }
         resp.headers_mut().append(name, value);
     }
     Ok(())
@@ -219,7 +230,7 @@ fn http_exception(py: Python<'_>, interp: &Interp, exc: &Bound<'_, PyAny>) -> Op
     let mut resp = response::json(status, body);
     let headers = exc.getattr(intern!(py, "headers")).ok()?;
     if !headers.is_none() {
-        add_headers(&mut resp, headers.cast::<PyDict>().ok()?).ok()?;
+        add_headers(&mut resp, headers.cast::<PyDict>().ok()?, true).ok()?;
     }
     Some(resp)
 }

@@ -72,6 +72,16 @@ def teapot() -> str:
     raise HTTPException(418, "short and stout", headers={"x-brew": "earl grey"})
 
 
+@app.get("/teapot/framed")
+def framed_teapot() -> str:
+    # Headers that would contradict the JSON body the runtime writes.
+    raise HTTPException(
+        418,
+        "framed",
+        headers={"Content-Type": "text/plain", "content-length": "999", "x-brew": "oolong"},
+    )
+
+
 @app.get("/sleep")
 async def sleep(ms: int = 50) -> dict[str, int]:
     await asyncio.sleep(ms / 1000)
