@@ -312,6 +312,13 @@ fn routing_precedence_and_catch_all() {
     assert_eq!(s.get("/files/a/b/c.txt").text(), "a/b/c.txt");
     assert_eq!(s.get("/words/caf%C3%A9").text(), "café");
     assert_eq!(s.get("/words/a%2Fb").text(), "a/b");
+    assert_eq!(
+        s.get("/orders/7/lines/x").text(),
+        r#"{"order":7,"line":"x"}"#
+    );
+    let r = s.get("/orders/seven/lines/x");
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["extra"][0]["source"], "path");
     let r = s.request("PUT", "/multi", &[], b"");
     assert_eq!(r.text(), "PUT");
     let r = s.request("POST", "/multi", &[], b"");

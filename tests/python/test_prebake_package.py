@@ -101,6 +101,7 @@ def test_app_defaults() -> None:
         ("/a?b=1", "query or fragment"),
         ("/a/{id", "malformed placeholder"),
         ("/a/{1x}", "malformed placeholder"),
+        ("/a/{id:integer}", "malformed placeholder"),
         ("/a/{id}/{id}", "appears twice"),
         ("/files/{rest:path}/meta", "must be the last segment"),
     ],
@@ -108,6 +109,19 @@ def test_app_defaults() -> None:
 def test_bad_paths_are_rejected_eagerly(path: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         App().get(path)
+
+
+def test_typed_placeholders_as_litestar_writes_them() -> None:
+    app = App()
+
+    @app.get("/orders/{order_id:int}/lines/{line:str}/{rest:path}")
+    def line(order_id: int, line: str, rest: str) -> str:
+        return rest
+
+    (route,) = app.routes
+    assert route.path_params == ("order_id", "line", "rest")
+    with pytest.raises(ValueError, match="duplicate route"):
+        app.get("/orders/{other:uuid}/lines/{l}/{r:path}")(line)
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ use super::modules::Program;
 use super::scope::{Resolved, Scopes};
 use crate::diagnostics::{Code, Diagnostic, Sink};
 use crate::ir::{
-    App, Handler, HttpMethod, Ir, Model, ModelId, Param, ParamSource, PathSegment, PathTemplate,
-    ResponseKind, ReturnSite, Route, Ty, TyKind, ValueKind,
+    App, Converter, Handler, HttpMethod, Ir, Model, ModelId, Param, ParamSource, PathSegment,
+    PathTemplate, ResponseKind, ReturnSite, Route, Ty, TyKind, ValueKind,
 };
 use crate::source::Span;
 
@@ -539,8 +539,14 @@ impl Lowerer<'_> {
                 );
                 continue;
             }
+            let conv_span = at(start + 2 + name.len(), start + 1 + inner.len());
+            let mut converter = None;
             let catch_all = match conv {
-                None | Some("str") => false,
+                None => false,
+                Some(c) if Converter::parse(c).is_some() => {
+                    converter = Converter::parse(c).map(|c| (c, conv_span));
+                    false
+                }
                 Some("path") => {
                     if i + 1 < count {
                         self.sink.report(
@@ -561,9 +567,10 @@ impl Lowerer<'_> {
                             seg_span,
                             format!("unknown placeholder converter `{other}`"),
                         )
-                        .with_label("not `path`")
+                        .with_label("not a known converter")
+                        .with_note("known: `path` (the rest of the path), and the type converters `str`, `int`, `float`, `uuid`, `decimal`, `date`, `datetime`, `time`, `timedelta`")
                         .with_help(format!(
-                            "write `{{{name}}}` and annotate the parameter: `{name}: int`"
+                            "write `{{{name}}}` and annotate the parameter with its type"
                         )),
                     );
                     false
@@ -587,6 +594,7 @@ impl Lowerer<'_> {
                 name: name.to_string(),
                 catch_all,
                 span: name_span,
+                converter,
             });
         }
         PathTemplate {

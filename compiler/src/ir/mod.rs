@@ -18,8 +18,8 @@ pub use model::{
     RenameStyle, StructOptions, TagValue,
 };
 pub use route::{
-    App, Handler, HttpMethod, Param, ParamSource, PathSegment, PathTemplate, ResponseKind,
-    ReturnSite, Route,
+    App, Converter, Handler, HttpMethod, Param, ParamSource, PathSegment, PathTemplate,
+    ResponseKind, ReturnSite, Route,
 };
 pub use types::{Bound, Constraints, Literal, Number, Ty, TyKind};
 pub use value::{Value, ValueKind};

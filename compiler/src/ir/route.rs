@@ -114,6 +114,7 @@ impl PathTemplate {
                 name,
                 catch_all,
                 span,
+                ..
             } => Some((name.as_str(), *catch_all, *span)),
             PathSegment::Static(_) => None,
         })
@@ -146,7 +147,7 @@ impl PathTemplate {
 pub enum PathSegment {
     /// A literal segment (may be empty for a trailing `/`).
     Static(String),
-    /// `{name}` or `{name:path}`.
+    /// `{name}`, `{name:path}` or `{name:int}` (a type converter).
     Param {
         /// The placeholder's name.
         name: String,
@@ -154,7 +155,77 @@ pub enum PathSegment {
         catch_all: bool,
         /// The placeholder inside the string literal.
         span: Span,
+        /// A type converter as Litestar and Starlette write them
+        /// (`{name:int}`): it must agree with the parameter's annotation,
+        /// which decides the conversion.
+        converter: Option<(Converter, Span)>,
     },
+}
+
+/// The type converters a placeholder may name (`{id:int}`), as Litestar
+/// and Starlette spell them; `path` is the catch-all, not one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Converter {
+    Str,
+    Int,
+    Float,
+    Uuid,
+    Decimal,
+    Date,
+    DateTime,
+    Time,
+    TimeDelta,
+}
+
+impl Converter {
+    /// The converter named `name` (`int`, `uuid`...).
+    pub fn parse(name: &str) -> Option<Converter> {
+        Some(match name {
+            "str" => Converter::Str,
+            "int" => Converter::Int,
+            "float" => Converter::Float,
+            "uuid" => Converter::Uuid,
+            "decimal" => Converter::Decimal,
+            "date" => Converter::Date,
+            "datetime" => Converter::DateTime,
+            "time" => Converter::Time,
+            "timedelta" => Converter::TimeDelta,
+            _ => return None,
+        })
+    }
+
+    /// The annotation it stands for (`int`, `UUID`...).
+    pub fn annotation(self) -> &'static str {
+        match self {
+            Converter::Str => "str",
+            Converter::Int => "int",
+            Converter::Float => "float",
+            Converter::Uuid => "UUID",
+            Converter::Decimal => "Decimal",
+            Converter::Date => "date",
+            Converter::DateTime => "datetime",
+            Converter::Time => "time",
+            Converter::TimeDelta => "timedelta",
+        }
+    }
+
+    /// Whether a parameter of type `ty` (constraints and `None` peeled
+    /// off) agrees with the converter.
+    pub fn agrees_with(self, ty: &super::TyKind) -> bool {
+        use super::TyKind as T;
+        matches!(
+            (self, ty),
+            (Converter::Str, T::Str)
+                | (Converter::Int, T::Int)
+                | (Converter::Float, T::Float)
+                | (Converter::Uuid, T::Uuid)
+                | (Converter::Decimal, T::Decimal)
+                | (Converter::Date, T::Date)
+                | (Converter::DateTime, T::DateTime)
+                | (Converter::Time, T::Time)
+                | (Converter::TimeDelta, T::TimeDelta)
+        )
+    }
 }
 
 /// One route: methods + path + handler.

@@ -21,8 +21,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: The methods a route may declare, in the order `Allow` headers list them.
 HTTP_METHODS: tuple[str, ...] = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
-# `{name}` or `{name:path}`; `name` is a Python identifier.
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::(path))?\}")
+# `{name}`, `{name:path}` or `{name:int}` (a type converter as Litestar
+# writes it, restating the annotation); `name` is a Python identifier.
+_PLACEHOLDER = re.compile(
+    r"\{([A-Za-z_][A-Za-z0-9_]*)"
+    r"(?::(?:(path)|str|int|float|uuid|decimal|date|datetime|time|timedelta))?\}"
+)
 
 
 @dataclass(frozen=True)
@@ -282,7 +286,8 @@ def _check_path(path: object) -> None:
     if "{" in rest or "}" in rest:
         raise ValueError(
             f"malformed placeholder in route path {path!r}: "
-            "write {name} or {name:path} with a Python identifier"
+            "write {name}, {name:path} or {name:int} (str, int, float, uuid, decimal, "
+            "date, datetime, time, timedelta) with a Python identifier"
         )
     names = [m.group(1) for m in _PLACEHOLDER.finditer(path)]
     duplicates = sorted({n for n in names if names.count(n) > 1})

@@ -158,6 +158,12 @@ def user(user_id: int) -> dict[str, int]:
     return {"id": user_id}
 
 
+@app.get("/orders/{order_id:int}/lines/{line:str}")
+def order_line(order_id: int, line: str) -> dict[str, int | str]:
+    # Litestar's typed placeholders restate the annotations.
+    return {"order": order_id, "line": line}
+
+
 @app.get("/words/{word}")
 def word(word: str) -> str:
     return word

@@ -4,11 +4,13 @@
 
 use crate::check::Ctx;
 use crate::diagnostics::{Code, Diagnostic, Sink};
-use crate::ir::{ParamSource, TyKind};
+use crate::ir::{ParamSource, PathSegment, Route, TyKind};
 
-/// Reports path parameters typed as a model, a container or `Request`.
+/// Reports path parameters typed as a model, a container or `Request`, and
+/// placeholders whose converter (`{id:int}`) disagrees with the annotation.
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in &ctx.ir.routes {
+        converters(ctx, route, sink);
         for p in &route.handler.params {
             if p.source != ParamSource::Path || !p.annotated {
                 continue;
@@ -37,5 +39,51 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
                 .with_help("use a scalar type, or send structured data in the JSON body"),
             );
         }
+    }
+}
+
+/// `{id:int}` with `id: str`: the template says one type, the annotation
+/// (which decides the conversion) another.
+fn converters(ctx: &Ctx<'_>, route: &Route, sink: &mut Sink) {
+    for seg in &route.path.segments {
+        let PathSegment::Param {
+            name,
+            converter: Some((conv, conv_span)),
+            ..
+        } = seg
+        else {
+            continue;
+        };
+        let Some(p) = route.handler.params.iter().find(|p| p.name == *name) else {
+            continue;
+        };
+        if !p.annotated || p.source != ParamSource::Path {
+            continue;
+        }
+        let bare = p.ty.without_none();
+        let ty = bare.unconstrained();
+        if matches!(ty.kind, TyKind::Unknown | TyKind::Any) || conv.agrees_with(&ty.kind) {
+            continue;
+        }
+        sink.report(
+            Diagnostic::new(
+                Code::PB015,
+                p.ty.span,
+                format!(
+                    "path parameter `{name}` is `{}`, but its placeholder converts to `{}`",
+                    p.ty.display(ctx.ir),
+                    conv.annotation()
+                ),
+            )
+            .with_label("annotated here")
+            .with_secondary(*conv_span, "converter")
+            .with_note(
+                "the annotation decides how the segment converts; the converter only restates it",
+            )
+            .with_help(format!(
+                "annotate `{name}: {}`, or drop the converter: `{{{name}}}`",
+                conv.annotation()
+            )),
+        );
     }
 }
