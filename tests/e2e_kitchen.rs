@@ -341,6 +341,12 @@ fn bodies_statuses_and_custom_responses() {
     let r = s.request("DELETE", "/points/3", &[], b"");
     assert_eq!(r.status, 204);
     assert!(r.body.is_empty());
+    let r = s.get("/maybe-response");
+    assert_eq!((r.status, r.text().as_str()), (200, r#"{"raw":0}"#));
+    let r = s.get("/maybe-response?raw=1");
+    assert_eq!((r.status, r.text().as_str()), (203, r#"{"raw":[1,2]}"#));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("x-raw"), Some("1"));
     let r = s.get("/custom");
     assert_eq!((r.status, r.text().as_str()), (202, "custom body"));
     assert_eq!(r.header("content-type"), Some("text/csv"));

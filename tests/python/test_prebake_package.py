@@ -345,9 +345,15 @@ def test_response_moves_content_type_out_of_headers() -> None:
     assert explicit.media_type == "application/json" and explicit.headers == {}
 
 
+def test_response_encodes_other_content_as_json() -> None:
+    response = Response({"a": [1, 2]}, status_code=202)
+    assert (response.body, response.media_type) == (b'{"a":[1,2]}', "application/json")
+    assert Response([1], media_type="application/vnd.x+json").media_type == "application/vnd.x+json"
+
+
 def test_response_rejects_misuse() -> None:
-    with pytest.raises(TypeError, match="JSONResponse"):
-        Response({"a": 1})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="msgspec encodes as JSON"):
+        Response(object())
     with pytest.raises(ValueError, match="line break"):
         Response("x", headers={"X": "a\r\nInjected: 1"})
     with pytest.raises(ValueError):

@@ -23,10 +23,12 @@ _DERIVED = frozenset({"content-type", "content-length"})
 class Response:
     """An HTTP response, sent exactly as built.
 
-    `content` may be `bytes` or `str` (encoded as UTF-8). `media_type` becomes
-    the `Content-Type` header; it defaults to a `Content-Type` entry of
-    `headers`, then to `text/plain; charset=utf-8` for `str` content and
-    `application/octet-stream` for `bytes`. The constructor moves any
+    `content` may be `bytes`, `str` (encoded as UTF-8), or any other value
+    msgspec encodes, which is sent as JSON (as Litestar's `Response` does).
+    `media_type` becomes the `Content-Type` header; it defaults to a
+    `Content-Type` entry of `headers`, then to `text/plain; charset=utf-8`
+    for `str` content, `application/octet-stream` for `bytes` and
+    `application/json` for the rest. The constructor moves any
     `Content-Type` entry out of `headers` and drops `Content-Length`, which
     the server computes, so `headers` holds only the other headers.
     """
@@ -40,7 +42,7 @@ class Response:
 
     def __init__(
         self,
-        content: bytes | str = b"",
+        content: Any = b"",
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
         media_type: str | None = None,
@@ -52,10 +54,16 @@ class Response:
             body = content
             default_type = OCTET_STREAM
         else:
-            raise TypeError(
-                f"Response content must be bytes or str, got {type(content).__name__}; "
-                "use JSONResponse to encode other values"
-            )
+            import msgspec
+
+            try:
+                body = msgspec.json.encode(content)
+            except (TypeError, ValueError) as e:
+                raise TypeError(
+                    f"Response content must be bytes, str or a value msgspec encodes as JSON, "
+                    f"got {type(content).__name__}: {e}"
+                ) from e
+            default_type = JSON
         if isinstance(status_code, bool) or not isinstance(status_code, int):
             raise TypeError(f"status_code must be an int, got {status_code!r}")
         if not 100 <= status_code <= 599:

@@ -1,7 +1,8 @@
 //! Turning a handler's outcome into a response.
 //!
 //! A return value is encoded as the route declared (`Returns`); a value of
-//! the wrong type is a 500 and one log line naming the route. An
+//! the wrong type is a 500 and one log line naming the route, except a
+//! `Response`, which is sent as built whatever the annotation. An
 //! `HTTPException` becomes its status, headers and `{"status_code", "detail"}`
 //! body; any other exception is a 500 with its traceback in the log only.
 //!
@@ -69,6 +70,19 @@ pub(super) fn finish(
             }
         }
     };
+    // A `Response` the handler built is sent as built whatever the
+    // annotation says, as FastAPI and Litestar do; checked only after the
+    // declared encoder refused the value, so it costs nothing otherwise.
+    let done = done.or_else(|m| {
+        if value
+            .is_instance(interp.response_cls.bind(py))
+            .unwrap_or(false)
+        {
+            built(py, &value)
+        } else {
+            Err(m)
+        }
+    });
     done.unwrap_or_else(|m| {
         tracing::error!(
             route = %RouteName(spec),

@@ -82,6 +82,14 @@ def framed_teapot() -> str:
     )
 
 
+@app.get("/maybe-response")
+def maybe_response(raw: bool = False) -> dict[str, int]:
+    # A built Response goes out as built, whatever the annotation.
+    if raw:
+        return Response({"raw": [1, 2]}, status_code=203, headers={"x-raw": "1"})  # type: ignore[return-value]
+    return {"raw": 0}
+
+
 @app.get("/sleep")
 async def sleep(ms: int = 50) -> dict[str, int]:
     await asyncio.sleep(ms / 1000)

@@ -22,6 +22,12 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
                 .value
                 .clone()
                 .unwrap_or_else(|| Value::new(ValueKind::None, site.span));
+            // A built `Response` is sent as built, whatever the annotation.
+            if let ValueKind::Call { callee, .. } = &value.kind
+                && fits::constructed(ctx, callee) == Some(TyKind::Response)
+            {
+                continue;
+            }
             let result = match &h.response {
                 ResponseKind::Empty => match value.kind {
                     ValueKind::None => Ok(()),
