@@ -90,6 +90,12 @@ fn a_sleeping_async_handler_does_not_hold_up_others() {
     // A sync endpoint answers while ten requests sleep.
     let quick = Instant::now();
     assert_eq!(s.get("/users/me").text(), "me");
+    // A trailing slash finds the route without it, as in Litestar.
+    assert_eq!(s.get("/users/me/").text(), "me");
+    assert_eq!(s.get("/users/5/").text(), r#"{"id":5}"#);
+    assert_eq!(s.get("/users/").status, 404);
+    assert_eq!(s.get("/users/5//").status, 404);
+    assert_eq!(s.get("/files/a/b/").text(), "a/b/");
     assert!(
         quick.elapsed() < Duration::from_millis(250),
         "blocked for {:?}",

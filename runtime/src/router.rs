@@ -158,8 +158,22 @@ impl Captures {
     }
 }
 
-/// Routes a request: `HEAD` falls back to the `GET` route of the same path.
+/// Routes a request: `HEAD` falls back to the `GET` route of the same path,
+/// and a path that matches nothing is tried once more without a trailing
+/// `/` (`/items/` finds `/items`, as in Litestar; captures stay byte
+/// ranges of the path as sent).
 pub(crate) fn route(router: Router, method: Method, path: &[u8], caps: &mut Captures) -> Match {
+    let found = route_exact(router, method, path, caps);
+    if let (Match::NotFound, [rest @ .., b'/']) = (&found, path)
+        && !rest.is_empty()
+    {
+        caps.clear();
+        return route_exact(router, method, rest, caps);
+    }
+    found
+}
+
+fn route_exact(router: Router, method: Method, path: &[u8], caps: &mut Captures) -> Match {
     let found = router(method, path, caps);
     if method == Method::Head && matches!(found, Match::NotAllowed(_)) {
         caps.clear();
