@@ -255,6 +255,62 @@ async fn read_body(
     state: &State,
     json: bool,
 ) -> Result<Bytes, Resp> {
+    let mut body = pin!(body);
+    let read = read_checked(headers, body.as_mut(), state, json).await;
+    if let Err(resp) = &read
+        && matches!(resp.status().as_u16(), 413 | 415)
+        && !body.is_end_stream()
+        && !expects_continue(headers)
+    {
+        drain(body, state.body_timeout).await;
+    }
+    read
+}
+
+/// The most of a refused body [`drain`] reads before giving up.
+const DRAIN_MAX: usize = 32 << 20;
+
+/// How long [`drain`] waits for the next piece of a refused body: a client
+/// still sending has more on the way at once, one waiting for the answer
+/// sends nothing.
+const DRAIN_IDLE: Duration = Duration::from_millis(200);
+
+/// Reads and drops what is left of a body refused before it was read (413,
+/// 415), up to [`DRAIN_MAX`] bytes, within `timeout` (5 s when none), and
+/// only while more keeps coming (see [`DRAIN_IDLE`]).
+///
+/// A client that sends its whole body before reading the answer (Python's
+/// `http.client` and `urllib`, many scripts) would otherwise still be
+/// writing when the server closes the connection: the kernel answers the
+/// unread bytes with a reset, and the client sees a broken pipe instead of
+/// the 413. A client that asked `Expect: 100-continue` is not drained: it
+/// has sent nothing and reads the refusal first.
+async fn drain(mut body: Pin<&mut Incoming>, timeout: Option<Duration>) {
+    let deadline = tokio::time::Instant::now() + timeout.unwrap_or(Duration::from_secs(5));
+    let mut seen = 0usize;
+    while !body.is_end_stream() && seen <= DRAIN_MAX {
+        let at = deadline.min(tokio::time::Instant::now() + DRAIN_IDLE);
+        match tokio::time::timeout_at(at, body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                seen += frame.data_ref().map_or(0, Bytes::len);
+            }
+            _ => return,
+        }
+    }
+}
+
+fn expects_continue(headers: &HeaderMap) -> bool {
+    headers
+        .get(hyper::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+}
+
+async fn read_checked(
+    headers: &HeaderMap,
+    body: Pin<&mut Incoming>,
+    state: &State,
+    json: bool,
+) -> Result<Bytes, Resp> {
     if json
         && let Some(ct) = headers.get(CONTENT_TYPE)
         && !response::is_json_content_type(ct.as_bytes())
@@ -281,8 +337,11 @@ async fn read_body(
 /// `timeout` of the first time it is not all there. One data frame, the
 /// usual case for a body that came with its head, is returned as it is,
 /// without a copy or a second poll.
-async fn collect(body: Incoming, limit: usize, timeout: Option<Duration>) -> Result<Bytes, Resp> {
-    let mut body = pin!(body);
+async fn collect(
+    mut body: Pin<&mut Incoming>,
+    limit: usize,
+    timeout: Option<Duration>,
+) -> Result<Bytes, Resp> {
     let mut first: Option<Bytes> = None;
     let mut more: Vec<u8> = Vec::new();
     let mut deadline: Option<tokio::time::Instant> = None;
