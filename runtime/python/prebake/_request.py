@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
-__all__ = ["Headers", "QueryParams", "Request"]
+__all__ = ["URL", "BodyBytes", "Headers", "QueryParams", "Request"]
 
 _T = TypeVar("_T")
 _MISSING: Any = object()
@@ -164,6 +164,63 @@ class QueryParams:
         return f"QueryParams({list(self._items)!r})"
 
 
+class BodyBytes(bytes):
+    """A request body: `bytes`, and also callable into an awaitable of
+    itself, so `await request.body()` (Starlette's and Litestar's spelling)
+    works beside `request.body`."""
+
+    __slots__ = ()
+
+    async def __call__(self) -> bytes:
+        return self
+
+
+class URL:
+    """The parts of a request URL: `scheme`, `netloc` (the `Host` header),
+    `hostname`, `port`, `path` (as sent), `query` (without `?`); `str()`
+    gives the whole URL."""
+
+    __slots__ = ("netloc", "path", "query")
+
+    scheme = "http"
+
+    def __init__(self, netloc: str, path: str, query: str) -> None:
+        self.netloc = netloc
+        self.path = path
+        self.query = query
+
+    @property
+    def hostname(self) -> str:
+        host = self.netloc
+        if host.startswith("["):
+            return host[1 : host.find("]")] if "]" in host else host
+        return host.rsplit(":", 1)[0] if ":" in host else host
+
+    @property
+    def port(self) -> int | None:
+        host = self.netloc
+        tail = host[host.rfind("]") + 1 :] if host.startswith("[") else host
+        if ":" in tail:
+            digits = tail.rsplit(":", 1)[1]
+            return int(digits) if digits.isdigit() else None
+        return None
+
+    def __str__(self) -> str:
+        query = f"?{self.query}" if self.query else ""
+        return f"{self.scheme}://{self.netloc}{self.path}{query}"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, URL | str):
+            return str(self) == str(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __repr__(self) -> str:
+        return f"URL({str(self)!r})"
+
+
 class Request:
     """The raw HTTP request, for a handler parameter annotated `Request`.
 
@@ -240,9 +297,20 @@ class Request:
         return self._headers
 
     @property
-    def body(self) -> bytes:
-        """The request body, as received."""
-        return self._body
+    def body(self) -> BodyBytes:
+        """The request body, as received: `bytes`, which can also be awaited
+        as a call (`await request.body()`), as Starlette and Litestar spell it."""
+        body = self._body
+        if type(body) is not BodyBytes:
+            body = self._body = BodyBytes(body)
+        return body
+
+    @property
+    def url(self) -> URL:
+        """The request URL as Starlette and Litestar give it (`url.path`,
+        `url.query`, `str(url)`), built from the `Host` header."""
+        host = self.headers.get("host", "")
+        return URL(host, self._path, self._query_string)
 
     @property
     def path_params(self) -> Mapping[str, str]:
