@@ -1164,7 +1164,12 @@ def conforms(v: Any, t: Any) -> bool:
     if isinstance(t, mi.UnionType):
         return any(conforms(v, m) for m in t.types)
     if isinstance(t, (mi.ListType, mi.VarTupleType)):
-        return type(v) in (list, tuple) and len_ok(len(v), t) and all(conforms(x, t.item_type) for x in v)
+        # `msgspec.convert` takes a set for a list; encoded in iteration order.
+        return (
+            type(v) in (list, tuple, set, frozenset)
+            and len_ok(len(v), t)
+            and all(conforms(x, t.item_type) for x in v)
+        )
     if isinstance(t, mi.TupleType):
         return (
             type(v) in (list, tuple)

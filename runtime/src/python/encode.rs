@@ -727,6 +727,12 @@ where
 {
     let p = v.ptr();
     let Some((len, get)) = as_sequence(p) else {
+        // `msgspec.convert` takes a set for a list (in iteration order,
+        // which is what `msgspec.json.encode` writes for it).
+        // SAFETY: a type check on a valid object.
+        if unsafe { ffi::PyAnySet_CheckExact(p) } != 0 {
+            return set_in(v, out, min, max, item);
+        }
         return Err(mismatch("list", v));
     };
     check_len("array", usize::try_from(len).unwrap_or(0), min, max)?;
