@@ -252,6 +252,9 @@ fn query_parameters_convert_laxly_with_constraints() {
         missing.text(),
         r#"{"status_code":400,"detail":"Validation failed for GET /search","extra":[{"message":"Missing required query parameter `q`","key":"q","source":"query"}]}"#
     );
+    // The target as sent, a bare `?` included.
+    let r = s.get("/search?");
+    assert_eq!(r.json()["detail"], "Validation failed for GET /search?");
     let extra = |target: &str| s.get(target).json()["extra"][0].clone();
     assert_eq!(
         extra("/search?q=x&limit=0"),

@@ -185,10 +185,12 @@ fn with_req<R>(headers: &HeaderMap, query: &str, path: &str, f: impl FnOnce(&Req
     let body = Bytes::new();
     let mut captures = Captures::new();
     captures.push(0, path.len());
+    let target = format!("{path}?{query}");
     let req = Req {
         method_str: "GET",
         path,
         query,
+        target: &target,
         headers,
         body: &body,
         captures: &captures,

@@ -29,6 +29,9 @@ pub(crate) struct Req<'a> {
     pub(crate) path: &'a str,
     /// The raw query string, without `?` (empty when absent).
     pub(crate) query: &'a str,
+    /// The request target as sent (`/items?limit=5`, `/items?`), for
+    /// error details.
+    pub(crate) target: &'a str,
     pub(crate) headers: &'a HeaderMap,
     pub(crate) body: &'a Bytes,
     pub(crate) captures: &'a Captures,
@@ -147,12 +150,8 @@ impl<'a> Req<'a> {
     }
 
     /// The request target as sent (`/items?limit=5`), for error details.
-    pub(crate) fn target(&self) -> Cow<'_, str> {
-        if self.query.is_empty() {
-            Cow::Borrowed(self.path)
-        } else {
-            Cow::Owned(format!("{}?{}", self.path, self.query))
-        }
+    pub(crate) fn target(&self) -> &str {
+        self.target
     }
 }
 
@@ -441,10 +440,12 @@ mod tests {
     pub(crate) fn with_headers<R>(h: &HeaderMap, query: &str, f: impl FnOnce(&Req<'_>) -> R) -> R {
         let body = Bytes::new();
         let captures = Captures::new();
+        let target = format!("/?{query}");
         let req = Req {
             method_str: "GET",
             path: "/",
             query,
+            target: &target,
             headers: h,
             body: &body,
             captures: &captures,

@@ -228,6 +228,10 @@ fn call(
         method_str: parts.method.as_str(),
         path: parts.uri.path(),
         query: parts.uri.query().unwrap_or(""),
+        target: parts
+            .uri
+            .path_and_query()
+            .map_or(parts.uri.path(), |pq| pq.as_str()),
         headers: &parts.headers,
         body: &body,
         captures,
