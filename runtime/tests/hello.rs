@@ -204,13 +204,15 @@ fn body_too_large() {
 
 #[test]
 fn not_found() {
-    for target in ["/nope", "/user/", "/user/1/2", "/plaintext/", "/"] {
+    for target in ["/nope", "/user/", "/user/1/2", "/plaintext//", "/"] {
         assert_response(
             &get(server(), target),
             404,
             r#"{"status_code":404,"detail":"Not Found"}"#,
         );
     }
+    // One trailing slash finds the route without it.
+    assert_response(&get(server(), "/plaintext/"), 200, "Hello, World!");
 }
 
 #[test]
