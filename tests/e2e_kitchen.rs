@@ -350,6 +350,13 @@ fn bodies_statuses_and_custom_responses() {
     let r = s.request("DELETE", "/points/3", &[], b"");
     assert_eq!(r.status, 204);
     assert!(r.body.is_empty());
+    for kind in ["bytearray", "memoryview"] {
+        let r = s.get(&format!("/buffers/raw?kind={kind}"));
+        assert_eq!((r.status, r.text().as_str()), (200, "raw"), "{kind}");
+        assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+    }
+    let r = s.get("/buffers/json");
+    assert_eq!((r.status, r.text().as_str()), (200, r#"["YWI=","Yw=="]"#));
     let r = s.get("/maybe-response");
     assert_eq!((r.status, r.text().as_str()), (200, r#"{"raw":0}"#));
     let r = s.get("/maybe-response?raw=1");

@@ -1144,7 +1144,7 @@ def conforms(v: Any, t: Any) -> bool:
             return False
         return len_ok(len(v), t) and (t.pattern is None or re.search(t.pattern, v) is not None)
     if isinstance(t, (mi.BytesType, mi.ByteArrayType)):
-        return type(v) in (bytes, bytearray) and len_ok(len(v), t)
+        return type(v) in (bytes, bytearray, memoryview) and len_ok(len(v), t)
     if isinstance(t, mi.DateTimeType):
         return type(v) is datetime.datetime and tz_ok(v, t.tz)
     if isinstance(t, mi.DateType):

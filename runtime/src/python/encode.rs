@@ -471,6 +471,15 @@ pub fn bytes_in(
             } else {
                 std::slice::from_raw_parts(ffi::PyByteArray_AsString(p).cast::<u8>(), len)
             }
+        } else if ffi::PyMemoryView_Check(p) != 0 {
+            // `msgspec.convert` takes a memoryview for `bytes`: its bytes.
+            let copied = ffi::PyBytes_FromObject(p);
+            if copied.is_null() {
+                ffi::PyErr_Clear();
+                return Err(mismatch("bytes (a readable buffer)", v));
+            }
+            let copied = Bound::from_owned_ptr(v.0.py(), copied);
+            return bytes_in(Obj(copied.as_borrowed()), out, min, max);
         } else {
             return Err(mismatch("bytes", v));
         }

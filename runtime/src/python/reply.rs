@@ -44,14 +44,9 @@ pub(super) fn finish(
             super::encode::encode_with(&value, f).map(|body| response::json(status, body))
         }
         Returns::Text => text(&value).map(|b| response::with_body(status, Some(response::TEXT), b)),
-        Returns::Bytes => match value.cast::<PyBytes>() {
-            Ok(b) => Ok(response::with_body(
-                status,
-                Some(response::OCTET_STREAM),
-                Bytes::copy_from_slice(b.as_bytes()),
-            )),
-            Err(_) => Err(mismatch("bytes", &value)),
-        },
+        Returns::Bytes => {
+            raw_bytes(&value).map(|b| response::with_body(status, Some(response::OCTET_STREAM), b))
+        }
         Returns::Empty => {
             if value.is_none() {
                 Ok(response::with_body(status, None, Bytes::new()))
@@ -128,6 +123,30 @@ fn text(v: &Bound<'_, PyAny>) -> Result<Bytes, Mismatch> {
         .to_str()
         .map_err(|_| mismatch("str (encodable as UTF-8)", v))?;
     Ok(Bytes::copy_from_slice(s.as_bytes()))
+}
+
+/// The body of a `-> bytes` handler: `bytes`, or a `bytearray` or
+/// `memoryview`, which `msgspec.convert` also takes for `bytes`.
+fn raw_bytes(v: &Bound<'_, PyAny>) -> Result<Bytes, Mismatch> {
+    if let Ok(b) = v.cast::<PyBytes>() {
+        return Ok(Bytes::copy_from_slice(b.as_bytes()));
+    }
+    // SAFETY: type checks on a valid object; `PyBytes_FromObject` copies
+    // a buffer into a new bytes object or fails with an exception.
+    unsafe {
+        let p = v.as_ptr();
+        if ffi::PyByteArray_Check(p) == 0 && ffi::PyMemoryView_Check(p) == 0 {
+            return Err(mismatch("bytes", v));
+        }
+        let copied = ffi::PyBytes_FromObject(p);
+        if copied.is_null() {
+            ffi::PyErr_Clear();
+            return Err(mismatch("bytes (a readable buffer)", v));
+        }
+        let copied = Bound::from_owned_ptr(v.py(), copied);
+        let b = copied.cast::<PyBytes>().map_err(|_| mismatch("bytes", v))?;
+        Ok(Bytes::copy_from_slice(b.as_bytes()))
+    }
 }
 
 /// A `prebake.Response` as the handler built it.

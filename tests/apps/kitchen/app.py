@@ -90,6 +90,18 @@ def maybe_response(raw: bool = False) -> dict[str, int]:
     return {"raw": 0}
 
 
+@app.get("/buffers/raw")
+def raw_buffer(kind: str = "bytearray") -> bytes:
+    # `msgspec.convert` takes a bytearray or memoryview for `bytes`.
+    data = b"raw"
+    return memoryview(data) if kind == "memoryview" else bytearray(data)  # type: ignore[return-value]
+
+
+@app.get("/buffers/json")
+def json_buffers() -> list[bytes]:
+    return [memoryview(b"ab"), bytearray(b"c")]  # type: ignore[list-item]
+
+
 @app.get("/sleep")
 async def sleep(ms: int = 50) -> dict[str, int]:
     await asyncio.sleep(ms / 1000)
