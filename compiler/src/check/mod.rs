@@ -79,6 +79,7 @@ pub fn check(db: &SourceDb, ir: &Ir, sink: &mut Sink) {
     rules::invalid_dict_key::check(&ctx, sink);
     rules::invalid_enum::check(&ctx, sink);
     rules::duplicate_field_name::check(&ctx, sink);
+    rules::invalid_field_name::check(&ctx, sink);
     rules::invalid_tagged_union::check(&ctx, sink);
     rules::invalid_literal::check(&ctx, sink);
     rules::mutable_default::check(&ctx, sink);

@@ -17,6 +17,7 @@ pub(super) mod integer_out_of_range;
 pub(super) mod invalid_constraint_value;
 pub(super) mod invalid_dict_key;
 pub(super) mod invalid_enum;
+pub(super) mod invalid_field_name;
 pub(super) mod invalid_literal;
 pub(super) mod invalid_parameter_source;
 pub(super) mod invalid_path_parameter_type;
