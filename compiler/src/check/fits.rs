@@ -108,12 +108,19 @@ fn fits_one(ctx: &Ctx<'_>, v: &Value, shape: &Shape<'_>, ty: &Ty) -> Result<(), 
         (Shape::None | Shape::Bool(_) | Shape::Int(_) | Shape::Str(_), TyKind::Literal(values)) => {
             values.iter().any(|l| literal_eq(shape, l))
         }
-        (Shape::List(items), TyKind::List(item))
+        // What the encoders take (and `msgspec.convert`): a list, tuple or
+        // set for a list or `tuple[T, ...]`, a list or tuple for a
+        // fixed-length tuple.
+        (
+            Shape::List(items) | Shape::Tuple(items) | Shape::Set(items),
+            TyKind::List(item) | TyKind::VarTuple(item),
+        )
         | (Shape::Set(items), TyKind::Set(item) | TyKind::FrozenSet(item)) => {
             return each(ctx, items, item);
         }
-        (Shape::Tuple(items), TyKind::VarTuple(item)) => return each(ctx, items, item),
-        (Shape::Tuple(items), TyKind::Tuple(tys)) if items.len() == tys.len() => {
+        (Shape::Tuple(items) | Shape::List(items), TyKind::Tuple(tys))
+            if items.len() == tys.len() =>
+        {
             for (i, t) in items.iter().zip(tys) {
                 fits(ctx, i, t)?;
             }
