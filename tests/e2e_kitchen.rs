@@ -192,6 +192,7 @@ fn enum_members_where_plain_scalars_are_declared_encode_as_msgspec_does() {
     let s = server();
     for (path, status, body) in [
         ("/enums/int", 200, "[2,3]"),
+        ("/enums/literal", 200, r#"[2,"fast"]"#),
         ("/enums/float", 200, "1"),
         ("/enums/keys", 200, r#"{"fast":2}"#),
         // What msgspec.convert refuses stays a 500.

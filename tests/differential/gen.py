@@ -1159,6 +1159,11 @@ def conforms(v: Any, t: Any) -> bool:
         return type(v) is decimal.Decimal
     if isinstance(t, mi.EnumType):
         return type(v) is t.cls
+    if isinstance(t, mi.LiteralType) and isinstance(v, enum.Enum):
+        # As for int and str above: an int or str mixin member is its value.
+        base = type(v.value)
+        if base in (int, str) and isinstance(v, base):
+            v = v.value
     if isinstance(t, mi.LiteralType):
         return any((v is None) if lit is None else (type(v) is type(lit) and v == lit) for lit in t.values)
     if isinstance(t, mi.UnionType):

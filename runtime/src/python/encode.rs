@@ -642,6 +642,11 @@ pub fn literal(v: Obj<'_>, out: &mut Vec<u8>, l: &Literal) -> Result<(), Mismatc
             return Ok(());
         }
     }
+    // A member of an int or str mixin enum stands for its value, as
+    // `msgspec.convert` takes it (`IntEnum.B` for `Literal[2]`).
+    if let Some(value) = int_enum_value(v).or_else(|| str_enum_value(v)) {
+        return literal(Obj(value.as_borrowed()), out, l);
+    }
     Err(mismatch("one of the Literal's values", v))
 }
 

@@ -256,6 +256,11 @@ def enum_as_int() -> list[int]:
     return [Level.HIGH, 3]
 
 
+@app.get("/enums/literal")
+def enum_as_literal() -> list[Literal[2, "fast"]]:
+    return [Level.HIGH, Mode.FAST]
+
+
 @app.get("/enums/float")
 def enum_as_float() -> float:
     return Level.LOW
