@@ -193,6 +193,11 @@ fn enum_members_where_plain_scalars_are_declared_encode_as_msgspec_does() {
     for (path, status, body) in [
         ("/enums/int", 200, "[2,3]"),
         ("/enums/literal", 200, r#"[2,"fast"]"#),
+        ("/flags?p=10", 200, r#"{"p":10,"rw":6}"#),
+        ("/flags?p=16", 200, r#"{"p":16,"rw":6}"#),
+        ("/flags/hue?hue=3", 200, "3"),
+        ("/flags/hue", 200, "1"),
+        ("/flags/hue?hue=4", 400, ""),
         ("/enums/float", 200, "1"),
         ("/enums/keys", 200, r#"{"fast":2}"#),
         // What msgspec.convert refuses stays a 500.

@@ -142,6 +142,7 @@ impl Lowerer<'_> {
                 "enum.Enum" => Base::Enum(EnumFlavor::Enum),
                 "enum.IntEnum" => Base::Enum(EnumFlavor::IntEnum),
                 "enum.StrEnum" => Base::Enum(EnumFlavor::StrEnum),
+                "enum.IntFlag" | "enum.Flag" => Base::Enum(EnumFlavor::Flag),
                 "builtins.str" | "builtins.int" | "builtins.object" => Base::Mixin,
                 _ => Base::Other(q),
             },
@@ -399,6 +400,14 @@ impl Lowerer<'_> {
             {
                 value.kind = match flavor {
                     EnumFlavor::StrEnum => ValueKind::Str(name.to_lowercase()),
+                    // The next power of two above the last value (1 first).
+                    EnumFlavor::Flag => ValueKind::Int(if last_int <= 0 {
+                        1
+                    } else {
+                        1i128
+                            .checked_shl(128 - last_int.leading_zeros())
+                            .unwrap_or(i128::MAX)
+                    }),
                     _ => ValueKind::Int(last_int + 1),
                 };
             }
@@ -407,8 +416,10 @@ impl Lowerer<'_> {
             }
             let ok = matches!(
                 (&value.kind, flavor),
-                (ValueKind::Int(_), EnumFlavor::IntEnum | EnumFlavor::Enum)
-                    | (ValueKind::Str(_), EnumFlavor::StrEnum | EnumFlavor::Enum)
+                (
+                    ValueKind::Int(_),
+                    EnumFlavor::IntEnum | EnumFlavor::Enum | EnumFlavor::Flag
+                ) | (ValueKind::Str(_), EnumFlavor::StrEnum | EnumFlavor::Enum)
             );
             if !ok {
                 self.sink.report(

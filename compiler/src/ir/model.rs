@@ -75,6 +75,9 @@ pub enum EnumFlavor {
     IntEnum,
     /// `enum.StrEnum`.
     StrEnum,
+    /// `enum.IntFlag` or `enum.Flag` (int values; `auto()` gives powers of
+    /// two; combinations of members are values too).
+    Flag,
 }
 
 /// One enum member.

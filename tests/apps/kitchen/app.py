@@ -245,6 +245,17 @@ class Ratio(float, enum.Enum):
     HALF = 0.5
 
 
+class Perm(enum.IntFlag):
+    R = 4
+    W = 2
+    X = enum.auto()  # 8: the next power of two
+
+
+class Hue(enum.Flag):
+    RED = enum.auto()
+    GREEN = enum.auto()
+
+
 # Enum members where a plain `int`, `str` or `float` is declared: msgspec
 # accepts int and str mixins (`msgspec.convert(Level.HIGH, int) == 2`) and
 # encodes them as their values; it refuses float mixins for `float` and
@@ -259,6 +270,18 @@ def enum_as_int() -> list[int]:
 @app.get("/enums/literal")
 def enum_as_literal() -> list[Literal[2, "fast"]]:
     return [Level.HIGH, Mode.FAST]
+
+
+@app.get("/flags")
+def flags(p: Perm = Perm.R) -> dict[str, Perm]:
+    # msgspec takes any int for an IntFlag.
+    return {"p": p, "rw": Perm.R | Perm.W}
+
+
+@app.get("/flags/hue")
+def hue(hue: Hue = Hue.RED) -> Hue:
+    # ...and combinations of a Flag's members, no other value.
+    return hue
 
 
 @app.get("/enums/float")
