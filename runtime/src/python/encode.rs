@@ -1524,14 +1524,21 @@ fn encode_typed_dict(v: Obj<'_>, out: &mut Vec<u8>, m: &ModelRt) -> Result<(), M
             } else {
                 None
             };
-            let Some(f) = field else {
-                let shown = utf8(key).map_or_else(|| type_name(k), |s| format!("{s:?}"));
-                return Err(constraint("a key the TypedDict declares", shown));
-            };
             if !first {
                 out.push(b',');
             }
             first = false;
+            let Some(f) = field else {
+                // A str key the TypedDict does not declare: `msgspec.convert`
+                // drops it, `msgspec.json.encode` writes it with its value.
+                let Some(text) = utf8(key).filter(|_| ffi::PyUnicode_CheckExact(k) != 0) else {
+                    return Err(constraint("a str key", type_name(k)));
+                };
+                json::write_str(out, text);
+                out.push(b':');
+                any(Obj(vb.as_borrowed()), out).map_err(|e| e.at_field(text))?;
+                continue;
+            };
             required += usize::from(!f.optional);
             f.key.write(out);
             (f.enc)(Obj(vb.as_borrowed()), out).map_err(|e| e.at_field(f.text))?;
