@@ -363,6 +363,24 @@ fn bodies_statuses_and_custom_responses() {
     }
     let r = s.get("/buffers/json");
     assert_eq!((r.status, r.text().as_str()), (200, r#"["YWI=","Yw=="]"#));
+    for (body, answer) in [
+        ("{}", "{}"),
+        (r#"{"label":null}"#, r#"{"label":null}"#),
+        (r#"{"x":3,"label":"a"}"#, r#"{"x":3,"label":"a"}"#),
+    ] {
+        let r = s.request(
+            "PATCH",
+            "/points/1",
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        );
+        assert_eq!((r.status, r.text().as_str()), (200, answer), "{body}");
+    }
+    let r = s.request("PATCH", "/points/1", &[], br#"{"x":null}"#);
+    assert_eq!(
+        r.json()["extra"][0]["message"],
+        "Expected `int`, got `null`"
+    );
     let r = s.get("/maybe-response");
     assert_eq!((r.status, r.text().as_str()), (200, r#"{"raw":0}"#));
     let r = s.get("/maybe-response?raw=1");

@@ -1197,6 +1197,9 @@ def conforms(v: Any, t: Any) -> bool:
                 x = getattr(v, f.name)
             except AttributeError:
                 return False
+            # msgspec leaves out an UNSET field, except in an array-like Struct.
+            if x is msgspec.UNSET and not t.array_like:
+                continue
             if not conforms(x, f.type):
                 return False
         return True
@@ -1208,6 +1211,8 @@ def conforms(v: Any, t: Any) -> bool:
             if f.name not in d:
                 if f.required:
                     return False
+                continue
+            if d[f.name] is msgspec.UNSET:
                 continue
             if not conforms(d[f.name], f.type):
                 return False

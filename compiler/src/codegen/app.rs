@@ -420,6 +420,22 @@ impl Gen<'_> {
                 let (min, max) = len(&c);
                 quote!(#enc::dict_in(v, o, #min, #max, #kf, #vf))
             }
+            // An UNSET field is left out before its encoder runs: the
+            // encoder is the rest of the union's.
+            TyKind::Union(items) if items.iter().any(|t| t.kind == TyKind::Unset) => {
+                let rest: Vec<Ty> = items
+                    .iter()
+                    .filter(|t| t.kind != TyKind::Unset)
+                    .cloned()
+                    .collect();
+                let f = match rest.len() {
+                    0 => return quote!(#enc::unset(v, o)),
+                    1 => self.encoder(&rest[0]),
+                    _ => self.encoder(&Ty::new(TyKind::Union(rest), base.span)),
+                };
+                quote!(#f(v, o))
+            }
+            TyKind::Unset => quote!(#enc::unset(v, o)),
             TyKind::Union(items)
                 if items.len() == 2 && items.iter().any(|t| t.kind == TyKind::None) =>
             {

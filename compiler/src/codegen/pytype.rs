@@ -56,6 +56,7 @@ pub fn expr(ir: &Ir, ty: &Ty) -> String {
     match &ty.kind {
         TyKind::Any | TyKind::Unknown => typing("Any"),
         TyKind::None => "None".to_string(),
+        TyKind::Unset => module_attr("msgspec", "UnsetType"),
         TyKind::Bool => "bool".to_string(),
         TyKind::Int => "int".to_string(),
         TyKind::Float => "float".to_string(),

@@ -58,6 +58,7 @@ fn known(q: &str) -> Option<Known> {
         "datetime.timedelta" => Scalar(TyKind::TimeDelta),
         "uuid.UUID" => Scalar(TyKind::Uuid),
         "decimal.Decimal" => Scalar(TyKind::Decimal),
+        "msgspec.UnsetType" | "msgspec.types.UnsetType" => Scalar(TyKind::Unset),
         "prebake.Request" => Scalar(TyKind::Request),
         "prebake.Response" | "prebake.JSONResponse" => Scalar(TyKind::Response),
         "builtins.list"

@@ -66,6 +66,10 @@ pub enum TyKind {
     Model(ModelId),
     /// `Annotated[T, Meta(...)]` or a parameter marker's constraints.
     Constrained(Box<Ty>, Box<Constraints>),
+    /// `msgspec.UnsetType`, in a union (`int | UnsetType = UNSET`): a
+    /// Struct or dataclass field whose value is `msgspec.UNSET` is left out
+    /// of the encoded object. It has no JSON form of its own.
+    Unset,
     /// `prebake.Request`: the raw request.
     Request,
     /// `prebake.Response`: built by the handler.
@@ -186,6 +190,7 @@ impl fmt::Display for TyDisplay<'_> {
         match &self.ty.kind {
             TyKind::Any => f.write_str("Any"),
             TyKind::None => f.write_str("None"),
+            TyKind::Unset => f.write_str("UnsetType"),
             TyKind::Bool => f.write_str("bool"),
             TyKind::Int => f.write_str("int"),
             TyKind::Float => f.write_str("float"),

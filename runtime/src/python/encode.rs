@@ -1417,8 +1417,10 @@ fn encode_struct(v: Obj<'_>, out: &mut Vec<u8>, m: &ModelRt) -> Result<(), Misma
     for f in &m.fields {
         let val = struct_field(v, f).ok_or_else(|| unset_field(f))?;
         let p = val.as_ptr();
+        // msgspec leaves out a field whose value is `msgspec.UNSET` (an
+        // array-like Struct has no way to, and refuses it above).
         if p == unset {
-            return Err(unset_field(f));
+            continue;
         }
         if let Some(omit) = &f.omit
             && is_default(p, omit)
@@ -1488,6 +1490,10 @@ fn encode_dataclass(v: Obj<'_>, out: &mut Vec<u8>, m: &ModelRt) -> Result<(), Mi
             }
             return Err(unset_field(f));
         };
+        // msgspec leaves out a field whose value is `msgspec.UNSET`.
+        if val.as_ptr() == interp().enc.unset {
+            continue;
+        }
         f.key.write(out);
         (f.enc)(Obj(val.as_borrowed()), out).map_err(|e| e.at_field(f.text))?;
         out.push(b',');
@@ -1552,6 +1558,15 @@ fn encode_typed_dict(v: Obj<'_>, out: &mut Vec<u8>, m: &ModelRt) -> Result<(), M
     }
     out.push(b'}');
     Ok(())
+}
+
+/// `msgspec.UnsetType` alone: nothing has a JSON form (an UNSET field is
+/// left out of its object before any encoder runs).
+pub fn unset(v: Obj<'_>, _out: &mut Vec<u8>) -> Result<(), Mismatch> {
+    Err(mismatch(
+        "a value (UNSET is only left out of a Struct or dataclass)",
+        v,
+    ))
 }
 
 /// Any value, encoded by msgspec (for `Any`): anything msgspec can encode.

@@ -272,6 +272,18 @@ def enum_as_literal() -> list[Literal[2, "fast"]]:
     return [Level.HIGH, Mode.FAST]
 
 
+class PointPatch(msgspec.Struct, forbid_unknown_fields=True):
+    # A partial update: a field the client leaves out stays UNSET and is
+    # left out of the answer, as msgspec does.
+    x: int | msgspec.UnsetType = msgspec.UNSET
+    label: str | None | msgspec.UnsetType = msgspec.UNSET
+
+
+@app.patch("/points/{point_id}")
+def patch_point(point_id: int, patch: PointPatch) -> PointPatch:
+    return patch
+
+
 @app.get("/flags")
 def flags(p: Perm = Perm.R) -> dict[str, Perm]:
     # msgspec takes any int for an IntFlag.

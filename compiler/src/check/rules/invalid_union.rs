@@ -41,6 +41,8 @@ fn classify(ir: &Ir, ty: &Ty) -> Vec<(Kind, Category)> {
     let other = |k| vec![(k, Category::Other(ty.display(ir).to_string()))];
     match &ty.kind {
         TyKind::Str => vec![(Kind::Str, Category::Plain)],
+        // No JSON form: an UNSET field is left out of the object.
+        TyKind::Unset => vec![],
         TyKind::Int => vec![(Kind::Int, Category::Plain)],
         TyKind::DateTime
         | TyKind::Date
