@@ -236,14 +236,17 @@ impl Lowerer<'_> {
                     ValueKind::Bool(false) | ValueKind::None => opts.tag = None,
                     ValueKind::Str(s) => opts.tag = Some(TagValue::Str(s.clone())),
                     ValueKind::Int(i) => opts.tag = Some(TagValue::Int(*i)),
+                    ValueKind::Name(f) if callable_tag(f, "").is_some() => {
+                        opts.tag = callable_tag(f, &class.name).map(TagValue::Str);
+                    }
                     _ => self.sink.report(
                         Diagnostic::new(
                             Code::PB040,
                             value.span,
-                            "`tag` must be True, a string or an int literal",
+                            "`tag` must be True, a string or an int literal, or a `str` method such as `str.lower`",
                         )
                         .with_label(format!("found {}", value.type_name()))
-                        .with_note("a callable tag cannot be evaluated without running the module"),
+                        .with_note("another callable tag cannot be evaluated without running the module"),
                     ),
                 },
                 "tag_field" => match &value.kind {
@@ -292,6 +295,10 @@ impl Lowerer<'_> {
             Some(ValueKind::Bool(true)) => Some(TagValue::Str(class.name.to_string())),
             Some(ValueKind::Str(s)) => Some(TagValue::Str(s)),
             Some(ValueKind::Int(i)) => Some(TagValue::Int(i)),
+            // A callable tag is called with each class's own name.
+            Some(ValueKind::Name(f)) if callable_tag(&f, "").is_some() => {
+                callable_tag(&f, &class.name).map(TagValue::Str)
+            }
             Some(ValueKind::Bool(false)) => None,
             _ => tag_field
                 .as_ref()
@@ -741,4 +748,27 @@ mod tests {
             assert_eq!(rename(n, &RenameStyle::Kebab), kebab[i], "kebab {n}");
         }
     }
+}
+
+/// A `tag=` callable the compiler can apply to a class name (`str.lower`,
+/// `str.upper`, `str.casefold`...): msgspec calls it with the class's name.
+fn callable_tag(callee: &str, class_name: &str) -> Option<String> {
+    let method = callee
+        .strip_prefix("builtins.str.")
+        .or_else(|| callee.strip_prefix("str."))?;
+    Some(match method {
+        "lower" | "casefold" => class_name.to_lowercase(),
+        "upper" => class_name.to_uppercase(),
+        "swapcase" => class_name
+            .chars()
+            .map(|c| {
+                if c.is_lowercase() {
+                    c.to_uppercase().collect::<String>()
+                } else {
+                    c.to_lowercase().collect()
+                }
+            })
+            .collect(),
+        _ => return None,
+    })
 }
