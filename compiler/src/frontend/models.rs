@@ -691,6 +691,29 @@ pub(crate) fn rename(name: &str, style: &RenameStyle) -> String {
     }
 }
 
+/// A `tag=` callable the compiler can apply to a class name (`str.lower`,
+/// `str.upper`, `str.casefold`...): msgspec calls it with the class's name.
+fn callable_tag(callee: &str, class_name: &str) -> Option<String> {
+    let method = callee
+        .strip_prefix("builtins.str.")
+        .or_else(|| callee.strip_prefix("str."))?;
+    Some(match method {
+        "lower" | "casefold" => class_name.to_lowercase(),
+        "upper" => class_name.to_uppercase(),
+        "swapcase" => class_name
+            .chars()
+            .map(|c| {
+                if c.is_lowercase() {
+                    c.to_uppercase().collect::<String>()
+                } else {
+                    c.to_lowercase().collect()
+                }
+            })
+            .collect(),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -748,27 +771,4 @@ mod tests {
             assert_eq!(rename(n, &RenameStyle::Kebab), kebab[i], "kebab {n}");
         }
     }
-}
-
-/// A `tag=` callable the compiler can apply to a class name (`str.lower`,
-/// `str.upper`, `str.casefold`...): msgspec calls it with the class's name.
-fn callable_tag(callee: &str, class_name: &str) -> Option<String> {
-    let method = callee
-        .strip_prefix("builtins.str.")
-        .or_else(|| callee.strip_prefix("str."))?;
-    Some(match method {
-        "lower" | "casefold" => class_name.to_lowercase(),
-        "upper" => class_name.to_uppercase(),
-        "swapcase" => class_name
-            .chars()
-            .map(|c| {
-                if c.is_lowercase() {
-                    c.to_uppercase().collect::<String>()
-                } else {
-                    c.to_lowercase().collect()
-                }
-            })
-            .collect(),
-        _ => return None,
-    })
 }
