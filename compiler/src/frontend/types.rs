@@ -215,6 +215,19 @@ impl Lowerer<'_> {
                 None,
             );
         };
+        // `UserId = NewType("UserId", int)` is its base type to msgspec.
+        let value = match value {
+            ast::Expr::Call(call)
+                if call.args.len() == 2
+                    && matches!(
+                        self.scopes.resolve(self.program, module, &call.func),
+                        Resolved::External(q) if q == "typing.NewType" || q == "typing_extensions.NewType"
+                    ) =>
+            {
+                &call.args[1]
+            }
+            v => v,
+        };
         self.alias_stack.push((module, stmt));
         let mut ty = self.lower_type(module, value);
         self.alias_stack.pop();
