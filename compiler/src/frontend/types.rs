@@ -551,7 +551,10 @@ impl Lowerer<'_> {
                         continue;
                     }
                     let Some(n) = number(&value.kind) else {
-                        bad(self, "an int or float literal");
+                        bad(
+                            self,
+                            "a number (a literal, a module constant, or arithmetic on them)",
+                        );
                         continue;
                     };
                     let b = Some(Bound {
