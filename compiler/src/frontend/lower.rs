@@ -717,6 +717,15 @@ impl Lowerer<'_> {
             calls,
             ..
         } = walker;
+        let is_stub = body.iter().all(|st| match st {
+            ast::Stmt::Pass(_) | ast::Stmt::Raise(_) => true,
+            ast::Stmt::Expr(e) => matches!(
+                e.value.as_ref(),
+                ast::Expr::Constant(c)
+                    if matches!(c.value, ast::Constant::Str(_) | ast::Constant::Ellipsis)
+            ),
+            _ => false,
+        });
 
         Handler {
             name: name.to_string(),
@@ -727,6 +736,7 @@ impl Lowerer<'_> {
             response,
             return_sites,
             awaits,
+            is_stub,
             calls,
             signature_span,
             name_span,

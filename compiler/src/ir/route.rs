@@ -265,6 +265,9 @@ pub struct Handler {
     pub return_sites: Vec<ReturnSite>,
     /// Whether the body contains an `await`, `async for` or `async with`.
     pub awaits: bool,
+    /// Whether the body is a stub: only a docstring, `pass`, `...` and
+    /// `raise` statements (a handler that always answers with an error).
+    pub is_stub: bool,
     /// Calls in the body by qualified callee name (for lint-style checks).
     pub calls: Vec<(String, Span)>,
     /// The `def` line up to the colon.

@@ -6,11 +6,13 @@ use crate::diagnostics::{Code, Diagnostic, Sink};
 use crate::source::Span;
 
 /// Warns about `async def` handlers whose body has no `await`, `async for`
-/// or `async with`.
+/// or `async with`. A stub (a body that only raises, `pass` or `...`) is
+/// left alone, as ruff's `unused-async` leaves stubs: it is a placeholder
+/// whose real body will await.
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in walk::handler_routes(ctx.ir) {
         let h = &route.handler;
-        if !h.is_async || h.awaits {
+        if !h.is_async || h.awaits || h.is_stub {
             continue;
         }
         let sig = h.signature_span;
