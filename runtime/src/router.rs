@@ -173,6 +173,7 @@ pub(crate) fn route(router: Router, method: Method, path: &[u8], caps: &mut Capt
     found
 }
 
+#[inline]
 fn route_exact(router: Router, method: Method, path: &[u8], caps: &mut Captures) -> Match {
     let found = router(method, path, caps);
     if method == Method::Head && matches!(found, Match::NotAllowed(_)) {

@@ -39,7 +39,7 @@ pub(super) fn finish(
         Ok(v) => v,
         Err(e) => return error(py, interp, spec, rid, &e),
     };
-    let done = match spec.returns {
+    let mut done = match spec.returns {
         Returns::Json(f) => {
             super::encode::encode_with(&value, f).map(|body| response::json(status, body))
         }
@@ -68,16 +68,13 @@ pub(super) fn finish(
     // A `Response` the handler built is sent as built whatever the
     // annotation says, as FastAPI and Litestar do; checked only after the
     // declared encoder refused the value, so it costs nothing otherwise.
-    let done = done.or_else(|m| {
-        if value
+    if done.is_err()
+        && value
             .is_instance(interp.response_cls.bind(py))
             .unwrap_or(false)
-        {
-            built(py, &value)
-        } else {
-            Err(m)
-        }
-    });
+    {
+        done = built(py, &value);
+    }
     done.unwrap_or_else(|m| {
         tracing::error!(
             route = %RouteName(spec),

@@ -18,7 +18,7 @@
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -224,14 +224,16 @@ fn call(
     index: usize,
     rid: RequestId,
 ) -> Step {
+    // One look at the request target gives its path, query and whole text.
+    let (path, query, target) = match parts.uri.path_and_query() {
+        Some(pq) => (pq.path(), pq.query().unwrap_or(""), pq.as_str()),
+        None => ("/", "", "/"),
+    };
     let req = Req {
         method_str: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        target: parts
-            .uri
-            .path_and_query()
-            .map_or(parts.uri.path(), |pq| pq.as_str()),
+        path,
+        query,
+        target,
         headers: &parts.headers,
         body: &body,
         captures,
@@ -255,20 +257,50 @@ fn call(
 /// malformed on the wire or nested past the JSON depth limit.
 async fn read_body(
     headers: &HeaderMap,
-    body: Incoming,
+    mut body: Incoming,
     state: &State,
     json: bool,
 ) -> Result<Bytes, Resp> {
-    let mut body = pin!(body);
-    let read = read_checked(headers, body.as_mut(), state, json).await;
-    if let Err(resp) = &read
-        && matches!(resp.status().as_u16(), 413 | 415)
-        && !body.is_end_stream()
-        && !expects_continue(headers)
-    {
-        drain(body, state.body_timeout).await;
+    let read = match refused_before_reading(headers, state, json) {
+        Some(resp) => Err(resp),
+        None => collect(Pin::new(&mut body), state.max_body, state.body_timeout).await,
+    };
+    match read {
+        Ok(bytes) if json && state.max_json_depth > 0 && too_deep(&bytes, state.max_json_depth) => {
+            Err(response::json_too_deep(state.max_json_depth))
+        }
+        Err(resp)
+            if matches!(resp.status().as_u16(), 413 | 415)
+                && !body.is_end_stream()
+                && !expects_continue(headers) =>
+        {
+            // Boxed: its timer would otherwise widen the future of every
+            // request that reads a body (moved into its box each time).
+            Box::pin(drain(body, state.body_timeout)).await;
+            Err(resp)
+        }
+        read => read,
     }
-    read
+}
+
+/// A 415 for a body that is not JSON where JSON is expected, or a 413 for
+/// one whose declared length is past the limit: refused unread.
+fn refused_before_reading(headers: &HeaderMap, state: &State, json: bool) -> Option<Resp> {
+    if json
+        && let Some(ct) = headers.get(CONTENT_TYPE)
+        && !response::is_json_content_type(ct.as_bytes())
+    {
+        return Some(response::unsupported_media_type());
+    }
+    if let Some(len) = headers.get(CONTENT_LENGTH)
+        && let Some(len) = std::str::from_utf8(len.as_bytes())
+            .ok()
+            .and_then(|l| l.parse::<u64>().ok())
+        && len > state.max_body as u64
+    {
+        return Some(response::payload_too_large());
+    }
+    None
 }
 
 /// The most of a refused body [`drain`] reads before giving up.
@@ -289,7 +321,7 @@ const DRAIN_IDLE: Duration = Duration::from_millis(200);
 /// unread bytes with a reset, and the client sees a broken pipe instead of
 /// the 413. A client that asked `Expect: 100-continue` is not drained: it
 /// has sent nothing and reads the refusal first.
-async fn drain(mut body: Pin<&mut Incoming>, timeout: Option<Duration>) {
+async fn drain(mut body: Incoming, timeout: Option<Duration>) {
     let deadline = tokio::time::Instant::now() + timeout.unwrap_or(Duration::from_secs(5));
     let mut seen = 0usize;
     while !body.is_end_stream() && seen <= DRAIN_MAX {
@@ -307,34 +339,6 @@ fn expects_continue(headers: &HeaderMap) -> bool {
     headers
         .get(hyper::header::EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
-}
-
-async fn read_checked(
-    headers: &HeaderMap,
-    body: Pin<&mut Incoming>,
-    state: &State,
-    json: bool,
-) -> Result<Bytes, Resp> {
-    if json
-        && let Some(ct) = headers.get(CONTENT_TYPE)
-        && !response::is_json_content_type(ct.as_bytes())
-    {
-        return Err(response::unsupported_media_type());
-    }
-    let limit = state.max_body;
-    if let Some(len) = headers.get(CONTENT_LENGTH)
-        && let Some(len) = std::str::from_utf8(len.as_bytes())
-            .ok()
-            .and_then(|l| l.parse::<u64>().ok())
-        && len > limit as u64
-    {
-        return Err(response::payload_too_large());
-    }
-    let bytes = collect(body, limit, state.body_timeout).await?;
-    if json && state.max_json_depth > 0 && too_deep(&bytes, state.max_json_depth) {
-        return Err(response::json_too_deep(state.max_json_depth));
-    }
-    Ok(bytes)
 }
 
 /// Collects a body of at most `limit` bytes, which must arrive within
