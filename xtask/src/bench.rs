@@ -283,6 +283,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let started = Instant::now();
     let root = crate::root();
     let tools = setup::prepare(&root, &cfg)?;
+    setup::settle();
     let machine = setup::machine_info(&root, &tools);
     let load_start = setup::loadavg();
     let mut results = Vec::new();
