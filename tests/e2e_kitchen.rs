@@ -232,6 +232,16 @@ fn the_raw_request_and_bytes() {
         (200, b"\x00\x01binary".as_slice())
     );
     assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+    let r = s.request(
+        "POST",
+        "/echo-bytes/json?x=1",
+        &[("content-type", "application/x-anything")],
+        b"ab",
+    );
+    assert_eq!(
+        r.json(),
+        json!({"raw": "YWI=", "url": "http://localhost/echo-bytes/json?x=1", "path": "/echo-bytes/json"})
+    );
 }
 
 #[test]

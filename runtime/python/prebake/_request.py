@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
-__all__ = ["URL", "BodyBytes", "Headers", "QueryParams", "Request"]
+__all__ = ["URL", "Headers", "QueryParams", "Request"]
 
 _T = TypeVar("_T")
 _MISSING: Any = object()
@@ -164,17 +164,6 @@ class QueryParams:
         return f"QueryParams({list(self._items)!r})"
 
 
-class BodyBytes(bytes):
-    """A request body: `bytes`, and also callable into an awaitable of
-    itself, so `await request.body()` (Starlette's and Litestar's spelling)
-    works beside `request.body`."""
-
-    __slots__ = ()
-
-    async def __call__(self) -> bytes:
-        return self
-
-
 class URL:
     """The parts of a request URL: `scheme`, `netloc` (the `Host` header),
     `hostname`, `port`, `path` (as sent), `query` (without `?`); `str()`
@@ -297,13 +286,10 @@ class Request:
         return self._headers
 
     @property
-    def body(self) -> BodyBytes:
-        """The request body, as received: `bytes`, which can also be awaited
-        as a call (`await request.body()`), as Starlette and Litestar spell it."""
-        body = self._body
-        if type(body) is not BodyBytes:
-            body = self._body = BodyBytes(body)
-        return body
+    def body(self) -> bytes:
+        """The request body, as received (exactly `bytes`: msgspec encodes
+        no subclass of it, so Starlette's awaitable `body()` is not offered)."""
+        return self._body
 
     @property
     def url(self) -> URL:

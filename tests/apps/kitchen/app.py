@@ -129,6 +129,12 @@ def echo_bytes(request: Request) -> bytes:
     return request.body
 
 
+@app.post("/echo-bytes/json")
+def echo_bytes_json(request: Request) -> dict[str, object]:
+    # The body is exactly bytes, which msgspec encodes (base64), as is the URL's text.
+    return {"raw": request.body, "url": str(request.url), "path": request.url.path}
+
+
 @app.get("/search")
 def search(
     q: str,
