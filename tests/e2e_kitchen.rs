@@ -56,14 +56,14 @@ fn http_exception_sets_status_headers_and_detail() {
         r.text(),
         r#"{"status_code":418,"detail":"short and stout"}"#
     );
-    // The runtime frames and types the body it writes: a handler's
-    // Content-Length or Content-Type would contradict it.
+    // The runtime frames the body it writes (a handler's Content-Length
+    // would contradict it); a Content-Type replaces the runtime's.
     let r = s.get("/teapot/framed");
     assert_eq!(
         (r.status, r.text().as_str()),
         (418, r#"{"status_code":418,"detail":"framed"}"#)
     );
-    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
     assert_eq!(r.header("content-length"), Some("37"));
     let framing = r
         .headers

@@ -189,18 +189,20 @@ fn built(py: Python<'_>, v: &Bound<'_, PyAny>) -> Result<Resp, Mismatch> {
 /// Appends a handler's headers. The body's framing (`Content-Length`,
 /// `Transfer-Encoding`) is hyper's to write: a second or wrong length would
 /// leave the client waiting for bytes that never come, so those are
-/// dropped; so is `Content-Type` where the runtime writes the body itself
-/// (an `HTTPException`'s JSON).
+/// dropped. Where the runtime writes the body itself (an `HTTPException`'s
+/// JSON) a `Content-Type` replaces the runtime's instead of doubling it
+/// (`application/problem+json`).
 fn add_headers(resp: &mut Resp, headers: &Bound<'_, PyDict>, body_is_ours: bool) -> Result<(), ()> {
     for (k, v) in headers.iter() {
         let k: String = k.extract().map_err(|_| ())?;
         let v: String = v.extract().map_err(|_| ())?;
         let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| ())?;
         let value = HeaderValue::from_str(&v).map_err(|_| ())?;
-        if name == CONTENT_LENGTH
-            || name == TRANSFER_ENCODING
-            || body_is_ours && name == CONTENT_TYPE
-        {
+        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+            continue;
+        }
+        if body_is_ours && name == CONTENT_TYPE {
+            resp.headers_mut().insert(name, value);
             continue;
         }
         resp.headers_mut().append(name, value);

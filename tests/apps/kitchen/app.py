@@ -78,7 +78,11 @@ def framed_teapot() -> str:
     raise HTTPException(
         418,
         "framed",
-        headers={"Content-Type": "text/plain", "content-length": "999", "x-brew": "oolong"},
+        headers={
+            "Content-Type": "application/problem+json",
+            "content-length": "999",
+            "x-brew": "oolong",
+        },
     )
 
 
