@@ -167,10 +167,11 @@ fn portable(pattern: &str) -> bool {
     if !pattern.is_ascii() {
         return false;
     }
-    // Verbose mode, `{,n}` (Python: 0 to n), possessive quantifiers and
-    // atomic groups (Python 3.11), `\Z` (Python: the end), class set
-    // operations and POSIX classes (Rust only).
-    const DIFFERENT: [&str; 9] = ["(?x", "{,", "*+", "++", "?+", "}+", "(?>", "\\Z", "[:"];
+    // `{,n}` (Python: 0 to n), possessive quantifiers and atomic groups
+    // (Python 3.11), `\Z` (Python: the end), class set operations and POSIX
+    // classes (Rust only); and any inline flags with an `x` about (verbose
+    // mode changes what whitespace and `#` mean).
+    const DIFFERENT: [&str; 8] = ["{,", "*+", "++", "?+", "}+", "(?>", "\\Z", "[:"];
     if DIFFERENT.iter().any(|d| pattern.contains(d))
         || pattern.contains("(?") && pattern.contains('x')
     {

@@ -141,12 +141,8 @@ fn fold(op: &ast::Operator, left: &ValueKind, right: &ValueKind) -> Option<Value
                 O::Sub => ValueKind::Int(a.checked_sub(b)?),
                 O::Mult => ValueKind::Int(a.checked_mul(b)?),
                 O::Pow => ValueKind::Int(a.checked_pow(u32::try_from(b).ok()?)?),
-                O::FloorDiv if b != 0 => {
-                    ValueKind::Int(a.div_euclid(b) - i128::from(b < 0 && a.rem_euclid(b) != 0))
-                }
-                O::Mod if b != 0 => ValueKind::Int(
-                    a - b * (a.div_euclid(b) - i128::from(b < 0 && a.rem_euclid(b) != 0)),
-                ),
+                O::FloorDiv => ValueKind::Int(floor_div(a, b)?),
+                O::Mod => ValueKind::Int(a.checked_sub(b.checked_mul(floor_div(a, b)?)?)?),
                 // Exact for the small ints bounds are written with.
                 O::Div if b != 0 && a.unsigned_abs() < 1 << 53 && b.unsigned_abs() < 1 << 53 => {
                     ValueKind::Float(a as f64 / b as f64)
@@ -172,6 +168,14 @@ fn fold(op: &ast::Operator, left: &ValueKind, right: &ValueKind) -> Option<Value
         }
         _ => None,
     }
+}
+
+/// Python's `a // b` (rounded toward negative infinity), `None` for a zero
+/// divisor or an overflow (`i128::MIN // -1`).
+fn floor_div(a: i128, b: i128) -> Option<i128> {
+    let q = a.checked_div_euclid(b)?;
+    // Euclidean division rounds up for a negative divisor with a remainder.
+    Some(q - i128::from(b < 0 && a.checked_rem_euclid(b)? != 0))
 }
 
 /// A parser constant as a value kind.
@@ -228,6 +232,11 @@ mod tests {
     #[test]
     fn declines_what_it_cannot_be_sure_of() {
         assert_eq!(int(O::FloorDiv, 1, 0), None);
+        assert_eq!(
+            int(O::FloorDiv, i128::MIN, -1),
+            None,
+            "overflow, not a panic"
+        );
         assert_eq!(int(O::Pow, 2, -1), None);
         assert_eq!(int(O::Pow, 10, 40), None, "past i128");
         assert_eq!(fold(&O::Sub, &Str("a".into()), &Str("b".into())), None);
