@@ -31,7 +31,7 @@ use std::fmt::Write as _;
 
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyString, PyTuple};
+use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use super::interp;
 use crate::app::EncodeFn;
@@ -472,14 +472,8 @@ pub fn bytes_in(
                 std::slice::from_raw_parts(ffi::PyByteArray_AsString(p).cast::<u8>(), len)
             }
         } else if ffi::PyMemoryView_Check(p) != 0 {
-            // `msgspec.convert` takes a memoryview for `bytes`: its bytes.
-            let copied = ffi::PyBytes_FromObject(p);
-            if copied.is_null() {
-                ffi::PyErr_Clear();
-                return Err(mismatch("bytes (a readable buffer)", v));
-            }
-            let copied = Bound::from_owned_ptr(v.0.py(), copied);
-            return bytes_in(Obj(copied.as_borrowed()), out, min, max);
+            let copied = buffer_copy(v)?;
+            return bytes_in(Obj(copied.as_any().as_borrowed()), out, min, max);
         } else {
             return Err(mismatch("bytes", v));
         }
@@ -489,6 +483,25 @@ pub fn bytes_in(
     base64(out, data);
     out.push(b'"');
     Ok(())
+}
+
+/// A `bytearray` or `memoryview` (which `msgspec.convert` takes for
+/// `bytes`) copied into a new `bytes` object.
+pub(crate) fn buffer_copy<'py>(v: Obj<'py>) -> Result<Bound<'py, PyBytes>, Mismatch> {
+    let p = v.ptr();
+    // SAFETY: type checks on a valid object; `PyBytes_FromObject` copies a
+    // buffer into a new bytes object or fails with an exception.
+    unsafe {
+        if ffi::PyByteArray_Check(p) == 0 && ffi::PyMemoryView_Check(p) == 0 {
+            return Err(mismatch("bytes", v));
+        }
+        let copied = ffi::PyBytes_FromObject(p);
+        if copied.is_null() {
+            ffi::PyErr_Clear();
+            return Err(mismatch("bytes (a readable buffer)", v));
+        }
+        Ok(Bound::from_owned_ptr(v.0.py(), copied).cast_into_unchecked())
+    }
 }
 
 fn base64(out: &mut Vec<u8>, data: &[u8]) {

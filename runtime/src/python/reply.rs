@@ -125,25 +125,11 @@ fn text(v: &Bound<'_, PyAny>) -> Result<Bytes, Mismatch> {
 /// The body of a `-> bytes` handler: `bytes`, or a `bytearray` or
 /// `memoryview`, which `msgspec.convert` also takes for `bytes`.
 fn raw_bytes(v: &Bound<'_, PyAny>) -> Result<Bytes, Mismatch> {
-    if let Ok(b) = v.cast::<PyBytes>() {
-        return Ok(Bytes::copy_from_slice(b.as_bytes()));
-    }
-    // SAFETY: type checks on a valid object; `PyBytes_FromObject` copies
-    // a buffer into a new bytes object or fails with an exception.
-    unsafe {
-        let p = v.as_ptr();
-        if ffi::PyByteArray_Check(p) == 0 && ffi::PyMemoryView_Check(p) == 0 {
-            return Err(mismatch("bytes", v));
-        }
-        let copied = ffi::PyBytes_FromObject(p);
-        if copied.is_null() {
-            ffi::PyErr_Clear();
-            return Err(mismatch("bytes (a readable buffer)", v));
-        }
-        let copied = Bound::from_owned_ptr(v.py(), copied);
-        let b = copied.cast::<PyBytes>().map_err(|_| mismatch("bytes", v))?;
-        Ok(Bytes::copy_from_slice(b.as_bytes()))
-    }
+    let b = match v.cast::<PyBytes>() {
+        Ok(b) => b.clone(),
+        Err(_) => super::encode::buffer_copy(super::encode::Obj(v.as_borrowed()))?,
+    };
+    Ok(Bytes::copy_from_slice(b.as_bytes()))
 }
 
 /// A `prebake.Response` as the handler built it.
