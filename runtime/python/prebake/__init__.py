@@ -15,6 +15,14 @@ running it: it finds `App(...)`, the decorated handlers, their parameters,
 markers (`Query`, `Header`, `Cookie`, `Body`) and the models they reach, and
 generates Rust code that routes, decodes, validates and encodes.
 
+Dependencies (`Depends`), routers (`APIRouter`), `lifespan`, exception
+handlers and `BackgroundTasks` are written as in FastAPI; the compiler
+resolves each route's dependency graph at build time. Submodules mirror
+FastAPI's import paths (`prebake.security`, `prebake.responses`,
+`prebake.exceptions`, `prebake.background`, `prebake.routing`,
+`prebake.requests`, `prebake.params`, `prebake.datastructures`), so porting
+an app is an import rename.
+
 At run time this package does almost nothing: the decorators only record a
 `RouteInfo` in `app.routes` and return each function unchanged, the markers
 are inert values, and `Request`, `Response` and `HTTPException` are small
@@ -24,18 +32,26 @@ functions.
 """
 
 from prebake._app import HTTP_METHODS, App, RouteInfo
-from prebake._exceptions import HTTPException
+from prebake._background import BackgroundTask, BackgroundTasks
+from prebake._depends import Depends, Security
+from prebake._exceptions import HTTPException, RequestValidationError
 from prebake._params import Body, Cookie, Header, Param, Query
 from prebake._request import Headers, QueryParams, Request
 from prebake._response import JSONResponse, Response
+from prebake._routing import APIRouter
+from prebake._state import State
 
 __version__ = "0.1.0"
 
 __all__ = [
     "HTTP_METHODS",
+    "APIRouter",
     "App",
+    "BackgroundTask",
+    "BackgroundTasks",
     "Body",
     "Cookie",
+    "Depends",
     "HTTPException",
     "Header",
     "Headers",
@@ -44,7 +60,10 @@ __all__ = [
     "Query",
     "QueryParams",
     "Request",
+    "RequestValidationError",
     "Response",
     "RouteInfo",
+    "Security",
+    "State",
     "__version__",
 ]

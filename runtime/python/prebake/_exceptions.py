@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-__all__ = ["HTTPException"]
+__all__ = ["HTTPException", "RequestValidationError"]
 
 
 class HTTPException(Exception):
@@ -55,3 +55,33 @@ def _reason_phrase(status_code: int) -> str:
         return HTTPStatus(status_code).phrase
     except ValueError:
         return "Unknown Status Code"
+
+
+class RequestValidationError(ValueError):
+    """A request that does not fit the handler's declared parameters.
+
+    The server raises it for every failure the specification's 400 answers
+    cover (invalid JSON, a value that does not validate, a missing required
+    parameter); without a handler for it the client gets that 400. Register
+    one (`@app.exception_handler(RequestValidationError)`) to answer in
+    another shape, FastAPI's 422 for instance. `errors()` gives the entries
+    of the 400's `extra` list, `{"message", "key", "source"}` each, and
+    `body` the raw request body (`None` when the route reads none).
+    """
+
+    def __init__(self, errors: list[dict[str, Any]], *, body: Any = None) -> None:
+        super().__init__(errors)
+        self._errors = list(errors)
+        self.body = body
+
+    def errors(self) -> list[dict[str, Any]]:
+        """The validation errors, in the order they were found."""
+        return list(self._errors)
+
+    def __str__(self) -> str:
+        n = len(self._errors)
+        lines = [f"{n} validation error{'s' if n != 1 else ''}:"]
+        for e in self._errors:
+            where = f" ({e.get('source')} {e.get('key')})" if e.get("key") else ""
+            lines.append(f"  {e.get('message')}{where}")
+        return "\n".join(lines)

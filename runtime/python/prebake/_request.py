@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
+from prebake._state import State
+
 __all__ = ["URL", "Headers", "QueryParams", "Request"]
 
 _T = TypeVar("_T")
@@ -232,7 +234,12 @@ class Request:
         "_query_params",
         "_cookies",
         "_json",
+        "_state",
     )
+
+    #: What the app's lifespan yielded; the server sets it at start-up.
+    #: Each request's `state` starts as a shallow copy of it.
+    lifespan_state: Mapping[str, Any] = _EMPTY
 
     def __init__(
         self,
@@ -255,6 +262,7 @@ class Request:
         self._query_params: QueryParams | None = None
         self._cookies: Mapping[str, str] | None = None
         self._json: Any = _MISSING
+        self._state: State | None = None
 
     @property
     def method(self) -> str:
@@ -316,6 +324,14 @@ class Request:
         if self._cookies is None:
             self._cookies = MappingProxyType(_parse_cookies(self.headers.getall("cookie")))
         return self._cookies
+
+    @property
+    def state(self) -> State:
+        """This request's state: a shallow copy of what the lifespan yielded,
+        with attribute access (`request.state.pool`), as Starlette's."""
+        if self._state is None:
+            self._state = State(Request.lifespan_state)
+        return self._state
 
     def text(self) -> str:
         """The body decoded with the `charset` of `Content-Type` (default UTF-8)."""

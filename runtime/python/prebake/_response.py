@@ -8,7 +8,11 @@ then `body`. Any other return annotation lets generated code encode the value.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from prebake._background import BackgroundTask, BackgroundTasks
 
 __all__ = ["JSONResponse", "Response"]
 
@@ -33,12 +37,16 @@ class Response:
     the server computes, so `headers` holds only the other headers.
     """
 
-    __slots__ = ("body", "status_code", "headers", "media_type")
+    __slots__ = ("body", "status_code", "headers", "media_type", "background", "set_cookies")
 
     body: bytes
     status_code: int
     headers: dict[str, str]
     media_type: str
+    #: Tasks to run after this response is sent.
+    background: BackgroundTasks | BackgroundTask | None
+    #: `Set-Cookie` header values, one per `set_cookie` call, in order.
+    set_cookies: list[str]
 
     def __init__(
         self,
@@ -46,6 +54,7 @@ class Response:
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
         media_type: str | None = None,
+        background: BackgroundTasks | BackgroundTask | None = None,
     ) -> None:
         if isinstance(content, str):
             body = content.encode("utf-8")
@@ -85,6 +94,51 @@ class Response:
         self.status_code = status_code
         self.headers = own
         self.media_type = media_type or header_type or default_type
+        self.background = background
+        self.set_cookies = []
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | None = None,
+        expires: datetime | str | int | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        """Add a `Set-Cookie` header, with Starlette's defaults and spelling
+        (`Path=/`, `SameSite=lax`; attributes in sorted order; an `int`
+        `expires` is that many seconds from now)."""
+        self.set_cookies.append(
+            _cookie(key, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned)
+        )
+
+    def delete_cookie(
+        self,
+        key: str,
+        path: str = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        """Tell the client to drop cookie `key` (`Max-Age=0`, expired now)."""
+        self.set_cookie(
+            key,
+            max_age=0,
+            expires=0,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
 
     def __repr__(self) -> str:
         return (
@@ -103,10 +157,11 @@ class JSONResponse(Response):
         content: Any,
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
+        background: BackgroundTasks | BackgroundTask | None = None,
     ) -> None:
         import msgspec
 
-        super().__init__(msgspec.json.encode(content), status_code, headers, JSON)
+        super().__init__(msgspec.json.encode(content), status_code, headers, JSON, background)
 
 
 def _check_header(name: object, value: object) -> None:
@@ -114,3 +169,48 @@ def _check_header(name: object, value: object) -> None:
         raise TypeError(f"header names and values must be str, got {name!r}: {value!r}")
     if any(c in name or c in value for c in "\r\n\0"):
         raise ValueError(f"header {name!r} contains a line break or NUL")
+
+
+def _cookie(
+    key: str,
+    value: str,
+    max_age: int | None,
+    expires: datetime | str | int | None,
+    path: str | None,
+    domain: str | None,
+    secure: bool,
+    httponly: bool,
+    samesite: str | None,
+    partitioned: bool,
+) -> str:
+    """One `Set-Cookie` value, spelled as Starlette spells it."""
+    # Imported here: only apps that set cookies pay for `http.cookies`.
+    from email.utils import format_datetime
+    from http.cookies import SimpleCookie
+
+    if samesite is not None and samesite.lower() not in ("strict", "lax", "none"):
+        raise ValueError("samesite must be 'strict', 'lax' or 'none'")
+    cookie: SimpleCookie = SimpleCookie()
+    cookie[key] = value
+    morsel = cookie[key]
+    if max_age is not None:
+        morsel["max-age"] = max_age
+    if expires is not None:
+        if isinstance(expires, datetime):
+            morsel["expires"] = format_datetime(expires, usegmt=True)
+        else:
+            morsel["expires"] = expires
+    if path is not None:
+        morsel["path"] = path
+    if domain is not None:
+        morsel["domain"] = domain
+    if secure:
+        morsel["secure"] = True
+    if httponly:
+        morsel["httponly"] = True
+    if samesite is not None:
+        morsel["samesite"] = samesite
+    text = cookie.output(header="").strip()
+    if partitioned:
+        text += "; Partitioned"
+    return text

@@ -1,0 +1,10 @@
+"""Parameter markers and `Depends`, as `fastapi.params` names them.
+
+The same objects as the top-level `prebake` names: the compiler treats
+`prebake.params.X` and `prebake.X` alike.
+"""
+
+from prebake._depends import Depends, Security
+from prebake._params import Body, Cookie, Header, Param, Query
+
+__all__ = ["Body", "Cookie", "Depends", "Header", "Param", "Query", "Security"]
