@@ -155,6 +155,17 @@ fn canonical_module(name: &str) -> String {
     for (alias, real) in [
         ("typing_extensions", "typing"),
         ("collections.abc", "typing"),
+        // The `prebake` package's submodules mirror FastAPI's import paths
+        // (`from prebake.security import HTTPBearer`); each name is the
+        // top-level one.
+        ("prebake.background", "prebake"),
+        ("prebake.datastructures", "prebake"),
+        ("prebake.exceptions", "prebake"),
+        ("prebake.params", "prebake"),
+        ("prebake.requests", "prebake"),
+        ("prebake.responses", "prebake"),
+        ("prebake.routing", "prebake"),
+        ("prebake.security", "prebake"),
     ] {
         if name == alias {
             return real.to_string();

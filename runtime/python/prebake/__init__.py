@@ -31,6 +31,8 @@ under plain CPython, and editors, type checkers and tests see ordinary
 functions.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from prebake._app import HTTP_METHODS, App, RouteInfo
 from prebake._background import BackgroundTask, BackgroundTasks
 from prebake._depends import Depends, Security
@@ -41,10 +43,48 @@ from prebake._response import JSONResponse, Response
 from prebake._routing import APIRouter
 from prebake._state import State
 
+if TYPE_CHECKING:
+    from prebake.security import (
+        APIKeyCookie,
+        APIKeyHeader,
+        APIKeyQuery,
+        HTTPAuthorizationCredentials,
+        HTTPBasic,
+        HTTPBasicCredentials,
+        HTTPBearer,
+        OAuth2PasswordBearer,
+    )
+
+#: Names served from `prebake.security` on first use: an app that uses no
+#: security helper does not pay for importing them at start-up.
+_SECURITY = frozenset(
+    {
+        "APIKeyCookie",
+        "APIKeyHeader",
+        "APIKeyQuery",
+        "HTTPAuthorizationCredentials",
+        "HTTPBasic",
+        "HTTPBasicCredentials",
+        "HTTPBearer",
+        "OAuth2PasswordBearer",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SECURITY:
+        from prebake import security
+
+        return getattr(security, name)
+    raise AttributeError(f"module 'prebake' has no attribute {name!r}")
+
 __version__ = "0.1.0"
 
 __all__ = [
     "HTTP_METHODS",
+    "APIKeyCookie",
+    "APIKeyHeader",
+    "APIKeyQuery",
     "APIRouter",
     "App",
     "BackgroundTask",
@@ -52,10 +92,15 @@ __all__ = [
     "Body",
     "Cookie",
     "Depends",
+    "HTTPAuthorizationCredentials",
+    "HTTPBasic",
+    "HTTPBasicCredentials",
+    "HTTPBearer",
     "HTTPException",
     "Header",
     "Headers",
     "JSONResponse",
+    "OAuth2PasswordBearer",
     "Param",
     "Query",
     "QueryParams",

@@ -8,10 +8,11 @@ then `body`. Any other return annotation lets generated code encode the value.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from prebake._background import BackgroundTask, BackgroundTasks
 
 __all__ = ["JSONResponse", "Response"]
@@ -185,6 +186,7 @@ def _cookie(
 ) -> str:
     """One `Set-Cookie` value, spelled as Starlette spells it."""
     # Imported here: only apps that set cookies pay for `http.cookies`.
+    from datetime import datetime
     from email.utils import format_datetime
     from http.cookies import SimpleCookie
 
