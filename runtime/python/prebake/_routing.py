@@ -114,8 +114,12 @@ class Router:
         thread pool, `False` on the interpreter thread; left out, the
         compiler decides from what the handler calls (see `prebake check`).
         """
-        _check_path(path)
-        full = self.prefix + path
+        if path == "" and self.prefix:
+            # `@router.get("")` under a prefix serves the prefix itself.
+            full = self.prefix
+        else:
+            _check_path(path)
+            full = self.prefix + path
         normalised = _check_methods(methods)
         _check_status_code(status_code)
         _check_tags(tags)

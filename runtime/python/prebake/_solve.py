@@ -33,7 +33,19 @@ from typing import Any
 from prebake._background import BackgroundTasks
 from prebake._response import Response
 
-__all__ = ["Scope", "placeholder_response"]
+__all__ = ["Scope", "default", "placeholder_response"]
+
+
+def default(func: Any, name: str) -> Any:
+    """The default of parameter `name` of `func` (a function, a class or a
+    callable instance), read once when the route functions are defined."""
+    # Imported here: start-up only, and only by apps with dependencies.
+    import inspect
+
+    value = inspect.signature(func).parameters[name].default
+    if value is inspect.Parameter.empty:
+        raise TypeError(f"parameter {name!r} of {func!r} has no default")
+    return value
 
 
 class DependencyError(RuntimeError):
