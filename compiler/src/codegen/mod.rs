@@ -6,10 +6,13 @@
 //! [`Ctx::runtime`], and only its `__private` module.
 
 pub mod app;
+mod decode;
+mod encode;
 pub mod phash;
 pub mod pytype;
 pub mod router;
 pub mod router_plan;
+mod tables;
 
 use proc_macro2::TokenStream;
 use quote::quote;
