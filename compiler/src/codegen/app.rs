@@ -11,12 +11,12 @@
 //! router of `runtime/src/router.rs`.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
-use super::router::method_tokens;
+use super::names::{self, Names};
 use super::router_plan::RouterPlan;
 use super::tables::Table;
-use super::{Ctx, pytype, router};
+use super::{Ctx, router};
 use crate::Analysis;
 use crate::ir::{Ir, ModelId};
 use crate::source::SourceDb;
@@ -25,7 +25,10 @@ use crate::source::SourceDb;
 /// generated so far.
 pub(super) struct Gen<'a> {
     pub(super) ir: &'a Ir,
-    pub(super) rt: TokenStream,
+    /// The path generated code names the runtime's `__private` by: `pb`.
+    pub(super) pb: TokenStream,
+    /// The names of generated items given so far.
+    pub(super) names: Names,
     pub(super) types: Table,
     pub(super) patterns: Table,
     /// One encoder function per distinct type: (type expression, name, body
@@ -77,102 +80,48 @@ pub fn expand_macro(analysis: &Analysis, name: &str, ctx: &Ctx, files: &[String]
 /// Generates the program's items; with `with_main`, a `fn main` too.
 #[must_use]
 pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) -> TokenStream {
-    let rt = ctx.runtime.clone();
+    let runtime = &ctx.runtime;
+    let pb = quote!(pb);
     let mut g = Gen {
         ir,
-        rt: rt.clone(),
+        pb: pb.clone(),
+        names: Names::default(),
         types: Table::default(),
         patterns: Table::default(),
         encoders: Vec::new(),
         models: Vec::new(),
     };
     let plan = RouterPlan::new(ir);
-    let entry = db
-        .files()
-        .first()
-        .map_or_else(|| "app".to_string(), |f| f.module.clone());
-
-    let modules = db.files().iter().map(|f| {
-        let (mname, file, text, pkg) = (&f.module, &f.path, &f.text, f.is_package);
-        quote!(#rt::__private::Module { name: #mname, file: #file, source: #text, is_package: #pkg })
-    });
 
     // One decoder per IR route (shared by its methods), one encoder per type.
     let mut decoders = Vec::new();
     let mut route_parts = Vec::new();
-    for (ri, r) in ir.routes.iter().enumerate() {
-        let dname = format_ident!("__pb_decode_{}_{}", ri, r.handler.name);
-        let body_tokens = g.decode_fn(r, &dname);
-        decoders.push(body_tokens);
+    for (r, base) in ir.routes.iter().zip(names::decoders(ir)) {
+        let dname = g.names.claim(&base);
+        decoders.push(g.decode_fn(db, r, &dname));
         let returns = g.returns(&r.handler.response);
         let body = g.body(r);
         route_parts.push((dname, returns, body));
     }
-    let routes = plan.routes.iter().map(|pr| {
-        let r = &ir.routes[pr.ir_route];
-        let (dname, returns, body) = &route_parts[pr.ir_route];
-        let method = method_tokens(&rt, pr.method);
-        let path = &r.path.raw;
-        let handler = if r.handler.module == entry {
-            r.handler.name.clone()
-        } else {
-            pytype::global(&r.handler.module, &r.handler.name)
-        };
-        let params = r.handler.params.iter().map(|p| p.name.as_str());
-        let is_async = r.handler.is_async;
-        let status = r.status_code;
-        quote! {
-            #rt::__private::Route {
-                method: #method,
-                path: #path,
-                handler: #handler,
-                params: &[#(#params),*],
-                is_async: #is_async,
-                status: #status,
-                body: #body,
-                decode: #dname,
-                returns: #returns,
-            }
-        }
-    });
-    let n_routes = plan.routes.len();
-    let router_name = format_ident!("__pb_route");
-    let router = router::generate(&plan, &rt, &router_name);
+    let router_name = g.names.claim("route");
+    let router = router::generate(&plan, &pb, &router_name);
+    let tables = g.tables(db, &plan, name, &route_parts, &router_name);
     let encoders = g.encoders.iter().filter_map(|(_, _, t)| t.as_ref());
-    let models = g.models.iter().filter_map(|(_, t)| t.as_ref());
-    let types = g.types.items.iter();
-    let patterns = g.patterns.items.iter();
-    let app_expr = ir
-        .app
-        .as_ref()
-        .map_or(String::new(), |a| a.var_name.clone());
     let main = if with_main {
         quote! {
+            /// Serves the app: parses the server flags (`--help` lists them)
+            /// and runs until SIGTERM or SIGINT.
             fn main() -> ::std::process::ExitCode {
-                #rt::__private::main(&APP)
+                #pb::main(&APP)
             }
         }
     } else {
         quote!()
     };
     quote! {
-        static MODULES: &[#rt::__private::Module] = &[#(#modules),*];
+        use #runtime::__private as pb;
 
-        /// The app descriptor the runtime serves.
-        pub static APP: #rt::__private::App = #rt::__private::App {
-            name: #name,
-            entry: #entry,
-            app: #app_expr,
-            modules: MODULES,
-            types: &[#(#types),*],
-            models: &[#(#models),*],
-            patterns: &[#(#patterns),*],
-            routes: &ROUTES,
-            router: #router_name,
-        };
-
-        static ROUTES: [#rt::__private::Route; #n_routes] = [#(#routes),*];
-
+        #tables
         #router
         #(#decoders)*
         #(#encoders)*

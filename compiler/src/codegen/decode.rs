@@ -9,8 +9,9 @@ use quote::{format_ident, quote};
 use super::app::Gen;
 use super::pytype;
 use crate::ir::{Constraints, Number, Param, ParamSource, Route, Ty, TyKind, ValueKind};
+use crate::source::SourceDb;
 
-fn source_tokens(rt: &TokenStream, s: ParamSource) -> TokenStream {
+fn source_tokens(pb: &TokenStream, s: ParamSource) -> TokenStream {
     let id = format_ident!(
         "{}",
         match s {
@@ -21,7 +22,7 @@ fn source_tokens(rt: &TokenStream, s: ParamSource) -> TokenStream {
             ParamSource::Body | ParamSource::Request => "Body",
         }
     );
-    quote!(#rt::__private::Source::#id)
+    quote!(#pb::Source::#id)
 }
 
 /// The native scalar kinds the runtime converts without Python's help.
@@ -50,15 +51,31 @@ pub(super) fn as_i64(n: Number) -> Option<i64> {
 }
 impl Gen<'_> {
     /// The decoder function of a route, named `name`.
-    pub(super) fn decode_fn(&mut self, r: &Route, name: &proc_macro2::Ident) -> TokenStream {
-        let rt = self.rt.clone();
+    pub(super) fn decode_fn(
+        &mut self,
+        db: &SourceDb,
+        r: &Route,
+        name: &proc_macro2::Ident,
+    ) -> TokenStream {
+        let pb = self.pb.clone();
+        let methods: Vec<&str> = r.methods.iter().map(|m| m.as_str()).collect();
+        let file = db.file(r.handler.name_span.file);
+        let doc = format!(
+            " Decodes the parameters of `{} {}` for `{}` ({}:{}).",
+            methods.join(", "),
+            r.path.raw,
+            r.handler.name,
+            file.path,
+            file.line_col(r.handler.name_span.start).line
+        );
         let mut stmts = Vec::new();
         let placeholders: Vec<&str> = r.path.params().map(|(n, _, _)| n).collect();
         for p in &r.handler.params {
             stmts.push(self.decode_param(p, &placeholders));
         }
         quote! {
-            fn #name(c: &mut #rt::__private::Call<'_>) -> Result<(), #rt::__private::Rejection> {
+            #[doc = #doc]
+            fn #name(c: &mut #pb::Call<'_>) -> Result<(), #pb::Rejection> {
                 #(#stmts)*
                 Ok(())
             }
@@ -66,8 +83,8 @@ impl Gen<'_> {
     }
 
     fn decode_param(&mut self, p: &Param, placeholders: &[&str]) -> TokenStream {
-        let rt = self.rt.clone();
-        let src = source_tokens(&rt, p.source);
+        let pb = self.pb.clone();
+        let src = source_tokens(&pb, p.source);
         let key = p.wire_name.as_str();
         let fetch = match p.source {
             ParamSource::Request => return quote!(c.push_request();),
@@ -118,7 +135,7 @@ impl Gen<'_> {
             ParamSource::Cookie => quote!(c.cookie(#key)),
         };
         let absent = match &p.default {
-            None => quote!(return Err(#rt::__private::Rejection::missing(#src, #key))),
+            None => quote!(return Err(#pb::Rejection::missing(#src, #key))),
             // A fresh list each call, never a shared mutable default.
             Some(d) if matches!(&d.kind, ValueKind::List(items) if items.is_empty()) => {
                 quote!({
@@ -148,7 +165,7 @@ impl Gen<'_> {
         key: &str,
         absent: &TokenStream,
     ) -> TokenStream {
-        let rt = self.rt.clone();
+        let pb = self.pb.clone();
         let seq = p.ty.without_none();
         let all = match p.source {
             ParamSource::Query => quote!(c.query_all(#key)),
@@ -175,7 +192,7 @@ impl Gen<'_> {
             Some((Native::Int, _)) => quote! {
                 let mut l = c.new_list();
                 for (i, v) in values.iter().enumerate() {
-                    let n = #rt::__private::lax::int(v).map_err(|e| e.at_index(#src, #key, i))?;
+                    let n = #pb::lax::int(v).map_err(|e| e.at_index(#src, #key, i))?;
                     l.int(&n);
                 }
                 c.push_list(l);
@@ -195,7 +212,7 @@ impl Gen<'_> {
 
     /// Converts `raw` (a `Cow<str>`) to the parameter's type and pushes it.
     fn convert(&mut self, ty: &Ty, src: &TokenStream, key: &str) -> TokenStream {
-        let rt = self.rt.clone();
+        let pb = self.pb.clone();
         let err = quote!(.map_err(|e| e.at(#src, #key))?);
         let base = ty.unconstrained();
         let constraints = ty.constraints();
@@ -220,28 +237,28 @@ impl Gen<'_> {
         match (kind, optional) {
             (Native::Str, _) => quote! { #checks c.push_str(&raw); },
             (Native::Int, false) => {
-                quote! { let v = #rt::__private::lax::int(&raw)#err; #checks c.push_int(&v); }
+                quote! { let v = #pb::lax::int(&raw)#err; #checks c.push_int(&v); }
             }
             (Native::Int, true) => quote! {
-                match #rt::__private::lax::int_or_none(&raw)#err {
+                match #pb::lax::int_or_none(&raw)#err {
                     Some(v) => { #checks c.push_int(&v); }
                     None => c.push_none(),
                 }
             },
             (Native::Float, false) => {
-                quote! { let v = #rt::__private::lax::float(&raw)#err; #checks c.push_float(v); }
+                quote! { let v = #pb::lax::float(&raw)#err; #checks c.push_float(v); }
             }
             (Native::Float, true) => quote! {
-                match #rt::__private::lax::float_or_none(&raw)#err {
+                match #pb::lax::float_or_none(&raw)#err {
                     Some(v) => { #checks c.push_float(v); }
                     None => c.push_none(),
                 }
             },
             (Native::Bool, false) => {
-                quote! { let v = #rt::__private::lax::bool(&raw)#err; c.push_bool(v); }
+                quote! { let v = #pb::lax::bool(&raw)#err; c.push_bool(v); }
             }
             (Native::Bool, true) => quote! {
-                match #rt::__private::lax::bool_or_none(&raw)#err {
+                match #pb::lax::bool_or_none(&raw)#err {
                     Some(v) => c.push_bool(v),
                     None => c.push_none(),
                 }
@@ -257,8 +274,8 @@ impl Gen<'_> {
         c: Option<&Constraints>,
         err: &TokenStream,
     ) -> Option<TokenStream> {
-        let rt = self.rt.clone();
-        let check = quote!(#rt::__private::check);
+        let pb = self.pb.clone();
+        let check = quote!(#pb::check);
         let Some(c) = c else { return Some(quote!()) };
         if c.tz.is_some() {
             return None;

@@ -4,11 +4,11 @@
 //! Struct, dataclass or TypedDict a response reaches.
 
 use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 use super::app::Gen;
 use super::decode::as_i64;
-use super::pytype;
+use super::{names, pytype};
 use crate::ir::{Constraints, Literal as Lit, ModelId, ModelKind, Number, Ty, TyKind};
 
 /// A type without its `Annotated` layers, and their constraints merged
@@ -29,17 +29,36 @@ impl Gen<'_> {
     /// named before its body is generated so recursive models can refer
     /// to themselves).
     pub(super) fn encoder(&mut self, ty: &Ty) -> proc_macro2::Ident {
+        self.encoder_for(ty, None)
+    }
+
+    /// [`Self::encoder`], for the field `field` of the model `model` when
+    /// given: a constrained type's encoder is named after the field that
+    /// declares it (`encode_User_name`), others after their type.
+    fn encoder_for(&mut self, ty: &Ty, field: Option<(&str, &str)>) -> proc_macro2::Ident {
         let key = pytype::expr(self.ir, ty);
         if let Some((_, id, _)) = self.encoders.iter().find(|(k, _, _)| *k == key) {
             return id.clone();
         }
-        let id = format_ident!("__pb_encode_{}", self.encoders.len());
+        let described = names::describe(self.ir, ty);
+        let (base, doc) = match field {
+            Some((model, field)) if !flatten(ty).1.is_empty() => (
+                format!("encode_{model}_{field}"),
+                format!(" Encodes the field `{model}.{field}`: `{described}`."),
+            ),
+            _ => (
+                format!("encode_{}", names::type_slug(self.ir, ty)),
+                format!(" Encodes `{described}`."),
+            ),
+        };
+        let id = self.names.claim(&base);
         let slot = self.encoders.len();
         self.encoders.push((key, id.clone(), None));
         let body = self.enc_body(ty);
-        let rt = &self.rt;
+        let pb = &self.pb;
         self.encoders[slot].2 = Some(quote! {
-            fn #id(v: #rt::__private::Obj<'_>, o: &mut Vec<u8>) -> Result<(), #rt::__private::Mismatch> {
+            #[doc = #doc]
+            fn #id(v: #pb::Obj<'_>, o: &mut Vec<u8>) -> Result<(), #pb::Mismatch> {
                 #body
             }
         });
@@ -49,21 +68,21 @@ impl Gen<'_> {
     /// The encoder of a dict key of type `ty`: the value's text as a JSON
     /// string (`1` becomes `"1"`), as msgspec writes keys.
     fn key_encoder(&mut self, ty: &Ty) -> TokenStream {
-        let rt = self.rt.clone();
+        let pb = self.pb.clone();
         if ty.unconstrained().kind == TyKind::Str && ty.constraints().is_none() {
-            return quote!(#rt::__private::enc::key_str);
+            return quote!(#pb::enc::key_str);
         }
         if ty.unconstrained().kind == TyKind::Float && ty.constraints().is_none() {
-            return quote!(#rt::__private::enc::key_float);
+            return quote!(#pb::enc::key_float);
         }
         let inner = self.encoder(ty);
-        quote!(|v, o: &mut Vec<u8>| #rt::__private::enc::key_quoted(v, o, #inner))
+        quote!(|v, o: &mut Vec<u8>| #pb::enc::key_quoted(v, o, #inner))
     }
 
     /// The body of a type's encoder function, over `v` and `o`.
     fn enc_body(&mut self, ty: &Ty) -> TokenStream {
-        let rt = self.rt.clone();
-        let enc = quote!(#rt::__private::enc);
+        let pb = self.pb.clone();
+        let enc = quote!(#pb::enc);
         let (base, c) = flatten(ty);
         let len = |c: &Constraints| {
             let n = |b: &Option<crate::ir::Bound<i128>>| match b {
@@ -237,8 +256,8 @@ impl Gen<'_> {
         self.models.push((id, None));
         let ir = self.ir;
         let m = ir.model(id);
-        let rt = self.rt.clone();
-        let enc = quote!(#rt::__private::enc);
+        let pb = self.pb.clone();
+        let enc = quote!(#pb::enc);
         let ty = self
             .types
             .index(pytype::expr(ir, &Ty::new(TyKind::Model(id), m.span)));
@@ -254,7 +273,7 @@ impl Gen<'_> {
             .iter()
             .map(|f| {
                 let name = f.name.as_str();
-                let e = self.encoder(&f.ty);
+                let e = self.encoder_for(&f.ty, Some((&m.name, name)));
                 quote!(#enc::Field { name: #name, enc: #e })
             })
             .collect();
