@@ -231,3 +231,79 @@ mod tests {
         assert_eq!(names.claim(&long).to_string().len(), MAX_LEN);
     }
 }
+
+#[cfg(test)]
+mod program_tests {
+    use crate::frontend::SourceProvider;
+
+    struct Mem(String);
+
+    impl SourceProvider for Mem {
+        fn read(&self, rel_path: &str) -> Option<String> {
+            (rel_path == "app.py").then(|| self.0.clone())
+        }
+    }
+
+    /// The names of the functions generated for an app, in order.
+    fn fns(src: &str) -> Vec<String> {
+        let analysis = crate::analyze(&Mem(src.to_string()), "app.py", "");
+        assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+        let file = super::super::app::generate_file(&analysis, "t");
+        file.lines()
+            .map(|l| l.trim_start().trim_start_matches("pub "))
+            .filter_map(|l| l.strip_prefix("fn "))
+            .filter_map(|l| l.split('(').next())
+            .map(str::to_string)
+            .collect()
+    }
+
+    const APP: &str = r#"
+from typing import Annotated
+import msgspec
+from prebake import App
+app = App()
+
+class User(msgspec.Struct):
+    name: Annotated[str, msgspec.Meta(min_length=1)]
+
+@app.get("/items")
+@app.post("/items")
+def items() -> list[int]: return []
+
+@app.get("/a/{x}")
+@app.get("/b/{x}")
+def twice(x: int) -> dict[str, User]: return {}
+"#;
+
+    #[test]
+    fn handlers_sharing_a_name_are_told_apart_by_method_then_path() {
+        let names = fns(APP);
+        for expected in [
+            "decode_items_get",
+            "decode_items_post",
+            "decode_twice_get_a_x",
+            "decode_twice_get_b_x",
+            "encode_list_int",
+            "encode_dict_str_User",
+            "encode_User_name",
+            "node_a_param",
+            "route",
+        ] {
+            assert!(
+                names.iter().any(|n| n == expected),
+                "{expected} in {names:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_new_route_renames_nothing_else() {
+        let before = fns(APP);
+        let after = fns(&format!(
+            "{APP}\n@app.get(\"/a/{{x}}/more\")\ndef more(x: int) -> list[str]: return []\n"
+        ));
+        for name in &before {
+            assert!(after.contains(name), "{name} kept in {after:?}");
+        }
+    }
+}
