@@ -63,7 +63,7 @@ fn main() {
     );
     let plan = RouterPlan::new(&analysis.ir);
     let name = quote::format_ident!("prebake_route");
-    let tokens = router::generate(&plan, &quote!(::prebake), &name);
+    let tokens = router::generate(&plan, &quote!(::prebake::__private), &name);
     let file = syn::parse2::<syn::File>(tokens).expect("valid tokens");
     let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).to_path_buf();
     std::fs::write(out.join("prebake_router.rs"), prettyplease::unparse(&file)).expect("write");

@@ -97,6 +97,9 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
         write_if_changed(&crate_dir.join("Cargo.lock"), &lock)?;
     }
     let generated_in = started.elapsed();
+    // Where to read the generated code when a backtrace points into it.
+    let shown = crate_dir.strip_prefix(&root).unwrap_or(&crate_dir);
+    eprintln!("prebake: generated crate: {}/", shown.display());
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);

@@ -2,52 +2,41 @@
 //! table, one decoder per handler, one encoder per return type, the router,
 //! and `main`, all written against `::prebake::__private`
 //! (see `runtime/src/docs/codegen-contract.md`).
+//!
+//! This file orchestrates; the parts mirror the runtime files they target:
+//! [`super::tables`] the static tables of `runtime/src/app.rs`,
+//! [`super::decode`] the per-route decoders that drive
+//! `runtime/src/python/call.rs`, [`super::encode`] the per-type encoders
+//! that call `runtime/src/python/encode.rs`, and [`super::router`] the
+//! router of `runtime/src/router.rs`.
 
-use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
+use proc_macro2::TokenStream;
+use quote::quote;
 
-use super::router::method_tokens;
+use super::names::{self, Names};
 use super::router_plan::RouterPlan;
-use super::{Ctx, pytype, router};
+use super::tables::Table;
+use super::{Ctx, router};
 use crate::Analysis;
-use crate::ir::{
-    Constraints, Ir, Literal as Lit, ModelId, ModelKind, Number, Param, ParamSource, ResponseKind,
-    Route, Ty, TyKind, ValueKind,
-};
+use crate::ir::{Ir, ModelId};
 use crate::source::SourceDb;
 
-/// Python expressions evaluated once at start-up, deduplicated; generated
-/// code refers to them by index.
-#[derive(Default)]
-struct Table {
-    items: Vec<String>,
-}
-
-impl Table {
-    fn index(&mut self, expr: String) -> u16 {
-        let i = self
-            .items
-            .iter()
-            .position(|e| *e == expr)
-            .unwrap_or_else(|| {
-                self.items.push(expr);
-                self.items.len() - 1
-            });
-        u16::try_from(i).expect("fewer than 65536 types")
-    }
-}
-
-struct Gen<'a> {
-    ir: &'a Ir,
-    rt: TokenStream,
-    types: Table,
-    patterns: Table,
+/// The generator's state: the interned tables and the encoders and models
+/// generated so far.
+pub(super) struct Gen<'a> {
+    pub(super) ir: &'a Ir,
+    /// The path generated code names the runtime's `__private` by: `pb`.
+    pub(super) pb: TokenStream,
+    /// The names of generated items given so far.
+    pub(super) names: Names,
+    pub(super) types: Table,
+    pub(super) patterns: Table,
     /// One encoder function per distinct type: (type expression, name, body
     /// once generated).
-    encoders: Vec<(String, proc_macro2::Ident, Option<TokenStream>)>,
+    pub(super) encoders: Vec<(String, proc_macro2::Ident, Option<TokenStream>)>,
     /// One `enc::Model` per Struct, dataclass or TypedDict a response
     /// reaches (`App::models`), by model id.
-    models: Vec<(ModelId, Option<TokenStream>)>,
+    pub(super) models: Vec<(ModelId, Option<TokenStream>)>,
 }
 
 /// Generates the program as a formatted Rust file (`main.rs` of the app's
@@ -91,735 +80,51 @@ pub fn expand_macro(analysis: &Analysis, name: &str, ctx: &Ctx, files: &[String]
 /// Generates the program's items; with `with_main`, a `fn main` too.
 #[must_use]
 pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) -> TokenStream {
-    let rt = ctx.runtime.clone();
+    let runtime = &ctx.runtime;
+    let pb = quote!(pb);
     let mut g = Gen {
         ir,
-        rt: rt.clone(),
+        pb: pb.clone(),
+        names: Names::default(),
         types: Table::default(),
         patterns: Table::default(),
         encoders: Vec::new(),
         models: Vec::new(),
     };
     let plan = RouterPlan::new(ir);
-    let entry = db
-        .files()
-        .first()
-        .map_or_else(|| "app".to_string(), |f| f.module.clone());
-
-    let modules = db.files().iter().map(|f| {
-        let (mname, file, text, pkg) = (&f.module, &f.path, &f.text, f.is_package);
-        quote!(#rt::__private::Module { name: #mname, file: #file, source: #text, is_package: #pkg })
-    });
 
     // One decoder per IR route (shared by its methods), one encoder per type.
     let mut decoders = Vec::new();
     let mut route_parts = Vec::new();
-    for (ri, r) in ir.routes.iter().enumerate() {
-        let dname = format_ident!("__pb_decode_{}_{}", ri, r.handler.name);
-        let body_tokens = g.decode_fn(r, &dname);
-        decoders.push(body_tokens);
+    for (r, base) in ir.routes.iter().zip(names::decoders(ir)) {
+        let dname = g.names.claim(&base);
+        decoders.push(g.decode_fn(db, r, &dname));
         let returns = g.returns(&r.handler.response);
         let body = g.body(r);
         route_parts.push((dname, returns, body));
     }
-    let routes = plan.routes.iter().map(|pr| {
-        let r = &ir.routes[pr.ir_route];
-        let (dname, returns, body) = &route_parts[pr.ir_route];
-        let method = method_tokens(&rt, pr.method);
-        let path = &r.path.raw;
-        let handler = if r.handler.module == entry {
-            r.handler.name.clone()
-        } else {
-            pytype::global(&r.handler.module, &r.handler.name)
-        };
-        let params = r.handler.params.iter().map(|p| p.name.as_str());
-        let is_async = r.handler.is_async;
-        let status = r.status_code;
-        quote! {
-            #rt::__private::Route {
-                method: #method,
-                path: #path,
-                handler: #handler,
-                params: &[#(#params),*],
-                is_async: #is_async,
-                status: #status,
-                body: #body,
-                decode: #dname,
-                returns: #returns,
-            }
-        }
-    });
-    let n_routes = plan.routes.len();
-    let router_name = format_ident!("__pb_route");
-    let router = router::generate(&plan, &rt, &router_name);
+    let router_name = g.names.claim("route");
+    let router = router::generate(&plan, &pb, &router_name);
+    let tables = g.tables(db, &plan, name, &route_parts, &router_name);
     let encoders = g.encoders.iter().filter_map(|(_, _, t)| t.as_ref());
-    let models = g.models.iter().filter_map(|(_, t)| t.as_ref());
-    let types = g.types.items.iter();
-    let patterns = g.patterns.items.iter();
-    let app_expr = ir
-        .app
-        .as_ref()
-        .map_or(String::new(), |a| a.var_name.clone());
     let main = if with_main {
         quote! {
+            /// Serves the app: parses the server flags (`--help` lists them)
+            /// and runs until SIGTERM or SIGINT.
             fn main() -> ::std::process::ExitCode {
-                #rt::__private::main(&APP)
+                #pb::main(&APP)
             }
         }
     } else {
         quote!()
     };
     quote! {
-        static MODULES: &[#rt::__private::Module] = &[#(#modules),*];
+        use #runtime::__private as pb;
 
-        /// The app descriptor the runtime serves.
-        pub static APP: #rt::__private::App = #rt::__private::App {
-            name: #name,
-            entry: #entry,
-            app: #app_expr,
-            modules: MODULES,
-            types: &[#(#types),*],
-            models: &[#(#models),*],
-            patterns: &[#(#patterns),*],
-            routes: &ROUTES,
-            router: #router_name,
-        };
-
-        static ROUTES: [#rt::__private::Route; #n_routes] = [#(#routes),*];
-
+        #tables
         #router
         #(#decoders)*
         #(#encoders)*
         #main
-    }
-}
-
-fn source_tokens(rt: &TokenStream, s: ParamSource) -> TokenStream {
-    let id = format_ident!(
-        "{}",
-        match s {
-            ParamSource::Path => "Path",
-            ParamSource::Query => "Query",
-            ParamSource::Header => "Header",
-            ParamSource::Cookie => "Cookie",
-            ParamSource::Body | ParamSource::Request => "Body",
-        }
-    );
-    quote!(#rt::__private::Source::#id)
-}
-
-/// The native scalar kinds the runtime converts without Python's help.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Native {
-    Int,
-    Float,
-    Bool,
-    Str,
-}
-
-fn native(ty: &Ty) -> Option<Native> {
-    match ty.kind {
-        TyKind::Int => Some(Native::Int),
-        TyKind::Float => Some(Native::Float),
-        TyKind::Bool => Some(Native::Bool),
-        TyKind::Str => Some(Native::Str),
-        _ => None,
-    }
-}
-
-/// A type without its `Annotated` layers, and their constraints merged
-/// (the outer layer wins, as msgspec merges nested `Meta`s).
-fn flatten(ty: &Ty) -> (Ty, Constraints) {
-    match &ty.kind {
-        TyKind::Constrained(inner, c) => {
-            let (base, mut merged) = flatten(inner);
-            merged.merge(c);
-            (base, merged)
-        }
-        _ => (ty.clone(), Constraints::default()),
-    }
-}
-
-fn as_i64(n: Number) -> Option<i64> {
-    match n {
-        Number::Int(i) => i64::try_from(i).ok(),
-        Number::Float(_) => None,
-    }
-}
-
-impl Gen<'_> {
-    fn body(&mut self, r: &Route) -> TokenStream {
-        let rt = &self.rt;
-        if let Some(p) = r
-            .handler
-            .params
-            .iter()
-            .find(|p| p.source == ParamSource::Body)
-        {
-            let ty = self.types.index(pytype::expr(self.ir, &p.ty));
-            let name = &p.wire_name;
-            return quote!(#rt::__private::Body::Json { param: #name, ty: #ty });
-        }
-        if r.handler
-            .params
-            .iter()
-            .any(|p| p.source == ParamSource::Request)
-        {
-            return quote!(#rt::__private::Body::Raw);
-        }
-        quote!(#rt::__private::Body::None)
-    }
-
-    fn returns(&mut self, response: &ResponseKind) -> TokenStream {
-        let rt = self.rt.clone();
-        match response {
-            ResponseKind::Text => quote!(#rt::__private::Returns::Text),
-            ResponseKind::Bytes => quote!(#rt::__private::Returns::Bytes),
-            ResponseKind::Empty => quote!(#rt::__private::Returns::Empty),
-            ResponseKind::Raw => quote!(#rt::__private::Returns::Response),
-            ResponseKind::Json(ty) => {
-                let f = self.encoder(ty);
-                quote!(#rt::__private::Returns::Json(#f))
-            }
-        }
-    }
-
-    /// The encoder function of a declared type (one per distinct type,
-    /// named before its body is generated so recursive models can refer
-    /// to themselves).
-    fn encoder(&mut self, ty: &Ty) -> proc_macro2::Ident {
-        let key = pytype::expr(self.ir, ty);
-        if let Some((_, id, _)) = self.encoders.iter().find(|(k, _, _)| *k == key) {
-            return id.clone();
-        }
-        let id = format_ident!("__pb_encode_{}", self.encoders.len());
-        let slot = self.encoders.len();
-        self.encoders.push((key, id.clone(), None));
-        let body = self.enc_body(ty);
-        let rt = &self.rt;
-        self.encoders[slot].2 = Some(quote! {
-            fn #id(v: #rt::__private::Obj<'_>, o: &mut Vec<u8>) -> Result<(), #rt::__private::Mismatch> {
-                #body
-            }
-        });
-        id
-    }
-
-    /// The encoder of a dict key of type `ty`: the value's text as a JSON
-    /// string (`1` becomes `"1"`), as msgspec writes keys.
-    fn key_encoder(&mut self, ty: &Ty) -> TokenStream {
-        let rt = self.rt.clone();
-        if ty.unconstrained().kind == TyKind::Str && ty.constraints().is_none() {
-            return quote!(#rt::__private::enc::key_str);
-        }
-        if ty.unconstrained().kind == TyKind::Float && ty.constraints().is_none() {
-            return quote!(#rt::__private::enc::key_float);
-        }
-        let inner = self.encoder(ty);
-        quote!(|v, o: &mut Vec<u8>| #rt::__private::enc::key_quoted(v, o, #inner))
-    }
-
-    /// The body of a type's encoder function, over `v` and `o`.
-    fn enc_body(&mut self, ty: &Ty) -> TokenStream {
-        let rt = self.rt.clone();
-        let enc = quote!(#rt::__private::enc);
-        let (base, c) = flatten(ty);
-        let len = |c: &Constraints| {
-            let n = |b: &Option<crate::ir::Bound<i128>>| match b {
-                Some(b) => {
-                    let n = usize::try_from(b.value).unwrap_or(0);
-                    quote!(Some(#n))
-                }
-                None => quote!(None),
-            };
-            (n(&c.min_length), n(&c.max_length))
-        };
-        match &base.kind {
-            TyKind::Str if c.is_empty() => quote!(#enc::str(v, o)),
-            TyKind::Str => {
-                let (min, max) = len(&c);
-                let pattern = match &c.pattern {
-                    Some(p) => {
-                        let i = usize::from(self.patterns.index(p.value.clone()));
-                        quote!(Some(#i))
-                    }
-                    None => quote!(None),
-                };
-                quote!(#enc::str_in(v, o, &#enc::StrBounds { min: #min, max: #max, pattern: #pattern }))
-            }
-            TyKind::Int if c.is_empty() => quote!(#enc::int(v, o)),
-            TyKind::Int => {
-                let opt = |x: Option<i64>| match x {
-                    Some(n) => quote!(Some(#n)),
-                    None => quote!(None),
-                };
-                let int = |b: &Option<crate::ir::Bound<Number>>, d: i64| {
-                    b.as_ref()
-                        .and_then(|b| as_i64(b.value))
-                        .and_then(|n| n.checked_add(d))
-                };
-                let ge = opt(int(&c.ge, 0).or_else(|| int(&c.gt, 1)));
-                let le = opt(int(&c.le, 0).or_else(|| int(&c.lt, -1)));
-                let mo = opt(int(&c.multiple_of, 0));
-                quote!(#enc::int_in(v, o, &#enc::IntBounds { ge: #ge, le: #le, multiple_of: #mo }))
-            }
-            TyKind::Float if c.is_empty() => quote!(#enc::float(v, o)),
-            TyKind::Float => {
-                let f = |b: &Option<crate::ir::Bound<Number>>| match b {
-                    Some(b) => {
-                        let x = Literal::f64_suffixed(b.value.as_f64());
-                        quote!(Some(#x))
-                    }
-                    None => quote!(None),
-                };
-                let (ge, gt, le, lt, mo) =
-                    (f(&c.ge), f(&c.gt), f(&c.le), f(&c.lt), f(&c.multiple_of));
-                quote!(#enc::float_in(v, o, &#enc::FloatBounds { ge: #ge, gt: #gt, le: #le, lt: #lt, multiple_of: #mo }))
-            }
-            TyKind::Bool => quote!(#enc::bool(v, o)),
-            TyKind::None => quote!(#enc::none(v, o)),
-            TyKind::Bytes | TyKind::ByteArray => {
-                let (min, max) = len(&c);
-                quote!(#enc::bytes_in(v, o, #min, #max))
-            }
-            TyKind::DateTime | TyKind::Time => {
-                let tz = match &c.tz {
-                    Some(b) => {
-                        let t = b.value;
-                        quote!(Some(#t))
-                    }
-                    None => quote!(None),
-                };
-                if base.kind == TyKind::DateTime {
-                    quote!(#enc::leaf(v, o, #enc::Leaf::DateTime(#tz)))
-                } else {
-                    quote!(#enc::leaf(v, o, #enc::Leaf::Time(#tz)))
-                }
-            }
-            TyKind::Date => quote!(#enc::leaf(v, o, #enc::Leaf::Date)),
-            TyKind::TimeDelta => quote!(#enc::leaf(v, o, #enc::Leaf::TimeDelta)),
-            TyKind::Uuid => quote!(#enc::leaf(v, o, #enc::Leaf::Uuid)),
-            TyKind::Decimal => quote!(#enc::leaf(v, o, #enc::Leaf::Decimal)),
-            TyKind::List(item) | TyKind::VarTuple(item) => {
-                let f = self.encoder(item);
-                let (min, max) = len(&c);
-                quote!(#enc::list_in(v, o, #min, #max, #f))
-            }
-            TyKind::Set(item) | TyKind::FrozenSet(item) => {
-                let f = self.encoder(item);
-                let (min, max) = len(&c);
-                quote!(#enc::set_in(v, o, #min, #max, #f))
-            }
-            TyKind::Tuple(items) => {
-                let fs: Vec<_> = items.iter().map(|t| self.encoder(t)).collect();
-                quote!(#enc::tuple(v, o, &[#(#fs),*]))
-            }
-            TyKind::Dict(k, val) => {
-                let kf = self.key_encoder(k);
-                let vf = self.encoder(val);
-                let (min, max) = len(&c);
-                quote!(#enc::dict_in(v, o, #min, #max, #kf, #vf))
-            }
-            // An UNSET field is left out before its encoder runs: the
-            // encoder is the rest of the union's.
-            TyKind::Union(items) if items.iter().any(|t| t.kind == TyKind::Unset) => {
-                let rest: Vec<Ty> = items
-                    .iter()
-                    .filter(|t| t.kind != TyKind::Unset)
-                    .cloned()
-                    .collect();
-                let f = match rest.len() {
-                    0 => return quote!(#enc::unset(v, o)),
-                    1 => self.encoder(&rest[0]),
-                    _ => self.encoder(&Ty::new(TyKind::Union(rest), base.span)),
-                };
-                quote!(#f(v, o))
-            }
-            TyKind::Unset => quote!(#enc::unset(v, o)),
-            TyKind::Union(items)
-                if items.len() == 2 && items.iter().any(|t| t.kind == TyKind::None) =>
-            {
-                let inner = items
-                    .iter()
-                    .find(|t| t.kind != TyKind::None)
-                    .expect("two members");
-                let f = self.encoder(inner);
-                quote!(#enc::optional(v, o, #f))
-            }
-            TyKind::Union(items) => {
-                let fs: Vec<_> = items.iter().map(|t| self.encoder(t)).collect();
-                quote!(#enc::union(v, o, &[#(#fs),*]))
-            }
-            TyKind::Literal(values) => {
-                let strs = values.iter().filter_map(|l| match l {
-                    Lit::Str(s) => Some(s.as_str()),
-                    _ => None,
-                });
-                let ints = values.iter().filter_map(|l| match l {
-                    Lit::Int(i) => i64::try_from(*i).ok(),
-                    _ => None,
-                });
-                let bools = values.iter().filter_map(|l| match l {
-                    Lit::Bool(b) => Some(*b),
-                    _ => None,
-                });
-                let none = values.iter().any(|l| matches!(l, Lit::None));
-                quote!(#enc::literal(v, o, &#enc::Literal {
-                    strs: &[#(#strs),*],
-                    ints: &[#(#ints),*],
-                    bools: &[#(#bools),*],
-                    none: #none,
-                }))
-            }
-            TyKind::Model(id) if self.ir.model(*id).is_enum() => {
-                let idx = self.types.index(pytype::expr(self.ir, &base));
-                quote!(#enc::enumeration(v, o, #idx))
-            }
-            TyKind::Model(id) => {
-                let idx = self.model_plan(*id);
-                quote!(#enc::model(v, o, #idx))
-            }
-            TyKind::Any
-            | TyKind::Unknown
-            | TyKind::Request
-            | TyKind::Response
-            | TyKind::Constrained(..) => quote!(#enc::any(v, o)),
-        }
-    }
-
-    /// The index in `App::models` of a Struct, dataclass or TypedDict.
-    fn model_plan(&mut self, id: ModelId) -> u16 {
-        if let Some(i) = self.models.iter().position(|(m, _)| *m == id) {
-            return u16::try_from(i).expect("fewer than 65536 models");
-        }
-        let slot = self.models.len();
-        self.models.push((id, None));
-        let ir = self.ir;
-        let m = ir.model(id);
-        let rt = self.rt.clone();
-        let enc = quote!(#rt::__private::enc);
-        let ty = self
-            .types
-            .index(pytype::expr(ir, &Ty::new(TyKind::Model(id), m.span)));
-        let kind = match m.kind {
-            ModelKind::Struct(_) => quote!(#enc::ModelKind::Struct),
-            ModelKind::Dataclass(_) => quote!(#enc::ModelKind::Dataclass),
-            ModelKind::TypedDict { .. } | ModelKind::Enum { .. } => {
-                quote!(#enc::ModelKind::TypedDict)
-            }
-        };
-        let fields: Vec<_> = m
-            .fields
-            .iter()
-            .map(|f| {
-                let name = f.name.as_str();
-                let e = self.encoder(&f.ty);
-                quote!(#enc::Field { name: #name, enc: #e })
-            })
-            .collect();
-        self.models[slot].1 = Some(quote! {
-            #enc::Model { ty: #ty, kind: #kind, fields: &[#(#fields),*] }
-        });
-        u16::try_from(slot).expect("fewer than 65536 models")
-    }
-
-    fn decode_fn(&mut self, r: &Route, name: &proc_macro2::Ident) -> TokenStream {
-        let rt = self.rt.clone();
-        let mut stmts = Vec::new();
-        let placeholders: Vec<&str> = r.path.params().map(|(n, _, _)| n).collect();
-        for p in &r.handler.params {
-            stmts.push(self.decode_param(p, &placeholders));
-        }
-        quote! {
-            fn #name(c: &mut #rt::__private::Call<'_>) -> Result<(), #rt::__private::Rejection> {
-                #(#stmts)*
-                Ok(())
-            }
-        }
-    }
-
-    fn decode_param(&mut self, p: &Param, placeholders: &[&str]) -> TokenStream {
-        let rt = self.rt.clone();
-        let src = source_tokens(&rt, p.source);
-        let key = p.wire_name.as_str();
-        let fetch = match p.source {
-            ParamSource::Request => return quote!(c.push_request();),
-            ParamSource::Body => {
-                // No body at all stands for a body parameter that has a
-                // default, as in Litestar and FastAPI (msgspec alone would
-                // call the empty document truncated).
-                return match &p.default {
-                    None => quote!(c.push_body()?;),
-                    Some(d) => {
-                        let fallback = match &d.kind {
-                            ValueKind::List(items) if items.is_empty() => quote!({
-                                let l = c.new_list();
-                                c.push_list(l);
-                            }),
-                            ValueKind::Dict(items) if items.is_empty() => {
-                                quote!(c.push_empty_dict())
-                            }
-                            _ => quote!(c.push_default()),
-                        };
-                        quote! {
-                            if c.body_is_empty() {
-                                #fallback;
-                            } else {
-                                c.push_body()?;
-                            }
-                        }
-                    }
-                };
-            }
-            ParamSource::Path => {
-                let i = placeholders.iter().position(|n| *n == p.name).unwrap_or(0);
-                let convert = self.convert(&p.ty, &src, key);
-                return quote! {
-                    {
-                        let raw = c.path(#i);
-                        #convert
-                    }
-                };
-            }
-            ParamSource::Query => quote!(c.query(#key)),
-            // Header names are case-insensitive; the runtime looks them up
-            // lowercase.
-            ParamSource::Header => {
-                let lower = key.to_ascii_lowercase();
-                quote!(c.header(#lower))
-            }
-            ParamSource::Cookie => quote!(c.cookie(#key)),
-        };
-        let absent = match &p.default {
-            None => quote!(return Err(#rt::__private::Rejection::missing(#src, #key))),
-            // A fresh list each call, never a shared mutable default.
-            Some(d) if matches!(&d.kind, ValueKind::List(items) if items.is_empty()) => {
-                quote!({
-                    let l = c.new_list();
-                    c.push_list(l);
-                })
-            }
-            Some(_) => quote!(c.push_default()),
-        };
-        if p.ty.is_scalar_sequence(self.ir) && p.source != ParamSource::Path {
-            return self.decode_sequence(p, &src, key, &absent);
-        }
-        let convert = self.convert(&p.ty, &src, key);
-        quote! {
-            match #fetch {
-                Some(raw) => { #convert }
-                None => #absent,
-            }
-        }
-    }
-
-    /// A repeated query parameter (or header) into a list.
-    fn decode_sequence(
-        &mut self,
-        p: &Param,
-        src: &TokenStream,
-        key: &str,
-        absent: &TokenStream,
-    ) -> TokenStream {
-        let rt = self.rt.clone();
-        let seq = p.ty.without_none();
-        let all = match p.source {
-            ParamSource::Query => quote!(c.query_all(#key)),
-            ParamSource::Header => {
-                let lower = key.to_ascii_lowercase();
-                quote!(c.header_all(#lower))
-            }
-            _ => quote!(c.cookie_all(#key)),
-        };
-        let item = match &seq.kind {
-            TyKind::List(item) => Some(item.as_ref()),
-            _ => None,
-        };
-        let present = match item.and_then(|t| {
-            native(t)
-                .filter(|_| t.constraints().is_none())
-                .map(|n| (n, t))
-        }) {
-            Some((Native::Str, _)) => quote! {
-                let mut l = c.new_list();
-                for v in values { l.str(&v); }
-                c.push_list(l);
-            },
-            Some((Native::Int, _)) => quote! {
-                let mut l = c.new_list();
-                for (i, v) in values.iter().enumerate() {
-                    let n = #rt::__private::lax::int(v).map_err(|e| e.at_index(#src, #key, i))?;
-                    l.int(&n);
-                }
-                c.push_list(l);
-            },
-            _ => {
-                let ty = self.types.index(pytype::expr(self.ir, &p.ty));
-                quote!(c.push_convert_seq(&values, #ty, #src, #key)?;)
-            }
-        };
-        quote! {
-            {
-                let values: Vec<_> = #all.collect();
-                if values.is_empty() { #absent } else { #present }
-            }
-        }
-    }
-
-    /// Converts `raw` (a `Cow<str>`) to the parameter's type and pushes it.
-    fn convert(&mut self, ty: &Ty, src: &TokenStream, key: &str) -> TokenStream {
-        let rt = self.rt.clone();
-        let err = quote!(.map_err(|e| e.at(#src, #key))?);
-        let base = ty.unconstrained();
-        let constraints = ty.constraints();
-        let optional = matches!(&base.kind, TyKind::Union(items) if items.len() == 2 && items.iter().any(|t| t.kind == TyKind::None));
-        let inner = if optional {
-            base.without_none()
-        } else {
-            base.clone()
-        };
-        let inner_constraints = constraints.or_else(|| inner.constraints());
-        let inner_base = inner.unconstrained().clone();
-        let fallback = |g: &mut Self| {
-            let ty_idx = g.types.index(pytype::expr(g.ir, ty));
-            quote!(c.push_convert(&raw, #ty_idx)#err;)
-        };
-        let Some(kind) = native(&inner_base) else {
-            return fallback(self);
-        };
-        let Some(checks) = self.checks(kind, inner_constraints, &err) else {
-            return fallback(self);
-        };
-        match (kind, optional) {
-            (Native::Str, _) => quote! { #checks c.push_str(&raw); },
-            (Native::Int, false) => {
-                quote! { let v = #rt::__private::lax::int(&raw)#err; #checks c.push_int(&v); }
-            }
-            (Native::Int, true) => quote! {
-                match #rt::__private::lax::int_or_none(&raw)#err {
-                    Some(v) => { #checks c.push_int(&v); }
-                    None => c.push_none(),
-                }
-            },
-            (Native::Float, false) => {
-                quote! { let v = #rt::__private::lax::float(&raw)#err; #checks c.push_float(v); }
-            }
-            (Native::Float, true) => quote! {
-                match #rt::__private::lax::float_or_none(&raw)#err {
-                    Some(v) => { #checks c.push_float(v); }
-                    None => c.push_none(),
-                }
-            },
-            (Native::Bool, false) => {
-                quote! { let v = #rt::__private::lax::bool(&raw)#err; c.push_bool(v); }
-            }
-            (Native::Bool, true) => quote! {
-                match #rt::__private::lax::bool_or_none(&raw)#err {
-                    Some(v) => c.push_bool(v),
-                    None => c.push_none(),
-                }
-            },
-        }
-    }
-
-    /// Native constraint checks on `v` (ints, floats) or `raw` (strings);
-    /// `None` when a constraint needs the exact (msgspec) path.
-    fn checks(
-        &mut self,
-        kind: Native,
-        c: Option<&Constraints>,
-        err: &TokenStream,
-    ) -> Option<TokenStream> {
-        let rt = self.rt.clone();
-        let check = quote!(#rt::__private::check);
-        let Some(c) = c else { return Some(quote!()) };
-        if c.tz.is_some() {
-            return None;
-        }
-        let mut out = Vec::new();
-        match kind {
-            Native::Int => {
-                if c.pattern.is_some() || c.min_length.is_some() || c.max_length.is_some() {
-                    return None;
-                }
-                // msgspec folds `gt=n` into `>= n+1` and `lt=n` into `<= n-1` for ints.
-                let lower = match (&c.ge, &c.gt) {
-                    (Some(b), None) => Some(as_i64(b.value)?),
-                    (None, Some(b)) => Some(as_i64(b.value)?.checked_add(1)?),
-                    (None, None) => None,
-                    _ => return None,
-                };
-                let upper = match (&c.le, &c.lt) {
-                    (Some(b), None) => Some(as_i64(b.value)?),
-                    (None, Some(b)) => Some(as_i64(b.value)?.checked_sub(1)?),
-                    (None, None) => None,
-                    _ => return None,
-                };
-                if let Some(n) = lower {
-                    out.push(quote!(#check::int_ge(&v, #n)#err;));
-                }
-                if let Some(n) = upper {
-                    out.push(quote!(#check::int_le(&v, #n)#err;));
-                }
-                if let Some(b) = &c.multiple_of {
-                    let n = as_i64(b.value)?;
-                    out.push(quote!(#check::int_multiple_of(&v, #n)#err;));
-                }
-            }
-            Native::Float => {
-                if c.pattern.is_some() || c.min_length.is_some() || c.max_length.is_some() {
-                    return None;
-                }
-                let f = |n: Number| Literal::f64_suffixed(n.as_f64());
-                if let Some(b) = &c.ge {
-                    let n = f(b.value);
-                    out.push(quote!(#check::float_ge(v, #n)#err;));
-                }
-                if let Some(b) = &c.gt {
-                    let n = f(b.value);
-                    out.push(quote!(#check::float_gt(v, #n)#err;));
-                }
-                if let Some(b) = &c.le {
-                    let n = f(b.value);
-                    out.push(quote!(#check::float_le(v, #n)#err;));
-                }
-                if let Some(b) = &c.lt {
-                    let n = f(b.value);
-                    out.push(quote!(#check::float_lt(v, #n)#err;));
-                }
-                if let Some(b) = &c.multiple_of {
-                    let n = f(b.value);
-                    out.push(quote!(#check::float_multiple_of(v, #n)#err;));
-                }
-            }
-            Native::Str => {
-                if c.ge.is_some()
-                    || c.gt.is_some()
-                    || c.le.is_some()
-                    || c.lt.is_some()
-                    || c.multiple_of.is_some()
-                {
-                    return None;
-                }
-                if let Some(b) = &c.min_length {
-                    let n = usize::try_from(b.value).ok()?;
-                    out.push(quote!(#check::str_min_length(&raw, #n)#err;));
-                }
-                if let Some(b) = &c.max_length {
-                    let n = usize::try_from(b.value).ok()?;
-                    out.push(quote!(#check::str_max_length(&raw, #n)#err;));
-                }
-                if let Some(b) = &c.pattern {
-                    let idx = usize::from(self.patterns.index(b.value.clone()));
-                    out.push(quote!(c.check_pattern(&raw, #idx)#err;));
-                }
-            }
-            Native::Bool => {
-                if !c.is_empty() {
-                    return None;
-                }
-            }
-        }
-        Some(quote!(#(#out)*))
     }
 }

@@ -2,14 +2,21 @@
 //!
 //! Architecture invariant: this is the only module that uses `quote` and
 //! `proc_macro2`, and it runs only on an IR with no error diagnostics.
-//! Generated code names the runtime only through absolute paths rooted at
-//! [`Ctx::runtime`], and only its `__private` module.
+//! Generated code names the runtime only through its `__private` module,
+//! imported once as `use ::prebake::__private as pb;` (the root is
+//! [`Ctx::runtime`]) at the top of the generated items, which sit in a
+//! module of their own: the generated crate's `main.rs`, or the
+//! `__prebake_app` module that `prebake::app!` expands to.
 
 pub mod app;
+mod decode;
+mod encode;
+mod names;
 pub mod phash;
 pub mod pytype;
 pub mod router;
 pub mod router_plan;
+mod tables;
 
 use proc_macro2::TokenStream;
 use quote::quote;

@@ -2,19 +2,22 @@
 //! lookup for static paths and one function per trie node for dynamic ones.
 //!
 //! The generated function has the runtime's `Router` signature:
-//! `fn(Method, &[u8], &mut Captures) -> Match`.
+//! `fn(Method, &[u8], &mut Captures) -> Match`. It names the runtime's
+//! types through a path given by the caller (`pb`, the generated program's
+//! alias of `::prebake::__private`).
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use super::names::{Names, sanitize};
 use super::router_plan::RouterPlan;
 use crate::ir::HttpMethod;
 
-/// Sentinel for "no route" in the generated node functions.
-const NONE: u16 = u16::MAX;
+/// The "no route" answer of the generated node functions, by name.
+const NONE: &str = "NO_ROUTE";
 
 /// The runtime's `Method` variant for an IR method.
-pub(crate) fn method_tokens(rt: &TokenStream, m: HttpMethod) -> TokenStream {
+pub(crate) fn method_tokens(pb: &TokenStream, m: HttpMethod) -> TokenStream {
     let id = format_ident!(
         "{}",
         match m {
@@ -27,7 +30,7 @@ pub(crate) fn method_tokens(rt: &TokenStream, m: HttpMethod) -> TokenStream {
             HttpMethod::Options => "Options",
         }
     );
-    quote!(#rt::__private::Method::#id)
+    quote!(#pb::Method::#id)
 }
 
 fn u16_lit(n: usize) -> Literal {
@@ -36,14 +39,14 @@ fn u16_lit(n: usize) -> Literal {
 
 /// `match m { Method::Get => return R, ... _ => record 405 }` for a template,
 /// as an expression yielding a route id or `NONE`.
-fn endpoint(plan: &RouterPlan, rt: &TokenStream, t: usize) -> TokenStream {
+fn endpoint(plan: &RouterPlan, pb: &TokenStream, t: usize) -> TokenStream {
     let arms = plan.templates[t].routes.iter().map(|&r| {
-        let m = method_tokens(rt, plan.routes[r].method);
+        let m = method_tokens(pb, plan.routes[r].method);
         let id = u16_lit(r);
         quote!(#m => #id,)
     });
     let first = u16_lit(plan.templates[t].routes[0]);
-    let none = Literal::u16_suffixed(NONE);
+    let none = format_ident!("{}", NONE);
     quote! {
         match m {
             #(#arms)*
@@ -55,20 +58,26 @@ fn endpoint(plan: &RouterPlan, rt: &TokenStream, t: usize) -> TokenStream {
     }
 }
 
-/// Generates the router as a function named `name`.
+/// Generates the router as a function named `name`, the trie node
+/// functions it calls and the `NO_ROUTE` constant, naming the runtime's
+/// router types as `#pb::Method` and so on.
 #[must_use]
-pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) -> TokenStream {
-    let none = Literal::u16_suffixed(NONE);
+pub fn generate(plan: &RouterPlan, pb: &TokenStream, name: &Ident) -> TokenStream {
+    let none = format_ident!("{}", NONE);
     let max = plan.max_params.max(1);
+    // Node functions are the only `node_*` items: their names are unique
+    // among themselves.
+    let (node_names, node_docs) = node_names(plan, &mut Names::default());
     let node_fns = plan.nodes.iter().enumerate().map(|(i, n)| {
-        let fname = format_ident!("__pb_node_{}", i);
+        let fname = &node_names[i];
+        let doc = &node_docs[i];
         let statics = n.statics.iter().map(|(text, child)| {
             let bytes = Literal::byte_string(text.as_bytes());
             let on_last = match plan.nodes[*child].endpoint {
-                Some(t) => endpoint(plan, rt, t),
+                Some(t) => endpoint(plan, pb, t),
                 None => quote!(#none),
             };
-            let child_fn = format_ident!("__pb_node_{}", child);
+            let child_fn = &node_names[*child];
             quote! {
                 #bytes => {
                     let r = if last { #on_last } else { #child_fn(p, end + 1, sp, m, na) };
@@ -84,10 +93,10 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
         let depth = n.depth;
         let param = n.param.map(|child| {
             let on_last = match plan.nodes[child].endpoint {
-                Some(t) => endpoint(plan, rt, t),
+                Some(t) => endpoint(plan, pb, t),
                 None => quote!(#none),
             };
-            let child_fn = format_ident!("__pb_node_{}", child);
+            let child_fn = &node_names[child];
             quote! {
                 if !seg.is_empty() {
                     sp[#depth] = (pos, end);
@@ -97,7 +106,7 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
             }
         });
         let catch_all = n.catch_all.map(|t| {
-            let ep = endpoint(plan, rt, t);
+            let ep = endpoint(plan, pb, t);
             quote! {
                 sp[#depth] = (pos, p.len());
                 #ep
@@ -116,9 +125,10 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
             quote!()
         };
         quote! {
+            #[doc = #doc]
             #[allow(unused_variables, clippy::needless_return)]
             #[inline]
-            fn #fname(p: &[u8], pos: usize, sp: &mut [(usize, usize); #max], m: #rt::__private::Method, na: &mut u16) -> u16 {
+            fn #fname(p: &[u8], pos: usize, sp: &mut [(usize, usize); #max], m: #pb::Method, na: &mut u16) -> u16 {
                 #seg_binding
                 #static_match
                 #param
@@ -144,11 +154,11 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
             .filter_map(|(slot, key)| {
                 let k = (*key)?;
                 let bytes = Literal::byte_string(plan.static_keys[k].as_bytes());
-                let ep = endpoint(plan, rt, plan.static_templates[k]);
+                let ep = endpoint(plan, pb, plan.static_templates[k]);
                 Some(quote! {
                     #slot => if p == #bytes {
                         let r = #ep;
-                        if r != #none { return #rt::__private::Match::Route(r); }
+                        if r != #none { return #pb::Match::Route(r); }
                     },
                 })
             });
@@ -175,9 +185,9 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
         quote! {
             static DISPLACEMENTS: [u32; #n_disp] = [#(#disp),*];
             if #length_filter {
-            let h = #rt::__private::phash(p, #seed);
-            let b = #rt::__private::phash_bucket(h, #buckets);
-            match #rt::__private::phash_slot(h, DISPLACEMENTS[b], #bits) {
+            let h = #pb::phash(p, #seed);
+            let b = #pb::phash_bucket(h, #buckets);
+            match #pb::phash_slot(h, DISPLACEMENTS[b], #bits) {
                 #(#arms)*
                 _ => {}
             }
@@ -195,6 +205,7 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
     } else {
         counts.map(|c| quote!(#c)).collect()
     };
+    let root = &node_names[0];
     let dynamic = if plan.nodes[0].statics.is_empty()
         && plan.nodes[0].param.is_none()
         && plan.nodes[0].catch_all.is_none()
@@ -204,29 +215,81 @@ pub fn generate(plan: &RouterPlan, rt: &TokenStream, name: &proc_macro2::Ident) 
         quote! {
             if p.first() == Some(&b'/') {
                 let mut sp = [(0usize, 0usize); #max];
-                let r = __pb_node_0(p, 1, &mut sp, m, na);
+                let r = #root(p, 1, &mut sp, m, na);
                 if r != #none {
                     static PARAM_COUNTS: [usize; #n_routes] = [#(#counts),*];
                     for &(s, e) in &sp[..PARAM_COUNTS[usize::from(r)]] {
                         caps.push(s, e);
                     }
-                    return #rt::__private::Match::Route(r);
+                    return #pb::Match::Route(r);
                 }
             }
         }
     };
     quote! {
+        /// What a trie node answers when no route below it matches.
+        const #none: u16 = u16::MAX;
+
         /// The router: static paths by perfect hash, dynamic ones by trie.
         #[allow(unused_mut, unused_variables)]
-        pub fn #name(m: #rt::__private::Method, p: &[u8], caps: &mut #rt::__private::Captures) -> #rt::__private::Match {
+        pub fn #name(m: #pb::Method, p: &[u8], caps: &mut #pb::Captures) -> #pb::Match {
             // The first template that matched the path but not the method:
             // the 405 answer if no other template serves the request.
             let mut not_allowed: u16 = #none;
             let na = &mut not_allowed;
             #static_lookup
             #dynamic
-            if *na != #none { #rt::__private::Match::NotAllowed(*na) } else { #rt::__private::Match::NotFound }
+            if *na != #none { #pb::Match::NotAllowed(*na) } else { #pb::Match::NotFound }
         }
         #(#node_fns)*
     }
+}
+
+/// Each trie node's function name and doc line, from the path prefix it
+/// follows: `node_root` for the first segment, `node_user` after `/user/`,
+/// `node_user_param` after `/user/{...}/`.
+fn node_names(plan: &RouterPlan, names: &mut Names) -> (Vec<Ident>, Vec<String>) {
+    // Each node's prefix, parents before children.
+    let mut prefixes: Vec<Option<Vec<String>>> = vec![None; plan.nodes.len()];
+    prefixes[0] = Some(Vec::new());
+    let mut stack = vec![0];
+    while let Some(i) = stack.pop() {
+        let prefix = prefixes[i].clone().unwrap_or_default();
+        let n = &plan.nodes[i];
+        let children = n
+            .statics
+            .iter()
+            .map(|(text, child)| (text.clone(), *child))
+            .chain(n.param.map(|child| ("{}".to_string(), child)));
+        for (segment, child) in children {
+            if prefixes[child].is_none() {
+                let mut p = prefix.clone();
+                p.push(segment);
+                prefixes[child] = Some(p);
+                stack.push(child);
+            }
+        }
+    }
+    prefixes
+        .into_iter()
+        .map(|prefix| {
+            let prefix = prefix.unwrap_or_default();
+            let base = if prefix.is_empty() {
+                "node_root".to_string()
+            } else {
+                let parts: Vec<String> = prefix
+                    .iter()
+                    .map(|s| match s.as_str() {
+                        "{}" => "param".to_string(),
+                        "" => "empty".to_string(),
+                        s => sanitize(s),
+                    })
+                    .collect();
+                format!("node_{}", parts.join("_"))
+            };
+            let path: String = prefix.iter().map(|s| format!("/{s}")).collect();
+            let doc = format!(" Trie node: the path segment after `{path}/`.");
+            (names.claim(&base), doc)
+        })
+        .unzip()
 }

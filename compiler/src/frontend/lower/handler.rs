@@ -1,0 +1,289 @@
+//! Binding a route's handler: the decorated function, its parameters (each
+//! with its source: path, query, header, cookie or body), its return type
+//! and what its body returns, awaits and calls.
+
+use rustpython_ast::Visitor;
+use rustpython_parser::ast::{self, Ranged};
+
+use super::Lowerer;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::frontend::scope::Resolved;
+use crate::ir::{Handler, Param, ParamSource, PathTemplate, ResponseKind, ReturnSite, Ty, TyKind};
+use crate::source::Span;
+
+impl Lowerer<'_> {
+    pub(super) fn handler(
+        &mut self,
+        m: usize,
+        stmt: &ast::Stmt,
+        is_async: bool,
+        path: &PathTemplate,
+    ) -> Handler {
+        let (name, args, returns, body) = match stmt {
+            ast::Stmt::FunctionDef(f) => (f.name.as_str(), &*f.args, f.returns.as_deref(), &f.body),
+            ast::Stmt::AsyncFunctionDef(f) => {
+                (f.name.as_str(), &*f.args, f.returns.as_deref(), &f.body)
+            }
+            _ => unreachable!("handlers are functions"),
+        };
+        let stmt_span = self.program.span(m, stmt);
+        let keyword = "def";
+        let name_span = self.name_span(stmt_span, keyword, name);
+        let body_start = body
+            .first()
+            .map_or(stmt_span.end, |b| b.range().start().to_u32());
+        let sig_text = self
+            .text(Span::new(stmt_span.file, name_span.start, body_start))
+            .to_string();
+        let sig_end = sig_text
+            .rfind(':')
+            .map_or(body_start, |i| name_span.start + i as u32 + 1);
+        let def_start = {
+            let text = self
+                .text(Span::new(stmt_span.file, stmt_span.start, name_span.start))
+                .to_string();
+            let kw = if is_async { "async def" } else { "def" };
+            text.rfind(kw)
+                .map_or(name_span.start, |i| stmt_span.start + i as u32)
+        };
+        let signature_span = Span::new(stmt_span.file, def_start, sig_end);
+
+        for (stars, extra) in [("*", &args.vararg), ("**", &args.kwarg)] {
+            let Some(extra) = extra else { continue };
+            let span = self.program.span(m, &**extra);
+            self.sink.report(
+                Diagnostic::new(
+                    Code::PB026,
+                    span,
+                    format!("handler `{name}` takes `{stars}{}`", extra.arg),
+                )
+                .with_label("not bound to any part of the request")
+                .with_help("declare each parameter by name"),
+            );
+        }
+        for p in &args.posonlyargs {
+            let span = self.program.span(m, &p.def);
+            self.sink.report(
+                Diagnostic::new(
+                    Code::PB026,
+                    span,
+                    "positional-only parameters are not supported",
+                )
+                .with_label("before `/`")
+                .with_help("remove the `/` from the signature"),
+            );
+        }
+        let mut params = Vec::new();
+        for (p, kw_only) in args
+            .args
+            .iter()
+            .map(|p| (p, false))
+            .chain(args.kwonlyargs.iter().map(|p| (p, true)))
+        {
+            params.push(self.param(m, p, kw_only, path));
+        }
+
+        let (returns_ty, response) = match returns {
+            None => {
+                self.sink.report(
+                    Diagnostic::new(Code::PB020, name_span, format!("handler `{name}` has no return annotation"))
+                        .with_label("return type needed")
+                        .with_note("the return annotation decides the response: its status, content type and encoder")
+                        .with_help(format!("annotate it, e.g. `def {name}(...) -> dict[str, str]:`")),
+                );
+                (
+                    None,
+                    ResponseKind::Json(Ty::new(TyKind::Unknown, name_span)),
+                )
+            }
+            Some(expr) => {
+                let ty = self.lower_type(m, expr);
+                let response = match ty.kind {
+                    TyKind::Str => ResponseKind::Text,
+                    TyKind::Bytes => ResponseKind::Bytes,
+                    TyKind::None => ResponseKind::Empty,
+                    TyKind::Response => ResponseKind::Raw,
+                    _ => ResponseKind::Json(ty.clone()),
+                };
+                (Some(ty), response)
+            }
+        };
+
+        let mut walker = BodyWalker {
+            lw: self,
+            m,
+            returns: Vec::new(),
+            awaits: false,
+            calls: Vec::new(),
+        };
+        for st in body {
+            walker.visit_stmt(st.clone());
+        }
+        let BodyWalker {
+            returns: return_sites,
+            awaits,
+            calls,
+            ..
+        } = walker;
+        let is_stub = body.iter().all(|st| match st {
+            ast::Stmt::Pass(_) | ast::Stmt::Raise(_) => true,
+            ast::Stmt::Expr(e) => matches!(
+                e.value.as_ref(),
+                ast::Expr::Constant(c)
+                    if matches!(c.value, ast::Constant::Str(_) | ast::Constant::Ellipsis)
+            ),
+            _ => false,
+        });
+
+        Handler {
+            name: name.to_string(),
+            module: self.program.modules[m].name.clone(),
+            is_async,
+            params,
+            returns: returns_ty,
+            response,
+            return_sites,
+            awaits,
+            is_stub,
+            calls,
+            signature_span,
+            name_span,
+        }
+    }
+
+    fn param(
+        &mut self,
+        m: usize,
+        p: &ast::ArgWithDefault,
+        kw_only: bool,
+        path: &PathTemplate,
+    ) -> Param {
+        let name = p.def.arg.to_string();
+        let arg_span = self.program.span(m, &p.def);
+        let name_span = Span::new(
+            arg_span.file,
+            arg_span.start,
+            arg_span.start + name.len() as u32,
+        );
+        let span = match &p.default {
+            Some(d) => arg_span.cover(self.program.span(m, &**d)),
+            None => arg_span,
+        };
+        let default = p.default.as_ref().map(|d| self.value(m, d));
+        let (ty, marker, annotated) = match &p.def.annotation {
+            Some(ann) => {
+                let (ty, marker) = self.lower_param_annotation(m, ann);
+                (ty, marker, true)
+            }
+            None => {
+                self.sink.report(
+                    Diagnostic::new(
+                        Code::PB020,
+                        name_span,
+                        format!("parameter `{name}` has no annotation"),
+                    )
+                    .with_label("type needed")
+                    .with_note(
+                        "the annotation decides where the value comes from and how it is converted",
+                    )
+                    .with_help(format!("annotate it, e.g. `{name}: str`")),
+                );
+                (Ty::new(TyKind::Unknown, name_span), None, false)
+            }
+        };
+        let in_path = path.params().any(|(n, _, _)| n == name);
+        let source = if matches!(ty.unconstrained().kind, TyKind::Request) {
+            ParamSource::Request
+        } else if let Some(marker) = &marker {
+            marker.source
+        } else if in_path {
+            ParamSource::Path
+        } else if self.is_body_type(&ty) {
+            ParamSource::Body
+        } else {
+            ParamSource::Query
+        };
+        let alias = marker.as_ref().and_then(|mk| mk.alias.clone());
+        let wire_name = alias.unwrap_or_else(|| match source {
+            ParamSource::Header => name.replace('_', "-"),
+            _ => name.clone(),
+        });
+        Param {
+            name,
+            name_span,
+            source,
+            marker_span: marker.map(|mk| mk.span),
+            wire_name,
+            ty,
+            annotated,
+            default,
+            kw_only,
+            span,
+        }
+    }
+
+    /// SPEC §1: a model (not an enum), list, tuple, set or dict is the JSON body.
+    fn is_body_type(&self, ty: &Ty) -> bool {
+        match &ty.without_none().unconstrained().kind {
+            TyKind::Model(id) => !self.models[id.0 as usize].is_enum(),
+            TyKind::List(_)
+            | TyKind::Set(_)
+            | TyKind::FrozenSet(_)
+            | TyKind::Tuple(_)
+            | TyKind::VarTuple(_)
+            | TyKind::Dict(_, _) => true,
+            TyKind::Union(members) => members.iter().any(|t| self.is_body_type(t)),
+            _ => false,
+        }
+    }
+}
+
+/// Collects `return`s, awaits and calls in a handler body, not descending into
+/// nested functions or classes.
+struct BodyWalker<'l, 'a> {
+    lw: &'l mut Lowerer<'a>,
+    m: usize,
+    returns: Vec<ReturnSite>,
+    awaits: bool,
+    calls: Vec<(String, Span)>,
+}
+
+impl Visitor for BodyWalker<'_, '_> {
+    fn visit_stmt_function_def(&mut self, _: ast::StmtFunctionDef) {}
+    fn visit_stmt_async_function_def(&mut self, _: ast::StmtAsyncFunctionDef) {}
+    fn visit_stmt_class_def(&mut self, _: ast::StmtClassDef) {}
+    fn visit_expr_lambda(&mut self, _: ast::ExprLambda) {}
+
+    fn visit_stmt_return(&mut self, node: ast::StmtReturn) {
+        let span = self.lw.program.span(self.m, &node);
+        let value = node.value.as_ref().map(|v| self.lw.value(self.m, v));
+        self.returns.push(ReturnSite { value, span });
+        if let Some(v) = node.value {
+            self.visit_expr(*v);
+        }
+    }
+
+    fn visit_expr_await(&mut self, node: ast::ExprAwait) {
+        self.awaits = true;
+        self.visit_expr(*node.value);
+    }
+
+    fn visit_stmt_async_for(&mut self, node: ast::StmtAsyncFor) {
+        self.awaits = true;
+        self.generic_visit_stmt_async_for(node);
+    }
+
+    fn visit_stmt_async_with(&mut self, node: ast::StmtAsyncWith) {
+        self.awaits = true;
+        self.generic_visit_stmt_async_with(node);
+    }
+
+    fn visit_expr_call(&mut self, node: ast::ExprCall) {
+        let resolved = self.lw.scopes.resolve(self.lw.program, self.m, &node.func);
+        if !matches!(resolved, Resolved::Unresolved) {
+            let span = self.lw.program.span(self.m, &node);
+            self.calls.push((resolved.qualified(self.lw.program), span));
+        }
+        self.generic_visit_expr_call(node);
+    }
+}

@@ -1,0 +1,137 @@
+//! Lowering the loaded modules into the [`Ir`]: the `App` object, its routes
+//! and handlers, and (through [`super::types`] and [`super::models`]) every
+//! type and model they reach.
+//!
+//! This file holds the lowering state and the walk over the modules; the
+//! parts it calls live beside it: [`app`] (the `App(...)` call), [`route`]
+//! (route decorators), [`path_template`] (`"/users/{user_id}"`) and
+//! [`handler`] (the decorated function and its parameters).
+
+mod app;
+mod handler;
+mod path_template;
+mod route;
+
+use std::collections::HashMap;
+
+use rustpython_parser::ast;
+
+use super::modules::Program;
+use super::scope::{Resolved, Scopes};
+use crate::diagnostics::{Code, Diagnostic, Sink};
+use crate::ir::{Ir, Model, ModelId};
+use crate::source::Span;
+use route::decorator_methods;
+
+/// Lowering state: the program, its scopes, and the models found so far.
+pub(crate) struct Lowerer<'a> {
+    pub(crate) program: &'a Program,
+    pub(crate) scopes: Scopes,
+    pub(crate) sink: &'a mut Sink,
+    pub(crate) models: Vec<Model>,
+    /// Class statement to model id (`None`: the class is not a model).
+    pub(crate) model_ids: HashMap<(usize, usize), Option<ModelId>>,
+    /// Type aliases being expanded (cycle guard).
+    pub(crate) alias_stack: Vec<(usize, usize)>,
+}
+
+impl Lowerer<'_> {
+    /// The source text of a span.
+    pub(crate) fn text(&self, span: Span) -> &str {
+        self.program.db.file(span.file).slice(span)
+    }
+}
+/// Lowers a loaded program.
+pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
+    let scopes = Scopes::build(program);
+    let mut lw = Lowerer {
+        program,
+        scopes,
+        sink,
+        models: Vec::new(),
+        model_ids: HashMap::new(),
+        alias_stack: Vec::new(),
+    };
+    let mut ir = Ir::default();
+
+    // The app object: `name = App(...)` in the entry module.
+    let mut app_binding = None;
+    for (i, stmt) in program
+        .modules
+        .first()
+        .map(|m| m.body.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let (target, value) = match stmt {
+            ast::Stmt::Assign(a) => match (a.targets.as_slice(), a.value.as_ref()) {
+                ([ast::Expr::Name(n)], v) => (n.id.to_string(), v),
+                _ => continue,
+            },
+            ast::Stmt::AnnAssign(a) => match (a.target.as_ref(), a.value.as_deref()) {
+                (ast::Expr::Name(n), Some(v)) => (n.id.to_string(), v),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let ast::Expr::Call(call) = value else {
+            continue;
+        };
+        if lw.scopes.resolve(program, 0, &call.func).external() != Some("prebake.App") {
+            continue;
+        }
+        if ir.app.is_some() {
+            continue;
+        }
+        ir.app = Some(lw.app(0, &target, call, program.span(0, stmt)));
+        app_binding = Some((0usize, i));
+    }
+    let Some((app_module, app_stmt)) = app_binding else {
+        if !program.modules.is_empty() && !program.modules[0].body.is_empty() {
+            let file = program.modules[0].file;
+            lw.sink.report(
+                Diagnostic::new(
+                    Code::PB004,
+                    Span::new(file, 0, 0),
+                    "no `prebake.App` in the entry module",
+                )
+                .with_help("add `from prebake import App` and `app = App()` at module level"),
+            );
+        }
+        ir.models = lw.models;
+        return ir;
+    };
+
+    // Routes: functions in any module decorated with `@<app>.<method>(...)`.
+    for m in 0..program.modules.len() {
+        for stmt in &program.modules[m].body {
+            let (decorators, is_async) = match stmt {
+                ast::Stmt::FunctionDef(f) => (&f.decorator_list, false),
+                ast::Stmt::AsyncFunctionDef(f) => (&f.decorator_list, true),
+                _ => continue,
+            };
+            for dec in decorators {
+                let ast::Expr::Call(call) = dec else { continue };
+                let ast::Expr::Attribute(attr) = call.func.as_ref() else {
+                    continue;
+                };
+                let Some(method) = decorator_methods(attr.attr.as_str()) else {
+                    continue;
+                };
+                let target = lw.scopes.resolve(program, m, &attr.value);
+                let is_app = matches!(target, Resolved::Local { module, stmt, .. } if module == app_module && stmt == app_stmt);
+                if !is_app {
+                    continue;
+                }
+                if let Some(route) = lw.route(m, stmt, is_async, call, method) {
+                    ir.routes.push(route);
+                }
+            }
+        }
+        let body = &program.modules[m].body;
+        lw.unread_routes(m, body, false, (app_module, app_stmt));
+    }
+    ir.models = lw.models;
+    ir
+}
