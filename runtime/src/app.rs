@@ -67,6 +67,11 @@ pub struct Route {
     pub params: &'static [&'static str],
     /// Whether the handler is an `async def`.
     pub is_async: bool,
+    /// Whether the handler is a generated dependency-graph function that
+    /// returns a `prebake._solve.Scope`: the value is its `result`, its
+    /// `response` (the `Response` parameter) is merged into the response,
+    /// and its `close` runs after the response is sent.
+    pub deferred: bool,
     /// The success status code.
     pub status: u16,
     /// Whether and how the request body is read.
