@@ -60,7 +60,6 @@ mod json;
 mod lax;
 mod log;
 mod metrics;
-mod phash;
 mod python;
 mod request;
 mod response;

@@ -41,7 +41,7 @@ use crate::log::RequestId;
 use crate::python::{self, Outcome};
 use crate::request::Req;
 use crate::response::{self, Resp};
-use crate::router::{self, Captures, Match, Method};
+use crate::router::{self, Captures, Match};
 
 /// The route marker of a request for the metrics endpoint (not counted).
 const METRICS: usize = usize::MAX;
@@ -178,7 +178,7 @@ fn respond(
         route.set(Some(METRICS));
         return done(metrics_response(m));
     }
-    let method = Method::from_http(req.method());
+    let method = router::method_from_http(req.method());
     let mut captures = Captures::new();
     let found = catch_unwind(AssertUnwindSafe(|| {
         router::route(app.router, method, uri.path().as_bytes(), &mut captures)
