@@ -16,8 +16,7 @@ use crate::client::{self, Conn, Response};
 /// name, app path from the workspace root).
 pub fn apps() -> Vec<(String, String)> {
     let path = crate::root().join("tests").join("apps.txt");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     parse_apps(&text)
 }
 
