@@ -25,8 +25,7 @@ impl Rng {
                     .map_or(0, |d| d.as_nanos());
                 // The low 64 bits of the clock, mixed with the pid so that
                 // test binaries started in the same tick differ.
-                #[allow(clippy::cast_possible_truncation)]
-                let clock = nanos as u64;
+                let clock = u64::try_from(nanos & u128::from(u64::MAX)).unwrap_or(0);
                 clock ^ u64::from(std::process::id()).wrapping_mul(0x9e37_79b9_7f4a_7c15)
             });
         eprintln!("{what}: seed {seed} (PREBAKE_SEED={seed} replays it)");
