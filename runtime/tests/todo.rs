@@ -1,13 +1,17 @@
-//! End to end on `examples/todo`: a CRUD session over one keep-alive
-//! connection, with models from another module, enums, headers and 404s.
+//! The todo example (`examples/todo/app.py`): a CRUD session over one
+//! keep-alive connection, with models from another module, enums, headers
+//! and 404s. Served in this test process, compiled by `prebake::app!`.
 
-use prebake_tests::{Server, app_binary};
+prebake_macros::app!("../examples/todo/app.py");
+
+use prebake_testkit::Conn;
 use serde_json::json;
 
 #[test]
 fn a_crud_session() {
-    let s = Server::start(&app_binary("todo"), &[]);
-    let mut c = s.connect();
+    let addr = prebake::__private::spawn(&APP, "127.0.0.1:0".parse().expect("an address"))
+        .expect("the app starts");
+    let mut c = Conn::open(addr);
     let json = [("content-type", "application/json")];
     assert_eq!(c.request("GET", "/health", &[], b"").status, 200);
 
@@ -59,7 +63,7 @@ fn a_crud_session() {
     );
     let r = c.request("GET", &format!("/todos/{id}"), &[], b"");
     assert_eq!(
-        (r.status, r.text().as_str()),
+        (r.status, r.text()),
         (404, r#"{"status_code":404,"detail":"todo not found"}"#)
     );
 }

@@ -1,4 +1,4 @@
-"""The app `runtime/examples/codec_bench.rs` measures: decoding a body into
+"""The app `runtime/benches/codec_bench.rs` measures: decoding a body into
 Structs and encoding it back, against msgspec in the same interpreter.
 
 `/validate` is SPEC §1's (`{"name":"Ada","age":42}`); `/catalog` takes a

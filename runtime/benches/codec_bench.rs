@@ -1,16 +1,16 @@
 //! Decode and encode timings of the runtime against msgspec, in the same
 //! embedded interpreter: SPEC §1's `/validate` body and a nested ~10 KB
-//! document (`runtime/tests/apps/codec_app.py`, compiled by the same code
+//! document (`runtime/benches/codec_app.py`, compiled by the same code
 //! generator as `cargo xtask build`, through `prebake::app!`).
 //!
-//! Run it: `cargo run --release -p prebake --features macros --example codec_bench`.
+//! Run it: `cargo bench -p prebake --features macros --bench codec_bench`.
 //! A ratio below 1 means the runtime is faster than msgspec.
 
-prebake::app!("tests/apps/codec_app.py");
+prebake::app!("benches/codec_app.py");
 
 /// The catalog document cut down to its first two products.
 fn doc_small() -> Vec<u8> {
-    let doc = include_str!("../tests/apps/codec_doc.json");
+    let doc = include_str!("codec_doc.json");
     let start = doc.find("\"products\":[").expect("products") + "\"products\":[".len();
     let mut depth = 0;
     let mut end = start;
@@ -36,7 +36,7 @@ fn doc_small() -> Vec<u8> {
 }
 
 fn main() {
-    let doc = include_bytes!("../tests/apps/codec_doc.json").to_vec();
+    let doc = include_bytes!("codec_doc.json").to_vec();
     let cases = [
         ("/validate", br#"{"name":"Ada","age":42}"#.to_vec()),
         ("/catalog", doc),

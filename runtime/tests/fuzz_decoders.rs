@@ -1,34 +1,14 @@
 //! Fuzzing the generated decoders: the kitchen app, compiled into this test
 //! by `prebake::app!` and served in-process, gets random query strings,
 //! headers, cookies, path parameters and JSON bodies. Whatever arrives, the
-//! answer must be a success or a 4xx in the SPEC §2 shape: a 500 would mean
-//! a decoder let through something its handler cannot take, or failed
-//! inside. `PREBAKE_FUZZ_ITERS` sets the number of requests (default
+//! answer must be a success or a 4xx in the error shape (`status_code`,
+//! `detail`, `extra`): a 500 would mean a decoder let through something its
+//! handler cannot take, or failed inside. `PREBAKE_FUZZ_ITERS` sets the number of requests (default
 //! 3,000), `PREBAKE_SEED` the seed, which is printed.
 
-use prebake_tests::Conn;
+use prebake_testkit::{Conn, Rng};
 
-prebake::app!("apps/kitchen/app.py");
-
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).expect("fits")
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+prebake_macros::app!("../tests/apps/kitchen/app.py");
 
 /// Values that sit on the edges of the lax conversions and constraints.
 const VALUES: [&str; 40] = [
@@ -138,15 +118,11 @@ fn generated_decoders_answer_4xx_never_500() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3_000);
-    let seed: u64 = std::env::var("PREBAKE_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| u64::from(std::process::id()).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    eprintln!("decoder fuzz: seed {seed}, {iterations} requests");
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::from_env("decoder fuzz");
+    eprintln!("decoder fuzz: {iterations} requests");
     let addr = prebake::__private::spawn(&APP, "127.0.0.1:0".parse().expect("an address"))
         .expect("the app starts");
-    let mut conn = Conn::new(addr.port());
+    let mut conn = Conn::open(addr);
     let mut seen = std::collections::BTreeMap::<u16, usize>::new();
     for _ in 0..iterations {
         let (method, target, headers, body): (&str, String, Vec<(String, String)>, Vec<u8>) =

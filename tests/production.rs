@@ -1,159 +1,37 @@
 //! The server in production conditions, over real sockets, as a process:
-//! limits and bad input (each answered in the SPEC §2 shape, and the next
-//! request on a new connection still served), handler faults, timeouts,
-//! graceful shutdown, worker supervision, logs and metrics.
+//! limits and bad input (each answered in the error shape, and the next
+//! request on a new connection still served), handler faults and their
+//! logs, timeouts, graceful shutdown, worker supervision, logs and metrics.
 //!
-//! Serves `examples/kitchen` (`tests/apps/kitchen_app.py`,
-//! `App(max_body_size=256)`), which `cargo test` builds alongside.
+//! Starts the kitchen app (`tests/apps/kitchen/app.py`,
+//! `App(max_body_size=256)`), built by `cargo xtask build` (see
+//! `tests/apps.txt`).
 
-mod common;
-
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Conn, Response, assert_response, get, raw, request};
+use prebake_testkit::server::signal;
+use prebake_testkit::{
+    Conn, Rng, Server, app_binary, assert_response, free_port, get, raw, request,
+};
 
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let bin = dir.join("examples").join("kitchen");
-    assert!(
-        bin.exists(),
-        "{} is missing: run the whole `cargo test -p prebake` (it builds the examples)",
-        bin.display()
-    );
-    bin
+/// The kitchen app started with `args`.
+fn start(args: &[&str]) -> Server {
+    Server::start(&app_binary("kitchen"), args)
 }
 
-/// A running server, killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    log: Arc<Mutex<String>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// Starts the kitchen app with `args` (and `--port 0` unless a port is
-    /// given) and waits for its `listening on` line.
-    fn start(args: &[&str]) -> Server {
-        let mut cmd = Command::new(binary());
-        if !args.contains(&"--port") {
-            cmd.args(["--port", "0"]);
-        }
-        let mut child = cmd
-            .args(args)
-            .env_clear()
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn the server");
-        let stderr = child.stderr.take().expect("stderr");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1)
-                    && let Some(tx) = tx.take()
-                {
-                    let addr = rest.split_whitespace().next().unwrap_or("").to_owned();
-                    let _ = tx.send(addr);
-                }
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let Ok(addr) = rx.recv_timeout(Duration::from_secs(30)) else {
-            let _ = child.kill();
-            panic!("the server did not start: {}", log.lock().unwrap());
-        };
-        Server {
-            child,
-            addr: addr.parse().expect("an address"),
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// Waits until the log contains `needle`.
-    #[track_caller]
-    fn expect_log(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.log().contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "no `{needle}` in the log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn signal(&self, sig: &str) {
-        signal(self.child.id(), sig);
-    }
-
-    /// Waits for the process to exit.
-    #[track_caller]
-    fn exit_within(&mut self, within: Duration) -> ExitStatus {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "still running after {within:?}:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// The next request on a new connection still succeeds.
-    #[track_caller]
-    fn still_serves(&self) {
-        assert_response(&get(self.addr, "/things/7"), 200, r#"{"id":7}"#);
-    }
-}
-
-fn signal(pid: u32, sig: &str) {
-    let ok = Command::new("kill")
-        .args([&format!("-{sig}"), &pid.to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill -{sig} {pid}");
-}
-
-/// Sends `bytes` on a new connection and reads one response.
-fn exchange(addr: SocketAddr, bytes: &[u8]) -> Response {
-    let mut conn = Conn::open(addr);
-    conn.send(bytes);
-    conn.read(false)
+/// The next request on a new connection still succeeds.
+#[track_caller]
+fn still_serves(s: &Server) {
+    assert_response(&get(s.addr, "/things/7"), 200, r#"{"id":7}"#);
 }
 
 const VALIDATION: &str = r#"{"status_code":400,"detail":"Validation failed for GET "#;
 
 #[test]
 fn oversized_and_mistyped_bodies() {
-    let s = Server::start(&[]);
+    let s = start(&[]);
     let too_large = r#"{"status_code":413,"detail":"Request Entity Too Large"}"#;
     // Content-Length past App(max_body_size=256): refused before reading.
     let mut conn = Conn::open(s.addr);
@@ -165,7 +43,7 @@ fn oversized_and_mistyped_bodies() {
     assert_response(&r, 413, too_large);
     assert_eq!(r.header("connection"), Some("close"));
     assert!(conn.closed_within(Duration::from_secs(5)));
-    s.still_serves();
+    still_serves(&s);
     // A chunked body that passes the limit while streaming.
     let mut conn = Conn::open(s.addr);
     let chunk = format!("c8\r\n{}\r\n", "x".repeat(200));
@@ -176,7 +54,7 @@ fn oversized_and_mistyped_bodies() {
     conn.send(chunk.as_bytes());
     conn.send(chunk.as_bytes());
     assert_response(&conn.read(false), 413, too_large);
-    s.still_serves();
+    still_serves(&s);
     // 415 for a body that is not JSON.
     let r = request(
         s.addr,
@@ -190,7 +68,7 @@ fn oversized_and_mistyped_bodies() {
         415,
         r#"{"status_code":415,"detail":"Unsupported Media Type"}"#,
     );
-    s.still_serves();
+    still_serves(&s);
     // A chunked body within the limit is fine.
     let body = br#"{"items":[{"name":"a","price":1.5}]}"#;
     let mut chunked =
@@ -202,26 +80,24 @@ fn oversized_and_mistyped_bodies() {
     }
     chunked.extend(b"0\r\n\r\n");
     assert_response(
-        &exchange(s.addr, &chunked),
+        &s.exchange(&chunked),
         201,
         r#"{"items":[{"name":"a","price":1.5,"tags":[]}],"note":null}"#,
     );
     // Malformed chunked framing: 400, and the connection is closed.
-    let r = exchange(
-        s.addr,
-        b"POST /orders HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
-    );
+    let r =
+        s.exchange(b"POST /orders HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n");
     assert_response(
         &r,
         400,
         r#"{"status_code":400,"detail":"Could not read the request body"}"#,
     );
-    s.still_serves();
+    still_serves(&s);
 }
 
 #[test]
 fn expect_continue() {
-    let s = Server::start(&[]);
+    let s = start(&[]);
     let body = br#"{"items":[]}"#;
     let mut conn = Conn::open(s.addr);
     conn.send(
@@ -243,12 +119,12 @@ fn expect_continue() {
           content-length: 5000\r\n\r\n",
     );
     assert_eq!(conn.read(false).status, 413);
-    s.still_serves();
+    still_serves(&s);
 }
 
 #[test]
 fn a_body_on_a_route_without_one_is_ignored() {
-    let s = Server::start(&[]);
+    let s = start(&[]);
     let mut conn = Conn::open(s.addr);
     let r = conn.request("GET", "/things/1", &[], b"hello");
     assert_response(&r, 200, r#"{"id":1}"#);
@@ -258,7 +134,7 @@ fn a_body_on_a_route_without_one_is_ignored() {
 
 #[test]
 fn malformed_http_and_head_limits() {
-    let s = Server::start(&["--max-uri-length", "2048"]);
+    let s = start(&["--max-uri-length", "2048"]);
     // hyper answers what it cannot parse itself, with an empty body.
     for bad in [
         &b"GARBAGE\r\n\r\n"[..],
@@ -266,71 +142,127 @@ fn malformed_http_and_head_limits() {
         b"GET /things/1 HTTP/1.1\r\nbad header\r\n\r\n",
         b"GET /things/\xff HTTP/1.1\r\nhost: t\r\n\r\n",
     ] {
-        let r = exchange(s.addr, bad);
+        let r = s.exchange(bad);
         assert_eq!((r.status, r.body.len()), (400, 0), "{bad:?}: {r:?}");
-        s.still_serves();
+        still_serves(&s);
     }
-    // A request target past --max-uri-length: 414 in the SPEC shape.
+    // A request target past --max-uri-length: 414 in the error shape.
     let long = format!("/things/1?pad={}", "a".repeat(3000));
     assert_response(
         &get(s.addr, &long),
         414,
         r#"{"status_code":414,"detail":"URI Too Long"}"#,
     );
-    s.still_serves();
+    still_serves(&s);
     // Headers past --max-header-size (16 KiB) or --max-headers (100): 431.
     let big = "b".repeat(20_000);
     let r = request(s.addr, "GET", "/things/1", &[("x-big", &big)], b"");
     assert_eq!((r.status, r.body.len()), (431, 0), "{r:?}");
-    s.still_serves();
+    still_serves(&s);
     let names: Vec<String> = (0..120).map(|i| format!("x-h{i}")).collect();
     let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
     let r = request(s.addr, "GET", "/things/1", &many, b"");
     assert_eq!(r.status, 431, "{r:?}");
-    s.still_serves();
+    still_serves(&s);
 }
 
 #[test]
 fn undecodable_parameters_are_400s() {
-    let s = Server::start(&[]);
+    let s = start(&[]);
     let cases: [(&[u8], &str); 5] = [
         (
-            b"GET /search?q=100% HTTP/1.1\r\nhost: t\r\n\r\n",
-            r#"/search?q=100%","extra":[{"message":"Malformed percent-encoding","key":"q","source":"query"}]}"#,
+            b"GET /lookup?q=100% HTTP/1.1\r\nhost: t\r\n\r\n",
+            r#"/lookup?q=100%","extra":[{"message":"Malformed percent-encoding","key":"q","source":"query"}]}"#,
         ),
         (
-            b"GET /search?q=%C3%28 HTTP/1.1\r\nhost: t\r\n\r\n",
-            r#"/search?q=%C3%28","extra":[{"message":"Invalid UTF-8","key":"q","source":"query"}]}"#,
+            b"GET /lookup?q=%C3%28 HTTP/1.1\r\nhost: t\r\n\r\n",
+            r#"/lookup?q=%C3%28","extra":[{"message":"Invalid UTF-8","key":"q","source":"query"}]}"#,
         ),
         (
-            b"GET /echo/%ff HTTP/1.1\r\nhost: t\r\n\r\n",
-            r#"/echo/%ff","extra":[{"message":"Invalid UTF-8","key":"name","source":"path"}]}"#,
+            b"GET /words/%ff HTTP/1.1\r\nhost: t\r\n\r\n",
+            r#"/words/%ff","extra":[{"message":"Invalid UTF-8","key":"word","source":"path"}]}"#,
         ),
         (
-            b"GET /search?q=a HTTP/1.1\r\nhost: t\r\nx-id: \xff1\r\n\r\n",
-            r#"/search?q=a","extra":[{"message":"Invalid UTF-8","key":"x-id","source":"header"}]}"#,
+            b"GET /lookup?q=a HTTP/1.1\r\nhost: t\r\nx-id: \xff1\r\n\r\n",
+            r#"/lookup?q=a","extra":[{"message":"Invalid UTF-8","key":"x-id","source":"header"}]}"#,
         ),
         (
-            b"GET /search?q=a HTTP/1.1\r\nhost: t\r\ncookie: session=\xe9t\xe9\r\n\r\n",
-            r#"/search?q=a","extra":[{"message":"Invalid UTF-8","key":"session","source":"cookie"}]}"#,
+            b"GET /lookup?q=a HTTP/1.1\r\nhost: t\r\ncookie: session=\xe9t\xe9\r\n\r\n",
+            r#"/lookup?q=a","extra":[{"message":"Invalid UTF-8","key":"session","source":"cookie"}]}"#,
         ),
     ];
     for (bytes, tail) in cases {
-        let r = exchange(s.addr, bytes);
+        let r = s.exchange(bytes);
         assert_response(&r, 400, &format!("{VALIDATION}{tail}"));
-        s.still_serves();
+        still_serves(&s);
     }
     // Values that decode are untouched; `+` is a space in a query.
     assert_eq!(
-        get(s.addr, "/echo/caf%C3%A9").text(),
+        get(s.addr, "/words/caf%C3%A9").text(),
         "café",
         "percent-decoded path"
     );
 }
 
 #[test]
+fn bad_input_at_the_default_limits() {
+    let s = start(&[]);
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        // The default --max-uri-length (8 KiB).
+        (
+            format!(
+                "GET /lookup?q={} HTTP/1.1\r\nhost: t\r\n\r\n",
+                "a".repeat(9000)
+            )
+            .into_bytes(),
+            414,
+            r#"{"status_code":414,"detail":"URI Too Long"}"#,
+        ),
+        (b"NOT HTTP AT ALL\r\n\r\n".to_vec(), 400, ""),
+        (
+            b"GET /lookup?q=%zz HTTP/1.1\r\nhost: t\r\n\r\n".to_vec(),
+            400,
+            r#"{"status_code":400,"detail":"Validation failed for GET /lookup?q=%zz","extra":[{"message":"Malformed percent-encoding","key":"q","source":"query"}]}"#,
+        ),
+        (
+            b"GET /words/%C3%28 HTTP/1.1\r\nhost: t\r\n\r\n".to_vec(),
+            400,
+            r#"{"status_code":400,"detail":"Validation failed for GET /words/%C3%28","extra":[{"message":"Invalid UTF-8","key":"word","source":"path"}]}"#,
+        ),
+        // A JSON body split in two chunks mid-token.
+        (
+            b"POST /points HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n\
+              4\r\n{\"x\"\r\n9\r\n:1,\"y\":2}\r\n0\r\n\r\n"
+                .to_vec(),
+            201,
+            r#"{"x":1,"y":2,"label":""}"#,
+        ),
+    ];
+    for (bytes, status, body) in cases {
+        assert_response(&s.exchange(&bytes), status, body);
+        still_serves(&s);
+    }
+}
+
+#[test]
 fn deeply_nested_json_is_a_400() {
-    let s = Server::start(&["--max-body-size", "1MiB", "--max-json-depth", "16"]);
+    // msgspec's default depth limit (256), past the app's body limit.
+    let s = start(&["--max-body-size", "1MiB"]);
+    let body = format!("{{\"a\":{}{}}}", "[".repeat(300), "]".repeat(300));
+    assert_response(
+        &request(
+            s.addr,
+            "POST",
+            "/doc",
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        ),
+        400,
+        r#"{"status_code":400,"detail":"JSON is malformed: nested deeper than 256 levels"}"#,
+    );
+    still_serves(&s);
+    drop(s);
+    let s = start(&["--max-body-size", "1MiB", "--max-json-depth", "16"]);
     let post = |body: &str| {
         request(
             s.addr,
@@ -347,11 +279,11 @@ fn deeply_nested_json_is_a_400() {
         400,
         r#"{"status_code":400,"detail":"JSON is malformed: nested deeper than 16 levels"}"#,
     );
-    s.still_serves();
+    still_serves(&s);
     drop(s);
     // Without our limit, msgspec's own (the recursion limit) is a 400 too,
     // never a crash or a 500.
-    let s = Server::start(&["--max-body-size", "1MiB", "--max-json-depth", "0"]);
+    let s = start(&["--max-body-size", "1MiB", "--max-json-depth", "0"]);
     let r = request(
         s.addr,
         "POST",
@@ -364,20 +296,20 @@ fn deeply_nested_json_is_a_400() {
         400,
         r#"{"status_code":400,"detail":"JSON is malformed: nested too deeply"}"#,
     );
-    s.still_serves();
+    still_serves(&s);
 }
 
 const INTERNAL: &str = r#"{"status_code":500,"detail":"Internal Server Error"}"#;
 
 #[test]
 fn handler_faults_are_500s_and_the_worker_keeps_serving() {
-    let s = Server::start(&[]);
+    let s = start(&[]);
     // An exception: the traceback goes to the log, never to the body.
     assert_response(&get(s.addr, "/boom"), 500, INTERNAL);
     s.expect_log("Traceback (most recent call last)");
-    s.expect_log("RuntimeError: boom");
+    s.expect_log("RuntimeError: kaboom");
     s.expect_log("route=GET /boom");
-    s.still_serves();
+    still_serves(&s);
     // A value of the wrong type: the route and the mismatch are logged.
     assert_response(&get(s.addr, "/wrong-type"), 500, INTERNAL);
     s.expect_log("does not match its declared type");
@@ -386,7 +318,7 @@ fn handler_faults_are_500s_and_the_worker_keeps_serving() {
     // SystemExit and KeyboardInterrupt do not stop the server.
     for path in ["/exit", "/interrupt", "/async-exit"] {
         assert_response(&get(s.addr, path), 500, INTERNAL);
-        s.still_serves();
+        still_serves(&s);
     }
     s.expect_log("SystemExit: 3");
     s.expect_log("KeyboardInterrupt");
@@ -397,7 +329,7 @@ fn handler_faults_are_500s_and_the_worker_keeps_serving() {
 
 #[test]
 fn handler_timeout_answers_503() {
-    let s = Server::start(&["--handler-timeout", "0.5"]);
+    let s = start(&["--handler-timeout", "0.5"]);
     let timed_out = r#"{"status_code":503,"detail":"Service Unavailable: the handler timed out"}"#;
     // A busy loop in Python is interrupted.
     let t = Instant::now();
@@ -405,12 +337,12 @@ fn handler_timeout_answers_503() {
     let took = t.elapsed();
     assert!(took < Duration::from_secs(3), "{took:?}");
     assert!(took >= Duration::from_millis(500), "{took:?}");
-    s.still_serves();
+    still_serves(&s);
     // A blocking call is answered when it returns.
     let t = Instant::now();
     assert_response(&get(s.addr, "/block?ms=1200"), 503, timed_out);
     assert!(t.elapsed() >= Duration::from_millis(1200));
-    s.still_serves();
+    still_serves(&s);
     // An async handler is cancelled at its await.
     let t = Instant::now();
     assert_response(&get(s.addr, "/sleep?ms=10000"), 503, timed_out);
@@ -423,7 +355,7 @@ fn handler_timeout_answers_503() {
 
 #[test]
 fn slow_and_idle_clients_are_cut_off() {
-    let s = Server::start(&["--header-read-timeout", "1", "--keep-alive-timeout", "1.5"]);
+    let s = start(&["--header-read-timeout", "1", "--keep-alive-timeout", "1.5"]);
     // A head that never completes (slowloris).
     let t = Instant::now();
     let mut slow = Conn::open(s.addr);
@@ -469,12 +401,12 @@ fn slow_and_idle_clients_are_cut_off() {
         408,
         r#"{"status_code":408,"detail":"Request Timeout"}"#,
     );
-    s.still_serves();
+    still_serves(&s);
 }
 
 #[test]
 fn connections_past_the_limit_wait() {
-    let s = Server::start(&["--max-connections", "2"]);
+    let s = start(&["--max-connections", "2"]);
     let mut a = Conn::open(s.addr);
     let mut b = Conn::open(s.addr);
     assert_eq!(a.get("/things/1").status, 200);
@@ -490,7 +422,7 @@ fn connections_past_the_limit_wait() {
 
 #[test]
 fn sigterm_lets_in_flight_requests_finish() {
-    let mut s = Server::start(&[]);
+    let mut s = start(&[]);
     let addr = s.addr;
     // An idle keep-alive connection, a slow sync request and a slow async one.
     let mut idle = Conn::open(addr);
@@ -516,7 +448,7 @@ fn sigterm_lets_in_flight_requests_finish() {
 #[test]
 fn the_grace_period_and_a_second_signal_end_it() {
     // The grace period ends a request that runs too long.
-    let mut s = Server::start(&["--graceful-timeout", "0.5"]);
+    let mut s = start(&["--graceful-timeout", "0.5"]);
     let addr = s.addr;
     let slow = std::thread::spawn(move || {
         let mut c = Conn::open(addr);
@@ -531,7 +463,7 @@ fn the_grace_period_and_a_second_signal_end_it() {
     assert!(slow.join().unwrap());
     s.expect_log("graceful timeout");
     // A second signal exits at once, even while a handler blocks.
-    let mut s = Server::start(&[]);
+    let mut s = start(&[]);
     let addr = s.addr;
     let _slow = std::thread::spawn(move || get(addr, "/block?ms=5000"));
     std::thread::sleep(Duration::from_millis(300));
@@ -544,27 +476,10 @@ fn the_grace_period_and_a_second_signal_end_it() {
     assert!(t.elapsed() < Duration::from_secs(2));
 }
 
-/// The pids of `parent`'s children.
-fn children(parent: u32) -> Vec<u32> {
-    let text = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
-        .unwrap_or_default();
-    text.split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn a_dead_worker_is_restarted_and_sigterm_drains_all() {
     let port = free_port().to_string();
-    let mut s = Server::start(&[
+    let mut s = start(&[
         "--port",
         &port,
         "--workers",
@@ -572,7 +487,7 @@ fn a_dead_worker_is_restarted_and_sigterm_drains_all() {
         "--metrics-path",
         "/metrics",
     ]);
-    let workers = children(s.child.id());
+    let workers = s.workers();
     assert_eq!(workers.len(), 2, "{workers:?}");
     signal(workers[0], "KILL");
     // Once the kernel has closed the dead worker's socket (connections
@@ -580,12 +495,12 @@ fn a_dead_worker_is_restarted_and_sigterm_drains_all() {
     // worker serves alone until the parent has restarted the dead one.
     s.expect_log(&format!("worker 0 (pid {}) died: signal 9", workers[0]));
     for _ in 0..20 {
-        s.still_serves();
+        still_serves(&s);
     }
     s.expect_log("worker 0 restarted");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let now = children(s.child.id());
+        let now = s.workers();
         if now.len() == 2 && !now.contains(&workers[0]) {
             break;
         }
@@ -594,7 +509,7 @@ fn a_dead_worker_is_restarted_and_sigterm_drains_all() {
     }
     // The counters of both workers are summed, restarts counted.
     for _ in 0..10 {
-        s.still_serves();
+        still_serves(&s);
     }
     let metrics = get(s.addr, "/metrics");
     assert_eq!(metrics.status, 200);
@@ -613,7 +528,7 @@ fn a_dead_worker_is_restarted_and_sigterm_drains_all() {
     let mut slow = Conn::open(s.addr);
     slow.send(&raw("GET", "/block?ms=800", &[], b""));
     std::thread::sleep(Duration::from_millis(400));
-    let workers = children(s.child.id());
+    let workers = s.workers();
     s.signal("TERM");
     for w in workers {
         // An idle worker may be gone already.
@@ -629,7 +544,7 @@ fn a_dead_worker_is_restarted_and_sigterm_drains_all() {
 
 #[test]
 fn access_log_json_logs_and_metrics() {
-    let s = Server::start(&[
+    let s = start(&[
         "--access-log",
         "--log-format",
         "json",
@@ -660,7 +575,7 @@ fn access_log_json_logs_and_metrics() {
     drop(s);
     // A separate metrics port; the app's port has no /metrics then.
     let port = free_port().to_string();
-    let s = Server::start(&["--metrics-port", &port]);
+    let s = start(&["--metrics-port", &port]);
     assert_eq!(get(s.addr, "/metrics").status, 404);
     let maddr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let r = get(maddr, "/metrics");
@@ -678,21 +593,11 @@ fn access_log_json_logs_and_metrics() {
 fn mutated_requests_never_crash_the_server() {
     use std::io::{Read, Write};
 
-    let s = Server::start(&["--header-read-timeout", "0.5", "--max-body-size", "4KiB"]);
-    let seed = std::env::var("PREBAKE_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| u64::from(std::process::id()) * 2_654_435_761);
-    eprintln!("wire fuzz: seed {seed}");
-    let mut state = seed | 1;
-    let mut next = move |n: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        usize::try_from(state % n as u64).unwrap()
-    };
+    let s = start(&["--header-read-timeout", "0.5", "--max-body-size", "4KiB"]);
+    let mut rng = Rng::from_env("wire fuzz");
+    let mut next = move |n: usize| rng.below(n);
     let seeds: [&[u8]; 5] = [
-        b"GET /search?q=a&n=2&ids=1&ids=2 HTTP/1.1\r\nhost: t\r\nx-id: 5\r\ncookie: session=s\r\n\r\n",
+        b"GET /lookup?q=a&n=2&ids=1&ids=2 HTTP/1.1\r\nhost: t\r\nx-id: 5\r\ncookie: session=s\r\n\r\n",
         b"POST /orders HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 37\r\n\r\n{\"items\":[{\"name\":\"a\",\"price\":1.5}]}",
         b"POST /echo HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
         b"GET /files/a/b%20c HTTP/1.1\r\nhost: t\r\nexpect: 100-continue\r\n\r\n",
@@ -737,9 +642,9 @@ fn mutated_requests_never_crash_the_server() {
             String::from_utf8_lossy(&out)
         );
         if round % 50 == 0 {
-            s.still_serves();
+            still_serves(&s);
         }
     }
-    s.still_serves();
+    still_serves(&s);
     assert!(!s.log().contains("panic"), "{}", s.log());
 }
