@@ -3,7 +3,7 @@
 //! document (`runtime/tests/apps/codec_app.py`, compiled by the same code
 //! generator as `cargo xtask build`, through `prebake::app!`).
 //!
-//! Run it: `cargo run --release -p prebake --features macros --example codec_bench`.
+//! Run it: `cargo run --release -p prebake --features macros,bench-internals --example codec_bench`.
 //! A ratio below 1 means the runtime is faster than msgspec.
 
 prebake::app!("tests/apps/codec_app.py");

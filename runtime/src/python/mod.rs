@@ -22,6 +22,7 @@
 //! imported, and every handler, type, decoder and pattern is looked up once.
 
 mod aio;
+#[cfg(feature = "bench-internals")]
 #[doc(hidden)]
 pub mod bench;
 mod body;
