@@ -99,4 +99,3 @@ pub(crate) fn at_exit() {
         }
     });
 }
-

@@ -1277,7 +1277,9 @@ pub(crate) mod tests {
     /// the runtime does (the build's Python, so msgspec imports).
     pub(crate) fn python() {
         static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| super::super::startup::start_interpreter().expect("the interpreter starts"));
+        ONCE.call_once(|| {
+            super::super::startup::start_interpreter().expect("the interpreter starts")
+        });
     }
 
     /// The cases module (`native_cases.py`), loaded once per test.

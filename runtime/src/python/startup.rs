@@ -151,4 +151,3 @@ fn status_error(what: &str, status: ffi::PyStatus) -> Error {
     };
     Error::python(format!("starting Python failed in {what}: {msg}"))
 }
-
