@@ -126,7 +126,7 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
             let repr = p.into_pyobject(py)?.repr()?.to_string();
             Ok(Pattern {
                 search: compiled.getattr("search")?.unbind(),
-                message: format!("Expected `str` matching regex {repr}"),
+                message: crate::constraint::pattern_message(&repr),
             })
         })
         .collect::<PyResult<Vec<_>>>()?;

@@ -36,6 +36,8 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
+use crate::constraint::{FloatBounds, IntBounds, Length};
+
 /// Nesting the native parser handles before it leaves a body to msgspec.
 const MAX_DEPTH: usize = 64;
 
@@ -53,30 +55,18 @@ enum Node {
     PlainInt,
     PlainFloat,
     Str {
-        min: Option<usize>,
-        max: Option<usize>,
+        len: Length,
         /// `re.compile(pattern).search`.
         pattern: Option<Py<PyAny>>,
     },
-    Int {
-        ge: Option<i64>,
-        le: Option<i64>,
-        multiple_of: Option<i64>,
-    },
-    Float {
-        ge: Option<f64>,
-        gt: Option<f64>,
-        le: Option<f64>,
-        lt: Option<f64>,
-        multiple_of: Option<f64>,
-    },
+    Int(IntBounds),
+    Float(FloatBounds),
     Bool,
     None,
     Optional(usize),
     List {
         item: usize,
-        min: Option<usize>,
-        max: Option<usize>,
+        len: Length,
     },
     Struct(usize),
 }
@@ -196,23 +186,9 @@ fn opt_usize(v: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
 impl Builder<'_> {
     fn push(&mut self, n: Node) -> usize {
         let n = match n {
-            Node::Str {
-                min: None,
-                max: None,
-                pattern: None,
-            } => Node::PlainStr,
-            Node::Int {
-                ge: None,
-                le: None,
-                multiple_of: None,
-            } => Node::PlainInt,
-            Node::Float {
-                ge: None,
-                gt: None,
-                le: None,
-                lt: None,
-                multiple_of: None,
-            } => Node::PlainFloat,
+            Node::Str { len, pattern: None } if len.is_empty() => Node::PlainStr,
+            Node::Int(b) if b.is_empty() => Node::PlainInt,
+            Node::Float(b) if b.is_empty() => Node::PlainFloat,
             n => n,
         };
         self.plan.nodes.push(n);
@@ -238,37 +214,32 @@ impl Builder<'_> {
                     )
                 };
                 self.push(Node::Str {
-                    min: opt_usize(&get("min_length")?)?,
-                    max: opt_usize(&get("max_length")?)?,
+                    len: Length {
+                        min: opt_usize(&get("min_length")?)?,
+                        max: opt_usize(&get("max_length")?)?,
+                    },
                     pattern,
                 })
             }
             "IntType" => {
-                let (ge, gt) = (opt_i64(&get("ge")?)?, opt_i64(&get("gt")?)?);
-                let (le, lt) = (opt_i64(&get("le")?)?, opt_i64(&get("lt")?)?);
-                let lower = match (ge, gt.map(|g| g.checked_add(1))) {
-                    (_, Some(None)) => return Ok(None),
-                    (a, Some(Some(b))) => Some(a.map_or(b, |a| a.max(b))),
-                    (a, None) => a,
+                let Some(bounds) = IntBounds::fold(
+                    opt_i64(&get("ge")?)?,
+                    opt_i64(&get("gt")?)?,
+                    opt_i64(&get("le")?)?,
+                    opt_i64(&get("lt")?)?,
+                    opt_i64(&get("multiple_of")?)?,
+                ) else {
+                    return Ok(None);
                 };
-                let upper = match (le, lt.map(|l| l.checked_sub(1))) {
-                    (_, Some(None)) => return Ok(None),
-                    (a, Some(Some(b))) => Some(a.map_or(b, |a| a.min(b))),
-                    (a, None) => a,
-                };
-                self.push(Node::Int {
-                    ge: lower,
-                    le: upper,
-                    multiple_of: opt_i64(&get("multiple_of")?)?,
-                })
+                self.push(Node::Int(bounds))
             }
-            "FloatType" => self.push(Node::Float {
+            "FloatType" => self.push(Node::Float(FloatBounds {
                 ge: opt_f64(&get("ge")?)?,
                 gt: opt_f64(&get("gt")?)?,
                 le: opt_f64(&get("le")?)?,
                 lt: opt_f64(&get("lt")?)?,
                 multiple_of: opt_f64(&get("multiple_of")?)?,
-            }),
+            })),
             "BoolType" => self.push(Node::Bool),
             "NoneType" => self.push(Node::None),
             "UnionType" => {
@@ -297,8 +268,10 @@ impl Builder<'_> {
                 };
                 self.push(Node::List {
                     item,
-                    min: opt_usize(&get("min_length")?)?,
-                    max: opt_usize(&get("max_length")?)?,
+                    len: Length {
+                        min: opt_usize(&get("min_length")?)?,
+                        max: opt_usize(&get("max_length")?)?,
+                    },
                 })
             }
             "StructType" => return self.structure(info),
@@ -449,15 +422,13 @@ impl<'py> Parser<'_, 'py> {
             Node::PlainStr => self.string_value(),
             Node::PlainInt => self.int_value(),
             Node::PlainFloat => self.float_value(),
-            Node::Str { min, max, pattern } => {
+            Node::Str { len, pattern } => {
                 let s = self.string_value()?;
-                if min.is_some() || max.is_some() {
+                if !len.is_empty() {
                     // SAFETY: `s` is a str.
                     let n =
                         usize::try_from(unsafe { ffi::PyUnicode_GET_LENGTH(s.as_ptr()) }).ok()?;
-                    if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-                        return None;
-                    }
+                    len.check("str", n).ok()?;
                 }
                 if let Some(search) = pattern {
                     let found = search.bind(self.py).call1((&s,)).ok()?;
@@ -467,43 +438,18 @@ impl<'py> Parser<'_, 'py> {
                 }
                 Some(s)
             }
-            Node::Int {
-                ge,
-                le,
-                multiple_of,
-            } => {
+            Node::Int(bounds) => {
                 let n = self.int()?;
-                if ge.is_some_and(|c| n < c)
-                    || le.is_some_and(|c| n > c)
-                    || multiple_of.is_some_and(|m| n % m != 0)
-                {
-                    return None;
-                }
+                bounds.check(n).ok()?;
                 // SAFETY: a new reference, or null.
                 owned(self.py, unsafe { ffi::PyLong_FromLongLong(n) })
             }
-            Node::Float {
-                ge,
-                gt,
-                le,
-                lt,
-                multiple_of,
-            } => {
+            Node::Float(bounds) => {
                 let x = self.float()?;
-                if !x.is_finite()
-                    || ge.is_some_and(|c| x < c)
-                    || gt.is_some_and(|c| x <= c)
-                    || le.is_some_and(|c| x > c)
-                    || lt.is_some_and(|c| x >= c)
-                {
+                if !x.is_finite() {
                     return None;
                 }
-                if let Some(m) = multiple_of
-                    && x != 0.0
-                    && x % m != 0.0
-                {
-                    return None;
-                }
+                bounds.check(x).ok()?;
                 // SAFETY: a new reference, or null.
                 owned(self.py, unsafe { ffi::PyFloat_FromDouble(x) })
             }
@@ -534,7 +480,7 @@ impl<'py> Parser<'_, 'py> {
                 }
                 self.value(*inner)
             }
-            Node::List { item, min, max } => self.list(*item, *min, *max),
+            Node::List { item, len } => self.list(*item, *len),
             Node::Struct(s) => self.structure(&self.plan.structs[*s]),
         }
     }
@@ -906,12 +852,7 @@ impl<'py> Parser<'_, 'py> {
     }
 
     #[inline(never)]
-    fn list(
-        &mut self,
-        item: usize,
-        min: Option<usize>,
-        max: Option<usize>,
-    ) -> Option<Bound<'py, PyAny>> {
+    fn list(&mut self, item: usize, len: Length) -> Option<Bound<'py, PyAny>> {
         if self.peek()? != b'[' {
             return None;
         }
@@ -931,10 +872,7 @@ impl<'py> Parser<'_, 'py> {
             }
         }
         self.depth -= 1;
-        let n = list.len();
-        if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-            return None;
-        }
+        len.check("array", list.len()).ok()?;
         Some(list.into_any())
     }
 

@@ -7,6 +7,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use super::{Obj, constraint, interp, is_exact, mismatch, mixin_enum_value, msgspec, utf8};
+pub use crate::constraint::{FloatBounds, IntBounds};
+use crate::constraint::{IntSize, Length};
 use crate::json;
 use crate::validate::Mismatch;
 
@@ -73,10 +75,9 @@ pub(super) fn check_len(
     min: Option<usize>,
     max: Option<usize>,
 ) -> Result<(), Mismatch> {
-    if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-        return Err(constraint(what, format!("a {what} of length {n}")));
-    }
-    Ok(())
+    Length { min, max }
+        .check(what, n)
+        .map_err(|_| constraint(what, format!("a {what} of length {n}")))
 }
 
 /// `int` (not `bool`; any size).
@@ -93,17 +94,6 @@ pub fn int(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
     Ok(())
 }
 
-/// Constraints on a returned `int` (`gt`/`lt` folded into `ge`/`le`, as
-/// msgspec does; its bounds fit 64 bits).
-pub struct IntBounds {
-    /// `ge` (or `gt + 1`).
-    pub ge: Option<i64>,
-    /// `le` (or `lt - 1`).
-    pub le: Option<i64>,
-    /// `multiple_of` (> 0).
-    pub multiple_of: Option<i64>,
-}
-
 /// `Annotated[int, Meta(...)]`.
 pub fn int_in(v: Obj<'_>, out: &mut Vec<u8>, b: &IntBounds) -> Result<(), Mismatch> {
     // SAFETY: a type check on a valid object.
@@ -116,20 +106,19 @@ pub fn int_in(v: Obj<'_>, out: &mut Vec<u8>, b: &IntBounds) -> Result<(), Mismat
     let mut overflow = 0;
     // SAFETY: `v` is an int.
     let n = unsafe { ffi::PyLong_AsLongLongAndOverflow(v.ptr(), &raw mut overflow) };
-    let ok = match overflow {
-        0 => {
-            b.ge.is_none_or(|c| n >= c)
-                && b.le.is_none_or(|c| n <= c)
-                && b.multiple_of.is_none_or(|m| n % m == 0)
-        }
+    let checked = match overflow {
+        0 => b.check(n),
         // Beyond 64 bits: past every bound on that side.
-        o => {
-            (o < 0 || b.le.is_none())
-                && (o > 0 || b.ge.is_none())
-                && b.multiple_of.is_none_or(|m| big_multiple_of(v, m))
-        }
+        o => b.check_size(
+            if o > 0 {
+                IntSize::Above
+            } else {
+                IntSize::Below
+            },
+            |m| big_multiple_of(v, m),
+        ),
     };
-    if !ok {
+    if checked.is_err() {
         return Err(constraint("int", "an int outside its constraints".into()));
     }
     write_long(v, out);
@@ -228,20 +217,6 @@ pub(super) fn int_enum_value(v: Obj<'_>) -> Option<Bound<'_, PyAny>> {
         .filter(|value| is_exact(Obj(value.as_borrowed()), &raw mut ffi::PyLong_Type))
 }
 
-/// Constraints on a returned `float`.
-pub struct FloatBounds {
-    /// `ge`.
-    pub ge: Option<f64>,
-    /// `gt`.
-    pub gt: Option<f64>,
-    /// `le`.
-    pub le: Option<f64>,
-    /// `lt`.
-    pub lt: Option<f64>,
-    /// `multiple_of`.
-    pub multiple_of: Option<f64>,
-}
-
 /// `Annotated[float, Meta(...)]`: the bounds hold for the value as a float.
 pub fn float_in(v: Obj<'_>, out: &mut Vec<u8>, b: &FloatBounds) -> Result<(), Mismatch> {
     // SAFETY: type checks, then conversion of a float or an int.
@@ -262,13 +237,7 @@ pub fn float_in(v: Obj<'_>, out: &mut Vec<u8>, b: &FloatBounds) -> Result<(), Mi
             };
         }
     };
-    let ok = b.ge.is_none_or(|c| x >= c)
-        && b.gt.is_none_or(|c| x > c)
-        && b.le.is_none_or(|c| x <= c)
-        && b.lt.is_none_or(|c| x < c)
-        && b.multiple_of
-            .is_none_or(|m| x.is_finite() && (x == 0.0 || x % m == 0.0));
-    if !ok {
+    if b.check(x).is_err() {
         return Err(constraint("float", format!("{x} outside its constraints")));
     }
     float(v, out)
