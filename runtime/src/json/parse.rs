@@ -2,8 +2,8 @@
 //! (`python/native.rs`): whitespace, literals, numbers, strings (unescaped
 //! into a scratch buffer) and skipping unknown values, each answering
 //! `None` for anything unusual so the caller can leave the body to msgspec.
-//! It builds no values and needs no interpreter, so it is tested (below) and
-//! fuzzed without an interpreter.
+//! It builds no values and touches no Python, so the tests below check
+//! and fuzz it without an interpreter.
 //!
 //! It reads what msgspec reads: RFC 8259 JSON with the whitespace ` `,
 //! `\t`, `\n`, `\r`; integers within 64 bits and no leading zeros;
@@ -570,4 +570,277 @@ fn hex4(b: &[u8]) -> Option<u32> {
         return None;
     }
     u32::from_str_radix(s, 16).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_DEPTH, QuotedKey, Reader};
+    use crate::json::{write_f64, write_i64, write_str};
+    use crate::testing::Rng;
+
+    fn int(text: &str) -> Option<i64> {
+        let mut r = Reader::new(text.as_bytes());
+        r.int().filter(|_| r.at_end())
+    }
+
+    fn float(text: &str) -> Option<f64> {
+        let mut r = Reader::new(text.as_bytes());
+        r.float().filter(|_| r.at_end())
+    }
+
+    fn string(text: &str) -> Option<(String, bool)> {
+        let mut r = Reader::new(text.as_bytes());
+        let (bytes, ascii) = r.string_view()?;
+        let s = String::from_utf8(bytes.to_vec()).ok()?;
+        r.at_end().then_some((s, ascii))
+    }
+
+    fn skips(text: &str) -> bool {
+        let mut r = Reader::new(text.as_bytes());
+        r.skip(0).is_some() && {
+            r.ws();
+            r.at_end()
+        }
+    }
+
+    #[test]
+    fn integers_within_64_bits() {
+        for (text, want) in [
+            ("0", Some(0)),
+            ("-0", Some(0)),
+            ("42", Some(42)),
+            ("-17", Some(-17)),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("-9223372036854775808", Some(i64::MIN)),
+            ("9223372036854775808", None),
+            ("-9223372036854775809", None),
+            ("18446744073709551616", None),
+            ("99999999999999999999", None),
+            ("01", None),
+            ("-", None),
+            ("+1", None),
+            ("", None),
+            ("1.0", None),
+            ("1e3", None),
+            ("1E3", None),
+        ] {
+            assert_eq!(int(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn floats_as_msgspec_reads_them() {
+        for (text, want) in [
+            ("0", 0.0),
+            ("1", 1.0),
+            ("-2", -2.0),
+            ("1.5", 1.5),
+            ("-0.25", -0.25),
+            ("1e3", 1000.0),
+            ("1E+3", 1000.0),
+            ("25e-1", 2.5),
+            ("0.1", 0.1),
+            ("123456789012345678", 123_456_789_012_345_678.0),
+            ("1.7976931348623157e308", f64::MAX),
+            ("5e-324", 5e-324),
+            ("1e400", f64::INFINITY),
+        ] {
+            let got = float(text).unwrap_or_else(|| panic!("{text:?} refused"));
+            assert_eq!(got.to_bits(), want.to_bits(), "{text:?}");
+        }
+        // `-0` is the integer 0, so `0.0`; `-0.0` keeps its sign.
+        assert_eq!(float("-0").map(f64::to_bits), Some(0.0f64.to_bits()));
+        assert_eq!(float("-0.0").map(f64::to_bits), Some((-0.0f64).to_bits()));
+        for text in [
+            "", "-", ".5", "5.", "01.5", "1e", "1e+", "--1", "1.e3", "nan", "inf",
+        ] {
+            assert_eq!(float(text), None, "{text:?}");
+        }
+        // Past 18 integer digits msgspec's own reading decides.
+        assert_eq!(float("1234567890123456789"), None);
+    }
+
+    #[test]
+    fn strings_with_and_without_escapes() {
+        let s = |t: &str, want: &str, ascii: bool| {
+            assert_eq!(string(t), Some((want.to_owned(), ascii)), "{t:?}");
+        };
+        s(r#""""#, "", true);
+        s(r#""hello""#, "hello", true);
+        s(
+            r#""a longer string, past one word""#,
+            "a longer string, past one word",
+            true,
+        );
+        s("\"h\u{e9}llo w\u{f6}rld\"", "h\u{e9}llo w\u{f6}rld", false);
+        s(r#""a\"b\\c\/d""#, "a\"b\\c/d", true);
+        s(r#""\b\f\n\r\t""#, "\u{8}\u{c}\n\r\t", true);
+        s(r#""caf\u00e9""#, "caf\u{e9}", false);
+        s(r#""\u0041\u00419""#, "AA9", true);
+        s(r#""\ud83d\ude00!""#, "\u{1f600}!", false);
+        s(
+            r#""plain text first, then \n an escape""#,
+            "plain text first, then \n an escape",
+            true,
+        );
+        for bad in [
+            "\"unterminated",
+            "\"tab\there\"",
+            "\"nul\u{0}\"",
+            r#""\x""#,
+            r#""\u12""#,
+            r#""\u12g4""#,
+            r#""\ud83d""#,
+            r#""\ud83dx""#,
+            r#""\ud83d\u0041""#,
+            r#""\ude00""#,
+            "'single'",
+            "",
+        ] {
+            assert_eq!(string(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn whitespace_literals_and_skipping() {
+        let mut r = Reader::new(b" \t\r\n true");
+        r.ws();
+        assert!(r.literal(b"true"));
+        assert!(r.at_end());
+        let mut r = Reader::new(b"  :");
+        assert_eq!(r.eat(b':'), Some(()));
+        assert!(r.at_end());
+        for ok in [
+            "null",
+            "false",
+            "-1.5e3",
+            r#""x""#,
+            "[]",
+            "{}",
+            r#"{"a": [1, 2, {"b": null}], "c": "d"}"#,
+            " [ 1 , [ ] , { } ] ",
+        ] {
+            assert!(skips(ok), "{ok:?}");
+        }
+        for bad in [
+            "",
+            "[1,]",
+            "[1 2]",
+            r#"{"a"}"#,
+            r#"{"a":}"#,
+            "{1:2}",
+            "tru",
+            "[",
+            "]",
+            "01",
+        ] {
+            assert!(!skips(bad), "{bad:?}");
+        }
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(skips(&nested(MAX_DEPTH)));
+        assert!(!skips(&nested(MAX_DEPTH + 2)));
+    }
+
+    #[test]
+    fn quoted_keys_match_only_their_plain_spelling() {
+        for key in [
+            "a",
+            "name",
+            "fourteen_chars",
+            "a_key_longer_than_sixteen_bytes",
+        ] {
+            let k = QuotedKey::new(key);
+            for tail in ["", "1", " 123456789012345678"] {
+                let doc = format!("\"{key}\":{tail}");
+                let mut r = Reader::new(doc.as_bytes());
+                assert!(r.key(&k), "{doc:?}");
+                assert_eq!(r.i, key.len() + 3);
+                let other = format!("\"{key}x\":{tail}");
+                assert!(!Reader::new(other.as_bytes()).key(&k), "{other:?}");
+                let spaced = format!("\"{key}\" :{tail}");
+                assert!(!Reader::new(spaced.as_bytes()).key(&k), "{spaced:?}");
+            }
+            assert!(!Reader::new(format!("\"{key}").as_bytes()).key(&k));
+        }
+        // A key that needs an escape has no plain spelling to match.
+        let k = QuotedKey::new("a\"b");
+        assert!(!Reader::new(br#""a"b":1"#).key(&k));
+    }
+
+    /// What `crate::json` writes, this reader reads back unchanged.
+    #[test]
+    fn reads_back_what_json_writes() {
+        let mut rng = Rng::from_time();
+        let seed = rng.seed();
+        let chars: Vec<char> = "ab \"\\/\u{0}\u{1f}\u{7f}\u{e9}\u{20ac}\u{1f600}\n\t"
+            .chars()
+            .collect();
+        for _ in 0..5000 {
+            let s: String = (0..rng.below(40))
+                .map(|_| chars[rng.below(chars.len())])
+                .collect();
+            let mut out = Vec::new();
+            write_str(&mut out, &s);
+            let text = String::from_utf8(out).expect("UTF-8");
+            assert_eq!(
+                string(&text),
+                Some((s.clone(), s.is_ascii())),
+                "{text:?} (PREBAKE_SEED={seed})"
+            );
+
+            #[expect(clippy::cast_possible_wrap, reason = "any bit pattern")]
+            let n = (rng.next() >> rng.below(64)) as i64;
+            let n = if rng.below(2) == 0 {
+                n
+            } else {
+                n.wrapping_neg()
+            };
+            let mut out = Vec::new();
+            write_i64(&mut out, n);
+            let text = String::from_utf8(out).expect("ASCII");
+            assert_eq!(int(&text), Some(n), "{text} (PREBAKE_SEED={seed})");
+
+            let x = f64::from_bits(rng.next());
+            if x.is_finite() {
+                let mut out = Vec::new();
+                write_f64(&mut out, x);
+                let text = String::from_utf8(out).expect("ASCII");
+                if let Some(y) = float(&text) {
+                    assert_eq!(y.to_bits(), x.to_bits(), "{text} (PREBAKE_SEED={seed})");
+                }
+            }
+        }
+    }
+
+    /// Random bytes never panic the reader, which never reads past the
+    /// end; a value it skips whole, it skips again on its own.
+    #[test]
+    fn fuzz_never_panics() {
+        let mut rng = Rng::from_time();
+        let seed = rng.seed();
+        let alphabet = b"{}[]:,\"\\ntrufalse0123456789-+.eE \t\n/u\xc3\xa9\x01";
+        for _ in 0..20_000 {
+            let doc: Vec<u8> = (0..rng.below(24))
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect();
+            let mut r = Reader::new(&doc);
+            r.ws();
+            let start = r.i;
+            let skipped = r.skip(0);
+            assert!(r.i <= doc.len(), "{doc:?} (PREBAKE_SEED={seed})");
+            if skipped.is_some() {
+                let mut again = Reader::new(&doc[start..r.i]);
+                assert!(again.skip(0).is_some() && again.at_end(), "{doc:?}");
+            }
+            for read in [0, 1, 2] {
+                let mut r = Reader::new(&doc);
+                let _ = match read {
+                    0 => r.int().map(|_| ()),
+                    1 => r.float().map(|_| ()),
+                    _ => r.string_view().map(|_| ()),
+                };
+                assert!(r.i <= doc.len(), "{doc:?} (PREBAKE_SEED={seed})");
+            }
+        }
+    }
 }
