@@ -7,7 +7,7 @@
 //! - the lax conversion of path, query, header and cookie values
 //!   (`lax.rs`, which generated code calls as `__private::check`) answers
 //!   a broken constraint with its message, a 400;
-//! - the native body decoder (`python/native.rs`) leaves a body that
+//! - the native body decoder (`python/native/`) leaves a body that
 //!   breaks one to msgspec, so the message is msgspec's own;
 //! - the checked encoders (`python/encode/`) refuse a return value that
 //!   breaks one, a 500.

@@ -1,5 +1,5 @@
 //! A JSON reader over raw bytes, for the native body decoder
-//! (`python/native.rs`): whitespace, literals, numbers, strings (unescaped
+//! (`python/native/`): whitespace, literals, numbers, strings (unescaped
 //! into a scratch buffer) and skipping unknown values, each answering
 //! `None` for anything unusual so the caller can leave the body to msgspec.
 //! It builds no values and touches no Python, so the tests below check
