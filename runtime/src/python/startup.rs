@@ -89,7 +89,9 @@ pub(crate) fn init(app: &'static App, handler_timeout: Option<Duration>) -> Resu
     })
     .map_err(|e: PyErr| {
         Python::attach(|py| {
+            // The log target stays the one it had before the file split.
             tracing::error!(
+                target: "prebake::python",
                 traceback = %plain_traceback(py, &e),
                 "loading app `{}` failed", app.name
             );

@@ -62,6 +62,7 @@ impl Plan {
     }
 }
 
+/// Builds the Python objects of a plan from what the reader reads.
 struct Parser<'a, 'py> {
     py: Python<'py>,
     plan: &'a Plan,
