@@ -3,7 +3,7 @@
 //! document (`runtime/benches/codec_app.py`, compiled by the same code
 //! generator as `cargo xtask build`, through `prebake::app!`).
 //!
-//! Run it: `cargo bench -p prebake --features macros --bench codec_bench`.
+//! Run it: `cargo bench -p prebake --features macros,bench-internals --bench codec_bench`.
 //! A ratio below 1 means the runtime is faster than msgspec.
 
 prebake::app!("benches/codec_app.py");

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 pub use crate::app::{App, Body, DecodeFn, EncodeFn, Module, Returns, Route};
 pub use crate::lax::Int;
-pub use crate::python::{Call, List, Obj, bench, enc};
+#[cfg(feature = "bench-internals")]
+pub use crate::python::bench;
+pub use crate::python::{Call, List, Obj, enc};
 pub use crate::request::{QueryPairs, percent_decode, query_decode};
 pub use crate::validate::{Invalid, Mismatch, Rejection, Source};
 pub use prebake_router::{

@@ -53,6 +53,7 @@ mod alloc;
 
 mod app;
 mod cli;
+mod constraint;
 mod error;
 #[cfg(test)]
 mod fuzz;

@@ -1,5 +1,5 @@
 """Types and generated bodies for the native decoder's tests against msgspec
-(`native.rs`): valid documents with every spelling JSON allows (whitespace,
+(`native/mod.rs`): valid documents with every spelling JSON allows (whitespace,
 key order, escapes, unknown keys, number forms), and corrupted ones."""
 
 import json
