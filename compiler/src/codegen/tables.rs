@@ -95,6 +95,7 @@ impl Gen<'_> {
             let params = part.params.iter();
             let (is_async, deferred) = (part.is_async, part.deferred);
             let status = r.status_code;
+            let on_pool = r.on_pool;
             quote! {
                 #pb::Route {
                     method: #method,
@@ -102,6 +103,7 @@ impl Gen<'_> {
                     handler: #handler,
                     params: &[#(#params),*],
                     is_async: #is_async,
+                    on_pool: #on_pool,
                     deferred: #deferred,
                     status: #status,
                     body: #body,

@@ -239,6 +239,10 @@ pub struct Route {
     pub status_code: u16,
     /// Whether `status_code` was given explicitly (and where).
     pub status_code_span: Option<Span>,
+    /// `sync_to_thread=` on the decorator, as written.
+    pub sync_to_thread: Option<bool>,
+    /// Whether the handler runs on the server's thread pool (it may block).
+    pub on_pool: bool,
     /// The handler function.
     pub handler: Handler,
     /// The decorator expression.
