@@ -19,6 +19,8 @@ pub(crate) struct Options {
     pub(crate) host: String,
     pub(crate) port: u16,
     pub(crate) workers: usize,
+    /// Threads for the handlers that run on the thread pool, per worker.
+    pub(crate) threads: usize,
     pub(crate) limits: Limits,
     pub(crate) timeouts: Timeouts,
     pub(crate) log: LogOptions,
@@ -54,6 +56,9 @@ pub(crate) struct Timeouts {
     pub(crate) handler: Option<Duration>,
     /// How long in-flight requests get after SIGTERM/SIGINT.
     pub(crate) graceful: Duration,
+    /// How long an inline `def` handler may hold the interpreter thread
+    /// before its route is logged (once) as one that should run on the pool.
+    pub(crate) slow_handler_warn: Option<Duration>,
 }
 
 /// Log output.
@@ -95,6 +100,7 @@ impl Default for Options {
             host: "127.0.0.1".to_owned(),
             port: 8000,
             workers: 1,
+            threads: 40,
             limits: Limits {
                 max_body_size: None,
                 max_header_size: 16 * 1024,
@@ -108,6 +114,7 @@ impl Default for Options {
                 keep_alive: Some(Duration::from_secs(75)),
                 handler: None,
                 graceful: Duration::from_secs(30),
+                slow_handler_warn: Some(Duration::from_millis(100)),
             },
             log: LogOptions {
                 format: LogFormat::Text,
@@ -173,6 +180,13 @@ const FLAGS: &[Flag] = &[
          the parent restarts one that dies [default: 1]",
     ),
     flag(
+        "--threads",
+        "PREBAKE_THREADS",
+        "N",
+        "threads per worker for the handlers that run on the thread pool (sync_to_thread), \
+         started as needed [default: 40]",
+    ),
+    flag(
         "--max-body-size",
         "PREBAKE_MAX_BODY_SIZE",
         "SIZE",
@@ -225,6 +239,13 @@ const FLAGS: &[Flag] = &[
         "PREBAKE_HANDLER_TIMEOUT",
         "SECS",
         "answer 503 when a handler runs longer; 0: off [default: 0]",
+    ),
+    flag(
+        "--slow-handler-warn",
+        "PREBAKE_SLOW_HANDLER_WARN",
+        "SECS",
+        "warn once per route when a handler on the interpreter thread runs longer; \
+         0: off [default: 100ms]",
     ),
     flag(
         "--graceful-timeout",
@@ -344,6 +365,12 @@ fn options(raw: &HashMap<&'static str, String>) -> Result<Options, Error> {
             _ => return Err(Error::usage(format!("invalid worker count `{v}`"))),
         };
     }
+    if let Some(v) = get("--threads") {
+        o.threads = match v.parse() {
+            Ok(n) if n >= 1 => n,
+            _ => return Err(Error::usage(format!("invalid thread count `{v}`"))),
+        };
+    }
     let l = &mut o.limits;
     if let Some(v) = get("--max-body-size") {
         l.max_body_size = Some(size("--max-body-size", v)?);
@@ -378,6 +405,9 @@ fn options(raw: &HashMap<&'static str, String>) -> Result<Options, Error> {
     }
     if let Some(v) = get("--handler-timeout") {
         t.handler = seconds("--handler-timeout", v)?;
+    }
+    if let Some(v) = get("--slow-handler-warn") {
+        t.slow_handler_warn = seconds("--slow-handler-warn", v)?;
     }
     if let Some(v) = get("--graceful-timeout") {
         t.graceful = seconds("--graceful-timeout", v)?.unwrap_or(Duration::ZERO);
@@ -506,6 +536,22 @@ mod tests {
             &[("PORT", "9000")],
         );
         assert_eq!((o.host.as_str(), o.port, o.workers), ("::1", 81, 3));
+        assert_eq!(o.threads, 40);
+        assert_eq!(
+            o.timeouts.slow_handler_warn,
+            Some(Duration::from_millis(100))
+        );
+        let o = opts(&["--threads", "1"], &[("PREBAKE_THREADS", "8")]);
+        assert_eq!(o.threads, 1);
+        let o = opts(&[], &[("PREBAKE_THREADS", "8")]);
+        assert_eq!(o.threads, 8);
+        let o = opts(&["--slow-handler-warn", "0"], &[]);
+        assert_eq!(o.timeouts.slow_handler_warn, None);
+        let o = opts(&[], &[("PREBAKE_SLOW_HANDLER_WARN", "250ms")]);
+        assert_eq!(
+            o.timeouts.slow_handler_warn,
+            Some(Duration::from_millis(250))
+        );
         assert_eq!(p(&["--help"], &[]).unwrap(), Command::Help);
         assert_eq!(p(&["-h"], &[]).unwrap(), Command::Help);
     }
@@ -556,6 +602,8 @@ mod tests {
             &["--port"][..],
             &["--port", "x"],
             &["--workers", "0"],
+            &["--threads", "0"],
+            &["--slow-handler-warn", "soon"],
             &["--bogus"],
             &["--port", "0", "--workers", "2"],
             &["--max-body-size", "1XB"],

@@ -410,10 +410,23 @@ impl<'a> Call<'a> {
 
     /// Calls the handler with the pushed arguments.
     pub(super) fn invoke(&mut self) -> PyResult<Bound<'a, PyAny>> {
+        self.complete()?;
+        vectorcall(self.py, self.route, &self.args)
+    }
+
+    /// The pushed arguments, taken out of the call to be made on another
+    /// thread (the thread pool), or the error decoding hit.
+    pub(super) fn into_parcel(mut self) -> PyResult<Parcel> {
+        self.complete()?;
+        Ok(Parcel(std::mem::replace(&mut self.args, Args::new())))
+    }
+
+    /// An error a push left, or a wrong argument count.
+    #[inline]
+    fn complete(&mut self) -> PyResult<()> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        let py = self.py;
         let want = self.route.defaults.len();
         if self.args.len != want {
             return Err(pyo3::exceptions::PyTypeError::new_err(format!(
@@ -421,22 +434,48 @@ impl<'a> Call<'a> {
                 self.args.len
             )));
         }
-        let (nkw, kwnames) = match &self.route.kwnames {
-            Some(t) => (t.bind(py).len(), t.as_ptr()),
-            None => (0, ptr::null_mut()),
-        };
-        let nargs = self.args.len - nkw;
-        // SAFETY: `slots[1..=len]` are owned references; slot 0 is scratch
-        // space vectorcall may use (PY_VECTORCALL_ARGUMENTS_OFFSET).
-        unsafe {
-            let ret = ffi::PyObject_Vectorcall(
-                self.route.handler.as_ptr(),
-                self.args.slots.as_ptr().add(1),
-                nargs | ffi::PY_VECTORCALL_ARGUMENTS_OFFSET,
-                kwnames,
-            );
-            Bound::from_owned_ptr_or_err(py, ret)
-        }
+        Ok(())
+    }
+}
+
+/// Calls `route`'s handler with `args` (its full count, checked).
+#[inline]
+fn vectorcall<'py>(py: Python<'py>, route: &RouteRt, args: &Args) -> PyResult<Bound<'py, PyAny>> {
+    let (nkw, kwnames) = match &route.kwnames {
+        Some(t) => (t.bind(py).len(), t.as_ptr()),
+        None => (0, ptr::null_mut()),
+    };
+    let nargs = args.len - nkw;
+    // SAFETY: `slots[1..=len]` are owned references; slot 0 is scratch
+    // space vectorcall may use (PY_VECTORCALL_ARGUMENTS_OFFSET).
+    unsafe {
+        let ret = ffi::PyObject_Vectorcall(
+            route.handler.as_ptr(),
+            args.slots.as_ptr().add(1),
+            nargs | ffi::PY_VECTORCALL_ARGUMENTS_OFFSET,
+            kwnames,
+        );
+        Bound::from_owned_ptr_or_err(py, ret)
+    }
+}
+
+/// A decoded handler call that travels to a pool thread: the arguments,
+/// owned. Attached threads only: it must be used and dropped with the GIL
+/// held (its drop releases the references).
+pub(super) struct Parcel(Args);
+
+// SAFETY: the references are plain object pointers; `Parcel` is only
+// touched (called, dropped) by a thread attached to the interpreter.
+unsafe impl Send for Parcel {}
+
+impl Parcel {
+    /// Calls `route`'s handler with the arguments, on this thread.
+    pub(super) fn call<'py>(
+        &self,
+        py: Python<'py>,
+        route: &RouteRt,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        vectorcall(py, route, &self.0)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 
-use super::{Call, aio, interp, reply};
+use super::{Call, aio, interp, pool, reply, slow};
 use crate::log::RequestId;
 use crate::request::Req;
 use crate::response::{self, Resp};
@@ -15,6 +15,8 @@ pub(crate) enum Outcome {
     Ready(Resp),
     /// An async handler suspended: its task runs on the event loop.
     Pending(aio::Pending),
+    /// A `def` handler runs on the thread pool.
+    Pool(pool::Pending),
 }
 
 /// Decodes the parameters, calls route `index`'s handler, encodes the result.
@@ -31,10 +33,15 @@ pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
         if let Err(rej) = decoded {
             return Outcome::Ready(response::rejection(&rej, req));
         }
+        if spec.on_pool {
+            return pool::dispatch(py, call, index, rid);
+        }
         let armed = interp.watchdog.map(|w| (w, w.arm()));
+        let started = slow::ticks();
         let result = call.invoke();
         drop(call);
         if !spec.is_async {
+            slow::check(started, index);
             if let Some((w, id)) = armed
                 && w.disarm(py, id)
             {

@@ -36,7 +36,9 @@ mod dispatch;
 pub mod encode;
 mod load;
 mod native;
+mod pool;
 mod reply;
+mod slow;
 mod startup;
 mod watchdog;
 
@@ -50,6 +52,7 @@ pub(crate) use self::dispatch::{Outcome, dispatch};
 pub use self::encode as enc;
 pub use self::encode::Obj;
 use self::load::{Interp, RouteRt};
+pub(crate) use self::slow::init as init_slow_warn;
 pub(crate) use self::startup::{hold_gil, init, reacquire_gil, release_gil};
 
 /// The most parameters a handler may take.
@@ -87,6 +90,16 @@ fn plain_traceback(py: Python<'_>, err: &PyErr) -> String {
         Ok(lines) => lines.concat().trim_end().to_owned(),
         Err(_) => err.to_string(),
     }
+}
+
+/// Prepares the thread pool for `app`'s pool routes (none: nothing), with
+/// at most `threads` threads, started as calls need them.
+pub(crate) fn init_pool(
+    app: &'static crate::app::App,
+    threads: usize,
+) -> Result<(), crate::error::Error> {
+    Python::attach(|py| pool::init(py, app, threads))
+        .map_err(|e| crate::error::Error::python(format!("preparing the thread pool failed: {e}")))
 }
 
 /// On a graceful exit: runs the app's `atexit` callbacks and flushes

@@ -247,6 +247,12 @@ fn call(
                 None => panicked(state, rid, Some(index)),
             }
         })),
+        Ok(Outcome::Pool(pending)) => Step::Later(Box::pin(async move {
+            match pending.wait(state.handler_timeout).await {
+                Some(resp) => resp,
+                None => panicked(state, rid, Some(index)),
+            }
+        })),
         Err(_) => done(panicked(state, rid, Some(index))),
     }
 }

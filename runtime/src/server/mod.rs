@@ -178,7 +178,7 @@ fn serve(app: &'static App, opts: &Options, worker: Option<usize>) -> Result<(),
         None => None,
     };
     raise_fd_limit(opts.limits.max_connections);
-    python::init(app, opts.timeouts.handler)?;
+    start_python(app, opts)?;
     let metrics = match (opts.metrics.enabled(), worker) {
         (false, _) => None,
         (true, Some(i)) => Some(Metrics::worker(app.routes, opts.workers, i)?),
@@ -203,6 +203,15 @@ fn serve(app: &'static App, opts: &Options, worker: Option<usize>) -> Result<(),
         }
     }
     run(listener, metrics_listener, opts, Some(stop))
+}
+
+/// Starts the interpreter and loads `app`; prepares the thread pool (for
+/// an app with pool routes) and the slow-handler warning.
+fn start_python(app: &'static App, opts: &Options) -> Result<(), Error> {
+    python::init(app, opts.timeouts.handler)?;
+    python::init_pool(app, opts.threads)?;
+    python::init_slow_warn(app, opts.timeouts.slow_handler_warn);
+    Ok(())
 }
 
 fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) {
@@ -480,7 +489,7 @@ pub(crate) fn spawn(
     std::thread::Builder::new()
         .name("prebake-server".into())
         .spawn(move || {
-            if let Err(e) = python::init(app, opts.timeouts.handler) {
+            if let Err(e) = start_python(app, &opts) {
                 let _ = tx.send(Err(e));
                 return;
             }
