@@ -5,10 +5,13 @@
   Pydantic's Rust core straight to JSON bytes (its documented fast path; a
   custom response class such as ORJSONResponse would turn that path off);
 - a Pydantic model with the same constraints for the body;
+- `/blocking` (`cargo xtask bench` does not run it; see `bench/blocking.sh`):
+  a plain `def` that sleeps, which FastAPI runs in its thread pool;
 - served by uvicorn with uvloop and httptools, no access log, one worker:
   `uvicorn fastapi_app:app --loop uvloop --http httptools --no-access-log`.
 """
 
+import time
 from typing import Annotated
 
 from fastapi import FastAPI
@@ -44,3 +47,9 @@ async def get_user(user_id: int) -> dict[str, int]:
 @app.post("/validate", status_code=201)
 async def validate(user: User) -> User:
     return user
+
+
+@app.get("/blocking")
+def blocking(ms: float = 1.0) -> dict[str, float]:
+    time.sleep(ms / 1000)
+    return {"slept_ms": ms}

@@ -4,9 +4,13 @@
 - msgspec Structs for the body (Litestar decodes and validates them with
   msgspec, its native and fastest path) and msgspec encoding of returns;
 - no OpenAPI schema and no debug mode;
-- served by Granian, one worker, no access log.
+- served by Granian, one worker, no access log;
+- `/blocking` (`cargo xtask bench` does not run it; see `bench/blocking.sh`):
+  a plain `def` that sleeps, run in Litestar's thread pool
+  (`sync_to_thread=True`).
 """
 
+import time
 from typing import Annotated
 
 import msgspec
@@ -39,8 +43,14 @@ async def validate(data: User) -> User:
     return data
 
 
+@get("/blocking", sync_to_thread=True)
+def blocking(ms: float = 1.0) -> dict[str, float]:
+    time.sleep(ms / 1000)
+    return {"slept_ms": ms}
+
+
 app = Litestar(
-    route_handlers=[plaintext, json_hello, get_user, validate],
+    route_handlers=[plaintext, json_hello, get_user, validate, blocking],
     openapi_config=None,
     debug=False,
 )
