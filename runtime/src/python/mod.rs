@@ -14,7 +14,10 @@
 //! `/json` request. Python threads the app starts run while the server
 //! waits, and under sustained load too: CPython's eval loop hands the GIL
 //! to a thread that has waited for its switch interval (5 ms) at the next
-//! bytecode boundary of a handler.
+//! bytecode boundary of a handler. The same holds for the thread pool of
+//! `def` handlers that may block (`pool.rs`, routes with `on_pool`), whose
+//! threads stay attached and release the GIL in the handler's blocking
+//! calls; `slow.rs` warns about inline handlers that hold the thread long.
 //!
 //! Start-up does all the introspection: the interpreter is configured with
 //! the build's `python` as `program_name` (so `sys.prefix` is the build's
