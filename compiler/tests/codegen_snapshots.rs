@@ -53,3 +53,24 @@ fn generated_code_parses_and_is_deterministic() {
         "code generation must be deterministic (stable builds, warm caches)"
     );
 }
+
+/// The Python module of dependency-graph functions the depends test app
+/// gets (routes with `Depends`, `BackgroundTasks` or a `Response`
+/// parameter call these instead of their handlers).
+#[test]
+fn dependency_graph_module() {
+    let analysis = analyze_path(Path::new("../tests/apps/depends/app.py")).expect("the app exists");
+    assert!(!analysis.has_errors(), "the depends app has errors");
+    let file = prebake_compiler::codegen::app::generate_file(&analysis, "depends");
+    let start = file
+        .find("name: \"_prebake_routes\"")
+        .expect("a graph module");
+    let source = &file[start..];
+    let open = source.find("source: \"").expect("its source") + "source: \"".len();
+    let close = source[open..].find("\",\n").expect("the end of its source") + open;
+    // The literal as Rust escapes it, read back as the Python text.
+    let text: String = syn::parse_str::<syn::LitStr>(&format!("\"{}\"", &source[open..close]))
+        .expect("a string literal")
+        .value();
+    insta::assert_snapshot!("depends_routes_py", text);
+}

@@ -6,6 +6,7 @@ pub(super) mod async_without_await;
 pub(super) mod blocking_call_in_async_handler;
 pub(super) mod body_on_bodiless_status;
 pub(super) mod body_on_get;
+pub(super) mod conflicting_dependency_parameter;
 pub(super) mod constraint_type_mismatch;
 pub(super) mod contradictory_constraints;
 pub(super) mod default_type_mismatch;
