@@ -59,7 +59,7 @@ declare_codes! {
     PB011 = "missing-path-parameter", Error, "a path placeholder has no handler parameter";
     PB012 = "marker-on-path-parameter", Error, "a parameter named after a path placeholder carries a `Query`/`Header`/`Cookie`/`Body` marker";
     PB013 = "duplicate-route", Error, "two handlers serve the same method and path";
-    PB014 = "ambiguous-routes", Error, "two dynamic routes match the same requests";
+    PB014 = "ambiguous-routes", Warning, "two dynamic routes match the same requests, each more specific somewhere";
     PB015 = "invalid-path-parameter-type", Error, "a path parameter's type cannot be read from a path segment";
     PB016 = "invalid-http-method", Error, "a route names an unknown HTTP method";
     PB017 = "invalid-status-code", Error, "a status code is not a valid HTTP status";
