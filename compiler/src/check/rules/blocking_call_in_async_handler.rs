@@ -2,53 +2,9 @@
 //! inside an `async def` handler.
 #![doc = include_str!("../../../../docs/diagnostics/PB051.md")]
 
+use crate::blocking::{Blocking, classify};
 use crate::check::Ctx;
 use crate::diagnostics::{Code, Diagnostic, Sink};
-
-/// Blocking callees (by qualified name or prefix) and what to use instead.
-const BLOCKING: &[(&str, &str)] = &[
-    ("time.sleep", "`await asyncio.sleep(...)`"),
-    (
-        "requests.",
-        "an async HTTP client such as `httpx.AsyncClient`",
-    ),
-    (
-        "urllib.request.urlopen",
-        "an async HTTP client such as `httpx.AsyncClient`",
-    ),
-    (
-        "subprocess.run",
-        "`await asyncio.create_subprocess_exec(...)`",
-    ),
-    (
-        "subprocess.call",
-        "`await asyncio.create_subprocess_exec(...)`",
-    ),
-    (
-        "subprocess.check_call",
-        "`await asyncio.create_subprocess_exec(...)`",
-    ),
-    (
-        "subprocess.check_output",
-        "`await asyncio.create_subprocess_exec(...)`",
-    ),
-    ("os.system", "`await asyncio.create_subprocess_shell(...)`"),
-    (
-        "socket.create_connection",
-        "`await asyncio.open_connection(...)`",
-    ),
-];
-
-fn blocking(callee: &str) -> Option<&'static str> {
-    BLOCKING.iter().find_map(|(name, instead)| {
-        let hit = if name.ends_with('.') {
-            callee.starts_with(name)
-        } else {
-            callee == *name
-        };
-        hit.then_some(*instead)
-    })
-}
 
 /// Warns about each blocking call in an `async def` handler's own body.
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
@@ -58,7 +14,10 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
             continue;
         }
         for (callee, span) in &h.calls {
-            let Some(instead) = blocking(callee) else {
+            let Blocking::Yes {
+                alternative: instead,
+            } = classify(callee)
+            else {
                 continue;
             };
             sink.report(
