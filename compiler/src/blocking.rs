@@ -39,6 +39,8 @@
 //! To extend the table, add a row to [`BLOCKING`] (with the async
 //! alternative PB051 suggests) or to [`NON_BLOCKING`].
 
+use crate::ir::{PoolReason, ReachedCall, SyncSetting};
+
 /// What a callee is, as far as blocking goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Blocking {
@@ -486,6 +488,31 @@ const STDLIB: &[&str] = &[
     "zlib",
     "zoneinfo",
 ];
+
+/// Where a route's handler runs, and why: an `async def` handler on the
+/// event loop; else the first of `settings` (`sync_to_thread=` on the route,
+/// its routers, the app: innermost first); else on the pool when one of
+/// the calls it reaches may block (the nearest such call is the reason),
+/// inline otherwise. Returns whether it runs on the pool.
+pub fn decide(
+    is_async: bool,
+    settings: &[SyncSetting],
+    reached: &[ReachedCall],
+) -> (bool, PoolReason) {
+    if is_async {
+        return (false, PoolReason::Async);
+    }
+    if let Some(s) = settings.first() {
+        return (s.value, PoolReason::Setting(*s));
+    }
+    match reached
+        .iter()
+        .find(|c| matches!(classify(&c.callee), Blocking::Yes { .. }))
+    {
+        Some(c) => (true, PoolReason::Blocking(c.clone())),
+        None => (false, PoolReason::NoBlockingCall),
+    }
+}
 
 /// Whether `pattern` matches `name` (see the module docs).
 fn matches(pattern: &str, name: &str) -> bool {

@@ -8,6 +8,7 @@
 //! the exact source of a problem.
 
 mod model;
+mod pool;
 pub mod pretty;
 mod route;
 mod types;
@@ -17,6 +18,7 @@ pub use model::{
     DataclassOptions, EnumFlavor, EnumMember, Field, FieldDefault, Model, ModelId, ModelKind,
     RenameStyle, StructOptions, TagValue,
 };
+pub use pool::{PoolReason, ReachedCall, SettingOrigin, SyncSetting};
 pub use route::{
     App, Converter, Handler, HttpMethod, Param, ParamSource, PathSegment, PathTemplate,
     ResponseKind, ReturnSite, Route,

@@ -4,22 +4,25 @@
 //!
 //! This file holds the lowering state and the walk over the modules; the
 //! parts it calls live beside it: [`app`] (the `App(...)` call), [`route`]
-//! (route decorators), [`path_template`] (`"/users/{user_id}"`) and
-//! [`handler`] (the decorated function and its parameters).
+//! (route decorators), [`path_template`] (`"/users/{user_id}"`),
+//! [`handler`] (the decorated function and its parameters) and [`pool`]
+//! (whether the handler runs on the thread pool).
 
 mod app;
 mod handler;
 mod path_template;
+mod pool;
 mod route;
 
 use std::collections::HashMap;
 
 use rustpython_parser::ast;
 
+use super::calls::CallIndex;
 use super::modules::Program;
 use super::scope::{Resolved, Scopes};
 use crate::diagnostics::{Code, Diagnostic, Sink};
-use crate::ir::{Ir, Model, ModelId};
+use crate::ir::{Ir, Model, ModelId, SettingOrigin, SyncSetting};
 use crate::source::Span;
 use route::decorator_methods;
 
@@ -33,6 +36,10 @@ pub(crate) struct Lowerer<'a> {
     pub(crate) model_ids: HashMap<(usize, usize), Option<ModelId>>,
     /// Type aliases being expanded (cycle guard).
     pub(crate) alias_stack: Vec<(usize, usize)>,
+    /// The calls of every function of the app.
+    pub(crate) calls: CallIndex,
+    /// `sync_to_thread=` on the `App(...)`.
+    pub(crate) app_sync: Option<SyncSetting>,
 }
 
 impl Lowerer<'_> {
@@ -44,6 +51,7 @@ impl Lowerer<'_> {
 /// Lowers a loaded program.
 pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
     let scopes = Scopes::build(program);
+    let calls = CallIndex::build(program, &scopes);
     let mut lw = Lowerer {
         program,
         scopes,
@@ -51,6 +59,8 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
         models: Vec::new(),
         model_ids: HashMap::new(),
         alias_stack: Vec::new(),
+        calls,
+        app_sync: None,
     };
     let mut ir = Ir::default();
 
@@ -85,6 +95,7 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
             continue;
         }
         ir.app = Some(lw.app(0, &target, call, program.span(0, stmt)));
+        lw.app_sync = lw.sync_to_thread_keyword(0, call, SettingOrigin::App);
         app_binding = Some((0usize, i));
     }
     let Some((app_module, app_stmt)) = app_binding else {
@@ -105,7 +116,7 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
 
     // Routes: functions in any module decorated with `@<app>.<method>(...)`.
     for m in 0..program.modules.len() {
-        for stmt in &program.modules[m].body {
+        for (i, stmt) in program.modules[m].body.iter().enumerate() {
             let (decorators, is_async) = match stmt {
                 ast::Stmt::FunctionDef(f) => (&f.decorator_list, false),
                 ast::Stmt::AsyncFunctionDef(f) => (&f.decorator_list, true),
@@ -124,7 +135,8 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
                 if !is_app {
                     continue;
                 }
-                if let Some(route) = lw.route(m, stmt, is_async, call, method) {
+                if let Some(mut route) = lw.route(m, stmt, is_async, call, method) {
+                    lw.place(&mut route, (m, i), call, &[]);
                     ir.routes.push(route);
                 }
             }
