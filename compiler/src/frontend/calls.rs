@@ -17,7 +17,9 @@
 //! annotated `s: Session` (or `Annotated[Session, ...]`, `Session | None`)
 //! makes `s.execute()` a call of `sqlalchemy.orm.Session().execute`.
 //! Anything else (attributes of attributes, return values of local
-//! functions) is not traced, and its calls are not recorded.
+//! functions) is not traced, and its calls are not recorded. Nor are the
+//! calls inside nested functions, lambdas and classes: they run when and
+//! where the code that receives them decides (`asyncio.to_thread(work)`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -53,7 +55,7 @@ pub(crate) enum Target {
     Local(FnId),
 }
 
-/// One call in a function's body (nested functions and lambdas included).
+/// One call in a function's body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Call {
     /// What it calls.
@@ -332,6 +334,7 @@ impl Resolver<'_> {
             _ => {}
         }
         match self.scopes.resolve(self.program, m, func) {
+            Resolved::External(q) if self.program.in_missing_local(&q) => None,
             Resolved::External(q) => Some(Target::External(q)),
             Resolved::Local {
                 module, stmt, kind, ..
@@ -468,6 +471,11 @@ impl CallWalker<'_, '_> {
 }
 
 impl Visitor for CallWalker<'_, '_> {
+    fn visit_stmt_function_def(&mut self, _: ast::StmtFunctionDef) {}
+    fn visit_stmt_async_function_def(&mut self, _: ast::StmtAsyncFunctionDef) {}
+    fn visit_stmt_class_def(&mut self, _: ast::StmtClassDef) {}
+    fn visit_expr_lambda(&mut self, _: ast::ExprLambda) {}
+
     fn visit_stmt_assign(&mut self, node: ast::StmtAssign) {
         self.visit_expr((*node.value).clone());
         for t in &node.targets {

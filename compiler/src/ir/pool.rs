@@ -1,7 +1,7 @@
 //! Where a route's handler runs: inline on the interpreter thread, or on
 //! the thread pool because it may block; and the calls that decision read.
 
-use crate::source::Span;
+use crate::source::{SourceDb, Span};
 
 /// A call to something outside the app (`time.sleep`, `requests.get`),
 /// made by a function or by a function of the app it calls.
@@ -68,4 +68,35 @@ pub enum PoolReason {
     Blocking(ReachedCall),
     /// A sync handler that calls nothing known to block: it runs inline.
     NoBlockingCall,
+}
+
+impl PoolReason {
+    /// Why, as a clause for messages: ``sync_to_thread=True` on the route
+    /// (app.py:12)`, ``report` calls `time.sleep` through `load`
+    /// (app.py:30)`; `handler` is the handler's name.
+    pub fn explain(&self, db: &SourceDb, handler: &str) -> String {
+        let at = |span: Span| {
+            let f = db.file(span.file);
+            format!("{}:{}", f.path, f.line_col(span.start).line)
+        };
+        match self {
+            PoolReason::Async => format!("`{handler}` is an `async def`"),
+            PoolReason::Setting(s) => format!(
+                "`sync_to_thread={}` on {} ({})",
+                if s.value { "True" } else { "False" },
+                s.origin.describe(),
+                at(s.span)
+            ),
+            PoolReason::Blocking(c) => {
+                let via = if c.via.is_empty() {
+                    String::new()
+                } else {
+                    let names: Vec<String> = c.via.iter().map(|f| format!("`{f}`")).collect();
+                    format!(" through {}", names.join(", "))
+                };
+                format!("`{handler}` calls `{}`{via} ({})", c.callee, at(c.span))
+            }
+            PoolReason::NoBlockingCall => format!("`{handler}` calls nothing known to block"),
+        }
+    }
 }
