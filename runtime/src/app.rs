@@ -67,6 +67,8 @@ pub struct Route {
     pub params: &'static [&'static str],
     /// Whether the handler is an `async def`.
     pub is_async: bool,
+    /// Whether the handler runs on the thread pool (it may block).
+    pub on_pool: bool,
     /// The success status code.
     pub status: u16,
     /// Whether and how the request body is read.

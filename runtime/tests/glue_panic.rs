@@ -21,6 +21,7 @@ const fn route(path: &'static str, handler: &'static str, decode: pb::DecodeFn) 
         handler,
         params: &[],
         is_async: false,
+        on_pool: false,
         status: 200,
         body: pb::Body::None,
         decode,

@@ -67,6 +67,7 @@ impl Gen<'_> {
             };
             let params = r.handler.params.iter().map(|p| p.name.as_str());
             let is_async = r.handler.is_async;
+            let on_pool = r.on_pool;
             let status = r.status_code;
             quote! {
                 #pb::Route {
@@ -75,6 +76,7 @@ impl Gen<'_> {
                     handler: #handler,
                     params: &[#(#params),*],
                     is_async: #is_async,
+                    on_pool: #on_pool,
                     status: #status,
                     body: #body,
                     decode: #dname,
