@@ -19,9 +19,6 @@ impl SourceProvider for Mem {
 
 fn main() {
     println!("cargo:rerun-if-changed=routes.txt");
-    if let Ok(dir) = std::env::var("DEP_PREBAKE_LIBPYTHON_DIR") {
-        println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
-    }
     let text = std::fs::read_to_string("routes.txt").expect("routes.txt");
     let routes: Vec<(String, String)> = text
         .lines()
@@ -63,7 +60,7 @@ fn main() {
     );
     let plan = RouterPlan::new(&analysis.ir);
     let name = quote::format_ident!("prebake_route");
-    let tokens = router::generate(&plan, &quote!(::prebake::__private), &name);
+    let tokens = router::generate(&plan, &quote!(crate::rt::__private), &name);
     let file = syn::parse2::<syn::File>(tokens).expect("valid tokens");
     let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).to_path_buf();
     std::fs::write(out.join("prebake_router.rs"), prettyplease::unparse(&file)).expect("write");

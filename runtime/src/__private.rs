@@ -6,11 +6,14 @@ use std::process::ExitCode;
 
 pub use crate::app::{App, Body, DecodeFn, EncodeFn, Module, Returns, Route};
 pub use crate::lax::Int;
-pub use crate::phash::{phash, phash_bucket, phash_slot};
-pub use crate::python::{Call, List, Obj, bench, enc};
+#[cfg(feature = "bench-internals")]
+pub use crate::python::bench;
+pub use crate::python::{Call, List, Obj, enc};
 pub use crate::request::{QueryPairs, percent_decode, query_decode};
-pub use crate::router::{Captures, MAX_CAPTURES, Match, Method, Router};
 pub use crate::validate::{Invalid, Mismatch, Rejection, Source};
+pub use prebake_router::{
+    Captures, MAX_CAPTURES, Match, Method, Router, phash, phash_bucket, phash_slot,
+};
 
 /// `msgspec.convert(s, T, strict=False)` for the scalar types.
 pub mod lax {

@@ -69,6 +69,11 @@ pub struct Route {
     pub is_async: bool,
     /// Whether the handler runs on the thread pool (it may block).
     pub on_pool: bool,
+    /// Whether the handler is a generated dependency-graph function that
+    /// returns a `prebake._solve.Scope`: the value is its `result`, its
+    /// `response` (the `Response` parameter) is merged into the response,
+    /// and its `close` runs after the response is sent.
+    pub deferred: bool,
     /// The success status code.
     pub status: u16,
     /// Whether and how the request body is read.

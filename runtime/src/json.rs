@@ -7,6 +7,10 @@
 //! `1e16`, `0.00001`, `1e-7`), and non-finite floats become `null`.
 //! The same digits also give Python's `repr(float)`, which msgspec's
 //! constraint messages print.
+//!
+//! Reading JSON is `json/parse.rs`'s (the native body decoder's reader).
+
+pub(crate) mod parse;
 
 /// What each byte turns into inside a JSON string: 0 = itself, `u` =
 /// `\u00XX`, anything else = that character after a backslash.

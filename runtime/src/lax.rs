@@ -10,7 +10,7 @@
 //! each case against msgspec 0.22, and an oracle test compares random
 //! inputs with msgspec itself.
 
-use crate::json::py_float_repr;
+use crate::constraint::{self, Broken, IntSize, Length};
 use crate::validate::Invalid;
 
 /// A converted integer: Python ints are unbounded, so are these.
@@ -293,124 +293,111 @@ pub fn bool_or_none(s: &str) -> Result<Option<bool>, Invalid> {
     }
 }
 
-// Constraints. msgspec checks the minimum, then the maximum, then
-// `multiple_of`; generated code calls these in that order. For `int`,
-// `gt=c` is `ge=c+1` and `lt=c` is `le=c-1`, as msgspec normalises them.
+// Constraints, as generated code calls them: one function per constraint,
+// in msgspec's order (the minimum, the maximum, then `multiple_of`; for an
+// `int`, `gt=c` is `ge=c+1` and `lt=c` is `le=c-1`). The predicates and
+// messages are `constraint.rs`'s.
+
+fn int_size(v: &Int) -> IntSize {
+    match v {
+        Int::Fixed(v) => IntSize::Fixed(*v),
+        Int::Big(_) if v.is_negative() => IntSize::Below,
+        Int::Big(_) => IntSize::Above,
+    }
+}
 
 /// `Meta(ge=c)` on an `int`: ``Expected `int` >= c``.
 pub fn int_ge(v: &Int, c: i64) -> Result<(), Invalid> {
-    let ok = match v {
-        Int::Fixed(v) => *v >= i128::from(c),
-        Int::Big(_) => !v.is_negative(),
-    };
-    if ok {
+    if constraint::int_ge(int_size(v), c) {
         Ok(())
     } else {
-        Err(Invalid::new(format!("Expected `int` >= {c}")))
+        Err(Broken::IntGe(c).into())
     }
 }
 
 /// `Meta(le=c)` on an `int`: ``Expected `int` <= c``.
 pub fn int_le(v: &Int, c: i64) -> Result<(), Invalid> {
-    let ok = match v {
-        Int::Fixed(v) => *v <= i128::from(c),
-        Int::Big(_) => v.is_negative(),
-    };
-    if ok {
+    if constraint::int_le(int_size(v), c) {
         Ok(())
     } else {
-        Err(Invalid::new(format!("Expected `int` <= {c}")))
+        Err(Broken::IntLe(c).into())
     }
 }
 
 /// `Meta(multiple_of=c)` on an `int` (`c > 0`).
 pub fn int_multiple_of(v: &Int, c: i64) -> Result<(), Invalid> {
-    let c128 = i128::from(c);
     let ok = match v {
-        Int::Fixed(v) => *v % c128 == 0,
-        Int::Big(digits) => {
-            let rem = digits
-                .bytes()
-                .filter(u8::is_ascii_digit)
-                .fold(0i128, |r, d| (r * 10 + i128::from(d - b'0')) % c128);
-            rem == 0
-        }
+        Int::Fixed(v) => constraint::int_multiple_of(*v, c),
+        Int::Big(digits) => constraint::digits_multiple_of(digits, c),
     };
     if ok {
         Ok(())
     } else {
-        Err(Invalid::new(format!(
-            "Expected `int` that's a multiple of {c}"
-        )))
+        Err(Broken::IntMultipleOf(c).into())
     }
-}
-
-#[cold]
-fn float_err(op: &str, c: f64) -> Invalid {
-    Invalid::new(format!("Expected `float` {op} {}", py_float_repr(c)))
 }
 
 /// `Meta(ge=c)` on a `float`.
 pub fn float_ge(x: f64, c: f64) -> Result<(), Invalid> {
-    if x >= c {
-        Ok(())
-    } else {
-        Err(float_err(">=", c))
-    }
+    float_check(constraint::float_ge(x, c), Broken::FloatGe(c))
 }
 
 /// `Meta(gt=c)` on a `float`.
 pub fn float_gt(x: f64, c: f64) -> Result<(), Invalid> {
-    if x > c {
-        Ok(())
-    } else {
-        Err(float_err(">", c))
-    }
+    float_check(constraint::float_gt(x, c), Broken::FloatGt(c))
 }
 
 /// `Meta(le=c)` on a `float`.
 pub fn float_le(x: f64, c: f64) -> Result<(), Invalid> {
-    if x <= c {
-        Ok(())
-    } else {
-        Err(float_err("<=", c))
-    }
+    float_check(constraint::float_le(x, c), Broken::FloatLe(c))
 }
 
 /// `Meta(lt=c)` on a `float`.
 pub fn float_lt(x: f64, c: f64) -> Result<(), Invalid> {
-    if x < c {
-        Ok(())
-    } else {
-        Err(float_err("<", c))
-    }
+    float_check(constraint::float_lt(x, c), Broken::FloatLt(c))
 }
 
 /// `Meta(multiple_of=c)` on a `float`.
 pub fn float_multiple_of(x: f64, c: f64) -> Result<(), Invalid> {
-    if x == 0.0 || x % c == 0.0 {
-        Ok(())
-    } else {
-        Err(float_err("that's a multiple of", c))
-    }
+    float_check(
+        constraint::float_multiple_of(x, c),
+        Broken::FloatMultipleOf(c),
+    )
+}
+
+#[inline]
+fn float_check(holds: bool, broken: Broken) -> Result<(), Invalid> {
+    if holds { Ok(()) } else { Err(broken.into()) }
 }
 
 /// `Meta(min_length=c)` on a `str` (length in code points).
 pub fn str_min_length(s: &str, c: usize) -> Result<(), Invalid> {
-    if s.len() >= c && s.chars().count() >= c {
-        Ok(())
+    let min = Length {
+        min: Some(c),
+        max: None,
+    };
+    // At least as many bytes as code points: too few bytes settle it.
+    let n = if s.len() < c {
+        s.len()
     } else {
-        Err(Invalid::new(format!("Expected `str` of length >= {c}")))
-    }
+        s.chars().count()
+    };
+    min.check("str", n).map_err(Invalid::from)
 }
 
 /// `Meta(max_length=c)` on a `str` (length in code points).
 pub fn str_max_length(s: &str, c: usize) -> Result<(), Invalid> {
-    if s.len() <= c || s.chars().count() <= c {
-        Ok(())
+    let max = Length {
+        min: None,
+        max: Some(c),
+    };
+    // At least as many bytes as code points: few enough bytes settle it.
+    let n = if s.len() <= c {
+        s.len()
     } else {
-        Err(Invalid::new(format!("Expected `str` of length <= {c}")))
-    }
+        s.chars().count()
+    };
+    max.check("str", n).map_err(Invalid::from)
 }
 
 #[cfg(test)]

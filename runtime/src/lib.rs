@@ -53,6 +53,7 @@ mod alloc;
 
 mod app;
 mod cli;
+mod constraint;
 mod error;
 #[cfg(test)]
 mod fuzz;
@@ -60,7 +61,6 @@ mod json;
 mod lax;
 mod log;
 mod metrics;
-mod phash;
 mod python;
 mod request;
 mod response;

@@ -365,6 +365,7 @@ mod tests {
         params: &["id"],
         is_async: false,
         on_pool: false,
+        deferred: false,
         status: 200,
         body: Body::None,
         decode: |_| Ok(()),

@@ -1,9 +1,7 @@
 //! A panic in generated glue (here a route's decoder) is caught per
-//! request: that request gets the SPEC §2 500 and the connection and the
+//! request: that request gets the 500 answer and the connection and the
 //! server keep serving. Generated code never panics on purpose, so this
 //! app's tables are written by hand.
-
-mod common;
 
 use prebake::__private as pb;
 
@@ -22,6 +20,7 @@ const fn route(path: &'static str, handler: &'static str, decode: pb::DecodeFn) 
         params: &[],
         is_async: false,
         on_pool: false,
+        deferred: false,
         status: 200,
         body: pb::Body::None,
         decode,
@@ -69,13 +68,13 @@ fn a_panic_in_glue_is_a_500_and_the_connection_keeps_serving() {
         router,
     };
     let addr = pb::spawn(&APP, "127.0.0.1:0".parse().expect("an address")).expect("starts");
-    let mut c = common::Conn::open(addr);
+    let mut c = prebake_testkit::Conn::open(addr);
     for _ in 0..3 {
-        common::assert_response(
+        prebake_testkit::assert_response(
             &c.get("/panic"),
             500,
             r#"{"status_code":500,"detail":"Internal Server Error"}"#,
         );
-        common::assert_response(&c.get("/ok"), 200, "ok");
+        prebake_testkit::assert_response(&c.get("/ok"), 200, "ok");
     }
 }

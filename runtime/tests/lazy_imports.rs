@@ -4,8 +4,6 @@
 //! memory), nor `urllib.parse` on the runtime's behalf. (`inspect` comes
 //! with `dataclasses`, which the `prebake` package uses.)
 
-mod common;
-
 use prebake::__private as pb;
 
 static MODULES: &[pb::Module] = &[pb::Module {
@@ -29,6 +27,7 @@ static ROUTES: [pb::Route; 1] = [pb::Route {
     params: &[],
     is_async: false,
     on_pool: false,
+    deferred: false,
     status: 200,
     body: pb::Body::None,
     decode: decode_nothing,
@@ -58,6 +57,6 @@ static APP: pb::App = pb::App {
 #[test]
 fn an_app_without_async_handlers_does_not_import_asyncio() {
     let addr = pb::spawn(&APP, "127.0.0.1:0".parse().expect("an address")).expect("starts");
-    let r = common::get(addr, "/loaded");
-    common::assert_response(&r, 200, "none");
+    let r = prebake_testkit::get(addr, "/loaded");
+    prebake_testkit::assert_response(&r, 200, "none");
 }

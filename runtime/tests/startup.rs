@@ -25,6 +25,7 @@ static APP: pb::App = pb::App {
         params: &["a"],
         is_async: false,
         on_pool: false,
+        deferred: false,
         status: 200,
         body: pb::Body::None,
         decode: |_| Ok(()),

@@ -138,7 +138,9 @@ fn test(args: &[String]) -> Result<(), String> {
     run(cargo()
         .args(["test", "--workspace", "--release"])
         .env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
-    run(Command::new(&python).args(["-m", "pytest", "tests/python", "-q"]))?;
+    run(Command::new(&python)
+        .args(["-m", "pytest", "tests/python", "-q"])
+        .env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
     differential::run_differential(&[])?; // The type matrix against msgspec (tests/differential).
     lsp::lsp_tests(&python)?; // The language server with real clients (tests/lsp).
     Ok(())

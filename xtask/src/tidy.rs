@@ -45,6 +45,7 @@ mod tests {
     fn every_rust_file_says_why_it_exists() {
         let mut missing = Vec::new();
         for dir in [
+            "router/src",
             "compiler/src",
             "runtime/src",
             "macros/src",
@@ -110,6 +111,27 @@ mod tests {
         );
     }
 
+    /// The router crate is what the router bench and fuzz test link instead
+    /// of the runtime: it must stay free of Python, the HTTP stack and the
+    /// runtime.
+    #[test]
+    fn router_crate_is_python_free() {
+        let manifest = std::fs::read_to_string(crate::root().join("router/Cargo.toml"))
+            .expect("router/Cargo.toml");
+        let offenders: Vec<&str> = manifest
+            .lines()
+            .filter(|l| {
+                ["pyo3", "hyper", "tokio", "prebake "]
+                    .iter()
+                    .any(|d| l.starts_with(d))
+            })
+            .collect();
+        assert!(
+            offenders.is_empty(),
+            "router/Cargo.toml depends on: {offenders:?}"
+        );
+    }
+
     #[test]
     fn compiler_does_io_only_in_the_driver() {
         let offenders: Vec<String> = ["std::fs", "File::open", "read_to_string("]
@@ -128,7 +150,13 @@ mod tests {
     #[test]
     fn no_debug_macros() {
         let mut offenders = Vec::new();
-        for dir in ["compiler/src", "runtime/src", "macros/src", "xtask/src"] {
+        for dir in [
+            "router/src",
+            "compiler/src",
+            "runtime/src",
+            "macros/src",
+            "xtask/src",
+        ] {
             for (p, text) in sources(dir) {
                 if text.contains(concat!("dbg", "!(")) {
                     offenders.push(rel(&p));

@@ -5,7 +5,7 @@
 //! in the `*_static_only` benches, every static path once (divide by 54).
 //! All three capture path parameters as byte ranges, as the server needs.
 
-use prebake::__private::{Captures, Method};
+use prebake_router::{Captures, Method};
 use router_bench::{match_route, matchit_router, prebake_lookup, routes, sample_path};
 
 fn main() {

@@ -2,7 +2,15 @@
 //! prebake's generated router, a generated slice-pattern `match`, and
 //! matchit (the router axum uses), plus the request paths to look up.
 
-use prebake::__private::{Captures, Match, Method};
+use prebake_router::{Captures, Match, Method};
+
+/// The path generated routers are written against (`<rt>::__private::Method`,
+/// `<rt>::__private::phash`, ...): in an app that is the runtime, `::prebake`;
+/// here the same names straight from `prebake-router`, so the bench does not
+/// link libpython.
+mod rt {
+    pub(crate) use prebake_router as __private;
+}
 
 #[allow(
     clippy::all,
@@ -16,7 +24,7 @@ mod generated {
 }
 #[allow(clippy::all, missing_docs, unreachable_pub)]
 mod matched {
-    use prebake::__private::{Captures, Method};
+    use prebake_router::{Captures, Method};
     include!(concat!(env!("OUT_DIR"), "/match_router.rs"));
 }
 #[allow(missing_docs)]

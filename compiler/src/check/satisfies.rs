@@ -6,6 +6,9 @@
 //! only when it is sent, so a constant that breaks its own constraints is a
 //! request that fails at run time. Used for defaults (PB025) and returned
 //! literals (PB030). Like `fits`, it answers "fine" whenever it cannot tell.
+//!
+//! This is the compiler's one spelling of msgspec's constraint predicates;
+//! the runtime's, for values met while serving, is `runtime/src/constraint.rs`.
 
 use super::Ctx;
 use super::fits;

@@ -7,7 +7,7 @@
 //! [`crate::ir::Ir::models`]. A reference to a model is a leaf: its fields are
 //! visited once, with the model, whatever uses it.
 
-use crate::ir::{Field, Ir, Route, Ty, TyKind};
+use crate::ir::{Field, Ir, Param, Route, Ty, TyKind};
 use crate::source::Span;
 
 /// Where an annotation is written.
@@ -43,8 +43,11 @@ pub(crate) fn annotations(ir: &Ir) -> Vec<(Site, &Ty)> {
             continue;
         }
         seen.push(r.handler.name_span);
-        for p in &r.handler.params {
-            out.push((Site::Param(p.marker_span), &p.ty));
+        for p in request_params(r) {
+            if !seen.contains(&p.name_span) {
+                seen.push(p.name_span);
+                out.push((Site::Param(p.marker_span), &p.ty));
+            }
         }
         if let Some(t) = &r.handler.returns {
             out.push((Site::Return, t));
@@ -100,6 +103,18 @@ pub(crate) fn members(ty: &Ty) -> Vec<&Ty> {
         TyKind::Union(items) => items.iter().map(Ty::unconstrained).collect(),
         _ => vec![ty.unconstrained()],
     }
+}
+
+/// The parameters of a route's whole dependency graph (handler and
+/// dependencies) that read the request itself, each once.
+pub(crate) fn request_params(route: &Route) -> Vec<&Param> {
+    let mut out: Vec<&Param> = Vec::new();
+    for p in route.graph_params() {
+        if p.is_request_value() && !out.iter().any(|q| q.name_span == p.name_span) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// The routes whose handlers are distinct: a function under two route

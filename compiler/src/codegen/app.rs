@@ -15,8 +15,8 @@ use quote::quote;
 
 use super::names::{self, Names};
 use super::router_plan::RouterPlan;
-use super::tables::Table;
-use super::{Ctx, router};
+use super::tables::{RoutePart, Table};
+use super::{Ctx, graph, pytype, router};
 use crate::Analysis;
 use crate::ir::{Ir, ModelId};
 use crate::source::SourceDb;
@@ -93,19 +93,70 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
     };
     let plan = RouterPlan::new(ir);
 
-    // One decoder per IR route (shared by its methods), one encoder per type.
+    // One decoder per IR route (shared by its methods), one encoder per type;
+    // a route with dependencies calls its generated graph function (a
+    // Python function in the embedded module `graph::MODULE`) instead of
+    // the handler, and its decoder reads the whole graph's request values.
+    let entry = db
+        .files()
+        .first()
+        .map_or_else(|| "app".to_string(), |f| f.module.clone());
     let mut decoders = Vec::new();
     let mut route_parts = Vec::new();
+    let mut graph_fns = Vec::new();
+    let mut graph_routes = Vec::new();
     for (r, base) in ir.routes.iter().zip(names::decoders(ir)) {
         let dname = g.names.claim(&base);
-        decoders.push(g.decode_fn(db, r, &dname));
+        let graph_fn = graph::needed(r)
+            .then(|| graph::route_fn(r, base.strip_prefix("decode_").unwrap_or(&base)));
+        let params = graph_fn
+            .as_ref()
+            .map_or_else(|| r.handler.params.clone(), |f| f.leaves.clone());
+        decoders.push(g.decode_fn(db, r, &dname, &params));
         let returns = g.returns(&r.handler.response);
-        let body = g.body(r);
-        route_parts.push((dname, returns, body));
+        let body = g.body(&params);
+        let part = match &graph_fn {
+            Some(f) => RoutePart {
+                decoder: dname,
+                returns,
+                body,
+                handler: format!("__import__({:?}).{}", graph::MODULE, f.name),
+                params: f.leaves.iter().map(|p| p.name.clone()).collect(),
+                is_async: f.is_async,
+                deferred: f.deferred,
+            },
+            None => RoutePart {
+                decoder: dname,
+                returns,
+                body,
+                handler: if r.handler.module == entry {
+                    r.handler.name.clone()
+                } else {
+                    pytype::global(&r.handler.module, &r.handler.name)
+                },
+                params: params.iter().map(|p| p.name.clone()).collect(),
+                is_async: r.handler.is_async,
+                deferred: false,
+            },
+        };
+        route_parts.push(part);
+        if let Some(f) = graph_fn {
+            graph_fns.push(f);
+            graph_routes.push(r);
+        }
     }
+    let graph_module = (!graph_fns.is_empty())
+        .then(|| graph::module_source(&graph_fns, &graph::imports(&graph_routes)));
     let router_name = g.names.claim("route");
     let router = router::generate(&plan, &pb, &router_name);
-    let tables = g.tables(db, &plan, name, &route_parts, &router_name);
+    let tables = g.tables(
+        db,
+        &plan,
+        name,
+        &route_parts,
+        &router_name,
+        graph_module.as_deref(),
+    );
     let encoders = g.encoders.iter().filter_map(|(_, _, t)| t.as_ref());
     let main = if with_main {
         quote! {

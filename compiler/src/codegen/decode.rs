@@ -19,7 +19,11 @@ fn source_tokens(pb: &TokenStream, s: ParamSource) -> TokenStream {
             ParamSource::Query => "Query",
             ParamSource::Header => "Header",
             ParamSource::Cookie => "Cookie",
-            ParamSource::Body | ParamSource::Request => "Body",
+            ParamSource::Body
+            | ParamSource::Request
+            | ParamSource::Depends
+            | ParamSource::Background
+            | ParamSource::Temporal => "Body",
         }
     );
     quote!(#pb::Source::#id)
@@ -56,6 +60,7 @@ impl Gen<'_> {
         db: &SourceDb,
         r: &Route,
         name: &proc_macro2::Ident,
+        params: &[Param],
     ) -> TokenStream {
         let pb = self.pb.clone();
         let methods: Vec<&str> = r.methods.iter().map(|m| m.as_str()).collect();
@@ -70,7 +75,7 @@ impl Gen<'_> {
         );
         let mut stmts = Vec::new();
         let placeholders: Vec<&str> = r.path.params().map(|(n, _, _)| n).collect();
-        for p in &r.handler.params {
+        for p in params {
             stmts.push(self.decode_param(p, &placeholders));
         }
         quote! {
@@ -88,6 +93,10 @@ impl Gen<'_> {
         let key = p.wire_name.as_str();
         let fetch = match p.source {
             ParamSource::Request => return quote!(c.push_request();),
+            // Not request values: the graph function provides them.
+            ParamSource::Depends | ParamSource::Background | ParamSource::Temporal => {
+                return quote!();
+            }
             ParamSource::Body => {
                 // No body at all stands for a body parameter that has a
                 // default, as in Litestar and FastAPI (msgspec alone would
@@ -116,7 +125,10 @@ impl Gen<'_> {
                 };
             }
             ParamSource::Path => {
-                let i = placeholders.iter().position(|n| *n == p.name).unwrap_or(0);
+                let i = placeholders
+                    .iter()
+                    .position(|n| *n == p.wire_name)
+                    .unwrap_or(0);
                 let convert = self.convert(&p.ty, &src, key);
                 return quote! {
                     {

@@ -1,61 +1,16 @@
-//! The hash of the static-route table, and the build-time search for a
-//! perfect hash over an app's static paths.
+//! The build-time search for a perfect hash over an app's static paths.
 //!
-//! Architecture invariant: [`phash`] is duplicated, byte for byte, as
-//! `prebake::__private::phash` in the runtime (generated code calls that one).
-//! Both crates test the same vectors, so a change to one without the other
-//! fails the build's tests.
+//! The hash itself is `prebake_router::phash` (with `phash_bucket` and
+//! `phash_slot`), the one the generated router calls at run time through
+//! the runtime's `__private` re-exports: one function, so the table found
+//! here is the table used there.
 //!
 //! The scheme is "hash and displace" (CHD): one cheap 64-bit hash per lookup;
-//! its high bits pick a bucket whose displacement, found at build time, moves
-//! the bucket's keys to free slots. A lookup is one hash, one small table
-//! read, one key comparison. `phf` does the same with SipHash, which made it
-//! slower than a `match` (see STACK.md); this hash reads at most two
-//! unaligned words for paths up to 16 bytes and one word per 8 bytes beyond.
+//! it picks a bucket whose displacement, found here, moves the bucket's keys
+//! to free slots. A lookup is one hash, one small table read, one key
+//! comparison.
 
-const K1: u64 = 0x9E37_79B9_7F4A_7C15;
-const K2: u64 = 0xC2B2_AE3D_27D4_EB4F;
-
-/// Hashes a path with a seed. Keep identical to the runtime's copy.
-#[inline]
-#[must_use]
-pub fn phash(bytes: &[u8], seed: u64) -> u64 {
-    let n = bytes.len();
-    let mut h = seed ^ (n as u64).wrapping_mul(K1);
-    if n <= 8 {
-        let mut w = 0u64;
-        for (i, b) in bytes.iter().enumerate() {
-            w |= u64::from(*b) << (8 * i);
-        }
-        h = (h ^ w).wrapping_mul(K2);
-    } else {
-        let mut i = 0;
-        while i + 8 < n {
-            let w = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
-            h = (h ^ w).wrapping_mul(K2).rotate_left(31);
-            i += 8;
-        }
-        let w = u64::from_le_bytes(bytes[n - 8..].try_into().expect("8 bytes"));
-        h = (h ^ w).wrapping_mul(K2);
-    }
-    h ^ (h >> 29)
-}
-
-/// The slot of a hash given its bucket's displacement, in a table of
-/// `1 << bits` slots. Keep identical to the runtime's copy.
-#[inline]
-#[must_use]
-pub fn slot(h: u64, displacement: u32, bits: u32) -> usize {
-    let mixed = (h ^ u64::from(displacement).wrapping_mul(K1)).wrapping_mul(K2);
-    (mixed >> (64 - bits)) as usize
-}
-
-/// The bucket of a hash among `buckets` buckets.
-#[inline]
-#[must_use]
-pub fn bucket(h: u64, buckets: u32) -> usize {
-    (((h & 0xFFFF_FFFF) * u64::from(buckets)) >> 32) as usize
-}
+use prebake_router::{phash, phash_bucket as bucket, phash_slot as slot};
 
 /// A perfect hash table over a set of keys.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,29 +113,6 @@ fn try_build(keys: &[&[u8]], seed: u64, bits: u32) -> Option<PerfectHash> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The same vectors are asserted in the runtime's copy of `phash`.
-    #[test]
-    fn hash_vectors_are_stable() {
-        assert_eq!(phash(b"", 0), 0);
-        assert_eq!(phash(b"/", 1), phash(b"/", 1));
-        let vectors: [(&[u8], u64); 4] = [
-            (b"/json", 7),
-            (b"/plaintext", 7),
-            (b"/user/repos/starred", 42),
-            (b"/a/b/c/d/e/f/g/h/i/j", 3),
-        ];
-        let got: Vec<u64> = vectors.iter().map(|(k, s)| phash(k, *s)).collect();
-        assert_eq!(got, HASH_VECTORS);
-    }
-
-    /// Values of `phash` on the vectors above; the runtime asserts these too.
-    const HASH_VECTORS: [u64; 4] = [
-        12_339_500_257_183_869_436,
-        15_491_426_687_986_350_342,
-        9_898_497_289_536_819_094,
-        17_553_528_306_175_743_031,
-    ];
 
     #[test]
     fn perfect_for_many_keys() {

@@ -10,8 +10,28 @@ use super::app::Gen;
 use super::pytype;
 use super::router::method_tokens;
 use super::router_plan::RouterPlan;
-use crate::ir::{ParamSource, ResponseKind, Route};
+use crate::ir::{Param, ParamSource, ResponseKind};
 use crate::source::SourceDb;
+
+/// What the route table needs of one IR route, computed before the table.
+pub(super) struct RoutePart {
+    /// Its decoder function.
+    pub(super) decoder: proc_macro2::Ident,
+    /// Its `Returns` value.
+    pub(super) returns: TokenStream,
+    /// Its `Body` value.
+    pub(super) body: TokenStream,
+    /// The expression for the function the runtime calls: the handler, or
+    /// the route's generated dependency-graph function.
+    pub(super) handler: String,
+    /// That function's parameter names, in the order the decoder pushes.
+    pub(super) params: Vec<String>,
+    /// Whether that function is `async def`.
+    pub(super) is_async: bool,
+    /// Whether it returns a `prebake._solve.Scope` to finish after the
+    /// response (teardown, background tasks, the `Response` parameter).
+    pub(super) deferred: bool,
+}
 
 /// Python expressions evaluated once at start-up, deduplicated; generated
 /// code refers to them by index.
@@ -43,30 +63,37 @@ impl Gen<'_> {
         db: &SourceDb,
         plan: &RouterPlan,
         name: &str,
-        route_parts: &[(proc_macro2::Ident, TokenStream, TokenStream)],
+        route_parts: &[RoutePart],
         router: &proc_macro2::Ident,
+        graph_module: Option<&str>,
     ) -> TokenStream {
         let (ir, pb) = (self.ir, &self.pb);
         let entry = db
             .files()
             .first()
             .map_or_else(|| "app".to_string(), |f| f.module.clone());
-        let modules = db.files().iter().map(|f| {
-            let (mname, file, text, pkg) = (&f.module, &f.path, &f.text, f.is_package);
-            quote!(#pb::Module { name: #mname, file: #file, source: #text, is_package: #pkg })
-        });
+        let mut modules: Vec<TokenStream> = db
+            .files()
+            .iter()
+            .map(|f| {
+                let (mname, file, text, pkg) = (&f.module, &f.path, &f.text, f.is_package);
+                quote!(#pb::Module { name: #mname, file: #file, source: #text, is_package: #pkg })
+            })
+            .collect();
+        if let Some(source) = graph_module {
+            let mname = super::graph::MODULE;
+            let file = format!("<{mname}>");
+            modules.push(quote!(#pb::Module { name: #mname, file: #file, source: #source, is_package: false }));
+        }
         let routes = plan.routes.iter().map(|pr| {
             let r = &ir.routes[pr.ir_route];
-            let (dname, returns, body) = &route_parts[pr.ir_route];
+            let part = &route_parts[pr.ir_route];
+            let (dname, returns, body) = (&part.decoder, &part.returns, &part.body);
             let method = method_tokens(pb, pr.method);
             let path = &r.path.raw;
-            let handler = if r.handler.module == entry {
-                r.handler.name.clone()
-            } else {
-                pytype::global(&r.handler.module, &r.handler.name)
-            };
-            let params = r.handler.params.iter().map(|p| p.name.as_str());
-            let is_async = r.handler.is_async;
+            let handler = &part.handler;
+            let params = part.params.iter();
+            let (is_async, deferred) = (part.is_async, part.deferred);
             let on_pool = r.on_pool;
             let status = r.status_code;
             quote! {
@@ -77,6 +104,7 @@ impl Gen<'_> {
                     params: &[#(#params),*],
                     is_async: #is_async,
                     on_pool: #on_pool,
+                    deferred: #deferred,
                     status: #status,
                     body: #body,
                     decode: #dname,
@@ -115,24 +143,16 @@ impl Gen<'_> {
         }
     }
 
-    /// The route's body kind: a JSON parameter, the raw request, or none.
-    pub(super) fn body(&mut self, r: &Route) -> TokenStream {
+    /// The route's body kind, from the request values it decodes: a JSON
+    /// parameter, the raw request, or none.
+    pub(super) fn body(&mut self, params: &[Param]) -> TokenStream {
         let pb = &self.pb;
-        if let Some(p) = r
-            .handler
-            .params
-            .iter()
-            .find(|p| p.source == ParamSource::Body)
-        {
+        if let Some(p) = params.iter().find(|p| p.source == ParamSource::Body) {
             let ty = self.types.index(pytype::expr(self.ir, &p.ty));
             let name = &p.wire_name;
             return quote!(#pb::Body::Json { param: #name, ty: #ty });
         }
-        if r.handler
-            .params
-            .iter()
-            .any(|p| p.source == ParamSource::Request)
-        {
+        if params.iter().any(|p| p.source == ParamSource::Request) {
             return quote!(#pb::Body::Raw);
         }
         quote!(#pb::Body::None)

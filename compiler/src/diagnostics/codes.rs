@@ -100,6 +100,12 @@ declare_codes! {
     PB056 = "path-parameter-default", Warning, "a path parameter has a default, which is never used";
     // msgspec's limits on values (errors).
     PB060 = "integer-out-of-range", Error, "an integer msgspec limits to 64 bits (a bound, a length, a `Literal` or enum value, a tag) is outside them";
+    // Dependencies and routers.
+    PB070 = "dependency-cycle", Error, "dependencies that depend on each other in a cycle";
+    PB071 = "unresolved-dependency", Error, "a dependency that is not a callable the compiler can see";
+    PB072 = "multiple-yields", Error, "a `yield` dependency with more than one `yield`";
+    PB073 = "conflicting-dependency-parameter", Error, "two parameters of one route's dependency graph read the same request value as different types";
+    PB074 = "router-not-included", Warning, "an `APIRouter` with routes that no `include_router` call reaches";
     // Where handlers run.
     PB080 = "runs-on-thread-pool", Info, "a sync handler runs on the thread pool: it may block, or `sync_to_thread=True` says so";
     PB081 = "unknown-blocking-call", Warning, "a sync handler calls a third-party module not known to block or not to block";

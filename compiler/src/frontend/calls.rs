@@ -184,12 +184,8 @@ impl CallIndex {
 
     /// The function of the app an expression names (`get_db`,
     /// `models.load`, `Repo.find`), for callables passed around rather
-    /// than called (`Depends(get_db)`): what dependency lowering starts
-    /// [`reached`](Self::reached) from.
-    #[allow(
-        dead_code,
-        reason = "the entry point for dependencies (`Depends(get_db)`)"
-    )]
+    /// than called (`Depends(get_db)`): a function, a class's `__init__`,
+    /// an instance's `__call__`.
     pub(crate) fn callable(
         program: &Program,
         scopes: &Scopes,
@@ -201,6 +197,16 @@ impl CallIndex {
             Target::Local(id) => Some(id),
             Target::External(_) => None,
         }
+    }
+
+    /// [`callable`](Self::callable) for the name `name` in module `m`.
+    pub(crate) fn named(program: &Program, scopes: &Scopes, m: usize, name: &str) -> Option<FnId> {
+        let expr = ast::Expr::Name(ast::ExprName {
+            range: Default::default(),
+            id: name.into(),
+            ctx: ast::ExprContext::Load,
+        });
+        CallIndex::callable(program, scopes, m, &expr)
     }
 
     /// The calls in a function's own body.
@@ -538,12 +544,7 @@ mod tests {
         let program = load(&Mem(files), "app.py", "", &mut Sink::new());
         let scopes = Scopes::build(&program);
         let index = CallIndex::build(&program, &scopes);
-        let expr = ast::Expr::Name(ast::ExprName {
-            range: Default::default(),
-            id: name.into(),
-            ctx: ast::ExprContext::Load,
-        });
-        let f = CallIndex::callable(&program, &scopes, 0, &expr).expect("a function");
+        let f = CallIndex::named(&program, &scopes, 0, name).expect("a function");
         index
             .reached(f)
             .into_iter()

@@ -11,6 +11,7 @@
 //! [`crate::ir::TyKind::Unknown`] in its place.
 
 mod calls;
+mod depends;
 mod lower;
 mod models;
 mod modules;

@@ -7,6 +7,7 @@
 //! types. Every node keeps the [`Span`] it came from, so any phase can point at
 //! the exact source of a problem.
 
+mod depends;
 mod model;
 mod pool;
 pub mod pretty;
@@ -14,6 +15,7 @@ mod route;
 mod types;
 mod value;
 
+pub use depends::{DepKind, DepScope, Dependency};
 pub use model::{
     DataclassOptions, EnumFlavor, EnumMember, Field, FieldDefault, Model, ModelId, ModelKind,
     RenameStyle, StructOptions, TagValue,

@@ -249,6 +249,54 @@ pub struct Route {
     pub on_pool: bool,
     /// Why it runs there.
     pub pool_reason: PoolReason,
+    /// The outside calls the sync dependencies of the route's graph reach
+    /// (each `via` starts with the dependency; `site` is its `Depends`).
+    pub dependency_calls: Vec<ReachedCall>,
+    /// Dependencies whose values are not used: the app's, the routers'
+    /// and the decorator's `dependencies=[...]`, outermost first.
+    pub dependencies: Vec<super::Dependency>,
+}
+
+impl Route {
+    /// Every parameter of the route's dependency graph, depth first: the
+    /// route's `dependencies=[...]` and their parameters, then the
+    /// handler's, each dependency's parameters after the parameter that
+    /// names it.
+    pub fn graph_params(&self) -> Vec<&Param> {
+        fn walk<'a>(params: &'a [Param], out: &mut Vec<&'a Param>) {
+            for p in params {
+                out.push(p);
+                if let Some(d) = &p.depends {
+                    walk(&d.params, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for d in &self.dependencies {
+            walk(&d.params, &mut out);
+        }
+        walk(&self.handler.params, &mut out);
+        out
+    }
+
+    /// Every dependency of the route's graph, in the same order.
+    pub fn graph_dependencies(&self) -> Vec<&super::Dependency> {
+        fn walk<'a>(params: &'a [Param], out: &mut Vec<&'a super::Dependency>) {
+            for p in params {
+                if let Some(d) = &p.depends {
+                    out.push(d);
+                    walk(&d.params, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for d in &self.dependencies {
+            out.push(d);
+            walk(&d.params, &mut out);
+        }
+        walk(&self.handler.params, &mut out);
+        out
+    }
 }
 
 /// A handler function.
@@ -324,6 +372,13 @@ pub enum ParamSource {
     Body,
     /// The raw `prebake.Request`.
     Request,
+    /// Another callable's value: `Depends(...)` (see [`Param::depends`]).
+    Depends,
+    /// The request's one `BackgroundTasks`.
+    Background,
+    /// The request's one `Response` parameter, whose status, headers and
+    /// cookies are merged into the response (FastAPI's "temporal response").
+    Temporal,
 }
 
 impl ParamSource {
@@ -336,6 +391,9 @@ impl ParamSource {
             ParamSource::Cookie => "cookie",
             ParamSource::Body => "body",
             ParamSource::Request => "request",
+            ParamSource::Depends => "depends",
+            ParamSource::Background => "background",
+            ParamSource::Temporal => "response",
         }
     }
 }
@@ -365,12 +423,24 @@ pub struct Param {
     pub kw_only: bool,
     /// The whole parameter (name, annotation and default).
     pub span: Span,
+    /// For [`ParamSource::Depends`]: the dependency that provides it.
+    pub depends: Option<Box<super::Dependency>>,
 }
 
 impl Param {
     /// Whether a request must supply a value.
     pub fn is_required(&self) -> bool {
         self.default.is_none()
+    }
+
+    /// Whether the value comes from the request itself (path, query,
+    /// header, cookie, body or the raw request), rather than from a
+    /// dependency or a per-request object the server provides.
+    pub fn is_request_value(&self) -> bool {
+        !matches!(
+            self.source,
+            ParamSource::Depends | ParamSource::Background | ParamSource::Temporal
+        )
     }
 
     /// The constraints on the parameter's type, if any.

@@ -156,6 +156,28 @@ fn param(analysis: &Analysis, route: &Route, p: &Param) -> String {
             "the raw request: Request".to_string(),
             "Method, path, query string, headers and body bytes, as received.".to_string(),
         ),
+        ParamSource::Depends => match &p.depends {
+            Some(dep) => (
+                format!("dependency: {}", dep.qualified()),
+                dependency_detail(dep),
+            ),
+            None => (
+                "dependency".to_string(),
+                "Provided by a `Depends(...)` callable the compiler could not follow.".to_string(),
+            ),
+        },
+        ParamSource::Background => (
+            "background tasks: BackgroundTasks".to_string(),
+            "The request's one `BackgroundTasks`: tasks added to it run in order after the \
+             response is sent."
+                .to_string(),
+        ),
+        ParamSource::Temporal => (
+            "the response: Response".to_string(),
+            "The request's one `Response`: its status code, headers and cookies are merged \
+             into the response the route sends."
+                .to_string(),
+        ),
     };
     let mut out = format!("{summary}\n\n{detail}");
     if let Some(marker) = p.marker_span {
@@ -198,6 +220,53 @@ fn route_summary(analysis: &Analysis, route: &Route) -> String {
         "\n\n{place}: {}",
         route.pool_reason.explain(&analysis.db, &h.name)
     );
+    out
+}
+
+/// A dependency's resolved graph, for its hover: what it is, when it runs,
+/// and what it reads from the request, nested.
+fn dependency_detail(dep: &crate::ir::Dependency) -> String {
+    fn walk(dep: &crate::ir::Dependency, depth: usize, out: &mut String) {
+        use crate::ir::DepKind;
+        let kind = match dep.kind {
+            DepKind::Function {
+                generator: true, ..
+            } => "a `yield` dependency (teardown after the response)",
+            DepKind::Function { is_async: true, .. } => "an `async def` dependency",
+            DepKind::Function { .. } => "a function",
+            DepKind::Class => "a class, called with its parameters",
+            DepKind::Instance { .. } => "a callable instance",
+            DepKind::Security => "a security dependency, reading the request",
+        };
+        let cache = if dep.use_cache {
+            ""
+        } else {
+            ", called again each time (`use_cache=False`)"
+        };
+        let _ = writeln!(
+            out,
+            "{}- `{}`: {kind}{cache}",
+            "  ".repeat(depth),
+            dep.qualified()
+        );
+        for p in &dep.params {
+            match &p.depends {
+                Some(inner) => walk(inner, depth + 1, out),
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "{}- `{}` from the {} `{}`",
+                        "  ".repeat(depth + 1),
+                        p.name,
+                        p.source.as_str(),
+                        p.wire_name
+                    );
+                }
+            }
+        }
+    }
+    let mut out = String::from("Solved once per request at build time:\n\n");
+    walk(dep, 0, &mut out);
     out
 }
 

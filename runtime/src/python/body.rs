@@ -102,7 +102,7 @@ impl MsgspecDecoder {
 /// colon as raw words in declaration order, no per-value type dispatch
 /// for plain scalars): SPEC §1's `{"name":"Ada","age":42}` at about 0.8×
 /// msgspec's time and the ~10 KB catalog document at about 0.9×, measured
-/// by `cargo run --release -p prebake --features macros --example codec_bench`.
+/// by `cargo run --release -p prebake --features macros,bench-internals --example codec_bench`.
 const NATIVE_MAX_BODY: usize = usize::MAX;
 
 /// `PREBAKE_NATIVE_DECODE`: `0` never uses the native parser, a number

@@ -219,7 +219,7 @@ fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) {
     }
     let _ = STATE.set(State {
         app,
-        allow: router::allow_headers(app.routes),
+        allow: router::allow_headers(app.routes.iter().map(|r| (r.method, r.path))),
         max_body: opts.limits.max_body_size.unwrap_or_else(python::max_body),
         max_uri: opts.limits.max_uri_length,
         max_json_depth: opts.limits.max_json_depth,
@@ -297,6 +297,7 @@ fn run(
             Ok::<(), Error>(())
         })
     })?;
+    python::run_shutdown();
     python::at_exit();
     tracing::info!("stopped");
     Ok(())

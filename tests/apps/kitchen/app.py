@@ -1,21 +1,34 @@
-"""A test app that exercises what the examples do not: faults, async
-handlers that sleep, the raw request, every parameter source, catch-all
-paths, and a handler whose return value does not match its annotation."""
+"""The test app of everything the examples do not exercise, one route per
+behaviour: async handlers that suspend (or not), exceptions and
+`HTTPException`, every return kind, every parameter source and its lax
+conversion, the raw `Request`, bodies and the app's body limit, routing
+precedence and catch-all paths, threads, and handlers that spin, block or
+exit for the production tests.
+
+Served in-process by the runtime's behaviour tests (`runtime/tests/kitchen.rs`,
+`runtime/tests/fuzz_decoders.rs`) and, built by `cargo xtask build`, as a
+process by `tests/production.rs`.
+"""
 
 import asyncio
 import enum
 import gc
 import threading
 import time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from prebake import App, Cookie, Header, HTTPException, Query, Request, Response
 
-from .shapes import Color, Point
+import shapes
 
-app = App(title="kitchen")
+from .shapes import Color, Point, Shape
+
+# Both import styles give the same module.
+assert shapes.Shape is Shape
+
+app = App(title="kitchen", max_body_size=256)
 
 # A thread the app starts at import: it must keep running while the server
 # waits for requests and while it serves them (the server thread holds the
@@ -58,7 +71,13 @@ async def to_thread(n: int = 100) -> dict[str, int]:
 
 @app.get("/boom")
 def boom() -> dict[str, str]:
-    raise ValueError("kaboom")
+    raise RuntimeError("kaboom")
+
+
+@app.get("/async-boom")
+async def async_boom() -> str:
+    await asyncio.sleep(0)
+    raise ValueError("late boom")
 
 
 @app.get("/wrong-type")
@@ -67,9 +86,26 @@ def wrong_type() -> int:
     return value  # type: ignore[return-value]
 
 
+@app.get("/wrong-type/nested")
+def wrong_nested_type() -> dict[str, int]:
+    # Not a literal, so the compiler cannot see the mismatch (PB030 would).
+    value: Any = "not an int"
+    return {"a": value}
+
+
 @app.get("/teapot")
 def teapot() -> str:
     raise HTTPException(418, "short and stout", headers={"x-brew": "earl grey"})
+
+
+@app.get("/teapot/object")
+def teapot_object() -> str:
+    raise HTTPException(418, {"why": "short and stout"}, headers={"x-teapot": "yes"})
+
+
+@app.get("/forbidden")
+async def forbidden() -> str:
+    raise HTTPException(403)
 
 
 @app.get("/teapot/framed")
@@ -330,3 +366,199 @@ def enum_float_mixin() -> float:
 def bool_as_int() -> int:
     value: object = True
     return value  # type: ignore[return-value]
+
+
+class Item(msgspec.Struct):
+    name: str
+    price: float
+    tags: list[str] = []
+
+
+class Order(msgspec.Struct, forbid_unknown_fields=True):
+    items: list[Item]
+    note: str | None = None
+
+
+@app.post("/orders", status_code=201)
+def create_order(order: Order) -> Order:
+    return order
+
+
+@app.post("/echo")
+def echo(request: Request) -> dict[str, Any]:
+    return {
+        "method": request.method,
+        "path": request.path,
+        "query": request.query_string,
+        "body": request.body.decode(),
+        "ct": request.headers.get("content-type"),
+    }
+
+
+@app.get("/bytes")
+def raw_bytes() -> bytes:
+    return b"\x00\x01"
+
+
+@app.get("/things/{thing_id}")
+def get_thing(thing_id: int) -> dict[str, int]:
+    return {"id": thing_id}
+
+
+@app.delete("/things/{thing_id}")
+def delete_thing(thing_id: int) -> None:
+    return None
+
+
+@app.get("/custom/html")
+def custom_html() -> Response:
+    return Response("<b>hi</b>", status_code=202, headers={"x-custom": "1"}, media_type="text/html")
+
+
+@app.get("/lookup")
+def lookup(
+    q: str,
+    n: Annotated[int, Query(ge=1, le=10)] = 3,
+    flag: bool = False,
+    ratio: float | None = None,
+    ids: Annotated[list[int], Query()] = [],
+    x_id: Annotated[int, Header(alias="x-id")] = 0,
+    session: Annotated[str | None, Cookie()] = None,
+    code: Annotated[str, Query(pattern="^[a-z]+$")] = "abc",
+) -> dict[str, Any]:
+    return {
+        "q": q,
+        "n": n,
+        "flag": flag,
+        "ratio": ratio,
+        "ids": ids,
+        "x_id": x_id,
+        "session": session,
+        "code": code,
+    }
+
+
+@app.get("/unicode")
+def unicode() -> dict[str, str]:
+    return {"text": 'héllo "quoted"\n\t\x01 😀 \\'}
+
+
+@app.get("/floats")
+def floats() -> list[float]:
+    return [0.1, 1e16, 1e-7, float("nan"), 3, -0.0, 1e22]
+
+
+@app.get("/big")
+def big(n: int) -> int:
+    return n
+
+
+@app.get("/maybe")
+def maybe(n: int | None = None) -> int | None:
+    return n
+
+
+_background: list[str] = []
+
+
+@app.get("/spawn")
+async def spawn_background() -> str:
+    # Scheduled from the fast path, run later by the event loop.
+    async def work() -> None:
+        await asyncio.sleep(0.01)
+        _background.append("done")
+
+    asyncio.get_running_loop().create_task(work())
+    return "spawned"
+
+
+@app.get("/background")
+def background() -> list[str]:
+    return _background
+
+
+@app.get("/thread")
+async def in_thread() -> str:
+    # A worker thread needs the GIL while the server waits, and wakes the
+    # loop through its self-pipe (call_soon_threadsafe).
+    await asyncio.to_thread(time.sleep, 0.02)
+    return "threaded"
+
+
+class Size(enum.Enum):
+    S = "s"
+    L = "l"
+
+
+@app.get("/pick")
+def pick(
+    color: Literal["red", "green"],
+    size: Size = Size.S,
+    sizes: Annotated[list[Size], Query()] = [],
+    tag: Annotated[str | None, Header(alias="x-tag")] = None,
+    seen: Annotated[int | None, Cookie()] = None,
+) -> dict[str, Any]:
+    return {
+        "color": color,
+        "size": size.value,
+        "sizes": [s.value for s in sizes],
+        "tag": tag,
+        "seen": seen,
+    }
+
+
+@app.get("/shape")
+def shape() -> Shape:
+    return Shape(kind="circle", size=2)
+
+
+# Faults and slow handlers, for the production tests (tests/production.rs).
+
+
+@app.get("/exit")
+def exit_handler() -> str:
+    raise SystemExit(3)
+
+
+@app.get("/interrupt")
+def interrupt() -> str:
+    raise KeyboardInterrupt
+
+
+@app.get("/async-exit")
+async def async_exit() -> str:
+    await asyncio.sleep(0)
+    raise SystemExit(4)
+
+
+@app.get("/spin")
+def spin(ms: int = 100) -> str:
+    """Busy for `ms` milliseconds in pure Python (interruptible)."""
+    end = time.monotonic() + ms / 1000
+    while time.monotonic() < end:
+        pass
+    return "spun"
+
+
+@app.get("/block")
+def block(ms: int = 100) -> str:
+    """Blocks the server thread for `ms` milliseconds in one C call."""
+    time.sleep(ms / 1000)
+    return "blocked"
+
+
+@app.post("/doc")
+def doc(doc: dict[str, Any]) -> int:
+    return len(doc)
+
+
+@app.get("/items")
+async def list_items(
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    tags: Annotated[list[str], Query()] = [],
+    q: str | None = None,
+    x_token: Annotated[str | None, Header(alias="x-token")] = None,
+) -> list[Point]:
+    # Validated parameters, then an HTTPException from an async handler
+    # that never suspends.
+    raise HTTPException(404, "no items")

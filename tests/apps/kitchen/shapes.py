@@ -1,4 +1,4 @@
-"""Models of the kitchen test app, imported relatively."""
+"""Models of the kitchen test app, imported relatively (and `Shape` absolutely too)."""
 
 import enum
 
@@ -14,3 +14,8 @@ class Point(msgspec.Struct, forbid_unknown_fields=True):
     x: int
     y: int
     label: str = ""
+
+
+class Shape(msgspec.Struct):
+    kind: str
+    size: int

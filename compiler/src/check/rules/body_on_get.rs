@@ -12,7 +12,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
         let Some(method) = route.methods.iter().find(|m| !m.has_body()) else {
             continue;
         };
-        for p in &route.handler.params {
+        for p in crate::check::walk::request_params(route) {
             if p.source != ParamSource::Body {
                 continue;
             }

@@ -34,7 +34,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
         lengths(ctx, c, sink);
     }
     for route in walk::handler_routes(ctx.ir) {
-        for p in &route.handler.params {
+        for p in crate::check::walk::request_params(route) {
             if let (Some(d), true) = (&p.default, p.source != ParamSource::Request) {
                 default(ctx, d, &p.ty, &p.name, Site::Param(p.marker_span), sink);
             }

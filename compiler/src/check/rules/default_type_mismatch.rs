@@ -11,7 +11,7 @@ use crate::ir::{FieldDefault, ParamSource, Ty, TyKind, Value, ValueKind};
 /// `default_factory`) that are not values of the annotated type.
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in walk::handler_routes(ctx.ir) {
-        for p in &route.handler.params {
+        for p in crate::check::walk::request_params(route) {
             let Some(default) = &p.default else { continue };
             if !p.annotated || p.source == ParamSource::Request {
                 continue;

@@ -11,7 +11,7 @@ use crate::ir::{ParamSource, TyKind};
 /// marker on a `Request` parameter.
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in walk::handler_routes(ctx.ir) {
-        for p in &route.handler.params {
+        for p in crate::check::walk::request_params(route) {
             let Some(marker) = p.marker_span else {
                 continue;
             };

@@ -11,7 +11,7 @@ use crate::ir::{ParamSource, PathSegment, Route, TyKind};
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in &ctx.ir.routes {
         converters(ctx, route, sink);
-        for p in &route.handler.params {
+        for p in crate::check::walk::request_params(route) {
             if p.source != ParamSource::Path || !p.annotated {
                 continue;
             }
@@ -54,7 +54,10 @@ fn converters(ctx: &Ctx<'_>, route: &Route, sink: &mut Sink) {
         else {
             continue;
         };
-        let Some(p) = route.handler.params.iter().find(|p| p.name == *name) else {
+        let Some(p) = crate::check::walk::request_params(route)
+            .into_iter()
+            .find(|p| p.name == *name)
+        else {
             continue;
         };
         if !p.annotated || p.source != ParamSource::Path {

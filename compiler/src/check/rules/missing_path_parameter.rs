@@ -9,8 +9,9 @@ use crate::diagnostics::{Code, Diagnostic, Sink};
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in &ctx.ir.routes {
         let h = &route.handler;
+        let params = crate::check::walk::request_params(route);
         for (name, catch_all, span) in route.path.params() {
-            if h.params.iter().any(|p| p.name == name) {
+            if params.iter().any(|p| p.name == name) {
                 // Bound by name; a marker that sends it elsewhere is PB012.
                 continue;
             }
@@ -30,7 +31,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
                 "add `{name}: str` to the signature of `{}`",
                 h.name
             ));
-            if let Some(p) = h.params.iter().find(|p| p.wire_name == name) {
+            if let Some(p) = params.iter().find(|p| p.wire_name == name) {
                 d = d.with_note(format!(
                     "`{}` reads `{name}` from the {}; a path parameter takes the placeholder's name",
                     p.name,

@@ -9,15 +9,15 @@ use crate::ir::ParamSource;
 /// Reports every body parameter after the first.
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in walk::handler_routes(ctx.ir) {
-        let mut bodies = route
-            .handler
-            .params
-            .iter()
+        // Across the route's dependency graph: parameters of the same name
+        // share the one body (their types must agree, PB073).
+        let mut bodies = walk::request_params(route)
+            .into_iter()
             .filter(|p| p.source == ParamSource::Body);
         let Some(first) = bodies.next() else {
             continue;
         };
-        for p in bodies {
+        for p in bodies.filter(|p| p.wire_name != first.wire_name) {
             sink.report(
                 Diagnostic::new(
                     Code::PB022,

@@ -10,7 +10,7 @@ use crate::ir::{ParamSource, TyKind};
 /// no default.
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in walk::handler_routes(ctx.ir) {
-        for p in &route.handler.params {
+        for p in crate::check::walk::request_params(route) {
             if p.default.is_some() || matches!(p.source, ParamSource::Path | ParamSource::Request) {
                 continue;
             }

@@ -9,7 +9,7 @@ use crate::ir::ParamSource;
 /// Warns about path parameters with a default.
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in walk::handler_routes(ctx.ir) {
-        for p in &route.handler.params {
+        for p in crate::check::walk::request_params(route) {
             let (ParamSource::Path, Some(default)) = (p.source, &p.default) else {
                 continue;
             };

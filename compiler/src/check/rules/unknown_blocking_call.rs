@@ -20,7 +20,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
         }
         let h = &route.handler;
         let mut seen = HashSet::new();
-        for c in &h.reached_calls {
+        for c in h.reached_calls.iter().chain(&route.dependency_calls) {
             if classify(&c.callee) != Blocking::Unknown {
                 continue;
             }

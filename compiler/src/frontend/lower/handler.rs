@@ -115,6 +115,7 @@ impl Lowerer<'_> {
             returns: Vec::new(),
             awaits: false,
             calls: Vec::new(),
+            yields: Vec::new(),
         };
         for st in body {
             walker.visit_stmt(st.clone());
@@ -152,7 +153,8 @@ impl Lowerer<'_> {
         }
     }
 
-    fn param(
+    /// Binds one parameter of a handler or a dependency to its source.
+    pub(crate) fn param(
         &mut self,
         m: usize,
         p: &ast::ArgWithDefault,
@@ -170,6 +172,50 @@ impl Lowerer<'_> {
             Some(d) => arg_span.cover(self.program.span(m, &**d)),
             None => arg_span,
         };
+        // A dependency (`Annotated[T, Depends(f)]` or `= Depends(f)`): its
+        // type is whatever the callable returns, passed through unchecked.
+        if let Some(marker) =
+            self.depends_marker(m, p.def.annotation.as_deref(), p.default.as_deref())
+        {
+            let marker_span = self.program.span(marker.module, &marker.call);
+            let depends = self.dependency(&marker, path).map(Box::new);
+            return Param {
+                name: name.clone(),
+                name_span,
+                source: ParamSource::Depends,
+                marker_span: Some(marker_span),
+                wire_name: name,
+                ty: Ty::new(TyKind::Unknown, name_span),
+                annotated: true,
+                default: None,
+                kw_only,
+                span,
+                depends,
+            };
+        }
+        // The per-request objects the server provides.
+        if let Some(ann) = &p.def.annotation {
+            let special = match self.scopes.resolve(self.program, m, ann).external() {
+                Some("prebake.BackgroundTasks") => Some(ParamSource::Background),
+                Some("prebake.Response") => Some(ParamSource::Temporal),
+                _ => None,
+            };
+            if let Some(source) = special {
+                return Param {
+                    name: name.clone(),
+                    name_span,
+                    source,
+                    marker_span: None,
+                    wire_name: name,
+                    ty: Ty::new(TyKind::Unknown, name_span),
+                    annotated: true,
+                    default: None,
+                    kw_only,
+                    span,
+                    depends: None,
+                };
+            }
+        }
         let default = p.default.as_ref().map(|d| self.value(m, d));
         let (ty, marker, annotated) = match &p.def.annotation {
             Some(ann) => {
@@ -220,6 +266,44 @@ impl Lowerer<'_> {
             default,
             kw_only,
             span,
+            depends: None,
+        }
+    }
+
+    /// The `request: Request` parameter a security dependency takes.
+    pub(crate) fn request_param(&self, span: Span) -> Param {
+        Param {
+            name: "request".to_string(),
+            name_span: span,
+            source: ParamSource::Request,
+            marker_span: None,
+            wire_name: "request".to_string(),
+            ty: Ty::new(TyKind::Request, span),
+            annotated: true,
+            default: None,
+            kw_only: false,
+            span,
+            depends: None,
+        }
+    }
+
+    /// What a function body does, for a dependency: its calls and the
+    /// `yield`s that make it a generator (nested functions left out).
+    pub(crate) fn body_facts(&mut self, m: usize, body: &[ast::Stmt]) -> BodyFacts {
+        let mut walker = BodyWalker {
+            lw: self,
+            m,
+            returns: Vec::new(),
+            awaits: false,
+            calls: Vec::new(),
+            yields: Vec::new(),
+        };
+        for st in body {
+            walker.visit_stmt(st.clone());
+        }
+        BodyFacts {
+            calls: walker.calls,
+            yields: walker.yields,
         }
     }
 
@@ -247,6 +331,13 @@ struct BodyWalker<'l, 'a> {
     returns: Vec<ReturnSite>,
     awaits: bool,
     calls: Vec<(String, Span)>,
+    yields: Vec<Span>,
+}
+
+/// What [`Lowerer::body_facts`] found.
+pub(crate) struct BodyFacts {
+    pub(crate) calls: Vec<(String, Span)>,
+    pub(crate) yields: Vec<Span>,
 }
 
 impl Visitor for BodyWalker<'_, '_> {
@@ -262,6 +353,18 @@ impl Visitor for BodyWalker<'_, '_> {
         if let Some(v) = node.value {
             self.visit_expr(*v);
         }
+    }
+
+    fn visit_expr_yield(&mut self, node: ast::ExprYield) {
+        self.yields.push(self.lw.program.span(self.m, &node));
+        if let Some(v) = node.value {
+            self.visit_expr(*v);
+        }
+    }
+
+    fn visit_expr_yield_from(&mut self, node: ast::ExprYieldFrom) {
+        self.yields.push(self.lw.program.span(self.m, &node));
+        self.visit_expr(*node.value);
     }
 
     fn visit_expr_await(&mut self, node: ast::ExprAwait) {

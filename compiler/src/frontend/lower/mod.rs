@@ -9,10 +9,11 @@
 //! (whether the handler runs on the thread pool).
 
 mod app;
-mod handler;
+pub(crate) mod handler;
 mod path_template;
 mod pool;
 mod route;
+mod routers;
 
 use std::collections::HashMap;
 
@@ -40,6 +41,8 @@ pub(crate) struct Lowerer<'a> {
     pub(crate) calls: CallIndex,
     /// `sync_to_thread=` on the `App(...)`.
     pub(crate) app_sync: Option<SyncSetting>,
+    /// Dependencies being solved (cycle guard).
+    pub(crate) dep_stack: Vec<(usize, usize)>,
 }
 
 impl Lowerer<'_> {
@@ -61,6 +64,7 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
         alias_stack: Vec::new(),
         calls,
         app_sync: None,
+        dep_stack: Vec::new(),
     };
     let mut ir = Ir::default();
 
@@ -96,9 +100,9 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
         }
         ir.app = Some(lw.app(0, &target, call, program.span(0, stmt)));
         lw.app_sync = lw.sync_to_thread_keyword(0, call, SettingOrigin::App);
-        app_binding = Some((0usize, i));
+        app_binding = Some((0usize, i, call.clone()));
     }
-    let Some((app_module, app_stmt)) = app_binding else {
+    let Some((app_module, app_stmt, app_call)) = app_binding else {
         if !program.modules.is_empty() && !program.modules[0].body.is_empty() {
             let file = program.modules[0].file;
             lw.sink.report(
@@ -114,7 +118,12 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
         return ir;
     };
 
-    // Routes: functions in any module decorated with `@<app>.<method>(...)`.
+    // Routers and the include calls that mount them under the app.
+    let routers = lw.routers((app_module, app_stmt), &app_call);
+
+    // Routes: functions in any module decorated with `@<owner>.<method>(...)`,
+    // where the owner is the app or a router; one route per mount.
+    let mut decorated = Vec::new();
     for m in 0..program.modules.len() {
         for (i, stmt) in program.modules[m].body.iter().enumerate() {
             let (decorators, is_async) = match stmt {
@@ -130,20 +139,28 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
                 let Some(method) = decorator_methods(attr.attr.as_str()) else {
                     continue;
                 };
-                let target = lw.scopes.resolve(program, m, &attr.value);
-                let is_app = matches!(target, Resolved::Local { module, stmt, .. } if module == app_module && stmt == app_stmt);
-                if !is_app {
+                let Resolved::Local {
+                    module, stmt: at, ..
+                } = lw.scopes.resolve(program, m, &attr.value)
+                else {
+                    continue;
+                };
+                if !routers.is_owner((module, at)) {
                     continue;
                 }
-                if let Some(mut route) = lw.route(m, stmt, is_async, call, method) {
-                    lw.place(&mut route, (m, i), call, &[]);
-                    ir.routes.push(route);
+                decorated.push((module, at));
+                for mount in routers.mounts_of((module, at)).to_vec() {
+                    if let Some(mut route) = lw.route(m, stmt, is_async, call, method, &mount) {
+                        lw.place(&mut route, (m, i), call, &mount.sync);
+                        ir.routes.push(route);
+                    }
                 }
             }
         }
         let body = &program.modules[m].body;
         lw.unread_routes(m, body, false, (app_module, app_stmt));
     }
+    lw.unmounted_routers(&routers, &decorated);
     ir.models = lw.models;
     ir
 }

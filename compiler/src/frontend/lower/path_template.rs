@@ -8,6 +8,53 @@ use crate::ir::{Converter, PathSegment, PathTemplate};
 use crate::source::Span;
 
 impl Lowerer<'_> {
+    /// The template of a route served under router prefixes: the prefixes'
+    /// segments, then the route's own (`""` under a prefix serves the
+    /// prefix itself, `"/"` the prefix with a trailing slash).
+    pub(super) fn mounted_template(
+        &mut self,
+        prefixes: &[super::routers::Prefix],
+        raw: &str,
+        literal: Span,
+    ) -> PathTemplate {
+        if prefixes.is_empty() {
+            return self.path_template(raw, literal);
+        }
+        let mut segments = Vec::new();
+        let mut full = String::new();
+        for prefix in prefixes {
+            segments.extend(self.path_template(&prefix.raw, prefix.span).segments);
+            full.push_str(&prefix.raw);
+        }
+        if raw == "/" {
+            segments.push(PathSegment::Static(String::new()));
+        } else if !raw.is_empty() {
+            segments.extend(self.path_template(raw, literal).segments);
+        }
+        full.push_str(raw);
+        let mut seen: Vec<&str> = Vec::new();
+        for seg in &segments {
+            if let PathSegment::Param { name, span, .. } = seg {
+                if seen.contains(&name.as_str()) {
+                    self.sink.report(
+                        Diagnostic::new(
+                            Code::PB010,
+                            *span,
+                            format!("placeholder `{name}` appears twice"),
+                        )
+                        .with_label("also in a router prefix"),
+                    );
+                }
+                seen.push(name);
+            }
+        }
+        PathTemplate {
+            raw: full,
+            segments,
+            span: literal,
+        }
+    }
+
     /// Parses a path template. Reports PB010 for malformed templates and keeps
     /// what it can.
     pub(super) fn path_template(&mut self, raw: &str, literal: Span) -> PathTemplate {

@@ -132,6 +132,7 @@ impl Lowerer<'_> {
         is_async: bool,
         call: &ast::ExprCall,
         method: Option<HttpMethod>,
+        mount: &super::routers::Mount,
     ) -> Option<Route> {
         let decorator_span = self.program.span(m, call);
         // The path: first positional or `path=`.
@@ -167,7 +168,7 @@ impl Lowerer<'_> {
             );
             return None;
         };
-        let path = self.path_template(&raw, path_value.span);
+        let path = self.mounted_template(&mount.prefixes, &raw, path_value.span);
 
         let mut methods: Vec<HttpMethod> = method.into_iter().collect();
         let mut status_code = None;
@@ -291,6 +292,20 @@ impl Lowerer<'_> {
             methods.push(HttpMethod::Get);
         }
 
+        // Route-level dependencies: the mount's (app, includes, routers),
+        // then the decorator's.
+        let mut markers = mount.deps.clone();
+        if let Some(kw) = call
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some("dependencies"))
+        {
+            markers.extend(self.dependency_list(m, &kw.value));
+        }
+        let dependencies = markers
+            .iter()
+            .filter_map(|marker| self.dependency(marker, &path))
+            .collect();
         let handler = self.handler(m, stmt, is_async, &path);
         let default_status = if matches!(handler.response, ResponseKind::Empty) {
             204
@@ -307,6 +322,8 @@ impl Lowerer<'_> {
             sync_to_thread: None,
             on_pool: false,
             pool_reason: PoolReason::NoBlockingCall,
+            dependency_calls: Vec::new(),
+            dependencies,
         })
     }
 }

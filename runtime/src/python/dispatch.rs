@@ -1,0 +1,89 @@
+//! Dispatch: one request's Python side, from the generated decoder through
+//! the handler call (and an `async def` handler's first send) to the reply.
+
+use pyo3::prelude::*;
+
+use super::{Call, aio, handlers, interp, reply};
+use crate::log::RequestId;
+use crate::request::Req;
+use crate::response::{self, Resp};
+
+/// The result of dispatching a request to Python.
+pub(crate) enum Outcome {
+    /// The response is ready (sync handlers, async handlers that did not
+    /// suspend, and every error).
+    Ready(Resp),
+    /// An async handler suspended: its task runs on the event loop.
+    Pending(aio::Pending),
+}
+
+/// Decodes the parameters, calls route `index`'s handler, encodes the result.
+pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
+    let interp = interp();
+    let spec = &interp.app.routes[index];
+    let rt = &interp.routes[index];
+    Python::attach(|py| {
+        let mut call = Call::new(py, interp, rt, req);
+        let decoded = (spec.decode)(&mut call);
+        // Exception handlers take the request: built only for an app that
+        // registered some.
+        let request = if interp.handlers.is_empty() {
+            None
+        } else {
+            call.request_object().ok()
+        };
+        let rejected = req.take_bad().or(decoded.err());
+        if let Some(rej) = rejected {
+            if let Some(resp) = handlers::validation(py, interp, request.as_ref(), &rej, req.body) {
+                return Outcome::Ready(resp);
+            }
+            return Outcome::Ready(response::rejection(&rej, req));
+        }
+        let armed = interp.watchdog.map(|w| (w, w.arm()));
+        let result = call.invoke();
+        drop(call);
+        let request = request.as_ref();
+        if !spec.is_async {
+            if let Some((w, id)) = armed
+                && w.disarm(py, id)
+            {
+                return Outcome::Ready(reply::timed_out(interp, index, rid, w.timeout()));
+            }
+            return Outcome::Ready(reply::finish(py, interp, index, rid, result, request));
+        }
+        let Some(aio) = &interp.aio else {
+            // Start-up creates the loop whenever a route is async.
+            return Outcome::Ready(response::internal_error());
+        };
+        let sent = match result {
+            Ok(coro) => {
+                let s = aio.first_send(py, &coro);
+                Ok((coro, s))
+            }
+            Err(e) => Err(e),
+        };
+        if let Some((w, id)) = armed
+            && w.disarm(py, id)
+        {
+            if let Ok((coro, aio::Sent::Suspended(_))) = &sent {
+                let _ = coro.call_method0(pyo3::intern!(py, "close"));
+            }
+            return Outcome::Ready(reply::timed_out(interp, index, rid, w.timeout()));
+        }
+        match sent {
+            Err(e) => Outcome::Ready(reply::finish(py, interp, index, rid, Err(e), request)),
+            Ok((_, aio::Sent::Done(result))) => {
+                Outcome::Ready(reply::finish(py, interp, index, rid, result, request))
+            }
+            Ok((coro, aio::Sent::Suspended(yielded))) => {
+                let kept = request.map(|r| r.clone().unbind());
+                match aio.spawn(py, coro, yielded, index, rid, kept) {
+                    Ok(pending) => Outcome::Pending(pending),
+                    Err(e) => {
+                        Outcome::Ready(reply::finish(py, interp, index, rid, Err(e), request))
+                    }
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,155 @@
+//! Interpreter start-up: CPython configured through `PyConfig` (the build's
+//! `python` as `program_name`, so `sys.prefix` is the build's environment;
+//! no signal handlers), [`init`] (start, load the app, freeze what it
+//! loaded out of the cyclic collector's reach, start the watchdog), and the
+//! GIL hooks of the one server thread ([`hold_gil`], [`release_gil`],
+//! [`reacquire_gil`]).
+
+use std::ffi::{CStr, CString};
+use std::mem::MaybeUninit;
+use std::time::Duration;
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+
+use super::load::load;
+use super::{INTERP, plain_traceback, watchdog};
+use crate::app::App;
+use crate::error::Error;
+
+/// The build's interpreter: its path decides `sys.prefix`.
+const BUILD_PYTHON: &str = env!("PREBAKE_PYTHON");
+
+thread_local! {
+    /// The thread state [`release_gil`] saved, null while the GIL is held.
+    static PARKED: std::cell::Cell<*mut ffi::PyThreadState> =
+        const { std::cell::Cell::new(std::ptr::null_mut()) };
+    /// Whether this thread is inside [`hold_gil`].
+    static HOLDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `serve` (the server loop) attached to the interpreter: every
+/// `Python::attach` inside it is a counter increment. The runtime's park
+/// hooks must be [`release_gil`] and [`reacquire_gil`].
+pub(crate) fn hold_gil<R>(serve: impl FnOnce() -> R) -> R {
+    Python::attach(|_| {
+        HOLDING.set(true);
+        let out = serve();
+        HOLDING.set(false);
+        out
+    })
+}
+
+/// tokio's `on_thread_park` hook: lets other Python threads run while the
+/// server waits. Nothing touches Python until [`reacquire_gil`].
+pub(crate) fn release_gil() {
+    if HOLDING.get() && PARKED.get().is_null() {
+        // SAFETY: inside `hold_gil` this thread holds the GIL (pyo3's
+        // attach count is positive) and runs no Python until the unpark
+        // hook restores the state saved here.
+        PARKED.set(unsafe { ffi::PyEval_SaveThread() });
+    }
+}
+
+/// tokio's `on_thread_unpark` hook: takes the GIL back.
+pub(crate) fn reacquire_gil() {
+    let state = PARKED.replace(std::ptr::null_mut());
+    if !state.is_null() {
+        // SAFETY: `state` is this thread's, saved by `release_gil`.
+        unsafe { ffi::PyEval_RestoreThread(state) };
+    }
+}
+
+/// Starts CPython on this thread and loads `app`; with a `handler_timeout`,
+/// starts the watchdog for calls on this thread. Call once per process,
+/// on the thread that will serve.
+pub(crate) fn init(app: &'static App, handler_timeout: Option<Duration>) -> Result<(), Error> {
+    if INTERP.get().is_some() {
+        return Err(Error::python(
+            "the interpreter is already initialised in this process",
+        ));
+    }
+    start_interpreter()?;
+    let interp = Python::attach(|py| {
+        let mut interp = load(py, app)?;
+        // Everything loaded so far (modules, classes, the app's tables)
+        // lives as long as the process: keep it out of the cyclic
+        // collector's reach. A full collection walks every tracked object,
+        // ~1.6 ms for the objects of a small app's imports, a pause in
+        // whichever request triggers it.
+        py.import("gc")?.call_method0("freeze")?;
+        if let Some(timeout) = handler_timeout {
+            let exc = py
+                .import("_prebake_bootstrap")?
+                .getattr("HandlerTimeout")?
+                .unbind();
+            interp.watchdog = Some(watchdog::Watchdog::start(py, timeout, exc)?);
+        }
+        Ok(interp)
+    })
+    .map_err(|e: PyErr| {
+        Python::attach(|py| {
+            // The log target stays the one it had before the file split.
+            tracing::error!(
+                target: "prebake::python",
+                traceback = %plain_traceback(py, &e),
+                "loading app `{}` failed", app.name
+            );
+        });
+        Error::python(format!("loading app `{}` failed: {e}", app.name))
+    })?;
+    INTERP
+        .set(interp)
+        .map_err(|_| Error::python("the interpreter was initialised twice"))
+}
+
+pub(super) fn start_interpreter() -> Result<(), Error> {
+    let python = std::env::var("PREBAKE_PYTHON").unwrap_or_else(|_| BUILD_PYTHON.to_owned());
+    if !std::path::Path::new(&python).exists() {
+        return Err(Error::python(format!(
+            "the Python this binary was built with is gone: {python}\n\
+             (rebuild, or set PREBAKE_PYTHON to an interpreter of a compatible environment)"
+        )));
+    }
+    let program =
+        CString::new(python).map_err(|_| Error::python("interpreter path contains NUL"))?;
+    // SAFETY: the PyConfig API is used as documented: init, set, initialise,
+    // clear, all on this thread before any other Python call.
+    unsafe {
+        if ffi::Py_IsInitialized() != 0 {
+            return Err(Error::python(
+                "CPython is already initialised in this process",
+            ));
+        }
+        let mut config = MaybeUninit::<ffi::PyConfig>::zeroed();
+        ffi::PyConfig_InitPythonConfig(config.as_mut_ptr());
+        let config = config.assume_init_mut();
+        // The server owns SIGINT/SIGTERM; Python would only set a flag nobody checks.
+        config.install_signal_handlers = 0;
+        config.parse_argv = 0;
+        let status =
+            ffi::PyConfig_SetBytesString(config, &raw mut config.program_name, program.as_ptr());
+        if ffi::PyStatus_Exception(status) != 0 {
+            ffi::PyConfig_Clear(config);
+            return Err(status_error("PyConfig program_name", status));
+        }
+        let status = ffi::Py_InitializeFromConfig(config);
+        ffi::PyConfig_Clear(config);
+        if ffi::PyStatus_Exception(status) != 0 {
+            return Err(status_error("Py_InitializeFromConfig", status));
+        }
+        // Release the GIL: requests take it with `Python::attach`.
+        ffi::PyEval_SaveThread();
+    }
+    Ok(())
+}
+
+fn status_error(what: &str, status: ffi::PyStatus) -> Error {
+    let msg = if status.err_msg.is_null() {
+        "unknown error".into()
+    } else {
+        // SAFETY: CPython's status messages are static NUL-terminated strings.
+        unsafe { CStr::from_ptr(status.err_msg) }.to_string_lossy()
+    };
+    Error::python(format!("starting Python failed in {what}: {msg}"))
+}
