@@ -74,3 +74,26 @@ fn dependency_graph_module() {
         .value();
     insta::assert_snapshot!("depends_routes_py", text);
 }
+
+#[test]
+fn the_route_table_says_which_routes_run_on_the_pool() {
+    let file = generated(
+        "tests/fixtures/check/runs_on_thread_pool/app.py",
+        "runs_on_thread_pool",
+    );
+    let on_pool = |handler: &str| {
+        let entry = &file[file
+            .find(&format!("handler: \"{handler}\""))
+            .expect("a route entry")..];
+        let line = entry
+            .lines()
+            .find(|l| l.trim_start().starts_with("on_pool:"))
+            .expect("on_pool field");
+        line.trim().trim_end_matches(',').ends_with("true")
+    };
+    assert!(on_pool("sleep"));
+    assert!(on_pool("forced"));
+    assert!(!on_pool("inline"));
+    assert!(!on_pool("fast"));
+    assert!(!on_pool("in_loop"));
+}

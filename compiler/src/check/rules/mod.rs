@@ -32,6 +32,8 @@ pub(super) mod optional_without_default;
 pub(super) mod path_parameter_default;
 pub(super) mod required_field_after_optional;
 pub(super) mod return_type_mismatch;
+pub(super) mod runs_on_thread_pool;
 pub(super) mod trailing_slash;
 pub(super) mod unhashable_set_item;
+pub(super) mod unknown_blocking_call;
 pub(super) mod unused_app;
