@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use prebake_testkit::{Conn, Response, Server, app_binary, assert_response, free_port, get, raw};
 
-const TIMED_OUT: &str = r#"{"status_code":503,"detail":"Service Unavailable: the handler timed out"}"#;
+const TIMED_OUT: &str =
+    r#"{"status_code":503,"detail":"Service Unavailable: the handler timed out"}"#;
 const WARNING: &str = "held the interpreter thread for";
 
 /// The threads app started with `args`.
@@ -72,7 +73,10 @@ fn blocking_pool_calls_run_side_by_side() {
     assert!(worst < Duration::from_millis(50), "/fast took {worst:?}");
     let took = all_answer(slow, r#"{"slept":1.0}"#) - t;
     assert!(took >= Duration::from_secs(1), "{took:?}");
-    assert!(took < Duration::from_millis(1600), "three 1 s sleeps took {took:?}");
+    assert!(
+        took < Duration::from_millis(1600),
+        "three 1 s sleeps took {took:?}"
+    );
     // Pool handlers run on other threads than inline ones; errors out of
     // the pool are answered and logged as anywhere else.
     assert_ne!(s.get("/pool/thread").body, s.get("/inline/thread").body);

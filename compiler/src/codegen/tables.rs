@@ -94,8 +94,8 @@ impl Gen<'_> {
             let handler = &part.handler;
             let params = part.params.iter();
             let (is_async, deferred) = (part.is_async, part.deferred);
-            let status = r.status_code;
             let on_pool = r.on_pool;
+            let status = r.status_code;
             quote! {
                 #pb::Route {
                     method: #method,

@@ -107,13 +107,32 @@ pub(crate) struct Pending {
     ticket: Arc<Ticket>,
     route: usize,
     rid: RequestId,
+    /// The request as a `prebake.Request`, for the app's exception
+    /// handlers (built only for an app with some).
+    request: Option<Py<PyAny>>,
 }
 
 /// Hands route `index`'s call, decoded into `call`, to the pool.
-pub(super) fn dispatch(py: Python<'_>, call: Call<'_>, index: usize, rid: RequestId) -> Outcome {
+pub(super) fn dispatch<'py>(
+    py: Python<'py>,
+    call: Call<'py>,
+    index: usize,
+    rid: RequestId,
+    request: Option<Bound<'py, PyAny>>,
+) -> Outcome {
     match submit(call, index, rid) {
-        Ok(pending) => Outcome::Pool(pending),
-        Err(e) => Outcome::Ready(reply::finish(py, interp(), index, rid, Err(e))),
+        Ok(mut pending) => {
+            pending.request = request.map(Bound::unbind);
+            Outcome::Pool(pending)
+        }
+        Err(e) => Outcome::Ready(reply::finish(
+            py,
+            interp(),
+            index,
+            rid,
+            Err(e),
+            request.as_ref(),
+        )),
     }
 }
 
@@ -142,6 +161,7 @@ fn submit(call: Call<'_>, index: usize, rid: RequestId) -> Result<Pending, PyErr
         ticket,
         route: index,
         rid,
+        request: None,
     })
 }
 
@@ -276,7 +296,8 @@ impl Pending {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             Python::attach(|py| {
                 let result = result.map(|v| v.into_bound(py));
-                reply::finish(py, interp(), self.route, self.rid, result)
+                let request = self.request.as_ref().map(|r| r.bind(py).clone());
+                reply::finish(py, interp(), self.route, self.rid, result, request.as_ref())
             })
         }))
         .ok()

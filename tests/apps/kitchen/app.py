@@ -540,7 +540,7 @@ def spin(ms: int = 100) -> str:
     return "spun"
 
 
-@app.get("/block")
+@app.get("/block", sync_to_thread=False)
 def block(ms: int = 100) -> str:
     """Blocks the server thread for `ms` milliseconds in one C call."""
     time.sleep(ms / 1000)

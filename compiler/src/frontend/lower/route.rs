@@ -7,7 +7,7 @@ use rustpython_parser::ast;
 use super::Lowerer;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::frontend::scope::Resolved;
-use crate::ir::{HttpMethod, ResponseKind, Route, ValueKind};
+use crate::ir::{HttpMethod, PoolReason, ResponseKind, Route, ValueKind};
 use crate::source::Span;
 
 /// The route decorator methods of `App`.
@@ -173,7 +173,6 @@ impl Lowerer<'_> {
         let mut methods: Vec<HttpMethod> = method.into_iter().collect();
         let mut status_code = None;
         let mut status_code_span = None;
-        let mut sync_to_thread = None;
         for kw in &call.keywords {
             let Some(key) = kw.arg.as_deref() else {
                 continue;
@@ -216,18 +215,6 @@ impl Lowerer<'_> {
                             Code::PB018,
                             v.span,
                             "`status_code` must be an int literal",
-                        )
-                        .with_label(format!("found {}", v.type_name())),
-                    ),
-                },
-                "sync_to_thread" => match &v.kind {
-                    ValueKind::Bool(b) => sync_to_thread = Some(*b),
-                    ValueKind::None => {}
-                    _ => self.sink.report(
-                        Diagnostic::new(
-                            Code::PB018,
-                            v.span,
-                            "`sync_to_thread` must be `True` or `False`",
                         )
                         .with_label(format!("found {}", v.type_name())),
                     ),
@@ -330,12 +317,12 @@ impl Lowerer<'_> {
             path,
             status_code: status_code.unwrap_or(default_status),
             status_code_span,
-            sync_to_thread,
-            // The simplest rule: the pool only when asked for, and only for
-            // a `def` handler (an `async def` one runs on the event loop).
-            on_pool: sync_to_thread == Some(true) && !handler.is_async,
             handler,
             decorator_span,
+            sync_to_thread: None,
+            on_pool: false,
+            pool_reason: PoolReason::NoBlockingCall,
+            dependency_calls: Vec::new(),
             dependencies,
         })
     }
