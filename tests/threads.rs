@@ -87,6 +87,15 @@ fn blocking_pool_calls_run_side_by_side() {
         r#"{"status_code":500,"detail":"Internal Server Error"}"#,
     );
     s.expect_log("ValueError: out of the pool");
+    // A pool route's `yield` dependency is torn down on the pool too.
+    assert_response(&s.get("/pool/dep"), 200, "session");
+    let inline = s.get("/inline/thread").text().to_owned();
+    assert!(
+        prebake_testkit::wait_until(Duration::from_secs(5), || s.get("/closed-on").text() != "[]"),
+        "no teardown"
+    );
+    let closed = s.get("/closed-on").json();
+    assert_ne!(closed[0].to_string(), inline, "the teardown ran inline");
     // No pool handler held the interpreter thread.
     assert!(!s.log().contains(WARNING), "{}", s.log());
 }

@@ -174,7 +174,14 @@ fn schedule(py: Python<'_>, interp: &Interp, route: &'static Route, scope: Bound
         return;
     }
     let method = if is_async { "run_async_close" } else { "close" };
-    let scope = scope.unbind();
+    let mut scope = scope.unbind();
+    if route.on_pool && !is_async {
+        // Teardown that may block runs where the handler did.
+        match super::pool::close_later(route, scope) {
+            Ok(()) => return,
+            Err(s) => scope = s,
+        }
+    }
     tokio::task::spawn_local(async move {
         // Let the connection write the response first.
         tokio::task::yield_now().await;

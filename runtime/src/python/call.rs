@@ -423,7 +423,10 @@ impl<'a> Call<'a> {
     /// thread (the thread pool), or the error decoding hit.
     pub(super) fn into_parcel(mut self) -> PyResult<Parcel> {
         self.complete()?;
-        Ok(Parcel(std::mem::replace(&mut self.args, Args::new())))
+        Ok(Parcel(Box::new(std::mem::replace(
+            &mut self.args,
+            Args::new(),
+        ))))
     }
 
     /// An error a push left, or a wrong argument count.
@@ -467,7 +470,7 @@ fn vectorcall<'py>(py: Python<'py>, route: &RouteRt, args: &Args) -> PyResult<Bo
 /// A decoded handler call that travels to a pool thread: the arguments,
 /// owned. Attached threads only: it must be used and dropped with the GIL
 /// held (its drop releases the references).
-pub(super) struct Parcel(Args);
+pub(super) struct Parcel(Box<Args>);
 
 // SAFETY: the references are plain object pointers; `Parcel` is only
 // touched (called, dropped) by a thread attached to the interpreter.

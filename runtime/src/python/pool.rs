@@ -34,13 +34,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
-use pyo3::ffi;
 use pyo3::prelude::*;
+use pyo3::{ffi, intern};
 use tokio::sync::oneshot;
 
 use super::call::Parcel;
 use super::{Call, Outcome, interp, reply};
-use crate::app::App;
+use crate::app::{App, Route};
 use crate::log::RequestId;
 use crate::response::{self, Resp};
 
@@ -83,12 +83,36 @@ struct Queue {
     started: usize,
 }
 
-/// One handler call for a pool thread.
-struct Job {
-    route: usize,
-    parcel: Parcel,
-    ticket: Arc<Ticket>,
-    done: oneshot::Sender<PyResult<Py<PyAny>>>,
+/// Work for a pool thread.
+enum Job {
+    /// A handler call, for a request waiting on `done`.
+    Call {
+        route: usize,
+        parcel: Parcel,
+        ticket: Arc<Ticket>,
+        done: oneshot::Sender<PyResult<Py<PyAny>>>,
+    },
+    /// A deferred pool route's `Scope.close()` after its response: the
+    /// teardown of its sync `yield` dependencies and its sync background
+    /// tasks, which may block as the handler may.
+    Close {
+        route: &'static Route,
+        scope: Py<PyAny>,
+    },
+}
+
+/// Runs `scope.close()` for pool route `route` on the pool; gives the
+/// scope back when there is no pool.
+pub(super) fn close_later(route: &'static Route, scope: Py<PyAny>) -> Result<(), Py<PyAny>> {
+    match POOL.get() {
+        Some(pool) => pool
+            .push(Job::Close { route, scope })
+            .map_err(|e| {
+                tracing::error!("{e}");
+            })
+            .or(Ok(())),
+        None => Err(scope),
+    }
 }
 
 /// What the request and the pool thread share about one call; touched
@@ -149,7 +173,7 @@ fn submit(call: Call<'_>, index: usize, rid: RequestId) -> Result<Pending, PyErr
         cancelled: AtomicBool::new(false),
     });
     let (tx, rx) = oneshot::channel();
-    let job = Job {
+    let job = Job::Call {
         route: index,
         parcel,
         ticket: ticket.clone(),
@@ -243,12 +267,22 @@ impl Pool {
             let routes = &interp().routes;
             let mut job = py.detach(|| self.next());
             loop {
-                let Job {
-                    route,
-                    parcel,
-                    ticket,
-                    done,
-                } = job;
+                let (route, parcel, ticket, done) = match job {
+                    Job::Call {
+                        route,
+                        parcel,
+                        ticket,
+                        done,
+                    } => (route, parcel, ticket, done),
+                    Job::Close { route, scope } => {
+                        if let Err(e) = scope.bind(py).call_method0(intern!(py, "close")) {
+                            super::after::log_failure(py, route, &e);
+                        }
+                        drop(scope);
+                        job = py.detach(|| self.next());
+                        continue;
+                    }
+                };
                 let result = if ticket.cancelled.load(Relaxed) {
                     Err(pyo3::exceptions::PyRuntimeError::new_err("cancelled"))
                 } else {

@@ -1,7 +1,8 @@
 """The test app of the thread pool (`tests/threads.rs`): the same blocking
 handler on the pool (`sync_to_thread=True`) and on the interpreter thread
 (`sync_to_thread=False`), a fast route, a busy loop on the pool for
-`--handler-timeout`, and no-op handlers both ways to measure the hand-off.
+`--handler-timeout`, no-op handlers both ways to measure the hand-off, and
+a `yield` dependency whose teardown runs on the pool after the response.
 
 Every route says `sync_to_thread=` explicitly: what runs where does not
 depend on the compiler's own decision.
@@ -9,8 +10,9 @@ depend on the compiler's own decision.
 
 import threading
 import time
+from typing import Annotated, Iterator
 
-from prebake import App
+from prebake import App, Depends
 
 app = App(title="threads")
 
@@ -63,3 +65,23 @@ def inline_thread() -> int:
 @app.get("/pool/fail", sync_to_thread=True)
 def pool_fail() -> str:
     raise ValueError("out of the pool")
+
+
+_closed_on: list[int] = []
+
+
+def session() -> Iterator[str]:
+    yield "session"
+    # The teardown of a pool route's dependency may block as the handler
+    # may: it runs on the pool too.
+    _closed_on.append(threading.get_ident())
+
+
+@app.get("/pool/dep", sync_to_thread=True)
+def pool_dep(s: Annotated[str, Depends(session)]) -> str:
+    return s
+
+
+@app.get("/closed-on", sync_to_thread=False)
+def closed_on() -> list[int]:
+    return _closed_on
