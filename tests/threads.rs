@@ -91,7 +91,8 @@ fn blocking_pool_calls_run_side_by_side() {
     assert_response(&s.get("/pool/dep"), 200, "session");
     let inline = s.get("/inline/thread").text().to_owned();
     assert!(
-        prebake_testkit::wait_until(Duration::from_secs(5), || s.get("/closed-on").text() != "[]"),
+        prebake_testkit::wait_until(Duration::from_secs(5), || s.get("/closed-on").text()
+            != "[]"),
         "no teardown"
     );
     let closed = s.get("/closed-on").json();

@@ -27,6 +27,10 @@
 //! the handler's next bytecode (a call still queued is never started); its
 //! result is dropped. The ticket's fields are read and written with the
 //! GIL held only, which orders them.
+//!
+//! A deferred pool route (one with `yield` dependencies or background
+//! tasks) also has its sync teardown run on the pool after the response
+//! ([`close_later`]): it may block as the handler may.
 
 use std::collections::VecDeque;
 use std::os::raw::c_long;
