@@ -2,9 +2,9 @@
 # The `/deps` rows: three dependencies (one `yield`, one reading a header,
 # one nested) returning a small model, on prebake and on FastAPI and
 # Litestar with their own dependency injection; one core for each server
-# (CPU 1), wrk on CPU 0, 64 connections, best of 3 x 5 s. Then prebake's
-# instructions per request for /deps and /nodeps (the same answer without
-# dependencies) under callgrind.
+# (CPU 1), wrk on CPU 0, 64 connections, best of 3 x 5 s. The app also
+# serves /nodeps, the same answer without dependencies, for an instruction
+# count comparison under callgrind (see bench/profile/callgrind.sh).
 #
 #   bench/deps.sh        (after `cargo xtask bench` made target/bench-venv)
 set -euo pipefail
