@@ -38,7 +38,9 @@ pub struct GraphFn {
     pub leaves: Vec<Param>,
     /// `async def`: a dependency or the handler is async.
     pub is_async: bool,
-    /// It returns a `prebake._solve.Scope` (teardown, background tasks or a
+    /// It returns a tuple (the value, then the generators to close,
+    /// the background tasks and the `Response` parameter) rather than the
+    /// value: there is work left after the call (teardown, background tasks or a
     /// `Response` parameter to apply after the call) rather than the value.
     pub deferred: bool,
 }

@@ -3,15 +3,15 @@
 //! once the response is on its way (background tasks, then the teardown of
 //! `yield` dependencies).
 //!
-//! Such a route's generated function returns a `prebake._solve.Scope`
-//! (see `runtime/python/prebake/_solve.py`). Its `result` is encoded as any
-//! handler's value; its `response`, when the handler took a `Response`
-//! parameter, lends its status (when set), then its headers and cookies,
+//! Such a route's generated function returns a tuple (see
+//! `runtime/python/prebake/_solve.py`): the value is encoded as any
+//! handler's; the `Response` parameter, when the handler took one, lends
+//! its status (when set), then its headers and cookies,
 //! appended, as FastAPI does, unless the handler returned a `Response` of
-//! its own. Its `close` runs on the interpreter thread after the response
-//! is handed to the connection (a local task that first yields, so hyper
-//! writes the response before it runs); an async scope's `aclose` runs as
-//! a Task on the event loop. A failure there cannot change the response
+//! its own. The generators and tasks are closed on the interpreter thread
+//! after the response is handed to the connection (by one drainer task, in
+//! a later turn of the runtime than the request's); async ones as a Task on
+//! the event loop. A failure there cannot change the response
 //! any more: it is logged with the route. A `Response` a handler returns
 //! with `background=` set has its tasks run the same way.
 
