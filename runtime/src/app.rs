@@ -70,9 +70,10 @@ pub struct Route {
     /// Whether the handler runs on the thread pool (it may block).
     pub on_pool: bool,
     /// Whether the handler is a generated dependency-graph function that
-    /// returns a `prebake._solve.Scope`: the value is its `result`, its
-    /// `response` (the `Response` parameter) is merged into the response,
-    /// and its `close` runs after the response is sent.
+    /// returns `(value, generators, tasks, Response parameter, async)` (see
+    /// `runtime/python/prebake/_solve.py`): the value is encoded, the
+    /// `Response` parameter merged into the response, and the generators
+    /// and tasks closed after the response is sent.
     pub deferred: bool,
     /// The success status code.
     pub status: u16,

@@ -1,4 +1,7 @@
-"""`mypy --strict` (settings in `mypy.ini`) passes on the package, each example and these tests.
+"""`mypy --strict` (settings in `mypy.ini`) passes on the package, each example,
+the application-model test app and these tests; pyright passes on the package,
+the examples and that app, so editors understand user code as they understand
+FastAPI code.
 
 Each example is checked on its own: every one has an `app.py`, and mypy would
 reject two top-level modules with the same name in one run.
@@ -20,6 +23,7 @@ ROOT = HERE.parents[1]
 TARGETS = [
     ROOT / "runtime" / "python" / "prebake",
     *sorted(p for p in (ROOT / "examples").iterdir() if (p / "app.py").is_file()),
+    ROOT / "tests" / "apps" / "depends",
     HERE,
 ]
 
@@ -28,6 +32,23 @@ TARGETS = [
 def test_mypy_strict(target: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--config-file", str(HERE / "mypy.ini"), str(target)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "target", TARGETS[:-1], ids=lambda p: "pyright " + str(p.relative_to(ROOT))
+)
+def test_pyright(target: Path, tmp_path: Path) -> None:
+    pytest.importorskip("pyright")
+    config = tmp_path / "pyrightconfig.json"
+    extra = [str(ROOT / "runtime" / "python"), str(target)]
+    config.write_text('{"extraPaths": ' + str(extra).replace("'", '"') + "}")
+    result = subprocess.run(
+        [sys.executable, "-m", "pyright", "--pythonpath", sys.executable, "-p", str(config), str(target)],
         cwd=ROOT,
         capture_output=True,
         text=True,

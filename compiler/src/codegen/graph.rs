@@ -7,8 +7,11 @@
 //! body, the `Request`), each decoded once however many callables read it,
 //! required ones first; its body is straight-line code: each dependency
 //! called once per request (unless `use_cache=False`), `yield` dependencies
-//! entered through `prebake._solve.Scope`, then the handler. A route with
-//! no dependencies keeps calling its handler directly and pays nothing.
+//! stepped to their `yield` and kept in a list, then the handler. What must
+//! happen after the call (generators to close after the response,
+//! background tasks, the `Response` parameter) is returned beside the
+//! value as a tuple, built only by graphs that have any. A route with no
+//! dependencies keeps calling its handler directly and pays nothing.
 //!
 //! Why Python and not Rust: the calls are Python calls either way, and the
 //! exception path of `yield` dependencies (throwing into generators, newest
@@ -35,7 +38,9 @@ pub struct GraphFn {
     pub leaves: Vec<Param>,
     /// `async def`: a dependency or the handler is async.
     pub is_async: bool,
-    /// It returns a `prebake._solve.Scope` (teardown, background tasks or a
+    /// It returns a tuple (the value, then the generators to close,
+    /// the background tasks and the `Response` parameter) rather than the
+    /// value: there is work left after the call (teardown, background tasks or a
     /// `Response` parameter to apply after the call) rather than the value.
     pub deferred: bool,
 }
@@ -97,32 +102,79 @@ pub fn route_fn(route: &Route, name: &str) -> GraphFn {
         methods.join("|"),
         h.name
     );
-    if g.scope {
-        let (done, fail) = if g.is_async {
-            ("await __pb_s.adone", "await __pb_s.afail")
-        } else {
-            ("__pb_s.done", "__pb_s.fail")
-        };
-        let _ = writeln!(src, "    __pb_s = __pb_Scope()");
+    // Per-request state, only what the graph uses: the entered `yield`
+    // dependencies of each scope, the one `BackgroundTasks`, the one
+    // `Response` parameter.
+    if g.gens {
+        let _ = writeln!(src, "    __pb_gens = []");
+    }
+    if g.fgens {
+        let _ = writeln!(src, "    __pb_fgens = []");
+    }
+    if g.background {
+        let _ = writeln!(src, "    __pb_bg = __pb_BackgroundTasks()");
+    }
+    if g.temporal {
+        let _ = writeln!(src, "    __pb_resp = __pb_placeholder()");
+    }
+    let entered = g.gens || g.fgens;
+    let indent = if entered { "        " } else { "    " };
+    if entered {
         let _ = writeln!(src, "    try:");
-        for line in &g.lines {
-            let _ = writeln!(src, "        {line}");
-        }
-        let _ = writeln!(src, "        return {done}({call})");
+    }
+    for line in &g.lines {
+        let _ = writeln!(src, "{indent}{line}");
+    }
+    let _ = writeln!(src, "{indent}__pb_r = {call}");
+    if g.fgens {
+        // `scope="function"`: torn down before the response is built.
+        let teardown = if g.is_async {
+            "await __pb_ateardown(__pb_fgens)"
+        } else {
+            "__pb_teardown(__pb_fgens)"
+        };
+        let _ = writeln!(src, "{indent}{teardown}");
+    }
+    if entered {
+        let fgens = if g.fgens { "__pb_fgens" } else { "()" };
+        let gens = if g.gens { "__pb_gens" } else { "()" };
+        let fail = if g.is_async {
+            format!("await __pb_afail({fgens}, {gens}, __pb_e)")
+        } else {
+            format!("__pb_fail({fgens}, {gens}, __pb_e)")
+        };
         let _ = writeln!(src, "    except BaseException as __pb_e:");
-        let _ = writeln!(src, "        raise {fail}(__pb_e)");
+        let _ = writeln!(src, "        raise {fail}");
+    }
+    let deferred = g.gens || g.background || g.temporal;
+    if deferred {
+        // What the runtime finishes after the call: (value, generators to
+        // close after the response, background tasks, the Response
+        // parameter, whether closing needs the event loop).
+        let or_none = |used: bool, name: &str| {
+            if used {
+                name.to_string()
+            } else {
+                "None".to_string()
+            }
+        };
+        let _ = writeln!(
+            src,
+            "    return (__pb_r, {}, {}, {}, {})",
+            or_none(g.gens, "__pb_gens"),
+            or_none(g.background, "__pb_bg"),
+            or_none(g.temporal, "__pb_resp"),
+            if g.async_gens { "True" } else { "False" }
+        );
     } else {
-        for line in &g.lines {
-            let _ = writeln!(src, "    {line}");
-        }
-        let _ = writeln!(src, "    return {call}");
+        let _ = writeln!(src, "    return __pb_r");
     }
     GraphFn {
         name: name.to_string(),
         source: src,
         leaves: leaves.into_iter().map(|(p, _)| p).collect(),
         is_async: g.is_async,
-        deferred: g.scope,
+        deferred,
     }
 }
 
@@ -130,7 +182,15 @@ pub fn route_fn(route: &Route, name: &str) -> GraphFn {
 pub fn module_source(fns: &[GraphFn], imports: &BTreeMap<String, String>) -> String {
     let mut src = String::from(
         "# Generated by prebake: the dependency graphs of the app's routes. Do not edit by hand.\n\
-         from prebake._solve import Scope as __pb_Scope, default as __pb_default\n",
+         from prebake._solve import (\n    \
+         BackgroundTasks as __pb_BackgroundTasks,\n    \
+         afail as __pb_afail,\n    \
+         ateardown as __pb_ateardown,\n    \
+         default as __pb_default,\n    \
+         fail as __pb_fail,\n    \
+         placeholder_response as __pb_placeholder,\n    \
+         teardown as __pb_teardown,\n\
+         )\n",
     );
     for (module, alias) in imports {
         let _ = writeln!(src, "import {module} as {alias}");
@@ -195,7 +255,16 @@ struct Graph {
     lines: Vec<String>,
     cache: HashMap<(String, String, DepScope), String>,
     vars: usize,
-    scope: bool,
+    /// `yield` dependencies torn down after the response.
+    gens: bool,
+    /// `yield` dependencies with `scope="function"`.
+    fgens: bool,
+    /// An async generator among the ones closed after the response.
+    async_gens: bool,
+    /// The graph takes `BackgroundTasks`.
+    background: bool,
+    /// The graph takes the `Response` parameter.
+    temporal: bool,
     is_async: bool,
 }
 
@@ -228,12 +297,12 @@ impl Graph {
                 None => "None".to_string(),
             },
             ParamSource::Background => {
-                self.scope = true;
-                "__pb_s.tasks()".to_string()
+                self.background = true;
+                "__pb_bg".to_string()
             }
             ParamSource::Temporal => {
-                self.scope = true;
-                "__pb_s.temporal()".to_string()
+                self.temporal = true;
+                "__pb_resp".to_string()
             }
             _ => self.leaf(p, owner),
         }
@@ -292,26 +361,33 @@ impl Graph {
         let call = format!("{callee}({args})");
         let var = format!("__pb_v{}", self.vars);
         self.vars += 1;
-        let function_scope = if dep.scope == DepScope::Function {
-            "True"
+        let function_scope = dep.scope == DepScope::Function;
+        let list = if function_scope {
+            "__pb_fgens"
         } else {
-            "False"
+            "__pb_gens"
         };
         let line = match dep.kind {
             DepKind::Function {
                 generator: true,
-                is_async: false,
+                is_async,
             } => {
-                self.scope = true;
-                format!("{var} = __pb_s.enter({call}, {function_scope})")
-            }
-            DepKind::Function {
-                generator: true,
-                is_async: true,
-            } => {
-                self.scope = true;
-                self.is_async = true;
-                format!("{var} = await __pb_s.aenter({call}, {function_scope})")
+                if function_scope {
+                    self.fgens = true;
+                } else {
+                    self.gens = true;
+                    self.async_gens |= is_async;
+                }
+                // Entered, then remembered: a generator that fails before
+                // its `yield` has nothing to tear down.
+                let g = format!("__pb_g{}", self.vars - 1);
+                let first = if is_async {
+                    self.is_async = true;
+                    format!("await {g}.__anext__()")
+                } else {
+                    format!("next({g})")
+                };
+                format!("{g} = {call}\n{var} = {first}\n{list}.append({g})")
             }
             _ if dep.is_async() => {
                 self.is_async = true;
@@ -319,7 +395,7 @@ impl Graph {
             }
             _ => format!("{var} = {call}"),
         };
-        self.lines.push(line);
+        self.lines.extend(line.lines().map(str::to_string));
         self.cache.entry(key).or_insert_with(|| var.clone());
         var
     }

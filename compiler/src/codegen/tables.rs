@@ -28,7 +28,7 @@ pub(super) struct RoutePart {
     pub(super) params: Vec<String>,
     /// Whether that function is `async def`.
     pub(super) is_async: bool,
-    /// Whether it returns a `prebake._solve.Scope` to finish after the
+    /// Whether it returns the tuple `prebake._solve` describes, to finish after the
     /// response (teardown, background tasks, the `Response` parameter).
     pub(super) deferred: bool,
 }

@@ -62,7 +62,9 @@ def _is_async(func: Callable[..., Any]) -> bool:
     # Imported here: `inspect` is a start-up cost only apps with tasks pay.
     import inspect
 
-    while hasattr(func, "func") and not inspect.isroutine(func):  # functools.partial
+    from functools import partial
+
+    while isinstance(func, partial):
         func = func.func
     if inspect.iscoroutinefunction(func):
         return True

@@ -106,6 +106,8 @@ fn list<'py>(
 /// Exits the lifespan (or runs `on_shutdown`) after the server stopped
 /// serving; a failure is logged.
 pub(crate) fn shutdown() {
+    // Teardown and background work still queued when the server stopped.
+    super::after::drain();
     let Some(interp) = INTERP.get() else { return };
     let Some(aio) = &interp.aio else { return };
     Python::attach(|py| {

@@ -38,13 +38,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
+use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::{ffi, intern};
 use tokio::sync::oneshot;
 
+use super::after;
 use super::call::Parcel;
 use super::{Call, Outcome, interp, reply};
-use crate::app::{App, Route};
+use crate::app::App;
 use crate::log::RequestId;
 use crate::response::{self, Resp};
 
@@ -96,26 +97,23 @@ enum Job {
         ticket: Arc<Ticket>,
         done: oneshot::Sender<PyResult<Py<PyAny>>>,
     },
-    /// A deferred pool route's `Scope.close()` after its response: the
-    /// teardown of its sync `yield` dependencies and its sync background
-    /// tasks, which may block as the handler may.
-    Close {
-        route: &'static Route,
-        scope: Py<PyAny>,
-    },
+    /// A pool route's after-response work: the teardown of its sync
+    /// `yield` dependencies and its sync background tasks, which may block
+    /// as the handler may.
+    Close(after::Work),
 }
 
-/// Runs `scope.close()` for pool route `route` on the pool; gives the
-/// scope back when there is no pool.
-pub(super) fn close_later(route: &'static Route, scope: Py<PyAny>) -> Result<(), Py<PyAny>> {
+/// Runs a pool route's after-response `work` on the pool; gives it back
+/// when there is no pool.
+pub(super) fn close_later(work: after::Work) -> Result<(), after::Work> {
     match POOL.get() {
-        Some(pool) => pool
-            .push(Job::Close { route, scope })
-            .map_err(|e| {
+        Some(pool) => {
+            if let Err(e) = pool.push(Job::Close(work)) {
                 tracing::error!("{e}");
-            })
-            .or(Ok(())),
-        None => Err(scope),
+            }
+            Ok(())
+        }
+        None => Err(work),
     }
 }
 
@@ -278,11 +276,8 @@ impl Pool {
                         ticket,
                         done,
                     } => (route, parcel, ticket, done),
-                    Job::Close { route, scope } => {
-                        if let Err(e) = scope.bind(py).call_method0(intern!(py, "close")) {
-                            super::after::log_failure(py, route, &e);
-                        }
-                        drop(scope);
+                    Job::Close(work) => {
+                        work.run(py);
                         job = py.detach(|| self.next());
                         continue;
                     }

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, AsyncIterator
 
 from prebake import App, BackgroundTasks, Depends, Header, HTTPException, Request, Response
+from prebake.exceptions import RequestValidationError
 from prebake.responses import JSONResponse
 
 import deps
@@ -45,7 +46,19 @@ def teapot(request: Request, exc: TeapotError) -> JSONResponse:
     return JSONResponse({"teapot": exc.what, "path": request.url.path}, status_code=418)
 
 
-app = App(title="depends", lifespan=lifespan, exception_handlers={TeapotError: teapot})
+def not_found(request: Request, exc: HTTPException) -> JSONResponse:
+    return JSONResponse({"missing": request.url.path, "why": exc.detail}, status_code=404)
+
+
+async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return JSONResponse({"detail": "invalid request"}, status_code=422)
+
+
+app = App(
+    title="depends",
+    lifespan=lifespan,
+    exception_handlers={TeapotError: teapot, 404: not_found, RequestValidationError: invalid},
+)
 app.include_router(api, prefix="/api")
 
 
@@ -145,6 +158,11 @@ def create_item(
 def accepted(response: Response) -> dict[str, str]:
     response.status_code = 202
     return {"status": "queued"}
+
+
+@app.get("/missing")
+def missing() -> dict[str, str]:
+    raise HTTPException(404, "no such thing")
 
 
 @app.get("/teapot/{what}")
