@@ -102,6 +102,14 @@ pub enum Body {
         /// Index into [`App::types`].
         ty: u16,
     },
+    /// No handler: the route answers these bytes (the OpenAPI document
+    /// and the docs pages, generated at build time), with no Python call.
+    Static {
+        /// The `Content-Type`.
+        content_type: &'static str,
+        /// The body.
+        bytes: &'static [u8],
+    },
 }
 
 /// How a handler's return value becomes the response body.
@@ -121,6 +129,11 @@ pub enum Returns {
 
 /// The generated per-route parameter decoder.
 pub type DecodeFn = fn(&mut Call<'_>) -> Result<(), Rejection>;
+
+/// The decoder of a route that decodes nothing ([`Body::Static`]).
+pub fn no_decode(_: &mut Call<'_>) -> Result<(), Rejection> {
+    Ok(())
+}
 
 /// A generated JSON encoder for one declared type.
 pub type EncodeFn = for<'a> fn(Obj<'a>, &mut Vec<u8>) -> Result<(), Mismatch>;

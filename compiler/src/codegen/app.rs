@@ -91,7 +91,10 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         encoders: Vec::new(),
         models: Vec::new(),
     };
-    let plan = RouterPlan::new(ir);
+    // The OpenAPI document and the docs pages: GET routes after the app's.
+    let statics = crate::openapi::static_routes(ir);
+    let static_paths: Vec<String> = statics.iter().map(|s| s.0.clone()).collect();
+    let plan = RouterPlan::with_statics(ir, &static_paths);
 
     // One decoder per IR route (shared by its methods), one encoder per type;
     // a route with dependencies calls its generated graph function (a
@@ -154,6 +157,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         &plan,
         name,
         &route_parts,
+        &statics,
         &router_name,
         graph_module.as_deref(),
     );

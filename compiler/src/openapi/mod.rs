@@ -58,6 +58,36 @@ impl Urls {
     }
 }
 
+/// The bytes the server answers GET with at each URL of [`Urls`]: path,
+/// `Content-Type` and body, in the order document, Swagger UI, ReDoc.
+pub fn static_routes(ir: &Ir) -> Vec<(String, &'static str, String)> {
+    let urls = Urls::of(ir);
+    let Some(openapi) = urls.openapi else {
+        return Vec::new();
+    };
+    let title = ir
+        .app
+        .as_ref()
+        .and_then(|a| a.title.clone())
+        .unwrap_or_else(|| "prebake app".into());
+    let mut out = vec![(openapi.clone(), "application/json", document(ir))];
+    if let Some(docs) = urls.docs {
+        out.push((
+            docs,
+            "text/html; charset=utf-8",
+            pages::swagger_ui(&title, &openapi),
+        ));
+    }
+    if let Some(redoc) = urls.redoc {
+        out.push((
+            redoc,
+            "text/html; charset=utf-8",
+            pages::redoc(&title, &openapi),
+        ));
+    }
+    out
+}
+
 /// The document's text, as the server sends it.
 pub fn document(ir: &Ir) -> String {
     Document::new(ir).build().to_text()
