@@ -94,7 +94,7 @@ impl Json {
             Json::BigInt(s) => out.push_str(s),
             Json::Float(x) if x.is_finite() => {
                 // serde_json writes the shortest text that reads back the
-                // same float (`0.5`, `1e300`), always with a `.` or an `e`.
+                // same float (`0.5`, `1e+300`), always with a `.` or an `e`.
                 out.push_str(&serde_json::to_string(x).unwrap_or_else(|_| "null".into()));
             }
             Json::Float(_) => out.push_str("null"),
@@ -145,7 +145,7 @@ mod tests {
             .with("b", Json::Bool(true));
         assert_eq!(
             j.to_text(),
-            r#"{"b":true,"a":[0.5,1e300,null],"s":"q\"\n"}"#
+            r#"{"b":true,"a":[0.5,1e+300,null],"s":"q\"\n"}"#
         );
     }
 }
