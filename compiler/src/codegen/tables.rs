@@ -64,7 +64,6 @@ impl Gen<'_> {
         plan: &RouterPlan,
         name: &str,
         route_parts: &[RoutePart],
-        statics: &[(String, &str, String)],
         router: &proc_macro2::Ident,
         graph_module: Option<&str>,
     ) -> TokenStream {
@@ -91,7 +90,7 @@ impl Gen<'_> {
             if let Some((path, content_type, text)) = pr
                 .ir_route
                 .checked_sub(ir.routes.len())
-                .and_then(|k| statics.get(k))
+                .and_then(|k| self.statics.get(k))
             {
                 let bytes = proc_macro2::Literal::byte_string(text.as_bytes());
                 return quote! {
