@@ -39,6 +39,17 @@ pub struct App {
     pub router: Router,
 }
 
+impl App {
+    /// The number of the app's own routes (the OpenAPI document and the
+    /// docs pages not counted), for the start-up log line.
+    pub fn app_routes(&self) -> usize {
+        self.routes
+            .iter()
+            .filter(|r| !matches!(r.body, Body::Static { .. }))
+            .count()
+    }
+}
+
 /// One Python source file carried inside the binary.
 pub struct Module {
     /// The dotted module name (`app`, `pkg.models`).
