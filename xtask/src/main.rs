@@ -22,6 +22,7 @@ usage: cargo xtask <command> [args]
 commands:
   check <app.py>... [--format human|json]   report route and type errors (exit 1 on errors)
   routes <app.py> [--format human|json]      list the routes: inline, event loop or thread pool, and why
+  openapi <app.py>                          print the OpenAPI document the server sends at /openapi.json
   build <app.py> [--out PATH] [--dist]       build the server binary (default dist/<name>)
   serve <app.py> [-- server flags]          build, then run it (flags: --host --port --workers)
   test [--no-lint]                          run the whole test suite, setting up what it needs
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cmd.as_str() {
         "check" => return prebake_compiler::cli::check(rest),
         "routes" => return prebake_compiler::cli::routes(rest),
+        "openapi" => return prebake_compiler::cli::openapi(rest),
         "lsp" => return prebake_compiler::cli::main(&args),
         "test" => test(rest),
         "build" => build::parse_args(rest)
