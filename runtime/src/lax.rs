@@ -585,7 +585,7 @@ mod tests {
     }
 }
 
-/// Randomised comparison with msgspec itself (the oracle of SPEC §2).
+/// Randomised comparison with msgspec itself, the oracle of these rules.
 #[cfg(test)]
 mod oracle {
     use super::*;
