@@ -149,7 +149,14 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         .then(|| graph::module_source(&graph_fns, &graph::imports(&graph_routes)));
     let router_name = g.names.claim("route");
     let router = router::generate(&plan, &pb, &router_name);
-    let tables = g.tables(db, &plan, name, &route_parts, &router_name, graph_module.as_deref());
+    let tables = g.tables(
+        db,
+        &plan,
+        name,
+        &route_parts,
+        &router_name,
+        graph_module.as_deref(),
+    );
     let encoders = g.encoders.iter().filter_map(|(_, _, t)| t.as_ref());
     let main = if with_main {
         quote! {

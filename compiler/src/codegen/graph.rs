@@ -70,7 +70,8 @@ pub fn route_fn(route: &Route, name: &str) -> GraphFn {
 
     // Required request values first, then those with defaults (Python's
     // rule for a signature).
-    let mut leaves: Vec<(Param, Option<String>)> = g.leaves.into_iter().map(|l| (l.param, l.default)).collect();
+    let mut leaves: Vec<(Param, Option<String>)> =
+        g.leaves.into_iter().map(|l| (l.param, l.default)).collect();
     leaves.sort_by_key(|(_, d)| d.is_some());
     let mut sig = Vec::new();
     for (p, default) in &leaves {
@@ -156,10 +157,13 @@ pub fn imports(routes: &[&Route]) -> BTreeMap<String, String> {
     }
     modules.sort();
     modules.dedup();
-    modules.into_iter().map(|m| {
-        let alias = module_alias(&m);
-        (m, alias)
-    }).collect()
+    modules
+        .into_iter()
+        .map(|m| {
+            let alias = module_alias(&m);
+            (m, alias)
+        })
+        .collect()
 }
 
 fn collect_modules(deps: &[Dependency], out: &mut Vec<String>) {
@@ -243,7 +247,14 @@ impl Graph {
         } else {
             p.wire_name.clone()
         };
-        let key = (p.source, if p.source == ParamSource::Request { String::new() } else { wire });
+        let key = (
+            p.source,
+            if p.source == ParamSource::Request {
+                String::new()
+            } else {
+                wire
+            },
+        );
         if let Some(l) = self.leaves.iter().find(|l| l.key == key) {
             return l.param.name.clone();
         }
@@ -281,13 +292,23 @@ impl Graph {
         let call = format!("{callee}({args})");
         let var = format!("__pb_v{}", self.vars);
         self.vars += 1;
-        let function_scope = if dep.scope == DepScope::Function { "True" } else { "False" };
+        let function_scope = if dep.scope == DepScope::Function {
+            "True"
+        } else {
+            "False"
+        };
         let line = match dep.kind {
-            DepKind::Function { generator: true, is_async: false } => {
+            DepKind::Function {
+                generator: true,
+                is_async: false,
+            } => {
                 self.scope = true;
                 format!("{var} = __pb_s.enter({call}, {function_scope})")
             }
-            DepKind::Function { generator: true, is_async: true } => {
+            DepKind::Function {
+                generator: true,
+                is_async: true,
+            } => {
                 self.scope = true;
                 self.is_async = true;
                 format!("{var} = await __pb_s.aenter({call}, {function_scope})")

@@ -58,7 +58,12 @@ impl Lowerer<'_> {
         })
     }
 
-    fn depends_in_annotation(&self, m: usize, ann: &ast::Expr, depth: usize) -> Option<DependsMarker> {
+    fn depends_in_annotation(
+        &self,
+        m: usize,
+        ann: &ast::Expr,
+        depth: usize,
+    ) -> Option<DependsMarker> {
         if depth > 16 {
             return None;
         }
@@ -144,7 +149,9 @@ impl Lowerer<'_> {
                     match v.as_str() {
                         Some("function") => scope = DepScope::Function,
                         Some("request") => scope = DepScope::Request,
-                        _ => self.report_dep_literal(v.span, "scope", "\"function\" or \"request\""),
+                        _ => {
+                            self.report_dep_literal(v.span, "scope", "\"function\" or \"request\"")
+                        }
                     }
                 }
                 _ => {}
@@ -171,12 +178,18 @@ impl Lowerer<'_> {
         let resolved = self.scopes.resolve(self.program, tm, &expr);
         let expr_span = self.program.span(tm, &expr);
         let Resolved::Local {
-            module, stmt, kind, name,
+            module,
+            stmt,
+            kind,
+            name,
         } = resolved.clone()
         else {
             let what = match &resolved {
                 Resolved::External(q) => format!("`{q}` is defined outside the app"),
-                _ => format!("`{}` is not a name the compiler can follow", self.text(expr_span)),
+                _ => format!(
+                    "`{}` is not a name the compiler can follow",
+                    self.text(expr_span)
+                ),
             };
             self.sink.report(
                 Diagnostic::new(Code::PB071, expr_span, format!("dependency {what}"))
@@ -345,7 +358,11 @@ impl Lowerer<'_> {
                 .with_help("declare each parameter by name"),
             );
         }
-        let positional = args.posonlyargs.iter().chain(&args.args).skip(usize::from(skip_self));
+        let positional = args
+            .posonlyargs
+            .iter()
+            .chain(&args.args)
+            .skip(usize::from(skip_self));
         let mut params = Vec::new();
         for (p, kw_only) in positional
             .map(|p| (p, false))
@@ -358,19 +375,27 @@ impl Lowerer<'_> {
 
     /// A class dependency's parameters: its `__init__`'s, else (a
     /// dataclass or a plain class with annotated fields) its fields'.
-    fn class_params(&mut self, m: usize, class: &ast::StmtClassDef, path: &PathTemplate) -> Vec<Param> {
+    fn class_params(
+        &mut self,
+        m: usize,
+        class: &ast::StmtClassDef,
+        path: &PathTemplate,
+    ) -> Vec<Param> {
         if let Some((args, _)) = method(class, "__init__") {
             return self.callable_params(m, &args, path, true, &class.name);
         }
         let mut params = Vec::new();
         for st in &class.body {
-            let ast::Stmt::AnnAssign(a) = st else { continue };
+            let ast::Stmt::AnnAssign(a) = st else {
+                continue;
+            };
             let ast::Expr::Name(n) = a.target.as_ref() else {
                 continue;
             };
             // `ClassVar` annotations are not fields.
             if let ast::Expr::Subscript(s) = a.annotation.as_ref()
-                && self.scopes.resolve(self.program, m, &s.value).external() == Some("typing.ClassVar")
+                && self.scopes.resolve(self.program, m, &s.value).external()
+                    == Some("typing.ClassVar")
             {
                 continue;
             }
@@ -430,8 +455,12 @@ impl Lowerer<'_> {
             _ => {
                 let span = self.program.span(m, expr);
                 self.sink.report(
-                    Diagnostic::new(Code::PB018, span, "`dependencies` must be a list of `Depends(...)`")
-                        .with_label("not a list literal"),
+                    Diagnostic::new(
+                        Code::PB018,
+                        span,
+                        "`dependencies` must be a list of `Depends(...)`",
+                    )
+                    .with_label("not a list literal"),
                 );
                 return Vec::new();
             }
@@ -447,8 +476,12 @@ impl Lowerer<'_> {
                 None => {
                     let span = self.program.span(m, item);
                     self.sink.report(
-                        Diagnostic::new(Code::PB018, span, "`dependencies` holds `Depends(...)` calls")
-                            .with_label("not a `Depends(...)` call"),
+                        Diagnostic::new(
+                            Code::PB018,
+                            span,
+                            "`dependencies` holds `Depends(...)` calls",
+                        )
+                        .with_label("not a `Depends(...)` call"),
                     );
                 }
             }

@@ -30,10 +30,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
-from prebake._background import BackgroundTasks
+from prebake._background import BackgroundTask, BackgroundTasks
 from prebake._response import Response
 
-__all__ = ["Scope", "default", "placeholder_response"]
+__all__ = ["Scope", "background_scope", "default", "placeholder_response"]
 
 
 def default(func: Any, name: str) -> Any:
@@ -221,6 +221,23 @@ class Scope:
         if error is not None:
             raise error
 
+    def replace_background(self, background: BackgroundTasks | BackgroundTask) -> None:
+        """The handler returned a `Response` with tasks of its own: those
+        run instead of the injected ones (as in FastAPI)."""
+        if isinstance(background, BackgroundTask):
+            background = BackgroundTasks([background])
+        self.background = background
+        if any(t.is_async for t in background.tasks):
+            self.is_async = True
+
+    def run_async_close(self) -> None:
+        """`aclose` to completion on a loop of its own, for an app that has
+        no event loop running (no `async def` route)."""
+        # Imported here: only apps with async background work need asyncio.
+        import asyncio
+
+        asyncio.run(self.aclose())
+
     @property
     def pending(self) -> bool:
         """Whether `close` has anything to do."""
@@ -273,3 +290,10 @@ async def _afinish(gen: AsyncGenerator[Any, None]) -> None:
     except StopAsyncIteration:
         return
     raise DependencyError(f"dependency {_name(gen)} yielded more than once")
+
+
+def background_scope(background: BackgroundTasks | BackgroundTask) -> Scope:
+    """A `Scope` holding only the tasks of a `Response` a handler returned."""
+    scope = Scope()
+    scope.replace_background(background)
+    return scope

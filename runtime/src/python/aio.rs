@@ -60,6 +60,8 @@ pub(crate) struct Pending {
     done: oneshot::Receiver<()>,
     route: usize,
     rid: RequestId,
+    /// The request for exception handlers, when the app has some.
+    request: Option<Py<PyAny>>,
 }
 
 impl Pending {
@@ -90,7 +92,8 @@ impl Pending {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             Python::attach(|py| {
                 let result = self.task.bind(py).call_method0(intern!(py, "result"));
-                super::reply::finish(py, interp, self.route, self.rid, result)
+                let request = self.request.as_ref().map(|r| r.bind(py).clone());
+                super::reply::finish(py, interp, self.route, self.rid, result, request.as_ref())
             })
         }))
         .ok()
@@ -108,6 +111,32 @@ impl DoneSignal {
     fn __call__(&mut self, _task: &Bound<'_, PyAny>) {
         if let Some(tx) = self.tx.take() {
             let _ = tx.send(());
+        }
+    }
+}
+
+/// Logs the exception of a detached Task when it ends with one.
+#[pyclass(module = "prebake._runtime")]
+struct LogFailure {
+    route: &'static crate::app::Route,
+}
+
+#[pymethods]
+impl LogFailure {
+    fn __call__(&self, task: &Bound<'_, PyAny>) {
+        let py = task.py();
+        if task
+            .call_method0(intern!(py, "cancelled"))
+            .and_then(|c| c.is_truthy())
+            .unwrap_or(false)
+        {
+            return;
+        }
+        if let Ok(exc) = task.call_method0(intern!(py, "exception"))
+            && !exc.is_none()
+        {
+            let err = PyErr::from_value(exc);
+            super::after::log_failure(py, self.route, &err);
         }
     }
 }
@@ -189,6 +218,7 @@ impl Aio {
         yielded: Bound<'_, PyAny>,
         route: usize,
         rid: RequestId,
+        request: Option<Py<PyAny>>,
     ) -> PyResult<Pending> {
         let wrapper = self.resume.bind(py).call1((coro, yielded))?;
         let task = self.create_task.bind(py).call1((wrapper,))?;
@@ -201,7 +231,35 @@ impl Aio {
             done: rx,
             route,
             rid,
+            request,
         })
+    }
+
+    /// Runs `awaitable` to completion on the loop, blocking: only while
+    /// the server does not drive the loop (start-up and shutdown).
+    pub(super) fn run_to_completion<'py>(
+        &self,
+        py: Python<'py>,
+        awaitable: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.event_loop
+            .bind(py)
+            .call_method1(intern!(py, "run_until_complete"), (awaitable,))
+    }
+
+    /// Runs `coro` as a Task of its own, answering nobody: the
+    /// after-response work of route `route` (its failure is logged).
+    pub(super) fn detach(
+        &self,
+        py: Python<'_>,
+        coro: Bound<'_, PyAny>,
+        route: &'static crate::app::Route,
+    ) -> PyResult<()> {
+        let task = self.create_task.bind(py).call1((coro,))?;
+        let log = Bound::new(py, LogFailure { route })?;
+        task.call_method1(intern!(py, "add_done_callback"), (log,))?;
+        self.wake.notify_one();
+        Ok(())
     }
 
     /// Whether callbacks are ready, and how long until the next timer.

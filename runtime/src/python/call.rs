@@ -380,6 +380,11 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// The request as a `prebake.Request` (for exception handlers).
+    pub(super) fn request_object(&self) -> PyResult<Bound<'a, PyAny>> {
+        self.build_request()
+    }
+
     fn build_request(&self) -> PyResult<Bound<'a, PyAny>> {
         let py = self.py;
         let req = self.req;

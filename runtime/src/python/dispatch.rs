@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 
-use super::{Call, aio, interp, reply};
+use super::{Call, aio, handlers, interp, reply};
 use crate::log::RequestId;
 use crate::request::Req;
 use crate::response::{self, Resp};
@@ -25,22 +25,31 @@ pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
     Python::attach(|py| {
         let mut call = Call::new(py, interp, rt, req);
         let decoded = (spec.decode)(&mut call);
-        if let Some(rej) = req.take_bad() {
-            return Outcome::Ready(response::rejection(&rej, req));
-        }
-        if let Err(rej) = decoded {
+        // Exception handlers take the request: built only for an app that
+        // registered some.
+        let request = if interp.handlers.is_empty() {
+            None
+        } else {
+            call.request_object().ok()
+        };
+        let rejected = req.take_bad().or(decoded.err());
+        if let Some(rej) = rejected {
+            if let Some(resp) = handlers::validation(py, interp, request.as_ref(), &rej, req.body) {
+                return Outcome::Ready(resp);
+            }
             return Outcome::Ready(response::rejection(&rej, req));
         }
         let armed = interp.watchdog.map(|w| (w, w.arm()));
         let result = call.invoke();
         drop(call);
+        let request = request.as_ref();
         if !spec.is_async {
             if let Some((w, id)) = armed
                 && w.disarm(py, id)
             {
                 return Outcome::Ready(reply::timed_out(interp, index, rid, w.timeout()));
             }
-            return Outcome::Ready(reply::finish(py, interp, index, rid, result));
+            return Outcome::Ready(reply::finish(py, interp, index, rid, result, request));
         }
         let Some(aio) = &interp.aio else {
             // Start-up creates the loop whenever a route is async.
@@ -62,14 +71,17 @@ pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
             return Outcome::Ready(reply::timed_out(interp, index, rid, w.timeout()));
         }
         match sent {
-            Err(e) => Outcome::Ready(reply::finish(py, interp, index, rid, Err(e))),
+            Err(e) => Outcome::Ready(reply::finish(py, interp, index, rid, Err(e), request)),
             Ok((_, aio::Sent::Done(result))) => {
-                Outcome::Ready(reply::finish(py, interp, index, rid, result))
+                Outcome::Ready(reply::finish(py, interp, index, rid, result, request))
             }
             Ok((coro, aio::Sent::Suspended(yielded))) => {
-                match aio.spawn(py, coro, yielded, index, rid) {
+                let kept = request.map(|r| r.clone().unbind());
+                match aio.spawn(py, coro, yielded, index, rid, kept) {
                     Ok(pending) => Outcome::Pending(pending),
-                    Err(e) => Outcome::Ready(reply::finish(py, interp, index, rid, Err(e))),
+                    Err(e) => {
+                        Outcome::Ready(reply::finish(py, interp, index, rid, Err(e), request))
+                    }
                 }
             }
         }

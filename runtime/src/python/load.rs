@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict, PyTuple, PyType};
 
 use super::body::{self, BodyDecoder, MsgspecDecoder};
-use super::{MAX_PARAMS, aio, encode, watchdog};
+use super::{MAX_PARAMS, aio, encode, handlers, lifespan, watchdog};
 use crate::app::{App, Body, Module};
 
 /// The `prebake` Python package, embedded by build.rs.
@@ -40,6 +40,10 @@ pub(crate) struct Interp {
     pub(super) at_exit: Py<PyAny>,
     /// Set when `--handler-timeout` is.
     pub(super) watchdog: Option<&'static watchdog::Watchdog>,
+    /// The app's exception handlers (usually none).
+    pub(super) handlers: handlers::Handlers,
+    /// What start-up entered of the app's lifespan, for the shutdown.
+    pub(super) lifespan: lifespan::Lifespan,
 }
 
 /// One route's Python side.
@@ -97,15 +101,20 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
     let eval =
         |expr: &str| -> PyResult<Bound<'_, PyAny>> { py.eval(&cstring(expr)?, Some(&ns), None) };
 
-    let max_body = if app.app.is_empty() {
-        1 << 20
+    let app_obj = if app.app.is_empty() {
+        None
     } else {
-        let obj = eval(app.app)?;
-        match obj.getattr_opt("max_body_size")? {
+        Some(eval(app.app)?)
+    };
+    let max_body = match &app_obj {
+        None => 1 << 20,
+        Some(obj) => match obj.getattr_opt("max_body_size")? {
             Some(v) => v.extract::<usize>()?,
             None => 1 << 20,
-        }
+        },
     };
+    let handlers =
+        handlers::Handlers::load(py, app_obj.as_ref(), &prebake, http_exception.bind(py))?;
 
     let types = app
         .types
@@ -175,11 +184,21 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
 
     let enc = encode::EncRt::load(py, app.models, &types)
         .map_err(|e| with_context(py, e, "preparing the encoders"))?;
-    // Only an app with `async def` handlers pays for importing asyncio.
-    let aio = if app.routes.iter().any(|r| r.is_async) {
+    // Only an app with `async def` handlers (or dependency graphs, whose
+    // background tasks may be async, or a lifespan) pays for importing
+    // asyncio.
+    let has_lifespan = app_obj.as_ref().is_some_and(|a| lifespan::declared(py, a));
+    let aio = if has_lifespan || app.routes.iter().any(|r| r.is_async || r.deferred) {
         Some(aio::Aio::new(py, &bootstrap)?)
     } else {
         None
+    };
+    let lifespan = match (&app_obj, &aio) {
+        (Some(obj), Some(aio)) if has_lifespan => {
+            lifespan::start(py, obj, aio, request_cls.bind(py))
+                .map_err(|e| with_context(py, e, "starting the app's lifespan"))?
+        }
+        _ => lifespan::Lifespan::none(),
     };
     let at_exit = bootstrap.getattr("at_exit")?.unbind();
     Ok(Interp {
@@ -198,6 +217,8 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
         enc,
         at_exit,
         watchdog: None,
+        handlers,
+        lifespan,
     })
 }
 

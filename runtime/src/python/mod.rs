@@ -26,6 +26,7 @@
 //! with `call.rs` (what generated decoders push), `reply.rs` (the response
 //! from a handler's result), `encode/` and `body.rs` (the codecs).
 
+mod after;
 mod aio;
 #[cfg(feature = "bench-internals")]
 #[doc(hidden)]
@@ -34,6 +35,8 @@ mod body;
 mod call;
 mod dispatch;
 pub mod encode;
+mod handlers;
+mod lifespan;
 mod load;
 mod native;
 mod reply;
@@ -49,6 +52,8 @@ pub use self::call::{Call, List};
 pub(crate) use self::dispatch::{Outcome, dispatch};
 pub use self::encode as enc;
 pub use self::encode::Obj;
+pub(crate) use self::handlers::router_error;
+pub(crate) use self::lifespan::shutdown as run_shutdown;
 use self::load::{Interp, RouteRt};
 pub(crate) use self::startup::{hold_gil, init, reacquire_gil, release_gil};
 

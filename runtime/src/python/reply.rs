@@ -26,18 +26,46 @@ use crate::response::{self, Resp};
 use crate::validate::Mismatch;
 
 /// The response for route `index` given what its handler produced.
-pub(super) fn finish(
-    py: Python<'_>,
+/// `request` is the request as a `prebake.Request`, built only for an app
+/// with exception handlers.
+pub(super) fn finish<'py>(
+    py: Python<'py>,
     interp: &Interp,
     index: usize,
     rid: RequestId,
-    result: PyResult<Bound<'_, PyAny>>,
+    result: PyResult<Bound<'py, PyAny>>,
+    request: Option<&Bound<'py, PyAny>>,
+) -> Resp {
+    let spec = &interp.app.routes[index];
+    match result {
+        Ok(scope) if spec.deferred => match super::after::Scope::take(py, scope) {
+            Ok(scope) => {
+                let mut resp =
+                    finish_value(py, interp, index, rid, Ok(scope.result.clone()), request);
+                scope.apply(py, interp, &mut resp);
+                scope.finish(py, interp, spec);
+                resp
+            }
+            Err(e) => finish_value(py, interp, index, rid, Err(e), request),
+        },
+        result => finish_value(py, interp, index, rid, result, request),
+    }
+}
+
+/// [`finish`] for the handler's own value (a deferred route's unwrapped).
+fn finish_value<'py>(
+    py: Python<'py>,
+    interp: &Interp,
+    index: usize,
+    rid: RequestId,
+    result: PyResult<Bound<'py, PyAny>>,
+    request: Option<&Bound<'py, PyAny>>,
 ) -> Resp {
     let spec = &interp.app.routes[index];
     let status = interp.routes[index].status;
     let value = match result {
         Ok(v) => v,
-        Err(e) => return error(py, interp, spec, rid, &e),
+        Err(e) => return error(py, interp, spec, rid, &e, request),
     };
     let mut done = match spec.returns {
         Returns::Json(f) => {
@@ -59,7 +87,7 @@ pub(super) fn finish(
                 .is_instance(interp.response_cls.bind(py))
                 .unwrap_or(false)
             {
-                built(py, &value)
+                sent_as_built(py, interp, spec, &value)
             } else {
                 Err(mismatch("prebake.Response", &value))
             }
@@ -73,7 +101,7 @@ pub(super) fn finish(
             .is_instance(interp.response_cls.bind(py))
             .unwrap_or(false)
     {
-        done = built(py, &value);
+        done = sent_as_built(py, interp, spec, &value);
     }
     done.unwrap_or_else(|m| {
         tracing::error!(
@@ -132,7 +160,34 @@ fn raw_bytes(v: &Bound<'_, PyAny>) -> Result<Bytes, Mismatch> {
     Ok(Bytes::copy_from_slice(b.as_bytes()))
 }
 
-/// A `prebake.Response` as the handler built it.
+/// A `Response` a handler returned, with its background tasks scheduled
+/// (a deferred route's scope schedules them itself).
+fn sent_as_built(
+    py: Python<'_>,
+    interp: &Interp,
+    spec: &'static Route,
+    v: &Bound<'_, PyAny>,
+) -> Result<Resp, Mismatch> {
+    let resp = built(py, v)?;
+    if !spec.deferred {
+        super::after::response_background(py, interp, spec, v);
+    }
+    Ok(resp)
+}
+
+/// A `Response` an exception handler returned.
+pub(super) fn built_response(
+    py: Python<'_>,
+    interp: &Interp,
+    v: &Bound<'_, PyAny>,
+) -> Result<Resp, Mismatch> {
+    if !v.is_instance(interp.response_cls.bind(py)).unwrap_or(false) {
+        return Err(mismatch("prebake.Response", v));
+    }
+    built(py, v)
+}
+
+/// A `prebake.Response` as the handler built it, cookies included.
 fn built(py: Python<'_>, v: &Bound<'_, PyAny>) -> Result<Resp, Mismatch> {
     let bad = |what: &'static str| Mismatch::new(what, "an invalid prebake.Response".into());
     let body = v
@@ -169,6 +224,7 @@ fn built(py: Python<'_>, v: &Bound<'_, PyAny>) -> Result<Resp, Mismatch> {
             .map_err(|_| bad("Response.media_type: a valid header value"))?;
         resp.headers_mut().insert(CONTENT_TYPE, mt);
     }
+    super::after::add_cookies(py, v, &mut resp);
     Ok(resp)
 }
 
@@ -196,8 +252,21 @@ fn add_headers(resp: &mut Resp, headers: &Bound<'_, PyDict>, body_is_ours: bool)
     Ok(())
 }
 
-/// The response for an exception out of a handler.
-fn error(py: Python<'_>, interp: &Interp, spec: &Route, rid: RequestId, err: &PyErr) -> Resp {
+/// The response for an exception out of a handler: the app's exception
+/// handler's, if it has one for it, else the built-in one.
+fn error(
+    py: Python<'_>,
+    interp: &Interp,
+    spec: &Route,
+    rid: RequestId,
+    err: &PyErr,
+    request: Option<&Bound<'_, PyAny>>,
+) -> Resp {
+    if let Some(request) = request
+        && let Some(resp) = interp.handlers.respond(py, interp, request, err.value(py))
+    {
+        return resp;
+    }
     use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
 
     if err.is_instance(py, interp.http_exception.bind(py)) {

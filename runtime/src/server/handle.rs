@@ -189,12 +189,23 @@ fn respond(
     let index = match found {
         Match::Route(i) if usize::from(i) < app.routes.len() => usize::from(i),
         Match::NotAllowed(i) => {
-            return done(match state.allow.get(usize::from(i)) {
+            let allow = state.allow.get(usize::from(i));
+            if let Some(resp) =
+                routing_handled(&req, if allow.is_some() { 405 } else { 404 }, allow)
+            {
+                return done(resp);
+            }
+            return done(match allow {
                 Some(allow) => response::method_not_allowed(allow.clone()),
                 None => response::not_found(),
             });
         }
-        Match::Route(_) | Match::NotFound => return done(response::not_found()),
+        Match::Route(_) | Match::NotFound => {
+            if let Some(resp) = routing_handled(&req, 404, None) {
+                return done(resp);
+            }
+            return done(response::not_found());
+        }
     };
     route.set(Some(index));
     let (parts, body) = req.into_parts();
@@ -213,6 +224,28 @@ fn respond(
             }))
         }
     }
+}
+
+/// The router's 404 or 405 through the app's exception handler for
+/// `HTTPException`, when it has one (a panic there is a 500).
+#[cold]
+fn routing_handled(
+    req: &Request<Incoming>,
+    status: u16,
+    allow: Option<&HeaderValue>,
+) -> Option<Resp> {
+    let uri = req.uri();
+    catch_unwind(AssertUnwindSafe(|| {
+        python::router_error(
+            status,
+            allow,
+            req.method().as_str(),
+            uri.path(),
+            uri.query().unwrap_or(""),
+            req.headers(),
+        )
+    }))
+    .unwrap_or_else(|_| Some(response::internal_error()))
 }
 
 /// Calls route `index`'s handler on the request.

@@ -297,6 +297,7 @@ fn run(
             Ok::<(), Error>(())
         })
     })?;
+    python::run_shutdown();
     python::at_exit();
     tracing::info!("stopped");
     Ok(())

@@ -54,7 +54,10 @@ fn converters(ctx: &Ctx<'_>, route: &Route, sink: &mut Sink) {
         else {
             continue;
         };
-        let Some(p) = crate::check::walk::request_params(route).into_iter().find(|p| p.name == *name) else {
+        let Some(p) = crate::check::walk::request_params(route)
+            .into_iter()
+            .find(|p| p.name == *name)
+        else {
             continue;
         };
         if !p.annotated || p.source != ParamSource::Path {

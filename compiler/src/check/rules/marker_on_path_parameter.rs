@@ -11,7 +11,10 @@ use crate::ir::ParamSource;
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in &ctx.ir.routes {
         for (name, _, placeholder) in route.path.params() {
-            let Some(p) = crate::check::walk::request_params(route).into_iter().find(|p| p.name == name) else {
+            let Some(p) = crate::check::walk::request_params(route)
+                .into_iter()
+                .find(|p| p.name == name)
+            else {
                 continue;
             };
             let Some(marker) = p.marker_span else {

@@ -128,8 +128,9 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
                 let Some(method) = decorator_methods(attr.attr.as_str()) else {
                     continue;
                 };
-                let Resolved::Local { module, stmt: at, .. } =
-                    lw.scopes.resolve(program, m, &attr.value)
+                let Resolved::Local {
+                    module, stmt: at, ..
+                } = lw.scopes.resolve(program, m, &attr.value)
                 else {
                     continue;
                 };

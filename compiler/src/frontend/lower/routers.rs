@@ -220,7 +220,10 @@ impl Lowerer<'_> {
     /// `prefix="/v1"` of a router or an include: a string literal that is
     /// empty or starts with `/` and does not end with one.
     fn prefix_keyword(&mut self, m: usize, call: &ast::ExprCall) -> Option<Prefix> {
-        let kw = call.keywords.iter().find(|k| k.arg.as_deref() == Some("prefix"))?;
+        let kw = call
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some("prefix"))?;
         let v = self.value(m, &kw.value);
         let Some(raw) = v.as_str().map(str::to_string) else {
             self.sink.report(
