@@ -293,9 +293,9 @@ mod tests {
                 let folder = format!("/{first}");
                 let names_a_folder = root.join(first).is_dir()
                     || dir.join(first).is_dir()
-                    || all.iter().any(|p| {
-                        (p == first || p.ends_with(&folder)) && root.join(p).is_dir()
-                    });
+                    || all
+                        .iter()
+                        .any(|p| (p == first || p.ends_with(&folder)) && root.join(p).is_dir());
                 !names_a_folder
             }
         }
