@@ -210,6 +210,13 @@ mod tests {
         }
     }
 
+    /// [`repository_paths`] from the root.
+    fn all_paths() -> BTreeSet<String> {
+        let mut all = BTreeSet::new();
+        repository_paths(&crate::root(), &mut all);
+        all
+    }
+
     /// The words of `text` a reader takes for paths: backticked spans and
     /// Markdown link targets, outside fenced code blocks.
     fn path_words(text: &str) -> Vec<String> {
@@ -305,8 +312,7 @@ mod tests {
     /// (run results under `bench/results/` are records of their day and
     /// keep the paths of that day), and the `//!` docs of every Rust file.
     fn docs() -> Vec<(PathBuf, String)> {
-        let mut all = BTreeSet::new();
-        repository_paths(&crate::root(), &mut all);
+        let all = all_paths();
         let mut out = Vec::new();
         for p in &all {
             if p.ends_with(".md") && !p.starts_with("bench/results/") {
@@ -330,8 +336,7 @@ mod tests {
 
     #[test]
     fn every_path_the_docs_name_exists() {
-        let mut all = BTreeSet::new();
-        repository_paths(&crate::root(), &mut all);
+        let all = all_paths();
         let mut stale = Vec::new();
         for (file, text) in docs() {
             for word in path_words(&text) {
@@ -360,8 +365,7 @@ mod tests {
             concat!("../", "shared"),
             concat!("`shared", "/"),
         ];
-        let mut all = BTreeSet::new();
-        repository_paths(&crate::root(), &mut all);
+        let all = all_paths();
         let mut offenders = Vec::new();
         for p in &all {
             let source = [".md", ".rs", ".py", ".toml", ".sh", ".txt"]
