@@ -9,17 +9,22 @@ use crate::diagnostics::render::{self, Style};
 
 const USAGE: &str = "\
 usage: prebake check <app.py>... [--format human|json|sarif] [--color auto|always|never]
+       prebake routes <app.py> [--format human|json]
        prebake dump-ir <app.py>
        prebake lsp
 
 `check` reads each app without running it and reports route and type errors.
+`routes` lists each route and where its handler runs: inline on the
+interpreter thread, on the event loop (`async def`) or on the thread pool, and why.
 `lsp` is a language server on stdin/stdout, for editors (docs/editors.md).
-Exit status: 0 when no errors (warnings allowed), 1 when any error, 2 on bad usage.";
+Exit status: 0 when no errors (warnings and information allowed), 1 when any error,
+2 on bad usage.";
 
 /// Runs the CLI with the arguments after the program name.
 pub fn main(args: &[String]) -> ExitCode {
     match args.first().map(String::as_str) {
         Some("check") => check(&args[1..]),
+        Some("routes") => routes(&args[1..]),
         Some("dump-ir") => dump_ir(&args[1..]),
         Some("lsp") => lsp(),
         Some("-h" | "--help") | None => {
@@ -49,6 +54,122 @@ pub fn dump_ir(args: &[String]) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `prebake routes app.py [--format human|json]`: where each route runs.
+pub fn routes(args: &[String]) -> ExitCode {
+    let mut json = false;
+    let mut file = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--format=json" => json = true,
+            "--format=human" => json = false,
+            "--format" => match it.next().map(String::as_str) {
+                Some("json") => json = true,
+                Some("human") => json = false,
+                _ => {
+                    eprintln!("prebake routes: --format is human or json\n\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
+            f if f.starts_with('-') => {
+                eprintln!("prebake routes: unknown option `{f}`\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+            _ => file = Some(a.clone()),
+        }
+    }
+    let Some(file) = file else {
+        eprintln!("prebake routes: no app given\n\n{USAGE}");
+        return ExitCode::from(2);
+    };
+    match crate::driver::analyze_path(Path::new(&file)) {
+        Ok(a) => {
+            if json {
+                let rows = route_rows(&a);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into())
+                );
+            } else {
+                print!("{}", routes_table(&a));
+            }
+            if a.has_errors() {
+                eprintln!(
+                    "{file}: {}",
+                    render::summary(&a.diagnostics).unwrap_or_default()
+                );
+                return ExitCode::from(1);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// One route as `prebake routes --format json` lists it.
+#[derive(serde::Serialize, Debug)]
+pub struct RouteRow {
+    /// `GET`, or `GET, POST` for a route with several methods.
+    pub methods: String,
+    /// The path template.
+    pub path: String,
+    /// The handler's qualified name (`app.report`).
+    pub handler: String,
+    /// `inline`, `event loop` or `thread pool`.
+    pub runs: &'static str,
+    /// Why, as `prebake check`'s PB080 says it.
+    pub reason: String,
+}
+
+/// Where each route of an analysed app runs, in source order.
+pub fn route_rows(analysis: &crate::Analysis) -> Vec<RouteRow> {
+    analysis
+        .ir
+        .routes
+        .iter()
+        .map(|r| {
+            let methods: Vec<&str> = r.methods.iter().map(|m| m.as_str()).collect();
+            RouteRow {
+                methods: methods.join(", "),
+                path: r.path.raw.clone(),
+                handler: format!("{}.{}", r.handler.module, r.handler.name),
+                runs: if r.on_pool {
+                    "thread pool"
+                } else if r.handler.is_async {
+                    "event loop"
+                } else {
+                    "inline"
+                },
+                reason: r.pool_reason.explain(&analysis.db, &r.handler.name),
+            }
+        })
+        .collect()
+}
+
+/// The routes as an aligned table with a summary line.
+pub fn routes_table(analysis: &crate::Analysis) -> String {
+    let rows = route_rows(analysis);
+    let w_method = rows.iter().map(|r| r.methods.len()).max().unwrap_or(0);
+    let w_path = rows.iter().map(|r| r.path.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for r in &rows {
+        out.push_str(&format!(
+            "{:w_method$}  {:w_path$}  {:11}  {}\n",
+            r.methods, r.path, r.runs, r.reason
+        ));
+    }
+    let pool = rows.iter().filter(|r| r.runs == "thread pool").count();
+    out.push_str(&format!(
+        "{} route{}, {pool} on the thread pool\n",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    ));
+    out
 }
 
 /// `prebake lsp`: the language server over stdio.
@@ -177,10 +298,16 @@ pub fn check(args: &[String]) -> ExitCode {
                     }
                     None => {
                         let routes = analysis.ir.routes.len();
+                        let pool = analysis.ir.routes.iter().filter(|r| r.on_pool).count();
                         let _ = writeln!(
                             err,
-                            "{file}: ok ({routes} route{})",
-                            if routes == 1 { "" } else { "s" }
+                            "{file}: ok ({routes} route{}{})",
+                            if routes == 1 { "" } else { "s" },
+                            if pool > 0 {
+                                format!(", {pool} on the thread pool")
+                            } else {
+                                String::new()
+                            }
                         );
                     }
                 }

@@ -8,6 +8,7 @@
 //! [`driver`] is the only place that touches the file system. [`lsp`] serves
 //! the same analysis to editors.
 
+pub mod blocking;
 pub mod check;
 pub mod cli;
 pub mod codegen;

@@ -10,13 +10,15 @@
 //! ```
 //!
 //! A line may announce several (`# error: PB011, PB015` or
-//! `# error: PB011 # warning: PB052`). A missing or an extra diagnostic
+//! `# error: PB011 # warning: PB052`); information is announced as
+//! `# info: PB080`. A missing or an extra diagnostic
 //! fails, printing both sets. The rendered output (plain human form and
 //! JSON) of each fixture is snapshotted with insta; run with
 //! `INSTA_UPDATE=always` to accept new snapshots, then read them.
 //!
 //! The examples get the same treatment: they must be clean, and their IR
-//! dumps are snapshotted.
+//! dumps and route listings (`prebake routes`: where each handler runs)
+//! are snapshotted.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -72,6 +74,10 @@ fn annotations(file: &Path) -> BTreeSet<Key> {
             .chain(
                 line.match_indices("# warning:")
                     .map(|(at, _)| ("warning", &line[at + 10..])),
+            )
+            .chain(
+                line.match_indices("# info:")
+                    .map(|(at, _)| ("info", &line[at + 7..])),
             )
         {
             let rest = rest.split('#').next().unwrap_or_default();
@@ -159,5 +165,26 @@ fn examples_are_clean_and_their_ir_is_stable() {
             format!("ir-{name}"),
             prebake_compiler::ir::pretty::dump(&analysis.db, &analysis.ir)
         );
+        insta::assert_snapshot!(
+            format!("routes-{name}"),
+            prebake_compiler::cli::routes_table(&analysis)
+        );
     }
+}
+
+/// Where each route runs, as `prebake routes` lists it, for an app that
+/// has every kind of route.
+#[test]
+fn routes_listing() {
+    let analysis = analyze_path(Path::new(&format!("{ROOT}/runs_on_thread_pool/app.py")))
+        .expect("fixture exists");
+    insta::assert_snapshot!(
+        "routes-runs_on_thread_pool",
+        prebake_compiler::cli::routes_table(&analysis)
+    );
+    let rows = prebake_compiler::cli::route_rows(&analysis);
+    insta::assert_snapshot!(
+        "routes-runs_on_thread_pool-json",
+        serde_json::to_string_pretty(&rows).expect("JSON")
+    );
 }

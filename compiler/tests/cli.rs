@@ -67,3 +67,27 @@ fn bad_usage_exits_two() {
     assert_eq!(prebake(&["frobnicate"]).0, 2);
     assert_eq!(prebake(&["check", "does/not/exist.py"]).0, 1);
 }
+
+#[test]
+fn information_does_not_fail_check_and_routes_lists_the_pool() {
+    let app = "tests/fixtures/check/runs_on_thread_pool/app.py";
+    let (code, _, err) = prebake(&["check", app, "--color", "never"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("info[PB080]"), "{err}");
+    assert!(err.contains("ok (9 routes, 6 on the thread pool)"), "{err}");
+
+    let (code, out, _) = prebake(&["check", app, "--format", "json"]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON output");
+    assert_eq!(json[0]["severity"], "info");
+
+    let (code, out, _) = prebake(&["check", app, "--format", "sarif"]);
+    assert_eq!(code, 0);
+    let sarif: serde_json::Value = serde_json::from_str(&out).expect("SARIF output");
+    assert_eq!(sarif["runs"][0]["results"][0]["level"], "note");
+
+    let (code, out, err) = prebake(&["routes", app]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("GET  /sleep "), "{out}");
+    assert!(out.ends_with("9 routes, 6 on the thread pool\n"), "{out}");
+}

@@ -53,3 +53,47 @@ fn generated_code_parses_and_is_deterministic() {
         "code generation must be deterministic (stable builds, warm caches)"
     );
 }
+
+/// The Python module of dependency-graph functions the depends test app
+/// gets (routes with `Depends`, `BackgroundTasks` or a `Response`
+/// parameter call these instead of their handlers).
+#[test]
+fn dependency_graph_module() {
+    let analysis = analyze_path(Path::new("../tests/apps/depends/app.py")).expect("the app exists");
+    assert!(!analysis.has_errors(), "the depends app has errors");
+    let file = prebake_compiler::codegen::app::generate_file(&analysis, "depends");
+    let start = file
+        .find("name: \"_prebake_routes\"")
+        .expect("a graph module");
+    let source = &file[start..];
+    let open = source.find("source: \"").expect("its source") + "source: \"".len();
+    let close = source[open..].find("\",\n").expect("the end of its source") + open;
+    // The literal as Rust escapes it, read back as the Python text.
+    let text: String = syn::parse_str::<syn::LitStr>(&format!("\"{}\"", &source[open..close]))
+        .expect("a string literal")
+        .value();
+    insta::assert_snapshot!("depends_routes_py", text);
+}
+
+#[test]
+fn the_route_table_says_which_routes_run_on_the_pool() {
+    let file = generated(
+        "tests/fixtures/check/runs_on_thread_pool/app.py",
+        "runs_on_thread_pool",
+    );
+    let on_pool = |handler: &str| {
+        let entry = &file[file
+            .find(&format!("handler: \"{handler}\""))
+            .expect("a route entry")..];
+        let line = entry
+            .lines()
+            .find(|l| l.trim_start().starts_with("on_pool:"))
+            .expect("on_pool field");
+        line.trim().trim_end_matches(',').ends_with("true")
+    };
+    assert!(on_pool("sleep"));
+    assert!(on_pool("forced"));
+    assert!(!on_pool("inline"));
+    assert!(!on_pool("fast"));
+    assert!(!on_pool("in_loop"));
+}

@@ -67,6 +67,8 @@ pub struct Route {
     pub params: &'static [&'static str],
     /// Whether the handler is an `async def`.
     pub is_async: bool,
+    /// Whether the handler runs on the thread pool (it may block).
+    pub on_pool: bool,
     /// Whether the handler is a generated dependency-graph function that
     /// returns a `prebake._solve.Scope`: the value is its `result`, its
     /// `response` (the `Response` parameter) is merged into the response,

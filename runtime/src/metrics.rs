@@ -364,6 +364,7 @@ mod tests {
         handler: "get_user",
         params: &["id"],
         is_async: false,
+        on_pool: false,
         deferred: false,
         status: 200,
         body: Body::None,

@@ -19,6 +19,7 @@ const fn route(path: &'static str, handler: &'static str, decode: pb::DecodeFn) 
         handler,
         params: &[],
         is_async: false,
+        on_pool: false,
         deferred: false,
         status: 200,
         body: pb::Body::None,

@@ -26,6 +26,7 @@ static ROUTES: [pb::Route; 1] = [pb::Route {
     handler: "loaded",
     params: &[],
     is_async: false,
+    on_pool: false,
     deferred: false,
     status: 200,
     body: pb::Body::None,

@@ -24,6 +24,7 @@ static APP: pb::App = pb::App {
         handler: "handler",
         params: &["a"],
         is_async: false,
+        on_pool: false,
         deferred: false,
         status: 200,
         body: pb::Body::None,

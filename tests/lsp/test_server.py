@@ -266,6 +266,7 @@ async def test_hover_on_parameters_and_decorators(client: LanguageClient, tmp_pa
     decorator = await hover_at('app.get("/users/{user_id}")')
     assert decorator.startswith("GET /users/{user_id}")
     assert "status 200, response: JSON dict[str, int]" in decorator
+    assert "runs inline on the interpreter thread" in decorator
     created = await hover_at('app.post("/users"')
     assert created.startswith("POST /users")
     assert "status 201, response: JSON User" in created

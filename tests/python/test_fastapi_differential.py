@@ -2,7 +2,7 @@
 
 The app's source is written once against `prebake`; for FastAPI, a shim
 package named `prebake` that re-exports FastAPI's names
-(`tests/python/fastapi_shim/`) comes first on the path and uvicorn serves
+(`tests/fastapi_shim/`) comes first on the path and uvicorn serves
 it. Both answer the same requests in the same order; status codes, success
 bodies, the headers the app sets and the order in which dependencies, their
 teardown and background tasks ran must agree. Error bodies differ by
@@ -28,7 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = ROOT / "tests" / "apps" / "depends"
-SHIM = Path(__file__).resolve().parent / "fastapi_shim"
+SHIM = ROOT / "tests" / "fastapi_shim"
 
 fastapi = pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
@@ -140,6 +140,11 @@ CASES: list[tuple[str, str, dict[str, str], Any, tuple[str, ...]]] = [
     ("GET", "/events", {}, None, ()),
     ("GET", "/db/teapot", {}, None, ()),
     ("GET", "/events", {}, None, ()),
+    ("GET", "/db/denied", {}, None, ()),
+    ("GET", "/events", {}, None, ()),
+    ("GET", "/db/denied", {"x-token": "user-al"}, None, ()),
+    ("GET", "/events", {}, None, ()),
+    ("GET", "/dep/boom", {}, None, ()),
     ("GET", "/db/async", {}, None, ()),
     ("GET", "/events", {}, None, ()),
     ("GET", "/counter", {}, None, ()),

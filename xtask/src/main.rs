@@ -29,6 +29,7 @@ usage: cargo xtask <command> [args]
 
 commands:
   check <app.py>... [--format human|json]   report route and type errors (exit 1 on errors)
+  routes <app.py> [--format human|json]      list the routes: inline, event loop or thread pool, and why
   build <app.py> [--out PATH] [--dist]       build the server binary (default dist/<name>)
   serve <app.py> [-- server flags]          build, then run it (flags: --host --port --workers)
   test [--no-lint]                          run the whole test suite, setting up what it needs
@@ -43,6 +44,7 @@ commands:
 #[cfg(test)]
 pub(crate) const COMMANDS: &[&str] = &[
     "check",
+    "routes",
     "lsp",
     "test",
     "build",
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
     let rest = &args[1..];
     let result = match cmd.as_str() {
         "check" => return prebake_compiler::cli::check(rest),
+        "routes" => return prebake_compiler::cli::routes(rest),
         "lsp" => return prebake_compiler::cli::main(&args),
         "test" => test(rest),
         "build" => build::parse_args(rest)

@@ -410,6 +410,21 @@ mod tests {
         );
     }
 
+    /// [`crate::COMMANDS`] is the list of `main`'s `match` arms.
+    #[test]
+    fn the_command_list_is_mains() {
+        let main = std::fs::read_to_string(crate::root().join("xtask/src/main.rs"))
+            .expect("xtask/src/main.rs");
+        let arms: BTreeSet<&str> = main
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix('"')?.split_once("\" =>"))
+            .map(|(name, _)| name)
+            .filter(|name| !name.contains('"')) // `"-h" | "--help" | "help"`
+            .collect();
+        let listed: BTreeSet<&str> = crate::COMMANDS.iter().copied().collect();
+        assert_eq!(arms, listed, "COMMANDS and the arms of `main`'s match");
+    }
+
     #[test]
     fn the_usage_lists_every_command() {
         for name in crate::COMMANDS {

@@ -69,6 +69,7 @@ pub fn check(db: &SourceDb, ir: &Ir, sink: &mut Sink) {
     rules::integer_out_of_range::check(&ctx, sink);
     rules::invalid_parameter_source::check(&ctx, sink);
     rules::duplicate_wire_name::check(&ctx, sink);
+    rules::conflicting_dependency_parameter::check(&ctx, sink);
     // Responses.
     rules::return_type_mismatch::check(&ctx, sink);
     rules::body_on_bodiless_status::check(&ctx, sink);
@@ -91,6 +92,9 @@ pub fn check(db: &SourceDb, ir: &Ir, sink: &mut Sink) {
     rules::unused_app::check(&ctx, sink);
     rules::trailing_slash::check(&ctx, sink);
     rules::path_parameter_default::check(&ctx, sink);
+    // Where handlers run.
+    rules::unknown_blocking_call::check(&ctx, sink);
+    rules::runs_on_thread_pool::check(&ctx, sink);
 }
 
 /// Whether `inner` lies within `outer`.

@@ -94,6 +94,7 @@ impl Gen<'_> {
             let handler = &part.handler;
             let params = part.params.iter();
             let (is_async, deferred) = (part.is_async, part.deferred);
+            let on_pool = r.on_pool;
             let status = r.status_code;
             quote! {
                 #pb::Route {
@@ -102,6 +103,7 @@ impl Gen<'_> {
                     handler: #handler,
                     params: &[#(#params),*],
                     is_async: #is_async,
+                    on_pool: #on_pool,
                     deferred: #deferred,
                     status: #status,
                     body: #body,

@@ -20,14 +20,18 @@ pub enum Severity {
     Error,
     /// Legal but suspicious: reported, the build goes on.
     Warning,
+    /// What the compiler decided, for the user to know (a route that runs
+    /// on the thread pool, and why): never stops a build or fails `check`.
+    Info,
 }
 
 impl Severity {
-    /// `error` or `warning`, as the JSON output spells it.
+    /// `error`, `warning` or `info`, as the JSON output spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Info => "info",
         }
     }
 }

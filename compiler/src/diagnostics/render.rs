@@ -35,6 +35,7 @@ fn report<'a>(db: &'a SourceDb, d: &'a Diagnostic) -> Vec<Group<'a>> {
     let level = match d.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
     };
     let file = db.file(d.primary.span.file);
     let mut snippet = Snippet::source(file.text.as_str())
@@ -90,10 +91,14 @@ fn clamp(r: std::ops::Range<usize>, len: usize) -> std::ops::Range<usize> {
     start..r.end.clamp(start, len)
 }
 
-/// A one-line summary (`error: 2 errors, 1 warning`), or nothing when clean.
+/// A one-line summary (`error: 2 errors, 1 warning`), or nothing when there
+/// is no error or warning (information does not count).
 pub fn summary(diagnostics: &[Diagnostic]) -> Option<String> {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = diagnostics.len() - errors;
+    let warnings = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     match (errors, warnings) {
         (0, 0) => None,
@@ -114,7 +119,7 @@ pub struct JsonDiagnostic {
     pub code: String,
     /// `missing-path-parameter`.
     pub name: String,
-    /// `error` or `warning`.
+    /// `error`, `warning` or `info`.
     pub severity: String,
     /// The message.
     pub message: String,

@@ -10,6 +10,7 @@
 //! cannot read (unknown names, unsupported annotations) and keeps going with
 //! [`crate::ir::TyKind::Unknown`] in its place.
 
+mod calls;
 mod depends;
 mod lower;
 mod models;

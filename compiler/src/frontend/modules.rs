@@ -45,12 +45,25 @@ pub(crate) struct Module {
 pub(crate) struct Program {
     pub(crate) db: SourceDb,
     pub(crate) modules: Vec<Module>,
+    /// Modules a relative import names that are not in the app's folder
+    /// (reported, PB002): local, though their names resolve like outside
+    /// ones.
+    pub(crate) missing_local: Vec<String>,
 }
 
 impl Program {
     /// The module of this dotted name, by index.
     pub(crate) fn module_index(&self, name: &str) -> Option<usize> {
         self.modules.iter().position(|m| m.name == name)
+    }
+
+    /// Whether a qualified name lies in a missing local module.
+    pub(crate) fn in_missing_local(&self, qualified: &str) -> bool {
+        self.missing_local.iter().any(|m| {
+            qualified
+                .strip_prefix(m.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
     }
 
     /// A span in module `m` from a parser range.
@@ -70,6 +83,7 @@ pub(crate) fn load(
     let mut program = Program {
         db: SourceDb::new(),
         modules: Vec::new(),
+        missing_local: Vec::new(),
     };
     let entry_name = entry.trim_end_matches(".py").replace('/', ".");
     let text = provider.read(entry).unwrap_or_default();
@@ -100,6 +114,7 @@ pub(crate) fn load(
                     && relative
                 {
                     let span = Span::new(program.modules[next].file, start, end);
+                    program.missing_local.push(name.clone());
                     sink.report(
                         Diagnostic::new(Code::PB002, span, format!("module `{name}` not found"))
                             .with_label(

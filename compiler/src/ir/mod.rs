@@ -9,6 +9,7 @@
 
 mod depends;
 mod model;
+mod pool;
 pub mod pretty;
 mod route;
 mod types;
@@ -19,6 +20,7 @@ pub use model::{
     DataclassOptions, EnumFlavor, EnumMember, Field, FieldDefault, Model, ModelId, ModelKind,
     RenameStyle, StructOptions, TagValue,
 };
+pub use pool::{PoolReason, ReachedCall, SettingOrigin, SyncSetting};
 pub use route::{
     App, Converter, Handler, HttpMethod, Param, ParamSource, PathSegment, PathTemplate,
     ResponseKind, ReturnSite, Route,

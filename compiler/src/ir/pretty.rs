@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{FieldDefault, Ir, ModelKind, PathSegment, ResponseKind, Value, ValueKind};
+use super::{FieldDefault, Ir, ModelKind, PathSegment, PoolReason, ResponseKind, Value, ValueKind};
 use crate::source::SourceDb;
 
 /// Dumps the IR as indented text; positions are `line:column` of each span's
@@ -57,6 +57,22 @@ pub fn dump(db: &SourceDb, ir: &Ir) -> String {
             })
             .collect();
         let _ = writeln!(out, "  segments [{}]", segs.join(", "));
+        let place = if r.on_pool { "on the pool" } else { "inline" };
+        let why = match &r.pool_reason {
+            PoolReason::Async => "async def".to_string(),
+            PoolReason::Setting(s) => format!(
+                "sync_to_thread={} on {} @ {}",
+                if s.value { "True" } else { "False" },
+                s.origin.describe(),
+                pos(s.span)
+            ),
+            PoolReason::Blocking(c) => {
+                let via: String = c.via.iter().map(|f| format!(" via {f}")).collect();
+                format!("calls {}{via} @ {}", c.callee, pos(c.span))
+            }
+            PoolReason::NoBlockingCall => "no blocking call".to_string(),
+        };
+        let _ = writeln!(out, "  runs {place}: {why}");
         for p in &h.params {
             let _ = write!(
                 out,

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{Constraints, Ty, Value};
+use super::{Constraints, PoolReason, ReachedCall, Ty, Value};
 use crate::source::Span;
 
 /// The `App(...)` call.
@@ -243,6 +243,15 @@ pub struct Route {
     pub handler: Handler,
     /// The decorator expression.
     pub decorator_span: Span,
+    /// `sync_to_thread=` on the route decorator, as written.
+    pub sync_to_thread: Option<bool>,
+    /// Whether the handler runs on the thread pool (it may block).
+    pub on_pool: bool,
+    /// Why it runs there.
+    pub pool_reason: PoolReason,
+    /// The outside calls the sync dependencies of the route's graph reach
+    /// (each `via` starts with the dependency; `site` is its `Depends`).
+    pub dependency_calls: Vec<ReachedCall>,
     /// Dependencies whose values are not used: the app's, the routers'
     /// and the decorator's `dependencies=[...]`, outermost first.
     pub dependencies: Vec<super::Dependency>,
@@ -315,6 +324,9 @@ pub struct Handler {
     pub is_stub: bool,
     /// Calls in the body by qualified callee name (for lint-style checks).
     pub calls: Vec<(String, Span)>,
+    /// Every call outside the app the handler makes, directly or through
+    /// the app's own functions it calls (followed transitively).
+    pub reached_calls: Vec<ReachedCall>,
     /// The `def` line up to the colon.
     pub signature_span: Span,
     /// The function name.

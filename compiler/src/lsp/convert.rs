@@ -157,6 +157,7 @@ pub(crate) fn diagnostic(db: &SourceDb, d: &Diagnostic) -> (PathBuf, lsp::Diagno
         severity: Some(match d.severity {
             Severity::Error => lsp::DiagnosticSeverity::ERROR,
             Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+            Severity::Info => lsp::DiagnosticSeverity::INFORMATION,
         }),
         code: Some(lsp::NumberOrString::String(d.code.as_str().to_string())),
         code_description: href.map(|href| lsp::CodeDescription { href }),

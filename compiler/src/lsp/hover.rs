@@ -5,7 +5,8 @@
 //! `query parameter "limit": int, ge=1, le=100, default 10`,
 //! `JSON body: User`, `header "x-token": str | None, default None`); on a
 //! route decorator or a handler's name, the route's methods, path, status
-//! and response. The first line is the summary; a second paragraph explains.
+//! and response, and whether it runs inline or on the thread pool and why.
+//! The first line is the summary; a second paragraph explains.
 
 use std::fmt::Write;
 
@@ -207,6 +208,18 @@ fn route_summary(analysis: &Analysis, route: &Route) -> String {
     if route.methods.contains(&crate::ir::HttpMethod::Get) {
         out.push_str("; HEAD is answered too");
     }
+    let place = if route.on_pool {
+        "runs on the thread pool"
+    } else if h.is_async {
+        "runs on the event loop"
+    } else {
+        "runs inline on the interpreter thread"
+    };
+    let _ = write!(
+        out,
+        "\n\n{place}: {}",
+        route.pool_reason.explain(&analysis.db, &h.name)
+    );
     out
 }
 
@@ -255,4 +268,67 @@ fn dependency_detail(dep: &crate::ir::Dependency) -> String {
     let mut out = String::from("Solved once per request at build time:\n\n");
     walk(dep, 0, &mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frontend::SourceProvider;
+
+    struct Mem(&'static str);
+
+    impl SourceProvider for Mem {
+        fn read(&self, rel_path: &str) -> Option<String> {
+            (rel_path == "app.py").then(|| self.0.to_string())
+        }
+    }
+
+    const APP: &str = r#"import time
+from prebake import App
+app = App()
+
+def pause() -> None:
+    time.sleep(1)
+
+@app.get("/slow")
+def slow() -> str:
+    pause()
+    return "done"
+
+@app.get("/fast")
+def fast() -> str:
+    return "done"
+
+@app.get("/forced", sync_to_thread=True)
+def forced() -> str:
+    return "done"
+"#;
+
+    fn hover_on(name: &str) -> String {
+        let analysis = crate::analyze(&Mem(APP), "app.py", "");
+        let at = APP.find(&format!("def {name}")).expect("handler") + 4;
+        let file = analysis.ir.routes[0].handler.name_span.file;
+        hover(&analysis, file, u32::try_from(at).expect("small"))
+            .expect("a hover")
+            .markdown
+    }
+
+    #[test]
+    fn handler_hover_says_where_the_route_runs() {
+        assert!(
+            hover_on("slow").ends_with(
+                "runs on the thread pool: `slow` calls `time.sleep` through `pause` (app.py:6)"
+            ),
+            "{}",
+            hover_on("slow")
+        );
+        assert!(hover_on("fast").ends_with(
+            "runs inline on the interpreter thread: `fast` calls nothing known to block"
+        ));
+        assert!(
+            hover_on("forced").ends_with(
+                "runs on the thread pool: `sync_to_thread=True` on the route (app.py:17)"
+            )
+        );
+    }
 }

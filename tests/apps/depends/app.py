@@ -8,6 +8,8 @@ re-exports FastAPI's names first on the path), so both servers can be asked
 the same requests: models are dataclasses, which both accept.
 """
 
+import os
+import sys
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, AsyncIterator
@@ -22,9 +24,14 @@ from routers import api
 
 @asynccontextmanager
 async def lifespan(app: App) -> AsyncIterator[dict[str, str]]:
+    # The process-level tests read these lines from the server's log.
+    print(f"lifespan start {os.getpid()}", file=sys.stderr, flush=True)
+    if os.environ.get("DEPENDS_FAIL_LIFESPAN"):
+        raise RuntimeError("the database is unreachable")
     EVENTS.append("lifespan start")
     yield {"greeting": "hello from the lifespan"}
     EVENTS.append("lifespan stop")
+    print(f"lifespan stop {os.getpid()}", file=sys.stderr, flush=True)
 
 
 class TeapotError(Exception):
@@ -95,6 +102,19 @@ def db_fail(conn: Annotated[str, Depends(deps.get_db)]) -> dict[str, str]:
 @app.get("/db/teapot")
 def db_teapot(conn: Annotated[str, Depends(deps.get_db)]) -> dict[str, str]:
     raise KeyError("converted by the dependency")
+
+
+@app.get("/db/denied")
+def db_denied(
+    conn: Annotated[str, Depends(deps.get_db)],
+    user: Annotated[str, Depends(deps.current_user)],
+) -> dict[str, str]:
+    return {"conn": conn, "user": user}
+
+
+@app.get("/dep/boom")
+def dep_boom(value: Annotated[int, Depends(deps.broken)]) -> dict[str, int]:
+    return {"value": value}
 
 
 @app.get("/db/async")

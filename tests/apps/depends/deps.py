@@ -83,5 +83,9 @@ def verify_key(x_key: Annotated[str | None, Header()] = None) -> None:
         raise HTTPException(403, "bad key")
 
 
+def broken() -> int:
+    raise ValueError("a dependency failed: secret-internal-detail")
+
+
 def tag_of(x_tag: Annotated[str, Header()]) -> str:
     return x_tag.upper()

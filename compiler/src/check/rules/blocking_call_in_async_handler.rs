@@ -1,76 +1,68 @@
 //! PB051 `blocking-call-in-async-handler`: a call that blocks the thread
-//! inside an `async def` handler.
+//! inside an `async def` handler, made directly or through the app's own
+//! functions.
 #![doc = include_str!("../../../../docs/diagnostics/PB051.md")]
 
+use crate::blocking::{Blocking, classify};
 use crate::check::Ctx;
 use crate::diagnostics::{Code, Diagnostic, Sink};
 
-/// Blocking callees (by qualified name or prefix) and what to use instead.
-const BLOCKING: &[(&str, &str)] = &[
-    ("time.sleep", "`await asyncio.sleep(...)`"),
-    (
-        "requests.",
-        "an async HTTP client such as `httpx.AsyncClient`",
-    ),
-    (
-        "urllib.request.urlopen",
-        "an async HTTP client such as `httpx.AsyncClient`",
-    ),
-    (
-        "subprocess.run",
-        "`await asyncio.create_subprocess_exec(...)`",
-    ),
-    (
-        "subprocess.call",
-        "`await asyncio.create_subprocess_exec(...)`",
-    ),
-    (
-        "subprocess.check_call",
-        "`await asyncio.create_subprocess_exec(...)`",
-    ),
-    (
-        "subprocess.check_output",
-        "`await asyncio.create_subprocess_exec(...)`",
-    ),
-    ("os.system", "`await asyncio.create_subprocess_shell(...)`"),
-    (
-        "socket.create_connection",
-        "`await asyncio.open_connection(...)`",
-    ),
-];
-
-fn blocking(callee: &str) -> Option<&'static str> {
-    BLOCKING.iter().find_map(|(name, instead)| {
-        let hit = if name.ends_with('.') {
-            callee.starts_with(name)
-        } else {
-            callee == *name
-        };
-        hit.then_some(*instead)
-    })
-}
-
-/// Warns about each blocking call in an `async def` handler's own body.
+/// Warns about each blocking call an `async def` handler reaches, at the
+/// call in the handler's body (the helper's call when it goes through one).
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in crate::check::walk::handler_routes(ctx.ir) {
         let h = &route.handler;
         if !h.is_async {
             continue;
         }
-        for (callee, span) in &h.calls {
-            let Some(instead) = blocking(callee) else {
+        let blocking: Vec<_> = h
+            .reached_calls
+            .iter()
+            .filter_map(|c| match classify(&c.callee) {
+                Blocking::Yes { alternative } => Some((c, alternative)),
+                _ => None,
+            })
+            .collect();
+        for &(c, alternative) in &blocking {
+            // `f.read()` on the object a reported `open(...)` made is the
+            // same wait, reported once.
+            if let Some((factory, _)) = c.callee.rsplit_once("().")
+                && blocking.iter().any(|(o, _)| o.callee == factory)
+            {
                 continue;
-            };
-            sink.report(
-                Diagnostic::new(
+            }
+            let callee = &c.callee;
+            let note = "an `async def` handler runs on the event loop: while this call blocks, no other request on the worker makes progress";
+            let d = match c.via.last() {
+                None => Diagnostic::new(
                     Code::PB051,
-                    *span,
+                    c.span,
                     format!("blocking call `{callee}` in async handler `{}`", h.name),
                 )
                 .with_label("blocks the event loop")
-                .with_note("an `async def` handler runs on the event loop: while this call blocks, no other request on the worker makes progress")
-                .with_help(format!("use {instead}, or make `{}` a plain `def`", h.name)),
-            );
+                .with_note(note)
+                .with_help(format!(
+                    "use {alternative}, or make `{}` a plain `def`",
+                    h.name
+                )),
+                Some(helper) => {
+                    let via: Vec<String> = c.via.iter().map(|f| format!("`{f}`")).collect();
+                    Diagnostic::new(
+                        Code::PB051,
+                        c.site,
+                        format!(
+                            "blocking call `{callee}` in async handler `{}`, through {}",
+                            h.name,
+                            via.join(", ")
+                        ),
+                    )
+                    .with_label("blocks the event loop")
+                    .with_secondary(c.span, format!("`{callee}` blocks"))
+                    .with_note(note)
+                    .with_help(format!("in `{helper}`, use {alternative}"))
+                }
+            };
+            sink.report(d);
         }
     }
 }

@@ -147,6 +147,7 @@ impl Lowerer<'_> {
             awaits,
             is_stub,
             calls,
+            reached_calls: Vec::new(),
             signature_span,
             name_span,
         }

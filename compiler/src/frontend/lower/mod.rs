@@ -4,12 +4,14 @@
 //!
 //! This file holds the lowering state and the walk over the modules; the
 //! parts it calls live beside it: [`app`] (the `App(...)` call), [`route`]
-//! (route decorators), [`path_template`] (`"/users/{user_id}"`) and
-//! [`handler`] (the decorated function and its parameters).
+//! (route decorators), [`path_template`] (`"/users/{user_id}"`),
+//! [`handler`] (the decorated function and its parameters) and [`pool`]
+//! (whether the handler runs on the thread pool).
 
 mod app;
 pub(crate) mod handler;
 mod path_template;
+mod pool;
 mod route;
 mod routers;
 
@@ -17,10 +19,11 @@ use std::collections::HashMap;
 
 use rustpython_parser::ast;
 
+use super::calls::CallIndex;
 use super::modules::Program;
 use super::scope::{Resolved, Scopes};
 use crate::diagnostics::{Code, Diagnostic, Sink};
-use crate::ir::{Ir, Model, ModelId};
+use crate::ir::{Ir, Model, ModelId, SettingOrigin, SyncSetting};
 use crate::source::Span;
 use route::decorator_methods;
 
@@ -34,6 +37,10 @@ pub(crate) struct Lowerer<'a> {
     pub(crate) model_ids: HashMap<(usize, usize), Option<ModelId>>,
     /// Type aliases being expanded (cycle guard).
     pub(crate) alias_stack: Vec<(usize, usize)>,
+    /// The calls of every function of the app.
+    pub(crate) calls: CallIndex,
+    /// `sync_to_thread=` on the `App(...)`.
+    pub(crate) app_sync: Option<SyncSetting>,
     /// Dependencies being solved (cycle guard).
     pub(crate) dep_stack: Vec<(usize, usize)>,
 }
@@ -47,6 +54,7 @@ impl Lowerer<'_> {
 /// Lowers a loaded program.
 pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
     let scopes = Scopes::build(program);
+    let calls = CallIndex::build(program, &scopes);
     let mut lw = Lowerer {
         program,
         scopes,
@@ -54,6 +62,8 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
         models: Vec::new(),
         model_ids: HashMap::new(),
         alias_stack: Vec::new(),
+        calls,
+        app_sync: None,
         dep_stack: Vec::new(),
     };
     let mut ir = Ir::default();
@@ -89,6 +99,7 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
             continue;
         }
         ir.app = Some(lw.app(0, &target, call, program.span(0, stmt)));
+        lw.app_sync = lw.sync_to_thread_keyword(0, call, SettingOrigin::App);
         app_binding = Some((0usize, i, call.clone()));
     }
     let Some((app_module, app_stmt, app_call)) = app_binding else {
@@ -114,7 +125,7 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
     // where the owner is the app or a router; one route per mount.
     let mut decorated = Vec::new();
     for m in 0..program.modules.len() {
-        for stmt in &program.modules[m].body {
+        for (i, stmt) in program.modules[m].body.iter().enumerate() {
             let (decorators, is_async) = match stmt {
                 ast::Stmt::FunctionDef(f) => (&f.decorator_list, false),
                 ast::Stmt::AsyncFunctionDef(f) => (&f.decorator_list, true),
@@ -139,7 +150,8 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
                 }
                 decorated.push((module, at));
                 for mount in routers.mounts_of((module, at)).to_vec() {
-                    if let Some(route) = lw.route(m, stmt, is_async, call, method, &mount) {
+                    if let Some(mut route) = lw.route(m, stmt, is_async, call, method, &mount) {
+                        lw.place(&mut route, (m, i), call, &mount.sync);
                         ir.routes.push(route);
                     }
                 }

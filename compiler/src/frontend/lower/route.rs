@@ -7,7 +7,7 @@ use rustpython_parser::ast;
 use super::Lowerer;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::frontend::scope::Resolved;
-use crate::ir::{HttpMethod, ResponseKind, Route, ValueKind};
+use crate::ir::{HttpMethod, PoolReason, ResponseKind, Route, ValueKind};
 use crate::source::Span;
 
 /// The route decorator methods of `App`.
@@ -319,6 +319,10 @@ impl Lowerer<'_> {
             status_code_span,
             handler,
             decorator_span,
+            sync_to_thread: None,
+            on_pool: false,
+            pool_reason: PoolReason::NoBlockingCall,
+            dependency_calls: Vec::new(),
             dependencies,
         })
     }

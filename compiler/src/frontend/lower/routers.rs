@@ -16,6 +16,7 @@ use super::Lowerer;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::frontend::depends::DependsMarker;
 use crate::frontend::scope::{DefKind, Resolved};
+use crate::ir::{SettingOrigin, SyncSetting};
 use crate::source::Span;
 
 /// A path prefix as written (`"/v1"`), with its string literal.
@@ -31,6 +32,8 @@ struct Owner {
     at: (usize, usize),
     prefix: Option<Prefix>,
     deps: Vec<DependsMarker>,
+    /// `sync_to_thread=` on an `APIRouter(...)`.
+    sync: Option<SyncSetting>,
 }
 
 /// `parent.include_router(child, prefix=..., dependencies=[...])`.
@@ -48,6 +51,8 @@ pub(crate) struct Mount {
     pub(crate) prefixes: Vec<Prefix>,
     /// Route-level dependencies, outermost first.
     pub(crate) deps: Vec<DependsMarker>,
+    /// `sync_to_thread=` of the routers on the way, innermost first.
+    pub(crate) sync: Vec<SyncSetting>,
 }
 
 /// Every owner's mounts, found from the app.
@@ -78,6 +83,7 @@ impl Lowerer<'_> {
             at: app,
             prefix: None,
             deps: self.call_dependencies(app.0, app_call),
+            sync: None,
         }];
         let mut includes = Vec::new();
         for m in 0..self.program.modules.len() {
@@ -91,6 +97,7 @@ impl Lowerer<'_> {
                         at: (m, i),
                         prefix: self.prefix_keyword(m, &call),
                         deps: self.call_dependencies(m, &call),
+                        sync: self.sync_to_thread_keyword(m, &call, SettingOrigin::Router),
                     });
                 }
             }
@@ -147,6 +154,7 @@ impl Lowerer<'_> {
         let root = Mount {
             prefixes: Vec::new(),
             deps: owners[0].deps.clone(),
+            sync: Vec::new(),
         };
         let mut stack = vec![app];
         self.mount(app, root, &owners, &includes, &mut mounts, &mut stack);
@@ -178,6 +186,9 @@ impl Lowerer<'_> {
             next.prefixes.extend(child.prefix.iter().cloned());
             next.deps.extend(inc.deps.iter().cloned());
             next.deps.extend(child.deps.iter().cloned());
+            if let Some(sync) = child.sync {
+                next.sync.insert(0, sync);
+            }
             stack.push(inc.child);
             self.mount(inc.child, next, owners, includes, mounts, stack);
             stack.pop();
