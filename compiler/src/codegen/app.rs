@@ -7,7 +7,7 @@
 //! [`super::tables`] the static tables of `runtime/src/app.rs`,
 //! [`super::decode`] the per-route decoders that drive
 //! `runtime/src/python/call.rs`, [`super::encode`] the per-type encoders
-//! that call `runtime/src/python/encode.rs`, and [`super::router`] the
+//! that call `runtime/src/python/encode/`, and [`super::router`] the
 //! router of `runtime/src/router.rs`.
 
 use proc_macro2::TokenStream;

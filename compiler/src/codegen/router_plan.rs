@@ -2,7 +2,7 @@
 //! routes at build time, with a reference matcher that tests compare the
 //! generated code (and a naive matcher) against.
 //!
-//! Rules (SPEC §3): static routes resolve through a perfect hash over the
+//! Rules (`docs/semantics.md`, "Routing"): static routes resolve through a perfect hash over the
 //! whole path; dynamic routes through a trie walked segment by segment, where
 //! at each segment a static child is tried before a `{param}` child, and a
 //! `{name:path}` catch-all last, backtracking when a branch fails. A path
