@@ -46,6 +46,7 @@ commands:
 pub(crate) const COMMANDS: &[&str] = &[
     "check",
     "routes",
+    "openapi",
     "lsp",
     "test",
     "build",
