@@ -1,6 +1,7 @@
 //! Build script: links the runtime to the CPython it was built against.
 //!
-//! Three things happen here, each a trap recorded in STACK.md:
+//! Three things happen here, each fixing a way an embedded interpreter goes
+//! wrong (ARCHITECTURE.md, "Linking CPython"):
 //! - the rpath to `libpython` is added, so the loader does not pick another
 //!   Python's shared library at run time. This reaches only the runtime's
 //!   own binaries, examples and tests; a dependent crate's build script gets

@@ -13,6 +13,7 @@
 use prebake_compiler::codegen::router_plan::{Lookup, RouterPlan, Seg};
 use prebake_compiler::ir::HttpMethod;
 use prebake_router as pb;
+use prebake_testkit::Rng;
 
 /// The path the generated routers are written against: in an app, the
 /// runtime's `prebake::__private`; here the same names from `prebake-router`.
@@ -39,22 +40,6 @@ generated_router!(router_app, "fuzz_router_router.rs");
 generated_router!(kitchen_app, "fuzz_kitchen_router.rs");
 generated_router!(todo_app, "fuzz_todo_router.rs");
 generated_router!(hello_app, "fuzz_hello_router.rs");
-
-/// xorshift64*: the generator; print its seed to replay a failure.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).expect("fits")
-    }
-}
 
 const METHODS: [(pb::Method, HttpMethod); 7] = [
     (pb::Method::Get, HttpMethod::Get),
@@ -150,16 +135,9 @@ fn generated_routers_agree_with_the_reference_matcher() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20_000);
-    let seed = std::env::var("PREBAKE_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_secs() ^ u64::from(d.subsec_nanos()))
-        });
-    eprintln!("router fuzz: seed {seed}, {iterations} paths per app, 7 methods each");
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::from_env(&format!(
+        "router fuzz ({iterations} paths per app, 7 methods each)"
+    ));
     let apps: [(&str, pb::Router, &str); 4] = [
         ("router", router_app::route, "apps/router/app.py"),
         ("kitchen", kitchen_app::route, "apps/kitchen/app.py"),

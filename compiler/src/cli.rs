@@ -10,12 +10,15 @@ use crate::diagnostics::render::{self, Style};
 const USAGE: &str = "\
 usage: prebake check <app.py>... [--format human|json|sarif] [--color auto|always|never]
        prebake routes <app.py> [--format human|json]
+       prebake openapi <app.py>
        prebake dump-ir <app.py>
        prebake lsp
 
 `check` reads each app without running it and reports route and type errors.
 `routes` lists each route and where its handler runs: inline on the
 interpreter thread, on the event loop (`async def`) or on the thread pool, and why.
+`openapi` prints the app's OpenAPI 3.1 document, the bytes the server sends at
+`/openapi.json`.
 `lsp` is a language server on stdin/stdout, for editors (docs/editors.md).
 Exit status: 0 when no errors (warnings and information allowed), 1 when any error,
 2 on bad usage.";
@@ -26,6 +29,7 @@ pub fn main(args: &[String]) -> ExitCode {
         Some("check") => check(&args[1..]),
         Some("routes") => routes(&args[1..]),
         Some("dump-ir") => dump_ir(&args[1..]),
+        Some("openapi") => openapi(&args[1..]),
         Some("lsp") => lsp(),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
@@ -34,6 +38,29 @@ pub fn main(args: &[String]) -> ExitCode {
         Some(other) => {
             eprintln!("prebake: unknown command `{other}`\n\n{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// `prebake openapi app.py`: the OpenAPI document, as the server sends it
+/// (errors in the app are reported and nothing is printed).
+pub fn openapi(args: &[String]) -> ExitCode {
+    let Some(file) = args.first() else {
+        eprintln!("prebake openapi: no app given\n\n{USAGE}");
+        return ExitCode::from(2);
+    };
+    match crate::driver::analyze_path(Path::new(file)) {
+        Ok(a) if a.has_errors() => {
+            eprint!("{}", render::human(&a.db, &a.diagnostics, Style::Plain));
+            ExitCode::from(1)
+        }
+        Ok(a) => {
+            print!("{}", crate::openapi::document(&a.ir));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
         }
     }
 }

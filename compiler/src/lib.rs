@@ -17,6 +17,7 @@ pub mod driver;
 pub mod frontend;
 pub mod ir;
 pub mod lsp;
+pub mod openapi;
 pub mod source;
 
 use diagnostics::{Diagnostic, Sink};

@@ -1,5 +1,5 @@
 //! Data-driven tests of the checks: every app under `tests/fixtures/check/`
-//! (a `name.py` file, or a `name/` folder whose entry is `app.py`) is
+//! (a `<name>.py` file, or a `<name>/` folder whose entry is `app.py`) is
 //! analysed, and the diagnostics must be exactly the ones its comments
 //! announce:
 //!

@@ -1,6 +1,6 @@
 //! The diagnostic docs run as tests.
 //!
-//! Every code has a page `docs/diagnostics/PBxxx.md` with ruff's anatomy:
+//! Every code has a page `docs/diagnostics/<code>.md` with ruff's anatomy:
 //! `# PBxxx: name`, `## What it does`, `## Why is this bad?`, `## Example`
 //! and `## Use instead`. The app in the Example block must report that code
 //! and no other; the app in the Use-instead block must be clean. The index

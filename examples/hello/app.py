@@ -1,4 +1,4 @@
-"""Hello, prebake: the four endpoints of the specification's first example.
+"""Hello, prebake: the reference app of docs/semantics.md, in four endpoints.
 
 Plain text, a JSON object, a typed path parameter, and a validated JSON body.
 Build and run it with `cargo xtask serve examples/hello/app.py`.

@@ -1,7 +1,7 @@
 """The app `runtime/benches/codec_bench.rs` measures: decoding a body into
 Structs and encoding it back, against msgspec in the same interpreter.
 
-`/validate` is SPEC §1's (`{"name":"Ada","age":42}`); `/catalog` takes a
+`/validate` is the hello example's (`{"name":"Ada","age":42}`); `/catalog` takes a
 nested document of about 10 KB (`codec_doc.json`).
 """
 

@@ -1,5 +1,5 @@
 //! Decode and encode timings of the runtime against msgspec, in the same
-//! embedded interpreter: SPEC §1's `/validate` body and a nested ~10 KB
+//! embedded interpreter: the hello example's `/validate` body and a nested ~10 KB
 //! document (`runtime/benches/codec_app.py`, compiled by the same code
 //! generator as `cargo xtask build`, through `prebake::app!`).
 //!

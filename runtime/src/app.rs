@@ -39,6 +39,17 @@ pub struct App {
     pub router: Router,
 }
 
+impl App {
+    /// The number of the app's own routes (the OpenAPI document and the
+    /// docs pages not counted), for the start-up log line.
+    pub fn app_routes(&self) -> usize {
+        self.routes
+            .iter()
+            .filter(|r| !matches!(r.body, Body::Static { .. }))
+            .count()
+    }
+}
+
 /// One Python source file carried inside the binary.
 pub struct Module {
     /// The dotted module name (`app`, `pkg.models`).
@@ -103,6 +114,14 @@ pub enum Body {
         /// Index into [`App::types`].
         ty: u16,
     },
+    /// No handler: the route answers these bytes (the OpenAPI document
+    /// and the docs pages, generated at build time), with no Python call.
+    Static {
+        /// The `Content-Type`.
+        content_type: &'static str,
+        /// The body.
+        bytes: &'static [u8],
+    },
 }
 
 /// How a handler's return value becomes the response body.
@@ -122,6 +141,11 @@ pub enum Returns {
 
 /// The generated per-route parameter decoder.
 pub type DecodeFn = fn(&mut Call<'_>) -> Result<(), Rejection>;
+
+/// The decoder of a route that decodes nothing ([`Body::Static`]).
+pub fn no_decode(_: &mut Call<'_>) -> Result<(), Rejection> {
+    Ok(())
+}
 
 /// A generated JSON encoder for one declared type.
 pub type EncodeFn = for<'a> fn(Obj<'a>, &mut Vec<u8>) -> Result<(), Mismatch>;

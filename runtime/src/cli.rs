@@ -3,7 +3,8 @@
 //!
 //! Handwritten to keep the binary small. A flag wins over its environment
 //! variable, which wins over the default. `HOST`, `PORT` and `WORKERS` keep
-//! the names SPEC §3 gives them; every other variable is `PREBAKE_` plus
+//! their usual unprefixed names (`docs/semantics.md`, "The build and the
+//! binary"); every other variable is `PREBAKE_` plus
 //! the flag's name in upper snake case (`--max-body-size` is
 //! `PREBAKE_MAX_BODY_SIZE`). The README's "Server flags" table lists them.
 

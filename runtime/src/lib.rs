@@ -25,7 +25,7 @@
 //! 5. encodes the return value with the route's generated encoder, or turns
 //!    an `HTTPException` or any other exception into its error response.
 //!
-//! Errors look like Litestar's (SPEC §2): `{"status_code": 404, "detail":
+//! Errors look like Litestar's (`docs/semantics.md`): `{"status_code": 404, "detail":
 //! "Not Found"}`, and validation errors add
 //! `"extra": [{"message", "key", "source"}]`.
 //!

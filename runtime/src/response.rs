@@ -1,6 +1,6 @@
 //! Building responses: content types, error bodies, and rejections.
 //!
-//! Error bodies follow SPEC §2 (Litestar's shape): `{"status_code": N,
+//! Error bodies follow `docs/semantics.md` (Litestar's shape): `{"status_code": N,
 //! "detail": ...}`, plus `extra` for validation errors. Constant bodies and
 //! header values are `'static`; nothing here touches Python.
 

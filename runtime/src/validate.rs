@@ -1,4 +1,5 @@
-//! Validation errors, in msgspec's grammar and SPEC §2's shape.
+//! Validation errors, in msgspec's grammar and the error shape of
+//! `docs/semantics.md` ("Errors the client sees").
 //!
 //! An [`Invalid`] is a message (`` Expected `int`, got `str` ``); tied to a
 //! parameter and its source it becomes a [`Rejection`], which the server
@@ -76,7 +77,7 @@ pub struct Rejection(Box<RejectionKind>);
 
 #[derive(Debug)]
 pub(crate) enum RejectionKind {
-    /// The validation shape of SPEC §2 (status 400).
+    /// The validation shape (status 400, with `extra`).
     Validation {
         source: Source,
         key: Cow<'static, str>,

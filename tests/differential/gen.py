@@ -13,7 +13,7 @@ server must answer with msgspec itself, in this process:
   and `bytes` returns), and a 500 whenever the returned value does not fit
   the declared type (`conforms`).
 
-Errors take SPEC §2's shape. The values are drawn from
+Errors take the shape of docs/semantics.md. The values are drawn from
 `msgspec.inspect.type_info(T)`, so the generator follows the types as
 msgspec sees them.
 """
@@ -965,7 +965,7 @@ class Expected:
 
 
 def split_path(text: str, param: str) -> tuple[str, str]:
-    """SPEC §2: msgspec's `<message> - at `$.a[0]`` into message and key; a
+    """docs/semantics.md: msgspec's `<message> - at `$.a[0]`` into message and key; a
     dict key's error (`- at `key` in `$.a``) has the dict's path as key."""
     found = max((text.rfind(m), len(m)) for m in (" - at `$", " - at `key` in `$"))
     at, n = found

@@ -1,4 +1,4 @@
-"""The type matrix of the differential test (SPEC §1), as Python source.
+"""The type matrix of the differential test (docs/semantics.md), as Python source.
 
 Each entry is an annotation written in the namespace of
 `tests/apps/matrix/app.py` (which `gen.py --write-app` generates from these

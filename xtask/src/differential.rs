@@ -1,7 +1,7 @@
 //! `cargo xtask differential [--cases N] [--seed S]`: the differential test
 //! of the type matrix against msgspec (`tests/differential/`).
 //!
-//! Builds `tests/apps/matrix/app.py` (one route per type of SPEC §1) and runs
+//! Builds `tests/apps/matrix/app.py` (one route per type an app may declare) and runs
 //! the pytest suite that generates the cases, sends them to the binary and
 //! compares every answer with msgspec's in its own process. `cargo xtask
 //! test` runs it with the default count (6,000 cases, a new seed each run,

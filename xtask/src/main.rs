@@ -2,12 +2,20 @@
 //! hand.
 //!
 //! - `check <app.py>... [--format human|json]`: report route and type errors.
+//! - `build`, `serve`: build an app's binary (`build.rs`), and run it.
 //! - `test`: the whole suite (format, lints, Rust tests, Python tests), setting
 //!   up the Python environment first.
+//! - `differential`, `bench`, `lsp`: the differential test, the benchmarks,
+//!   the language server.
+//! - `codegen [--check]`: the files generated from code (`codegen.rs`).
 //! - `venv`: create or refresh the project's `.venv`.
+//!
+//! [`COMMANDS`] lists them; the tidy tests hold every `cargo xtask <command>`
+//! the docs mention to that list.
 
 mod bench;
 mod build;
+mod codegen;
 mod differential;
 mod lsp;
 mod tidy;
@@ -22,12 +30,32 @@ usage: cargo xtask <command> [args]
 commands:
   check <app.py>... [--format human|json]   report route and type errors (exit 1 on errors)
   routes <app.py> [--format human|json]      list the routes: inline, event loop or thread pool, and why
+  openapi <app.py>                          print the OpenAPI document the server sends at /openapi.json
   build <app.py> [--out PATH] [--dist]       build the server binary (default dist/<name>)
   serve <app.py> [-- server flags]          build, then run it (flags: --host --port --workers)
   test [--no-lint]                          run the whole test suite, setting up what it needs
   lsp                                       the language server on stdio (docs/editors.md)
   venv                                      create or refresh the project's Python environment
-  bench [--quick] [--dist]                  prebake vs plain hyper and Python frameworks (bench/results/)";
+  differential [--cases N] [--seed S]       the type matrix against msgspec (tests/differential)
+  bench [--quick] [--dist]                  prebake vs plain hyper and Python frameworks (bench/results/)
+  codegen [--check]                         write the generated docs (docs/diagnostics.md), or check them";
+
+/// Every command `main` accepts (besides `help`), kept beside its `match`:
+/// the tidy tests hold the usage text and the docs to it.
+#[cfg(test)]
+pub(crate) const COMMANDS: &[&str] = &[
+    "check",
+    "routes",
+    "openapi",
+    "lsp",
+    "test",
+    "build",
+    "serve",
+    "differential",
+    "venv",
+    "bench",
+    "codegen",
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +67,7 @@ fn main() -> ExitCode {
     let result = match cmd.as_str() {
         "check" => return prebake_compiler::cli::check(rest),
         "routes" => return prebake_compiler::cli::routes(rest),
+        "openapi" => return prebake_compiler::cli::openapi(rest),
         "lsp" => return prebake_compiler::cli::main(&args),
         "test" => test(rest),
         "build" => build::parse_args(rest)
@@ -48,6 +77,7 @@ fn main() -> ExitCode {
         "differential" => differential::run_differential(rest), // [--cases N] [--seed S]
         "venv" => venv::ensure(&root()).map(|_| ()),
         "bench" => bench::run(rest),
+        "codegen" => codegen::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

@@ -3,9 +3,32 @@
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
     use std::path::{Path, PathBuf};
 
+    /// Every folder of Rust sources in the workspace (walked recursively,
+    /// `target/` and snapshots left out).
+    const RUST_DIRS: [&str; 13] = [
+        "router/src",
+        "compiler/src",
+        "compiler/tests",
+        "compiler/benches",
+        "runtime/src",
+        "runtime/tests",
+        "runtime/benches",
+        "macros/src",
+        "xtask/src",
+        "testkit/src",
+        "tests",
+        "benches",
+        "runtime/build.rs",
+    ];
+
     fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        if dir.extension().is_some_and(|x| x == "rs") {
+            out.push(dir.to_path_buf());
+            return;
+        }
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
@@ -44,14 +67,7 @@ mod tests {
     #[test]
     fn every_rust_file_says_why_it_exists() {
         let mut missing = Vec::new();
-        for dir in [
-            "router/src",
-            "compiler/src",
-            "runtime/src",
-            "macros/src",
-            "xtask/src",
-            "tests",
-        ] {
+        for dir in RUST_DIRS {
             for (p, text) in sources(dir) {
                 if !text.trim_start().starts_with("//!") {
                     missing.push(rel(&p));
@@ -150,13 +166,7 @@ mod tests {
     #[test]
     fn no_debug_macros() {
         let mut offenders = Vec::new();
-        for dir in [
-            "router/src",
-            "compiler/src",
-            "runtime/src",
-            "macros/src",
-            "xtask/src",
-        ] {
+        for dir in RUST_DIRS {
             for (p, text) in sources(dir) {
                 if text.contains(concat!("dbg", "!(")) {
                     offenders.push(rel(&p));
@@ -164,5 +174,303 @@ mod tests {
             }
         }
         assert!(offenders.is_empty(), "dbg! left in: {offenders:?}");
+    }
+
+    /// Extensions that make a backticked word a file name even without a `/`.
+    const FILE_EXTENSIONS: [&str; 12] = [
+        "rs", "md", "py", "toml", "txt", "sh", "lua", "json", "ini", "snap", "tsv", "lock",
+    ];
+
+    /// Folders that hold no sources: what builds and tools write.
+    const SKIPPED_DIRS: [&str; 7] = [
+        "target",
+        "dist",
+        ".git",
+        ".venv",
+        "node_modules",
+        "__pycache__",
+        ".pytest_cache",
+    ];
+
+    /// Every file and folder of the repository, as paths from its root.
+    fn repository_paths(dir: &Path, out: &mut BTreeSet<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if SKIPPED_DIRS.contains(&name.as_str()) {
+                continue;
+            }
+            out.insert(rel(&p));
+            if p.is_dir() {
+                repository_paths(&p, out);
+            }
+        }
+    }
+
+    /// [`repository_paths`] from the root.
+    fn all_paths() -> BTreeSet<String> {
+        let mut all = BTreeSet::new();
+        repository_paths(&crate::root(), &mut all);
+        all
+    }
+
+    /// The words of `text` a reader takes for paths: backticked spans and
+    /// Markdown link targets, outside fenced code blocks.
+    fn path_words(text: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut fenced = false;
+        for line in text.lines() {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+                continue;
+            }
+            if fenced {
+                continue;
+            }
+            let mut parts = line.split('`');
+            parts.next();
+            while let Some(inside) = parts.next() {
+                words.push(inside.to_string());
+                parts.next();
+            }
+            let mut rest = line;
+            while let Some(at) = rest.find("](") {
+                rest = &rest[at + 2..];
+                if let Some(end) = rest.find(')') {
+                    words.push(rest[..end].to_string());
+                }
+            }
+        }
+        words
+    }
+
+    /// `word` as a repository path to check, or `None` when it is not one:
+    /// other characters than a path's (spaces, `<placeholder>`, globs,
+    /// `{a,b}`, `$VAR`, URLs), absolute paths (route templates such as
+    /// `/user/{id}` are not files), generated paths, bare extensions
+    /// (`.py`), and words that are neither `a/b` nor a file name with a
+    /// known extension.
+    fn as_path(word: &str) -> Option<&str> {
+        let word = word.split('#').next().unwrap_or_default();
+        let word = word.strip_prefix("./").unwrap_or(word);
+        let path_chars = |c: char| c.is_ascii_alphanumeric() || "_.-/".contains(c);
+        if word.is_empty() || !word.chars().all(path_chars) || word.starts_with('/') {
+            return None;
+        }
+        if word.starts_with('.') && !word.starts_with("../") && !word.contains('/') {
+            return None;
+        }
+        let first = word.split('/').next().unwrap_or_default();
+        if SKIPPED_DIRS.contains(&first) {
+            return None;
+        }
+        let known_extension = word
+            .rsplit_once('.')
+            .is_some_and(|(_, x)| FILE_EXTENSIONS.contains(&x));
+        (word.contains('/') || known_extension).then_some(word)
+    }
+
+    /// Whether `path`, named in the file `from`, is fine: it exists (from
+    /// the root, from `from`'s folder, or as the tail of a repository path,
+    /// as `json/parse.rs` in the runtime's own docs), or it is not a path of
+    /// this repository. Not one: a word whose first part names no folder
+    /// here (`application/json`, a user's `.vscode/settings.json`), and a
+    /// bare file name other than a Rust source or a Markdown page (the
+    /// user's `main.py`).
+    fn resolves(path: &str, from: &Path, all: &BTreeSet<String>) -> bool {
+        let root = crate::root();
+        let dir = from.parent().unwrap_or(&root);
+        let trimmed = path.trim_end_matches('/');
+        if root.join(trimmed).exists() || dir.join(trimmed).exists() {
+            return true;
+        }
+        if trimmed.contains("..") {
+            return false;
+        }
+        let tail = format!("/{trimmed}");
+        if all.iter().any(|p| p == trimmed || p.ends_with(&tail)) {
+            return true;
+        }
+        match trimmed.split_once('/') {
+            None => !(trimmed.ends_with(".rs") || trimmed.ends_with(".md")),
+            Some((first, _)) => {
+                let folder = format!("/{first}");
+                let names_a_folder = root.join(first).is_dir()
+                    || dir.join(first).is_dir()
+                    || all
+                        .iter()
+                        .any(|p| (p == first || p.ends_with(&folder)) && root.join(p).is_dir());
+                !names_a_folder
+            }
+        }
+    }
+
+    /// The documentation a reader follows paths in: every Markdown file
+    /// (run results under `bench/results/` are records of their day and
+    /// keep the paths of that day), and the `//!` docs of every Rust file.
+    fn docs() -> Vec<(PathBuf, String)> {
+        let all = all_paths();
+        let mut out = Vec::new();
+        for p in &all {
+            if p.ends_with(".md") && !p.starts_with("bench/results/") {
+                let path = crate::root().join(p);
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                out.push((path, text));
+            }
+        }
+        for dir in RUST_DIRS {
+            for (p, text) in sources(dir) {
+                let module_doc: String = text
+                    .lines()
+                    .filter_map(|l| l.trim_start().strip_prefix("//!"))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                out.push((p, module_doc));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_path_the_docs_name_exists() {
+        let all = all_paths();
+        let mut stale = Vec::new();
+        for (file, text) in docs() {
+            for word in path_words(&text) {
+                if let Some(path) = as_path(&word)
+                    && !resolves(path, &file, &all)
+                {
+                    stale.push(format!("{}: `{path}`", rel(&file)));
+                }
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "paths named in docs that do not exist: {stale:#?}"
+        );
+    }
+
+    /// The repository's docs and comments stand alone: they cite its own
+    /// pages, never notes that a clone does not have.
+    #[test]
+    fn nothing_cites_files_outside_the_repository() {
+        let needles = [
+            concat!("SPEC", " §"),
+            concat!("SPEC", ".md"),
+            concat!("STACK", ".md"),
+            concat!("STYLE", ".md"),
+            concat!("../", "shared"),
+            concat!("`shared", "/"),
+        ];
+        let all = all_paths();
+        let mut offenders = Vec::new();
+        for p in &all {
+            let source = [".md", ".rs", ".py", ".toml", ".sh", ".txt"]
+                .iter()
+                .any(|x| p.ends_with(x));
+            if !source || p.starts_with("bench/results/") {
+                continue;
+            }
+            let text = std::fs::read_to_string(crate::root().join(p)).unwrap_or_default();
+            for needle in needles {
+                if text.contains(needle) {
+                    offenders.push(format!("{p}: {needle}"));
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "citations of files outside the repository: {offenders:#?}"
+        );
+    }
+
+    #[test]
+    fn every_xtask_command_the_docs_name_exists() {
+        let mut unknown = Vec::new();
+        for (file, text) in docs() {
+            for (at, _) in text.match_indices("cargo xtask ") {
+                let command: String = text[at + "cargo xtask ".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '|')
+                    .collect();
+                // `cargo xtask check|build|...` lists several.
+                for name in command.split('|').filter(|n| !n.is_empty()) {
+                    if !crate::COMMANDS.contains(&name) {
+                        unknown.push(format!("{}: `cargo xtask {name}`", rel(&file)));
+                    }
+                }
+            }
+        }
+        assert!(
+            unknown.is_empty(),
+            "xtask commands named in docs that do not exist: {unknown:#?}"
+        );
+    }
+
+    /// [`crate::COMMANDS`] is the list of `main`'s `match` arms.
+    #[test]
+    fn the_command_list_is_mains() {
+        let main = std::fs::read_to_string(crate::root().join("xtask/src/main.rs"))
+            .expect("xtask/src/main.rs");
+        let arms: BTreeSet<&str> = main
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix('"')?.split_once("\" =>"))
+            .map(|(name, _)| name)
+            .filter(|name| !name.contains('"')) // `"-h" | "--help" | "help"`
+            .collect();
+        let listed: BTreeSet<&str> = crate::COMMANDS.iter().copied().collect();
+        assert_eq!(arms, listed, "COMMANDS and the arms of `main`'s match");
+    }
+
+    #[test]
+    fn the_usage_lists_every_command() {
+        for name in crate::COMMANDS {
+            assert!(
+                crate::USAGE.contains(&format!("\n  {name}")),
+                "`{name}` is missing from the usage text"
+            );
+        }
+    }
+
+    #[test]
+    fn path_words_are_told_from_other_words() {
+        let readme = crate::root().join("README.md");
+        for word in [
+            "runtime/src/lax.rs",
+            "lax.rs",
+            "../examples/hello/app.py",
+            "python/native/",
+        ] {
+            assert_eq!(as_path(word), Some(word), "{word}");
+        }
+        for word in [
+            "/user/{user_id}",
+            "application/json",
+            "docs/diagnostics/<code>.md",
+            "target/e2e-bin",
+            "tests/e2e_{hello,kitchen}.rs",
+            "https://example.com/a.md",
+            "$OUT_DIR/prebake_package.rs",
+            "msgspec.json.encode",
+            ".py",
+        ] {
+            assert!(
+                as_path(word).is_none_or(|p| resolves(p, &readme, &BTreeSet::new())),
+                "{word}"
+            );
+        }
+        let all = BTreeSet::from([
+            "runtime/src/json/parse.rs".to_string(),
+            "runtime/src/python".to_string(),
+        ]);
+        assert!(resolves("json/parse.rs", &readme, &all));
+        assert!(!resolves("python/native.rs", &readme, &all));
+        assert!(!resolves("runtime/examples/", &readme, &all));
+        assert!(!resolves(concat!("NOTES", ".md"), &readme, &all));
+        assert!(resolves(".vscode/settings.json", &readme, &all));
+        assert!(resolves("main.py", &readme, &all));
     }
 }

@@ -57,6 +57,7 @@ pub fn check(db: &SourceDb, ir: &Ir, sink: &mut Sink) {
     rules::missing_path_parameter::check(&ctx, sink);
     rules::marker_on_path_parameter::check(&ctx, sink);
     rules::duplicate_route::check(&ctx, sink);
+    rules::duplicate_operation_id::check(&ctx, sink);
     rules::ambiguous_routes::check(&ctx, sink);
     rules::invalid_path_parameter_type::check(&ctx, sink);
     rules::duplicate_handler_name::check(&ctx, sink);

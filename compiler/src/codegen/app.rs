@@ -7,7 +7,7 @@
 //! [`super::tables`] the static tables of `runtime/src/app.rs`,
 //! [`super::decode`] the per-route decoders that drive
 //! `runtime/src/python/call.rs`, [`super::encode`] the per-type encoders
-//! that call `runtime/src/python/encode.rs`, and [`super::router`] the
+//! that call `runtime/src/python/encode/`, and [`super::router`] the
 //! router of `runtime/src/router.rs`.
 
 use proc_macro2::TokenStream;
@@ -37,6 +37,9 @@ pub(super) struct Gen<'a> {
     /// One `enc::Model` per Struct, dataclass or TypedDict a response
     /// reaches (`App::models`), by model id.
     pub(super) models: Vec<(ModelId, Option<TokenStream>)>,
+    /// The OpenAPI document and the docs pages: path, `Content-Type` and
+    /// body of each, routed after the app's routes.
+    pub(super) statics: Vec<(String, &'static str, String)>,
 }
 
 /// Generates the program as a formatted Rust file (`main.rs` of the app's
@@ -90,8 +93,11 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         patterns: Table::default(),
         encoders: Vec::new(),
         models: Vec::new(),
+        // The OpenAPI document and the docs pages: GET routes after the app's.
+        statics: crate::openapi::static_routes(ir),
     };
-    let plan = RouterPlan::new(ir);
+    let static_paths: Vec<String> = g.statics.iter().map(|s| s.0.clone()).collect();
+    let plan = RouterPlan::with_statics(ir, &static_paths);
 
     // One decoder per IR route (shared by its methods), one encoder per type;
     // a route with dependencies calls its generated graph function (a

@@ -1,6 +1,6 @@
 //! Per-type encoders: one function per distinct declared return type (and
 //! each type inside it), calling the runtime's `__private::enc` (the encoders
-//! of `runtime/src/python/encode.rs`), and the `App::models` entry of each
+//! of `runtime/src/python/encode/`), and the `App::models` entry of each
 //! Struct, dataclass or TypedDict a response reaches.
 
 use proc_macro2::{Literal, TokenStream};

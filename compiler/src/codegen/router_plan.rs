@@ -2,7 +2,7 @@
 //! routes at build time, with a reference matcher that tests compare the
 //! generated code (and a naive matcher) against.
 //!
-//! Rules (SPEC §3): static routes resolve through a perfect hash over the
+//! Rules (`docs/semantics.md`, "Routing"): static routes resolve through a perfect hash over the
 //! whole path; dynamic routes through a trie walked segment by segment, where
 //! at each segment a static child is tried before a `{param}` child, and a
 //! `{name:path}` catch-all last, backtracking when a branch fails. A path
@@ -110,10 +110,19 @@ impl RouterPlan {
     /// Builds the plan for an IR's routes (one route id per route method).
     #[must_use]
     pub fn new(ir: &Ir) -> RouterPlan {
+        RouterPlan::with_statics(ir, &[])
+    }
+
+    /// Builds the plan for an IR's routes and, after them, one GET route
+    /// per path of `statics` (the OpenAPI document and the docs pages,
+    /// served as static bytes): the `k`th has `ir_route` `ir.routes.len() + k`.
+    /// An app route with the same path and method wins.
+    #[must_use]
+    pub fn with_statics(ir: &Ir, statics: &[String]) -> RouterPlan {
         let mut routes = Vec::new();
         let mut templates: Vec<Template> = Vec::new();
-        for (ri, r) in ir.routes.iter().enumerate() {
-            let mut segments: Vec<Seg> = r
+        let app_routes = ir.routes.iter().map(|r| {
+            let segments: Vec<Seg> = r
                 .path
                 .segments
                 .iter()
@@ -127,6 +136,18 @@ impl RouterPlan {
                     } => Seg::CatchAll,
                 })
                 .collect();
+            (r.path.raw.clone(), segments, r.methods.clone())
+        });
+        let static_routes = statics.iter().map(|p| {
+            let segments = p
+                .strip_prefix('/')
+                .unwrap_or(p)
+                .split('/')
+                .map(|s| Seg::Static(s.to_string()))
+                .collect();
+            (p.clone(), segments, vec![HttpMethod::Get])
+        });
+        for (ri, (raw, mut segments, methods)) in app_routes.chain(static_routes).enumerate() {
             if segments.is_empty() {
                 segments.push(Seg::Static(String::new()));
             }
@@ -134,14 +155,14 @@ impl RouterPlan {
                 Some(t) => t,
                 None => {
                     templates.push(Template {
-                        raw: r.path.raw.clone(),
+                        raw,
                         segments,
                         routes: Vec::new(),
                     });
                     templates.len() - 1
                 }
             };
-            for m in &r.methods {
+            for m in &methods {
                 if templates[t]
                     .routes
                     .iter()

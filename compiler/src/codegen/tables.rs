@@ -86,10 +86,32 @@ impl Gen<'_> {
             modules.push(quote!(#pb::Module { name: #mname, file: #file, source: #source, is_package: false }));
         }
         let routes = plan.routes.iter().map(|pr| {
+            let method = method_tokens(pb, pr.method);
+            if let Some((path, content_type, text)) = pr
+                .ir_route
+                .checked_sub(ir.routes.len())
+                .and_then(|k| self.statics.get(k))
+            {
+                let bytes = proc_macro2::Literal::byte_string(text.as_bytes());
+                return quote! {
+                    #pb::Route {
+                        method: #method,
+                        path: #path,
+                        handler: "",
+                        params: &[],
+                        is_async: false,
+                        on_pool: false,
+                        deferred: false,
+                        status: 200,
+                        body: #pb::Body::Static { content_type: #content_type, bytes: #bytes },
+                        decode: #pb::no_decode,
+                        returns: #pb::Returns::Empty,
+                    }
+                };
+            }
             let r = &ir.routes[pr.ir_route];
             let part = &route_parts[pr.ir_route];
             let (dname, returns, body) = (&part.decoder, &part.returns, &part.body);
-            let method = method_tokens(pb, pr.method);
             let path = &r.path.raw;
             let handler = &part.handler;
             let params = part.params.iter();

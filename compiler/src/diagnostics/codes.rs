@@ -109,6 +109,8 @@ declare_codes! {
     // Where handlers run.
     PB080 = "runs-on-thread-pool", Info, "a sync handler runs on the thread pool: it may block, or `sync_to_thread=True` says so";
     PB081 = "unknown-blocking-call", Warning, "a sync handler calls a third-party module not known to block or not to block";
+    // The OpenAPI document.
+    PB090 = "duplicate-operation-id", Error, "two operations of the OpenAPI document with one `operationId`";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

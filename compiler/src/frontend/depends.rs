@@ -256,6 +256,7 @@ impl Lowerer<'_> {
             span,
             def_span,
             calls: Vec::new(),
+            security: None,
         };
         match (kind, &node) {
             (DefKind::Function, ast::Stmt::FunctionDef(_) | ast::Stmt::AsyncFunctionDef(_)) => {
@@ -303,6 +304,20 @@ impl Lowerer<'_> {
                     Resolved::External(q) if SECURITY_CLASSES.contains(&q.as_str()) => {
                         dep.kind = DepKind::Security;
                         dep.params = vec![self.request_param(def_span)];
+                        // `OAuth2PasswordBearer("token")`: the token URL is
+                        // its one positional parameter.
+                        let positional = ctor
+                            .args
+                            .first()
+                            .filter(|_| q.ends_with(".OAuth2PasswordBearer"))
+                            .map(|a| ("tokenUrl".to_string(), self.value(module, a)));
+                        let kwargs = positional
+                            .into_iter()
+                            .chain(ctor.keywords.iter().filter_map(|k| {
+                                Some((k.arg.as_deref()?.to_string(), self.value(module, &k.value)))
+                            }))
+                            .collect();
+                        dep.security = Some((q.clone(), kwargs));
                     }
                     Resolved::Local {
                         module: cm,

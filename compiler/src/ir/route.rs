@@ -16,6 +16,8 @@ pub struct App {
     pub title: Option<String>,
     /// `version=`.
     pub version: Option<String>,
+    /// `description=`.
+    pub description: Option<String>,
     /// `max_body_size=` in bytes.
     pub max_body_size: Option<u64>,
     /// Every keyword as written.
@@ -255,9 +257,24 @@ pub struct Route {
     /// Dependencies whose values are not used: the app's, the routers'
     /// and the decorator's `dependencies=[...]`, outermost first.
     pub dependencies: Vec<super::Dependency>,
+    /// OpenAPI tags: the routers' and includes' `tags=` (outermost first),
+    /// then the decorator's.
+    pub tags: Vec<String>,
+    /// The decorator's keywords as written (`summary=`, `responses=`...).
+    pub keywords: Vec<(String, Value)>,
+    /// The handler's docstring, dedented.
+    pub docstring: Option<String>,
 }
 
 impl Route {
+    /// The decorator keyword `name`, if written.
+    pub fn keyword(&self, name: &str) -> Option<&Value> {
+        self.keywords
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+
     /// Every parameter of the route's dependency graph, depth first: the
     /// route's `dependencies=[...]` and their parameters, then the
     /// handler's, each dependency's parameters after the parameter that

@@ -1,5 +1,5 @@
 //! The type language of handler parameters, return values and model fields
-//! (SPEC §1): scalars, containers, unions, literals, models, constraints.
+//! (`docs/semantics.md`): scalars, containers, unions, literals, models, constraints.
 
 use std::fmt;
 

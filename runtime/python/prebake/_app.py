@@ -37,7 +37,10 @@ class App(Router):
 
     `max_body_size` is the largest request body, in bytes, the server reads
     before answering 413. `server_header` is the `Server` header's value
-    (`None` leaves it out).
+    (`None` leaves it out). `openapi_url`, `docs_url` and `redoc_url` are
+    where the compiled server answers with the OpenAPI document, Swagger UI
+    and ReDoc (generated at build time; `None` turns one off, and without
+    the document there are no pages).
     """
 
     __slots__ = (
@@ -45,6 +48,9 @@ class App(Router):
         "version",
         "description",
         "max_body_size",
+        "openapi_url",
+        "docs_url",
+        "redoc_url",
         "lifespan",
         "on_startup",
         "on_shutdown",
@@ -65,7 +71,13 @@ class App(Router):
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
         exception_handlers: Mapping[type[BaseException] | int, ExceptionHandler] | None = None,
         sync_to_thread: bool | None = None,
+        openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
     ) -> None:
+        for name, url in (("openapi_url", openapi_url), ("docs_url", docs_url), ("redoc_url", redoc_url)):
+            if url is not None and (not isinstance(url, str) or not url.startswith("/")):
+                raise ValueError(f"{name} must be a path starting with '/' or None, got {url!r}")
         if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
             raise TypeError(f"max_body_size must be an int, got {max_body_size!r}")
         if max_body_size < 0:
@@ -77,6 +89,9 @@ class App(Router):
         self.version = version
         self.description = description
         self.max_body_size = max_body_size
+        self.openapi_url = openapi_url
+        self.docs_url = docs_url
+        self.redoc_url = redoc_url
         self.lifespan = lifespan
         self.on_startup: list[Callable[[], Any]] = _callables("on_startup", on_startup)
         self.on_shutdown: list[Callable[[], Any]] = _callables("on_shutdown", on_shutdown)

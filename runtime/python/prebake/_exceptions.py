@@ -60,7 +60,7 @@ def _reason_phrase(status_code: int) -> str:
 class RequestValidationError(ValueError):
     """A request that does not fit the handler's declared parameters.
 
-    The server raises it for every failure the specification's 400 answers
+    The server raises it for every failure docs/semantics.md's 400 answers
     cover (invalid JSON, a value that does not validate, a missing required
     parameter); without a handler for it the client gets that 400. Register
     one (`@app.exception_handler(RequestValidationError)`) to answer in

@@ -5,7 +5,9 @@
 //! value the handler receives; the route's generated encoder, from the
 //! returned value to bytes) next to `msgspec.json.Decoder(T).decode(bytes)`
 //! and `msgspec.json.Encoder().encode(value)` called on the same objects
-//! from the same thread. `runtime/examples/codec_bench.rs` prints them.
+//! from the same thread. `runtime/benches/codec_bench.rs` prints them
+//! (`cargo bench -p prebake --features macros,bench-internals --bench
+//! codec_bench`).
 
 use std::time::{Duration, Instant};
 

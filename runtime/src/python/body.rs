@@ -100,9 +100,9 @@ impl MsgspecDecoder {
 /// saves the bytes object and the call into msgspec, and reads each value
 /// faster than msgspec's C (SWAR string scans, keys matched with their
 /// colon as raw words in declaration order, no per-value type dispatch
-/// for plain scalars): SPEC §1's `{"name":"Ada","age":42}` at about 0.8×
+/// for plain scalars): the hello example's `{"name":"Ada","age":42}` at about 0.8×
 /// msgspec's time and the ~10 KB catalog document at about 0.9×, measured
-/// by `cargo run --release -p prebake --features macros,bench-internals --example codec_bench`.
+/// by `cargo bench -p prebake --features macros,bench-internals --bench codec_bench`.
 const NATIVE_MAX_BODY: usize = usize::MAX;
 
 /// `PREBAKE_NATIVE_DECODE`: `0` never uses the native parser, a number

@@ -19,7 +19,7 @@ __all__ = ["install", "is_async", "signature", "new_loop", "resume", "HandlerTim
 
 #: The synthetic package that holds the app's top-level modules, so that
 #: both `from .models import User` and `from models import User` work in
-#: them (SPEC §1) and give the same module object.
+#: them (docs/semantics.md) and give the same module object.
 APP_PACKAGE = "__prebake_app__"
 
 

@@ -233,6 +233,16 @@ fn load_route<'py>(
 ) -> PyResult<RouteRt> {
     use pyo3::exceptions::{PyTypeError, PyValueError};
 
+    if let Body::Static { .. } = route.body {
+        return Ok(RouteRt {
+            handler: py.None(),
+            defaults: Vec::new(),
+            kwnames: None,
+            body: None,
+            status: StatusCode::OK,
+            placeholders: Vec::new(),
+        });
+    }
     let handler = eval(route.handler)?;
     if !handler.is_callable() {
         return Err(PyTypeError::new_err(format!(
@@ -296,7 +306,7 @@ fn load_route<'py>(
                 inner: decoder,
             }))
         }
-        Body::None | Body::Raw => None,
+        Body::None | Body::Raw | Body::Static { .. } => None,
     };
     let status = StatusCode::from_u16(route.status)
         .map_err(|_| PyValueError::new_err(format!("invalid status code {}", route.status)))?;

@@ -7,7 +7,7 @@
 //! **GIL policy:** one interpreter thread per process. The tokio runtime is
 //! current-thread and runs Python on that same thread, so the GIL is never
 //! contended between server threads (contention costs ~15 µs a switch, see
-//! STACK.md). The thread holds the GIL while it works ([`hold_gil`]) and
+//! ARCHITECTURE.md, "The GIL"). The thread holds the GIL while it works ([`hold_gil`]) and
 //! releases it only when the runtime parks to wait for IO or timers
 //! ([`release_gil`] and [`reacquire_gil`], tokio's park hooks): taking and
 //! dropping it around every request cost ~540 instructions, 5% of a whole

@@ -211,6 +211,14 @@ fn respond(
     let (parts, body) = req.into_parts();
     match app.routes[index].body {
         Body::None => call(state, &parts, Bytes::new(), &captures, index, rid),
+        Body::Static {
+            content_type,
+            bytes,
+        } => done(response::with_body(
+            StatusCode::OK,
+            Some(HeaderValue::from_static(content_type)),
+            Bytes::from_static(bytes),
+        )),
         Body::Raw | Body::Json { .. } => {
             let json = matches!(app.routes[index].body, Body::Json { .. });
             Step::Later(Box::pin(async move {

@@ -191,7 +191,7 @@ fn serve(app: &'static App, opts: &Options, worker: Option<usize>) -> Result<(),
         tracing::info!(
             "listening on http://{local} (app {}, {} routes, workers 1)",
             app.name,
-            app.routes.len()
+            app.app_routes()
         );
         if let Some(l) = &metrics_listener
             && let Ok(a) = l.local_addr()

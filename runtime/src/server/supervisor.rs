@@ -95,7 +95,7 @@ pub(super) fn run(app: &'static App, opts: &Options) -> Result<(), Error> {
     tracing::info!(
         "listening on http://{addr} (app {}, {} routes, workers {})",
         app.name,
-        app.routes.len(),
+        app.app_routes(),
         opts.workers
     );
     supervise(&mut slots, &spawner, &signals, restarts.as_ref())

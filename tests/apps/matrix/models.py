@@ -1,5 +1,5 @@
 """Models of the differential-test app: every Struct option, dataclasses,
-TypedDicts, enums and recursive models, as SPEC §1 lists them.
+TypedDicts, enums and recursive models, as docs/semantics.md lists them.
 
 `tests/differential/` decodes and encodes the same classes with msgspec in
 its own process and compares the answers with the compiled server's.

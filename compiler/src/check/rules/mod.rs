@@ -12,6 +12,7 @@ pub(super) mod contradictory_constraints;
 pub(super) mod default_type_mismatch;
 pub(super) mod duplicate_field_name;
 pub(super) mod duplicate_handler_name;
+pub(super) mod duplicate_operation_id;
 pub(super) mod duplicate_route;
 pub(super) mod duplicate_wire_name;
 pub(super) mod integer_out_of_range;

@@ -15,6 +15,7 @@ impl Lowerer<'_> {
             module: self.program.modules[m].name.clone(),
             title: None,
             version: None,
+            description: None,
             max_body_size: None,
             keywords: Vec::new(),
             span,
@@ -30,6 +31,7 @@ impl Lowerer<'_> {
             match key {
                 "title" => app.title = v.as_str().map(str::to_string),
                 "version" => app.version = v.as_str().map(str::to_string),
+                "description" => app.description = v.as_str().map(str::to_string),
                 "max_body_size" => match v.as_int() {
                     Some(n) if n > 0 => app.max_body_size = u64::try_from(n).ok(),
                     _ => self.sink.report(

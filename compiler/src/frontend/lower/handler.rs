@@ -307,7 +307,7 @@ impl Lowerer<'_> {
         }
     }
 
-    /// SPEC §1: a model (not an enum), list, tuple, set or dict is the JSON body.
+    /// docs/semantics.md: a model (not an enum), list, tuple, set or dict is the JSON body.
     fn is_body_type(&self, ty: &Ty) -> bool {
         match &ty.without_none().unconstrained().kind {
             TyKind::Model(id) => !self.models[id.0 as usize].is_enum(),

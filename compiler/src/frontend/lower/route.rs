@@ -307,6 +307,17 @@ impl Lowerer<'_> {
             .filter_map(|marker| self.dependency(marker, &path))
             .collect();
         let handler = self.handler(m, stmt, is_async, &path);
+        let mut tags = mount.tags.clone();
+        for t in self.tags_keyword(m, call) {
+            if !tags.contains(&t) {
+                tags.push(t);
+            }
+        }
+        let keywords = call
+            .keywords
+            .iter()
+            .filter_map(|k| Some((k.arg.as_deref()?.to_string(), self.value(m, &k.value))))
+            .collect();
         let default_status = if matches!(handler.response, ResponseKind::Empty) {
             204
         } else {
@@ -324,8 +335,50 @@ impl Lowerer<'_> {
             pool_reason: PoolReason::NoBlockingCall,
             dependency_calls: Vec::new(),
             dependencies,
+            tags,
+            keywords,
+            docstring: docstring(stmt),
         })
     }
+}
+
+/// The function's docstring, dedented as `inspect.cleandoc` does.
+fn docstring(stmt: &ast::Stmt) -> Option<String> {
+    let body = match stmt {
+        ast::Stmt::FunctionDef(f) => &f.body,
+        ast::Stmt::AsyncFunctionDef(f) => &f.body,
+        _ => return None,
+    };
+    let ast::Stmt::Expr(e) = body.first()? else {
+        return None;
+    };
+    let ast::Expr::Constant(c) = e.value.as_ref() else {
+        return None;
+    };
+    let ast::Constant::Str(text) = &c.value else {
+        return None;
+    };
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or("").trim().to_string();
+    let rest: Vec<&str> = lines.collect();
+    let indent = rest
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let mut out = vec![first];
+    out.extend(
+        rest.iter()
+            .map(|l| l.get(indent..).unwrap_or("").trim_end().to_string()),
+    );
+    while out.last().is_some_and(String::is_empty) {
+        out.pop();
+    }
+    while out.first().is_some_and(String::is_empty) {
+        out.remove(0);
+    }
+    Some(out.join("\n"))
 }
 
 fn http_status(name: &str) -> Option<u16> {

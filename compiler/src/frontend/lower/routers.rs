@@ -34,6 +34,8 @@ struct Owner {
     deps: Vec<DependsMarker>,
     /// `sync_to_thread=` on an `APIRouter(...)`.
     sync: Option<SyncSetting>,
+    /// `tags=[...]` on an `APIRouter(...)`.
+    tags: Vec<String>,
 }
 
 /// `parent.include_router(child, prefix=..., dependencies=[...])`.
@@ -42,6 +44,7 @@ struct Include {
     child: (usize, usize),
     prefix: Option<Prefix>,
     deps: Vec<DependsMarker>,
+    tags: Vec<String>,
 }
 
 /// One way an owner's routes are served.
@@ -53,6 +56,8 @@ pub(crate) struct Mount {
     pub(crate) deps: Vec<DependsMarker>,
     /// `sync_to_thread=` of the routers on the way, innermost first.
     pub(crate) sync: Vec<SyncSetting>,
+    /// OpenAPI `tags=` of the includes and routers, outermost first.
+    pub(crate) tags: Vec<String>,
 }
 
 /// Every owner's mounts, found from the app.
@@ -84,6 +89,7 @@ impl Lowerer<'_> {
             prefix: None,
             deps: self.call_dependencies(app.0, app_call),
             sync: None,
+            tags: Vec::new(),
         }];
         let mut includes = Vec::new();
         for m in 0..self.program.modules.len() {
@@ -98,6 +104,7 @@ impl Lowerer<'_> {
                         prefix: self.prefix_keyword(m, &call),
                         deps: self.call_dependencies(m, &call),
                         sync: self.sync_to_thread_keyword(m, &call, SettingOrigin::Router),
+                        tags: self.tags_keyword(m, &call),
                     });
                 }
             }
@@ -141,6 +148,7 @@ impl Lowerer<'_> {
                     child,
                     prefix: self.prefix_keyword(m, &call),
                     deps: self.call_dependencies(m, &call),
+                    tags: self.tags_keyword(m, &call),
                 });
             }
         }
@@ -155,6 +163,7 @@ impl Lowerer<'_> {
             prefixes: Vec::new(),
             deps: owners[0].deps.clone(),
             sync: Vec::new(),
+            tags: Vec::new(),
         };
         let mut stack = vec![app];
         self.mount(app, root, &owners, &includes, &mut mounts, &mut stack);
@@ -186,6 +195,8 @@ impl Lowerer<'_> {
             next.prefixes.extend(child.prefix.iter().cloned());
             next.deps.extend(inc.deps.iter().cloned());
             next.deps.extend(child.deps.iter().cloned());
+            next.tags.extend(inc.tags.iter().cloned());
+            next.tags.extend(child.tags.iter().cloned());
             if let Some(sync) = child.sync {
                 next.sync.insert(0, sync);
             }
@@ -259,6 +270,26 @@ impl Lowerer<'_> {
             );
         }
         Some(Prefix { raw, span: v.span })
+    }
+
+    /// `tags=[...]` of a call (`APIRouter`, `include_router`, a route
+    /// decorator): the string literals of a list or tuple.
+    pub(crate) fn tags_keyword(&mut self, m: usize, call: &ast::ExprCall) -> Vec<String> {
+        let Some(kw) = call
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some("tags"))
+        else {
+            return Vec::new();
+        };
+        let v = self.value(m, &kw.value);
+        match &v.kind {
+            crate::ir::ValueKind::List(items) | crate::ir::ValueKind::Tuple(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// `dependencies=[...]` of a call (`App`, `APIRouter`, `include_router`).

@@ -1,0 +1,97 @@
+"""The OpenAPI document and the docs pages of a built app, over HTTP.
+
+Builds `examples/todo` (or takes it from `cargo xtask test`'s binary
+folder), runs it, fetches `/openapi.json` and validates it with
+openapi-spec-validator; the bytes must be those `cargo xtask openapi`
+prints. `/docs` and `/redoc` must be HTML pages that name the document.
+(The pages in a real browser are not tested yet.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "examples" / "todo" / "app.py"
+
+
+def todo_binary() -> Path:
+    bin_dir = os.environ.get("PREBAKE_E2E_BIN_DIR")
+    if bin_dir and (Path(bin_dir) / "todo").exists():
+        return Path(bin_dir) / "todo"
+    out = ROOT / "target" / "e2e-bin" / "todo"
+    subprocess.run(
+        ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(APP), "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+    )
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def port() -> Iterator[int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(todo_binary()), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"server exited with {proc.returncode}"
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def get(port: int, path: str) -> tuple[int, str, bytes]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as resp:
+        return resp.status, resp.headers["content-type"], resp.read()
+
+
+def test_document_is_valid_and_the_one_the_cli_prints(port: int) -> None:
+    status, content_type, body = get(port, "/openapi.json")
+    assert (status, content_type) == (200, "application/json")
+    doc = json.loads(body)
+    validate(doc)
+    assert doc["openapi"] == "3.1.0"
+    assert doc["info"]["title"] == "Todo API"
+    assert "/todos/{todo_id}" in doc["paths"]
+    cli = subprocess.run(
+        [os.environ.get("PREBAKE_XTASK") or "cargo", *([] if os.environ.get("PREBAKE_XTASK") else ["xtask"]),
+         "openapi", str(APP)],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
+    assert cli.stdout == body
+
+
+@pytest.mark.parametrize(("path", "needle"), [("/docs", b"SwaggerUIBundle"), ("/redoc", b"<redoc")])
+def test_docs_pages(port: int, path: str, needle: bytes) -> None:
+    status, content_type, body = get(port, path)
+    assert (status, content_type) == (200, "text/html; charset=utf-8")
+    assert needle in body
+    assert b"/openapi.json" in body
