@@ -163,6 +163,42 @@ impl Ty {
         }
     }
 
+    /// A text that is equal for two types exactly when they are the same
+    /// type, wherever they were written (spans left out).
+    pub fn key(&self) -> String {
+        let keys = |items: &[Ty]| items.iter().map(Ty::key).collect::<Vec<_>>().join(",");
+        match &self.kind {
+            TyKind::List(t) => format!("list[{}]", t.key()),
+            TyKind::Set(t) => format!("set[{}]", t.key()),
+            TyKind::FrozenSet(t) => format!("frozenset[{}]", t.key()),
+            TyKind::VarTuple(t) => format!("tuple[{},...]", t.key()),
+            TyKind::Tuple(items) => format!("tuple[{}]", keys(items)),
+            TyKind::Union(items) => format!("union[{}]", keys(items)),
+            TyKind::Dict(k, v) => format!("dict[{},{}]", k.key(), v.key()),
+            TyKind::Model(id) => format!("model[{}]", id.0),
+            TyKind::Constrained(t, c) => {
+                let mut c = (**c).clone();
+                macro_rules! unspan {
+                    ($($f:ident),*) => { $( if let Some(b) = &mut c.$f { b.span = Span::default(); } )* };
+                }
+                unspan!(
+                    gt,
+                    ge,
+                    lt,
+                    le,
+                    multiple_of,
+                    pattern,
+                    min_length,
+                    max_length,
+                    tz
+                );
+                c.span = Span::default();
+                format!("annotated[{},{c:?}]", t.key())
+            }
+            other => format!("{other:?}"),
+        }
+    }
+
     /// Renders the type as the user would write it in Python.
     pub fn display<'a>(&'a self, ir: &'a Ir) -> TyDisplay<'a> {
         TyDisplay { ty: self, ir }
@@ -225,7 +261,16 @@ impl fmt::Display for TyDisplay<'_> {
                 }
                 f.write_str("]")
             }
-            TyKind::Model(id) => f.write_str(&ir.model(*id).name),
+            TyKind::Model(id) => {
+                let m = ir.model(*id);
+                f.write_str(&m.name)?;
+                if let Some(g) = &m.generic {
+                    f.write_str("[")?;
+                    join(f, &g.args, ", ")?;
+                    f.write_str("]")?;
+                }
+                Ok(())
+            }
             TyKind::Constrained(inner, _) => write!(f, "Annotated[{}, ...]", inner.display(ir)),
             TyKind::Request => f.write_str("Request"),
             TyKind::Response => f.write_str("Response"),
