@@ -1190,7 +1190,7 @@ def conforms(v: Any, t: Any) -> bool:
             and all(key_ok(k, t.key_type) and conforms(x, t.value_type) for k, x in v.items())
         )
     if isinstance(t, mi.StructType):
-        if type(v) is not t.cls:
+        if type(v) is not (typing.get_origin(t.cls) or t.cls):
             return False
         for f in t.fields:
             try:
@@ -1204,7 +1204,7 @@ def conforms(v: Any, t: Any) -> bool:
                 return False
         return True
     if isinstance(t, mi.DataclassType):
-        if type(v) is not t.cls:
+        if type(v) is not (typing.get_origin(t.cls) or t.cls):
             return False
         d = vars(v)
         for f in t.fields:
