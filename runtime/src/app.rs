@@ -113,6 +113,13 @@ pub enum Body {
         param: &'static str,
         /// Index into [`App::types`].
         ty: u16,
+        /// How many levels of arrays and objects the declared type lets
+        /// msgspec read at most before it answers, computed at build time;
+        /// `None` when nothing bounds it (recursion, `Any`, values msgspec
+        /// skips). The `--max-json-depth` pre-scan runs only where this is
+        /// `None` or past the limit: elsewhere msgspec fails by itself,
+        /// with its own message, before the document gets that deep.
+        nesting: Option<u16>,
     },
     /// No handler: the route answers these bytes (the OpenAPI document
     /// and the docs pages, generated at build time), with no Python call.

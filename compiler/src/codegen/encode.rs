@@ -258,9 +258,7 @@ impl Gen<'_> {
         let m = ir.model(id);
         let pb = self.pb.clone();
         let enc = quote!(#pb::enc);
-        let ty = self
-            .types
-            .index(pytype::expr(ir, &Ty::new(TyKind::Model(id), m.span)));
+        let ty = self.types.index(pytype::class(ir, id));
         let kind = match m.kind {
             ModelKind::Struct(_) => quote!(#enc::ModelKind::Struct),
             ModelKind::Dataclass(_) => quote!(#enc::ModelKind::Dataclass),

@@ -110,7 +110,18 @@ pub fn expr(ir: &Ir, ty: &Ty) -> String {
         }
         TyKind::Model(id) => {
             let m = ir.model(*id);
-            module_attr(&m.module, &m.name)
+            let class = module_attr(&m.module, &m.name);
+            match &m.generic {
+                Some(g) => format!(
+                    "{class}[{}]",
+                    g.args
+                        .iter()
+                        .map(|t| expr(ir, t))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => class,
+            }
         }
         TyKind::Constrained(inner, c) => {
             format!("{}[{}, {}]", typing("Annotated"), expr(ir, inner), meta(c))
@@ -118,6 +129,15 @@ pub fn expr(ir: &Ir, ty: &Ty) -> String {
         TyKind::Request => module_attr("prebake", "Request"),
         TyKind::Response => module_attr("prebake", "Response"),
     }
+}
+
+/// The Python expression of a model's class: a generic model's class
+/// itself, without its type arguments (`Page`, for `Page[Item]`), which
+/// the encoders read their layout from and check instances against.
+#[must_use]
+pub fn class(ir: &Ir, id: crate::ir::ModelId) -> String {
+    let m = ir.model(id);
+    module_attr(&m.module, &m.name)
 }
 
 /// A Python expression for `name` defined in `module`, seen from anywhere.

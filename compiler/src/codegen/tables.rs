@@ -172,7 +172,15 @@ impl Gen<'_> {
         if let Some(p) = params.iter().find(|p| p.source == ParamSource::Body) {
             let ty = self.types.index(pytype::expr(self.ir, &p.ty));
             let name = &p.wire_name;
-            return quote!(#pb::Body::Json { param: #name, ty: #ty });
+            let nesting = match p
+                .ty
+                .max_nesting(self.ir)
+                .and_then(|n| u16::try_from(n).ok())
+            {
+                Some(n) => quote!(Some(#n)),
+                None => quote!(None),
+            };
+            return quote!(#pb::Body::Json { param: #name, ty: #ty, nesting: #nesting });
         }
         if params.iter().any(|p| p.source == ParamSource::Request) {
             return quote!(#pb::Body::Raw);

@@ -100,6 +100,9 @@ declare_codes! {
     PB056 = "path-parameter-default", Warning, "a path parameter has a default, which is never used";
     // msgspec's limits on values (errors).
     PB060 = "integer-out-of-range", Error, "an integer msgspec limits to 64 bits (a bound, a length, a `Literal` or enum value, a tag) is outside them";
+    PB061 = "generic-arity-mismatch", Error, "a generic class is given more or fewer type arguments than it has type variables";
+    PB062 = "unparametrised-generic", Warning, "a generic class used without type arguments, so its type variables read as `Any`";
+    PB063 = "unbound-type-variable", Warning, "a type variable outside a generic class that binds it reads as its bound or `Any`";
     // Dependencies and routers.
     PB070 = "dependency-cycle", Error, "dependencies that depend on each other in a cycle";
     PB071 = "unresolved-dependency", Error, "a dependency that is not a callable the compiler can see";

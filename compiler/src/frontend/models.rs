@@ -2,6 +2,8 @@
 //! class options, inherited fields and renames), dataclasses, TypedDicts and
 //! enums.
 
+use std::collections::HashMap;
+
 use rustpython_parser::ast;
 
 use super::lower::Lowerer;
@@ -9,9 +11,47 @@ use super::scope::{DefKind, Resolved};
 use super::types::subscript_args;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{
-    DataclassOptions, EnumFlavor, EnumMember, Field, FieldDefault, Model, ModelId, ModelKind,
-    RenameStyle, StructOptions, TagValue, Value, ValueKind,
+    DataclassOptions, EnumFlavor, EnumMember, Field, FieldDefault, Generic, Model, ModelId,
+    ModelKind, RenameStyle, StructOptions, TagValue, Ty, TyKind, Value, ValueKind,
 };
+use crate::source::Span;
+
+/// What lowering knows of generic classes.
+///
+/// A generic class is lowered once bare (each type variable read as its
+/// bound, or `Any`, as msgspec reads a generic class used without
+/// arguments), and once more per distinct list of type arguments it is used
+/// with (`Page[Item]`): the class body is lowered again with each type
+/// variable bound to its argument, so every field type is the substituted
+/// one and nothing downstream has to know about type variables.
+#[derive(Default)]
+pub(crate) struct Generics {
+    /// The type variables in scope, one frame per class being lowered (the
+    /// innermost last): name and the type it stands for.
+    pub(crate) env: Vec<Vec<(String, Ty)>>,
+    /// The parametrised models made so far: (class, key of the arguments).
+    instances: HashMap<(ModelId, String), ModelId>,
+    /// Where each generic class is: (module, statement).
+    sites: HashMap<ModelId, (usize, usize)>,
+    /// The type parameters of each generic class.
+    params: HashMap<ModelId, Vec<TypeParam>>,
+}
+
+/// A type parameter of a generic class.
+#[derive(Clone, Debug)]
+pub(crate) struct TypeParam {
+    /// Its name (`T`).
+    pub(crate) name: String,
+    /// What it reads as when unbound: its bound, or `Any`.
+    pub(crate) default: Ty,
+    /// Whether it is constrained (`TypeVar("T", int, str)`): msgspec refuses
+    /// it unbound.
+    pub(crate) constrained: bool,
+}
+
+/// Upper limit on the parametrised models of one app (a class whose fields
+/// use itself with ever larger arguments would grow without end).
+const MAX_INSTANCES: usize = 4096;
 
 /// What a base class makes of a class.
 enum Base {
@@ -30,6 +70,48 @@ impl Lowerer<'_> {
         if let Some(&id) = self.model_ids.get(&(module, stmt)) {
             return id;
         }
+        self.lower_class(module, stmt, None)
+    }
+
+    /// The model of generic class `origin` with `args` for its type
+    /// parameters (as many as it has), made on first use.
+    pub(crate) fn instantiate(&mut self, origin: ModelId, args: Vec<Ty>) -> ModelId {
+        let key = args.iter().map(Ty::key).collect::<Vec<_>>().join(";");
+        let defaults: Vec<String> = self
+            .generics
+            .params
+            .get(&origin)
+            .map(|ps| ps.iter().map(|p| p.default.key()).collect())
+            .unwrap_or_default();
+        if defaults.join(";") == key {
+            return origin;
+        }
+        if let Some(&id) = self.generics.instances.get(&(origin, key.clone())) {
+            return id;
+        }
+        let Some(&(module, stmt)) = self.generics.sites.get(&origin) else {
+            return origin;
+        };
+        if self.generics.instances.len() >= MAX_INSTANCES {
+            return origin;
+        }
+        self.lower_class(module, stmt, Some((origin, args, key)))
+            .unwrap_or(origin)
+    }
+
+    /// The type parameters of a generic model (empty for others).
+    pub(crate) fn type_params(&self, id: ModelId) -> &[TypeParam] {
+        self.generics.params.get(&id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Lowers the class at `module`/`stmt`: bare, or (`instance`) with the
+    /// arguments of a parametrised use of it.
+    fn lower_class(
+        &mut self,
+        module: usize,
+        stmt: usize,
+        instance: Option<(ModelId, Vec<Ty>, String)>,
+    ) -> Option<ModelId> {
         let program = self.program;
         let ast::Stmt::ClassDef(class) = &program.modules[module].body[stmt] else {
             return None;
@@ -37,6 +119,40 @@ impl Lowerer<'_> {
         let span = program.span(module, class);
         let name_span = self.name_span(span, "class", class.name.as_str());
 
+        // The type variables of the class, bound for the body.
+        let params = match &instance {
+            Some((origin, _, _)) => self.type_params(*origin).to_vec(),
+            None => self.class_type_params(module, class),
+        };
+        let frame = match &instance {
+            Some((_, args, _)) => params
+                .iter()
+                .zip(args)
+                .map(|(p, a)| (p.name.clone(), a.clone()))
+                .collect(),
+            None => params
+                .iter()
+                .map(|p| (p.name.clone(), p.default.clone()))
+                .collect(),
+        };
+        self.generics.env.push(frame);
+        let id = self.lower_class_in_scope(module, stmt, class, span, name_span, params, instance);
+        self.generics.env.pop();
+        id
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn lower_class_in_scope(
+        &mut self,
+        module: usize,
+        stmt: usize,
+        class: &ast::StmtClassDef,
+        span: Span,
+        name_span: Span,
+        params: Vec<TypeParam>,
+        instance: Option<(ModelId, Vec<Ty>, String)>,
+    ) -> Option<ModelId> {
+        let program = self.program;
         // Classify by decorators and bases before lowering fields, so that a
         // recursive reference finds the id.
         let dataclass = class
@@ -76,7 +192,9 @@ impl Lowerer<'_> {
                 },
             }
         } else {
-            self.model_ids.insert((module, stmt), None);
+            if instance.is_none() {
+                self.model_ids.insert((module, stmt), None);
+            }
             return None;
         };
         for (b, b_span) in &bases {
@@ -93,7 +211,20 @@ impl Lowerer<'_> {
         }
 
         let id = ModelId(u32::try_from(self.models.len()).expect("fewer than 2^32 models"));
-        self.model_ids.insert((module, stmt), Some(id));
+        let generic = match instance {
+            Some((origin, args, key)) => {
+                self.generics.instances.insert((origin, key), id);
+                Some(Generic { origin, args })
+            }
+            None => {
+                self.model_ids.insert((module, stmt), Some(id));
+                if !params.is_empty() {
+                    self.generics.sites.insert(id, (module, stmt));
+                    self.generics.params.insert(id, params.clone());
+                }
+                None
+            }
+        };
         self.models.push(Model {
             name: class.name.to_string(),
             module: program.modules[module].name.clone(),
@@ -101,6 +232,12 @@ impl Lowerer<'_> {
             fields: Vec::new(),
             span,
             name_span,
+            params: if generic.is_some() {
+                Vec::new()
+            } else {
+                params.iter().map(|p| p.name.clone()).collect()
+            },
+            generic,
         });
 
         let inherited: Vec<Field> = parent
@@ -135,9 +272,26 @@ impl Lowerer<'_> {
             ast::Expr::Subscript(s) => &*s.value,
             e => e,
         };
-        match self.scopes.resolve(self.program, module, target) {
+        let resolved = self.scopes.resolve(self.program, module, target);
+        // A generic base with arguments (`Page[T]`, `Page[int]`): its
+        // fields with the arguments substituted.
+        if let (
+            ast::Expr::Subscript(_),
+            Resolved::Local {
+                kind: DefKind::Class,
+                ..
+            },
+        ) = (expr, &resolved)
+        {
+            return match self.lower_type(module, expr).kind {
+                TyKind::Model(id) => Base::Local(id),
+                _ => Base::Other(resolved.qualified(self.program)),
+            };
+        }
+        match resolved {
             Resolved::External(q) => match q.as_str() {
                 "msgspec.Struct" => Base::Struct,
+                "typing.Generic" => Base::Mixin,
                 "typing.TypedDict" => Base::TypedDict,
                 "enum.Enum" => Base::Enum(EnumFlavor::Enum),
                 "enum.IntEnum" => Base::Enum(EnumFlavor::IntEnum),
@@ -156,6 +310,141 @@ impl Lowerer<'_> {
                 .map_or(Base::Other(name), Base::Local),
             other => Base::Other(other.qualified(self.program)),
         }
+    }
+
+    /// The type parameters of a class: `Generic[...]`'s arguments, else the
+    /// PEP 695 parameters (`class Page[T]`), else the type variables its
+    /// bases use (`class Sub(Page[T])`), in order of first use.
+    fn class_type_params(&mut self, module: usize, class: &ast::StmtClassDef) -> Vec<TypeParam> {
+        // Bounds are lowered outside any class's type variables.
+        self.generics.env.push(Vec::new());
+        let mut params: Vec<TypeParam> = Vec::new();
+        let mut explicit = false;
+        for b in &class.bases {
+            if let ast::Expr::Subscript(sub) = b
+                && self
+                    .scopes
+                    .resolve(self.program, module, &sub.value)
+                    .external()
+                    == Some("typing.Generic")
+            {
+                explicit = true;
+                for a in super::types::subscript_args(&sub.slice) {
+                    if let Some(p) = self.type_var(module, a) {
+                        params.push(p);
+                    }
+                }
+            }
+        }
+        if !explicit {
+            for tp in &class.type_params {
+                if let ast::TypeParam::TypeVar(tv) = tp {
+                    let (default, constrained) = match tv.bound.as_deref() {
+                        Some(ast::Expr::Tuple(_)) => {
+                            (Ty::new(TyKind::Any, self.program.span(module, tv)), true)
+                        }
+                        Some(b) => (self.lower_type(module, b), false),
+                        None => (Ty::new(TyKind::Any, self.program.span(module, tv)), false),
+                    };
+                    params.push(TypeParam {
+                        name: tv.name.to_string(),
+                        default,
+                        constrained,
+                    });
+                }
+            }
+        }
+        if !explicit && params.is_empty() {
+            for b in &class.bases {
+                if let ast::Expr::Subscript(sub) = b {
+                    self.free_type_vars(module, &sub.slice, &mut params);
+                }
+            }
+        }
+        self.generics.env.pop();
+        params
+    }
+
+    /// Collects the type variables `expr` names, each once, in order.
+    fn free_type_vars(&mut self, module: usize, expr: &ast::Expr, out: &mut Vec<TypeParam>) {
+        match expr {
+            ast::Expr::Name(_) | ast::Expr::Attribute(_) => {
+                if let Some(p) = self.type_var(module, expr)
+                    && !out.iter().any(|q| q.name == p.name)
+                {
+                    out.push(p);
+                }
+            }
+            ast::Expr::Subscript(sub) => {
+                self.free_type_vars(module, &sub.value, out);
+                self.free_type_vars(module, &sub.slice, out);
+            }
+            ast::Expr::Tuple(t) => {
+                for e in &t.elts {
+                    self.free_type_vars(module, e, out);
+                }
+            }
+            ast::Expr::BinOp(b) => {
+                self.free_type_vars(module, &b.left, out);
+                self.free_type_vars(module, &b.right, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// The type variable `expr` names (`T`, defined as `T = TypeVar("T", ...)`).
+    pub(crate) fn type_var(&mut self, module: usize, expr: &ast::Expr) -> Option<TypeParam> {
+        let Resolved::Local {
+            module: dm,
+            stmt,
+            kind: DefKind::Assign,
+            name,
+        } = self.scopes.resolve(self.program, module, expr)
+        else {
+            return None;
+        };
+        self.type_var_at(dm, stmt, &name)
+    }
+
+    /// The type variable defined by the statement at `module`/`stmt` as
+    /// `name`, if it defines one.
+    pub(crate) fn type_var_at(
+        &mut self,
+        module: usize,
+        stmt: usize,
+        name: &str,
+    ) -> Option<TypeParam> {
+        let program = self.program;
+        let value = match &program.modules[module].body[stmt] {
+            ast::Stmt::Assign(a) => a.value.as_ref(),
+            ast::Stmt::AnnAssign(a) => a.value.as_deref()?,
+            _ => return None,
+        };
+        let ast::Expr::Call(call) = value else {
+            return None;
+        };
+        if self.scopes.resolve(program, module, &call.func).external() != Some("typing.TypeVar") {
+            return None;
+        }
+        let span = program.span(module, value);
+        let bound = call
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some("bound"))
+            .map(|k| &k.value);
+        let default = match bound {
+            Some(b) => {
+                let mut ty = self.lower_type(module, b);
+                ty.span = span;
+                ty
+            }
+            None => Ty::new(TyKind::Any, span),
+        };
+        Some(TypeParam {
+            name: name.to_string(),
+            default,
+            constrained: call.args.len() > 1,
+        })
     }
 
     fn dataclass_decorator(&mut self, module: usize, d: &ast::Expr) -> Option<DataclassOptions> {

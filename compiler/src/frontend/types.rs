@@ -6,9 +6,10 @@ use rustpython_parser::ast::{self, Constant};
 use rustpython_parser::{Mode, text_size::TextSize};
 
 use super::lower::Lowerer;
+use super::models::TypeParam;
 use super::scope::{DefKind, Resolved};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::ir::{Bound, Constraints, Literal, Number, ParamSource, Ty, TyKind, ValueKind};
+use crate::ir::{Bound, Constraints, Literal, ModelId, Number, ParamSource, Ty, TyKind, ValueKind};
 use crate::source::Span;
 
 /// A parameter marker (`Query()`, `Header(alias=...)`, ...) found in a
@@ -127,6 +128,11 @@ impl Lowerer<'_> {
                 let right = self.lower_type(m, &b.right);
                 union(vec![left, right], span)
             }
+            ast::Expr::Name(n) if self.bound_type_var(n.id.as_str()).is_some() => {
+                let mut ty = self.bound_type_var(n.id.as_str()).expect("bound").clone();
+                ty.span = span;
+                ty
+            }
             ast::Expr::Name(_) | ast::Expr::Attribute(_) => {
                 let resolved = self.scopes.resolve(self.program, m, expr);
                 self.named_type(m, resolved, expr, span)
@@ -134,6 +140,46 @@ impl Lowerer<'_> {
             ast::Expr::Subscript(sub) => self.generic(m, sub, span),
             _ => self.unsupported(span, "this expression is not a type annotation", None),
         }
+    }
+
+    /// What type variable `name` stands for in the class being lowered.
+    fn bound_type_var(&self, name: &str) -> Option<&Ty> {
+        self.generics
+            .env
+            .last()?
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t)
+    }
+
+    /// A type variable outside any class that binds it (a handler's
+    /// signature, a type alias): msgspec reads it as its bound, or `Any`,
+    /// and refuses a constrained one.
+    fn unbound_type_var(&mut self, p: TypeParam, span: Span) -> Ty {
+        if p.constrained {
+            return self.unsupported(
+                span,
+                &format!("type variable `{}` is constrained and bound by nothing here", p.name),
+                Some("msgspec refuses an unbound constrained TypeVar; use a concrete type, or `bound=` instead of constraints"),
+            );
+        }
+        let reads = match p.default.kind {
+            TyKind::Any => "`Any`".to_string(),
+            _ => "its bound".to_string(),
+        };
+        self.sink.report(
+            Diagnostic::new(
+                Code::PB063,
+                span,
+                format!("type variable `{}` is not bound here", p.name),
+            )
+            .with_label(format!("read as {reads}"))
+            .with_note("only a generic class binds a type variable; msgspec reads it elsewhere as its bound, or `Any`")
+            .with_help("write the concrete type"),
+        );
+        let mut ty = p.default;
+        ty.span = span;
+        ty
     }
 
     fn forward_ref(&mut self, m: usize, text: &str, span: Span) -> Ty {
@@ -168,6 +214,7 @@ impl Lowerer<'_> {
                 ),
             },
             Resolved::Local { module, stmt, kind: DefKind::Class, name } => match self.model_for(module, stmt) {
+                Some(id) if !self.type_params(id).is_empty() => self.bare_generic(id, &name, span),
                 Some(id) => Ty::new(TyKind::Model(id), span),
                 None => self.unsupported(
                     span,
@@ -196,8 +243,48 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A generic class used without type arguments: msgspec reads each
+    /// type variable as its bound, or `Any` (and refuses a constrained one).
+    fn bare_generic(&mut self, id: ModelId, name: &str, span: Span) -> Ty {
+        let params = self.type_params(id).to_vec();
+        if let Some(p) = params.iter().find(|p| p.constrained) {
+            return self.unsupported(
+                span,
+                &format!("generic class `{name}` is used without type arguments, and its type variable `{}` is constrained", p.name),
+                Some("msgspec refuses an unbound constrained TypeVar; give the type arguments"),
+            );
+        }
+        let reads = params
+            .iter()
+            .map(|p| match p.default.kind {
+                TyKind::Any => format!("`{}` as `Any`", p.name),
+                _ => format!("`{}` as its bound", p.name),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let names = params
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.sink.report(
+            Diagnostic::new(
+                Code::PB062,
+                span,
+                format!("generic class `{name}` is used without type arguments"),
+            )
+            .with_label(format!("reads {reads}"))
+            .with_note("msgspec reads the type variables of a generic class used bare as their bounds, or `Any`, so nothing inside is validated")
+            .with_help(format!("give the type arguments: `{name}[{names}]` with concrete types")),
+        );
+        Ty::new(TyKind::Model(id), span)
+    }
+
     /// A module-level assignment used as a type: a type alias.
     fn alias(&mut self, module: usize, stmt: usize, name: &str, span: Span) -> Ty {
+        if let Some(p) = self.type_var_at(module, stmt, name) {
+            return self.unbound_type_var(p, span);
+        }
         if self.alias_stack.contains(&(module, stmt)) {
             return self.unsupported(span, &format!("type alias `{name}` refers to itself"), None);
         }
@@ -245,7 +332,25 @@ impl Lowerer<'_> {
             Resolved::Unresolved => {
                 return self.named_type(m, resolved, &sub.value, self.program.span(m, &*sub.value));
             }
-            _ => return self.unsupported(span, "generic classes are not supported", None),
+            Resolved::Local {
+                module,
+                stmt,
+                kind: DefKind::Class,
+                name,
+            } => {
+                let (module, stmt, name) = (*module, *stmt, name.clone());
+                return self.parametrised(m, module, stmt, &name, &args, span);
+            }
+            _ => {
+                return self.unsupported(
+                    span,
+                    &format!(
+                        "`{}` is not a generic class",
+                        self.text(self.program.span(m, &*sub.value))
+                    ),
+                    None,
+                );
+            }
         };
         let one = |this: &mut Self, what: &str| -> Ty {
             if args.len() != 1 {
@@ -325,6 +430,58 @@ impl Lowerer<'_> {
                 None,
             ),
         }
+    }
+
+    /// `Page[Item]`: a generic class of the app with type arguments.
+    fn parametrised(
+        &mut self,
+        m: usize,
+        module: usize,
+        stmt: usize,
+        name: &str,
+        args: &[&ast::Expr],
+        span: Span,
+    ) -> Ty {
+        let Some(origin) = self.model_for(module, stmt) else {
+            return self.unsupported(
+                span,
+                &format!("class `{name}` is not a msgspec.Struct, dataclass, TypedDict or Enum"),
+                Some("derive it from msgspec.Struct, or decorate it with @dataclass"),
+            );
+        };
+        let expected = self.type_params(origin).len();
+        if args.len() != expected {
+            let what = match expected {
+                0 => format!("`{name}` is not generic: it takes no type arguments"),
+                1 => format!("`{name}` takes 1 type argument"),
+                n => format!("`{name}` takes {n} type arguments"),
+            };
+            let decl = self.models[origin.0 as usize].name_span;
+            self.sink.report(
+                Diagnostic::new(Code::PB061, span, format!("{what}, {} given", args.len()))
+                    .with_label(format!("{} type argument{}", args.len(), if args.len() == 1 { "" } else { "s" }))
+                    .with_secondary(decl, "declared here")
+                    .with_note(if expected == 0 {
+                        "a class is generic when it derives from `Generic[...]` or from a generic class with type variables".to_string()
+                    } else {
+                        format!(
+                            "its type parameters are {}",
+                            self.type_params(origin)
+                                .iter()
+                                .map(|p| format!("`{}`", p.name))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }),
+            );
+            return Ty::new(TyKind::Unknown, span);
+        }
+        let tys: Vec<Ty> = args.iter().map(|a| self.lower_type(m, a)).collect();
+        if tys.iter().any(|t| t.kind == TyKind::Unknown) {
+            return Ty::new(TyKind::Unknown, span);
+        }
+        let id = self.instantiate(origin, tys);
+        Ty::new(TyKind::Model(id), span)
     }
 
     fn literal(&mut self, m: usize, args: &[&ast::Expr], span: Span) -> Ty {

@@ -17,8 +17,8 @@ mod value;
 
 pub use depends::{DepKind, DepScope, Dependency};
 pub use model::{
-    DataclassOptions, EnumFlavor, EnumMember, Field, FieldDefault, Model, ModelId, ModelKind,
-    RenameStyle, StructOptions, TagValue,
+    DataclassOptions, EnumFlavor, EnumMember, Field, FieldDefault, Generic, Model, ModelId,
+    ModelKind, RenameStyle, StructOptions, TagValue,
 };
 pub use pool::{PoolReason, ReachedCall, SettingOrigin, SyncSetting};
 pub use route::{

@@ -23,6 +23,24 @@ pub struct Model {
     pub span: Span,
     /// The class name in the `class` line.
     pub name_span: Span,
+    /// The type parameters of a generic class (`Generic[T, U]`, `class
+    /// Page[T]`, or the free type variables of its bases), in order; empty
+    /// for a class that is not generic. This model itself is the class used
+    /// bare, each parameter read as its bound or `Any`, as msgspec reads it.
+    pub params: Vec<String>,
+    /// For a parametrised use of a generic class (`Page[Item]`): the class
+    /// used bare and the type arguments. Its fields are the class's fields
+    /// with the arguments substituted.
+    pub generic: Option<Generic>,
+}
+
+/// The class and the type arguments of a parametrised generic model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Generic {
+    /// The generic class (its bare model).
+    pub origin: ModelId,
+    /// One type per parameter of the class.
+    pub args: Vec<Ty>,
 }
 
 impl Model {
@@ -34,6 +52,12 @@ impl Model {
     /// `module.Name`.
     pub fn qualname(&self) -> String {
         format!("{}.{}", self.module, self.name)
+    }
+
+    /// The model of the class itself: the origin of a parametrised generic,
+    /// or this model.
+    pub fn class(&self, own: ModelId) -> ModelId {
+        self.generic.as_ref().map_or(own, |g| g.origin)
     }
 
     /// The Struct options, if this is a Struct.

@@ -123,9 +123,21 @@ pub fn dump(db: &SourceDb, ir: &Ir) -> String {
                 format!("enum {flavor:?}[{}]", ms.join(", "))
             }
         };
+        let params = match &m.generic {
+            Some(g) => format!(
+                "[{}]",
+                g.args
+                    .iter()
+                    .map(|t| t.display(ir).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None if !m.params.is_empty() => format!("[{}]", m.params.join(", ")),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "model {}.{} {kind} @ {}",
+            "model {}.{}{params} {kind} @ {}",
             m.module,
             m.name,
             pos(m.span)

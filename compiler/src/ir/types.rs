@@ -163,6 +163,128 @@ impl Ty {
         }
     }
 
+    /// How many levels of JSON arrays and objects msgspec reads for this
+    /// type, at most, before it has either accepted a document or failed
+    /// with its own error; `None` when nothing bounds it: `Any`, a bare
+    /// container, a recursive model, and everywhere msgspec skips a value of
+    /// any shape (an unknown field of a Struct without
+    /// `forbid_unknown_fields`, of a dataclass or a TypedDict, the extra
+    /// items of an `array_like` Struct, and the fields it passes over to
+    /// find the tag of a union of tagged Structs).
+    pub fn max_nesting(&self, ir: &Ir) -> Option<u32> {
+        fn go(ty: &Ty, ir: &Ir, open: &mut Vec<ModelId>) -> Option<u32> {
+            match &ty.kind {
+                TyKind::Any | TyKind::Unknown | TyKind::Request | TyKind::Response => None,
+                TyKind::None
+                | TyKind::Bool
+                | TyKind::Int
+                | TyKind::Float
+                | TyKind::Str
+                | TyKind::Bytes
+                | TyKind::ByteArray
+                | TyKind::DateTime
+                | TyKind::Date
+                | TyKind::Time
+                | TyKind::TimeDelta
+                | TyKind::Uuid
+                | TyKind::Decimal
+                | TyKind::Literal(_)
+                | TyKind::Unset => Some(0),
+                TyKind::List(t)
+                | TyKind::Set(t)
+                | TyKind::FrozenSet(t)
+                | TyKind::VarTuple(t)
+                | TyKind::Dict(_, t) => Some(1 + go(t, ir, open)?),
+                TyKind::Tuple(items) => {
+                    let mut deepest = 0;
+                    for t in items {
+                        deepest = deepest.max(go(t, ir, open)?);
+                    }
+                    Some(1 + deepest)
+                }
+                TyKind::Constrained(t, _) => go(t, ir, open),
+                TyKind::Union(items) => {
+                    let structs = items
+                        .iter()
+                        .filter(|t| {
+                            matches!(&t.unconstrained().kind, TyKind::Model(id)
+                                if matches!(ir.model(*id).kind, super::ModelKind::Struct(_)))
+                        })
+                        .count();
+                    if structs > 1 {
+                        return None;
+                    }
+                    let mut deepest = 0;
+                    for t in items {
+                        deepest = deepest.max(go(t, ir, open)?);
+                    }
+                    Some(deepest)
+                }
+                TyKind::Model(id) => {
+                    let m = ir.model(*id);
+                    match &m.kind {
+                        super::ModelKind::Enum { .. } => return Some(0),
+                        super::ModelKind::Struct(o) if o.forbid_unknown_fields => {}
+                        _ => return None,
+                    }
+                    if open.contains(id) {
+                        return None;
+                    }
+                    open.push(*id);
+                    let mut deepest = 0;
+                    for f in &m.fields {
+                        match go(&f.ty, ir, open) {
+                            Some(d) => deepest = deepest.max(d),
+                            None => {
+                                open.pop();
+                                return None;
+                            }
+                        }
+                    }
+                    open.pop();
+                    Some(1 + deepest)
+                }
+            }
+        }
+        go(self, ir, &mut Vec::new())
+    }
+
+    /// A text that is equal for two types exactly when they are the same
+    /// type, wherever they were written (spans left out).
+    pub fn key(&self) -> String {
+        let keys = |items: &[Ty]| items.iter().map(Ty::key).collect::<Vec<_>>().join(",");
+        match &self.kind {
+            TyKind::List(t) => format!("list[{}]", t.key()),
+            TyKind::Set(t) => format!("set[{}]", t.key()),
+            TyKind::FrozenSet(t) => format!("frozenset[{}]", t.key()),
+            TyKind::VarTuple(t) => format!("tuple[{},...]", t.key()),
+            TyKind::Tuple(items) => format!("tuple[{}]", keys(items)),
+            TyKind::Union(items) => format!("union[{}]", keys(items)),
+            TyKind::Dict(k, v) => format!("dict[{},{}]", k.key(), v.key()),
+            TyKind::Model(id) => format!("model[{}]", id.0),
+            TyKind::Constrained(t, c) => {
+                let mut c = (**c).clone();
+                macro_rules! unspan {
+                    ($($f:ident),*) => { $( if let Some(b) = &mut c.$f { b.span = Span::default(); } )* };
+                }
+                unspan!(
+                    gt,
+                    ge,
+                    lt,
+                    le,
+                    multiple_of,
+                    pattern,
+                    min_length,
+                    max_length,
+                    tz
+                );
+                c.span = Span::default();
+                format!("annotated[{},{c:?}]", t.key())
+            }
+            other => format!("{other:?}"),
+        }
+    }
+
     /// Renders the type as the user would write it in Python.
     pub fn display<'a>(&'a self, ir: &'a Ir) -> TyDisplay<'a> {
         TyDisplay { ty: self, ir }
@@ -225,7 +347,16 @@ impl fmt::Display for TyDisplay<'_> {
                 }
                 f.write_str("]")
             }
-            TyKind::Model(id) => f.write_str(&ir.model(*id).name),
+            TyKind::Model(id) => {
+                let m = ir.model(*id);
+                f.write_str(&m.name)?;
+                if let Some(g) = &m.generic {
+                    f.write_str("[")?;
+                    join(f, &g.args, ", ")?;
+                    f.write_str("]")?;
+                }
+                Ok(())
+            }
             TyKind::Constrained(inner, _) => write!(f, "Annotated[{}, ...]", inner.display(ir)),
             TyKind::Request => f.write_str("Request"),
             TyKind::Response => f.write_str("Response"),

@@ -286,7 +286,7 @@ fn load_route<'py>(
         Some(PyTuple::new(py, kw)?.unbind())
     };
     let body: Option<Box<dyn BodyDecoder>> = match route.body {
-        Body::Json { param, ty } => {
+        Body::Json { param, ty, .. } => {
             let ty = usize::from(ty);
             let Some(t) = types.get(ty) else {
                 return Err(PyValueError::new_err(format!(

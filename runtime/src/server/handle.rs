@@ -220,7 +220,12 @@ fn respond(
             Bytes::from_static(bytes),
         )),
         Body::Raw | Body::Json { .. } => {
-            let json = matches!(app.routes[index].body, Body::Json { .. });
+            let json = match app.routes[index].body {
+                Body::Json { nesting, .. } => Json::Yes {
+                    guard: needs_guard(nesting, state.max_json_depth),
+                },
+                _ => Json::No,
+            };
             Step::Later(Box::pin(async move {
                 let body = match read_body(&parts.headers, body, state, json).await {
                     Ok(b) => b,
@@ -306,14 +311,16 @@ async fn read_body(
     headers: &HeaderMap,
     mut body: Incoming,
     state: &State,
-    json: bool,
+    json: Json,
 ) -> Result<Bytes, Resp> {
-    let read = match refused_before_reading(headers, state, json) {
+    let read = match refused_before_reading(headers, state, json != Json::No) {
         Some(resp) => Err(resp),
         None => collect(Pin::new(&mut body), state.max_body, state.body_timeout).await,
     };
     match read {
-        Ok(bytes) if json && state.max_json_depth > 0 && too_deep(&bytes, state.max_json_depth) => {
+        Ok(bytes)
+            if json == (Json::Yes { guard: true }) && too_deep(&bytes, state.max_json_depth) =>
+        {
             Err(response::json_too_deep(state.max_json_depth))
         }
         Err(resp)
@@ -328,6 +335,25 @@ async fn read_body(
         }
         read => read,
     }
+}
+
+/// What a route's body is read as.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Json {
+    /// Raw bytes.
+    No,
+    /// JSON; `guard`: pre-scanned for nesting past `--max-json-depth`.
+    Yes { guard: bool },
+}
+
+/// Whether a JSON body whose declared type lets msgspec read `nesting`
+/// levels at most (`None`: unbounded) is pre-scanned against the depth
+/// limit (`0`: off). Where the type is bounded within the limit msgspec
+/// answers by itself before the document gets deeper than the type, so the
+/// answer stays msgspec's (`Expected `int`, got `array``) and the scan is
+/// saved.
+fn needs_guard(nesting: Option<u16>, limit: usize) -> bool {
+    limit > 0 && nesting.is_none_or(|n| usize::from(n) > limit)
 }
 
 /// A 415 for a body that is not JSON where JSON is expected, or a 413 for
@@ -523,7 +549,20 @@ pub(super) async fn serve_metrics(listener: TcpListener) {
 
 #[cfg(test)]
 mod tests {
-    use super::too_deep;
+    use super::{needs_guard, too_deep};
+
+    #[test]
+    fn the_guard_runs_where_the_type_does_not_bound_nesting() {
+        // Unbounded (recursive, `Any`, skipped values): scanned.
+        assert!(needs_guard(None, 256));
+        // Bounded within the limit: msgspec answers first.
+        assert!(!needs_guard(Some(0), 256));
+        assert!(!needs_guard(Some(256), 256));
+        // Bounded past the limit: the limit still applies.
+        assert!(needs_guard(Some(257), 256));
+        // `--max-json-depth 0`: never.
+        assert!(!needs_guard(None, 0));
+    }
 
     #[test]
     fn json_depth() {

@@ -17,20 +17,26 @@ from prebake import App, Body, Query
 
 from .helpers import corrupt
 from .models import (
+    ArrPair,
     Base,
     CamelUser,
     Cat,
     Color,
     Constrained,
+    Counted,
     CreateEvent,
     Customer,
     DataclassUser,
+    DCBox,
     DeleteEvent,
     Derived,
     Dog,
     Everything,
+    ExtPage,
     FrozenDC,
     FrozenPoint,
+    GenericTree,
+    IntPage,
     Item,
     KebabThing,
     Keyed,
@@ -45,6 +51,8 @@ from .models import (
     NestedDC,
     OmitDefaults,
     Order,
+    Page,
+    Pair,
     PartialMovie,
     PascalThing,
     Point3,
@@ -55,6 +63,7 @@ from .models import (
     Status,
     StrictPair,
     TaggedCol,
+    TaggedBox,
     TaggedRow,
     TreeNode,
     UpperThing,
@@ -787,6 +796,101 @@ def t143(body: Annotated[dict[str, PostInit], Body()]) -> dict[str, PostInit]:
     return body
 
 
+@app.post("/t/144")
+def t144(body: Annotated[Page[Item], Body()]) -> Page[Item]:
+    return body
+
+
+@app.post("/t/145")
+def t145(body: Annotated[Page[int], Body()]) -> Page[int]:
+    return body
+
+
+@app.post("/t/146")
+def t146(body: Annotated[Page[list[Item]], Body()]) -> Page[list[Item]]:
+    return body
+
+
+@app.post("/t/147")
+def t147(body: Annotated[Page[Page[str]], Body()]) -> Page[Page[str]]:
+    return body
+
+
+@app.post("/t/148")
+def t148(body: Annotated[Page, Body()]) -> Page:
+    return body
+
+
+@app.post("/t/149")
+def t149(body: Annotated[Pair[int, str], Body()]) -> Pair[int, str]:
+    return body
+
+
+@app.post("/t/150")
+def t150(body: Annotated[Pair[Color, list[int]], Body()]) -> Pair[Color, list[int]]:
+    return body
+
+
+@app.post("/t/151")
+def t151(body: Annotated[GenericTree[int], Body()]) -> GenericTree[int]:
+    return body
+
+
+@app.post("/t/152")
+def t152(body: Annotated[GenericTree[str | None], Body()]) -> GenericTree[str | None]:
+    return body
+
+
+@app.post("/t/153")
+def t153(body: Annotated[Counted[int], Body()]) -> Counted[int]:
+    return body
+
+
+@app.post("/t/154")
+def t154(body: Annotated[Counted, Body()]) -> Counted:
+    return body
+
+
+@app.post("/t/155")
+def t155(body: Annotated[IntPage, Body()]) -> IntPage:
+    return body
+
+
+@app.post("/t/156")
+def t156(body: Annotated[ExtPage[str], Body()]) -> ExtPage[str]:
+    return body
+
+
+@app.post("/t/157")
+def t157(body: Annotated[TaggedBox[int], Body()]) -> TaggedBox[int]:
+    return body
+
+
+@app.post("/t/158")
+def t158(body: Annotated[ArrPair[int, str], Body()]) -> ArrPair[int, str]:
+    return body
+
+
+@app.post("/t/159")
+def t159(body: Annotated[DCBox[list[int]], Body()]) -> DCBox[list[int]]:
+    return body
+
+
+@app.post("/t/160")
+def t160(body: Annotated[Page[Item] | None, Body()]) -> Page[Item] | None:
+    return body
+
+
+@app.post("/t/161")
+def t161(body: Annotated[list[Pair[str, int]], Body()]) -> list[Pair[str, int]]:
+    return body
+
+
+@app.post("/t/162")
+def t162(body: Annotated[dict[str, Page[int]], Body()]) -> dict[str, Page[int]]:
+    return body
+
+
 @app.get("/q/0")
 def q0(v: Annotated[int, Query()]) -> int:
     return v
@@ -1482,6 +1586,11 @@ def w20(body: Annotated[Any, Body()]) -> Any:
     return body  # type: ignore[no-any-return]
 
 
+@app.post("/w/21")
+def w21(body: Annotated[Any, Body()]) -> Page[int]:
+    return body  # type: ignore[no-any-return]
+
+
 @app.post("/m/0")
 def m0(body: Annotated[User, Body()], how: str = "") -> User:
     return corrupt(body, how)  # type: ignore[no-any-return]
@@ -1604,4 +1713,34 @@ def m23(body: Annotated[datetime.timedelta, Body()], how: str = "") -> datetime.
 
 @app.post("/m/24")
 def m24(body: Annotated[bytes | None, Body()], how: str = "") -> bytes | None:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/25")
+def m25(body: Annotated[Page[Item], Body()], how: str = "") -> Page[Item]:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/26")
+def m26(body: Annotated[Pair[int, str], Body()], how: str = "") -> Pair[int, str]:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/27")
+def m27(body: Annotated[GenericTree[int], Body()], how: str = "") -> GenericTree[int]:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/28")
+def m28(body: Annotated[ExtPage[str], Body()], how: str = "") -> ExtPage[str]:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/29")
+def m29(body: Annotated[DCBox[list[int]], Body()], how: str = "") -> DCBox[list[int]]:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/30")
+def m30(body: Annotated[ArrPair[int, str], Body()], how: str = "") -> ArrPair[int, str]:
     return corrupt(body, how)  # type: ignore[no-any-return]

@@ -12,7 +12,7 @@ import datetime
 import decimal
 import enum
 import uuid
-from typing import Annotated, Literal, NotRequired, Optional, Required, TypedDict, Union
+from typing import Annotated, Generic, Literal, NotRequired, Optional, Required, TypedDict, TypeVar, Union
 
 import msgspec
 
@@ -308,3 +308,54 @@ class Everything(msgspec.Struct, omit_defaults=True):
     tree: TreeNode | None = None
     any_value: object = None
     mixed: int | str | list[int] | None = None
+
+
+# Generic models: used with type arguments (`Page[Item]`), bare (type
+# variables read as their bound or `Any`), and as generic bases.
+T = TypeVar("T")
+U = TypeVar("U")
+N = TypeVar("N", bound=int)
+
+
+class Page(msgspec.Struct, Generic[T]):
+    items: list[T]
+    total: int = 0
+    next_cursor: str | None = None
+
+
+class Pair(msgspec.Struct, Generic[T, U], rename="camel", omit_defaults=True):
+    first_value: T
+    second_value: U | None = None
+
+
+class GenericTree(msgspec.Struct, Generic[T]):
+    value: T
+    children: list[GenericTree[T]] = msgspec.field(default_factory=list)
+
+
+class Counted(msgspec.Struct, Generic[N], forbid_unknown_fields=True):
+    n: N
+    label: str = ""
+
+
+class IntPage(Page[int]):
+    extra: str = ""
+
+
+class ExtPage(Page[T]):
+    more: T | None = None
+
+
+class TaggedBox(msgspec.Struct, Generic[T], tag=True):
+    value: T
+
+
+class ArrPair(msgspec.Struct, Generic[T, U], array_like=True):
+    a: T
+    b: U
+
+
+@dataclasses.dataclass
+class DCBox(Generic[T]):
+    value: T
+    note: str = ""

@@ -43,6 +43,8 @@ pub(crate) struct Lowerer<'a> {
     pub(crate) app_sync: Option<SyncSetting>,
     /// Dependencies being solved (cycle guard).
     pub(crate) dep_stack: Vec<(usize, usize)>,
+    /// Generic classes: [`super::models`] has the details.
+    pub(crate) generics: super::models::Generics,
 }
 
 impl Lowerer<'_> {
@@ -65,6 +67,7 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
         calls,
         app_sync: None,
         dep_stack: Vec::new(),
+        generics: super::models::Generics::default(),
     };
     let mut ir = Ir::default();
 

@@ -42,7 +42,8 @@ pub(super) enum Node {
 }
 
 pub(super) struct StructPlan {
-    /// The class (kept alive by `_cls`).
+    /// The class (kept alive by `_cls`: the class, or the generic alias
+    /// `Page[Item]` over it).
     pub(super) tp: *mut ffi::PyTypeObject,
     pub(super) _cls: Py<PyAny>,
     pub(super) fields: Vec<FieldPlan>,
@@ -227,9 +228,19 @@ impl Builder<'_> {
     }
 
     fn structure(&mut self, info: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
-        let cls = info.getattr("cls")?;
-        if let Some(&(_, s)) = self.seen.iter().find(|(p, _)| *p == cls.as_ptr()) {
+        // `cls` is the class, or for a generic Struct with arguments
+        // (`Page[Item]`) the alias: each alias is planned on its own (its
+        // fields' types differ), over the class its instances have.
+        let alias = info.getattr("cls")?;
+        if let Some(&(_, s)) = self.seen.iter().find(|(p, _)| *p == alias.as_ptr()) {
             return Ok(Some(self.push(Node::Struct(s))));
+        }
+        let cls = match alias.getattr_opt("__origin__")? {
+            Some(origin) if !alias.is_instance_of::<pyo3::types::PyType>() => origin,
+            _ => alias.clone(),
+        };
+        if !cls.is_instance_of::<pyo3::types::PyType>() {
+            return Ok(None);
         }
         let tagged = !info.getattr("tag_field")?.is_none();
         let array_like: bool = info.getattr("array_like")?.extract()?;
@@ -243,12 +254,12 @@ impl Builder<'_> {
         let is_gc = unsafe { (*tp).tp_flags & ffi::Py_TPFLAGS_HAVE_GC != 0 };
         self.plan.structs.push(StructPlan {
             tp,
-            _cls: cls.clone().unbind(),
+            _cls: alias.clone().unbind(),
             fields: Vec::new(),
             forbid_unknown: info.getattr("forbid_unknown_fields")?.extract()?,
             is_gc,
         });
-        self.seen.push((cls.as_ptr(), s));
+        self.seen.push((alias.as_ptr(), s));
         let names: Vec<String> = cls.getattr("__struct_fields__")?.extract()?;
         let defaults = cls.getattr("__struct_defaults__")?.cast_into::<PyTuple>()?;
         let factory_cls = self.py.import("msgspec._core")?.getattr("Factory")?;
