@@ -276,7 +276,16 @@ impl<'a> Schemas<'a> {
     /// A model's own schema (its component).
     fn model(&self, id: ModelId) -> Json {
         let m = self.ir.model(id);
-        let mut s = Json::obj().with("title", Json::str(m.name.clone()));
+        // A parametrised generic's title is its alias (`Page[Item]`).
+        let title = match &m.generic {
+            Some(g) => {
+                let args: Vec<String> =
+                    g.args.iter().map(|t| alias_arg(self.ir, t, true)).collect();
+                format!("{}[{}]", self.ir.model(g.origin).name, args.join(", "))
+            }
+            None => m.name.clone(),
+        };
+        let mut s = Json::obj().with("title", Json::str(title));
         match &m.kind {
             ModelKind::Enum { members, flavor } => {
                 let mut values: Vec<Literal> = members
@@ -517,7 +526,16 @@ fn names(ir: &Ir, ids: &[ModelId]) -> Vec<(ModelId, String)> {
     ids.iter()
         .map(|&id| {
             let m: &Model = ir.model(id);
-            let shared = ids.iter().any(|&o| o != id && ir.model(o).name == m.name);
+            // A parametrised generic is named after its alias, as msgspec
+            // names it (`Page[Item]` is `Page_Item_`).
+            if let Some(g) = &m.generic {
+                let args: Vec<String> = g.args.iter().map(|t| alias_arg(ir, t, true)).collect();
+                let origin = &ir.model(g.origin).name;
+                return (id, normalize(&format!("{origin}[{}]", args.join(", "))));
+            }
+            let shared = ids
+                .iter()
+                .any(|&o| o != id && ir.model(o).generic.is_none() && ir.model(o).name == m.name);
             let name = if shared {
                 normalize(&m.qualname())
             } else {
@@ -526,6 +544,39 @@ fn names(ir: &Ir, ids: &[ModelId]) -> Vec<(ModelId, String)> {
             (id, name)
         })
         .collect()
+}
+
+/// A type argument as Python shows it inside a generic alias: a class by
+/// its name at the top level (`Page[Item]`), anything else as its `repr`
+/// (`list[models.Item]`, `models.Page[str]`), classes module-qualified.
+fn alias_arg(ir: &Ir, ty: &crate::ir::Ty, top: bool) -> String {
+    use crate::ir::TyKind as K;
+    let inner = |t: &crate::ir::Ty| alias_arg(ir, t, false);
+    match &ty.kind {
+        K::Model(id) => {
+            let m = ir.model(*id);
+            match &m.generic {
+                Some(g) => {
+                    let args: Vec<String> = g.args.iter().map(inner).collect();
+                    format!("{}[{}]", ir.model(g.origin).qualname(), args.join(", "))
+                }
+                None if top => m.name.clone(),
+                None => m.qualname(),
+            }
+        }
+        K::List(t) => format!("list[{}]", inner(t)),
+        K::Set(t) => format!("set[{}]", inner(t)),
+        K::FrozenSet(t) => format!("frozenset[{}]", inner(t)),
+        K::VarTuple(t) => format!("tuple[{}, ...]", inner(t)),
+        K::Tuple(items) => format!(
+            "tuple[{}]",
+            items.iter().map(inner).collect::<Vec<_>>().join(", ")
+        ),
+        K::Dict(k, v) => format!("dict[{}, {}]", inner(k), inner(v)),
+        K::Union(items) => items.iter().map(inner).collect::<Vec<_>>().join(" | "),
+        K::Constrained(t, _) => alias_arg(ir, t, top),
+        _ => ty.display(ir).to_string(),
+    }
 }
 
 /// Standard base64 with padding.
