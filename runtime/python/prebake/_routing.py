@@ -17,9 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from prebake._depends import Depends
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["HTTP_METHODS", "APIRouter", "RouteInfo", "Router"]
 
@@ -63,6 +66,22 @@ class RouteInfo:
     def path_params(self) -> tuple[str, ...]:
         """The placeholder names of `path`, in order (`{rest:path}` gives `rest`)."""
         return tuple(m.group(1) for m in _PLACEHOLDER.finditer(self.path))
+
+
+class RouteOptions(TypedDict, total=False):
+    """The keywords of `get`, `post`, ...: those of `Router.route` but `methods`."""
+
+    status_code: int | None
+    name: str | None
+    summary: str | None
+    description: str | None
+    tags: Sequence[str] | None
+    dependencies: Sequence[Depends] | None
+    deprecated: bool | None
+    operation_id: str | None
+    include_in_schema: bool
+    sync_to_thread: bool | None
+    responses: Mapping[int | str, Any] | None
 
 
 class Router:
@@ -159,141 +178,33 @@ class Router:
 
         return decorator
 
-    def _method(self, method: str, path: str, options: dict[str, Any]) -> Callable[[F], F]:
-        return self.route(path, methods=(method,), **options)
-
-    def get(
-        self,
-        path: str,
-        *,
-        status_code: int | None = None,
-        name: str | None = None,
-        summary: str | None = None,
-        description: str | None = None,
-        tags: Sequence[str] | None = None,
-        dependencies: Sequence[Depends] | None = None,
-        deprecated: bool | None = None,
-        operation_id: str | None = None,
-        include_in_schema: bool = True,
-        sync_to_thread: bool | None = None,
-        responses: Mapping[int | str, Any] | None = None,
-    ) -> Callable[[F], F]:
+    def get(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register a `GET` route (`HEAD` is served for it as well)."""
-        return self._method("GET", path, _options(locals()))
+        return self.route(path, methods=("GET",), **options)
 
-    def post(
-        self,
-        path: str,
-        *,
-        status_code: int | None = None,
-        name: str | None = None,
-        summary: str | None = None,
-        description: str | None = None,
-        tags: Sequence[str] | None = None,
-        dependencies: Sequence[Depends] | None = None,
-        deprecated: bool | None = None,
-        operation_id: str | None = None,
-        include_in_schema: bool = True,
-        sync_to_thread: bool | None = None,
-        responses: Mapping[int | str, Any] | None = None,
-    ) -> Callable[[F], F]:
+    def post(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register a `POST` route."""
-        return self._method("POST", path, _options(locals()))
+        return self.route(path, methods=("POST",), **options)
 
-    def put(
-        self,
-        path: str,
-        *,
-        status_code: int | None = None,
-        name: str | None = None,
-        summary: str | None = None,
-        description: str | None = None,
-        tags: Sequence[str] | None = None,
-        dependencies: Sequence[Depends] | None = None,
-        deprecated: bool | None = None,
-        operation_id: str | None = None,
-        include_in_schema: bool = True,
-        sync_to_thread: bool | None = None,
-        responses: Mapping[int | str, Any] | None = None,
-    ) -> Callable[[F], F]:
+    def put(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register a `PUT` route."""
-        return self._method("PUT", path, _options(locals()))
+        return self.route(path, methods=("PUT",), **options)
 
-    def patch(
-        self,
-        path: str,
-        *,
-        status_code: int | None = None,
-        name: str | None = None,
-        summary: str | None = None,
-        description: str | None = None,
-        tags: Sequence[str] | None = None,
-        dependencies: Sequence[Depends] | None = None,
-        deprecated: bool | None = None,
-        operation_id: str | None = None,
-        include_in_schema: bool = True,
-        sync_to_thread: bool | None = None,
-        responses: Mapping[int | str, Any] | None = None,
-    ) -> Callable[[F], F]:
+    def patch(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register a `PATCH` route."""
-        return self._method("PATCH", path, _options(locals()))
+        return self.route(path, methods=("PATCH",), **options)
 
-    def delete(
-        self,
-        path: str,
-        *,
-        status_code: int | None = None,
-        name: str | None = None,
-        summary: str | None = None,
-        description: str | None = None,
-        tags: Sequence[str] | None = None,
-        dependencies: Sequence[Depends] | None = None,
-        deprecated: bool | None = None,
-        operation_id: str | None = None,
-        include_in_schema: bool = True,
-        sync_to_thread: bool | None = None,
-        responses: Mapping[int | str, Any] | None = None,
-    ) -> Callable[[F], F]:
+    def delete(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register a `DELETE` route."""
-        return self._method("DELETE", path, _options(locals()))
+        return self.route(path, methods=("DELETE",), **options)
 
-    def head(
-        self,
-        path: str,
-        *,
-        status_code: int | None = None,
-        name: str | None = None,
-        summary: str | None = None,
-        description: str | None = None,
-        tags: Sequence[str] | None = None,
-        dependencies: Sequence[Depends] | None = None,
-        deprecated: bool | None = None,
-        operation_id: str | None = None,
-        include_in_schema: bool = True,
-        sync_to_thread: bool | None = None,
-        responses: Mapping[int | str, Any] | None = None,
-    ) -> Callable[[F], F]:
+    def head(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register an explicit `HEAD` route (a `GET` route serves `HEAD` already)."""
-        return self._method("HEAD", path, _options(locals()))
+        return self.route(path, methods=("HEAD",), **options)
 
-    def options(
-        self,
-        path: str,
-        *,
-        status_code: int | None = None,
-        name: str | None = None,
-        summary: str | None = None,
-        description: str | None = None,
-        tags: Sequence[str] | None = None,
-        dependencies: Sequence[Depends] | None = None,
-        deprecated: bool | None = None,
-        operation_id: str | None = None,
-        include_in_schema: bool = True,
-        sync_to_thread: bool | None = None,
-        responses: Mapping[int | str, Any] | None = None,
-    ) -> Callable[[F], F]:
+    def options(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register an `OPTIONS` route."""
-        return self._method("OPTIONS", path, _options(locals()))
+        return self.route(path, methods=("OPTIONS",), **options)
 
     def include_router(
         self,
@@ -372,11 +283,6 @@ class APIRouter(Router):
 
     def __repr__(self) -> str:
         return f"APIRouter(prefix={self.prefix!r}, routes={len(self.routes)})"
-
-
-def _options(local: dict[str, Any]) -> dict[str, Any]:
-    """A method decorator's keyword arguments, as `route` takes them."""
-    return {k: v for k, v in local.items() if k not in ("self", "path", "__class__")}
 
 
 def _check_path(path: object) -> None:
