@@ -8,7 +8,9 @@ glue. Nothing here runs per request except `resume` on the slow async path.
 
 import importlib
 import importlib.machinery
+import marshal
 import sys
+from importlib._bootstrap_external import MAGIC_NUMBER
 
 # `asyncio`, `selectors` and `inspect` are imported where they are needed:
 # asyncio (with ssl, concurrent.futures and logging) was half of the
@@ -53,7 +55,7 @@ class EmbeddedImporter:
         entry = self._modules.get(fullname)
         if entry is None:
             return None
-        file, _source, is_package = entry
+        file, is_package = entry[0], entry[2]
         spec = importlib.machinery.ModuleSpec(
             fullname, self, origin=file, is_package=is_package
         )
@@ -70,7 +72,12 @@ class EmbeddedImporter:
         exec(self.get_code(name), module.__dict__)
 
     def get_code(self, fullname):
-        file, source, _ = self._modules[fullname]
+        entry = self._modules[fullname]
+        file, source = entry[0], entry[1]
+        # The `prebake` package comes compiled by the build's interpreter
+        # (its magic number first); another interpreter compiles the source.
+        if len(entry) > 3 and entry[3][:4] == MAGIC_NUMBER:
+            return marshal.loads(entry[3][4:])
         return compile(source, file, "exec", dont_inherit=True)
 
     def get_source(self, fullname):

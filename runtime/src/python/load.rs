@@ -16,6 +16,10 @@ use crate::app::{App, Body, Module};
 /// The `prebake` Python package, embedded by build.rs.
 static PREBAKE_PACKAGE: &[Module] = include!(concat!(env!("OUT_DIR"), "/prebake_package.rs"));
 
+/// The same files compiled at build time, in the same order: the magic
+/// number of the interpreter that compiled them, then the marshalled code.
+static PREBAKE_CODE: &[&[u8]] = include!(concat!(env!("OUT_DIR"), "/prebake_package_code.rs"));
+
 /// Everything start-up resolved; read-only afterwards.
 pub(crate) struct Interp {
     pub(super) app: &'static App,
@@ -82,7 +86,11 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
         c"_prebake_bootstrap",
     )?;
     let modules = PyDict::new(py);
-    for m in PREBAKE_PACKAGE.iter().chain(app.modules) {
+    for (m, code) in PREBAKE_PACKAGE.iter().zip(PREBAKE_CODE) {
+        let code = pyo3::types::PyBytes::new(py, code);
+        modules.set_item(m.name, (m.file, m.source, m.is_package, code))?;
+    }
+    for m in app.modules {
         modules.set_item(m.name, (m.file, m.source, m.is_package))?;
     }
     let app_modules: Vec<&str> = app.modules.iter().map(|m| m.name).collect();
