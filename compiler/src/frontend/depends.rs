@@ -360,19 +360,7 @@ impl Lowerer<'_> {
         skip_self: bool,
         owner: &str,
     ) -> Vec<Param> {
-        for (stars, extra) in [("*", &args.vararg), ("**", &args.kwarg)] {
-            let Some(extra) = extra else { continue };
-            let span = self.program.span(m, &**extra);
-            self.sink.report(
-                Diagnostic::new(
-                    Code::PB026,
-                    span,
-                    format!("dependency `{owner}` takes `{stars}{}`", extra.arg),
-                )
-                .with_label("not bound to any part of the request")
-                .with_help("declare each parameter by name"),
-            );
-        }
+        self.report_star_args(m, args, &format!("dependency `{owner}`"));
         let positional = args
             .posonlyargs
             .iter()

@@ -211,31 +211,36 @@ def _name(gen: Any) -> str:
     return f"`{code.co_name}`" if code is not None else repr(gen)
 
 
+def _swallowed(gen: Gen) -> DependencyError:
+    return DependencyError(
+        f"dependency {_name(gen)} caught an exception and did not raise it again "
+        "(re-raise it, or raise an HTTPException, in its `except` block)"
+    )
+
+
+def _yielded_again(gen: Gen) -> DependencyError:
+    return DependencyError(f"dependency {_name(gen)} yielded again after an exception")
+
+
 def _throw(gen: Generator[Any, None, None], exc: BaseException) -> BaseException:
     """Throws `exc` into `gen` at its `yield`; what the caller must raise."""
     try:
         gen.throw(exc)
     except StopIteration:
-        return DependencyError(
-            f"dependency {_name(gen)} caught an exception and did not raise it again "
-            "(re-raise it, or raise an HTTPException, in its `except` block)"
-        )
+        return _swallowed(gen)
     except BaseException as raised:  # noqa: BLE001 - the generator's answer
         return raised
-    return DependencyError(f"dependency {_name(gen)} yielded again after an exception")
+    return _yielded_again(gen)
 
 
 async def _athrow(gen: AsyncGenerator[Any, None], exc: BaseException) -> BaseException:
     try:
         await gen.athrow(exc)
     except StopAsyncIteration:
-        return DependencyError(
-            f"dependency {_name(gen)} caught an exception and did not raise it again "
-            "(re-raise it, or raise an HTTPException, in its `except` block)"
-        )
+        return _swallowed(gen)
     except BaseException as raised:  # noqa: BLE001 - the generator's answer
         return raised
-    return DependencyError(f"dependency {_name(gen)} yielded again after an exception")
+    return _yielded_again(gen)
 
 
 def _finish(gen: Generator[Any, None, None]) -> None:

@@ -43,7 +43,7 @@ pub(super) struct Scope<'py> {
 
 impl<'py> Scope<'py> {
     /// Reads the tuple a generated route function returned.
-    pub(super) fn take(py: Python<'py>, returned: Bound<'py, PyAny>) -> PyResult<Scope<'py>> {
+    pub(super) fn take(returned: Bound<'py, PyAny>) -> PyResult<Scope<'py>> {
         let t = returned.cast_into::<PyTuple>()?;
         let some = |i: usize| -> PyResult<Option<Bound<'py, PyAny>>> {
             let v = t.get_item(i)?;
@@ -53,7 +53,6 @@ impl<'py> Scope<'py> {
             Some(g) => Some(g.cast_into::<PyList>()?),
             None => None,
         };
-        let _ = py;
         Ok(Scope {
             result: t.get_item(0)?,
             gens,

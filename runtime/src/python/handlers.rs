@@ -30,6 +30,8 @@ pub(super) struct Handlers {
     by_status: Vec<(u16, Py<PyAny>)>,
     /// `prebake.RequestValidationError`.
     validation_cls: Py<PyType>,
+    /// `prebake.HTTPException`.
+    http_cls: Py<PyType>,
     /// The handler validation failures go to, found once.
     validation: Option<Py<PyAny>>,
     /// Whether the router's 404 or 405 have a handler.
@@ -51,6 +53,7 @@ impl Handlers {
             by_class: Vec::new(),
             by_status: Vec::new(),
             validation_cls: validation_cls.clone().unbind(),
+            http_cls: http_exception.clone().unbind(),
             validation: None,
             routing: false,
         };
@@ -88,13 +91,13 @@ impl Handlers {
     ) -> Option<Bound<'py, PyAny>> {
         let mro = cls.getattr(intern!(py, "__mro__")).ok()?;
         let mro = mro.cast::<PyTuple>().ok()?;
-        let http = interp_http_exception(py);
+        let http = self.http_cls.bind(py);
         for base in mro.iter() {
             if let Some((_, handler)) = self.by_class.iter().find(|(c, _)| c.bind(py).is(&base)) {
                 return Some(handler.bind(py).clone());
             }
             // FastAPI answers these two itself before any broader handler.
-            if base.is(self.validation_cls.bind(py)) || http.as_ref().is_some_and(|h| base.is(h)) {
+            if base.is(self.validation_cls.bind(py)) || base.is(http) {
                 return None;
             }
         }
@@ -105,8 +108,7 @@ impl Handlers {
     /// else its class's.
     fn find<'py>(&self, py: Python<'py>, exc: &Bound<'py, PyAny>) -> Option<Bound<'py, PyAny>> {
         if !self.by_status.is_empty()
-            && let Some(http) = interp_http_exception(py)
-            && exc.is_instance(&http).unwrap_or(false)
+            && exc.is_instance(self.http_cls.bind(py)).unwrap_or(false)
             && let Ok(status) = exc
                 .getattr(intern!(py, "status_code"))
                 .and_then(|s| s.extract::<u16>())
@@ -129,12 +131,6 @@ impl Handlers {
         let handler = self.find(py, exc)?;
         Some(call(py, interp, &handler, request, exc))
     }
-}
-
-fn interp_http_exception(py: Python<'_>) -> Option<Bound<'_, PyType>> {
-    super::INTERP
-        .get()
-        .map(|i| i.http_exception.bind(py).clone())
 }
 
 /// Calls `handler(request, exc)` and sends the `Response` it returns.

@@ -74,7 +74,7 @@ pub(super) fn start(
             on_shutdown: Vec::new(),
         });
     }
-    for f in list(py, app, "on_startup")? {
+    for f in list(app, "on_startup")? {
         let out = f.call0()?;
         if out.hasattr(intern!(py, "__await__"))? {
             aio.run_to_completion(py, &out)?;
@@ -82,24 +82,18 @@ pub(super) fn start(
     }
     Ok(Lifespan {
         cm: None,
-        on_shutdown: list(py, app, "on_shutdown")?
+        on_shutdown: list(app, "on_shutdown")?
             .into_iter()
             .map(Bound::unbind)
             .collect(),
     })
 }
 
-fn list<'py>(
-    py: Python<'py>,
-    app: &Bound<'py, PyAny>,
-    name: &str,
-) -> PyResult<Vec<Bound<'py, PyAny>>> {
+/// The callables of `app.<name>` (a list), empty when unset.
+fn list<'py>(app: &Bound<'py, PyAny>, name: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
     match app.getattr_opt(name)? {
         Some(v) if !v.is_none() => Ok(v.cast_into::<PyList>()?.iter().collect()),
-        _ => {
-            let _ = py;
-            Ok(Vec::new())
-        }
+        _ => Ok(Vec::new()),
     }
 }
 

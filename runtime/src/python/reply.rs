@@ -38,7 +38,7 @@ pub(super) fn finish<'py>(
 ) -> Resp {
     let spec = &interp.app.routes[index];
     match result {
-        Ok(scope) if spec.deferred => match super::after::Scope::take(py, scope) {
+        Ok(scope) if spec.deferred => match super::after::Scope::take(scope) {
             Ok(scope) => {
                 let mut resp =
                     finish_value(py, interp, index, rid, Ok(scope.result.clone()), request);

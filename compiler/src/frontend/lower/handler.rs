@@ -48,19 +48,7 @@ impl Lowerer<'_> {
         };
         let signature_span = Span::new(stmt_span.file, def_start, sig_end);
 
-        for (stars, extra) in [("*", &args.vararg), ("**", &args.kwarg)] {
-            let Some(extra) = extra else { continue };
-            let span = self.program.span(m, &**extra);
-            self.sink.report(
-                Diagnostic::new(
-                    Code::PB026,
-                    span,
-                    format!("handler `{name}` takes `{stars}{}`", extra.arg),
-                )
-                .with_label("not bound to any part of the request")
-                .with_help("declare each parameter by name"),
-            );
-        }
+        self.report_star_args(m, args, &format!("handler `{name}`"));
         for p in &args.posonlyargs {
             let span = self.program.span(m, &p.def);
             self.sink.report(
@@ -109,23 +97,12 @@ impl Lowerer<'_> {
             }
         };
 
-        let mut walker = BodyWalker {
-            lw: self,
-            m,
-            returns: Vec::new(),
-            awaits: false,
-            calls: Vec::new(),
-            yields: Vec::new(),
-        };
-        for st in body {
-            walker.visit_stmt(st.clone());
-        }
-        let BodyWalker {
+        let BodyFacts {
             returns: return_sites,
             awaits,
             calls,
             ..
-        } = walker;
+        } = self.body_facts(m, body);
         let is_stub = body.iter().all(|st| match st {
             ast::Stmt::Pass(_) | ast::Stmt::Raise(_) => true,
             ast::Stmt::Expr(e) => matches!(
@@ -287,8 +264,27 @@ impl Lowerer<'_> {
         }
     }
 
-    /// What a function body does, for a dependency: its calls and the
-    /// `yield`s that make it a generator (nested functions left out).
+    /// Reports (PB026) the `*args` and `**kwargs` of a handler or a
+    /// dependency (`owner` says which, for the message).
+    pub(crate) fn report_star_args(&mut self, m: usize, args: &ast::Arguments, owner: &str) {
+        for (stars, extra) in [("*", &args.vararg), ("**", &args.kwarg)] {
+            let Some(extra) = extra else { continue };
+            let span = self.program.span(m, &**extra);
+            self.sink.report(
+                Diagnostic::new(
+                    Code::PB026,
+                    span,
+                    format!("{owner} takes `{stars}{}`", extra.arg),
+                )
+                .with_label("not bound to any part of the request")
+                .with_help("declare each parameter by name"),
+            );
+        }
+    }
+
+    /// What a function body does: its `return`s, whether it awaits, its
+    /// calls and the `yield`s that make it a generator (nested functions
+    /// left out).
     pub(crate) fn body_facts(&mut self, m: usize, body: &[ast::Stmt]) -> BodyFacts {
         let mut walker = BodyWalker {
             lw: self,
@@ -302,6 +298,8 @@ impl Lowerer<'_> {
             walker.visit_stmt(st.clone());
         }
         BodyFacts {
+            returns: walker.returns,
+            awaits: walker.awaits,
             calls: walker.calls,
             yields: walker.yields,
         }
@@ -336,6 +334,8 @@ struct BodyWalker<'l, 'a> {
 
 /// What [`Lowerer::body_facts`] found.
 pub(crate) struct BodyFacts {
+    pub(crate) returns: Vec<ReturnSite>,
+    pub(crate) awaits: bool,
     pub(crate) calls: Vec<(String, Span)>,
     pub(crate) yields: Vec<Span>,
 }
