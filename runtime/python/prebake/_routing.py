@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from prebake._depends import Depends
@@ -238,25 +238,16 @@ class Router:
                     if _shape(existing.path) == shape and method in existing.methods:
                         raise ValueError(f"duplicate route {method} {full}")
             self.routes.append(
-                RouteInfo(
-                    methods=info.methods,
+                replace(
+                    info,
                     path=full,
-                    handler=info.handler,
-                    status_code=info.status_code,
-                    name=info.name,
-                    summary=info.summary,
-                    description=info.description,
                     tags=(*outer_tags, *info.tags),
                     dependencies=(*outer_deps, *info.dependencies),
-                    deprecated=info.deprecated,
-                    operation_id=info.operation_id,
-                    include_in_schema=info.include_in_schema,
                     sync_to_thread=(
                         info.sync_to_thread
                         if info.sync_to_thread is not None
                         else self.sync_to_thread
                     ),
-                    responses=info.responses,
                 )
             )
 
