@@ -26,9 +26,7 @@ pub(crate) struct Tools {
 
 /// Installs what is missing and builds both Rust servers.
 pub(crate) fn prepare(root: &Path, cfg: &Config) -> Result<Tools, String> {
-    ensure_apt("wrk", Path::new("/usr/bin/wrk"), "wrk")?;
-    ensure_apt("taskset", Path::new("/usr/bin/taskset"), "util-linux")?;
-    ensure_apt("a font for the chart", Path::new(FONT), "fonts-dejavu-core")?;
+    crate::system::ensure_apt(&["wrk", "util-linux", "fonts-dejavu-core"])?;
     let venv_bin = ensure_venv(root)?;
     let plain_hyper = build_plain_hyper(root, &cfg.profile)?;
     let (prebake, builds) = build_prebake(root, cfg)?;
@@ -67,38 +65,6 @@ pub(crate) fn capture(cmd: &mut Command) -> Result<String, String> {
         ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// `apt-get install -y PACKAGE` when `path` is missing (CI and development
-/// machines run as root); `apt-get update` first if the package is unknown.
-fn ensure_apt(what: &str, path: &Path, package: &str) -> Result<(), String> {
-    if path.exists() {
-        return Ok(());
-    }
-    eprintln!("bench: installing {what} (Debian package {package})");
-    let install = || {
-        Command::new("apt-get")
-            .args(["install", "-y", "-q", package])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !install() {
-        let _ = Command::new("apt-get").args(["update", "-q"]).status();
-        if !install() {
-            return Err(format!(
-                "cannot install {package} with apt-get; install it by hand"
-            ));
-        }
-    }
-    if path.exists() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{package} installed but {} is missing",
-            path.display()
-        ))
-    }
 }
 
 /// The peers' virtual environment, `target/bench-venv`, made from the same
