@@ -136,6 +136,8 @@ fn test(args: &[String]) -> Result<(), String> {
     let lint = !args.iter().any(|a| a == "--no-lint");
     let root = root();
     let python = venv::ensure(&root)?;
+    // Headless Chromium judges pages, CORS and templates (tests/python/browser.py).
+    system::ensure_apt(&["chromium", "chromium-driver"])?;
     if lint {
         run(cargo().args(["fmt", "--all", "--check"]))?;
         run(cargo().args([
