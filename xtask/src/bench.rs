@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--dist] [--servers a,b,..] [--out DIR]`:
+//! `cargo xtask bench [--quick] [--dist] [--pipeline N] [--servers a,b,..] [--out DIR]`:
 //! prebake against the servers a user would pick instead, side by side in one
 //! run on this machine (issue 5).
 //!
@@ -8,7 +8,10 @@
 //! `benches/plain-hyper`, and then runs one server at a time pinned to CPU 1
 //! with `wrk` pinned to CPU 0. For every server and endpoint it records
 //! requests/s, latency percentiles, the server's user and kernel CPU time per
-//! request (from `/proc/PID/stat`), and for every server its start-up time
+//! request (from `/proc/PID/stat`), the same again with HTTP/1.1 pipelining
+//! when `--pipeline N` asks (N requests per write, as TechEmpower measures
+//! plaintext: the kernel's share per request drops and the server's own
+//! user-space cost shows), and for every server its start-up time
 //! and peak RSS; it checks every answer is 2xx during the runs and that bad
 //! bodies for `/validate` get a 4xx. It writes `bench/results/<date>.md` and
 //! a PNG chart beside it (`--quick`: `target/bench/results/`).
@@ -116,6 +119,9 @@ pub(crate) struct Config {
     pub(crate) attempts: usize,
     /// `--chart FILE.tsv`: only redraw the chart of an earlier run.
     pub(crate) chart_only: Option<PathBuf>,
+    /// `--pipeline N`: every endpoint measured pipelined too, N requests
+    /// per write.
+    pub(crate) pipeline: Option<u32>,
 }
 
 /// One measured wrk run of one endpoint.
@@ -139,6 +145,8 @@ pub(crate) struct Run {
 pub(crate) struct EndpointResult {
     pub(crate) endpoint: &'static Endpoint,
     pub(crate) runs: Vec<Run>,
+    /// The pipelined runs (`--pipeline N`), empty without it.
+    pub(crate) pipelined: Vec<Run>,
 }
 
 impl EndpointResult {
@@ -199,12 +207,15 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--dist] [--servers ID,ID,..] [--out DIR]
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--dist] [--pipeline N] [--servers ID,ID,..] [--out DIR]
 
   --quick          one 3 s run per endpoint after a 1 s warm-up, servers prebake,
                    plain-hyper and litestar-granian; results in target/bench/results/
   --dist           build prebake and the plain hyper server with the `dist` profile
                    (fat LTO) instead of `release`
+  --pipeline N     also measure every endpoint with HTTP/1.1 pipelining, N requests
+                   per write (bench/wrk/pipeline.lua; TechEmpower uses 16), reported
+                   in a second table beside the closed-loop one
   --servers LIST   only these servers (ids: prebake, plain-hyper, fastapi-uvicorn,
                    blacksheep-uvicorn, blacksheep-granian, litestar-granian)
   --out DIR        write the results file and chart into DIR
@@ -218,6 +229,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
     let mut servers: Option<Vec<String>> = None;
     let mut out_dir = None;
     let mut chart_only = None;
+    let mut pipeline = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -228,6 +240,15 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
                 servers = Some(list.split(',').map(|s| s.trim().to_string()).collect());
             }
             "--out" => out_dir = Some(PathBuf::from(it.next().ok_or("--out needs a folder")?)),
+            "--pipeline" => {
+                let n = it.next().ok_or("--pipeline needs a depth")?;
+                let n: u32 = n
+                    .parse()
+                    .ok()
+                    .filter(|n| (2..=256).contains(n))
+                    .ok_or_else(|| format!("--pipeline takes a depth from 2 to 256, not `{n}`"))?;
+                pipeline = Some(n);
+            }
             "--chart" => {
                 chart_only = Some(PathBuf::from(it.next().ok_or("--chart needs a .tsv file")?));
             }
@@ -271,6 +292,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         connections: 64,
         attempts: if quick { 1 } else { 2 },
         chart_only,
+        pipeline,
     })
 }
 
@@ -378,36 +400,12 @@ fn bench_server(
         let mut er = EndpointResult {
             endpoint: ep,
             runs: Vec::new(),
+            pipelined: Vec::new(),
         };
-        match load::warm_up(&running, ep, cfg, root) {
-            Ok(()) => {}
-            Err(e) => {
-                result.failures.push(format!("{} warm-up: {e}", ep.name));
-                result.endpoints.push(er);
-                continue;
-            }
-        }
-        for i in 0..cfg.runs {
-            match measure_quietest(&running, ep, cfg, root, &mut result) {
-                Ok(run) => {
-                    eprintln!(
-                        "bench:   {:<15} run {}: {:>9.0} req/s ({} requests)  p99 {:>6.0} µs  user {:.2} µs  sys {:.2} µs  (other load: server core {:.0}%, wrk core {:.0}%)",
-                        ep.name,
-                        i + 1,
-                        run.rps,
-                        run.requests,
-                        run.p99_us,
-                        run.user_us,
-                        run.sys_us,
-                        run.foreign_pct,
-                        run.foreign_load_pct
-                    );
-                    er.runs.push(run);
-                }
-                Err(e) => result
-                    .failures
-                    .push(format!("{} run {}: {e}", ep.name, i + 1)),
-            }
+        er.runs = measure_endpoint(&running, ep, cfg, load::Mode::Closed, root, &mut result);
+        if let Some(depth) = cfg.pipeline {
+            let mode = load::Mode::Pipelined { depth };
+            er.pipelined = measure_endpoint(&running, ep, cfg, mode, root, &mut result);
         }
         result.endpoints.push(er);
     }
@@ -421,6 +419,48 @@ fn bench_server(
     Ok(result)
 }
 
+/// The warm-up and the measured runs of one endpoint in one mode; failures
+/// are recorded in `result`.
+fn measure_endpoint(
+    running: &server::Running,
+    ep: &'static Endpoint,
+    cfg: &Config,
+    mode: load::Mode,
+    root: &std::path::Path,
+    result: &mut ServerResult,
+) -> Vec<Run> {
+    let label = match mode {
+        load::Mode::Closed => ep.name.to_string(),
+        load::Mode::Pipelined { depth } => format!("{} (pipelined {depth})", ep.name),
+    };
+    let mut runs = Vec::new();
+    if let Err(e) = load::warm_up(running, ep, cfg, mode, root) {
+        result.failures.push(format!("{label} warm-up: {e}"));
+        return runs;
+    }
+    for i in 0..cfg.runs {
+        match measure_quietest(running, ep, cfg, mode, root, result) {
+            Ok(run) => {
+                eprintln!(
+                        "bench:   {:<15} run {}: {:>9.0} req/s ({} requests)  p99 {:>6.0} µs  user {:.2} µs  sys {:.2} µs  (other load: server core {:.0}%, wrk core {:.0}%)",
+                        label,
+                        i + 1,
+                        run.rps,
+                        run.requests,
+                        run.p99_us,
+                        run.user_us,
+                        run.sys_us,
+                        run.foreign_pct,
+                        run.foreign_load_pct
+                    );
+                runs.push(run);
+            }
+            Err(e) => result.failures.push(format!("{label} run {}: {e}", i + 1)),
+        }
+    }
+    runs
+}
+
 /// Runs above this share of foreign CPU time on the server's or on wrk's
 /// core are repeated (up to `Config::attempts` times), keeping the quietest.
 const NOISY_PCT: f64 = 10.0;
@@ -431,12 +471,13 @@ fn measure_quietest(
     running: &server::Running,
     ep: &'static Endpoint,
     cfg: &Config,
+    mode: load::Mode,
     root: &std::path::Path,
     result: &mut ServerResult,
 ) -> Result<Run, String> {
     let mut best: Option<Run> = None;
     for attempt in 0..cfg.attempts {
-        let run = load::measure(running, ep, cfg, root)?;
+        let run = load::measure(running, ep, cfg, mode, root)?;
         let noise = run.foreign_pct.max(run.foreign_load_pct);
         let noisy = noise.is_nan() || noise > NOISY_PCT;
         if attempt > 0 {
@@ -566,6 +607,7 @@ fn redraw(tsv: &std::path::Path, cfg: &Config) -> Result<(), String> {
             server.endpoints.push(EndpointResult {
                 endpoint,
                 runs: Vec::new(),
+                pipelined: Vec::new(),
             });
         }
         let er = server
@@ -573,7 +615,13 @@ fn redraw(tsv: &std::path::Path, cfg: &Config) -> Result<(), String> {
             .iter_mut()
             .find(|e| e.endpoint.name == *ep)
             .expect("just added");
-        er.runs.push(Run {
+        // Column 11, when there, is the mode (`closed`, `pipelined N`).
+        let runs = if f.get(11).is_some_and(|m| m.starts_with("pipelined")) {
+            &mut er.pipelined
+        } else {
+            &mut er.runs
+        };
+        runs.push(Run {
             requests: num(3) as u64,
             rps: num(4),
             p50_us: num(5),
