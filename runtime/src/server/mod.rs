@@ -23,6 +23,7 @@
 //! multi-threaded paths (about 150 instructions per request).
 
 mod conn;
+mod cork;
 mod handle;
 mod supervisor;
 
