@@ -12,7 +12,6 @@ move on endpoints the change does not concern.
 
 import glob
 import os
-import re
 import sys
 
 import compare
@@ -27,12 +26,8 @@ def per_request(name, n, label):
     dumps = glob.glob(os.path.join(OUT, f"{name}.cg.*.{n}"))
     if len(dumps) != 1:
         sys.exit(f"table.py: expected one dump {name}.cg.PID.{n} in {OUT}, found {len(dumps)}")
-    with open(os.path.join(OUT, f"{name}.{label}.wrk"), encoding="utf-8") as f:
-        m = re.search(r"(\d+) requests in", f.read())
-    if not m:
-        sys.exit(f"table.py: no request count in {name}.{label}.wrk")
-    requests = int(m.group(1))
-    return sum(compare.self_costs(dumps[0]).values()) / requests, requests
+    requests = compare.completed(dumps[0])
+    return sum(compare.self_costs(dumps[0]).values()) / requests, int(requests)
 
 
 def main():

@@ -207,7 +207,8 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--dist] [--pipeline N] [--servers ID,ID,..] [--out DIR]
+const USAGE: &str =
+    "usage: cargo xtask bench [--quick] [--dist] [--pipeline N] [--servers ID,ID,..] [--out DIR]
 
   --quick          one 3 s run per endpoint after a 1 s warm-up, servers prebake,
                    plain-hyper and litestar-granian; results in target/bench/results/
@@ -442,17 +443,17 @@ fn measure_endpoint(
         match measure_quietest(running, ep, cfg, mode, root, result) {
             Ok(run) => {
                 eprintln!(
-                        "bench:   {:<15} run {}: {:>9.0} req/s ({} requests)  p99 {:>6.0} µs  user {:.2} µs  sys {:.2} µs  (other load: server core {:.0}%, wrk core {:.0}%)",
-                        label,
-                        i + 1,
-                        run.rps,
-                        run.requests,
-                        run.p99_us,
-                        run.user_us,
-                        run.sys_us,
-                        run.foreign_pct,
-                        run.foreign_load_pct
-                    );
+                    "bench:   {:<15} run {}: {:>9.0} req/s ({} requests)  p99 {:>6.0} µs  user {:.2} µs  sys {:.2} µs  (other load: server core {:.0}%, wrk core {:.0}%)",
+                    label,
+                    i + 1,
+                    run.rps,
+                    run.requests,
+                    run.p99_us,
+                    run.user_us,
+                    run.sys_us,
+                    run.foreign_pct,
+                    run.foreign_load_pct
+                );
                 runs.push(run);
             }
             Err(e) => result.failures.push(format!("{label} run {}: {e}", i + 1)),

@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::setup::{Machine, Tools};
 use super::load::Mode;
+use super::setup::{Machine, Tools};
 use super::{Config, ENDPOINTS, EndpointResult, Run, ServerResult, median};
 
 pub(crate) struct Report<'a> {
