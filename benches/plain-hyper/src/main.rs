@@ -18,8 +18,8 @@
 //! answering errors in the same Litestar shape as prebake.
 //!
 //! `--style example` serves the same handlers set up as hyper's own examples
-//! do (`examples/hello.rs`, on the current-thread runtime of
-//! `examples/single_threaded.rs`, as the server is pinned to one core):
+//! do (its hello example, on the current-thread runtime of its
+//! single-threaded example, as the server is pinned to one core):
 //! `http1::Builder` defaults, a spawned task per connection. It is the
 //! comparison that chose the lean set-up (figures in `bench/README.md`).
 //!
@@ -124,7 +124,7 @@ fn main() {
     }
 }
 
-/// Set up as hyper's examples do (`examples/hello.rs`): defaults throughout.
+/// Set up as hyper's hello example does: defaults throughout.
 async fn serve_example(addr: SocketAddr) {
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
     eprintln!("plain-hyper: listening on http://{addr} (hyper's example set-up)");
