@@ -127,7 +127,7 @@ fn against_ceiling(
 
 /// The targets of issue 5 with this run's figures.
 fn targets(out: &mut String, results: &[ServerResult]) {
-    let _ = writeln!(out, "## Targets (issue 5)\n");
+    let _ = writeln!(out, "## Targets (issues 5 and 14)\n");
     let Some(pb) = find(results, "prebake") else {
         let _ = writeln!(out, "prebake was not part of this run.\n");
         return;
