@@ -23,6 +23,6 @@ if [ $BUILD = 1 ]; then
   cargo build --release -p plain-hyper
   cp "$TARGET/release/plain-hyper" "$BIN/plain-hyper"
 fi
-"$HERE/callgrind.sh" hyper "$BIN/plain-hyper" "$N" >/dev/null
-"$HERE/callgrind.sh" prebake "$BIN/prebake-hello" "$N" >/dev/null
+"$HERE/callgrind.sh" hyper "$BIN/plain-hyper" "$N" >/dev/null 2>&1
+"$HERE/callgrind.sh" prebake "$BIN/prebake-hello" "$N" >/dev/null 2>&1
 python3 "$HERE/table.py" hyper prebake
