@@ -204,7 +204,10 @@ fn multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Result<Vec<Field<'a>>, Malf
             .map(|(_, v)| v.as_bytes());
         let opts: Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> = disposition
             .map(|d| {
-                let params = d.iter().position(|&b| b == b';').map_or(&b""[..], |i| &d[i + 1..]);
+                let params = d
+                    .iter()
+                    .position(|&b| b == b';')
+                    .map_or(&b""[..], |i| &d[i + 1..]);
                 options(params).map(|(k, v)| (k.into(), v)).collect()
             })
             .unwrap_or_default();
@@ -284,8 +287,14 @@ fn part_headers(head: &[u8]) -> Result<Vec<(Cow<'_, str>, Cow<'_, str>)>, Malfor
 }
 
 fn trim(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
-    let end = s.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    let start = s
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
     &s[start..end]
 }
 
@@ -358,7 +367,10 @@ fn options(params: &[u8]) -> impl Iterator<Item = (&[u8], Cow<'_, [u8]>)> {
 }
 
 fn trim_start(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
+    let start = s
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(s.len());
     &s[start..]
 }
 
@@ -392,7 +404,10 @@ mod tests {
             kind(Some(b"Multipart/Form-Data;charset=utf-8;Boundary=xyz")),
             Some(Kind::Multipart(Some(Cow::Borrowed(&b"xyz"[..]))))
         );
-        assert_eq!(kind(Some(b"multipart/form-data")), Some(Kind::Multipart(None)));
+        assert_eq!(
+            kind(Some(b"multipart/form-data")),
+            Some(Kind::Multipart(None))
+        );
     }
 
     #[test]
@@ -400,7 +415,13 @@ mod tests {
         let f = urlencoded(b"a=1&b=x+y%21&&c&a=%zz&%E2%82%AC=%FF").unwrap();
         assert_eq!(
             texts(&f),
-            [("a", "1"), ("b", "x y!"), ("c", ""), ("a", "%zz"), ("€", "\u{fffd}")]
+            [
+                ("a", "1"),
+                ("b", "x y!"),
+                ("c", ""),
+                ("a", "%zz"),
+                ("€", "\u{fffd}")
+            ]
         );
         let many = "a=1&".repeat(MAX_FIELDS + 1);
         assert!(urlencoded(many.as_bytes()).is_err());
@@ -411,9 +432,14 @@ mod tests {
         let body = b"preamble\r\n--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nhello\r\n--XX\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a \\\"q\\\".txt\"\r\nContent-Type: text/plain\r\nX-Custom: 1\r\n\r\nline1\r\nline2\r\n--XX--\r\nepilogue";
         let f = multipart(body, b"XX").unwrap();
         assert_eq!(texts(&f), [("a", "hello"), ("f", "a \"q\".txt")]);
-        let Value::File(p) = &f[1].value else { panic!() };
+        let Value::File(p) = &f[1].value else {
+            panic!()
+        };
         assert_eq!(p.data, b"line1\r\nline2");
-        assert_eq!(p.headers[1], (Cow::Borrowed("content-type"), Cow::Borrowed("text/plain")));
+        assert_eq!(
+            p.headers[1],
+            (Cow::Borrowed("content-type"), Cow::Borrowed("text/plain"))
+        );
         assert_eq!(p.headers[2].0, "x-custom");
         // No parts at all.
         assert_eq!(multipart(b"--XX--\r\n", b"XX").unwrap(), vec![]);
@@ -425,7 +451,13 @@ mod tests {
         for cut in 0..ok.len() - 2 {
             assert!(multipart(&ok[..cut], b"XX").is_err(), "cut at {cut}");
         }
-        assert!(multipart(b"--XX\r\nContent-Disposition: form-data\r\n\r\nv\r\n--XX--", b"XX").is_err());
+        assert!(
+            multipart(
+                b"--XX\r\nContent-Disposition: form-data\r\n\r\nv\r\n--XX--",
+                b"XX"
+            )
+            .is_err()
+        );
         assert!(multipart(b"--XX\r\nno colon here\r\n\r\nv\r\n--XX--", b"XX").is_err());
         assert!(multipart(b"nothing", b"XX").is_err());
         let big = [
@@ -438,7 +470,8 @@ mod tests {
             multipart(&big, b"XX").unwrap_err().0,
             "Part exceeded maximum size of 1024KB."
         );
-        let part = b"--XX\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\nv\r\n";
+        let part =
+            b"--XX\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\nv\r\n";
         let many = [part.repeat(MAX_FILES + 1), b"--XX--".to_vec()].concat();
         assert_eq!(
             multipart(&many, b"XX").unwrap_err().0,
