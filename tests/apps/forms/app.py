@@ -5,18 +5,19 @@ FastAPI through tests/fastapi_shim)."""
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-import msgspec
+from dataclasses import dataclass
 
 from prebake import App, File, Form, Request, Response, UploadFile
 
 app = App(title="forms")
 
 
-class Login(msgspec.Struct):
+@dataclass
+class Login:
     username: str
     password: str
     remember: bool = False
-    tags: list[str] = []
+    tags: list[str] | None = None
 
 
 @app.post("/login")
@@ -48,8 +49,8 @@ def lists(
 
 
 @app.post("/old-style")
-def old_style(name: str = Form(...), greeting: str = Form("hello")) -> str:
-    return f"{greeting} {name}"
+def old_style(name: str = Form(...), greeting: str = Form("hello")) -> dict[str, str]:
+    return {"greeting": f"{greeting} {name}"}
 
 
 @app.post("/model")
