@@ -408,12 +408,17 @@ fn fuzz_multipart_bodies() {
                 .collect();
             // Content never contains the delimiter (a real client picks a
             // boundary that does not occur).
-            if data.windows(boundary.len()).any(|w| w == boundary.as_bytes()) {
+            if data
+                .windows(boundary.len())
+                .any(|w| w == boundary.as_bytes())
+            {
                 continue;
             }
             body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
             let disposition = if file {
-                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{name}.bin\"\r\nContent-Type: application/octet-stream\r\n")
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{name}.bin\"\r\nContent-Type: application/octet-stream\r\n"
+                )
             } else {
                 format!("Content-Disposition: form-data; name=\"{name}\"\r\n")
             };

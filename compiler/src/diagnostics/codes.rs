@@ -116,7 +116,7 @@ declare_codes! {
     PB090 = "duplicate-operation-id", Error, "two operations of the OpenAPI document with one `operationId`";
     // Forms and uploads.
     PB120 = "form-and-json-body", Error, "a handler reads both form fields (or files) and a JSON body";
-    PB121 = "invalid-form-parameter", Error, "a `Form()` or `File()` parameter of a type its part of a form cannot give, or an `UploadFile` bound elsewhere";
+    PB121 = "invalid-form-parameter", Error, "a `Form()` or `File()` parameter of a type its part of a form cannot give, or an `UploadFile` marked `Body()`";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

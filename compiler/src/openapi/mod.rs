@@ -484,15 +484,12 @@ impl<'a> Document<'a> {
                 error(&self.validation_error, "Validation Error"),
             );
         }
-        let reads_body = r
-            .graph_params()
-            .iter()
-            .any(|p| {
-                matches!(
-                    p.source,
-                    ParamSource::Body | ParamSource::Request | ParamSource::Form | ParamSource::File
-                )
-            });
+        let reads_body = r.graph_params().iter().any(|p| {
+            matches!(
+                p.source,
+                ParamSource::Body | ParamSource::Request | ParamSource::Form | ParamSource::File
+            )
+        });
         if reads_body {
             add_response(
                 &mut responses,

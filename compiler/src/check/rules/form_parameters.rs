@@ -10,7 +10,7 @@ use crate::ir::{Ir, Param, ParamSource, TyKind};
 
 /// Reports a JSON body beside form fields or files (PB120), and a `Form()`
 /// or `File()` parameter of a type its part of the form cannot give, or an
-/// `UploadFile` bound elsewhere (PB121).
+/// `UploadFile` bound to a JSON body (PB121).
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in walk::handler_routes(ctx.ir) {
         let params = walk::request_params(route);
@@ -42,7 +42,11 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
                     Diagnostic::new(
                         Code::PB121,
                         p.ty.span,
-                        format!("{} parameter `{}` cannot be `{ty}`", label(p.source), p.name),
+                        format!(
+                            "{} parameter `{}` cannot be `{ty}`",
+                            label(p.source),
+                            p.name
+                        ),
                     )
                     .with_label(why)
                     .with_help(match p.source {
@@ -92,7 +96,8 @@ fn invalid(ir: &Ir, p: &Param) -> Option<&'static str> {
             let ok = p.ty.is_scalar(ir) || p.ty.is_scalar_sequence(ir) || model;
             (!ok).then_some("a form field is text, or repeated text for a list")
         }
-        _ if p.is_request_value() => {
+        // The query, headers and cookies refuse it already (PB027).
+        ParamSource::Body => {
             (upload(kind) || item.is_some_and(upload)).then_some("an upload comes from a form body")
         }
         _ => None,
