@@ -327,3 +327,20 @@ def test_malformed_multipart_is_never_a_500(servers: dict[str, str]) -> None:
             if r.status_code == 400:
                 assert r.json()["status_code"] == 400
         assert client.post("/upload", files={"file": ("a", b"ok")}).status_code == 200
+
+
+def test_openapi_documents_form_bodies(servers: dict[str, str]) -> None:
+    from openapi_spec_validator import validate
+
+    doc = httpx.get(servers["prebake"] + "/openapi.json").json()
+    validate(doc)
+    login = doc["paths"]["/login"]["post"]["requestBody"]
+    schema = login["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert schema["required"] == ["username", "password"]
+    assert schema["properties"]["remember"] == {"type": "boolean", "default": False}
+    upload = doc["paths"]["/upload"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert upload["schema"]["properties"]["file"] == {"type": "string", "format": "binary"}
+    many = doc["paths"]["/uploads"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert many["schema"]["properties"]["files"]["items"] == {"type": "string", "format": "binary"}
+    model = doc["paths"]["/model"]["post"]["requestBody"]["content"]
+    assert model["application/x-www-form-urlencoded"]["schema"] == {"$ref": "#/components/schemas/Login"}
