@@ -75,13 +75,19 @@ pub(crate) enum Value<'a> {
     File(FilePart<'a>),
 }
 
+/// A part's header: its lowercased name and its value.
+pub(crate) type PartHeader<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+/// A `key=value` parameter of a header (`name="file"`), unquoted.
+type HeaderOption<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+
 /// An uploaded file, still in the body's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FilePart<'a> {
     /// The `filename` of its `Content-Disposition`.
     pub(crate) filename: Cow<'a, str>,
     /// The part's headers, names lowercased, in order.
-    pub(crate) headers: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub(crate) headers: Vec<PartHeader<'a>>,
     /// Its content.
     pub(crate) data: &'a [u8],
 }
@@ -202,7 +208,7 @@ fn multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Result<Vec<Field<'a>>, Malf
             .iter()
             .find(|(n, _)| n == "content-disposition")
             .map(|(_, v)| v.as_bytes());
-        let opts: Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> = disposition
+        let opts: Vec<HeaderOption<'_>> = disposition
             .map(|d| {
                 let params = d
                     .iter()
@@ -263,7 +269,7 @@ fn user_text(raw: &[u8]) -> Cow<'_, str> {
 }
 
 /// The header lines of one part (each ending in CRLF), names lowercased.
-fn part_headers(head: &[u8]) -> Result<Vec<(Cow<'_, str>, Cow<'_, str>)>, Malformed> {
+fn part_headers(head: &[u8]) -> Result<Vec<PartHeader<'_>>, Malformed> {
     let mut out = Vec::new();
     for line in head.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
