@@ -126,6 +126,9 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/maybe-upload", {"data": {}}),
     ("POST", "/maybe-upload", {"files": {"file": ("x.txt", b"x")}}),
     ("POST", "/seek", {"files": {"file": ("x.txt", b"abcdef")}}),
+    ("POST", "/token", {"data": {"username": "al", "password": "pw", "scope": "a b"}}),
+    ("POST", "/token", {"data": {"username": "al", "password": "pw", "client_id": "web"}}),
+    ("POST", "/token", {"data": {"username": "al"}}),
     ("GET", "/cookies", {}),
     ("GET", "/cookie-param", {}),
 ]

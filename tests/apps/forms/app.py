@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from dataclasses import dataclass
 
-from prebake import App, File, Form, Request, Response, UploadFile
+from prebake import App, Depends, File, Form, Request, Response, UploadFile
 
 app = App(title="forms")
 
@@ -143,3 +143,30 @@ def cookie_param(response: Response) -> dict[str, str]:
     response.set_cookie("session", "abc", httponly=True)
     response.delete_cookie("old")
     return {"ok": "yes"}
+
+
+class PasswordForm:
+    """A dependency class reading form fields (as FastAPI's
+    `OAuth2PasswordRequestForm` does)."""
+
+    def __init__(
+        self,
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        scope: Annotated[str, Form()] = "",
+    ) -> None:
+        self.username = username
+        self.password = password
+        self.scopes = scope.split()
+
+
+def client_id(client: Annotated[str, Form(alias="client_id")] = "anonymous") -> str:
+    return client
+
+
+@app.post("/token")
+def token(
+    form: Annotated[PasswordForm, Depends()],
+    client: Annotated[str, Depends(client_id)],
+) -> dict[str, str | list[str]]:
+    return {"access_token": form.username + ":" + client, "scopes": form.scopes}
