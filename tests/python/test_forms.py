@@ -241,7 +241,10 @@ def test_limits_as_starlette(servers: dict[str, str]) -> None:
         r = httpx.post(base + "/uploads", files=files, timeout=30)
         assert r.status_code == 400, (name, r.text)
         assert "Too many files. Maximum number of files is 1000." in r.text
-        big_field = {"note": (None, "x" * (1024 * 1024 + 1)), "file": ("f", b"x")}
+        big_field: dict[str, tuple[str | None, str | bytes]] = {
+            "note": (None, "x" * (1024 * 1024 + 1)),
+            "file": ("f", b"x"),
+        }
         r = httpx.post(base + "/upload", files=big_field, timeout=30)
         assert r.status_code == 400, (name, r.text)
         assert "Part exceeded maximum size of 1024KB." in r.text
@@ -347,3 +350,26 @@ def test_openapi_documents_form_bodies(servers: dict[str, str]) -> None:
     assert many["schema"]["properties"]["files"]["items"] == {"type": "string", "format": "binary"}
     model = doc["paths"]["/model"]["post"]["requestBody"]["content"]
     assert model["application/x-www-form-urlencoded"]["schema"] == {"$ref": "#/components/schemas/Login"}
+
+
+def test_request_form_under_plain_cpython() -> None:
+    from prebake import Request
+    from prebake.datastructures import FormData, UploadFile
+
+    sent = httpx.Request("POST", "http://h/", data={"n": "1", "m": ["a", "b"]},
+                         files={"f": ("a.txt", b"hello", "text/plain")})
+    body = sent.read()
+    req = Request("POST", "/", "", [("content-type", sent.headers["content-type"])], body, None)
+    form = req.form()
+    assert isinstance(form, FormData)
+    assert (form["n"], form.getlist("m"), form.keys()) == ("1", ["a", "b"], ["n", "m", "f"])
+    upload = form["f"]
+    assert isinstance(upload, UploadFile)
+    assert (upload.filename, upload.content_type, upload.size) == ("a.txt", "text/plain", 5)
+    assert upload.file.read() == b"hello"
+    upload.file.close()
+    plain = Request("POST", "/", "", [("content-type", "application/x-www-form-urlencoded")],
+                    b"a=1&b=%20x+y&a=2&c", None).form()
+    assert plain.items() == [("a", "2"), ("b", " x y"), ("c", "")]
+    with pytest.raises(ValueError):
+        Request("POST", "/", "", [("content-type", "application/json")], b"{}", None).form()

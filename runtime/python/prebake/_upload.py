@@ -13,13 +13,14 @@ temporary file, does not block for long), so `def` handlers can also use
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
+from urllib.parse import parse_qsl
 
 from prebake._request import Headers
 
-__all__ = ["UploadFile"]
+__all__ = ["FormData", "UploadFile"]
 
 #: Starlette's `spool_max_size`: past this an upload lives on disk.
 SPOOL_MAX_SIZE = 1024 * 1024
@@ -85,3 +86,98 @@ def _from_part(filename: str, headers: Iterable[tuple[str, str]], data: bytes) -
     spooled.write(data)
     spooled.seek(0)
     return UploadFile(spooled, size=len(data), filename=filename, headers=Headers(headers))
+
+
+class FormData:
+    """A form's fields in body order, as Starlette's `FormData`: text
+    values and `UploadFile`s; `form[name]` and `get` give a name's last
+    value, `getlist` every value."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[tuple[str, str | UploadFile]] = ()) -> None:
+        self._items = list(items)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The last value of field `name`, or `default`."""
+        for key, value in reversed(self._items):
+            if key == name:
+                return value
+        return default
+
+    def getlist(self, name: str) -> list[str | UploadFile]:
+        """Every value of field `name`, in order."""
+        return [value for key, value in self._items if key == name]
+
+    def multi_items(self) -> list[tuple[str, str | UploadFile]]:
+        """Every `(name, value)` pair, in order."""
+        return list(self._items)
+
+    def keys(self) -> list[str]:
+        """The distinct names, in first-seen order."""
+        return list(dict.fromkeys(key for key, _ in self._items))
+
+    def items(self) -> list[tuple[str, str | UploadFile]]:
+        """Each distinct name with its last value."""
+        return [(key, self[key]) for key in self.keys()]
+
+    def __getitem__(self, name: str) -> str | UploadFile:
+        for key, value in reversed(self._items):
+            if key == name:
+                return value
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return any(key == name for key, _ in self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    async def close(self) -> None:
+        """Close every uploaded file."""
+        for _, value in self._items:
+            if isinstance(value, UploadFile):
+                await value.close()
+
+    def __repr__(self) -> str:
+        return f"FormData({self._items!r})"
+
+
+def parse_form(content_type: str | None, body: bytes) -> FormData:
+    """`Request.form()`: an urlencoded or multipart body as `FormData`
+    (`ValueError` for another content type or a multipart body that does
+    not parse). Handlers that declare `Form()`/`File()` parameters get them
+    parsed in Rust instead."""
+    essence = (content_type or "").split(";")[0].strip().lower()
+    if essence in ("", "application/x-www-form-urlencoded"):
+        text = body.decode("latin-1")
+        return FormData(parse_qsl(text, keep_blank_values=True))
+    if essence != "multipart/form-data":
+        raise ValueError(f"not a form body: {content_type}")
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    head = b"Content-Type: " + (content_type or "").encode("latin-1") + b"\r\n\r\n"
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise ValueError("the multipart body does not parse")
+    items: list[tuple[str, str | UploadFile]] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            raise ValueError('The Content-Disposition header field "name" must be provided.')
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is None:
+            try:
+                items.append((name, data.decode("utf-8")))
+            except UnicodeDecodeError:
+                items.append((name, data.decode("latin-1")))
+        else:
+            headers = [(key.lower(), str(value)) for key, value in part.items()]
+            items.append((name, _from_part(filename, headers, data)))
+    return FormData(items)

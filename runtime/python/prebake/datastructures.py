@@ -10,15 +10,15 @@ from prebake._request import URL, Headers, QueryParams
 from prebake._state import State
 
 if TYPE_CHECKING:
-    from prebake._upload import UploadFile
+    from prebake._upload import FormData, UploadFile
 
-__all__ = ["URL", "Headers", "QueryParams", "State", "UploadFile"]
+__all__ = ["URL", "FormData", "Headers", "QueryParams", "State", "UploadFile"]
 
 
 def __getattr__(name: str) -> Any:
     # `UploadFile` imports `tempfile`: only apps with uploads pay for it.
-    if name == "UploadFile":
-        from prebake._upload import UploadFile
+    if name in ("UploadFile", "FormData"):
+        from prebake import _upload
 
-        return UploadFile
+        return getattr(_upload, name)
     raise AttributeError(f"module 'prebake.datastructures' has no attribute {name!r}")
