@@ -18,6 +18,7 @@ mod build;
 mod codegen;
 mod differential;
 mod lsp;
+mod npm;
 mod system;
 mod tidy;
 mod venv;
