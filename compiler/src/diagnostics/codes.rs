@@ -114,6 +114,9 @@ declare_codes! {
     PB081 = "unknown-blocking-call", Warning, "a sync handler calls a third-party module not known to block or not to block";
     // The OpenAPI document.
     PB090 = "duplicate-operation-id", Error, "two operations of the OpenAPI document with one `operationId`";
+    // Forms and uploads.
+    PB120 = "form-and-json-body", Error, "a handler reads both form fields (or files) and a JSON body";
+    PB121 = "invalid-form-parameter", Error, "a `Form()` or `File()` parameter of a type its part of a form cannot give, or an `UploadFile` marked `Body()`";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

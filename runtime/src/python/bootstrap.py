@@ -164,8 +164,19 @@ def signature(func):
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             raise TypeError(f"parameter {p.name!r}: *args and **kwargs are not supported")
         has_default = p.default is not p.empty
-        out.append((p.name, p.kind == p.KEYWORD_ONLY, has_default, p.default if has_default else None))
+        default = p.default if has_default else None
+        has_default, default = _unmark(has_default, default)
+        out.append((p.name, p.kind == p.KEYWORD_ONLY, has_default, default))
     return out
+
+
+def _unmark(has_default, default):
+    """A `name: str = Form("x")` default (FastAPI's spelling) stands for
+    the marker's own default; `Form()` and `Form(...)` for none."""
+    if has_default and type(default).__module__ == "prebake._params" and hasattr(default, "media_type"):
+        inner = default.default
+        return (inner is not ..., None if inner is ... else inner)
+    return (has_default, default)
 
 
 def _code_signature(func, code):
@@ -188,6 +199,7 @@ def _code_signature(func, code):
         else:
             has_default = name in kwdefaults
             default = kwdefaults.get(name)
+        has_default, default = _unmark(has_default, default)
         out.append((name, i >= positional, has_default, default))
     return out
 

@@ -329,7 +329,7 @@ fn load_route<'py>(
                 inner: decoder,
             }))
         }
-        Body::None | Body::Raw | Body::Static { .. } => None,
+        Body::None | Body::Raw | Body::Form { .. } | Body::Static { .. } => None,
     };
     let status = StatusCode::from_u16(route.status)
         .map_err(|_| PyValueError::new_err(format!("invalid status code {}", route.status)))?;

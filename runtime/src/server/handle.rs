@@ -161,7 +161,7 @@ impl BodyCall {
             Poll::Ready(Some(Err(_))) => return Whole::Refused(unreadable_body()),
             Poll::Pending => return Whole::Partly(None),
         };
-        if first.len() > self.state.max_body {
+        if first.len() > limit(self.state, self.json) {
             return Whole::Refused(response::payload_too_large());
         }
         if self.json == (Json::Yes { guard: true }) && too_deep(&first, self.state.max_json_depth) {
@@ -341,11 +341,12 @@ fn respond(
             Some(HeaderValue::from_static(content_type)),
             Bytes::from_static(bytes),
         )),
-        Body::Raw | Body::Json { .. } => {
+        Body::Raw | Body::Json { .. } | Body::Form { .. } => {
             let json = match app.routes[index].body {
                 Body::Json { nesting, .. } => Json::Yes {
                     guard: needs_guard(nesting, state.max_json_depth),
                 },
+                Body::Form { files } => Json::Form { files },
                 _ => Json::No,
             };
             let call = Box::new(BodyCall {
@@ -357,7 +358,7 @@ fn respond(
                 rid,
                 json,
             });
-            if refused_before_reading(&call.parts.headers, state, json != Json::No).is_some() {
+            if refused_before_reading(&call.parts.headers, state, json).is_some() {
                 // Refused unread: `later` answers and drains what follows.
                 return call.later(None);
             }
@@ -441,13 +442,13 @@ async fn read_body(
     state: &State,
     json: Json,
 ) -> Result<Bytes, Resp> {
-    let read = match refused_before_reading(headers, state, json != Json::No) {
+    let read = match refused_before_reading(headers, state, json) {
         Some(resp) => Err(resp),
         None => {
             collect(
                 Pin::new(&mut body),
                 first,
-                state.max_body,
+                limit(state, json),
                 state.body_timeout,
             )
             .await
@@ -480,6 +481,9 @@ enum Json {
     No,
     /// JSON; `guard`: pre-scanned for nesting past `--max-json-depth`.
     Yes { guard: bool },
+    /// A form (urlencoded or multipart), parsed by the route's decoder;
+    /// `files`: it takes uploads, up to `--max-upload-size`.
+    Form { files: bool },
 }
 
 /// Whether a JSON body whose declared type lets msgspec read `nesting`
@@ -492,24 +496,38 @@ fn needs_guard(nesting: Option<u16>, limit: usize) -> bool {
     limit > 0 && nesting.is_none_or(|n| usize::from(n) > limit)
 }
 
-/// A 415 for a body that is not JSON where JSON is expected, or a 413 for
+/// A 415 for a body that is not JSON where JSON is expected (or not a form
+/// where a form is), or a 413 for
 /// one whose declared length is past the limit: refused unread.
-fn refused_before_reading(headers: &HeaderMap, state: &State, json: bool) -> Option<Resp> {
-    if json
-        && let Some(ct) = headers.get(CONTENT_TYPE)
-        && !response::is_json_content_type(ct.as_bytes())
-    {
-        return Some(response::unsupported_media_type());
+fn refused_before_reading(headers: &HeaderMap, state: &State, json: Json) -> Option<Resp> {
+    if let Some(ct) = headers.get(CONTENT_TYPE) {
+        let refused = match json {
+            Json::No => false,
+            Json::Yes { .. } => !response::is_json_content_type(ct.as_bytes()),
+            Json::Form { .. } => crate::form::kind(Some(ct.as_bytes())).is_none(),
+        };
+        if refused {
+            return Some(response::unsupported_media_type());
+        }
     }
     if let Some(len) = headers.get(CONTENT_LENGTH)
         && let Some(len) = std::str::from_utf8(len.as_bytes())
             .ok()
             .and_then(|l| l.parse::<u64>().ok())
-        && len > state.max_body as u64
+        && len > limit(state, json) as u64
     {
         return Some(response::payload_too_large());
     }
     None
+}
+
+/// The body limit of a route: `--max-upload-size` where it takes uploaded
+/// files, else `--max-body-size`.
+fn limit(state: &State, json: Json) -> usize {
+    match json {
+        Json::Form { files: true } => state.max_upload,
+        _ => state.max_body,
+    }
 }
 
 /// The most of a refused body [`drain`] reads before giving up.
