@@ -105,13 +105,7 @@ fn ensure_venv(root: &Path) -> Result<PathBuf, String> {
     Ok(bin)
 }
 
-/// Where cargo puts build outputs for commands run from the workspace.
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { root.join(p) })
-        .unwrap_or_else(|| root.join("target"))
-}
+use crate::target_dir;
 
 fn profile_dir(profile: &str) -> &str {
     if profile == "dev" { "debug" } else { profile }
