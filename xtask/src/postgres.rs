@@ -36,8 +36,9 @@ const OWNER: &str = "nobody";
 /// TechEmpower's schema and data: `World` (10,000 rows with a random number
 /// in 1..=10000) and `Fortune` (the 12 messages). Unquoted names, so the
 /// tables are `world` and `fortune` and the column `randomnumber`, as in
-/// TechEmpower's own PostgreSQL script. Loaded only when `world` is
-/// missing, so an existing database keeps its rows.
+/// TechEmpower's own PostgreSQL script. Then the tables of jero's
+/// workloads: `users` (1,000 rows) and `movie` (what `POST /movies`
+/// writes). Rows that exist are kept, so loading twice changes nothing.
 pub(crate) const SCHEMA: &str = "\
 CREATE TABLE IF NOT EXISTS World (
   id integer NOT NULL,
@@ -66,6 +67,21 @@ INSERT INTO Fortune (id, message) VALUES
   (11, '<script>alert(\"This should not be displayed in a browser alert box.\");</script>'),
   (12, 'フレームワークのベンチマーク')
   ON CONFLICT (id) DO NOTHING;
+CREATE TABLE IF NOT EXISTS users (
+  id integer PRIMARY KEY,
+  name text NOT NULL,
+  email text NOT NULL
+);
+INSERT INTO users (id, name, email)
+  SELECT x, 'user ' || x, 'user' || x || '@example.com' FROM generate_series(1, 1000) AS x
+  ON CONFLICT (id) DO NOTHING;
+CREATE TABLE IF NOT EXISTS movie (
+  id serial PRIMARY KEY,
+  owner integer NOT NULL,
+  title text NOT NULL,
+  year integer NOT NULL,
+  genres text[] NOT NULL
+);
 ";
 
 /// The extension the statement counts come from; created when the server
@@ -261,15 +277,23 @@ pub(crate) fn ensure(target: &Path) -> Result<Postgres, String> {
             .arg(format!("--pwfile={}", pwfile.display())),
         "initdb",
     )?;
-    let options = format!(
-        "-h 127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-         -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all",
+    // The settings go into the server's own configuration, so that a plain
+    // `pg_ctl start` (the outage test's) brings it back the same.
+    let conf = owned.data().join("postgresql.conf");
+    let settings = format!(
+        "\n# cargo xtask: a throw-away server for the tests and benches\n\
+         listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\n\
+         fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n\
+         shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n",
         owned.dir.display()
     );
+    let mut text = std::fs::read_to_string(&conf).map_err(|e| format!("{}: {e}", conf.display()))?;
+    text.push_str(&settings);
+    std::fs::write(&conf, text).map_err(|e| format!("{}: {e}", conf.display()))?;
     let log = owned.dir.join("server.log");
     quiet(
         owned
-            .pg_ctl(&["start", "-w", "-t", "60", "-o", &options])
+            .pg_ctl(&["start", "-w", "-t", "60"])
             .arg("-l")
             .arg(&log),
         "pg_ctl start",
