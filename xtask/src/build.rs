@@ -77,7 +77,15 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
         return Err(render::summary(&analysis.diagnostics).unwrap_or_else(|| "errors".into()));
     }
     let name = prebake_compiler::driver::app_name(&args.app);
-    let source = prebake_compiler::codegen::app::generate_file(&analysis, &name);
+    // The docs pages' viewers are embedded when the app serves the pages.
+    let urls = prebake_compiler::openapi::Urls::of(&analysis.ir);
+    let ctx = prebake_compiler::codegen::Ctx {
+        docs_assets: (urls.docs.is_some() || urls.redoc.is_some())
+            .then(|| crate::npm::docs_assets(&root))
+            .flatten(),
+        ..Default::default()
+    };
+    let source = prebake_compiler::codegen::app::generate_file_with(&analysis, &name, &ctx);
 
     let crate_name = crate_name(&name, &args.app);
     let crate_dir = root

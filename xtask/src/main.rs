@@ -19,6 +19,7 @@ mod build;
 mod codegen;
 mod differential;
 mod lsp;
+mod npm;
 mod postgres;
 mod system;
 mod tidy;

@@ -27,12 +27,16 @@ use quote::quote;
 pub struct Ctx {
     /// The path of the runtime crate in generated code (`::prebake`).
     pub runtime: TokenStream,
+    /// The docs pages' viewer files to embed; `None`: the pages load them
+    /// from a CDN.
+    pub docs_assets: Option<crate::openapi::pages::DocsAssets>,
 }
 
 impl Default for Ctx {
     fn default() -> Self {
         Ctx {
             runtime: quote!(::prebake),
+            docs_assets: None,
         }
     }
 }

@@ -14,6 +14,10 @@ use super::{MAX_PARAMS, aio, encode, handlers, lifespan, watchdog};
 use crate::app::{App, Body, Module};
 
 /// The `prebake` Python package, embedded by build.rs.
+/// The `Server` header when the app does not say otherwise, as
+/// `App(server_header=...)` defaults.
+const DEFAULT_SERVER: &str = "prebake";
+
 static PREBAKE_PACKAGE: &[Module] = include!(concat!(env!("OUT_DIR"), "/prebake_package.rs"));
 
 /// The same files compiled at build time, in the same order: the magic
@@ -36,6 +40,8 @@ pub(crate) struct Interp {
     pub(super) response_cls: Py<PyType>,
     pub(super) request_cls: Py<PyAny>,
     pub(super) max_body: usize,
+    /// `App(server_header=...)`: the `Server` header's value, `None` for none.
+    pub(super) server_header: Option<String>,
     /// The asyncio glue, for apps with `async def` handlers.
     pub(super) aio: Option<aio::Aio>,
     /// The encoders' start-up data (leaf classes, model layouts).
@@ -125,6 +131,14 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
         Some(obj) => match obj.getattr_opt("max_body_size")? {
             Some(v) => v.extract::<usize>()?,
             None => 1 << 20,
+        },
+    };
+    let server_header = match &app_obj {
+        None => Some(DEFAULT_SERVER.to_owned()),
+        Some(obj) => match obj.getattr_opt("server_header")? {
+            Some(v) if v.is_none() => None,
+            Some(v) => Some(v.extract::<String>()?),
+            None => Some(DEFAULT_SERVER.to_owned()),
         },
     };
     let handlers =
@@ -227,6 +241,7 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
         response_cls,
         request_cls,
         max_body,
+        server_header,
         aio,
         enc,
         at_exit,
