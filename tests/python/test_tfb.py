@@ -125,6 +125,7 @@ def upstream() -> Iterator[int]:
     thread.start()
     yield int(server.server_address[1])
     server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="module", params=["tfb", "tfb-psycopg"])

@@ -104,7 +104,8 @@ pub(crate) struct Postgres {
 struct Owned {
     bin: PathBuf,
     dir: PathBuf,
-    /// `runuser -u nobody --` when we are root, else nothing.
+    /// `runuser -u nobody --` when we are root, else nothing; after
+    /// `taskset -c N` when the server is pinned to a CPU.
     as_owner: Vec<String>,
 }
 
@@ -217,6 +218,12 @@ fn named_by_environment() -> bool {
 /// The server to use, with the schema loaded: the environment's, or a
 /// throw-away one under `target/postgres/`.
 pub(crate) fn ensure(target: &Path) -> Result<Postgres, String> {
+    ensure_pinned(target, None)
+}
+
+/// [`ensure`], with a throw-away server (and every backend it forks) pinned
+/// to CPU `cpu` (the benchmark keeps the server under test alone on the other).
+pub(crate) fn ensure_pinned(target: &Path, cpu: Option<u32>) -> Result<Postgres, String> {
     if named_by_environment() {
         crate::system::ensure_apt(&["postgresql-client"])?;
         let mut env = Vec::new();
@@ -242,12 +249,14 @@ pub(crate) fn ensure(target: &Path) -> Result<Postgres, String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    let as_owner = if root {
-        crate::run(Command::new("chown").arg(format!("{OWNER}:")).arg(&dir))?;
-        vec!["runuser".into(), "-u".into(), OWNER.into(), "--".into()]
-    } else {
-        Vec::new()
+    let mut as_owner: Vec<String> = match cpu {
+        Some(cpu) => vec!["taskset".into(), "-c".into(), cpu.to_string()],
+        None => Vec::new(),
     };
+    if root {
+        crate::run(Command::new("chown").arg(format!("{OWNER}:")).arg(&dir))?;
+        as_owner.extend(["runuser".into(), "-u".into(), OWNER.into(), "--".into()]);
+    }
     let owned = Owned { bin, dir, as_owner };
     if root
         && !Command::new("runuser")
