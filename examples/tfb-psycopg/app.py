@@ -21,6 +21,7 @@ import os
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import msgspec
 import psycopg
@@ -43,21 +44,21 @@ class World(msgspec.Struct):
 class Resources:
     """What the lifespan opens."""
 
-    pool: psycopg_pool.ConnectionPool | None = None
+    pool: psycopg_pool.ConnectionPool[Any] | None = None
     cache: list[World] = []
 
 
 res = Resources()
 
 
-def db() -> psycopg_pool.ConnectionPool:
+def db() -> psycopg_pool.ConnectionPool[Any]:
     assert res.pool is not None, "the lifespan opens the pool"
     return res.pool
 
 
 @asynccontextmanager
 async def lifespan(app: App) -> AsyncIterator[None]:
-    pool = psycopg_pool.ConnectionPool(
+    pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(
         os.environ.get("DATABASE_URL", ""),
         min_size=POOL_SIZE,
         max_size=POOL_SIZE,
