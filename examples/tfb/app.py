@@ -52,7 +52,7 @@ log = logging.getLogger("tfb")
 POOL_SIZE = int(os.environ.get("TFB_POOL_SIZE", "16"))
 UPSTREAM = os.environ.get("TFB_UPSTREAM", "http://127.0.0.1:8081/")
 #: The HS256 key tokens are signed with (the bench and tests sign theirs).
-JWT_SECRET = os.environ.get("TFB_JWT_SECRET", "prebake-tfb-secret")
+JWT_SECRET = os.environ.get("TFB_JWT_SECRET", "prebake-tfb-secret-change-me-in-production")
 
 ROWS = 10_000
 
