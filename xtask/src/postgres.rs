@@ -210,9 +210,16 @@ impl Owned {
 
 /// Whether the environment names a server.
 fn named_by_environment() -> bool {
-    ["DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"]
-        .iter()
-        .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
+    [
+        "DATABASE_URL",
+        "PGHOST",
+        "PGPORT",
+        "PGUSER",
+        "PGPASSWORD",
+        "PGDATABASE",
+    ]
+    .iter()
+    .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
 }
 
 /// The server to use, with the schema loaded: the environment's, or a
@@ -229,7 +236,14 @@ pub(crate) fn ensure_pinned(target: &Path, cpu: Option<u32>) -> Result<Postgres,
         let mut env = Vec::new();
         // libpq reads the PG* variables itself; psql takes DATABASE_URL as
         // an argument only, so it is spelled out as PG* variables too.
-        for k in ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DATABASE_URL"] {
+        for k in [
+            "PGHOST",
+            "PGPORT",
+            "PGUSER",
+            "PGPASSWORD",
+            "PGDATABASE",
+            "DATABASE_URL",
+        ] {
             if let Ok(v) = std::env::var(k) {
                 env.push((k.to_string(), v));
             }
@@ -296,7 +310,8 @@ pub(crate) fn ensure_pinned(target: &Path, cpu: Option<u32>) -> Result<Postgres,
          shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n",
         owned.dir.display()
     );
-    let mut text = std::fs::read_to_string(&conf).map_err(|e| format!("{}: {e}", conf.display()))?;
+    let mut text =
+        std::fs::read_to_string(&conf).map_err(|e| format!("{}: {e}", conf.display()))?;
     text.push_str(&settings);
     std::fs::write(&conf, text).map_err(|e| format!("{}: {e}", conf.display()))?;
     let log = owned.dir.join("server.log");
@@ -307,12 +322,7 @@ pub(crate) fn ensure_pinned(target: &Path, cpu: Option<u32>) -> Result<Postgres,
             .arg(&log),
         "pg_ctl start",
     )
-    .map_err(|e| {
-        format!(
-            "{e}\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        )
-    })?;
+    .map_err(|e| format!("{e}\n{}", std::fs::read_to_string(&log).unwrap_or_default()))?;
     let pg_ctl = owned.pg_ctl_prefix();
     let mut pg = Postgres {
         env: vec![

@@ -31,6 +31,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Serialize;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Statement};
 
 type Resp = Response<Full<Bytes>>;
@@ -300,9 +301,14 @@ async fn updates(pool: &Pool, n: usize) -> Result<Vec<World>, tokio_postgres::Er
         out.push(w);
     }
     // Pipelined on the connection, as asyncpg's executemany sends them.
+    let params: Vec<[&(dyn ToSql + Sync); 2]> = out
+        .iter()
+        .map(|w| [&w.id as &(dyn ToSql + Sync), &w.random_number])
+        .collect();
     futures_util::future::try_join_all(
-        out.iter()
-            .map(|w| conn.client.execute(&conn.update, &[&w.id, &w.random_number])),
+        params
+            .iter()
+            .map(|p| conn.client.execute(&conn.update, p.as_slice())),
     )
     .await?;
     Ok(out)

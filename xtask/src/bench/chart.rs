@@ -66,7 +66,9 @@ pub(crate) fn draw(
     let root = root.margin(12, 0, 0, 0);
     let what = match cfg.suite {
         Suite::Default => "prebake vs plain hyper and Python frameworks, hello app",
-        Suite::Io => "prebake vs a Rust ceiling and Python frameworks, TechEmpower + jero on PostgreSQL",
+        Suite::Io => {
+            "prebake vs a Rust ceiling and Python frameworks, TechEmpower + jero on PostgreSQL"
+        }
     };
     let title = format!(
         "{what}, one core each ({date}, {} mode, {} profile)",
@@ -131,7 +133,8 @@ pub(crate) fn draw(
         .pos(Pos::new(HPos::Center, VPos::Bottom));
     for (si, s) in results.iter().enumerate() {
         let c = color(&s.id);
-        let bars: Vec<_> = cfg.endpoints
+        let bars: Vec<_> = cfg
+            .endpoints
             .iter()
             .enumerate()
             .filter_map(|(g, e)| rps(s, e.name).map(|v| (g, v)))
@@ -194,7 +197,8 @@ pub(crate) fn draw(
         .map_err(|e| err(&e))?;
     for (si, s) in results.iter().enumerate() {
         let c = color(&s.id);
-        let bars: Vec<_> = cfg.endpoints
+        let bars: Vec<_> = cfg
+            .endpoints
             .iter()
             .enumerate()
             .filter_map(|(g, e)| cpu(s, e.name).map(|v| (g, v)))

@@ -211,7 +211,11 @@ fn spec(id: &str, root: &Path, tools: &Tools, bins: &Bins, env: &[(String, Strin
         ),
     };
     Spec {
-        id: IDS.iter().find(|i| **i == id).copied().unwrap_or("litestar-granian"),
+        id: IDS
+            .iter()
+            .find(|i| **i == id)
+            .copied()
+            .unwrap_or("litestar-granian"),
         label: label.into(),
         program,
         args,
@@ -338,7 +342,15 @@ pub(crate) fn run(mut cfg: Config) -> Result<(), String> {
     let png = cfg.out_dir.join(format!("{stem}.png"));
     super::chart::draw(&png, &results, &cfg, &date, &machine.cpu)?;
     let md = cfg.out_dir.join(format!("{stem}.md"));
-    let text = render(&cfg, &results, &machine, &tools, &database, &stem, started.elapsed());
+    let text = render(
+        &cfg,
+        &results,
+        &machine,
+        &tools,
+        &database,
+        &stem,
+        started.elapsed(),
+    );
     std::fs::write(&md, &text).map_err(|e| format!("{}: {e}", md.display()))?;
     let tsv = cfg.out_dir.join(format!("{stem}.tsv"));
     std::fs::write(&tsv, super::report::runs_tsv(&results))
@@ -353,7 +365,11 @@ pub(crate) fn run(mut cfg: Config) -> Result<(), String> {
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(format!("{} check(s) failed:\n  {}", failed.len(), failed.join("\n  ")))
+        Err(format!(
+            "{} check(s) failed:\n  {}",
+            failed.len(),
+            failed.join("\n  ")
+        ))
     }
 }
 
@@ -389,7 +405,8 @@ fn table(cfg: &Config, results: &[ServerResult]) -> String {
             let Some(e) = endpoint(results, &r.id, ep.name) else {
                 continue;
             };
-            let ratio = |base: Option<f64>| base.map_or("".into(), |b| format!("{:.2}", best(e) / b));
+            let ratio =
+                |base: Option<f64>| base.map_or("".into(), |b| format!("{:.2}", best(e) / b));
             let _ = writeln!(
                 out,
                 "| {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {} | {} |",
@@ -435,7 +452,13 @@ fn render(
     let mut line = |text: String| {
         let _ = writeln!(out, "{text}");
     };
-    for name in ["/db", "/queries?queries=20", "/updates?queries=20", "POST /movies", "/proxy"] {
+    for name in [
+        "/db",
+        "/queries?queries=20",
+        "/updates?queries=20",
+        "POST /movies",
+        "/proxy",
+    ] {
         let pb = endpoint(results, "prebake", name).map(best);
         match (pb, fastest_python(results, name)) {
             (Some(pb), Some((id, py))) => line(format!(

@@ -117,7 +117,11 @@ pub(crate) fn bin_dir(root: &Path) -> PathBuf {
 
 /// `cargo build -p <package>` (a server of `benches/`) with the run's
 /// profile; returns a copy of the binary under `target/bench/bin/`.
-pub(crate) fn build_bench_binary(root: &Path, profile: &str, package: &str) -> Result<PathBuf, String> {
+pub(crate) fn build_bench_binary(
+    root: &Path,
+    profile: &str,
+    package: &str,
+) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     crate::run(Command::new(cargo).args([
         "build",
