@@ -47,8 +47,11 @@ pub(crate) struct Endpoint {
     pub(crate) script: Option<&'static str>,
     /// Checks a body that differs per request (random rows) instead of
     /// comparing it with `expected`.
-    pub(crate) shape: Option<fn(&str) -> Result<(), String>>,
+    pub(crate) shape: Option<Shape>,
 }
+
+/// A check of a body: `Err` says what is wrong with it.
+pub(crate) type Shape = fn(&str) -> Result<(), String>;
 
 /// The body wrk posts (the same as `bench/wrk/post_validate.lua`).
 pub(crate) const VALID_USER: &str = r#"{"name":"Ada","age":42}"#;

@@ -59,17 +59,23 @@ pub(crate) struct Aio {
 /// What the first `send(None)` did.
 pub(super) enum Sent<'py> {
     Done(PyResult<Bound<'py, PyAny>>),
-    /// What the coroutine yielded, and the Task made for it when it asked
-    /// for one (which then runs the rest).
-    Suspended(Bound<'py, PyAny>, Option<Bound<'py, PyAny>>),
+    Suspended(Suspended<'py>),
+}
+
+/// A coroutine that suspended on the fast path.
+pub(super) struct Suspended<'py> {
+    /// What it yielded.
+    yielded: Bound<'py, PyAny>,
+    /// The Task made for it when it asked for one (which then runs the rest).
+    made: Option<Bound<'py, PyAny>>,
 }
 
 impl Sent<'_> {
     /// Abandons a suspended coroutine (its answer is no longer wanted).
     pub(super) fn abandon(&self, coro: &Bound<'_, PyAny>) {
-        if let Sent::Suspended(_, task) = self {
+        if let Sent::Suspended(Suspended { made, .. }) = self {
             let py = coro.py();
-            if let Some(task) = task {
+            if let Some(task) = made {
                 let _ = task.call_method0(intern!(py, "cancel"));
             }
             let _ = coro.call_method0(intern!(py, "close"));
@@ -239,9 +245,10 @@ impl Aio {
             ffi::PySendResult::PYGEN_RETURN => {
                 Sent::Done(Ok(value.unwrap_or_else(|| py.None().into_bound(py))))
             }
-            ffi::PySendResult::PYGEN_NEXT => {
-                Sent::Suspended(value.unwrap_or_else(|| py.None().into_bound(py)), None)
-            }
+            ffi::PySendResult::PYGEN_NEXT => Sent::Suspended(Suspended {
+                yielded: value.unwrap_or_else(|| py.None().into_bound(py)),
+                made: None,
+            }),
             ffi::PySendResult::PYGEN_ERROR => Sent::Done(Err(PyErr::fetch(py))),
         };
         let sent = match self.adopt_task(py, globals, sent) {
@@ -280,9 +287,12 @@ impl Aio {
         }
         let adopt = self.adopt.bind(py);
         Ok(match sent {
-            Sent::Suspended(yielded, _) => {
+            Sent::Suspended(Suspended { yielded, .. }) => {
                 let task = adopt.call1((&yielded, true))?;
-                Sent::Suspended(yielded, Some(task))
+                Sent::Suspended(Suspended {
+                    yielded,
+                    made: Some(task),
+                })
             }
             Sent::Done(result) => {
                 adopt.call1((py.None(), false))?;
@@ -299,16 +309,15 @@ impl Aio {
         &self,
         py: Python<'_>,
         coro: Bound<'_, PyAny>,
-        yielded: Bound<'_, PyAny>,
-        made: Option<Bound<'_, PyAny>>,
+        suspended: Suspended<'_>,
         route: usize,
         rid: RequestId,
         request: Option<Py<PyAny>>,
     ) -> PyResult<Pending> {
-        let task = match made {
+        let task = match suspended.made {
             Some(task) => task,
             None => {
-                let wrapper = self.resume.bind(py).call1((coro, yielded))?;
+                let wrapper = self.resume.bind(py).call1((coro, suspended.yielded))?;
                 self.create_task.bind(py).call1((wrapper,))?
             }
         };

@@ -82,9 +82,9 @@ pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
             Ok((_, aio::Sent::Done(result))) => {
                 Outcome::Ready(reply::finish(py, interp, index, rid, result, request))
             }
-            Ok((coro, aio::Sent::Suspended(yielded, made))) => {
+            Ok((coro, aio::Sent::Suspended(suspended))) => {
                 let kept = request.map(|r| r.clone().unbind());
-                match aio.spawn(py, coro, yielded, made, index, rid, kept) {
+                match aio.spawn(py, coro, suspended, index, rid, kept) {
                     Ok(pending) => Outcome::Pending(pending),
                     Err(e) => {
                         Outcome::Ready(reply::finish(py, interp, index, rid, Err(e), request))
