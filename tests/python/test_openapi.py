@@ -28,30 +28,29 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "examples" / "todo" / "app.py"
 
 
-def todo_binary() -> Path:
+def example_binary(name: str) -> Path:
+    """`examples/<name>` built (once per test run, unless `cargo xtask test`
+    built it into its binary folder already)."""
     bin_dir = os.environ.get("PREBAKE_E2E_BIN_DIR")
-    if bin_dir and (Path(bin_dir) / "todo").exists():
-        return Path(bin_dir) / "todo"
-    out = ROOT / "target" / "e2e-bin" / "todo"
-    subprocess.run(
-        ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(APP), "--out", str(out)],
-        cwd=ROOT,
-        check=True,
-    )
+    if bin_dir and (Path(bin_dir) / name).exists():
+        return Path(bin_dir) / name
+    out = ROOT / "target" / "e2e-bin" / name
+    if not getattr(example_binary, f"built_{name}", False):
+        app = ROOT / "examples" / name / "app.py"
+        subprocess.run(
+            ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(app), "--out", str(out)],
+            cwd=ROOT,
+            check=True,
+        )
+        setattr(example_binary, f"built_{name}", True)
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def port() -> Iterator[int]:
+def serve(binary: Path) -> Iterator[int]:
+    """Runs `binary` on a free port until the generator is closed."""
     port = free_port()
     proc = subprocess.Popen(
-        [str(todo_binary()), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [str(binary), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         deadline = time.monotonic() + 60
@@ -67,6 +66,17 @@ def port() -> Iterator[int]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def port() -> Iterator[int]:
+    yield from serve(example_binary("todo"))
 
 
 def get(port: int, path: str) -> tuple[int, str, bytes]:

@@ -459,6 +459,12 @@ impl<'a> Document<'a> {
                 error(&self.validation_error, "Validation Error"),
             );
         }
+        // What the handler and its dependencies raise.
+        for status in &r.raises {
+            let code = status.to_string();
+            let description = reason(&code);
+            add_response(&mut responses, &code, error(&self.http_error, description));
+        }
         let reads_body = r
             .graph_params()
             .iter()
@@ -707,12 +713,9 @@ fn validation_error_schema() -> Json {
                         .with("items", item),
                 ),
         )
+        // Invalid JSON is a 400 without `extra` (there is nothing to list).
         .with(
             "required",
-            Json::Arr(vec![
-                Json::str("status_code"),
-                Json::str("detail"),
-                Json::str("extra"),
-            ]),
+            Json::Arr(vec![Json::str("status_code"), Json::str("detail")]),
         )
 }
