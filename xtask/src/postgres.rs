@@ -6,7 +6,8 @@
 //! and only the schema is loaded (idempotently). Otherwise, as on CI, which
 //! has no database running, a throw-away server is started from Debian's
 //! packages (installed through apt when missing): `initdb` into a fresh
-//! folder under the target directory, owned by `nobody` when we run as root
+//! folder under the target directory (or the system's temporary folder when
+//! a folder above it is closed to others), owned by `nobody` when we run as root
 //! (PostgreSQL refuses to run as root), listening on a free port of
 //! 127.0.0.1 with trust authentication, durability off (it is thrown away),
 //! and `pg_stat_statements` loaded so that tests and the benchmark can count
@@ -256,11 +257,6 @@ pub(crate) fn ensure_pinned(target: &Path, cpu: Option<u32>) -> Result<Postgres,
     let started = Instant::now();
     crate::system::ensure_apt(&["postgresql", "postgresql-contrib"])?;
     let bin = server_bin()?;
-    let dir = target
-        .join("postgres")
-        .join(format!("run-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
     let mut as_owner: Vec<String> = match cpu {
@@ -268,23 +264,28 @@ pub(crate) fn ensure_pinned(target: &Path, cpu: Option<u32>) -> Result<Postgres,
         None => Vec::new(),
     };
     if root {
-        crate::run(Command::new("chown").arg(format!("{OWNER}:")).arg(&dir))?;
         as_owner.extend(["runuser".into(), "-u".into(), OWNER.into(), "--".into()]);
     }
-    let owned = Owned { bin, dir, as_owner };
-    if root
-        && !Command::new("runuser")
-            .args(["-u", OWNER, "--", "test", "-w"])
-            .arg(&owned.dir)
-            .status()
-            .is_ok_and(|s| s.success())
-    {
-        return Err(format!(
-            "{} is not writable by `{OWNER}` (a folder above it is closed to other users); \
-             set CARGO_TARGET_DIR to a folder others can enter, or name a server with PGHOST/DATABASE_URL",
-            owned.dir.display()
-        ));
+    let run = format!("prebake-postgres-{}", std::process::id());
+    let mut dir = server_dir(&target.join("postgres").join(&run), root)?;
+    if !dir.1 {
+        // A folder above the target directory is closed to other users
+        // (a checkout under /root): the system's temporary folder is not.
+        let _ = std::fs::remove_dir_all(&dir.0);
+        dir = server_dir(&std::env::temp_dir().join(&run), root)?;
+        if !dir.1 {
+            return Err(format!(
+                "neither the target directory nor {} can be written by `{OWNER}`; \
+                 name a server with PGHOST or DATABASE_URL",
+                dir.0.display()
+            ));
+        }
     }
+    let owned = Owned {
+        bin,
+        dir: dir.0,
+        as_owner,
+    };
     let port = free_port()?;
     let pwfile = owned.dir.join("pw");
     std::fs::write(&pwfile, PASSWORD).map_err(|e| format!("{}: {e}", pwfile.display()))?;
@@ -367,6 +368,23 @@ impl Postgres {
         }
         Ok(())
     }
+}
+
+/// A fresh folder for a throw-away server, given to `nobody` when we are
+/// root, and whether that user can write it.
+fn server_dir(dir: &Path, root: bool) -> Result<(PathBuf, bool), String> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if !root {
+        return Ok((dir.to_path_buf(), true));
+    }
+    crate::run(Command::new("chown").arg(format!("{OWNER}:")).arg(dir))?;
+    let writable = Command::new("runuser")
+        .args(["-u", OWNER, "--", "test", "-w"])
+        .arg(dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    Ok((dir.to_path_buf(), writable))
 }
 
 /// `psql`: the throw-away server's own, else the one on `PATH`.
