@@ -30,6 +30,21 @@ fn still_serves(s: &Server) {
 const VALIDATION: &str = r#"{"status_code":400,"detail":"Validation failed for GET "#;
 
 #[test]
+fn async_handlers_have_their_task_from_the_first_line() {
+    let s = start(&[]);
+    let all = r#"{"task":true,"same":true,"running":true}"#;
+    assert_response(&get(s.addr, "/task"), 200, all);
+    assert_response(&get(s.addr, "/task?suspend=false"), 200, all);
+    let t = Instant::now();
+    assert_response(&get(s.addr, "/task/timeout?ms=20"), 200, "timed out");
+    assert!(t.elapsed() < Duration::from_secs(3));
+    // Handlers that do not ask still answer, on both paths.
+    assert_response(&get(s.addr, "/fast-async"), 200, "no suspension");
+    assert_response(&get(s.addr, "/sleep?ms=1"), 200, r#"{"slept":1}"#);
+    assert!(!s.log().contains("Traceback"), "{}", s.log());
+}
+
+#[test]
 fn oversized_and_mistyped_bodies() {
     let s = start(&[]);
     let too_large = r#"{"status_code":413,"detail":"Request Entity Too Large"}"#;

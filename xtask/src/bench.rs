@@ -22,6 +22,7 @@
 
 mod chart;
 mod http;
+mod io;
 mod load;
 mod report;
 mod server;
@@ -43,7 +44,17 @@ pub(crate) struct Endpoint {
     pub(crate) expected: &'static str,
     /// The expected `Content-Type` prefix.
     pub(crate) content_type: &'static str,
+    /// Request headers, for the checks and for wrk.
+    pub(crate) headers: &'static [(&'static str, &'static str)],
+    /// The wrk script that sends the request (a POST's body).
+    pub(crate) script: Option<&'static str>,
+    /// Checks a body that differs per request (random rows) instead of
+    /// comparing it with `expected`.
+    pub(crate) shape: Option<Shape>,
 }
+
+/// A check of a body: `Err` says what is wrong with it.
+pub(crate) type Shape = fn(&str) -> Result<(), String>;
 
 /// The body wrk posts (the same as `bench/wrk/post_validate.lua`).
 pub(crate) const VALID_USER: &str = r#"{"name":"Ada","age":42}"#;
@@ -57,6 +68,9 @@ pub(crate) const ENDPOINTS: [Endpoint; 4] = [
         status: 200,
         expected: "Hello, World!",
         content_type: "text/plain",
+        headers: &[],
+        script: None,
+        shape: None,
     },
     Endpoint {
         name: "/json",
@@ -66,6 +80,9 @@ pub(crate) const ENDPOINTS: [Endpoint; 4] = [
         status: 200,
         expected: r#"{"message":"Hello, World!"}"#,
         content_type: "application/json",
+        headers: &[],
+        script: None,
+        shape: None,
     },
     Endpoint {
         name: "/user/{id}",
@@ -75,6 +92,9 @@ pub(crate) const ENDPOINTS: [Endpoint; 4] = [
         status: 200,
         expected: r#"{"id":42}"#,
         content_type: "application/json",
+        headers: &[],
+        script: None,
+        shape: None,
     },
     Endpoint {
         name: "POST /validate",
@@ -84,6 +104,9 @@ pub(crate) const ENDPOINTS: [Endpoint; 4] = [
         status: 201,
         expected: r#"{"name":"Ada","age":42,"email":null}"#,
         content_type: "application/json",
+        headers: &[],
+        script: Some("bench/wrk/post_validate.lua"),
+        shape: None,
     },
 ];
 
@@ -94,9 +117,22 @@ pub(crate) const BAD_BODIES: [(&str, &str); 3] = [
     ("missing field", r#"{"name":"Ada"}"#),
 ];
 
+/// Which benchmark: the hello app's in-memory endpoints, or real I/O
+/// (`examples/tfb` on PostgreSQL, `io.rs`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Suite {
+    Default,
+    Io,
+}
+
 /// What a run does.
 pub(crate) struct Config {
     pub(crate) quick: bool,
+    pub(crate) suite: Suite,
+    /// The endpoints of the suite.
+    pub(crate) endpoints: &'static [Endpoint],
+    /// The database of the io suite, whose statements each run counts.
+    pub(crate) db: Option<crate::postgres::Postgres>,
     /// The cargo profile of prebake's binary and of the plain hyper server.
     pub(crate) profile: String,
     /// Measured wrk runs per server and endpoint.
@@ -139,6 +175,8 @@ pub(crate) struct Run {
     pub(crate) foreign_pct: f64,
     /// The same on wrk's core, not spent by wrk.
     pub(crate) foreign_load_pct: f64,
+    /// Database statements per request (the io suite; NaN otherwise).
+    pub(crate) db_calls: f64,
 }
 
 /// All runs of one endpoint on one server.
@@ -207,9 +245,12 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-const USAGE: &str =
-    "usage: cargo xtask bench [--quick] [--dist] [--pipeline N] [--servers ID,ID,..] [--out DIR]
+const USAGE: &str = "usage: cargo xtask bench [--suite default|io] [--quick] [--dist] [--pipeline N] [--servers ID,ID,..] [--out DIR]
 
+  --suite io       the io suite: examples/tfb and examples/tfb-psycopg on PostgreSQL
+                   against FastAPI, BlackSheep and Litestar on asyncpg and a hyper +
+                   tokio-postgres ceiling (ids: prebake, prebake-psycopg, rust-ceiling,
+                   fastapi-uvicorn, blacksheep-granian, litestar-granian)
   --quick          one 3 s run per endpoint after a 1 s warm-up, servers prebake,
                    plain-hyper and litestar-granian; results in target/bench/results/
   --dist           build prebake and the plain hyper server with the `dist` profile
@@ -226,6 +267,7 @@ const USAGE: &str =
 fn parse_args(args: &[String]) -> Result<Config, String> {
     let root = crate::root();
     let mut quick = false;
+    let mut suite = Suite::Default;
     let mut profile = "release".to_string();
     let mut servers: Option<Vec<String>> = None;
     let mut out_dir = None;
@@ -235,6 +277,13 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => quick = true,
+            "--suite" => {
+                suite = match it.next().map(String::as_str) {
+                    Some("default") => Suite::Default,
+                    Some("io") => Suite::Io,
+                    _ => return Err(format!("--suite takes default or io\n\n{USAGE}")),
+                };
+            }
             "--dist" => profile = "dist".into(),
             "--servers" => {
                 let list = it.next().ok_or("--servers needs a list")?;
@@ -257,12 +306,15 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
             other => return Err(format!("unknown option `{other}`\n\n{USAGE}")),
         }
     }
-    let all = server::IDS
-        .iter()
-        .map(|s| s.to_string())
-        .collect::<Vec<_>>();
+    let ids: &[&str] = match suite {
+        Suite::Default => &server::IDS,
+        Suite::Io => &io::IDS,
+    };
+    let all = ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let servers = servers.unwrap_or_else(|| {
-        if quick {
+        if quick && suite == Suite::Io {
+            all.clone()
+        } else if quick {
             ["prebake", "plain-hyper", "litestar-granian"]
                 .map(String::from)
                 .to_vec()
@@ -282,6 +334,12 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
     });
     Ok(Config {
         quick,
+        suite,
+        endpoints: match suite {
+            Suite::Default => &ENDPOINTS,
+            Suite::Io => &io::ENDPOINTS,
+        },
+        db: None,
         profile,
         runs: if quick { 1 } else { 3 },
         duration: if quick { 3 } else { 5 },
@@ -302,6 +360,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let cfg = parse_args(args)?;
     if let Some(tsv) = &cfg.chart_only {
         return redraw(tsv, &cfg);
+    }
+    if cfg.suite == Suite::Io {
+        return io::run(cfg);
     }
     let started = Instant::now();
     let root = crate::root();
@@ -368,7 +429,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// Starts one server (several times for start-up), checks it, loads it.
-fn bench_server(
+pub(crate) fn bench_server(
     spec: &server::Spec,
     cfg: &Config,
     root: &std::path::Path,
@@ -396,8 +457,11 @@ fn bench_server(
     }
     let running = server::Running::start(spec, &log_dir, clk_tck)?;
     result.startup_ms.push(running.startup.as_secs_f64() * 1e3);
-    check_answers(&running, &mut result);
-    for ep in &ENDPOINTS {
+    check_answers(&running, cfg, &mut result);
+    for ep in cfg.endpoints {
+        if !spec.serves(ep) {
+            continue;
+        }
         let mut er = EndpointResult {
             endpoint: ep,
             runs: Vec::new(),
@@ -412,7 +476,9 @@ fn bench_server(
     }
     // The bad inputs once more after the load, then the figures of the
     // process tree.
-    check_bad_inputs(&running, &mut result);
+    if cfg.suite == Suite::Default {
+        check_bad_inputs(&running, &mut result);
+    }
     let (rss, processes) = running.peak_rss_kb();
     result.peak_rss_kb = rss;
     result.processes = processes;
@@ -498,9 +564,9 @@ fn measure_quietest(
 }
 
 /// Every endpoint answers its status and body; bad bodies get a 4xx.
-fn check_answers(running: &server::Running, result: &mut ServerResult) {
-    for ep in &ENDPOINTS {
-        match http::request(running.port, ep.method, ep.target, ep.body) {
+fn check_answers(running: &server::Running, cfg: &Config, result: &mut ServerResult) {
+    for ep in cfg.endpoints.iter().filter(|e| running.serves(e)) {
+        match http::request(running.port, ep.method, ep.target, ep.headers, ep.body) {
             Ok(resp) => {
                 if resp.status != ep.status {
                     result.failures.push(format!(
@@ -511,6 +577,15 @@ fn check_answers(running: &server::Running, result: &mut ServerResult) {
                         ep.status,
                         resp.body_text()
                     ));
+                } else if let Some(shape) = ep.shape {
+                    if let Err(e) = shape(&resp.body_text()) {
+                        result.failures.push(format!(
+                            "{} {} answered the body {:?}: {e}",
+                            ep.method,
+                            ep.target,
+                            resp.body_text()
+                        ));
+                    }
                 } else if http::squash_json(&resp.body_text()) != http::squash_json(ep.expected) {
                     result.failures.push(format!(
                         "{} {} answered the body {:?} (expected {:?})",
@@ -540,12 +615,14 @@ fn check_answers(running: &server::Running, result: &mut ServerResult) {
                 .push(format!("{} {}: {e}", ep.method, ep.target)),
         }
     }
-    check_bad_inputs(running, result);
+    if cfg.suite == Suite::Default {
+        check_bad_inputs(running, result);
+    }
 }
 
 fn check_bad_inputs(running: &server::Running, result: &mut ServerResult) {
     for (what, body) in BAD_BODIES {
-        match http::request(running.port, "POST", "/validate", Some(body)) {
+        match http::request(running.port, "POST", "/validate", &[], Some(body)) {
             Ok(resp) if (400..500).contains(&resp.status) => {}
             Ok(resp) => push_once(
                 &mut result.failures,
@@ -582,7 +659,7 @@ fn redraw(tsv: &std::path::Path, cfg: &Config) -> Result<(), String> {
         let (Some(id), Some(ep)) = (f.first(), f.get(1)) else {
             continue;
         };
-        let Some(endpoint) = ENDPOINTS.iter().find(|e| e.name == *ep) else {
+        let Some(endpoint) = cfg.endpoints.iter().find(|e| e.name == *ep) else {
             return Err(format!("{}: unknown endpoint {ep:?}", tsv.display()));
         };
         if !results.iter().any(|r| r.id == *id) {
@@ -631,6 +708,7 @@ fn redraw(tsv: &std::path::Path, cfg: &Config) -> Result<(), String> {
             sys_us: num(8),
             foreign_pct: num(9),
             foreign_load_pct: num(10),
+            db_calls: num(11),
         });
     }
     let date = tsv

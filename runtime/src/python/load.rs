@@ -110,6 +110,12 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
     let response_cls = prebake.getattr("Response")?.cast_into::<PyType>()?.unbind();
     let request_cls = prebake.getattr("Request")?.unbind();
 
+    // Before the app imports its libraries: `asyncio.current_task()` must
+    // answer during the async fast path (aio.rs), also where a library
+    // bound the name at import (`from asyncio import current_task`).
+    if app.routes.iter().any(|r| r.is_async || r.deferred) {
+        bootstrap.call_method0("patch_current_task")?;
+    }
     let entry = py.import(app.entry)?;
     let ns = entry.dict();
     let eval =

@@ -50,11 +50,15 @@ pub(crate) fn command_line(
         format!("-d{seconds}s"),
         "--latency".into(),
     ];
+    for (name, value) in ep.headers {
+        args.push("-H".into());
+        args.push(format!("{name}: {value}"));
+    }
     match mode {
         Mode::Closed => {
-            if ep.method == "POST" {
+            if let Some(script) = ep.script {
                 args.push("-s".into());
-                args.push("bench/wrk/post_validate.lua".into());
+                args.push(script.into());
             }
             args.push(format!("http://127.0.0.1:{port}{}", ep.target));
         }
@@ -130,6 +134,7 @@ pub(crate) fn measure(
     mode: Mode,
     root: &Path,
 ) -> Result<Run, String> {
+    let calls0 = cfg.db.as_ref().and_then(super::io::statements);
     let (user0, sys0) = running.cpu_seconds();
     let server_core0 = server::cpu_ticks(SERVER_CPU);
     let load_core0 = server::cpu_ticks(LOAD_CPU);
@@ -141,6 +146,7 @@ pub(crate) fn measure(
     let (user1, sys1) = running.cpu_seconds();
     let server_core1 = server::cpu_ticks(SERVER_CPU);
     let load_core1 = server::cpu_ticks(LOAD_CPU);
+    let calls1 = cfg.db.as_ref().and_then(super::io::statements);
     let n = out.requests as f64;
     let (user, sys) = (user1 - user0, sys1 - sys0);
     // Busy time of a core during the run, less what our own process spent.
@@ -161,6 +167,10 @@ pub(crate) fn measure(
         sys_us: sys * 1e6 / n,
         foreign_pct: foreign(server_core0, server_core1, user + sys),
         foreign_load_pct: foreign(load_core0, load_core1, wrk_cpu),
+        db_calls: match (calls0, calls1) {
+            (Some(a), Some(b)) => b.saturating_sub(a) as f64 / n,
+            _ => f64::NAN,
+        },
     })
 }
 
