@@ -52,9 +52,11 @@
 mod alloc;
 
 mod app;
+mod body;
 mod cli;
 mod constraint;
 mod error;
+mod files;
 #[cfg(test)]
 mod fuzz;
 mod json;

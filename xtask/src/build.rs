@@ -77,7 +77,26 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
         return Err(render::summary(&analysis.diagnostics).unwrap_or_else(|| "errors".into()));
     }
     let name = prebake_compiler::driver::app_name(&args.app);
-    let source = prebake_compiler::codegen::app::generate_file(&analysis, &name);
+    // A relative `StaticFiles` directory is found beside the binary, else
+    // in the app's folder as it is now (see docs/static-files.md).
+    let app_dir = args
+        .app
+        .parent()
+        .map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d })
+        .and_then(|d| std::fs::canonicalize(d).ok())
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    let ctx = prebake_compiler::codegen::Ctx {
+        app_dir,
+        ..Default::default()
+    };
+    let source = prebake_compiler::codegen::app::generate_file_with(&analysis, &name, &ctx);
+    for m in &analysis.ir.mounts {
+        eprintln!(
+            "prebake: static mount {} serves the directory {} (relative to the app's folder)",
+            m.path, m.directory
+        );
+    }
 
     let crate_name = crate_name(&name, &args.app);
     let crate_dir = root

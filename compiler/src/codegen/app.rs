@@ -40,13 +40,21 @@ pub(super) struct Gen<'a> {
     /// The OpenAPI document and the docs pages: path, `Content-Type` and
     /// body of each, routed after the app's routes.
     pub(super) statics: Vec<(String, &'static str, String)>,
+    /// The app's folder at build time, for static mounts.
+    pub(super) app_dir: String,
 }
 
 /// Generates the program as a formatted Rust file (`main.rs` of the app's
 /// crate). The analysis must have no errors.
 #[must_use]
 pub fn generate_file(analysis: &Analysis, name: &str) -> String {
-    let items = generate(&analysis.db, &analysis.ir, name, &Ctx::default(), true);
+    generate_file_with(analysis, name, &Ctx::default())
+}
+
+/// [`generate_file`] with a context (the app's folder, for static mounts).
+#[must_use]
+pub fn generate_file_with(analysis: &Analysis, name: &str, ctx: &Ctx) -> String {
+    let items = generate(&analysis.db, &analysis.ir, name, ctx, true);
     let tokens = quote! {
         #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
         #items
@@ -95,6 +103,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         models: Vec::new(),
         // The OpenAPI document and the docs pages: GET routes after the app's.
         statics: crate::openapi::static_routes(ir),
+        app_dir: ctx.app_dir.clone(),
     };
     let static_paths: Vec<String> = g.statics.iter().map(|s| s.0.clone()).collect();
     let plan = RouterPlan::with_statics(ir, &static_paths);

@@ -27,12 +27,16 @@ use quote::quote;
 pub struct Ctx {
     /// The path of the runtime crate in generated code (`::prebake`).
     pub runtime: TokenStream,
+    /// The app's folder at build time (absolute), where the binary looks
+    /// for a relative `StaticFiles` directory last; empty when unknown.
+    pub app_dir: String,
 }
 
 impl Default for Ctx {
     fn default() -> Self {
         Ctx {
             runtime: quote!(::prebake),
+            app_dir: String::new(),
         }
     }
 }

@@ -20,7 +20,8 @@ handlers and `BackgroundTasks` are written as in FastAPI; the compiler
 resolves each route's dependency graph at build time. Submodules mirror
 FastAPI's import paths (`prebake.security`, `prebake.responses`,
 `prebake.exceptions`, `prebake.background`, `prebake.routing`,
-`prebake.requests`, `prebake.params`, `prebake.datastructures`), so porting
+`prebake.requests`, `prebake.params`, `prebake.datastructures`,
+`prebake.staticfiles`), so porting
 an app is an import rename.
 
 At run time this package does almost nothing: the decorators only record a
@@ -42,6 +43,7 @@ from prebake._request import Headers, QueryParams, Request
 from prebake._response import JSONResponse, Response
 from prebake._routing import APIRouter
 from prebake._state import State
+from prebake.staticfiles import StaticFiles
 
 if TYPE_CHECKING:
     from prebake.security import (
@@ -110,5 +112,6 @@ __all__ = [
     "RouteInfo",
     "Security",
     "State",
+    "StaticFiles",
     "__version__",
 ]

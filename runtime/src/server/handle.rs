@@ -201,6 +201,18 @@ fn respond(
             });
         }
         Match::Route(_) | Match::NotFound => {
+            if !state.mounts.is_empty()
+                && let Some(resp) = crate::files::serve(
+                    &state.mounts,
+                    req.method(),
+                    uri.path(),
+                    uri.query(),
+                    req.headers(),
+                    |status| mount_error(&req, status),
+                )
+            {
+                return done(resp);
+            }
             if let Some(resp) = routing_handled(&req, 404, None) {
                 return done(resp);
             }
@@ -259,6 +271,26 @@ fn routing_handled(
         )
     }))
     .unwrap_or_else(|_| Some(response::internal_error()))
+}
+
+/// A static mount's 404 or 405 (`Allow: GET, HEAD`), through the app's
+/// exception handler for `HTTPException` when it has one; Starlette's 401
+/// for a file the server may not read.
+#[cold]
+fn mount_error(req: &Request<Incoming>, status: u16) -> Resp {
+    const ALLOW: HeaderValue = HeaderValue::from_static("GET, HEAD");
+    let allow = ALLOW;
+    if let Some(resp) = routing_handled(req, status, (status == 405).then_some(&allow)) {
+        return resp;
+    }
+    match status {
+        405 => response::method_not_allowed(ALLOW),
+        401 => response::json(
+            StatusCode::UNAUTHORIZED,
+            response::status_body(401, |out| crate::json::write_str(out, "Unauthorized")),
+        ),
+        _ => response::not_found(),
+    }
 }
 
 /// Calls route `index`'s handler on the request.

@@ -74,6 +74,8 @@ pub(crate) struct State {
     pub(crate) metrics_port_path: Box<str>,
     /// Whether requests are timed (access log or metrics).
     pub(crate) observe: bool,
+    /// The static mounts, their directories found.
+    pub(crate) mounts: Vec<crate::files::Mount>,
 }
 
 static STATE: OnceLock<State> = OnceLock::new();
@@ -184,7 +186,7 @@ fn serve(app: &'static App, opts: &Options, worker: Option<usize>) -> Result<(),
         (true, Some(i)) => Some(Metrics::worker(app.routes, opts.workers, i)?),
         (true, None) => Some(Metrics::local(app.routes)),
     };
-    set_state(app, opts, metrics);
+    set_state(app, opts, metrics)?;
     if worker.is_some() {
         report_ready();
     } else {
@@ -214,7 +216,8 @@ fn start_python(app: &'static App, opts: &Options) -> Result<(), Error> {
     Ok(())
 }
 
-fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) {
+fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) -> Result<(), Error> {
+    let mounts = crate::files::resolve_mounts(app)?;
     let access_log = opts.log.access && opts.log.level >= tracing::Level::INFO;
     let observe = access_log || metrics.is_some();
     let metrics_path = match opts.metrics.port {
@@ -239,7 +242,9 @@ fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) {
         metrics_path,
         metrics_port_path: opts.metrics.path.as_deref().unwrap_or("/metrics").into(),
         observe,
+        mounts,
     });
+    Ok(())
 }
 
 /// Serves on the already-bound listeners until stopped. `python::init` and
@@ -495,7 +500,10 @@ pub(crate) fn spawn(
                 return;
             }
             let metrics = opts.metrics.enabled().then(|| Metrics::local(app.routes));
-            set_state(app, &opts, metrics);
+            if let Err(e) = set_state(app, &opts, metrics) {
+                let _ = tx.send(Err(e));
+                return;
+            }
             let _ = tx.send(Ok(()));
             if let Err(e) = run(listener, metrics_listener, &opts, None) {
                 tracing::error!("{e}");
