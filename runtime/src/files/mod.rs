@@ -151,14 +151,12 @@ fn serve_in(
     let Some(segments) = resolve::segments(rest) else {
         return Err(404);
     };
-    let found = resolve::lookup(root, guard, &segments);
-    let found = match found {
+    let mut segments = segments;
+    let found = match resolve::lookup(root, guard, &segments) {
         Found::Dir if mount.html => {
-            let mut index = segments.clone();
-            index.push("index.html".into());
-            match resolve::lookup(root, guard, &index) {
-                Found::File(f) if !path.ends_with('/') => {
-                    drop(f);
+            segments.push("index.html".into());
+            match resolve::lookup(root, guard, &segments) {
+                Found::File(_) if !path.ends_with('/') => {
                     return Ok(redirect_to_slash(path, query));
                 }
                 found => found,
@@ -168,7 +166,7 @@ fn serve_in(
     };
     match found {
         Found::File(opened) => {
-            let name = segments.last().map_or("index.html", |s| s.as_str());
+            let name = segments.last().map_or("", |s| s.as_str());
             Ok(answer_file(root, guard, &segments, name, opened, headers, head))
         }
         Found::Forbidden => Err(401),
