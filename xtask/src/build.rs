@@ -82,7 +82,13 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     let app_dir = args
         .app
         .parent()
-        .map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d })
+        .map(|d| {
+            if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            }
+        })
         .and_then(|d| std::fs::canonicalize(d).ok())
         .map(|d| d.display().to_string())
         .unwrap_or_default();

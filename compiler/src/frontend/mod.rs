@@ -55,8 +55,12 @@ fn check_static_dirs(provider: &dyn SourceProvider, ir: &Ir, sink: &mut Sink) {
                     format!("StaticFiles directory '{}' does not exist", m.directory),
                 )
                 .with_label("no such directory in the app's folder")
-                .with_note("a relative directory is relative to the folder of the app's entry module")
-                .with_help("create the directory, or pass `check_dir=False` to serve it when it appears"),
+                .with_note(
+                    "a relative directory is relative to the folder of the app's entry module",
+                )
+                .with_help(
+                    "create the directory, or pass `check_dir=False` to serve it when it appears",
+                ),
             );
         }
     }

@@ -150,7 +150,9 @@ mod tests {
 
     #[test]
     fn reads_ranges_and_parts_in_order_in_bounded_chunks() {
-        let data: Vec<u8> = (0..(CHUNK as usize * 2 + 10)).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..(CHUNK as usize * 2 + 10))
+            .map(|i| (i % 251) as u8)
+            .collect();
         let body = FileBody::new(
             temp_file(&data),
             vec![Part::Range {
@@ -174,7 +176,10 @@ mod tests {
             ],
         );
         let (out, _) = drain(body);
-        assert_eq!(out, [b"<".as_slice(), &data[5..8], b"|", &data[1..3], b">"].concat());
+        assert_eq!(
+            out,
+            [b"<".as_slice(), &data[5..8], b"|", &data[1..3], b">"].concat()
+        );
     }
 
     #[test]

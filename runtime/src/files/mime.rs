@@ -256,6 +256,9 @@ mod tests {
         assert_eq!(content_type(".bashrc"), "text/plain; charset=utf-8");
         assert_eq!(content_type("blob.unknownext"), "text/plain; charset=utf-8");
         assert_eq!(content_type("font.woff2"), "font/woff2");
-        assert_eq!(with_charset("text/html; charset=latin-1"), "text/html; charset=latin-1");
+        assert_eq!(
+            with_charset("text/html; charset=latin-1"),
+            "text/html; charset=latin-1"
+        );
     }
 }

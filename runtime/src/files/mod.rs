@@ -19,9 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use hyper::StatusCode;
-use hyper::header::{
-    ACCEPT_ENCODING, CONTENT_ENCODING, HeaderMap, HeaderValue, LOCATION, VARY,
-};
+use hyper::header::{ACCEPT_ENCODING, CONTENT_ENCODING, HeaderMap, HeaderValue, LOCATION, VARY};
 use hyper::{Method, Response};
 
 pub(crate) use body::FileBody;
@@ -167,7 +165,9 @@ fn serve_in(
     match found {
         Found::File(opened) => {
             let name = segments.last().map_or("", |s| s.as_str());
-            Ok(answer_file(root, guard, &segments, name, opened, headers, head))
+            Ok(answer_file(
+                root, guard, &segments, name, opened, headers, head,
+            ))
         }
         Found::Forbidden => Err(401),
         Found::Dir | Found::Missing => {

@@ -70,7 +70,8 @@ pub(crate) fn lookup(root: &Path, guard: Option<&Path>, segments: &[String]) -> 
             Found::File(opened)
         }
         Ok(None) => {
-            if guard.is_some_and(|g| !std::fs::canonicalize(&path).is_ok_and(|p| p.starts_with(g))) {
+            if guard.is_some_and(|g| !std::fs::canonicalize(&path).is_ok_and(|p| p.starts_with(g)))
+            {
                 return Found::Missing;
             }
             Found::Dir

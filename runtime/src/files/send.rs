@@ -89,7 +89,13 @@ pub(crate) fn send(file: Opened, how: &Send<'_>) -> Resp {
                 headers.insert(CONTENT_RANGE, v);
             }
             let parts = vec![Part::Range { start, end }];
-            finish(StatusCode::PARTIAL_CONTENT, headers, file.file, parts, how.head)
+            finish(
+                StatusCode::PARTIAL_CONTENT,
+                headers,
+                file.file,
+                parts,
+                how.head,
+            )
         }
         Ok(ranges) => {
             let boundary = boundary();
@@ -110,14 +116,26 @@ pub(crate) fn send(file: Opened, how: &Send<'_>) -> Resp {
             {
                 headers.insert(CONTENT_TYPE, v);
             }
-            finish(StatusCode::PARTIAL_CONTENT, headers, file.file, parts, how.head)
+            finish(
+                StatusCode::PARTIAL_CONTENT,
+                headers,
+                file.file,
+                parts,
+                how.head,
+            )
         }
     }
 }
 
 /// The response with `parts` of `file` as its body (none for `HEAD`, the
 /// length still said).
-fn finish(status: StatusCode, headers: HeaderMap, file: File, parts: Vec<Part>, head: bool) -> Resp {
+fn finish(
+    status: StatusCode,
+    headers: HeaderMap,
+    file: File,
+    parts: Vec<Part>,
+    head: bool,
+) -> Resp {
     let body = FileBody::new(file, parts);
     let len = body.remaining();
     let mut resp = Response::new(if head {
@@ -127,7 +145,8 @@ fn finish(status: StatusCode, headers: HeaderMap, file: File, parts: Vec<Part>, 
     });
     *resp.status_mut() = status;
     *resp.headers_mut() = headers;
-    resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(len));
+    resp.headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from(len));
     resp
 }
 
@@ -242,7 +261,9 @@ fn parse_range(header: &[u8], size: u64) -> Result<Vec<(u64, u64)>, RangeError> 
         ranges.push(range);
     }
     if ranges.is_empty() {
-        return Err(RangeError::Malformed("Range header: range must be requested"));
+        return Err(RangeError::Malformed(
+            "Range header: range must be requested",
+        ));
     }
     if ranges.iter().any(|&(start, _)| start >= size) {
         return Err(RangeError::Unsatisfiable);
@@ -306,10 +327,7 @@ mod tests {
         assert!(matches!(r("bytes=-"), Err(RangeError::Malformed(_))));
         assert!(matches!(r("bytes=a-b"), Err(RangeError::Malformed(_))));
         assert!(matches!(r("bytes=1-2-3"), Err(RangeError::Malformed(_))));
-        assert_eq!(
-            r("bytes=0-99999999999999999999999"),
-            Ok(vec![(0, 100)])
-        );
+        assert_eq!(r("bytes=0-99999999999999999999999"), Ok(vec![(0, 100)]));
     }
 
     #[test]
@@ -317,7 +335,10 @@ mod tests {
         let t = UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 500);
         let tag = etag(t, 10, "");
         let mut h = HeaderMap::new();
-        h.insert(IF_NONE_MATCH, HeaderValue::from_str(&format!("\"x\", W/{tag}")).unwrap());
+        h.insert(
+            IF_NONE_MATCH,
+            HeaderValue::from_str(&format!("\"x\", W/{tag}")).unwrap(),
+        );
         assert!(not_modified(&h, &tag, t));
         h.insert(IF_NONE_MATCH, HeaderValue::from_static("\"other\""));
         // A present If-None-Match decides alone.
@@ -328,7 +349,10 @@ mod tests {
         assert!(!not_modified(&h, &tag, t));
         h.remove(IF_NONE_MATCH);
         assert!(not_modified(&h, &tag, t));
-        h.insert(IF_MODIFIED_SINCE, HeaderValue::from_static("Mon, 01 Jan 2001 00:00:00 GMT"));
+        h.insert(
+            IF_MODIFIED_SINCE,
+            HeaderValue::from_static("Mon, 01 Jan 2001 00:00:00 GMT"),
+        );
         assert!(!not_modified(&h, &tag, t));
         h.insert(IF_MODIFIED_SINCE, HeaderValue::from_static("not a date"));
         assert!(!not_modified(&h, &tag, t));

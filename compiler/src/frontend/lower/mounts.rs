@@ -82,16 +82,25 @@ impl Lowerer<'_> {
                 return None;
             }
             None => {
-                self.bad_mount(path_value.span, "a mount path must be a string literal", "computed at run time");
+                self.bad_mount(
+                    path_value.span,
+                    "a mount path must be a string literal",
+                    "computed at run time",
+                );
                 return None;
             }
         };
         let name = arg(2, "name").and_then(|e| self.value(m, e).as_str().map(str::to_string));
         let Some(ast::Expr::Call(sf)) = arg(1, "app") else {
-            self.bad_mount(span, "`mount` serves a `StaticFiles(...)` only", "not a `StaticFiles(...)` call");
+            self.bad_mount(
+                span,
+                "`mount` serves a `StaticFiles(...)` only",
+                "not a `StaticFiles(...)` call",
+            );
             return None;
         };
-        if self.scopes.resolve(self.program, m, &sf.func).external() != Some("prebake.StaticFiles") {
+        if self.scopes.resolve(self.program, m, &sf.func).external() != Some("prebake.StaticFiles")
+        {
             let s = self.program.span(m, sf);
             self.bad_mount(
                 s,
@@ -112,13 +121,32 @@ impl Lowerer<'_> {
         };
         let mut directory = None;
         for (i, a) in sf.args.iter().enumerate() {
-            let key = ["directory", "packages", "html", "check_dir", "follow_symlink"].get(i).copied();
+            let key = [
+                "directory",
+                "packages",
+                "html",
+                "check_dir",
+                "follow_symlink",
+            ]
+            .get(i)
+            .copied();
             directory = self.static_arg(m, key, a, &mut mount).or(directory);
         }
         for kw in &sf.keywords {
-            directory = self.static_arg(m, kw.arg.as_deref(), &kw.value, &mut mount).or(directory);
+            directory = self
+                .static_arg(m, kw.arg.as_deref(), &kw.value, &mut mount)
+                .or(directory);
         }
         let Some(directory) = directory else {
+            let given = !sf.args.is_empty()
+                || sf
+                    .keywords
+                    .iter()
+                    .any(|k| k.arg.as_deref() == Some("directory"));
+            if given {
+                // Reported where it is written.
+                return None;
+            }
             let s = self.program.span(m, sf);
             self.bad_mount(s, "`StaticFiles` needs `directory=`", "no directory");
             return None;
@@ -151,13 +179,21 @@ impl Lowerer<'_> {
             }
             Some("packages") => {
                 if !matches!(self.value(m, expr).kind, crate::ir::ValueKind::None) {
-                    self.bad_mount(s, "`StaticFiles(packages=...)` is not supported", "serve the package's folder with `directory=`");
+                    self.bad_mount(
+                        s,
+                        "`StaticFiles(packages=...)` is not supported",
+                        "serve the package's folder with `directory=`",
+                    );
                 }
                 None
             }
             Some(flag @ ("html" | "check_dir" | "follow_symlink")) => {
                 let Some(b) = self.value(m, expr).as_bool() else {
-                    self.bad_mount(s, &format!("`{flag}` must be `True` or `False`"), "not a bool literal");
+                    self.bad_mount(
+                        s,
+                        &format!("`{flag}` must be `True` or `False`"),
+                        "not a bool literal",
+                    );
                     return None;
                 };
                 match flag {
@@ -168,7 +204,11 @@ impl Lowerer<'_> {
                 None
             }
             _ => {
-                self.bad_mount(s, "an argument `StaticFiles` does not take", "unknown argument");
+                self.bad_mount(
+                    s,
+                    "an argument `StaticFiles` does not take",
+                    "unknown argument",
+                );
                 None
             }
         }
