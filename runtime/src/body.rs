@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 
 use hyper::body::{Bytes, Frame, SizeHint};
 
-use crate::files::FileBody;
+use crate::files::{FileBody, PendingFile};
 
 /// What failed while a body was being produced: the connection is closed
 /// without finishing the body (the client sees a truncated response, never
@@ -35,6 +35,9 @@ pub(crate) enum RespBody {
     File(Box<FileBody>),
     /// Chunks produced on demand; sent with chunked transfer coding.
     Stream(Box<dyn Chunks>),
+    /// A `FileResponse` not opened yet: the server completes it with the
+    /// request's headers (`crate::files::complete`) before sending.
+    PendingFile(Box<PendingFile>),
 }
 
 impl RespBody {
@@ -74,6 +77,9 @@ impl hyper::body::Body for RespBody {
             RespBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             RespBody::File(f) => Poll::Ready(f.next_chunk().map(|r| r.map(Frame::data))),
             RespBody::Stream(s) => s.poll_chunk(cx).map(|c| c.map(|r| r.map(Frame::data))),
+            RespBody::PendingFile(_) => {
+                Poll::Ready(Some(Err("a FileResponse reached the wire unopened".into())))
+            }
         }
     }
 
@@ -82,7 +88,7 @@ impl hyper::body::Body for RespBody {
         match self {
             RespBody::Full(b) => b.is_none(),
             RespBody::File(f) => f.remaining() == 0,
-            RespBody::Stream(_) => false,
+            RespBody::Stream(_) | RespBody::PendingFile(_) => false,
         }
     }
 
@@ -91,7 +97,7 @@ impl hyper::body::Body for RespBody {
         match self {
             RespBody::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             RespBody::File(f) => SizeHint::with_exact(f.remaining()),
-            RespBody::Stream(_) => SizeHint::default(),
+            RespBody::Stream(_) | RespBody::PendingFile(_) => SizeHint::default(),
         }
     }
 }

@@ -40,7 +40,15 @@ from prebake._depends import Depends, Security
 from prebake._exceptions import HTTPException, RequestValidationError
 from prebake._params import Body, Cookie, Header, Param, Query
 from prebake._request import Headers, QueryParams, Request
-from prebake._response import JSONResponse, Response
+from prebake._response import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from prebake._routing import APIRouter
 from prebake._state import State
 from prebake.staticfiles import StaticFiles
@@ -101,11 +109,15 @@ __all__ = [
     "HTTPException",
     "Header",
     "Headers",
+    "FileResponse",
+    "HTMLResponse",
     "JSONResponse",
     "OAuth2PasswordBearer",
     "Param",
     "Query",
+    "PlainTextResponse",
     "QueryParams",
+    "RedirectResponse",
     "Request",
     "RequestValidationError",
     "Response",
@@ -113,5 +125,6 @@ __all__ = [
     "Security",
     "State",
     "StaticFiles",
+    "StreamingResponse",
     "__version__",
 ]

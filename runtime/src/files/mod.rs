@@ -23,7 +23,7 @@ use hyper::header::{ACCEPT_ENCODING, CONTENT_ENCODING, HeaderMap, HeaderValue, L
 use hyper::{Method, Response};
 
 pub(crate) use body::FileBody;
-pub(crate) use resolve::{Found, open_file};
+pub(crate) use resolve::Found;
 
 pub(crate) use send::{Opened, Send, send};
 
@@ -287,6 +287,74 @@ fn redirect_to_slash(path: &str, query: Option<&str>) -> Resp {
         resp.headers_mut().insert(LOCATION, v);
     }
     resp
+}
+
+/// A `FileResponse` before its file is opened.
+pub(crate) struct PendingFile {
+    path: PathBuf,
+    content_type: HeaderValue,
+}
+
+/// The response for a `FileResponse` of `path` (relative to the app's
+/// folder), completed by [`complete`].
+pub(crate) fn pending(status: StatusCode, path: &str, content_type: HeaderValue) -> Resp {
+    let mut resp = Response::new(RespBody::PendingFile(Box::new(PendingFile {
+        path: locate(Path::new(path)),
+        content_type,
+    })));
+    *resp.status_mut() = status;
+    resp
+}
+
+/// `resp` as it is, or, for a `FileResponse`, the file answered for this
+/// request: `request` is `None` where the request's conditionals and
+/// ranges are not read (a plain `200`). The handler's own headers are kept
+/// (`Content-Disposition`, ...); a missing file is a 500 and a log line,
+/// as Starlette raises.
+#[inline]
+pub(crate) fn complete(resp: Resp, request: Option<&HeaderMap>, head: bool) -> Resp {
+    if !matches!(resp.body(), RespBody::PendingFile(_)) {
+        return resp;
+    }
+    complete_file(resp, request, head)
+}
+
+#[cold]
+fn complete_file(resp: Resp, request: Option<&HeaderMap>, head: bool) -> Resp {
+    let (parts, body) = resp.into_parts();
+    let RespBody::PendingFile(file) = body else {
+        return crate::response::internal_error();
+    };
+    let opened = match resolve::open_file(&file.path) {
+        Ok(Some(opened)) => opened,
+        Ok(None) | Err(_) => {
+            tracing::error!(
+                path = %file.path.display(),
+                "FileResponse: no file at {}; answered 500",
+                file.path.display()
+            );
+            return crate::response::internal_error();
+        }
+    };
+    let empty = HeaderMap::new();
+    let how = Send {
+        status: parts.status,
+        content_type: file.content_type,
+        request: request.unwrap_or(&empty),
+        head,
+        variant: "",
+    };
+    let mut out = send(opened, &how);
+    let own: Vec<_> = parts
+        .headers
+        .iter()
+        .filter(|(name, _)| !out.headers().contains_key(*name))
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    for (name, value) in own {
+        out.headers_mut().append(name, value);
+    }
+    out
 }
 
 #[cfg(test)]
