@@ -447,3 +447,65 @@ def test_same_answers_as_starlette(server: str, starlette_server: str) -> None:
             theirs.content,
             theirs.headers["content-range"],
         ), spec
+
+
+def test_file_response(server: str) -> None:
+    r = httpx.get(server + "/file")
+    assert r.status_code == 200 and r.text == "Hello, static world!\n"
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+    assert r.headers["accept-ranges"] == "bytes" and "etag" in r.headers
+    assert httpx.get(server + "/file", headers={"If-None-Match": r.headers["etag"]}).status_code == 304
+    r = httpx.get(server + "/file", headers={"Range": "bytes=0-4"})
+    assert r.status_code == 206 and r.text == "Hello"
+    head = httpx.head(server + "/file")
+    assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == "21"
+    # From an async handler that suspended: the same handling.
+    r = httpx.get(server + "/download", headers={"Range": "bytes=2-4"})
+    assert r.status_code == 206 and r.content == b'{"a": 1}\n'[2:5]
+    assert r.headers["content-disposition"] == "attachment; filename*=utf-8''na%C3%AFve%20data.json"
+    assert r.headers["x-kind"] == "download"
+    assert r.headers["content-type"] == "application/json"
+    r = httpx.get(server + "/inline")
+    assert r.headers["content-disposition"] == 'inline; filename="site.css"'
+    assert r.headers["content-type"] == "text/x-custom; charset=utf-8"
+    body = (GEN / "big.bin").read_bytes()
+    r = httpx.get(server + "/big")
+    assert r.content == body and r.headers["content-length"] == str(len(body))
+    r = httpx.get(server + "/missing-file")
+    assert r.status_code == 500 and r.json()["detail"] == "Internal Server Error"
+
+
+def test_redirect_response(server: str) -> None:
+    r = httpx.get(server + "/redirect")
+    assert r.status_code == 307 and r.headers["location"] == "/static/hello.txt"
+    assert r.content == b"" and "content-type" not in r.headers
+    r = httpx.get(server + "/redirect", params={"to": "/a b/ü?x=1&y=[2]", "code": 301})
+    assert r.status_code == 301 and r.headers["location"] == "/a%20b/%C3%BC?x=1&y=[2]"
+    r = httpx.get(server + "/redirect", follow_redirects=True)
+    assert r.status_code == 200 and r.text == "Hello, static world!\n"
+    out = curl("-sL", server + "/redirect").stdout
+    assert out == b"Hello, static world!\n"
+
+
+def test_streaming_response(server: str) -> None:
+    r = httpx.get(server + "/stream", params={"n": 1000})
+    assert r.status_code == 200 and r.headers["transfer-encoding"] == "chunked"
+    assert r.headers["content-type"] == "text/plain"
+    assert r.text == "".join(f"{i}\n" for i in range(1000))
+    with httpx.stream("GET", server + "/astream", params={"n": 20}) as r:
+        assert r.headers["x-stream"] == "yes"
+        assert r.headers["content-type"] == "application/x-ndjson"
+        lines = [line for line in r.iter_lines()]
+    assert lines == [str(i) for i in range(20)]
+    # An iterator that raises: the response is cut off (never a complete
+    # wrong body), and the server keeps serving.
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(server + "/broken-stream").raise_for_status()
+    assert httpx.get(server + "/stream").text == "0\n1\n2\n3\n4\n"
+
+
+def test_plain_and_html_responses(server: str) -> None:
+    r = httpx.get(server + "/html")
+    assert r.headers["content-type"] == "text/html; charset=utf-8" and r.text == "<p>hi</p>"
+    r = httpx.get(server + "/text")
+    assert r.status_code == 201 and r.headers["content-type"] == "text/plain; charset=utf-8"

@@ -53,6 +53,13 @@ pub(crate) fn locate(path: &Path) -> PathBuf {
     if path.is_absolute() {
         return path.to_path_buf();
     }
+    // A path built from `__file__` starts with the folder the app was
+    // built from, as the build's command line named it: that folder is
+    // the app's folder.
+    let path = match PREFIX.get() {
+        Some(prefix) if !prefix.as_os_str().is_empty() => path.strip_prefix(prefix).unwrap_or(path),
+        _ => path,
+    };
     let bases = BASES.get_or_init(|| Bases {
         env: std::env::var_os("PREBAKE_APP_DIR").map(PathBuf::from),
         exe: std::env::current_exe()
@@ -79,12 +86,26 @@ struct Bases {
 
 static BASES: OnceLock<Bases> = OnceLock::new();
 static BUILD_DIR: OnceLock<&'static str> = OnceLock::new();
+/// The app folder as the entry module's `__file__` names it
+/// (`examples/todo` for `examples/todo/app.py`).
+static PREFIX: OnceLock<PathBuf> = OnceLock::new();
 
 /// The app's mounts, their directories looked up; a missing directory is
 /// an error unless the mount says `check_dir=False` (as Starlette's
 /// start-up check). Records the app's build folder for [`locate`].
 pub(crate) fn resolve_mounts(app: &'static App) -> Result<Vec<Mount>, Error> {
     let _ = BUILD_DIR.set(app.app_dir);
+    if let Some(entry) = app.modules.first() {
+        let depth = entry.name.matches('.').count() + usize::from(entry.is_package);
+        let mut prefix = Path::new(entry.file)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for _ in 0..depth {
+            prefix = prefix.parent().map(Path::to_path_buf).unwrap_or_default();
+        }
+        let _ = PREFIX.set(prefix);
+    }
     app.mounts
         .iter()
         .map(|m| {
