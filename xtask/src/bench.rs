@@ -23,6 +23,7 @@ mod load;
 mod report;
 mod server;
 mod setup;
+mod static_files;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -200,6 +201,7 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
 }
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--dist] [--servers ID,ID,..] [--out DIR]
+       cargo xtask bench --suite static [--seconds N]   (static files against nginx)
 
   --quick          one 3 s run per endpoint after a 1 s warm-up, servers prebake,
                    plain-hyper and litestar-granian; results in target/bench/results/
@@ -276,6 +278,9 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
 
 /// `cargo xtask bench`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    if args.windows(2).any(|w| w[0] == "--suite" && w[1] == "static") {
+        return static_files::run(args);
+    }
     let cfg = parse_args(args)?;
     if let Some(tsv) = &cfg.chart_only {
         return redraw(tsv, &cfg);
