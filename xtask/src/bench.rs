@@ -278,7 +278,10 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
 
 /// `cargo xtask bench`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    if args.windows(2).any(|w| w[0] == "--suite" && w[1] == "static") {
+    if args
+        .windows(2)
+        .any(|w| w[0] == "--suite" && w[1] == "static")
+    {
         return static_files::run(args);
     }
     let cfg = parse_args(args)?;

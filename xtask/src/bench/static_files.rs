@@ -65,12 +65,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             .args(["-p"])
             .arg(&dir),
     )?;
-    let mut prebake = spawn(
-        Command::new("taskset")
-            .args(["-c", "0"])
-            .arg(&bin)
-            .args(["--port", &prebake_port.to_string(), "--workers", "1"]),
-    )?;
+    let mut prebake = spawn(Command::new("taskset").args(["-c", "0"]).arg(&bin).args([
+        "--port",
+        &prebake_port.to_string(),
+        "--workers",
+        "1",
+    ]))?;
     std::thread::sleep(Duration::from_secs(2));
     let measured = (|| -> Result<(), String> {
         for (name, _) in FILES {
