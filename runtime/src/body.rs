@@ -52,16 +52,6 @@ impl RespBody {
     pub(crate) fn empty() -> RespBody {
         RespBody::Full(None)
     }
-
-    /// The whole body when it is one buffer (for tests and inspection).
-    #[cfg(test)]
-    pub(crate) fn as_bytes(&self) -> Option<&[u8]> {
-        match self {
-            RespBody::Full(Some(b)) => Some(b),
-            RespBody::Full(None) => Some(b""),
-            _ => None,
-        }
-    }
 }
 
 impl hyper::body::Body for RespBody {

@@ -146,7 +146,7 @@ pub(crate) fn serve(
         let rest = path.strip_prefix(m.prefix)?;
         (rest.is_empty() || rest.starts_with('/')).then_some((m, rest))
     })?;
-    Some(serve_in(mount, method, path, rest, query, headers).unwrap_or_else(|s| not_found(s)))
+    Some(serve_in(mount, method, path, rest, query, headers).unwrap_or_else(not_found))
 }
 
 /// The answer of one mount for `rest`, the path after its prefix; `Err`

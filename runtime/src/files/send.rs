@@ -11,6 +11,7 @@
 //!   overlap as Starlette merges them); `If-Range` not matching the file
 //!   sends the whole file; a malformed header is a `400`, a range that
 //!   starts past the end a `416` with `Content-Range: bytes */<size>`.
+//!
 //! The body is read as the connection drains ([`super::body`]).
 
 use std::fs::{File, Metadata};
