@@ -440,12 +440,12 @@ def test_same_answers_as_starlette(server: str, starlette_server: str) -> None:
         etag = httpx.get(base + "/static/hello.txt").headers["etag"]
         assert httpx.get(base + "/static/hello.txt", headers={"If-None-Match": etag}).status_code == 304
     for spec in ("bytes=0-4", "bytes=-3", "bytes=3-"):
-        ours = httpx.get(server + "/static/hello.txt", headers={"Range": spec})
-        theirs = httpx.get(starlette_server + "/static/hello.txt", headers={"Range": spec})
-        assert (ours.status_code, ours.content, ours.headers["content-range"]) == (
-            theirs.status_code,
-            theirs.content,
-            theirs.headers["content-range"],
+        ra = httpx.get(server + "/static/hello.txt", headers={"Range": spec})
+        rb = httpx.get(starlette_server + "/static/hello.txt", headers={"Range": spec})
+        assert (ra.status_code, ra.content, ra.headers["content-range"]) == (
+            rb.status_code,
+            rb.content,
+            rb.headers["content-range"],
         ), spec
 
 
