@@ -15,15 +15,14 @@ import http.client
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from servers import app_binary, free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = ROOT / "tests" / "apps" / "files"
@@ -34,36 +33,8 @@ SECRET = APP_DIR / "secret.txt"
 brotli = pytest.importorskip("brotli")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
-
-
 def binary() -> Path:
-    bin_dir = os.environ.get("PREBAKE_E2E_BIN_DIR")
-    if bin_dir and (Path(bin_dir) / "files").exists():
-        return Path(bin_dir) / "files"
-    out = ROOT / "target" / "e2e-bin" / "files"
-    subprocess.run(
-        ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(APP_DIR / "app.py"), "--out", str(out)],
-        cwd=ROOT,
-        check=True,
-    )
-    return out
+    return app_binary("files", APP_DIR / "app.py")
 
 
 def make_generated_files() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
-from urllib.parse import quote
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -279,6 +278,9 @@ class RedirectResponse(Response):
         headers: Mapping[str, str] | None = None,
         background: BackgroundTasks | BackgroundTask | None = None,
     ) -> None:
+        # Imported here: only apps that redirect pay for `urllib.parse`.
+        from urllib.parse import quote
+
         super().__init__(b"", status_code, headers, None, background)
         self.media_type = None
         self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;")
@@ -314,6 +316,8 @@ class FileResponse(Response):
         self.filename = filename
         self.media_type = media_type
         if filename is not None:
+            from urllib.parse import quote
+
             quoted = quote(filename)
             if quoted != filename:
                 disposition = f"{content_disposition_type}; filename*=utf-8''{quoted}"
