@@ -22,6 +22,10 @@ impl SourceProvider for FsProvider {
     fn read(&self, rel_path: &str) -> Option<String> {
         std::fs::read_to_string(self.root.join(rel_path)).ok()
     }
+
+    fn is_dir(&self, rel_path: &str) -> Option<bool> {
+        Some(self.root.join(rel_path).is_dir())
+    }
 }
 
 /// An error that stops the driver before analysis (a missing entry file).

@@ -32,6 +32,11 @@ impl SourceProvider for OneFile {
     fn read(&self, rel_path: &str) -> Option<String> {
         (rel_path == "app.py").then(|| self.0.clone())
     }
+
+    /// The pages' app folder holds one directory, `static`.
+    fn is_dir(&self, rel_path: &str) -> Option<bool> {
+        Some(rel_path == "static")
+    }
 }
 
 /// The first ```python block after `heading`.

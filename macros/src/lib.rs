@@ -58,6 +58,11 @@ pub fn app(input: TokenStream) -> TokenStream {
         })
         .collect();
     let name = prebake_compiler::driver::app_name(&path);
-    let ctx = prebake_compiler::codegen::Ctx::default();
+    let ctx = prebake_compiler::codegen::Ctx {
+        app_dir: std::fs::canonicalize(dir)
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        ..Default::default()
+    };
     prebake_compiler::codegen::app::expand_macro(&analysis, &name, &ctx, &files).into()
 }

@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-pub use crate::app::{App, Body, DecodeFn, EncodeFn, Module, Returns, Route, no_decode};
+pub use crate::app::{
+    App, Body, DecodeFn, EncodeFn, Module, Returns, Route, StaticMount, no_decode,
+};
 pub use crate::lax::Int;
 #[cfg(feature = "bench-internals")]
 pub use crate::python::bench;

@@ -37,6 +37,28 @@ pub struct App {
     pub routes: &'static [Route],
     /// The generated router.
     pub router: Router,
+    /// Directories served by `app.mount(path, StaticFiles(...))`, consulted
+    /// for requests no route matches.
+    pub mounts: &'static [StaticMount],
+    /// The app's folder when the binary was built (absolute; empty when
+    /// unknown), one of the places relative `StaticFiles` directories and
+    /// `FileResponse` paths are looked for (see `runtime/src/files/mod.rs`).
+    pub app_dir: &'static str,
+}
+
+/// `app.mount(path, StaticFiles(directory=...))`: a directory served
+/// under a path prefix by the runtime, without Python.
+pub struct StaticMount {
+    /// The path prefix (`/static`).
+    pub path: &'static str,
+    /// `directory=` as written: relative to the app's folder, or absolute.
+    pub directory: &'static str,
+    /// `html=`: `index.html` for directories and `404.html` for misses.
+    pub html: bool,
+    /// `check_dir=`: a missing directory stops the server at start-up.
+    pub check_dir: bool,
+    /// `follow_symlink=`: serve symlinks that lead outside the directory.
+    pub follow_symlink: bool,
 }
 
 impl App {

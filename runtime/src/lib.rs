@@ -52,10 +52,12 @@
 mod alloc;
 
 mod app;
+mod body;
 mod cli;
 mod constraint;
 mod error;
 mod form;
+mod files;
 #[cfg(test)]
 mod fuzz;
 mod json;

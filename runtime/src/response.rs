@@ -6,7 +6,6 @@
 
 use std::borrow::Cow;
 
-use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::header::{ALLOW, CONNECTION, CONTENT_TYPE, HeaderValue};
 use hyper::{Response, StatusCode};
@@ -16,7 +15,7 @@ use crate::request::Req;
 use crate::validate::{Rejection, RejectionKind};
 
 /// The response type the server sends.
-pub(crate) type Resp = Response<Full<Bytes>>;
+pub(crate) type Resp = Response<crate::body::RespBody>;
 
 pub(crate) const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 pub(crate) const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
@@ -29,7 +28,7 @@ pub(crate) fn with_body(
     content_type: Option<HeaderValue>,
     body: Bytes,
 ) -> Resp {
-    let mut resp = Response::new(Full::new(body));
+    let mut resp = Response::new(crate::body::RespBody::full(body));
     *resp.status_mut() = status;
     if let Some(ct) = content_type {
         resp.headers_mut().insert(CONTENT_TYPE, ct);

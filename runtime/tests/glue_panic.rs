@@ -66,6 +66,8 @@ fn a_panic_in_glue_is_a_500_and_the_connection_keeps_serving() {
         patterns: &[],
         routes: &ROUTES,
         router,
+        mounts: &[],
+        app_dir: "",
     };
     let addr = pb::spawn(&APP, "127.0.0.1:0".parse().expect("an address")).expect("starts");
     let mut c = prebake_testkit::Conn::open(addr);

@@ -52,6 +52,8 @@ static APP: pb::App = pb::App {
     patterns: &[],
     routes: &ROUTES,
     router,
+    mounts: &[],
+    app_dir: "",
 };
 
 #[test]

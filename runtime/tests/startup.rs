@@ -32,6 +32,8 @@ static APP: pb::App = pb::App {
         returns: pb::Returns::Text,
     }],
     router: |_, _, _| pb::Match::NotFound,
+    mounts: &[],
+    app_dir: "",
 };
 
 #[test]

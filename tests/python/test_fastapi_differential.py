@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from servers import app_binary, free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = ROOT / "tests" / "apps" / "depends"
@@ -34,38 +34,9 @@ fastapi = pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
-
-
 def prebake_binary() -> Path:
-    """The built depends app: from `cargo xtask test`'s binary folder, or
-    built here."""
-    bin_dir = os.environ.get("PREBAKE_E2E_BIN_DIR")
-    if bin_dir and (Path(bin_dir) / "depends").exists():
-        return Path(bin_dir) / "depends"
-    out = ROOT / "target" / "e2e-bin" / "depends"
-    subprocess.run(
-        ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(APP_DIR / "app.py"), "--out", str(out)],
-        cwd=ROOT,
-        check=True,
-    )
-    return out
+    """The built depends app."""
+    return app_binary("depends", APP_DIR / "app.py")
 
 
 @pytest.fixture(scope="module")

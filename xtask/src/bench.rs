@@ -27,6 +27,7 @@ mod load;
 mod report;
 mod server;
 mod setup;
+mod static_files;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -246,6 +247,7 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
 }
 
 const USAGE: &str = "usage: cargo xtask bench [--suite default|io] [--quick] [--dist] [--pipeline N] [--servers ID,ID,..] [--out DIR]
+       cargo xtask bench --suite static [--seconds N]   (static files against nginx)
 
   --suite io       the io suite: examples/tfb and examples/tfb-psycopg on PostgreSQL
                    against FastAPI, BlackSheep and Litestar on asyncpg and a hyper +
@@ -357,6 +359,12 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
 
 /// `cargo xtask bench`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    if args
+        .windows(2)
+        .any(|w| w[0] == "--suite" && w[1] == "static")
+    {
+        return static_files::run(args);
+    }
     let cfg = parse_args(args)?;
     if let Some(tsv) = &cfg.chart_only {
         return redraw(tsv, &cfg);

@@ -77,15 +77,37 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
         return Err(render::summary(&analysis.diagnostics).unwrap_or_else(|| "errors".into()));
     }
     let name = prebake_compiler::driver::app_name(&args.app);
+    // A relative `StaticFiles` directory is found beside the binary, else
+    // in the app's folder as it is now (see docs/static-files.md).
+    let app_dir = args
+        .app
+        .parent()
+        .map(|d| {
+            if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            }
+        })
+        .and_then(|d| std::fs::canonicalize(d).ok())
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
     // The docs pages' viewers are embedded when the app serves the pages.
     let urls = prebake_compiler::openapi::Urls::of(&analysis.ir);
     let ctx = prebake_compiler::codegen::Ctx {
+        app_dir,
         docs_assets: (urls.docs.is_some() || urls.redoc.is_some())
             .then(|| crate::npm::docs_assets(&root))
             .flatten(),
         ..Default::default()
     };
     let source = prebake_compiler::codegen::app::generate_file_with(&analysis, &name, &ctx);
+    for m in &analysis.ir.mounts {
+        eprintln!(
+            "prebake: static mount {} serves the directory {} (relative to the app's folder)",
+            m.path, m.directory
+        );
+    }
 
     let crate_name = crate_name(&name, &args.app);
     let crate_dir = root

@@ -13,6 +13,7 @@ use std::process::Command;
 fn proof_of(package: &str) -> Proof<'_> {
     match package {
         "neovim" => Proof::Program("nvim"),
+        "nginx" => Proof::File("/usr/sbin/nginx"),
         "util-linux" => Proof::Program("taskset"),
         "fonts-dejavu-core" => Proof::File("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
         "chromium-driver" => Proof::Program("chromedriver"),

@@ -40,6 +40,8 @@ pub(super) struct Gen<'a> {
     /// The OpenAPI document, the docs pages and their files, routed after
     /// the app's routes.
     pub(super) statics: Vec<crate::openapi::StaticRoute>,
+    /// The app's folder at build time, for static mounts.
+    pub(super) app_dir: String,
 }
 
 /// Generates the program as a formatted Rust file (`main.rs` of the app's
@@ -49,7 +51,8 @@ pub fn generate_file(analysis: &Analysis, name: &str) -> String {
     generate_file_with(analysis, name, &Ctx::default())
 }
 
-/// [`generate_file`] with settings (the docs pages' files to embed).
+/// [`generate_file`] with settings (the docs pages' files to embed, the
+/// app's folder for static mounts).
 #[must_use]
 pub fn generate_file_with(analysis: &Analysis, name: &str, ctx: &Ctx) -> String {
     let items = generate(&analysis.db, &analysis.ir, name, ctx, true);
@@ -101,6 +104,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         models: Vec::new(),
         // The OpenAPI document and the docs pages: GET routes after the app's.
         statics: crate::openapi::static_routes(ir, ctx.docs_assets.as_ref()),
+        app_dir: ctx.app_dir.clone(),
     };
     let static_paths: Vec<String> = g.statics.iter().map(|s| s.path.clone()).collect();
     let plan = RouterPlan::with_statics(ir, &static_paths);

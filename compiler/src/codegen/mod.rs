@@ -30,6 +30,9 @@ pub struct Ctx {
     /// The docs pages' viewer files to embed; `None`: the pages load them
     /// from a CDN.
     pub docs_assets: Option<crate::openapi::pages::DocsAssets>,
+    /// The app's folder at build time (absolute), where the binary looks
+    /// for a relative `StaticFiles` directory last; empty when unknown.
+    pub app_dir: String,
 }
 
 impl Default for Ctx {
@@ -37,6 +40,7 @@ impl Default for Ctx {
         Ctx {
             runtime: quote!(::prebake),
             docs_assets: None,
+            app_dir: String::new(),
         }
     }
 }

@@ -152,6 +152,20 @@ impl Gen<'_> {
             .app
             .as_ref()
             .map_or(String::new(), |a| a.var_name.clone());
+        let build_dir = &self.app_dir;
+        let mounts = ir.mounts.iter().map(|m| {
+            let (path, directory) = (&m.path, &m.directory);
+            let (html, check_dir, follow) = (m.html, m.check_dir, m.follow_symlink);
+            quote! {
+                #pb::StaticMount {
+                    path: #path,
+                    directory: #directory,
+                    html: #html,
+                    check_dir: #check_dir,
+                    follow_symlink: #follow,
+                }
+            }
+        });
         quote! {
             /// The app's Python modules, embedded (the entry module first).
             static MODULES: &[#pb::Module] = &[#(#modules),*];
@@ -167,6 +181,8 @@ impl Gen<'_> {
                 patterns: &[#(#patterns),*],
                 routes: &ROUTES,
                 router: #router,
+                mounts: &[#(#mounts),*],
+                app_dir: #build_dir,
             };
 
             /// The routes, one per method of each route decorator; the

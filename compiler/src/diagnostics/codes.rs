@@ -114,6 +114,9 @@ declare_codes! {
     PB081 = "unknown-blocking-call", Warning, "a sync handler calls a third-party module not known to block or not to block";
     // The OpenAPI document.
     PB090 = "duplicate-operation-id", Error, "two operations of the OpenAPI document with one `operationId`";
+    // Static files.
+    PB110 = "static-directory-not-found", Error, "a `StaticFiles` directory that does not exist in the app's folder";
+    PB111 = "unsupported-mount", Error, "an `app.mount(...)` the compiler cannot read: not a `StaticFiles`, or arguments computed at run time";
     // Forms and uploads.
     PB120 = "form-and-json-body", Error, "a handler reads both form fields (or files) and a JSON body";
     PB121 = "invalid-form-parameter", Error, "a `Form()` or `File()` parameter of a type its part of a form cannot give, or an `UploadFile` marked `Body()`";

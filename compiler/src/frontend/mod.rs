@@ -38,5 +38,30 @@ pub fn analyze(
 ) -> (SourceDb, Ir) {
     let program = modules::load(provider, entry, display_prefix, sink);
     let ir = lower::lower(&program, sink);
+    check_static_dirs(provider, &ir, sink);
     (program.db, ir)
+}
+
+/// PB110: a `StaticFiles` directory (with `check_dir=True`, the default)
+/// that is not a directory of the app's folder, as Starlette refuses it at
+/// start-up, but before anything runs.
+fn check_static_dirs(provider: &dyn SourceProvider, ir: &Ir, sink: &mut Sink) {
+    for m in ir.mounts.iter().filter(|m| m.check_dir) {
+        if provider.is_dir(&m.directory) == Some(false) {
+            sink.report(
+                crate::diagnostics::Diagnostic::new(
+                    crate::diagnostics::Code::PB110,
+                    m.directory_span,
+                    format!("StaticFiles directory '{}' does not exist", m.directory),
+                )
+                .with_label("no such directory in the app's folder")
+                .with_note(
+                    "a relative directory is relative to the folder of the app's entry module",
+                )
+                .with_help(
+                    "create the directory, or pass `check_dir=False` to serve it when it appears",
+                ),
+            );
+        }
+    }
 }

@@ -27,6 +27,13 @@ pub trait SourceProvider {
     fn last_good(&self, _rel_path: &str) -> Option<String> {
         None
     }
+
+    /// Whether `rel_path` (relative to the app's folder, or absolute) is a
+    /// directory; `None` when the provider cannot tell (then the build
+    /// does not check `StaticFiles` directories).
+    fn is_dir(&self, _rel_path: &str) -> Option<bool> {
+        None
+    }
 }
 
 /// One loaded module.

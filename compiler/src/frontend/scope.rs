@@ -166,6 +166,7 @@ fn canonical_module(name: &str) -> String {
         ("prebake.responses", "prebake"),
         ("prebake.routing", "prebake"),
         ("prebake.security", "prebake"),
+        ("prebake.staticfiles", "prebake"),
     ] {
         if name == alias {
             return real.to_string();

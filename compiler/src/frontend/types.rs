@@ -62,7 +62,13 @@ fn known(q: &str) -> Option<Known> {
         "msgspec.UnsetType" | "msgspec.types.UnsetType" => Scalar(TyKind::Unset),
         "prebake.Request" => Scalar(TyKind::Request),
         "prebake.UploadFile" => Scalar(TyKind::UploadFile),
-        "prebake.Response" | "prebake.JSONResponse" => Scalar(TyKind::Response),
+        "prebake.Response"
+        | "prebake.JSONResponse"
+        | "prebake.HTMLResponse"
+        | "prebake.PlainTextResponse"
+        | "prebake.RedirectResponse"
+        | "prebake.FileResponse"
+        | "prebake.StreamingResponse" => Scalar(TyKind::Response),
         "builtins.list"
         | "typing.List"
         | "typing.Sequence"

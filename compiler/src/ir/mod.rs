@@ -9,6 +9,7 @@
 
 mod depends;
 mod model;
+mod mount;
 mod pool;
 pub mod pretty;
 mod route;
@@ -20,6 +21,7 @@ pub use model::{
     DataclassOptions, EnumFlavor, EnumMember, Field, FieldDefault, Generic, Model, ModelId,
     ModelKind, RenameStyle, StructOptions, TagValue,
 };
+pub use mount::StaticMount;
 pub use pool::{PoolReason, ReachedCall, SettingOrigin, SyncSetting};
 pub use route::{
     App, Converter, Handler, HttpMethod, Param, ParamSource, PathSegment, PathTemplate,
@@ -39,6 +41,8 @@ pub struct Ir {
     pub routes: Vec<Route>,
     /// Every model reached from a route, indexed by [`ModelId`].
     pub models: Vec<Model>,
+    /// `app.mount(path, StaticFiles(...))`, in source order.
+    pub mounts: Vec<StaticMount>,
 }
 
 impl Ir {

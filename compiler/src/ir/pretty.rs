@@ -24,6 +24,18 @@ pub fn dump(db: &SourceDb, ir: &Ir) -> String {
             pos(app.span)
         );
     }
+    for m in &ir.mounts {
+        let _ = writeln!(
+            out,
+            "mount {} StaticFiles(directory={:?}, html={}, check_dir={}, follow_symlink={}) @ {}",
+            m.path,
+            m.directory,
+            m.html,
+            m.check_dir,
+            m.follow_symlink,
+            pos(m.span)
+        );
+    }
     for r in &ir.routes {
         let methods: Vec<&str> = r.methods.iter().map(|m| m.as_str()).collect();
         let h = &r.handler;

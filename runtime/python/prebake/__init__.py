@@ -20,7 +20,8 @@ handlers and `BackgroundTasks` are written as in FastAPI; the compiler
 resolves each route's dependency graph at build time. Submodules mirror
 FastAPI's import paths (`prebake.security`, `prebake.responses`,
 `prebake.exceptions`, `prebake.background`, `prebake.routing`,
-`prebake.requests`, `prebake.params`, `prebake.datastructures`), so porting
+`prebake.requests`, `prebake.params`, `prebake.datastructures`,
+`prebake.staticfiles`), so porting
 an app is an import rename.
 
 At run time this package does almost nothing: the decorators only record a
@@ -39,9 +40,18 @@ from prebake._depends import Depends, Security
 from prebake._exceptions import HTTPException, RequestValidationError
 from prebake._params import Body, Cookie, File, Form, Header, Param, Query
 from prebake._request import Headers, QueryParams, Request
-from prebake._response import JSONResponse, Response
+from prebake._response import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from prebake._routing import APIRouter
 from prebake._state import State
+from prebake.staticfiles import StaticFiles
 
 if TYPE_CHECKING:
     from prebake._upload import UploadFile
@@ -107,11 +117,15 @@ __all__ = [
     "HTTPException",
     "Header",
     "Headers",
+    "FileResponse",
+    "HTMLResponse",
     "JSONResponse",
     "OAuth2PasswordBearer",
     "Param",
     "Query",
+    "PlainTextResponse",
     "QueryParams",
+    "RedirectResponse",
     "Request",
     "RequestValidationError",
     "Response",
@@ -119,5 +133,7 @@ __all__ = [
     "Security",
     "State",
     "UploadFile",
+    "StaticFiles",
+    "StreamingResponse",
     "__version__",
 ]

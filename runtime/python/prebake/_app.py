@@ -57,6 +57,7 @@ class App(Router):
         "on_shutdown",
         "exception_handlers",
         "state",
+        "mounts",
     )
 
     def __init__(
@@ -112,6 +113,16 @@ class App(Router):
             self.add_exception_handler(key, handler)
         #: Application-wide state, as Starlette's `app.state`.
         self.state = State()
+        #: `(path, app, name)` of each `mount` call.
+        self.mounts: list[tuple[str, Any, str | None]] = []
+
+    def mount(self, path: str, app: Any, name: str | None = None) -> None:
+        """Serve `app` (a `StaticFiles`) under `path`, as Starlette's
+        `app.mount`. The compiler reads the call; the server serves the
+        files itself."""
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError(f"a mount path must start with '/', got {path!r}")
+        self.mounts.append((path.rstrip("/"), app, name))
 
     def __repr__(self) -> str:
         return f"App(title={self.title!r}, version={self.version!r}, routes={len(self.routes)})"

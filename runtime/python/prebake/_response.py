@@ -7,15 +7,24 @@ then `body`. Any other return annotation lets generated code encode the value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+import os
+from collections.abc import AsyncIterable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from prebake._background import BackgroundTask, BackgroundTasks
 
-__all__ = ["JSONResponse", "Response"]
+__all__ = [
+    "FileResponse",
+    "HTMLResponse",
+    "JSONResponse",
+    "PlainTextResponse",
+    "RedirectResponse",
+    "Response",
+    "StreamingResponse",
+]
 
 TEXT = "text/plain; charset=utf-8"
 OCTET_STREAM = "application/octet-stream"
@@ -40,10 +49,16 @@ class Response:
 
     __slots__ = ("body", "status_code", "headers", "media_type", "background", "set_cookies")
 
+    #: How the server sends it: 0 the body as built, 1 a file
+    #: (`FileResponse`), 2 an iterator's chunks (`StreamingResponse`).
+    _send_kind: ClassVar[int] = 0
+
     body: bytes
     status_code: int
     headers: dict[str, str]
-    media_type: str
+    #: `None` sends no `Content-Type` (a `RedirectResponse`; a
+    #: `FileResponse` whose type the server guesses from the file name).
+    media_type: str | None
     #: Tasks to run after this response is sent.
     background: BackgroundTasks | BackgroundTask | None
     #: `Set-Cookie` header values, one per `set_cookie` call, in order.
@@ -216,3 +231,122 @@ def _cookie(
     if partitioned:
         text += "; Partitioned"
     return text
+
+
+class PlainTextResponse(Response):
+    """A `Response` of text, `text/plain; charset=utf-8`."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        content: str | bytes = b"",
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTasks | BackgroundTask | None = None,
+    ) -> None:
+        super().__init__(content, status_code, headers, media_type or TEXT, background)
+
+
+class HTMLResponse(Response):
+    """A `Response` of HTML, `text/html; charset=utf-8`."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        content: str | bytes = b"",
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTasks | BackgroundTask | None = None,
+    ) -> None:
+        super().__init__(content, status_code, headers, media_type or "text/html; charset=utf-8", background)
+
+
+class RedirectResponse(Response):
+    """A redirect to `url` (`307` unless `status_code` says otherwise), its
+    `Location` percent-quoted as Starlette quotes it; no body."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        url: str,
+        status_code: int = 307,
+        headers: Mapping[str, str] | None = None,
+        background: BackgroundTasks | BackgroundTask | None = None,
+    ) -> None:
+        # Imported here: only apps that redirect pay for `urllib.parse`.
+        from urllib.parse import quote
+
+        super().__init__(b"", status_code, headers, None, background)
+        self.media_type = None
+        self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;")
+
+
+class FileResponse(Response):
+    """The file at `path`, sent by the server in chunks as the connection
+    drains, with `ETag`, `Last-Modified`, `Accept-Ranges` and `Range`
+    (`206`, `416`) and, on a `200`, `If-None-Match`/`If-Modified-Since`
+    (`304`). A relative `path` is relative to the app's folder.
+    `media_type` defaults to the type guessed from `filename` or `path`;
+    `filename` adds `Content-Disposition` (`attachment` unless
+    `content_disposition_type` says otherwise). A missing file is a 500
+    and a log line, as in Starlette."""
+
+    __slots__ = ("path", "filename")
+    _send_kind: ClassVar[int] = 1
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTasks | BackgroundTask | None = None,
+        filename: str | None = None,
+        stat_result: os.stat_result | None = None,
+        method: str | None = None,
+        content_disposition_type: str = "attachment",
+    ) -> None:
+        super().__init__(b"", status_code, headers, media_type or "-", background)
+        self.path = os.fspath(path)
+        self.filename = filename
+        self.media_type = media_type
+        if filename is not None:
+            from urllib.parse import quote
+
+            quoted = quote(filename)
+            if quoted != filename:
+                disposition = f"{content_disposition_type}; filename*=utf-8''{quoted}"
+            else:
+                disposition = f'{content_disposition_type}; filename="{filename}"'
+            if not any(k.lower() == "content-disposition" for k in self.headers):
+                self.headers["content-disposition"] = disposition
+
+
+class StreamingResponse(Response):
+    """A body produced chunk by chunk by `content`, a sync or async
+    iterator of `str` (UTF-8 encoded), `bytes` or `memoryview`, sent with
+    chunked transfer coding. An exception raised by the iterator after the
+    head was sent closes the connection (the client sees a truncated body)
+    and is logged."""
+
+    __slots__ = ("body_iterator",)
+    _send_kind: ClassVar[int] = 2
+
+    def __init__(
+        self,
+        content: Iterable[Any] | AsyncIterable[Any],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTasks | BackgroundTask | None = None,
+    ) -> None:
+        super().__init__(b"", status_code, headers, media_type or "-", background)
+        self.media_type = media_type
+        if not isinstance(content, (Iterable, AsyncIterable)) or isinstance(content, (str, bytes)):
+            raise TypeError(f"StreamingResponse content must be an iterator, got {type(content).__name__}")
+        self.body_iterator = content

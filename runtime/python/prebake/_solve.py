@@ -73,7 +73,7 @@ def placeholder_response() -> Response:
     r.body = b""
     r.status_code = None  # type: ignore[assignment]
     r.headers = {}
-    r.media_type = None  # type: ignore[assignment]
+    r.media_type = None
     r.background = None
     r.set_cookies = []
     return r

@@ -4,6 +4,22 @@ The same objects as the top-level `prebake` names: the compiler treats
 `prebake.responses.X` and `prebake.X` alike.
 """
 
-from prebake._response import JSONResponse, Response
+from prebake._response import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 
-__all__ = ["JSONResponse", "Response"]
+__all__ = [
+    "FileResponse",
+    "HTMLResponse",
+    "JSONResponse",
+    "PlainTextResponse",
+    "RedirectResponse",
+    "Response",
+    "StreamingResponse",
+]

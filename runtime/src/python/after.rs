@@ -80,7 +80,7 @@ impl<'py> Scope<'py> {
         {
             *resp.status_mut() = code;
             if matches!(code.as_u16(), 100..=199 | 204 | 205 | 304) {
-                *resp.body_mut() = http_body_util::Full::new(hyper::body::Bytes::new());
+                *resp.body_mut() = crate::body::RespBody::empty();
             }
         }
         if let Ok(headers) = t.getattr(intern!(py, "headers"))

@@ -51,6 +51,8 @@ pub(crate) struct Aio {
     /// (`_fast_task`).
     adopt: Py<PyAny>,
     globals: Py<pyo3::types::PyDict>,
+    /// `bootstrap.anext_chunk`, a `StreamingResponse`'s next chunk.
+    anext_chunk: Py<PyAny>,
     epoll_fd: RawFd,
     /// Wakes [`drive`] when a request schedules a new Task.
     wake: Notify,
@@ -209,6 +211,7 @@ impl Aio {
             resume: bootstrap.getattr("resume")?.unbind(),
             adopt: bootstrap.getattr("adopt")?.unbind(),
             globals: bootstrap.dict().unbind(),
+            anext_chunk: bootstrap.getattr("anext_chunk")?.unbind(),
             event_loop: event_loop.unbind(),
             epoll_fd,
             wake: Notify::new(),
@@ -332,6 +335,22 @@ impl Aio {
             rid,
             request,
         })
+    }
+
+    /// The next item of the async iterator `it`, as a Task on the loop;
+    /// the receiver completes when the Task is done.
+    pub(super) fn next_of(
+        &self,
+        py: Python<'_>,
+        it: &Bound<'_, PyAny>,
+    ) -> PyResult<(Py<PyAny>, oneshot::Receiver<()>)> {
+        let coro = self.anext_chunk.bind(py).call1((it,))?;
+        let task = self.create_task.bind(py).call1((coro,))?;
+        let (tx, rx) = oneshot::channel();
+        let signal = Bound::new(py, DoneSignal { tx: Some(tx) })?;
+        task.call_method1(intern!(py, "add_done_callback"), (signal,))?;
+        self.wake.notify_one();
+        Ok((task.unbind(), rx))
     }
 
     /// Runs `awaitable` to completion on the loop, blocking: only while

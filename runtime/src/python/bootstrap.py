@@ -356,6 +356,11 @@ class HandlerTimeout(BaseException):
     """
 
 
+async def anext_chunk(iterator):
+    """The next chunk of a `StreamingResponse`'s async iterator, as a Task."""
+    return await iterator.__anext__()
+
+
 def at_exit():
     """On a graceful exit: run `atexit` callbacks and flush the standard streams.
 

@@ -238,10 +238,10 @@ pub(crate) fn router_error(
         return None;
     }
     Python::attach(|py| {
-        let detail = if status == 404 {
-            "Not Found"
-        } else {
-            "Method Not Allowed"
+        let detail = match status {
+            404 => "Not Found",
+            401 => "Unauthorized",
+            _ => "Method Not Allowed",
         };
         let exc_headers = PyDict::new(py);
         if let Some(allow) = allow.and_then(|a| a.to_str().ok()) {

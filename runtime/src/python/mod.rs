@@ -46,6 +46,7 @@ mod pool;
 mod reply;
 mod slow;
 mod startup;
+mod stream;
 mod watchdog;
 
 use std::sync::OnceLock;

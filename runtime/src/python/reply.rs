@@ -87,7 +87,7 @@ fn finish_value<'py>(
                 .is_instance(interp.response_cls.bind(py))
                 .unwrap_or(false)
             {
-                sent_as_built(py, interp, spec, &value)
+                sent_as_built(py, interp, spec, rid, &value)
             } else {
                 Err(mismatch("prebake.Response", &value))
             }
@@ -101,7 +101,7 @@ fn finish_value<'py>(
             .is_instance(interp.response_cls.bind(py))
             .unwrap_or(false)
     {
-        done = sent_as_built(py, interp, spec, &value);
+        done = sent_as_built(py, interp, spec, rid, &value);
     }
     done.unwrap_or_else(|m| {
         tracing::error!(
@@ -166,9 +166,10 @@ fn sent_as_built(
     py: Python<'_>,
     interp: &Interp,
     spec: &'static Route,
+    rid: RequestId,
     v: &Bound<'_, PyAny>,
 ) -> Result<Resp, Mismatch> {
-    let resp = built(py, v)?;
+    let resp = built(py, v, Some((spec, rid)))?;
     if !spec.deferred {
         super::after::response_background(py, interp, spec, v);
     }
@@ -184,25 +185,43 @@ pub(super) fn built_response(
     if !v.is_instance(interp.response_cls.bind(py)).unwrap_or(false) {
         return Err(mismatch("prebake.Response", v));
     }
-    built(py, v)
+    built(py, v, None)
 }
 
 /// A `prebake.Response` as the handler built it, cookies included.
-fn built(py: Python<'_>, v: &Bound<'_, PyAny>) -> Result<Resp, Mismatch> {
+/// `origin` is the route and request a handler's `Response` answers (an
+/// exception handler's has none).
+fn built(
+    py: Python<'_>,
+    v: &Bound<'_, PyAny>,
+    origin: Option<(&'static Route, RequestId)>,
+) -> Result<Resp, Mismatch> {
     let bad = |what: &'static str| Mismatch::new(what, "an invalid prebake.Response".into());
-    let body = v
-        .getattr(intern!(py, "body"))
-        .map_err(|_| bad("Response.body"))?;
-    let body = body
-        .cast::<PyBytes>()
-        .map_err(|_| bad("Response.body: bytes"))?;
     let status: u16 = v
         .getattr(intern!(py, "status_code"))
         .and_then(|s| s.extract())
         .map_err(|_| bad("Response.status_code: int"))?;
     let status =
         StatusCode::from_u16(status).map_err(|_| bad("Response.status_code: a valid status"))?;
-    let mut resp = response::with_body(status, None, Bytes::copy_from_slice(body.as_bytes()));
+    // 0: the body as built; 1: `FileResponse`; 2: `StreamingResponse`.
+    let kind: u8 = v
+        .getattr(intern!(py, "_send_kind"))
+        .and_then(|k| k.extract())
+        .unwrap_or(0);
+    let mut resp = match kind {
+        1 => file_response(py, v, status).map_err(|()| bad("FileResponse.path: str"))?,
+        2 => streaming_response(py, v, status, origin)
+            .map_err(|()| bad("StreamingResponse.body_iterator: an iterator"))?,
+        _ => {
+            let body = v
+                .getattr(intern!(py, "body"))
+                .map_err(|_| bad("Response.body"))?;
+            let body = body
+                .cast::<PyBytes>()
+                .map_err(|_| bad("Response.body: bytes"))?;
+            response::with_body(status, None, Bytes::copy_from_slice(body.as_bytes()))
+        }
+    };
     let headers = v
         .getattr(intern!(py, "headers"))
         .map_err(|_| bad("Response.headers"))?;
@@ -225,6 +244,43 @@ fn built(py: Python<'_>, v: &Bound<'_, PyAny>) -> Result<Resp, Mismatch> {
         resp.headers_mut().insert(CONTENT_TYPE, mt);
     }
     super::after::add_cookies(py, v, &mut resp);
+    Ok(resp)
+}
+
+/// A `FileResponse`: its file is opened and answered once the request's
+/// headers are at hand (`crate::files::complete`).
+fn file_response(py: Python<'_>, v: &Bound<'_, PyAny>, status: StatusCode) -> Result<Resp, ()> {
+    let path: String = v
+        .getattr(intern!(py, "path"))
+        .and_then(|p| p.extract())
+        .map_err(|_| ())?;
+    let filename: Option<String> = v
+        .getattr(intern!(py, "filename"))
+        .and_then(|p| p.extract())
+        .unwrap_or(None);
+    let media_type: Option<String> = v
+        .getattr(intern!(py, "media_type"))
+        .and_then(|p| p.extract())
+        .unwrap_or(None);
+    let content_type = match media_type {
+        Some(mt) => crate::files::mime::with_charset(&mt),
+        None => crate::files::mime::content_type(filename.as_deref().unwrap_or(&path)),
+    };
+    let content_type = HeaderValue::from_str(&content_type).map_err(|_| ())?;
+    Ok(crate::files::pending(status, &path, content_type))
+}
+
+/// A `StreamingResponse`: the body pulls the iterator's chunks.
+fn streaming_response(
+    py: Python<'_>,
+    v: &Bound<'_, PyAny>,
+    status: StatusCode,
+    origin: Option<(&'static Route, RequestId)>,
+) -> Result<Resp, ()> {
+    let content = v.getattr(intern!(py, "body_iterator")).map_err(|_| ())?;
+    let chunks = super::stream::PyChunks::new(&content, origin).map_err(|_| ())?;
+    let mut resp = response::with_body(status, None, Bytes::new());
+    *resp.body_mut() = crate::body::RespBody::Stream(Box::new(chunks));
     Ok(resp)
 }
 

@@ -37,6 +37,7 @@ use tokio::net::TcpListener;
 use super::conn::{Activity, Busy};
 use super::{State, state};
 use crate::app::Body;
+use crate::files;
 use crate::log::RequestId;
 use crate::python::{self, Outcome};
 use crate::request::Req;
@@ -323,6 +324,18 @@ fn respond(
             });
         }
         Match::Route(_) | Match::NotFound => {
+            if !state.mounts.is_empty()
+                && let Some(resp) = crate::files::serve(
+                    &state.mounts,
+                    req.method(),
+                    uri.path(),
+                    uri.query(),
+                    req.headers(),
+                    |status| mount_error(&req, status),
+                )
+            {
+                return done(resp);
+            }
             if let Some(resp) = routing_handled(&req, 404, None) {
                 return done(resp);
             }
@@ -376,6 +389,7 @@ fn routing_handled(
     allow: Option<&HeaderValue>,
 ) -> Option<Resp> {
     let uri = req.uri();
+    let head = req.method() == hyper::Method::HEAD;
     catch_unwind(AssertUnwindSafe(|| {
         python::router_error(
             status,
@@ -387,6 +401,27 @@ fn routing_handled(
         )
     }))
     .unwrap_or_else(|_| Some(response::internal_error()))
+    .map(|resp| files::complete(resp, Some(req.headers()), head))
+}
+
+/// A static mount's 404 or 405 (`Allow: GET, HEAD`), through the app's
+/// exception handler for `HTTPException` when it has one; Starlette's 401
+/// for a file the server may not read.
+#[cold]
+fn mount_error(req: &Request<Incoming>, status: u16) -> Resp {
+    const ALLOW: HeaderValue = HeaderValue::from_static("GET, HEAD");
+    let allow = ALLOW;
+    if let Some(resp) = routing_handled(req, status, (status == 405).then_some(&allow)) {
+        return resp;
+    }
+    match status {
+        405 => response::method_not_allowed(ALLOW),
+        401 => response::json(
+            StatusCode::UNAUTHORIZED,
+            response::status_body(401, |out| crate::json::write_str(out, "Unauthorized")),
+        ),
+        _ => response::not_found(),
+    }
 }
 
 /// Calls route `index`'s handler on the request.
@@ -413,22 +448,54 @@ fn call(
         captures,
         bad: Cell::new(None),
     };
+    let head = parts.method == hyper::Method::HEAD;
     match catch_unwind(AssertUnwindSafe(|| python::dispatch(index, &req, rid))) {
-        Ok(Outcome::Ready(resp)) => done(resp),
-        Ok(Outcome::Pending(pending)) => Step::Later(Box::pin(async move {
-            match pending.wait(state.handler_timeout).await {
-                Some(resp) => resp,
-                None => panicked(state, rid, Some(index)),
-            }
-        })),
-        Ok(Outcome::Pool(pending)) => Step::Later(Box::pin(async move {
-            match pending.wait(state.handler_timeout).await {
-                Some(resp) => resp,
-                None => panicked(state, rid, Some(index)),
-            }
-        })),
+        Ok(Outcome::Ready(resp)) => done(files::complete(resp, Some(&parts.headers), head)),
+        Ok(Outcome::Pending(pending)) => {
+            let conds = file_conditions(state, index, &parts.headers);
+            Step::Later(Box::pin(async move {
+                match pending.wait(state.handler_timeout).await {
+                    Some(resp) => files::complete(resp, conds.as_deref(), head),
+                    None => panicked(state, rid, Some(index)),
+                }
+            }))
+        }
+        Ok(Outcome::Pool(pending)) => {
+            let conds = file_conditions(state, index, &parts.headers);
+            Step::Later(Box::pin(async move {
+                match pending.wait(state.handler_timeout).await {
+                    Some(resp) => files::complete(resp, conds.as_deref(), head),
+                    None => panicked(state, rid, Some(index)),
+                }
+            }))
+        }
         Err(_) => done(panicked(state, rid, Some(index))),
     }
+}
+
+/// The request headers a `FileResponse` answers from (conditionals,
+/// ranges), kept for a handler that finishes later; only for routes
+/// declared to return a `Response` (known at build time), so the others
+/// keep nothing. A `FileResponse` from another route is sent whole.
+fn file_conditions(state: &State, index: usize, headers: &HeaderMap) -> Option<Box<HeaderMap>> {
+    if !matches!(
+        state.app.routes[index].returns,
+        crate::app::Returns::Response
+    ) {
+        return None;
+    }
+    let mut kept = HeaderMap::new();
+    for name in [
+        hyper::header::RANGE,
+        hyper::header::IF_RANGE,
+        hyper::header::IF_NONE_MATCH,
+        hyper::header::IF_MODIFIED_SINCE,
+    ] {
+        if let Some(v) = headers.get(&name) {
+            kept.insert(name, v.clone());
+        }
+    }
+    Some(Box::new(kept))
 }
 
 /// Reads a body up to the limit: 415 for a non-JSON `Content-Type` on a

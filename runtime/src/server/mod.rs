@@ -80,6 +80,8 @@ pub(crate) struct State {
     /// The `Server` header every response carries (`App(server_header=...)`);
     /// hyper adds `Date` itself, formatted once per second.
     pub(crate) server: Option<HeaderValue>,
+    /// The static mounts, their directories found.
+    pub(crate) mounts: Vec<crate::files::Mount>,
 }
 
 static STATE: OnceLock<State> = OnceLock::new();
@@ -190,7 +192,7 @@ fn serve(app: &'static App, opts: &Options, worker: Option<usize>) -> Result<(),
         (true, Some(i)) => Some(Metrics::worker(app.routes, opts.workers, i)?),
         (true, None) => Some(Metrics::local(app.routes)),
     };
-    set_state(app, opts, metrics);
+    set_state(app, opts, metrics)?;
     if worker.is_some() {
         report_ready();
     } else {
@@ -220,7 +222,8 @@ fn start_python(app: &'static App, opts: &Options) -> Result<(), Error> {
     Ok(())
 }
 
-fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) {
+fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) -> Result<(), Error> {
+    let mounts = crate::files::resolve_mounts(app)?;
     let access_log = opts.log.access && opts.log.level >= tracing::Level::INFO;
     let observe = access_log || metrics.is_some();
     let metrics_path = match opts.metrics.port {
@@ -255,7 +258,9 @@ fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) {
             let s: &'static str = Box::leak(s.to_owned().into_boxed_str());
             HeaderValue::from_static(s)
         }),
+        mounts,
     });
+    Ok(())
 }
 
 /// Serves on the already-bound listeners until stopped. `python::init` and
@@ -511,7 +516,10 @@ pub(crate) fn spawn(
                 return;
             }
             let metrics = opts.metrics.enabled().then(|| Metrics::local(app.routes));
-            set_state(app, &opts, metrics);
+            if let Err(e) = set_state(app, &opts, metrics) {
+                let _ = tx.send(Err(e));
+                return;
+            }
             let _ = tx.send(Ok(()));
             if let Err(e) = run(listener, metrics_listener, &opts, None) {
                 tracing::error!("{e}");

@@ -10,6 +10,7 @@
 
 mod app;
 pub(crate) mod handler;
+mod mounts;
 mod path_template;
 mod pool;
 mod raises;
@@ -124,6 +125,8 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
 
     // Routers and the include calls that mount them under the app.
     let routers = lw.routers((app_module, app_stmt), &app_call);
+    // Static directories mounted on the app.
+    ir.mounts = lw.static_mounts((app_module, app_stmt));
 
     // Routes: functions in any module decorated with `@<owner>.<method>(...)`,
     // where the owner is the app or a router; one route per mount.
