@@ -11,6 +11,7 @@
 pub mod app;
 mod decode;
 mod encode;
+mod middleware;
 pub mod graph;
 mod names;
 pub mod phash;

@@ -114,6 +114,12 @@ declare_codes! {
     PB081 = "unknown-blocking-call", Warning, "a sync handler calls a third-party module not known to block or not to block";
     // The OpenAPI document.
     PB090 = "duplicate-operation-id", Error, "two operations of the OpenAPI document with one `operationId`";
+    // Middleware.
+    PB100 = "non-constant-middleware-argument", Error, "a built-in middleware's argument is not a constant the compiler can read";
+    PB101 = "cors-credentials-with-wildcard", Error, "`CORSMiddleware` allows credentials from any origin (`allow_credentials=True` with `allow_origins=[\"*\"]`)";
+    PB102 = "invalid-middleware-argument", Error, "a middleware argument that is unknown, of the wrong type or out of range";
+    PB103 = "python-middleware-routes", Info, "Python middleware runs on these routes";
+    PB104 = "unsupported-middleware", Error, "a middleware the compiler cannot run: neither built in nor a `BaseHTTPMiddleware`";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

@@ -8,6 +8,7 @@
 //! the exact source of a problem.
 
 mod depends;
+mod middleware;
 mod model;
 mod pool;
 pub mod pretty;
@@ -20,6 +21,7 @@ pub use model::{
     DataclassOptions, EnumFlavor, EnumMember, Field, FieldDefault, Generic, Model, ModelId,
     ModelKind, RenameStyle, StructOptions, TagValue,
 };
+pub use middleware::{Compress, Cors, Middleware, MiddlewareKind};
 pub use pool::{PoolReason, ReachedCall, SettingOrigin, SyncSetting};
 pub use route::{
     App, Converter, Handler, HttpMethod, Param, ParamSource, PathSegment, PathTemplate,
@@ -39,6 +41,8 @@ pub struct Ir {
     pub routes: Vec<Route>,
     /// Every model reached from a route, indexed by [`ModelId`].
     pub models: Vec<Model>,
+    /// The app's middleware, outermost first.
+    pub middleware: Vec<Middleware>,
 }
 
 impl Ir {

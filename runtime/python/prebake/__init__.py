@@ -37,6 +37,15 @@ from prebake._app import HTTP_METHODS, App, RouteInfo
 from prebake._background import BackgroundTask, BackgroundTasks
 from prebake._depends import Depends, Security
 from prebake._exceptions import HTTPException, RequestValidationError
+from prebake._middleware import (
+    BaseHTTPMiddleware,
+    CompressionMiddleware,
+    CORSMiddleware,
+    GZipMiddleware,
+    HTTPSRedirectMiddleware,
+    Middleware,
+    TrustedHostMiddleware,
+)
 from prebake._params import Body, Cookie, Header, Param, Query
 from prebake._request import Headers, QueryParams, Request
 from prebake._response import JSONResponse, Response
@@ -89,9 +98,14 @@ __all__ = [
     "App",
     "BackgroundTask",
     "BackgroundTasks",
+    "BaseHTTPMiddleware",
     "Body",
+    "CORSMiddleware",
+    "CompressionMiddleware",
     "Cookie",
     "Depends",
+    "GZipMiddleware",
+    "HTTPSRedirectMiddleware",
     "HTTPAuthorizationCredentials",
     "HTTPBasic",
     "HTTPBasicCredentials",
@@ -100,6 +114,7 @@ __all__ = [
     "Header",
     "Headers",
     "JSONResponse",
+    "Middleware",
     "OAuth2PasswordBearer",
     "Param",
     "Query",
@@ -110,5 +125,6 @@ __all__ = [
     "RouteInfo",
     "Security",
     "State",
+    "TrustedHostMiddleware",
     "__version__",
 ]

@@ -1,0 +1,193 @@
+"""Middleware, with Starlette's names, signatures and defaults.
+
+The compiler reads `app.add_middleware(...)`, `App(middleware=[...])` and
+`@app.middleware("http")` from the source. The built-in middleware
+(`CORSMiddleware`, `GZipMiddleware`, `CompressionMiddleware`,
+`TrustedHostMiddleware`, `HTTPSRedirectMiddleware`) is configured by
+constant keywords and runs in Rust: here the classes only check and keep
+their settings, so a module that imports cleanly under CPython is one the
+compiler can configure. Middleware written in Python (`BaseHTTPMiddleware`
+subclasses and `@app.middleware("http")` functions) runs in the embedded
+interpreter around the routes it covers: the server reads
+`app.user_middleware` once at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any
+
+from prebake._request import Request
+from prebake._response import Response
+
+__all__ = [
+    "BaseHTTPMiddleware",
+    "CORSMiddleware",
+    "CompressionMiddleware",
+    "GZipMiddleware",
+    "HTTPSRedirectMiddleware",
+    "Middleware",
+    "RequestResponseEndpoint",
+    "TrustedHostMiddleware",
+]
+
+#: `call_next`: awaited with the request, gives the response of everything
+#: inside the middleware (the route, or the next middleware).
+RequestResponseEndpoint = Callable[[Request], Awaitable[Response]]
+#: A `dispatch` function: `async def dispatch(request, call_next) -> Response`.
+DispatchFunction = Callable[[Request, RequestResponseEndpoint], Awaitable[Response]]
+
+ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+class Middleware:
+    """A middleware class with its arguments, as `App(middleware=[...])`
+    takes them (Starlette's `Middleware`)."""
+
+    __slots__ = ("cls", "args", "kwargs")
+
+    def __init__(self, cls: Any, *args: Any, **kwargs: Any) -> None:
+        if not callable(cls):
+            raise TypeError(f"Middleware takes a middleware class, got {cls!r}")
+        self.cls = cls
+        self.args = args
+        self.kwargs = kwargs
+
+    def __iter__(self) -> Iterator[Any]:
+        as_tuple = (self.cls, self.args, self.kwargs)
+        return iter(as_tuple)
+
+    def __repr__(self) -> str:
+        name = getattr(self.cls, "__name__", "")
+        options = [f"{value!r}" for value in self.args]
+        options += [f"{key}={value!r}" for key, value in self.kwargs.items()]
+        return f"Middleware({', '.join([name, *options])})"
+
+
+def _strings(name: str, value: Sequence[str]) -> list[str]:
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name} must be a sequence of str, got {value!r}")
+    return list(value)
+
+
+class CORSMiddleware:
+    """Cross-Origin Resource Sharing, as Starlette's `CORSMiddleware`.
+
+    Preflight requests (`OPTIONS` with `Access-Control-Request-Method`) are
+    answered by the server without calling the route; other requests from an
+    allowed origin get the `Access-Control-Allow-*` headers. Runs in Rust.
+    """
+
+    def __init__(
+        self,
+        app: Any = None,
+        allow_origins: Sequence[str] = (),
+        allow_methods: Sequence[str] = ("GET",),
+        allow_headers: Sequence[str] = (),
+        allow_credentials: bool = False,
+        allow_origin_regex: str | None = None,
+        expose_headers: Sequence[str] = (),
+        max_age: int = 600,
+    ) -> None:
+        self.app = app
+        self.allow_origins = _strings("allow_origins", allow_origins)
+        self.allow_methods = _strings("allow_methods", allow_methods)
+        self.allow_headers = _strings("allow_headers", allow_headers)
+        self.allow_credentials = bool(allow_credentials)
+        self.allow_origin_regex = allow_origin_regex
+        self.expose_headers = _strings("expose_headers", expose_headers)
+        if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
+            raise ValueError(f"max_age must be a non-negative int, got {max_age!r}")
+        self.max_age = max_age
+
+
+class GZipMiddleware:
+    """gzip responses of at least `minimum_size` bytes to clients that accept
+    it, as Starlette's `GZipMiddleware`. Runs in Rust."""
+
+    def __init__(
+        self,
+        app: Any = None,
+        minimum_size: int = 500,
+        compresslevel: int = 9,
+        exclude_paths: Sequence[str] = (),
+    ) -> None:
+        if not 0 <= compresslevel <= 9:
+            raise ValueError(f"compresslevel must be between 0 and 9, got {compresslevel!r}")
+        self.app = app
+        self.minimum_size = minimum_size
+        self.compresslevel = compresslevel
+        self.exclude_paths = _strings("exclude_paths", exclude_paths)
+
+
+class CompressionMiddleware:
+    """zstd, brotli or gzip, whichever the client prefers (`Accept-Encoding`
+    with q-values; on a tie the server's order: zstd, br, gzip), for
+    responses of at least `minimum_size` bytes. Runs in Rust."""
+
+    def __init__(
+        self,
+        app: Any = None,
+        minimum_size: int = 500,
+        gzip_level: int = 6,
+        brotli_quality: int = 4,
+        zstd_level: int = 3,
+        encodings: Sequence[str] = ("zstd", "br", "gzip"),
+        exclude_paths: Sequence[str] = (),
+    ) -> None:
+        for e in _strings("encodings", encodings):
+            if e not in ("zstd", "br", "gzip"):
+                raise ValueError(f"unknown encoding {e!r}: choose from zstd, br, gzip")
+        self.app = app
+        self.minimum_size = minimum_size
+        self.gzip_level = gzip_level
+        self.brotli_quality = brotli_quality
+        self.zstd_level = zstd_level
+        self.encodings = list(encodings)
+        self.exclude_paths = _strings("exclude_paths", exclude_paths)
+
+
+class TrustedHostMiddleware:
+    """Refuses requests whose `Host` is not in `allowed_hosts` (400 `Invalid
+    host header`), as Starlette's `TrustedHostMiddleware`. Runs in Rust."""
+
+    def __init__(
+        self,
+        app: Any = None,
+        allowed_hosts: Sequence[str] | None = None,
+        www_redirect: bool = True,
+    ) -> None:
+        hosts = ["*"] if allowed_hosts is None else _strings("allowed_hosts", allowed_hosts)
+        for pattern in hosts:
+            if "*" in pattern[1:]:
+                raise AssertionError("Domain wildcard patterns must be like '*.example.com'.")
+        self.app = app
+        self.allowed_hosts = hosts
+        self.allow_any = "*" in hosts
+        self.www_redirect = www_redirect
+
+
+class HTTPSRedirectMiddleware:
+    """Redirects `http` requests to `https` (307), as Starlette's
+    `HTTPSRedirectMiddleware`. Runs in Rust."""
+
+    def __init__(self, app: Any = None) -> None:
+        self.app = app
+
+
+class BaseHTTPMiddleware:
+    """Middleware written in Python, as Starlette's `BaseHTTPMiddleware`:
+    subclass it and override `dispatch`, or pass `dispatch=`.
+
+    `await call_next(request)` runs everything inside the middleware and
+    gives its `Response`, whose `status_code`, `headers` and `body` the
+    middleware may read or change; it may also return a response of its own
+    without calling `call_next`.
+    """
+
+    def __init__(self, app: Any = None, dispatch: DispatchFunction | None = None) -> None:
+        self.app = app
+        self.dispatch_func = self.dispatch if dispatch is None else dispatch
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        raise NotImplementedError()  # pragma: no cover
