@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 pub use crate::app::{App, Body, DecodeFn, EncodeFn, Module, Returns, Route, no_decode};
 pub use crate::lax::Int;
+pub use crate::middleware::{
+    Compress, Cors, Encoding, Layer, Middleware, TrustedHost,
+};
 #[cfg(feature = "bench-internals")]
 pub use crate::python::bench;
 pub use crate::python::{Call, List, Obj, enc};
@@ -34,6 +37,12 @@ pub mod check {
 ///
 #[doc = include_str!("docs/production.md")]
 pub fn main(app: &'static App) -> ExitCode {
+    crate::server::main(app)
+}
+
+/// [`main`] for an app with middleware (its `MIDDLEWARE` table).
+pub fn main_with(app: &'static App, middleware: &'static Middleware) -> ExitCode {
+    crate::middleware::declare(middleware);
     crate::server::main(app)
 }
 

@@ -61,6 +61,7 @@ mod json;
 mod lax;
 mod log;
 mod metrics;
+mod middleware;
 mod python;
 mod request;
 mod response;

@@ -191,3 +191,24 @@ class BaseHTTPMiddleware:
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         raise NotImplementedError()  # pragma: no cover
+
+
+async def _run_middleware(dispatch: DispatchFunction, request: Request, nxt: Callable[[Any], None]) -> Response:
+    """Runs one Python middleware for the server: `nxt(future)` asks the
+    server to run the layers inside it and to set `future` to their
+    response."""
+    import asyncio
+
+    called = False
+
+    async def call_next(req: Request) -> Response:
+        nonlocal called
+        if called:
+            raise RuntimeError("call_next may be called only once per request")
+        called = True
+        future = asyncio.get_running_loop().create_future()
+        nxt(future)
+        response: Response = await future
+        return response
+
+    return await dispatch(request, call_next)

@@ -7,7 +7,7 @@ then `body`. Any other return annotation lets generated code encode the value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -97,6 +97,16 @@ class Response:
         self.media_type = media_type or header_type or default_type
         self.background = background
         self.set_cookies = []
+
+    @property
+    def body_iterator(self) -> AsyncIterator[bytes]:
+        """The body as one chunk, for middleware written against the
+        streaming response Starlette's `call_next` gives."""
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield self.body
+
+        return chunks()
 
     def set_cookie(
         self,

@@ -235,6 +235,26 @@ impl Aio {
         })
     }
 
+    /// Runs `coro` as a Task; the receiver completes when it is done.
+    pub(super) fn task(
+        &self,
+        py: Python<'_>,
+        coro: Bound<'_, PyAny>,
+    ) -> PyResult<(Py<PyAny>, oneshot::Receiver<()>)> {
+        let task = self.create_task.bind(py).call1((coro,))?;
+        let (tx, rx) = oneshot::channel();
+        let signal = Bound::new(py, DoneSignal { tx: Some(tx) })?;
+        task.call_method1(intern!(py, "add_done_callback"), (signal,))?;
+        self.wake.notify_one();
+        Ok((task.unbind(), rx))
+    }
+
+    /// Wakes the driver: something was scheduled on the loop from outside
+    /// a Task (a future's result set).
+    pub(super) fn wake(&self) {
+        self.wake.notify_one();
+    }
+
     /// Runs `awaitable` to completion on the loop, blocking: only while
     /// the server does not drive the loop (start-up and shutdown).
     pub(super) fn run_to_completion<'py>(

@@ -31,6 +31,7 @@
 
 mod after;
 mod aio;
+mod middleware;
 #[cfg(feature = "bench-internals")]
 #[doc(hidden)]
 pub mod bench;
@@ -58,6 +59,7 @@ pub(crate) use self::dispatch::{Outcome, dispatch};
 pub use self::encode as enc;
 pub use self::encode::Obj;
 pub(crate) use self::handlers::router_error;
+pub(crate) use self::middleware::middleware;
 pub(crate) use self::lifespan::shutdown as run_shutdown;
 use self::load::{Interp, RouteRt};
 pub(crate) use self::slow::init as init_slow_warn;

@@ -26,6 +26,7 @@ mod conn;
 mod handle;
 mod supervisor;
 
+pub(crate) use handle::respond_inner;
 #[cfg(test)]
 pub(crate) use handle::too_deep;
 
@@ -72,8 +73,11 @@ pub(crate) struct State {
     pub(crate) metrics_path: Option<Box<str>>,
     /// The metrics path on `--metrics-port`.
     pub(crate) metrics_port_path: Box<str>,
-    /// Whether requests are timed (access log or metrics).
+    /// Whether requests take the long way: timed (access log or
+    /// metrics) or run through middleware.
     pub(crate) observe: bool,
+    /// Whether the app has middleware.
+    pub(crate) middleware: bool,
 }
 
 static STATE: OnceLock<State> = OnceLock::new();
@@ -208,6 +212,7 @@ fn serve(app: &'static App, opts: &Options, worker: Option<usize>) -> Result<(),
 /// Starts the interpreter and loads `app`; prepares the thread pool (for
 /// an app with pool routes) and the slow-handler warning.
 fn start_python(app: &'static App, opts: &Options) -> Result<(), Error> {
+    crate::middleware::prepare().map_err(Error::usage)?;
     python::init(app, opts.timeouts.handler)?;
     python::init_pool(app, opts.threads)?;
     python::init_slow_warn(app, opts.timeouts.slow_handler_warn);
@@ -216,7 +221,8 @@ fn start_python(app: &'static App, opts: &Options) -> Result<(), Error> {
 
 fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) {
     let access_log = opts.log.access && opts.log.level >= tracing::Level::INFO;
-    let observe = access_log || metrics.is_some();
+    let middleware = crate::middleware::declared().is_some_and(|m| !m.layers.is_empty());
+    let observe = access_log || metrics.is_some() || middleware;
     let metrics_path = match opts.metrics.port {
         Some(_) => None,
         None => opts.metrics.path.as_deref().map(Box::from),
@@ -239,6 +245,7 @@ fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) {
         metrics_path,
         metrics_port_path: opts.metrics.path.as_deref().unwrap_or("/metrics").into(),
         observe,
+        middleware,
     });
 }
 

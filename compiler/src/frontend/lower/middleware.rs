@@ -23,6 +23,8 @@ struct Entry<'a> {
     extra_args: usize,
     keywords: &'a [ast::Keyword],
     span: Span,
+    /// `@app.middleware("http")` on the function of this name.
+    function: Option<String>,
 }
 
 impl Lowerer<'_> {
@@ -68,6 +70,7 @@ impl Lowerer<'_> {
                             extra_args: c.args.len() - 1,
                             keywords: &c.keywords,
                             span,
+                            function: None,
                         });
                     }
                     _ => self.sink.report(
@@ -114,6 +117,7 @@ impl Lowerer<'_> {
                             extra_args: call.args.len() - 1,
                             keywords: &call.keywords,
                             span,
+                            function: None,
                         });
                     }
                     ast::Stmt::AsyncFunctionDef(f) => {
@@ -189,7 +193,8 @@ impl Lowerer<'_> {
             if attr.attr.as_str() != "middleware" || !self.is_app(m, &attr.value, app) {
                 continue;
             }
-            let span = self.program.span(m, stmt);
+            let _ = stmt;
+            let span = self.program.span(m, dec);
             let kind = call.args.first().map(|a| self.value(m, a));
             let problem = match kind.as_ref().and_then(Value::as_str) {
                 Some("http") if is_async => None,
@@ -200,9 +205,10 @@ impl Lowerer<'_> {
                 added.push(Entry {
                     m,
                     class: &attr.value,
-                    extra_args: usize::MAX,
+                    extra_args: 0,
                     keywords: &[],
                     span,
+                    function: Some(name.to_string()),
                 });
             }
             functions.push((m, span, name.to_string(), problem));
@@ -211,17 +217,8 @@ impl Lowerer<'_> {
 
     /// What one entry is; `None` after reporting why it cannot be run.
     fn middleware_entry(&mut self, e: &Entry<'_>, routes: &[Route]) -> Option<MiddlewareKind> {
-        if e.extra_args == usize::MAX {
-            // `@app.middleware("http")`: the function's name is in the span's text.
-            let text = self.text(e.span).to_string();
-            let name = text
-                .split("def ")
-                .nth(1)
-                .and_then(|r| r.split('(').next())
-                .unwrap_or("middleware")
-                .trim()
-                .to_string();
-            return Some(MiddlewareKind::Python { name });
+        if let Some(name) = &e.function {
+            return Some(MiddlewareKind::Python { name: name.clone() });
         }
         let resolved = self.scopes.resolve(self.program, e.m, e.class);
         let class_name = match &resolved {

@@ -1,0 +1,265 @@
+//! `GZipMiddleware` and `CompressionMiddleware`: the response body
+//! compressed with the coding the client prefers.
+//!
+//! `Accept-Encoding` is read as bytes with its q-values (`q=0` refuses a
+//! coding, `*` stands for the codings not named); on a tie the server's
+//! order decides (zstd, br, gzip by default). A response is left as it is
+//! when it is smaller than `minimum_size`, already carries a
+//! `Content-Encoding`, or has a media type that is compressed already (or
+//! is a stream of events); otherwise it gets `Content-Encoding` and
+//! `Vary: Accept-Encoding`, as Starlette's `GZipMiddleware` does.
+
+use std::io::Write;
+
+use http_body_util::Full;
+use hyper::HeaderMap;
+use hyper::body::Bytes;
+use hyper::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+
+use crate::response::Resp;
+
+/// A compression middleware's settings.
+pub struct Compress {
+    /// Bodies smaller than this are sent as they are.
+    pub minimum_size: u32,
+    /// gzip's level, 0 to 9.
+    pub gzip_level: u32,
+    /// brotli's quality, 0 to 11.
+    pub brotli_quality: u32,
+    /// zstd's level, 1 to 22.
+    pub zstd_level: i32,
+    /// The codings offered, the server's preference first.
+    pub encodings: &'static [Encoding],
+    /// Route indices whose responses are never compressed.
+    pub exclude_routes: &'static [u16],
+}
+
+/// A content coding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// `zstd`.
+    Zstd,
+    /// `br`.
+    Br,
+    /// `gzip`.
+    Gzip,
+}
+
+impl Encoding {
+    fn token(self) -> &'static [u8] {
+        match self {
+            Encoding::Zstd => b"zstd",
+            Encoding::Br => b"br",
+            Encoding::Gzip => b"gzip",
+        }
+    }
+
+    fn header(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Encoding::Zstd => "zstd",
+            Encoding::Br => "br",
+            Encoding::Gzip => "gzip",
+        })
+    }
+}
+
+/// The coding to answer with, from the request's `Accept-Encoding`s.
+pub(super) fn negotiate(c: &Compress, headers: &HeaderMap) -> Option<Encoding> {
+    let mut best: Option<(u16, usize)> = None;
+    for (rank, &enc) in c.encodings.iter().enumerate() {
+        let q = quality(headers, enc.token());
+        if q == 0 {
+            continue;
+        }
+        // Higher q wins; on a tie the earlier in the server's order.
+        if best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, rank));
+        }
+    }
+    best.map(|(_, rank)| c.encodings[rank])
+}
+
+/// The q-value (in thousandths) the client gives `coding`: its own entry,
+/// else `*`'s, else 0. `x-gzip` counts as `gzip`.
+pub(super) fn quality(headers: &HeaderMap, coding: &[u8]) -> u16 {
+    let mut own: Option<u16> = None;
+    let mut star: Option<u16> = None;
+    for value in headers.get_all(ACCEPT_ENCODING) {
+        for item in value.as_bytes().split(|&b| b == b',') {
+            let mut parts = item.split(|&b| b == b';');
+            let name = trim(parts.next().unwrap_or_default());
+            if name.is_empty() {
+                continue;
+            }
+            let mut q = 1000u16;
+            for param in parts {
+                let param = trim(param);
+                if param.len() >= 2 && param[0].eq_ignore_ascii_case(&b'q') && param[1] == b'=' {
+                    q = parse_q(trim(&param[2..])).unwrap_or(0);
+                }
+            }
+            let is_own = name.eq_ignore_ascii_case(coding)
+                || (coding == b"gzip" && name.eq_ignore_ascii_case(b"x-gzip"));
+            if is_own {
+                own = Some(own.map_or(q, |o| o.max(q)));
+            } else if name == b"*" {
+                star = Some(q);
+            }
+        }
+    }
+    own.or(star).unwrap_or(0)
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+/// `0`, `0.5`, `1.000` as thousandths; anything else is not a q-value.
+fn parse_q(b: &[u8]) -> Option<u16> {
+    let (int, frac) = match b.iter().position(|&c| c == b'.') {
+        Some(p) => (&b[..p], &b[p + 1..]),
+        None => (b, &b""[..]),
+    };
+    if int.len() != 1 || frac.len() > 3 || !frac.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut thousandths = 0u16;
+    for i in 0..3 {
+        thousandths = thousandths * 10 + frac.get(i).map_or(0, |d| u16::from(d - b'0'));
+    }
+    match int[0] {
+        b'0' => Some(thousandths),
+        b'1' if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+/// Media types not worth compressing: compressed already, or a stream
+/// whose events must not wait in a compressor.
+fn skip_media_type(ct: &[u8]) -> bool {
+    let ct = ct.to_ascii_lowercase();
+    let essence = ct.split(|&b| b == b';').next().unwrap_or_default().trim_ascii();
+    const SKIP_PREFIXES: [&[u8]; 4] = [b"image/", b"video/", b"audio/", b"font/woff"];
+    const SKIP: [&[u8]; 9] = [
+        b"text/event-stream",
+        b"application/zip",
+        b"application/gzip",
+        b"application/x-gzip",
+        b"application/zstd",
+        b"application/x-7z-compressed",
+        b"application/x-rar-compressed",
+        b"application/x-bzip2",
+        b"application/x-xz",
+    ];
+    if essence == b"image/svg+xml" {
+        return false;
+    }
+    SKIP.contains(&essence) || SKIP_PREFIXES.iter().any(|p| essence.starts_with(p))
+}
+
+/// Takes the body out of a response (it is a full body: one frame).
+pub(crate) fn take_body(resp: &mut Resp) -> Bytes {
+    use hyper::body::Body as _;
+    let mut body = std::mem::replace(resp.body_mut(), Full::new(Bytes::new()));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::Pin::new(&mut body).poll_frame(&mut cx) {
+        std::task::Poll::Ready(Some(Ok(frame))) => frame.into_data().unwrap_or_default(),
+        _ => Bytes::new(),
+    }
+}
+
+/// Compresses `resp` with `enc` unless it should be left alone.
+pub(super) fn apply(c: &Compress, enc: Encoding, resp: &mut Resp) {
+    use hyper::body::Body as _;
+    let headers = resp.headers();
+    if headers.contains_key(CONTENT_ENCODING)
+        || headers
+            .get(CONTENT_TYPE)
+            .is_some_and(|ct| skip_media_type(ct.as_bytes()))
+    {
+        return;
+    }
+    let size = resp.body().size_hint().exact().unwrap_or(0);
+    if size < u64::from(c.minimum_size) || size == 0 {
+        return;
+    }
+    let body = take_body(resp);
+    let compressed = match compress(c, enc, &body) {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            *resp.body_mut() = Full::new(body);
+            return;
+        }
+    };
+    *resp.body_mut() = Full::new(Bytes::from(compressed));
+    let headers = resp.headers_mut();
+    headers.remove(CONTENT_LENGTH);
+    headers.insert(CONTENT_ENCODING, enc.header());
+    super::cors::add_vary(headers, "Accept-Encoding");
+}
+
+/// `body` in coding `enc` at the configured level.
+pub(crate) fn compress(c: &Compress, enc: Encoding, body: &[u8]) -> std::io::Result<Vec<u8>> {
+    match enc {
+        Encoding::Gzip => {
+            let mut e = flate2::write::GzEncoder::new(
+                Vec::with_capacity(body.len() / 3 + 64),
+                flate2::Compression::new(c.gzip_level),
+            );
+            e.write_all(body)?;
+            e.finish()
+        }
+        Encoding::Br => {
+            let mut out = Vec::with_capacity(body.len() / 3 + 64);
+            {
+                let mut w = brotli::CompressorWriter::new(&mut out, 4096, c.brotli_quality, 22);
+                w.write_all(body)?;
+                w.flush()?;
+            }
+            Ok(out)
+        }
+        Encoding::Zstd => zstd::bulk::compress(body, c.zstd_level),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    const ALL: Compress = Compress {
+        minimum_size: 0,
+        gzip_level: 6,
+        brotli_quality: 4,
+        zstd_level: 3,
+        encodings: &[Encoding::Zstd, Encoding::Br, Encoding::Gzip],
+        exclude_routes: &[],
+    };
+
+    #[test]
+    fn q_values_decide_and_zero_refuses() {
+        assert_eq!(negotiate(&ALL, &accept("gzip, br")), Some(Encoding::Br));
+        assert_eq!(negotiate(&ALL, &accept("gzip;q=1, br;q=0.5")), Some(Encoding::Gzip));
+        assert_eq!(negotiate(&ALL, &accept("gzip;q=0")), None);
+        assert_eq!(negotiate(&ALL, &accept("identity")), None);
+        assert_eq!(negotiate(&ALL, &accept("*")), Some(Encoding::Zstd));
+        assert_eq!(negotiate(&ALL, &accept("*;q=0.1, zstd;q=0")), Some(Encoding::Br));
+        assert_eq!(negotiate(&ALL, &accept("X-GZIP")), Some(Encoding::Gzip));
+        assert_eq!(negotiate(&ALL, &accept("gzip;q=2")), None);
+        assert_eq!(negotiate(&ALL, &accept("gzip; Q=0.001")), Some(Encoding::Gzip));
+        assert_eq!(negotiate(&ALL, &HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn media_types_compressed_already_are_skipped() {
+        assert!(skip_media_type(b"image/png"));
+        assert!(skip_media_type(b"Text/Event-Stream; charset=utf-8"));
+        assert!(!skip_media_type(b"image/svg+xml"));
+        assert!(!skip_media_type(b"application/json"));
+    }
+}

@@ -1,0 +1,98 @@
+//! `TrustedHostMiddleware` and `HTTPSRedirectMiddleware`, as Starlette's:
+//! a `Host` outside the allowed patterns is a 400 `Invalid host header`
+//! (or a 307 to `www.` the host when only that form is allowed), and a
+//! plain-HTTP request is a 307 to the same URL over `https`.
+//!
+//! The server speaks plain HTTP only, so the redirect makes sense behind a
+//! TLS-terminating proxy: a request that the proxy marks
+//! `X-Forwarded-Proto: https` is not redirected.
+
+use hyper::header::{HOST, HeaderValue, LOCATION};
+use hyper::{HeaderMap, StatusCode, Uri};
+
+use crate::response::{self, Resp};
+
+/// `TrustedHostMiddleware(...)`'s settings.
+pub struct TrustedHost {
+    /// `allowed_hosts`: exact names, `*.example.com`, or `*` for any.
+    pub allowed_hosts: &'static [&'static str],
+    /// `www_redirect`.
+    pub www_redirect: bool,
+}
+
+fn host_header(headers: &HeaderMap) -> &str {
+    headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+}
+
+fn path_and_query(uri: &Uri) -> &str {
+    uri.path_and_query().map_or("/", |pq| pq.as_str())
+}
+
+/// A 307 to `location`, with an empty body (Starlette's `RedirectResponse`).
+fn redirect(location: &str) -> Resp {
+    let mut resp = response::with_body(StatusCode::TEMPORARY_REDIRECT, None, Default::default());
+    match HeaderValue::from_str(location) {
+        Ok(v) => {
+            resp.headers_mut().insert(LOCATION, v);
+            resp
+        }
+        Err(_) => invalid_host(),
+    }
+}
+
+fn invalid_host() -> Resp {
+    response::with_body(
+        StatusCode::BAD_REQUEST,
+        Some(response::TEXT),
+        hyper::body::Bytes::from_static(b"Invalid host header"),
+    )
+}
+
+/// The refusal for a request whose host is not allowed, if it is not.
+pub(super) fn trusted(t: &TrustedHost, uri: &Uri, headers: &HeaderMap) -> Option<Resp> {
+    if t.allowed_hosts.contains(&"*") {
+        return None;
+    }
+    let netloc = host_header(headers);
+    let host = netloc.split(':').next().unwrap_or("");
+    let mut www = false;
+    for pattern in t.allowed_hosts {
+        if host == *pattern || (pattern.starts_with('*') && host.ends_with(&pattern[1..])) {
+            return None;
+        }
+        if pattern.strip_prefix("www.") == Some(host) {
+            www = true;
+        }
+    }
+    if www && t.www_redirect {
+        return Some(redirect(&format!(
+            "http://www.{netloc}{}",
+            path_and_query(uri)
+        )));
+    }
+    Some(invalid_host())
+}
+
+/// The redirect to `https` for a plain-HTTP request.
+pub(super) fn https_redirect(uri: &Uri, headers: &HeaderMap) -> Option<Resp> {
+    if headers
+        .get("x-forwarded-proto")
+        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"))
+    {
+        return None;
+    }
+    let netloc = host_header(headers);
+    let (hostname, port) = match netloc.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || netloc.starts_with('[') => (h, Some(p)),
+        _ => (netloc, None),
+    };
+    let netloc = if matches!(port, Some("80" | "443")) {
+        hostname
+    } else {
+        netloc
+    };
+    Some(redirect(&format!("https://{netloc}{}", path_and_query(uri))))
+}
