@@ -40,6 +40,47 @@ DispatchFunction = Callable[[Request, RequestResponseEndpoint], Awaitable[Respon
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
+class MutableHeaders(dict[str, str]):
+    """Response headers as `call_next` gives them: a `dict` whose keys are
+    case-insensitive (kept lowercased), as Starlette's `MutableHeaders`."""
+
+    def __init__(self, items: Any = ()) -> None:
+        super().__init__()
+        pairs = items.items() if hasattr(items, "items") else items
+        for key, value in pairs:
+            self[key] = value
+
+    def __setitem__(self, key: str, value: str) -> None:
+        super().__setitem__(key.lower(), value)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key.lower(), default)
+
+    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
+        return super().pop(key.lower(), *default)
+
+    def setdefault(self, key: str, default: str = "") -> str:  # type: ignore[override]
+        return super().setdefault(key.lower(), default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def add_vary_header(self, vary: str) -> None:
+        """Adds `vary` to the `Vary` header, as Starlette's."""
+        existing = self.get("vary")
+        self["vary"] = vary if existing is None else f"{existing}, {vary}"
+
+
 class Middleware:
     """A middleware class with its arguments, as `App(middleware=[...])`
     takes them (Starlette's `Middleware`)."""
@@ -209,6 +250,7 @@ async def _run_middleware(dispatch: DispatchFunction, request: Request, nxt: Cal
         future = asyncio.get_running_loop().create_future()
         nxt(future)
         response: Response = await future
+        response.headers = MutableHeaders(response.headers)
         return response
 
     return await dispatch(request, call_next)

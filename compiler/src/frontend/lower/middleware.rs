@@ -399,6 +399,29 @@ impl Lowerer<'_> {
     }
 }
 
+impl Lowerer<'_> {
+    /// A module-level `NAME = [...]` (or a tuple) named by `expr`: its
+    /// value, so settings may be kept in a constant list.
+    fn constant_sequence(&self, m: usize, expr: &ast::Expr) -> Option<Value> {
+        let Resolved::Local {
+            module,
+            stmt,
+            kind: DefKind::Assign,
+            ..
+        } = self.scopes.resolve(self.program, m, expr)
+        else {
+            return None;
+        };
+        let value = match &self.program.modules[module].body[stmt] {
+            ast::Stmt::Assign(a) if a.targets.len() == 1 => a.value.as_ref(),
+            ast::Stmt::AnnAssign(a) => a.value.as_deref()?,
+            _ => return None,
+        };
+        let v = self.value(module, value);
+        matches!(v.kind, ValueKind::List(_) | ValueKind::Tuple(_)).then_some(v)
+    }
+}
+
 /// The route indices whose templates `paths` name.
 fn excluded(routes: &[Route], paths: &[(String, Span)]) -> Vec<usize> {
     routes
@@ -424,7 +447,11 @@ impl Args {
         for kw in e.keywords {
             let Some(key) = kw.arg.as_deref() else { continue };
             let span = lw.program.span(e.m, &kw.value);
-            values.push((key.to_string(), lw.value(e.m, &kw.value), span));
+            let mut value = lw.value(e.m, &kw.value);
+            if let Some(list) = lw.constant_sequence(e.m, &kw.value) {
+                value = Value::new(list.kind, span);
+            }
+            values.push((key.to_string(), value, span));
             raw.push((key.to_string(), kw.value.clone()));
         }
         Args {
