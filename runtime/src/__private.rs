@@ -18,6 +18,13 @@ pub use prebake_router::{
     Captures, MAX_CAPTURES, Match, Method, Router, phash, phash_bucket, phash_slot,
 };
 
+/// `body` compressed as the compression middleware does it, for the
+/// bench (`benches/compress.rs`).
+#[cfg(feature = "bench-internals")]
+pub fn compress_body(c: &Compress, enc: Encoding, body: &[u8]) -> Vec<u8> {
+    crate::middleware::compress_body(c, enc, body).expect("compressing into memory")
+}
+
 /// `msgspec.convert(s, T, strict=False)` for the scalar types.
 pub mod lax {
     pub use crate::lax::{bool, bool_or_none, float, float_or_none, int, int_or_none};

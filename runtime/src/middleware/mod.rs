@@ -30,6 +30,8 @@ use crate::server::State;
 
 pub use compress::{Compress, Encoding};
 pub(crate) use compress::take_body;
+#[cfg(feature = "bench-internals")]
+pub(crate) use compress::compress as compress_body;
 pub use cors::Cors;
 pub use host::TrustedHost;
 

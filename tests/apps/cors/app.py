@@ -49,3 +49,8 @@ def large() -> str:
 @app.get("/vary")
 def vary() -> Response:
     return Response("hi", headers={"Vary": "Cookie"})
+
+
+@app.get("/total")
+def total() -> Response:
+    return Response("3", headers={"X-Total": "3", "X-Hidden": "1"})
