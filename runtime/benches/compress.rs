@@ -48,6 +48,7 @@ const fn settings(gzip_level: u32) -> Compress {
         zstd_level: 3,
         encodings: &[],
         exclude_routes: &[],
+        exclude_content_types: &[],
     }
 }
 

@@ -34,8 +34,12 @@ def page_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A tiny static server for the page: the other origin."""
     folder: Path = tmp_path_factory.mktemp("page")
     (folder / "index.html").write_text(PAGE)
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    handler = partial(Quiet, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -27,6 +27,7 @@ pub(super) fn table(ir: &Ir, pb: &TokenStream) -> Option<TokenStream> {
             let creds = c.allow_credentials;
             let expose = &c.expose_headers;
             let max_age = c.max_age;
+            let private_network = c.allow_private_network;
             quote! {
                 #pb::Layer::Cors(#pb::Cors {
                     allow_origins: &[#(#origins),*],
@@ -36,6 +37,7 @@ pub(super) fn table(ir: &Ir, pb: &TokenStream) -> Option<TokenStream> {
                     allow_credentials: #creds,
                     expose_headers: &[#(#expose),*],
                     max_age: #max_age,
+                    allow_private_network: #private_network,
                 })
             }
         }
@@ -49,7 +51,11 @@ pub(super) fn table(ir: &Ir, pb: &TokenStream) -> Option<TokenStream> {
                 "br" => quote!(#pb::Encoding::Br),
                 _ => quote!(#pb::Encoding::Gzip),
             });
-            let exclude = c.exclude_routes.iter().map(|&i| u16::try_from(i).unwrap_or(u16::MAX));
+            let types = &c.exclude_content_types;
+            let exclude = c
+                .exclude_routes
+                .iter()
+                .map(|&i| u16::try_from(i).unwrap_or(u16::MAX));
             quote! {
                 #pb::Layer::Compress(#pb::Compress {
                     minimum_size: #min,
@@ -58,6 +64,7 @@ pub(super) fn table(ir: &Ir, pb: &TokenStream) -> Option<TokenStream> {
                     zstd_level: #zs,
                     encodings: &[#(#encodings),*],
                     exclude_routes: &[#(#exclude),*],
+                    exclude_content_types: &[#(#types),*],
                 })
             }
         }

@@ -11,8 +11,8 @@
 pub mod app;
 mod decode;
 mod encode;
-mod middleware;
 pub mod graph;
+mod middleware;
 mod names;
 pub mod phash;
 pub mod pytype;

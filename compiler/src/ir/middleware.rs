@@ -73,6 +73,8 @@ pub struct Cors {
     pub expose_headers: Vec<String>,
     /// `max_age` in seconds (600 by default).
     pub max_age: u32,
+    /// `allow_private_network`.
+    pub allow_private_network: bool,
 }
 
 /// A compression middleware's settings.
@@ -94,4 +96,25 @@ pub struct Compress {
     pub exclude_routes: Vec<usize>,
     /// `exclude_paths` as written, matched against route templates.
     pub exclude_paths: Vec<(String, Span)>,
+    /// `exclude_content_types`, lowercased without parameters.
+    pub exclude_content_types: Vec<String>,
 }
+
+/// Starlette's `DEFAULT_EXCLUDED_CONTENT_TYPES`: formats compressed
+/// already, and streams whose events must not wait in a compressor.
+pub const DEFAULT_EXCLUDED_CONTENT_TYPES: &[&str] = &[
+    "application/grpc",
+    "application/gzip",
+    "application/x-gzip",
+    "application/zip",
+    "audio/*",
+    "font/woff",
+    "font/woff2",
+    "image/avif",
+    "image/gif",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "text/event-stream",
+    "video/*",
+];

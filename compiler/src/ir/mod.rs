@@ -17,11 +17,11 @@ mod types;
 mod value;
 
 pub use depends::{DepKind, DepScope, Dependency};
+pub use middleware::{Compress, Cors, DEFAULT_EXCLUDED_CONTENT_TYPES, Middleware, MiddlewareKind};
 pub use model::{
     DataclassOptions, EnumFlavor, EnumMember, Field, FieldDefault, Generic, Model, ModelId,
     ModelKind, RenameStyle, StructOptions, TagValue,
 };
-pub use middleware::{Compress, Cors, Middleware, MiddlewareKind};
 pub use pool::{PoolReason, ReachedCall, SettingOrigin, SyncSetting};
 pub use route::{
     App, Converter, Handler, HttpMethod, Param, ParamSource, PathSegment, PathTemplate,

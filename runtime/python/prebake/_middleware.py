@@ -39,6 +39,25 @@ DispatchFunction = Callable[[Request, RequestResponseEndpoint], Awaitable[Respon
 
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
+#: Media types the compression middleware leaves alone by default
+#: (Starlette's list): compressed formats and event streams.
+DEFAULT_EXCLUDED_CONTENT_TYPES = (
+    "application/grpc",
+    "application/gzip",
+    "application/x-gzip",
+    "application/zip",
+    "audio/*",
+    "font/woff",
+    "font/woff2",
+    "image/avif",
+    "image/gif",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "text/event-stream",
+    "video/*",
+)
+
 
 class MutableHeaders(dict[str, str]):
     """Response headers as `call_next` gives them: a `dict` whose keys are
@@ -62,16 +81,16 @@ class MutableHeaders(dict[str, str]):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and super().__contains__(key.lower())
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return super().get(key.lower(), default)
 
-    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, key: str, *default: Any) -> Any:
         return super().pop(key.lower(), *default)
 
-    def setdefault(self, key: str, default: str = "") -> str:  # type: ignore[override]
+    def setdefault(self, key: str, default: str = "") -> str:
         return super().setdefault(key.lower(), default)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
 
@@ -127,6 +146,7 @@ class CORSMiddleware:
         allow_headers: Sequence[str] = (),
         allow_credentials: bool = False,
         allow_origin_regex: str | None = None,
+        allow_private_network: bool = False,
         expose_headers: Sequence[str] = (),
         max_age: int = 600,
     ) -> None:
@@ -136,6 +156,7 @@ class CORSMiddleware:
         self.allow_headers = _strings("allow_headers", allow_headers)
         self.allow_credentials = bool(allow_credentials)
         self.allow_origin_regex = allow_origin_regex
+        self.allow_private_network = bool(allow_private_network)
         self.expose_headers = _strings("expose_headers", expose_headers)
         if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
             raise ValueError(f"max_age must be a non-negative int, got {max_age!r}")
@@ -151,6 +172,9 @@ class GZipMiddleware:
         app: Any = None,
         minimum_size: int = 500,
         compresslevel: int = 9,
+        thread_minimum_size: int = 128 * 1024,
+        *,
+        exclude_content_types: Sequence[str] = DEFAULT_EXCLUDED_CONTENT_TYPES,
         exclude_paths: Sequence[str] = (),
     ) -> None:
         if not 0 <= compresslevel <= 9:
@@ -158,6 +182,8 @@ class GZipMiddleware:
         self.app = app
         self.minimum_size = minimum_size
         self.compresslevel = compresslevel
+        self.thread_minimum_size = thread_minimum_size
+        self.exclude_content_types = _strings("exclude_content_types", exclude_content_types)
         self.exclude_paths = _strings("exclude_paths", exclude_paths)
 
 
@@ -174,6 +200,7 @@ class CompressionMiddleware:
         brotli_quality: int = 4,
         zstd_level: int = 3,
         encodings: Sequence[str] = ("zstd", "br", "gzip"),
+        exclude_content_types: Sequence[str] = DEFAULT_EXCLUDED_CONTENT_TYPES,
         exclude_paths: Sequence[str] = (),
     ) -> None:
         for e in _strings("encodings", encodings):
@@ -185,6 +212,7 @@ class CompressionMiddleware:
         self.brotli_quality = brotli_quality
         self.zstd_level = zstd_level
         self.encodings = list(encodings)
+        self.exclude_content_types = _strings("exclude_content_types", exclude_content_types)
         self.exclude_paths = _strings("exclude_paths", exclude_paths)
 
 
@@ -200,10 +228,10 @@ class TrustedHostMiddleware:
     ) -> None:
         hosts = ["*"] if allowed_hosts is None else _strings("allowed_hosts", allowed_hosts)
         for pattern in hosts:
-            if "*" in pattern[1:]:
+            if "*" in pattern[1:] or (pattern.startswith("*") and pattern != "*" and not pattern.startswith("*.")):
                 raise AssertionError("Domain wildcard patterns must be like '*.example.com'.")
         self.app = app
-        self.allowed_hosts = hosts
+        self.allowed_hosts = [h.lower() for h in hosts]
         self.allow_any = "*" in hosts
         self.www_redirect = www_redirect
 

@@ -5,9 +5,10 @@
 //! coding, `*` stands for the codings not named); on a tie the server's
 //! order decides (zstd, br, gzip by default). A response is left as it is
 //! when it is smaller than `minimum_size`, already carries a
-//! `Content-Encoding`, or has a media type that is compressed already (or
-//! is a stream of events); otherwise it gets `Content-Encoding` and
-//! `Vary: Accept-Encoding`, as Starlette's `GZipMiddleware` does.
+//! `Content-Encoding`, is a 206, or has an excluded media type (by default
+//! Starlette's list: compressed formats and event streams); otherwise it
+//! gets `Vary: Accept-Encoding`, and `Content-Encoding` when the client
+//! accepts a coding, as Starlette's `GZipMiddleware` does.
 
 use std::io::Write;
 
@@ -32,6 +33,9 @@ pub struct Compress {
     pub encodings: &'static [Encoding],
     /// Route indices whose responses are never compressed.
     pub exclude_routes: &'static [u16],
+    /// Media types left as they are, lowercased, without parameters
+    /// (`type/*` for a whole type).
+    pub exclude_content_types: &'static [&'static str],
 }
 
 /// A content coding.
@@ -134,27 +138,23 @@ fn parse_q(b: &[u8]) -> Option<u16> {
     }
 }
 
-/// Media types not worth compressing: compressed already, or a stream
-/// whose events must not wait in a compressor.
-fn skip_media_type(ct: &[u8]) -> bool {
-    let ct = ct.to_ascii_lowercase();
-    let essence = ct.split(|&b| b == b';').next().unwrap_or_default().trim_ascii();
-    const SKIP_PREFIXES: [&[u8]; 4] = [b"image/", b"video/", b"audio/", b"font/woff"];
-    const SKIP: [&[u8]; 9] = [
-        b"text/event-stream",
-        b"application/zip",
-        b"application/gzip",
-        b"application/x-gzip",
-        b"application/zstd",
-        b"application/x-7z-compressed",
-        b"application/x-rar-compressed",
-        b"application/x-bzip2",
-        b"application/x-xz",
-    ];
-    if essence == b"image/svg+xml" {
-        return false;
-    }
-    SKIP.contains(&essence) || SKIP_PREFIXES.iter().any(|p| essence.starts_with(p))
+/// Whether the `Content-Type` is one the settings leave alone: its media
+/// type (or `type/*`, or `application/grpc` for `application/grpc+...`)
+/// is listed, as Starlette's `exclude_content_types` matches.
+fn excluded_media_type(c: &Compress, ct: &[u8]) -> bool {
+    let lower = ct.to_ascii_lowercase();
+    let essence = lower
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    let major = essence.split(|&b| b == b'/').next().unwrap_or_default();
+    c.exclude_content_types.iter().any(|x| {
+        let x = x.as_bytes();
+        x == essence
+            || (x.len() == major.len() + 2 && x.starts_with(major) && x.ends_with(b"/*"))
+            || (x == b"application/grpc" && essence.starts_with(b"application/grpc+"))
+    })
 }
 
 /// Takes the body out of a response (it is a full body: one frame).
@@ -168,26 +168,35 @@ pub(crate) fn take_body(resp: &mut Resp) -> Bytes {
     }
 }
 
-/// Compresses `resp` with `enc` unless it should be left alone.
-pub(super) fn apply(c: &Compress, enc: Encoding, resp: &mut Resp) {
+/// Compresses `resp` with `enc` unless it should be left alone. A body
+/// that could have been compressed gets `Vary: Accept-Encoding` whether or
+/// not this client accepted a coding (`enc` is `None`), as Starlette does,
+/// so that a cache keeps the two answers apart.
+pub(super) fn apply(c: &Compress, enc: Option<Encoding>, resp: &mut Resp) {
     use hyper::body::Body as _;
     let headers = resp.headers();
     if headers.contains_key(CONTENT_ENCODING)
+        || resp.status() == hyper::StatusCode::PARTIAL_CONTENT
         || headers
             .get(CONTENT_TYPE)
-            .is_some_and(|ct| skip_media_type(ct.as_bytes()))
+            .is_some_and(|ct| excluded_media_type(c, ct.as_bytes()))
     {
         return;
     }
     let size = resp.body().size_hint().exact().unwrap_or(0);
-    if size < u64::from(c.minimum_size) || size == 0 {
+    if size < u64::from(c.minimum_size) {
         return;
     }
+    let Some(enc) = enc else {
+        super::cors::add_vary(resp.headers_mut(), "Accept-Encoding");
+        return;
+    };
     let body = take_body(resp);
     let compressed = match compress(c, enc, &body) {
         Ok(bytes) => bytes,
         Err(_) => {
             *resp.body_mut() = Full::new(body);
+            super::cors::add_vary(resp.headers_mut(), "Accept-Encoding");
             return;
         }
     };
@@ -239,6 +248,7 @@ mod tests {
         zstd_level: 3,
         encodings: &[Encoding::Zstd, Encoding::Br, Encoding::Gzip],
         exclude_routes: &[],
+        exclude_content_types: &["image/png", "audio/*", "text/event-stream", "application/grpc"],
     };
 
     #[test]
@@ -256,10 +266,13 @@ mod tests {
     }
 
     #[test]
-    fn media_types_compressed_already_are_skipped() {
-        assert!(skip_media_type(b"image/png"));
-        assert!(skip_media_type(b"Text/Event-Stream; charset=utf-8"));
-        assert!(!skip_media_type(b"image/svg+xml"));
-        assert!(!skip_media_type(b"application/json"));
+    fn excluded_media_types() {
+        assert!(excluded_media_type(&ALL, b"image/png"));
+        assert!(excluded_media_type(&ALL, b"Text/Event-Stream; charset=utf-8"));
+        assert!(excluded_media_type(&ALL, b"audio/ogg"));
+        assert!(excluded_media_type(&ALL, b"application/grpc+proto"));
+        assert!(!excluded_media_type(&ALL, b"image/svg+xml"));
+        assert!(!excluded_media_type(&ALL, b"audiox/ogg"));
+        assert!(!excluded_media_type(&ALL, b"application/json"));
     }
 }

@@ -1,8 +1,8 @@
-//! `CORSMiddleware`, as Starlette's: preflights answered here (200 `OK`,
-//! or 400 `Disallowed CORS origin, method, headers` naming what failed),
-//! other requests from any origin given the `Access-Control-*` headers,
-//! the caller's origin echoed (with `Vary: Origin`) where the answer
-//! depends on it.
+//! `CORSMiddleware`, as Starlette's (1.x): preflights answered here (200
+//! `OK`, or 400 `Disallowed CORS origin, method, headers, private-network`
+//! naming what failed), other requests with an `Origin` given the
+//! `Access-Control-*` headers, the caller's origin echoed where the answer
+//! depends on it, and `Vary: Origin` on every response.
 
 use hyper::header::{HeaderName, HeaderValue, VARY};
 use hyper::{HeaderMap, Method, StatusCode};
@@ -25,6 +25,8 @@ pub struct Cors {
     pub expose_headers: &'static [&'static str],
     /// `max_age` in seconds.
     pub max_age: u32,
+    /// `allow_private_network`: answer Private Network Access preflights.
+    pub allow_private_network: bool,
 }
 
 const ALL_METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
@@ -38,6 +40,8 @@ const SAFELISTED_HEADERS: [&str; 4] = [
 /// What start-up computes once: Starlette's `__init__`.
 pub(super) struct Prepared {
     allow_all_origins: bool,
+    allow_credentials: bool,
+    allow_private_network: bool,
     allow_origins: &'static [&'static str],
     regex: Option<regex_lite::Regex>,
     allow_methods: Vec<&'static str>,
@@ -51,8 +55,6 @@ pub(super) struct Prepared {
 
 /// What a request needs from the middleware.
 pub(super) enum Verdict {
-    /// No `Origin`: not a CORS request.
-    Pass,
     /// A preflight, answered here.
     Answer(Resp),
     /// A CORS request: the response gets the headers.
@@ -61,8 +63,7 @@ pub(super) enum Verdict {
 
 /// What the response of a CORS request needs from its request.
 pub(super) struct Simple {
-    origin: HeaderValue,
-    has_cookie: bool,
+    origin: Option<HeaderValue>,
 }
 
 const ACAO: HeaderName = HeaderName::from_static("access-control-allow-origin");
@@ -73,6 +74,10 @@ const ACMA: HeaderName = HeaderName::from_static("access-control-max-age");
 const ACEH: HeaderName = HeaderName::from_static("access-control-expose-headers");
 const ACRM: HeaderName = HeaderName::from_static("access-control-request-method");
 const ACRH: HeaderName = HeaderName::from_static("access-control-request-headers");
+const ACRPN: HeaderName = HeaderName::from_static("access-control-request-private-network");
+const ACAPN: HeaderName = HeaderName::from_static("access-control-allow-private-network");
+/// Every preflight answer varies with these request headers.
+const PREFLIGHT_VARY: &str = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network";
 
 fn value(s: &str, what: &str) -> Result<HeaderValue, String> {
     HeaderValue::from_str(s).map_err(|_| format!("CORSMiddleware: {what} {s:?} is not a valid header value"))
@@ -107,10 +112,8 @@ impl Prepared {
             simple_headers.push((ACEH, value(&c.expose_headers.join(", "), "expose_headers")?));
         }
 
-        let mut preflight_headers = Vec::new();
-        if explicit_origin {
-            preflight_headers.push((VARY, HeaderValue::from_static("Origin")));
-        } else {
+        let mut preflight_headers = vec![(VARY, HeaderValue::from_static(PREFLIGHT_VARY))];
+        if !explicit_origin {
             preflight_headers.push((ACAO, HeaderValue::from_static("*")));
         }
         preflight_headers.push((ACAM, value(&allow_methods.join(", "), "allow_methods")?));
@@ -130,6 +133,8 @@ impl Prepared {
         }
         Ok(Prepared {
             allow_all_origins,
+            allow_credentials: c.allow_credentials,
+            allow_private_network: c.allow_private_network,
             allow_origins: c.allow_origins,
             regex,
             allow_methods,
@@ -157,26 +162,20 @@ impl Prepared {
     }
 
     pub(super) fn request(&self, method: &Method, headers: &HeaderMap) -> Verdict {
-        let Some(origin) = headers.get(hyper::header::ORIGIN) else {
-            return Verdict::Pass;
-        };
-        if method == Method::OPTIONS
+        let origin = headers.get(hyper::header::ORIGIN);
+        if let Some(origin) = origin
+            && method == Method::OPTIONS
             && let Some(requested) = headers.get(ACRM)
         {
-            return Verdict::Answer(self.preflight(origin, requested, headers.get(ACRH)));
+            return Verdict::Answer(self.preflight(origin, requested, headers));
         }
         Verdict::Simple(Simple {
-            origin: origin.clone(),
-            has_cookie: headers.contains_key(hyper::header::COOKIE),
+            origin: origin.cloned(),
         })
     }
 
-    fn preflight(
-        &self,
-        origin: &HeaderValue,
-        method: &HeaderValue,
-        requested_headers: Option<&HeaderValue>,
-    ) -> Resp {
+    fn preflight(&self, origin: &HeaderValue, method: &HeaderValue, request: &HeaderMap) -> Resp {
+        let requested_headers = request.get(ACRH);
         let mut headers = HeaderMap::with_capacity(self.preflight_headers.len() + 1);
         for (k, v) in &self.preflight_headers {
             headers.insert(k.clone(), v.clone());
@@ -207,6 +206,13 @@ impl Prepared {
             }
             None => {}
         }
+        if request.contains_key(ACRPN) {
+            if self.allow_private_network {
+                headers.insert(ACAPN, HeaderValue::from_static("true"));
+            } else {
+                failures.push("private-network");
+            }
+        }
         let (status, body) = if failures.is_empty() {
             (StatusCode::OK, "OK".to_string())
         } else {
@@ -220,34 +226,42 @@ impl Prepared {
         resp
     }
 
-    /// The headers of a CORS request's response.
+    /// The headers of a response that is not a preflight's: the fixed
+    /// ones when the request has an `Origin`, that origin echoed where the
+    /// answer depends on it, and `Origin` added to `Vary` (on every
+    /// response: a cache must not serve one origin's answer to another).
     pub(super) fn simple(&self, resp: &mut Resp, s: &Simple) {
         let headers = resp.headers_mut();
-        for (k, v) in &self.simple_headers {
-            headers.insert(k.clone(), v.clone());
+        if let Some(origin) = &s.origin {
+            for (k, v) in &self.simple_headers {
+                headers.insert(k.clone(), v.clone());
+            }
+            let explicit = if self.allow_all_origins {
+                self.allow_credentials
+            } else {
+                self.is_allowed_origin(origin.as_bytes())
+            };
+            if explicit {
+                headers.insert(ACAO, origin.clone());
+            }
         }
-        let explicit = if self.allow_all_origins {
-            s.has_cookie
-        } else {
-            self.is_allowed_origin(s.origin.as_bytes())
-        };
-        if explicit {
-            headers.insert(ACAO, s.origin.clone());
-            add_vary(headers, "Origin");
-        }
+        add_vary(headers, "Origin");
     }
 }
 
-/// Starlette's `add_vary_header`: appended to an existing `Vary` with `, `.
+/// Starlette's `add_vary_header`: every `Vary` line and `what` joined
+/// with `, ` into one.
 pub(super) fn add_vary(headers: &mut HeaderMap, what: &'static str) {
-    let value = match headers.get(VARY) {
-        Some(v) => {
-            let mut s = v.as_bytes().to_vec();
-            s.extend_from_slice(b", ");
-            s.extend_from_slice(what.as_bytes());
-            HeaderValue::from_bytes(&s).unwrap_or_else(|_| HeaderValue::from_static(what))
-        }
-        None => HeaderValue::from_static(what),
-    };
+    if !headers.contains_key(VARY) {
+        headers.insert(VARY, HeaderValue::from_static(what));
+        return;
+    }
+    let mut joined = Vec::new();
+    for v in headers.get_all(VARY) {
+        joined.extend_from_slice(v.as_bytes());
+        joined.extend_from_slice(b", ");
+    }
+    joined.extend_from_slice(what.as_bytes());
+    let value = HeaderValue::from_bytes(&joined).unwrap_or_else(|_| HeaderValue::from_static(what));
     headers.insert(VARY, value);
 }

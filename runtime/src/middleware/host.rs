@@ -51,13 +51,47 @@ fn invalid_host() -> Resp {
     )
 }
 
+/// The host of a `Host` header (`name`, `[v6]`, with an optional
+/// `:port`), lowercased; `None` when it is not one (Starlette's
+/// `parse_host_header`).
+fn parse_host(netloc: &str) -> Option<String> {
+    let (host, port) = if netloc.starts_with('[') {
+        let end = netloc.find(']')?;
+        let literal = &netloc[1..end];
+        let ok = literal.contains(':')
+            && literal
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        if !ok {
+            return None;
+        }
+        (&netloc[..=end], &netloc[end + 1..])
+    } else {
+        match netloc.find(':') {
+            Some(i) => (&netloc[..i], &netloc[i..]),
+            None => (netloc, ""),
+        }
+    };
+    let port_ok = port.is_empty()
+        || (port.len() > 1 && port[1..].bytes().all(|b| b.is_ascii_digit()));
+    let host_ok = !host.is_empty()
+        && (host.starts_with('[')
+            || host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._~%!$&'()*+,;=-".contains(&b)));
+    (port_ok && host_ok).then(|| host.to_ascii_lowercase())
+}
+
 /// The refusal for a request whose host is not allowed, if it is not.
 pub(super) fn trusted(t: &TrustedHost, uri: &Uri, headers: &HeaderMap) -> Option<Resp> {
     if t.allowed_hosts.contains(&"*") {
         return None;
     }
     let netloc = host_header(headers);
-    let host = netloc.split(':').next().unwrap_or("");
+    let Some(host) = parse_host(netloc) else {
+        return Some(invalid_host());
+    };
+    let host = host.as_str();
     let mut www = false;
     for pattern in t.allowed_hosts {
         if host == *pattern || (pattern.starts_with('*') && host.ends_with(&pattern[1..])) {
@@ -85,6 +119,9 @@ pub(super) fn https_redirect(uri: &Uri, headers: &HeaderMap) -> Option<Resp> {
         return None;
     }
     let netloc = host_header(headers);
+    if netloc.is_empty() {
+        return Some(invalid_host());
+    }
     let (hostname, port) = match netloc.rsplit_once(':') {
         Some((h, p)) if !h.ends_with(']') || netloc.starts_with('[') => (h, Some(p)),
         _ => (netloc, None),

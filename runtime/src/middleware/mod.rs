@@ -111,7 +111,7 @@ pub(crate) fn prepare() -> Result<bool, String> {
 /// What an outer layer does to the response of the layers inside it.
 enum Post<'a> {
     Cors(&'a cors::Prepared, cors::Simple),
-    Compress(&'static Compress, Encoding),
+    Compress(&'static Compress, Option<Encoding>),
 }
 
 /// Serves one request through the whole stack.
@@ -138,14 +138,11 @@ fn run_from<'a>(
         for (i, layer) in layers.iter().enumerate() {
             match layer {
                 Prepared::Cors(c) => match c.request(req.method(), req.headers()) {
-                    cors::Verdict::Pass => {}
                     cors::Verdict::Answer(resp) => return finish(resp, &posts, route),
                     cors::Verdict::Simple(s) => posts.push(Post::Cors(c, s)),
                 },
                 Prepared::Compress(c) => {
-                    if let Some(enc) = compress::negotiate(c, req.headers()) {
-                        posts.push(Post::Compress(c, enc));
-                    }
+                    posts.push(Post::Compress(c, compress::negotiate(c, req.headers())));
                 }
                 Prepared::TrustedHost(t) => {
                     if let Some(resp) = host::trusted(t, req.uri(), req.headers()) {

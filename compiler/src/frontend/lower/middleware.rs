@@ -13,7 +13,10 @@ use rustpython_parser::ast;
 use super::Lowerer;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::frontend::scope::{DefKind, Resolved};
-use crate::ir::{Compress, Cors, Middleware, MiddlewareKind, Route, Value, ValueKind};
+use crate::ir::{
+    Compress, Cors, DEFAULT_EXCLUDED_CONTENT_TYPES, Middleware, MiddlewareKind, Route, Value,
+    ValueKind,
+};
 use crate::source::Span;
 
 /// One middleware entry as written: the class expression, the keywords.
@@ -121,10 +124,28 @@ impl Lowerer<'_> {
                         });
                     }
                     ast::Stmt::AsyncFunctionDef(f) => {
-                        self.middleware_decorators(m, &f.decorator_list, &f.name, true, app, &mut added, &mut functions, stmt);
+                        self.middleware_decorators(
+                            m,
+                            &f.decorator_list,
+                            &f.name,
+                            true,
+                            app,
+                            &mut added,
+                            &mut functions,
+                            stmt,
+                        );
                     }
                     ast::Stmt::FunctionDef(f) => {
-                        self.middleware_decorators(m, &f.decorator_list, &f.name, false, app, &mut added, &mut functions, stmt);
+                        self.middleware_decorators(
+                            m,
+                            &f.decorator_list,
+                            &f.name,
+                            false,
+                            app,
+                            &mut added,
+                            &mut functions,
+                            stmt,
+                        );
                     }
                     _ => {}
                 }
@@ -223,11 +244,16 @@ impl Lowerer<'_> {
         let resolved = self.scopes.resolve(self.program, e.m, e.class);
         let class_name = match &resolved {
             Resolved::External(q) => q.clone(),
-            Resolved::Local { module, stmt, kind: DefKind::Class, name } => {
+            Resolved::Local {
+                module,
+                stmt,
+                kind: DefKind::Class,
+                name,
+            } => {
                 if self.subclasses_base_http(*module, *stmt) {
                     return self.python_class(e, name);
                 }
-                format!("{name}")
+                name.to_string()
             }
             other => other.qualified(self.program),
         };
@@ -253,6 +279,7 @@ impl Lowerer<'_> {
                     allow_credentials: args.bool(self, "allow_credentials", false),
                     expose_headers: args.strings(self, "expose_headers", &[]),
                     max_age: args.int(self, "max_age", 600, 0, i128::from(u32::MAX)) as u32,
+                    allow_private_network: args.bool(self, "allow_private_network", false),
                 };
                 if cors.allow_credentials && cors.allow_origins.iter().any(|o| o == "*") {
                     self.sink.report(
@@ -270,16 +297,26 @@ impl Lowerer<'_> {
                     && let Err(err) = regex_lite::Regex::new(re)
                 {
                     self.sink.report(
-                        Diagnostic::new(Code::PB102, args.span_of("allow_origin_regex").unwrap_or(e.span), "`allow_origin_regex` is not a regular expression the server can run")
-                            .with_label(err.to_string().lines().last().unwrap_or("").to_string()),
+                        Diagnostic::new(
+                            Code::PB102,
+                            args.span_of("allow_origin_regex").unwrap_or(e.span),
+                            "`allow_origin_regex` is not a regular expression the server can run",
+                        )
+                        .with_label(err.to_string().lines().last().unwrap_or("").to_string()),
                     );
                 }
                 MiddlewareKind::Cors(cors)
             }
             "prebake.GZipMiddleware" => {
-                let minimum_size = args.int(self, "minimum_size", 500, 0, i128::from(u32::MAX)) as u32;
+                let minimum_size =
+                    args.int(self, "minimum_size", 500, 0, i128::from(u32::MAX)) as u32;
                 let gzip_level = args.int(self, "compresslevel", 9, 0, 9) as u32;
+                // Starlette compresses big bodies on a worker thread; here
+                // compression is always inline, so the setting is read and
+                // has no effect.
+                let _ = args.int(self, "thread_minimum_size", 0, 0, i128::MAX);
                 let exclude_paths = args.paths(self, "exclude_paths");
+                let exclude_content_types = args.content_types(self);
                 MiddlewareKind::Compress(Compress {
                     gzip_only: true,
                     minimum_size,
@@ -289,15 +326,20 @@ impl Lowerer<'_> {
                     encodings: vec!["gzip".into()],
                     exclude_routes: excluded(routes, &exclude_paths),
                     exclude_paths,
+                    exclude_content_types,
                 })
             }
             "prebake.CompressionMiddleware" => {
-                let minimum_size = args.int(self, "minimum_size", 500, 0, i128::from(u32::MAX)) as u32;
+                let minimum_size =
+                    args.int(self, "minimum_size", 500, 0, i128::from(u32::MAX)) as u32;
                 let gzip_level = args.int(self, "gzip_level", 6, 0, 9) as u32;
                 let brotli_quality = args.int(self, "brotli_quality", 4, 0, 11) as u32;
                 let zstd_level = args.int(self, "zstd_level", 3, 1, 22) as i32;
                 let encodings = args.strings(self, "encodings", &["zstd", "br", "gzip"]);
-                if let Some(bad) = encodings.iter().find(|e| !matches!(e.as_str(), "zstd" | "br" | "gzip")) {
+                if let Some(bad) = encodings
+                    .iter()
+                    .find(|e| !matches!(e.as_str(), "zstd" | "br" | "gzip"))
+                {
                     let span = args.span_of("encodings").unwrap_or(e.span);
                     self.sink.report(
                         Diagnostic::new(Code::PB102, span, format!("unknown encoding `{bad}`"))
@@ -305,6 +347,7 @@ impl Lowerer<'_> {
                     );
                 }
                 let exclude_paths = args.paths(self, "exclude_paths");
+                let exclude_content_types = args.content_types(self);
                 MiddlewareKind::Compress(Compress {
                     gzip_only: false,
                     minimum_size,
@@ -314,16 +357,27 @@ impl Lowerer<'_> {
                     encodings,
                     exclude_routes: excluded(routes, &exclude_paths),
                     exclude_paths,
+                    exclude_content_types,
                 })
             }
             "prebake.TrustedHostMiddleware" => {
-                let allowed_hosts = args.strings(self, "allowed_hosts", &["*"]);
+                let allowed_hosts: Vec<String> = args
+                    .strings(self, "allowed_hosts", &["*"])
+                    .iter()
+                    .map(|h| h.to_ascii_lowercase())
+                    .collect();
                 for h in &allowed_hosts {
-                    if h.len() > 1 && h[1..].contains('*') {
+                    if (h.len() > 1 && h[1..].contains('*'))
+                        || (h.starts_with('*') && h != "*" && !h.starts_with("*."))
+                    {
                         let span = args.span_of("allowed_hosts").unwrap_or(e.span);
                         self.sink.report(
-                            Diagnostic::new(Code::PB102, span, format!("host pattern `{h}` has a `*` past its start"))
-                                .with_help("domain wildcard patterns must be like '*.example.com'"),
+                            Diagnostic::new(
+                                Code::PB102,
+                                span,
+                                format!("host pattern `{h}` is not a domain wildcard"),
+                            )
+                            .with_help("domain wildcard patterns must be like '*.example.com'"),
                         );
                     }
                 }
@@ -343,13 +397,21 @@ impl Lowerer<'_> {
                 };
                 args.done.push("dispatch".into());
                 let name = match self.scopes.resolve(self.program, e.m, &dispatch) {
-                    Resolved::Local { name, kind: DefKind::Function, .. } => name,
+                    Resolved::Local {
+                        name,
+                        kind: DefKind::Function,
+                        ..
+                    } => name,
                     _ => self.text(self.program.span(e.m, &dispatch)).to_string(),
                 };
                 MiddlewareKind::Python { name }
             }
             _ => {
-                let short = class_name.rsplit('.').next().unwrap_or(&class_name).to_string();
+                let short = class_name
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(&class_name)
+                    .to_string();
                 self.sink.report(
                     Diagnostic::new(
                         Code::PB104,
@@ -369,7 +431,9 @@ impl Lowerer<'_> {
     /// A local `BaseHTTPMiddleware` subclass: its keywords go to its
     /// `__init__` at start-up, unread here.
     fn python_class(&mut self, _e: &Entry<'_>, name: &str) -> Option<MiddlewareKind> {
-        Some(MiddlewareKind::Python { name: name.to_string() })
+        Some(MiddlewareKind::Python {
+            name: name.to_string(),
+        })
     }
 
     /// Whether the class at (`m`, `stmt`) derives from `BaseHTTPMiddleware`,
@@ -388,7 +452,12 @@ impl Lowerer<'_> {
             for base in &c.bases {
                 match self.scopes.resolve(self.program, m, base) {
                     Resolved::External(q) if q == "prebake.BaseHTTPMiddleware" => return true,
-                    Resolved::Local { module, stmt, kind: DefKind::Class, .. } => {
+                    Resolved::Local {
+                        module,
+                        stmt,
+                        kind: DefKind::Class,
+                        ..
+                    } => {
                         todo.push((module, stmt));
                     }
                     _ => {}
@@ -445,7 +514,9 @@ impl Args {
         let mut values = Vec::new();
         let mut raw = Vec::new();
         for kw in e.keywords {
-            let Some(key) = kw.arg.as_deref() else { continue };
+            let Some(key) = kw.arg.as_deref() else {
+                continue;
+            };
             let span = lw.program.span(e.m, &kw.value);
             let mut value = lw.value(e.m, &kw.value);
             if let Some(list) = lw.constant_sequence(e.m, &kw.value) {
@@ -467,12 +538,18 @@ impl Args {
     }
 
     fn span_of(&self, key: &str) -> Option<Span> {
-        self.values.iter().find(|(k, ..)| k == key).map(|(.., s)| *s)
+        self.values
+            .iter()
+            .find(|(k, ..)| k == key)
+            .map(|(.., s)| *s)
     }
 
     fn take(&mut self, key: &str) -> Option<Value> {
         self.done.push(key.to_string());
-        self.values.iter().find(|(k, ..)| k == key).map(|(_, v, _)| v.clone())
+        self.values
+            .iter()
+            .find(|(k, ..)| k == key)
+            .map(|(_, v, _)| v.clone())
     }
 
     fn not_constant(lw: &mut Lowerer<'_>, key: &str, v: &Value) {
@@ -483,13 +560,18 @@ impl Args {
                 format!("`{key}=` must be a constant the compiler can read"),
             )
             .with_label("computed when the module runs")
-            .with_note("the built-in middleware is configured at build time and compiled into the binary")
+            .with_note(
+                "the built-in middleware is configured at build time and compiled into the binary",
+            )
             .with_help("write a literal, or a module-level constant"),
         );
     }
 
     fn wrong(lw: &mut Lowerer<'_>, key: &str, v: &Value, want: &str) {
-        if matches!(v.kind, ValueKind::Other(_) | ValueKind::Call { .. } | ValueKind::Name(_)) {
+        if matches!(
+            v.kind,
+            ValueKind::Other(_) | ValueKind::Call { .. } | ValueKind::Name(_)
+        ) {
             Args::not_constant(lw, key, v);
             return;
         }
@@ -520,6 +602,21 @@ impl Args {
         out
     }
 
+    /// `exclude_content_types`, lowercased without parameters (Starlette's
+    /// list when not given).
+    fn content_types(&mut self, lw: &mut Lowerer<'_>) -> Vec<String> {
+        self.strings(lw, "exclude_content_types", DEFAULT_EXCLUDED_CONTENT_TYPES)
+            .iter()
+            .map(|t| {
+                t.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .collect()
+    }
+
     fn paths(&mut self, lw: &mut Lowerer<'_>, key: &str) -> Vec<(String, Span)> {
         let span = self.span_of(key);
         let strings = self.strings(lw, key, &[]);
@@ -540,7 +637,9 @@ impl Args {
     }
 
     fn bool(&mut self, lw: &mut Lowerer<'_>, key: &str, default: bool) -> bool {
-        let Some(v) = self.take(key) else { return default };
+        let Some(v) = self.take(key) else {
+            return default;
+        };
         match v.as_bool() {
             Some(b) => b,
             None => {
@@ -550,14 +649,27 @@ impl Args {
         }
     }
 
-    fn int(&mut self, lw: &mut Lowerer<'_>, key: &str, default: i128, min: i128, max: i128) -> i128 {
-        let Some(v) = self.take(key) else { return default };
+    fn int(
+        &mut self,
+        lw: &mut Lowerer<'_>,
+        key: &str,
+        default: i128,
+        min: i128,
+        max: i128,
+    ) -> i128 {
+        let Some(v) = self.take(key) else {
+            return default;
+        };
         match v.as_int() {
             Some(n) if (min..=max).contains(&n) => n,
             Some(_) => {
                 lw.sink.report(
-                    Diagnostic::new(Code::PB102, v.span, format!("`{key}=` must be between {min} and {max}"))
-                        .with_label("out of range"),
+                    Diagnostic::new(
+                        Code::PB102,
+                        v.span,
+                        format!("`{key}=` must be between {min} and {max}"),
+                    )
+                    .with_label("out of range"),
                 );
                 default
             }
@@ -573,8 +685,12 @@ impl Args {
         for (key, _, span) in &self.values {
             if !self.done.iter().any(|d| d == key) {
                 lw.sink.report(
-                    Diagnostic::new(Code::PB102, *span, format!("unknown middleware argument `{key}`"))
-                        .with_label("not a setting of this middleware"),
+                    Diagnostic::new(
+                        Code::PB102,
+                        *span,
+                        format!("unknown middleware argument `{key}`"),
+                    )
+                    .with_label("not a setting of this middleware"),
                 );
             }
         }
