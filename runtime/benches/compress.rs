@@ -66,12 +66,12 @@ fn gzip_9(b: divan::Bencher, size: usize) {
 
 #[divan::bench(args = SIZES)]
 fn brotli_4(b: divan::Bencher, size: usize) {
-    run(b, size, Encoding::Br, 6);
+    run(b, size, Encoding::Br, 9);
 }
 
 #[divan::bench(args = SIZES)]
 fn zstd_3(b: divan::Bencher, size: usize) {
-    run(b, size, Encoding::Zstd, 6);
+    run(b, size, Encoding::Zstd, 9);
 }
 
 fn run(b: divan::Bencher, size: usize, enc: Encoding, gzip_level: u32) {

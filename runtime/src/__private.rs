@@ -6,9 +6,7 @@ use std::process::ExitCode;
 
 pub use crate::app::{App, Body, DecodeFn, EncodeFn, Module, Returns, Route, no_decode};
 pub use crate::lax::Int;
-pub use crate::middleware::{
-    Compress, Cors, Encoding, Layer, Middleware, TrustedHost,
-};
+pub use crate::middleware::{Compress, Cors, Encoding, Layer, Middleware, TrustedHost};
 #[cfg(feature = "bench-internals")]
 pub use crate::python::bench;
 pub use crate::python::{Call, List, Obj, enc};

@@ -221,7 +221,11 @@ pub(crate) fn compress(c: &Compress, enc: Encoding, body: &[u8]) -> std::io::Res
         Encoding::Br => {
             let mut out = Vec::with_capacity(body.len() / 3 + 64);
             {
-                let mut w = brotli::CompressorWriter::new(&mut out, 4096, c.brotli_quality, 22);
+                // A window no larger than the body: a 4 MiB window costs
+                // its setup on every small response.
+                let bits = usize::BITS - body.len().leading_zeros();
+                let lgwin = bits.clamp(10, 22);
+                let mut w = brotli::CompressorWriter::new(&mut out, 4096, c.brotli_quality, lgwin);
                 w.write_all(body)?;
                 w.flush()?;
             }
@@ -248,27 +252,44 @@ mod tests {
         zstd_level: 3,
         encodings: &[Encoding::Zstd, Encoding::Br, Encoding::Gzip],
         exclude_routes: &[],
-        exclude_content_types: &["image/png", "audio/*", "text/event-stream", "application/grpc"],
+        exclude_content_types: &[
+            "image/png",
+            "audio/*",
+            "text/event-stream",
+            "application/grpc",
+        ],
     };
 
     #[test]
     fn q_values_decide_and_zero_refuses() {
         assert_eq!(negotiate(&ALL, &accept("gzip, br")), Some(Encoding::Br));
-        assert_eq!(negotiate(&ALL, &accept("gzip;q=1, br;q=0.5")), Some(Encoding::Gzip));
+        assert_eq!(
+            negotiate(&ALL, &accept("gzip;q=1, br;q=0.5")),
+            Some(Encoding::Gzip)
+        );
         assert_eq!(negotiate(&ALL, &accept("gzip;q=0")), None);
         assert_eq!(negotiate(&ALL, &accept("identity")), None);
         assert_eq!(negotiate(&ALL, &accept("*")), Some(Encoding::Zstd));
-        assert_eq!(negotiate(&ALL, &accept("*;q=0.1, zstd;q=0")), Some(Encoding::Br));
+        assert_eq!(
+            negotiate(&ALL, &accept("*;q=0.1, zstd;q=0")),
+            Some(Encoding::Br)
+        );
         assert_eq!(negotiate(&ALL, &accept("X-GZIP")), Some(Encoding::Gzip));
         assert_eq!(negotiate(&ALL, &accept("gzip;q=2")), None);
-        assert_eq!(negotiate(&ALL, &accept("gzip; Q=0.001")), Some(Encoding::Gzip));
+        assert_eq!(
+            negotiate(&ALL, &accept("gzip; Q=0.001")),
+            Some(Encoding::Gzip)
+        );
         assert_eq!(negotiate(&ALL, &HeaderMap::new()), None);
     }
 
     #[test]
     fn excluded_media_types() {
         assert!(excluded_media_type(&ALL, b"image/png"));
-        assert!(excluded_media_type(&ALL, b"Text/Event-Stream; charset=utf-8"));
+        assert!(excluded_media_type(
+            &ALL,
+            b"Text/Event-Stream; charset=utf-8"
+        ));
         assert!(excluded_media_type(&ALL, b"audio/ogg"));
         assert!(excluded_media_type(&ALL, b"application/grpc+proto"));
         assert!(!excluded_media_type(&ALL, b"image/svg+xml"));

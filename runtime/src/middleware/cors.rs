@@ -80,7 +80,8 @@ const ACAPN: HeaderName = HeaderName::from_static("access-control-allow-private-
 const PREFLIGHT_VARY: &str = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network";
 
 fn value(s: &str, what: &str) -> Result<HeaderValue, String> {
-    HeaderValue::from_str(s).map_err(|_| format!("CORSMiddleware: {what} {s:?} is not a valid header value"))
+    HeaderValue::from_str(s)
+        .map_err(|_| format!("CORSMiddleware: {what} {s:?} is not a valid header value"))
 }
 
 impl Prepared {
@@ -188,7 +189,11 @@ impl Prepared {
         } else {
             failures.push("origin");
         }
-        if !self.allow_methods.iter().any(|m| m.as_bytes() == method.as_bytes()) {
+        if !self
+            .allow_methods
+            .iter()
+            .any(|m| m.as_bytes() == method.as_bytes())
+        {
             failures.push("method");
         }
         match requested_headers {
@@ -264,4 +269,75 @@ pub(super) fn add_vary(headers: &mut HeaderMap, what: &'static str) {
     joined.extend_from_slice(what.as_bytes());
     let value = HeaderValue::from_bytes(&joined).unwrap_or_else(|_| HeaderValue::from_static(what));
     headers.insert(VARY, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const C: Cors = Cors {
+        allow_origins: &["https://a.example"],
+        allow_origin_regex: Some(r"https://.*\.b\.example"),
+        allow_methods: &["GET", "POST"],
+        allow_headers: &["X-Key"],
+        allow_credentials: false,
+        expose_headers: &[],
+        max_age: 600,
+        allow_private_network: false,
+    };
+
+    fn request(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn origins_match_the_list_or_the_whole_pattern() {
+        static CORS: Cors = C;
+        let p = Prepared::new(&CORS).unwrap();
+        assert!(p.is_allowed_origin(b"https://a.example"));
+        assert!(p.is_allowed_origin(b"https://x.b.example"));
+        assert!(!p.is_allowed_origin(b"https://x.b.example.evil"));
+        assert!(!p.is_allowed_origin(b"https://a.example.evil"));
+    }
+
+    #[test]
+    fn preflight_failures_are_named_in_order() {
+        static CORS: Cors = C;
+        let p = Prepared::new(&CORS).unwrap();
+        let h = request(&[
+            ("origin", "https://evil.example"),
+            ("access-control-request-method", "PUT"),
+            ("access-control-request-headers", "X-Key, X-Other"),
+        ]);
+        let Verdict::Answer(resp) = p.request(&Method::OPTIONS, &h) else {
+            panic!("a preflight is answered");
+        };
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert!(!resp.headers().contains_key(ACAO));
+        let ok = request(&[
+            ("origin", "https://a.example"),
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", "x-key"),
+        ]);
+        let Verdict::Answer(resp) = p.request(&Method::OPTIONS, &ok) else {
+            panic!("a preflight is answered");
+        };
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()[ACAO], "https://a.example");
+        assert_eq!(resp.headers()[VARY], PREFLIGHT_VARY);
+    }
+
+    #[test]
+    fn vary_lines_are_joined() {
+        let mut h = HeaderMap::new();
+        h.append(VARY, HeaderValue::from_static("Cookie"));
+        h.append(VARY, HeaderValue::from_static("Accept"));
+        add_vary(&mut h, "Origin");
+        assert_eq!(h.get_all(VARY).iter().count(), 1);
+        assert_eq!(h[VARY], "Cookie, Accept, Origin");
+    }
 }

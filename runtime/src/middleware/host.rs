@@ -72,8 +72,8 @@ fn parse_host(netloc: &str) -> Option<String> {
             None => (netloc, ""),
         }
     };
-    let port_ok = port.is_empty()
-        || (port.len() > 1 && port[1..].bytes().all(|b| b.is_ascii_digit()));
+    let port_ok =
+        port.is_empty() || (port.len() > 1 && port[1..].bytes().all(|b| b.is_ascii_digit()));
     let host_ok = !host.is_empty()
         && (host.starts_with('[')
             || host
@@ -131,5 +131,73 @@ pub(super) fn https_redirect(uri: &Uri, headers: &HeaderMap) -> Option<Resp> {
     } else {
         netloc
     };
-    Some(redirect(&format!("https://{netloc}{}", path_and_query(uri))))
+    Some(redirect(&format!(
+        "https://{netloc}{}",
+        path_and_query(uri)
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(HOST, HeaderValue::from_str(host).unwrap());
+        h
+    }
+
+    #[test]
+    fn host_headers_parse_as_starlette_reads_them() {
+        assert_eq!(
+            parse_host("Example.COM:8000").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(parse_host("[::1]:80").as_deref(), Some("[::1]"));
+        assert_eq!(parse_host("a_b.example"), Some("a_b.example".into()));
+        assert_eq!(parse_host(""), None);
+        assert_eq!(parse_host("host:"), None);
+        assert_eq!(parse_host("host:8x"), None);
+        assert_eq!(parse_host("a b"), None);
+        assert_eq!(parse_host("[zz]"), None);
+        assert_eq!(parse_host("a:1:2"), None);
+    }
+
+    #[test]
+    fn trusted_hosts_and_the_www_redirect() {
+        const T: TrustedHost = TrustedHost {
+            allowed_hosts: &["example.org", "*.example.net", "www.example.com"],
+            www_redirect: true,
+        };
+        let uri: Uri = "/a?b=1".parse().unwrap();
+        assert!(trusted(&T, &uri, &headers("example.org")).is_none());
+        assert!(trusted(&T, &uri, &headers("api.example.net:81")).is_none());
+        let refused = trusted(&T, &uri, &headers("example.net")).unwrap();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        let moved = trusted(&T, &uri, &headers("example.com:8080")).unwrap();
+        assert_eq!(moved.status(), StatusCode::TEMPORARY_REDIRECT);
+        assert_eq!(
+            moved.headers()[LOCATION],
+            "http://www.example.com:8080/a?b=1"
+        );
+        assert!(trusted(&T, &uri, &HeaderMap::new()).is_some());
+    }
+
+    #[test]
+    fn https_redirect_drops_default_ports() {
+        let uri: Uri = "/p".parse().unwrap();
+        let at = |host: &str| {
+            https_redirect(&uri, &headers(host)).unwrap().headers()[LOCATION]
+                .to_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(at("h:80"), "https://h/p");
+        assert_eq!(at("h:443"), "https://h/p");
+        assert_eq!(at("h:8443"), "https://h:8443/p");
+        assert_eq!(at("[::1]:80"), "https://[::1]/p");
+        let mut proxied = headers("h");
+        proxied.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        assert!(https_redirect(&uri, &proxied).is_none());
+    }
 }

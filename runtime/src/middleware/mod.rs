@@ -28,10 +28,10 @@ use crate::log::RequestId;
 use crate::response::Resp;
 use crate::server::State;
 
-pub use compress::{Compress, Encoding};
-pub(crate) use compress::take_body;
 #[cfg(feature = "bench-internals")]
 pub(crate) use compress::compress as compress_body;
+pub(crate) use compress::take_body;
+pub use compress::{Compress, Encoding};
 pub use cors::Cors;
 pub use host::TrustedHost;
 

@@ -255,7 +255,11 @@ fn python_middleware(
     let Some(declared) = crate::middleware::declared() else {
         return Ok(Vec::new());
     };
-    if !declared.layers.iter().any(crate::middleware::Layer::is_python) {
+    if !declared
+        .layers
+        .iter()
+        .any(crate::middleware::Layer::is_python)
+    {
         return Ok(Vec::new());
     }
     let Some(app_obj) = app_obj else {

@@ -95,8 +95,8 @@ where
             }
         }
     }
-    Python::attach(|py| {
-        match task.bind(py).call_method0(pyo3::intern!(py, "result")) {
+    Python::attach(
+        |py| match task.bind(py).call_method0(pyo3::intern!(py, "result")) {
             Ok(v) => reply::built_response(py, interp, &v).unwrap_or_else(|m| {
                 tracing::error!(
                     request_id = %rid,
@@ -105,8 +105,8 @@ where
                 response::internal_error()
             }),
             Err(e) => failed(rid, &e),
-        }
-    })
+        },
+    )
 }
 
 #[cold]

@@ -31,7 +31,6 @@
 
 mod after;
 mod aio;
-mod middleware;
 #[cfg(feature = "bench-internals")]
 #[doc(hidden)]
 pub mod bench;
@@ -42,6 +41,7 @@ pub mod encode;
 mod handlers;
 mod lifespan;
 mod load;
+mod middleware;
 mod native;
 mod pool;
 mod reply;
@@ -59,9 +59,9 @@ pub(crate) use self::dispatch::{Outcome, dispatch};
 pub use self::encode as enc;
 pub use self::encode::Obj;
 pub(crate) use self::handlers::router_error;
-pub(crate) use self::middleware::middleware;
 pub(crate) use self::lifespan::shutdown as run_shutdown;
 use self::load::{Interp, RouteRt};
+pub(crate) use self::middleware::middleware;
 pub(crate) use self::slow::init as init_slow_warn;
 pub(crate) use self::startup::{hold_gil, init, reacquire_gil, release_gil};
 
