@@ -30,7 +30,7 @@ fn body(size: usize) -> Vec<u8> {
                 i * 7919 % 10007,
                 i % 100,
                 i % 7,
-                i % 3 == 0
+                i.is_multiple_of(3)
             )
             .as_bytes(),
         );
