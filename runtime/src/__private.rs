@@ -8,6 +8,7 @@ pub use crate::app::{
     App, Body, DecodeFn, EncodeFn, Module, Returns, Route, StaticMount, no_decode,
 };
 pub use crate::lax::Int;
+pub use crate::middleware::{Compress, Cors, Encoding, Layer, Middleware, TrustedHost};
 #[cfg(feature = "bench-internals")]
 pub use crate::python::bench;
 pub use crate::python::{Call, List, Obj, enc};
@@ -16,6 +17,13 @@ pub use crate::validate::{Invalid, Mismatch, Rejection, Source};
 pub use prebake_router::{
     Captures, MAX_CAPTURES, Match, Method, Router, phash, phash_bucket, phash_slot,
 };
+
+/// `body` compressed as the compression middleware does it, for the
+/// bench (`benches/compress.rs`).
+#[cfg(feature = "bench-internals")]
+pub fn compress_body(c: &Compress, enc: Encoding, body: &[u8]) -> Vec<u8> {
+    crate::middleware::compress_body(c, enc, body).expect("compressing into memory")
+}
 
 /// `msgspec.convert(s, T, strict=False)` for the scalar types.
 pub mod lax {
@@ -36,6 +44,12 @@ pub mod check {
 ///
 #[doc = include_str!("docs/production.md")]
 pub fn main(app: &'static App) -> ExitCode {
+    crate::server::main(app)
+}
+
+/// [`main`] for an app with middleware (its `MIDDLEWARE` table).
+pub fn main_with(app: &'static App, middleware: &'static Middleware) -> ExitCode {
+    crate::middleware::declare(middleware);
     crate::server::main(app)
 }
 

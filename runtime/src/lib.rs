@@ -56,14 +56,15 @@ mod body;
 mod cli;
 mod constraint;
 mod error;
-mod form;
 mod files;
+mod form;
 #[cfg(test)]
 mod fuzz;
 mod json;
 mod lax;
 mod log;
 mod metrics;
+mod middleware;
 mod python;
 mod request;
 mod response;

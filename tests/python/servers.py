@@ -1,11 +1,16 @@
-"""Starting built app binaries and peer servers for the Python tests."""
+"""Built app binaries and peer servers for the Python tests that speak HTTP
+to them: the binary from `cargo xtask test`'s folder (`PREBAKE_E2E_BIN_DIR`),
+or built here with `cargo xtask build`."""
 
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,16 +36,40 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("server did not start")
 
 
-def app_binary(name: str, app: Path) -> Path:
-    """The built app `name`: from `cargo xtask test`'s binary folder, or
-    built here."""
+def app_binary(name: str, app: Path | None = None) -> Path:
+    """The binary of `app` (default `tests/apps/<name>/app.py`), named `name`."""
     bin_dir = os.environ.get("PREBAKE_E2E_BIN_DIR")
     if bin_dir and (Path(bin_dir) / name).exists():
         return Path(bin_dir) / name
     out = ROOT / "target" / "e2e-bin" / name
-    subprocess.run(
-        ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(app), "--out", str(out)],
-        cwd=ROOT,
-        check=True,
-    )
+    app = app or ROOT / "tests" / "apps" / name / "app.py"
+    if not out.exists() or out.stat().st_mtime < app.stat().st_mtime:
+        subprocess.run(
+            ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(app), "--out", str(out)],
+            cwd=ROOT,
+            check=True,
+        )
     return out
+
+
+@contextmanager
+def serve(name: str) -> Iterator[int]:
+    """Runs the app's binary on a free port until the block ends; gives the port."""
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen([str(app_binary(name)), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        try:
+            wait_ready(port, proc)
+        except RuntimeError as e:
+            log.seek(0)
+            raise RuntimeError(f"{name}: {e}: {log.read().decode(errors='replace')}") from None
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

@@ -16,7 +16,7 @@ use quote::quote;
 use super::names::{self, Names};
 use super::router_plan::RouterPlan;
 use super::tables::{RoutePart, Table};
-use super::{Ctx, graph, pytype, router};
+use super::{Ctx, graph, middleware, pytype, router};
 use crate::Analysis;
 use crate::ir::{Ir, ModelId};
 use crate::source::SourceDb;
@@ -174,12 +174,17 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         graph_module.as_deref(),
     );
     let encoders = g.encoders.iter().filter_map(|(_, _, t)| t.as_ref());
+    let middleware = middleware::table(ir, &pb);
+    let serve = match &middleware {
+        Some(_) => quote!(#pb::main_with(&APP, &MIDDLEWARE)),
+        None => quote!(#pb::main(&APP)),
+    };
     let main = if with_main {
         quote! {
             /// Serves the app: parses the server flags (`--help` lists them)
             /// and runs until SIGTERM or SIGINT.
             fn main() -> ::std::process::ExitCode {
-                #pb::main(&APP)
+                #serve
             }
         }
     } else {
@@ -189,6 +194,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         use #runtime::__private as pb;
 
         #tables
+        #middleware
         #router
         #(#decoders)*
         #(#encoders)*

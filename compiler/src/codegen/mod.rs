@@ -12,6 +12,7 @@ pub mod app;
 mod decode;
 mod encode;
 pub mod graph;
+mod middleware;
 mod names;
 pub mod phash;
 pub mod pytype;

@@ -120,6 +120,12 @@ declare_codes! {
     // Forms and uploads.
     PB120 = "form-and-json-body", Error, "a handler reads both form fields (or files) and a JSON body";
     PB121 = "invalid-form-parameter", Error, "a `Form()` or `File()` parameter of a type its part of a form cannot give, or an `UploadFile` marked `Body()`";
+    // Middleware.
+    PB100 = "non-constant-middleware-argument", Error, "a built-in middleware's argument is not a constant the compiler can read";
+    PB101 = "cors-credentials-with-wildcard", Error, "`CORSMiddleware` allows credentials from any origin (`allow_credentials=True` with `allow_origins=[\"*\"]`)";
+    PB102 = "invalid-middleware-argument", Error, "a middleware argument that is unknown, of the wrong type or out of range";
+    PB103 = "python-middleware-routes", Info, "Python middleware runs on these routes";
+    PB104 = "unsupported-middleware", Error, "a middleware the compiler cannot run: neither built in nor a `BaseHTTPMiddleware`";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

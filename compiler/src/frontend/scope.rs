@@ -158,6 +158,13 @@ fn canonical_module(name: &str) -> String {
         // The `prebake` package's submodules mirror FastAPI's import paths
         // (`from prebake.security import HTTPBearer`); each name is the
         // top-level one.
+        ("prebake.middleware.base", "prebake"),
+        ("prebake.middleware.compression", "prebake"),
+        ("prebake.middleware.cors", "prebake"),
+        ("prebake.middleware.gzip", "prebake"),
+        ("prebake.middleware.httpsredirect", "prebake"),
+        ("prebake.middleware.trustedhost", "prebake"),
+        ("prebake.middleware", "prebake"),
         ("prebake.background", "prebake"),
         ("prebake.datastructures", "prebake"),
         ("prebake.exceptions", "prebake"),

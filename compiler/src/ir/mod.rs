@@ -8,6 +8,7 @@
 //! the exact source of a problem.
 
 mod depends;
+mod middleware;
 mod model;
 mod mount;
 mod pool;
@@ -17,6 +18,7 @@ mod types;
 mod value;
 
 pub use depends::{DepKind, DepScope, Dependency};
+pub use middleware::{Compress, Cors, DEFAULT_EXCLUDED_CONTENT_TYPES, Middleware, MiddlewareKind};
 pub use model::{
     DataclassOptions, EnumFlavor, EnumMember, Field, FieldDefault, Generic, Model, ModelId,
     ModelKind, RenameStyle, StructOptions, TagValue,
@@ -43,6 +45,8 @@ pub struct Ir {
     pub models: Vec<Model>,
     /// `app.mount(path, StaticFiles(...))`, in source order.
     pub mounts: Vec<StaticMount>,
+    /// The app's middleware, outermost first.
+    pub middleware: Vec<Middleware>,
 }
 
 impl Ir {

@@ -38,6 +38,15 @@ from prebake._app import HTTP_METHODS, App, RouteInfo
 from prebake._background import BackgroundTask, BackgroundTasks
 from prebake._depends import Depends, Security
 from prebake._exceptions import HTTPException, RequestValidationError
+from prebake._middleware import (
+    BaseHTTPMiddleware,
+    CompressionMiddleware,
+    CORSMiddleware,
+    GZipMiddleware,
+    HTTPSRedirectMiddleware,
+    Middleware,
+    TrustedHostMiddleware,
+)
 from prebake._params import Body, Cookie, File, Form, Header, Param, Query
 from prebake._request import Headers, QueryParams, Request
 from prebake._response import (
@@ -105,11 +114,16 @@ __all__ = [
     "App",
     "BackgroundTask",
     "BackgroundTasks",
+    "BaseHTTPMiddleware",
     "Body",
+    "CORSMiddleware",
+    "CompressionMiddleware",
     "Cookie",
     "Depends",
     "File",
     "Form",
+    "GZipMiddleware",
+    "HTTPSRedirectMiddleware",
     "HTTPAuthorizationCredentials",
     "HTTPBasic",
     "HTTPBasicCredentials",
@@ -120,6 +134,7 @@ __all__ = [
     "FileResponse",
     "HTMLResponse",
     "JSONResponse",
+    "Middleware",
     "OAuth2PasswordBearer",
     "Param",
     "Query",
@@ -135,5 +150,6 @@ __all__ = [
     "UploadFile",
     "StaticFiles",
     "StreamingResponse",
+    "TrustedHostMiddleware",
     "__version__",
 ]

@@ -15,12 +15,14 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 from prebake._depends import Depends
+from prebake._middleware import BaseHTTPMiddleware, Middleware
 from prebake._routing import HTTP_METHODS, RouteInfo, Router, _check_status_code
 from prebake._state import State
 
 __all__ = ["HTTP_METHODS", "App", "RouteInfo"]
 
 E = TypeVar("E", bound=Callable[..., Any])
+M = TypeVar("M", bound=Callable[..., Any])
 
 #: `lifespan=`: called with the app, an async context manager whose entry
 #: runs before the server accepts connections and whose exit runs after the
@@ -58,6 +60,7 @@ class App(Router):
         "exception_handlers",
         "state",
         "mounts",
+        "user_middleware",
     )
 
     def __init__(
@@ -77,6 +80,7 @@ class App(Router):
         openapi_url: str | None = "/openapi.json",
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
+        middleware: Sequence[Middleware] | None = None,
     ) -> None:
         for name, url in (("openapi_url", openapi_url), ("docs_url", docs_url), ("redoc_url", redoc_url)):
             if url is not None and (not isinstance(url, str) or not url.startswith("/")):
@@ -123,6 +127,12 @@ class App(Router):
         if not isinstance(path, str) or not path.startswith("/"):
             raise ValueError(f"a mount path must start with '/', got {path!r}")
         self.mounts.append((path.rstrip("/"), app, name))
+        #: The middleware, outermost first (Starlette's `user_middleware`).
+        self.user_middleware: list[Middleware] = []
+        for m in middleware or ():
+            if not isinstance(m, Middleware):
+                raise TypeError(f"middleware= takes Middleware(...) entries, got {m!r}")
+            self.user_middleware.append(m)
 
     def __repr__(self) -> str:
         return f"App(title={self.title!r}, version={self.version!r}, routes={len(self.routes)})"
@@ -140,6 +150,23 @@ class App(Router):
         if not callable(handler):
             raise TypeError(f"an exception handler must be callable, got {handler!r}")
         self.exception_handlers[key] = handler
+
+    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
+        """Add a middleware around everything added before it (the last
+        added runs outermost, as in Starlette)."""
+        self.user_middleware.insert(0, Middleware(middleware_class, *args, **kwargs))
+
+    def middleware(self, middleware_type: str) -> Callable[[M], M]:
+        """`@app.middleware("http")`: `async def m(request, call_next)` as a
+        `BaseHTTPMiddleware`."""
+        if middleware_type != "http":
+            raise ValueError('middleware_type must be "http"')
+
+        def decorator(func: M) -> M:
+            self.add_middleware(BaseHTTPMiddleware, dispatch=func)
+            return func
+
+        return decorator
 
     def exception_handler(
         self, exc_class_or_status_code: type[BaseException] | int

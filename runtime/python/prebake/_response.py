@@ -8,7 +8,7 @@ then `body`. Any other return annotation lets generated code encode the value.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
@@ -112,6 +112,16 @@ class Response:
         self.media_type = media_type or header_type or default_type
         self.background = background
         self.set_cookies = []
+
+    @property
+    def body_iterator(self) -> AsyncIterator[bytes]:
+        """The body as one chunk, for middleware written against the
+        streaming response Starlette's `call_next` gives."""
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield self.body
+
+        return chunks()
 
     def set_cookie(
         self,

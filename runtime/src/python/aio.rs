@@ -345,12 +345,27 @@ impl Aio {
         it: &Bound<'_, PyAny>,
     ) -> PyResult<(Py<PyAny>, oneshot::Receiver<()>)> {
         let coro = self.anext_chunk.bind(py).call1((it,))?;
+        self.task(py, coro)
+    }
+
+    /// Runs `coro` as a Task; the receiver completes when it is done.
+    pub(super) fn task(
+        &self,
+        py: Python<'_>,
+        coro: Bound<'_, PyAny>,
+    ) -> PyResult<(Py<PyAny>, oneshot::Receiver<()>)> {
         let task = self.create_task.bind(py).call1((coro,))?;
         let (tx, rx) = oneshot::channel();
         let signal = Bound::new(py, DoneSignal { tx: Some(tx) })?;
         task.call_method1(intern!(py, "add_done_callback"), (signal,))?;
         self.wake.notify_one();
         Ok((task.unbind(), rx))
+    }
+
+    /// Wakes the driver: something was scheduled on the loop from outside
+    /// a Task (a future's result set).
+    pub(super) fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// Runs `awaitable` to completion on the loop, blocking: only while

@@ -54,6 +54,10 @@ pub(crate) struct Interp {
     pub(super) handlers: handlers::Handlers,
     /// What start-up entered of the app's lifespan, for the shutdown.
     pub(super) lifespan: lifespan::Lifespan,
+    /// Per middleware layer, the `dispatch` of a Python one (else `None`).
+    pub(super) middleware: Vec<Option<Py<PyAny>>>,
+    /// `prebake._middleware._run_middleware`.
+    pub(super) middleware_run: Py<PyAny>,
 }
 
 /// One route's Python side.
@@ -216,7 +220,16 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
     // background tasks may be async, or a lifespan) pays for importing
     // asyncio.
     let has_lifespan = app_obj.as_ref().is_some_and(|a| lifespan::declared(py, a));
-    let aio = if has_lifespan || app.routes.iter().any(|r| r.is_async || r.deferred) {
+    let middleware = python_middleware(py, app_obj.as_ref())
+        .map_err(|e| with_context(py, e, "creating the app's middleware"))?;
+    let middleware_run = py
+        .import("prebake._middleware")?
+        .getattr("_run_middleware")?
+        .unbind();
+    let aio = if has_lifespan
+        || middleware.iter().any(Option::is_some)
+        || app.routes.iter().any(|r| r.is_async || r.deferred)
+    {
         Some(aio::Aio::new(py, &bootstrap)?)
     } else {
         None
@@ -248,7 +261,54 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
         watchdog: None,
         handlers,
         lifespan,
+        middleware,
+        middleware_run,
     })
+}
+
+/// The `dispatch` of each Python middleware, created from
+/// `app.user_middleware` (whose length must be the compiled stack's: a
+/// middleware added conditionally would put them out of step).
+fn python_middleware(
+    py: Python<'_>,
+    app_obj: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Vec<Option<Py<PyAny>>>> {
+    let Some(declared) = crate::middleware::declared() else {
+        return Ok(Vec::new());
+    };
+    if !declared
+        .layers
+        .iter()
+        .any(crate::middleware::Layer::is_python)
+    {
+        return Ok(Vec::new());
+    }
+    let Some(app_obj) = app_obj else {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err("no app object"));
+    };
+    let entries: Vec<Bound<'_, PyAny>> = app_obj.getattr("user_middleware")?.extract()?;
+    if entries.len() != declared.layers.len() {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "app.user_middleware has {} entries at start-up, the build read {}: add middleware unconditionally, at module level",
+            entries.len(),
+            declared.layers.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    for (entry, layer) in entries.iter().zip(declared.layers) {
+        if !layer.is_python() {
+            out.push(None);
+            continue;
+        }
+        let cls = entry.getattr("cls")?;
+        let args = entry.getattr("args")?.cast_into::<PyTuple>()?;
+        let kwargs = entry.getattr("kwargs")?.cast_into::<PyDict>()?;
+        let mut all = vec![py.None().into_bound(py)];
+        all.extend(args.iter());
+        let obj = cls.call(PyTuple::new(py, all)?, Some(&kwargs))?;
+        out.push(Some(obj.getattr("dispatch_func")?.unbind()));
+    }
+    Ok(out)
 }
 
 fn load_route<'py>(

@@ -41,6 +41,7 @@ pub mod encode;
 mod handlers;
 mod lifespan;
 mod load;
+mod middleware;
 mod native;
 mod pool;
 mod reply;
@@ -61,6 +62,7 @@ pub use self::encode::Obj;
 pub(crate) use self::handlers::router_error;
 pub(crate) use self::lifespan::shutdown as run_shutdown;
 use self::load::{Interp, RouteRt};
+pub(crate) use self::middleware::middleware;
 pub(crate) use self::slow::init as init_slow_warn;
 pub(crate) use self::startup::{hold_gil, init, reacquire_gil, release_gil};
 

@@ -238,14 +238,29 @@ pub(super) fn handle(req: Request<Incoming>, act: &Rc<Activity>) -> Handled {
     Handled { step, _busy: busy }
 }
 
-/// A request with the access log or metrics on: timed, then recorded.
+/// The route's response inside the app's middleware (see `middleware/`).
+pub(crate) async fn respond_inner(
+    state: &'static State,
+    req: Request<Incoming>,
+    rid: RequestId,
+    route: &Cell<Option<usize>>,
+) -> Resp {
+    respond(state, req, rid, route).finish().await
+}
+
+/// A request with the access log, metrics or middleware on: run through
+/// the middleware, timed, then recorded (each part only when it is on).
 async fn observed(state: &'static State, req: Request<Incoming>, rid: RequestId) -> Resp {
     let start = Instant::now();
     let access = state
         .access_log
         .then(|| (req.method().clone(), req.uri().clone()));
     let route = Cell::new(None);
-    let resp = respond(state, req, rid, &route).finish().await;
+    let resp = if state.middleware {
+        crate::middleware::serve(state, req, rid, &route).await
+    } else {
+        respond(state, req, rid, &route).finish().await
+    };
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();
     if let Some(m) = &state.metrics

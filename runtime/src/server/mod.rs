@@ -27,6 +27,7 @@ mod cork;
 mod handle;
 mod supervisor;
 
+pub(crate) use handle::respond_inner;
 #[cfg(test)]
 pub(crate) use handle::too_deep;
 
@@ -75,13 +76,16 @@ pub(crate) struct State {
     pub(crate) metrics_path: Option<Box<str>>,
     /// The metrics path on `--metrics-port`.
     pub(crate) metrics_port_path: Box<str>,
-    /// Whether requests are timed (access log or metrics).
+    /// Whether requests take the long way: timed (access log or
+    /// metrics) or run through middleware.
     pub(crate) observe: bool,
     /// The `Server` header every response carries (`App(server_header=...)`);
     /// hyper adds `Date` itself, formatted once per second.
     pub(crate) server: Option<HeaderValue>,
     /// The static mounts, their directories found.
     pub(crate) mounts: Vec<crate::files::Mount>,
+    /// Whether the app has middleware.
+    pub(crate) middleware: bool,
 }
 
 static STATE: OnceLock<State> = OnceLock::new();
@@ -216,6 +220,7 @@ fn serve(app: &'static App, opts: &Options, worker: Option<usize>) -> Result<(),
 /// Starts the interpreter and loads `app`; prepares the thread pool (for
 /// an app with pool routes) and the slow-handler warning.
 fn start_python(app: &'static App, opts: &Options) -> Result<(), Error> {
+    crate::middleware::prepare().map_err(Error::usage)?;
     python::init(app, opts.timeouts.handler)?;
     python::init_pool(app, opts.threads)?;
     python::init_slow_warn(app, opts.timeouts.slow_handler_warn);
@@ -225,7 +230,8 @@ fn start_python(app: &'static App, opts: &Options) -> Result<(), Error> {
 fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) -> Result<(), Error> {
     let mounts = crate::files::resolve_mounts(app)?;
     let access_log = opts.log.access && opts.log.level >= tracing::Level::INFO;
-    let observe = access_log || metrics.is_some();
+    let middleware = crate::middleware::declared().is_some_and(|m| !m.layers.is_empty());
+    let observe = access_log || metrics.is_some() || middleware;
     let metrics_path = match opts.metrics.port {
         Some(_) => None,
         None => opts.metrics.path.as_deref().map(Box::from),
@@ -259,6 +265,7 @@ fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) -> Res
             HeaderValue::from_static(s)
         }),
         mounts,
+        middleware,
     });
     Ok(())
 }

@@ -20,23 +20,35 @@ from fastapi import (
 from fastapi import FastAPI as App
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.httpsredirect import HTTPSRedirectMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 __all__ = [
     "APIRouter",
     "App",
     "BackgroundTasks",
+    "BaseHTTPMiddleware",
     "Body",
+    "CORSMiddleware",
     "Cookie",
     "Depends",
     "File",
     "Form",
+    "GZipMiddleware",
+    "HTTPSRedirectMiddleware",
     "HTTPException",
     "Header",
     "JSONResponse",
+    "Middleware",
     "Query",
     "Request",
     "RequestValidationError",
     "Response",
     "Security",
     "UploadFile",
+    "TrustedHostMiddleware",
 ]

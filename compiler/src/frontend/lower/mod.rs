@@ -10,6 +10,7 @@
 
 mod app;
 pub(crate) mod handler;
+mod middleware;
 mod mounts;
 mod path_template;
 mod pool;
@@ -169,6 +170,7 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
         lw.unread_routes(m, body, false, (app_module, app_stmt));
     }
     lw.unmounted_routers(&routers, &decorated);
+    ir.middleware = lw.middleware((app_module, app_stmt), &app_call, &ir.routes);
     ir.models = lw.models;
     ir
 }

@@ -1,0 +1,5 @@
+"""`CORSMiddleware`, as `starlette.middleware.cors` names it."""
+
+from prebake._middleware import CORSMiddleware
+
+__all__ = ["CORSMiddleware"]

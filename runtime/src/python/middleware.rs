@@ -1,0 +1,174 @@
+//! Middleware written in Python (`BaseHTTPMiddleware` subclasses and
+//! `@app.middleware("http")` functions) around the layers inside it.
+//!
+//! The middleware's `dispatch(request, call_next)` runs as an asyncio Task
+//! (`prebake._middleware._run_middleware`). Its `call_next` hands the
+//! server a future and waits on it; the server runs the inner layers and
+//! the route (in Rust, as for any request), turns their response into a
+//! `prebake.Response` the middleware can read and change, and sets the
+//! future. The Response the Task returns is the answer; an exception out
+//! of the middleware is a 500 with its traceback in the log.
+//!
+//! The middleware's `request.body` is empty: the body is read by the route
+//! inside it, once.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use hyper::Request;
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, SET_COOKIE};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+use tokio::sync::oneshot;
+
+use super::{interp, load::Interp, reply};
+use crate::log::RequestId;
+use crate::response::{self, Resp};
+
+/// `call_next`'s way to the server: called once with the future to set.
+#[pyclass(module = "prebake._runtime")]
+struct Next {
+    tx: Option<oneshot::Sender<Py<PyAny>>>,
+}
+
+#[pymethods]
+impl Next {
+    fn __call__(&mut self, future: Bound<'_, PyAny>) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(future.unbind());
+        }
+    }
+}
+
+/// Runs the Python middleware at `index` of the stack around `inner`.
+pub(crate) async fn middleware<'a, F>(
+    index: usize,
+    req: Request<Incoming>,
+    rid: RequestId,
+    inner: F,
+) -> Resp
+where
+    F: FnOnce(Request<Incoming>) -> Pin<Box<dyn Future<Output = Resp> + 'a>>,
+{
+    let interp = interp();
+    let (Some(aio), Some(Some(dispatch))) = (&interp.aio, interp.middleware.get(index)) else {
+        return response::internal_error();
+    };
+    let (tx, mut next) = oneshot::channel();
+    let started = Python::attach(|py| {
+        let request = request_object(py, interp, &req)?;
+        let nxt = Bound::new(py, Next { tx: Some(tx) })?;
+        let coro = interp
+            .middleware_run
+            .bind(py)
+            .call1((dispatch.bind(py), request, nxt))?;
+        aio.task(py, coro)
+    });
+    let (task, mut done) = match started {
+        Ok(t) => t,
+        Err(e) => return failed(rid, &e),
+    };
+    let mut parts = Some((req, inner));
+    loop {
+        tokio::select! {
+            _ = &mut done => break,
+            future = &mut next, if parts.is_some() => {
+                let Ok(future) = future else {
+                    // `call_next` was never called and its sender is gone:
+                    // the Task ends on its own.
+                    let _ = parts.take();
+                    continue;
+                };
+                let Some((req, inner)) = parts.take() else { continue };
+                let resp = inner(req).await;
+                Python::attach(|py| {
+                    let result = to_python(py, interp, resp).and_then(|obj| {
+                        future.bind(py).call_method1(pyo3::intern!(py, "set_result"), (obj,))
+                    });
+                    if let Err(e) = result {
+                        // A cancelled future: the middleware has gone.
+                        tracing::debug!(request_id = %rid, "call_next's result dropped: {e}");
+                    }
+                });
+                aio.wake();
+            }
+        }
+    }
+    Python::attach(
+        |py| match task.bind(py).call_method0(pyo3::intern!(py, "result")) {
+            Ok(v) => reply::built_response(py, interp, &v).unwrap_or_else(|m| {
+                tracing::error!(
+                    request_id = %rid,
+                    "a middleware returned {m}; answered 500"
+                );
+                response::internal_error()
+            }),
+            Err(e) => failed(rid, &e),
+        },
+    )
+}
+
+#[cold]
+fn failed(rid: RequestId, err: &PyErr) -> Resp {
+    tracing::error!(
+        request_id = %rid,
+        traceback = %super::traceback(err),
+        "a middleware raised; answered 500"
+    );
+    response::internal_error()
+}
+
+/// The middleware's `Request`: method, path, query and headers (no body).
+fn request_object<'py>(
+    py: Python<'py>,
+    interp: &Interp,
+    req: &Request<Incoming>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let headers = PyList::empty(py);
+    for (name, value) in req.headers() {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        headers.append((name.as_str(), value.as_ref()))?;
+    }
+    let uri = req.uri();
+    interp.request_cls.bind(py).call1((
+        req.method().as_str(),
+        uri.path(),
+        uri.query().unwrap_or(""),
+        headers,
+        PyBytes::new(py, b""),
+        py.None(),
+    ))
+}
+
+/// The inner layers' response as a `prebake.Response`: `Content-Type` as
+/// its `media_type`, `Set-Cookie` lines in `set_cookies`, a repeated header
+/// joined with `, `.
+fn to_python<'py>(py: Python<'py>, interp: &Interp, mut resp: Resp) -> PyResult<Bound<'py, PyAny>> {
+    let body = crate::middleware::take_body(&mut resp);
+    let obj = interp
+        .response_cls
+        .bind(py)
+        .call1((PyBytes::new(py, &body), resp.status().as_u16()))?;
+    let headers = PyDict::new(py);
+    let cookies = PyList::empty(py);
+    let mut media_type: Option<String> = None;
+    for (name, value) in resp.headers() {
+        let v = String::from_utf8_lossy(value.as_bytes());
+        if name == CONTENT_TYPE {
+            media_type = Some(v.into_owned());
+        } else if name == SET_COOKIE {
+            cookies.append(v.as_ref())?;
+        } else {
+            let joined = match headers.get_item(name.as_str())? {
+                Some(prev) => format!("{}, {v}", prev.extract::<String>()?),
+                None => v.into_owned(),
+            };
+            headers.set_item(name.as_str(), joined)?;
+        }
+    }
+    obj.setattr(pyo3::intern!(py, "headers"), headers)?;
+    obj.setattr(pyo3::intern!(py, "media_type"), media_type)?;
+    obj.setattr(pyo3::intern!(py, "set_cookies"), cookies)?;
+    Ok(obj)
+}

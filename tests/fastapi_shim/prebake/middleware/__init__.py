@@ -1,0 +1,5 @@
+"""`prebake.middleware` under FastAPI: Starlette's `Middleware`."""
+
+from starlette.middleware import Middleware
+
+__all__ = ["Middleware"]
