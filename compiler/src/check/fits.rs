@@ -391,7 +391,7 @@ pub(crate) fn constructed(ctx: &Ctx<'_>, callee: &str) -> Option<TyKind> {
         "builtins.bool" => TyKind::Bool,
         "builtins.bytes" => TyKind::Bytes,
         "builtins.bytearray" => TyKind::ByteArray,
-        "prebake.Response" | "prebake.JSONResponse" => TyKind::Response,
+        "prebake.Response" | "prebake.JSONResponse" | "prebake.HTMLResponse" => TyKind::Response,
         q => {
             let id = ctx
                 .ir

@@ -40,6 +40,13 @@ pub(super) struct Gen<'a> {
     /// The OpenAPI document and the docs pages: path, `Content-Type` and
     /// body of each, routed after the app's routes.
     pub(super) statics: Vec<(String, &'static str, String)>,
+    /// Template routes: one render function per (template, model) key.
+    pub(super) pages: Vec<(String, proc_macro2::Ident)>,
+    /// The page struct, reader and render function of each template, and
+    /// the struct and reader of each nested model.
+    pub(super) tpl_items: Vec<TokenStream>,
+    /// Nested models given to templates: model, struct, reader.
+    pub(super) tpl_models: Vec<(ModelId, proc_macro2::Ident, proc_macro2::Ident)>,
 }
 
 /// Generates the program as a formatted Rust file (`main.rs` of the app's
@@ -48,7 +55,7 @@ pub(super) struct Gen<'a> {
 pub fn generate_file(analysis: &Analysis, name: &str) -> String {
     let items = generate(&analysis.db, &analysis.ir, name, &Ctx::default(), true);
     let tokens = quote! {
-        #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
+        #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case, non_camel_case_types, dead_code)]
         #items
     };
     let entry = analysis
@@ -70,7 +77,7 @@ pub fn generate_file(analysis: &Analysis, name: &str) -> String {
 pub fn expand_macro(analysis: &Analysis, name: &str, ctx: &Ctx, files: &[String]) -> TokenStream {
     let items = generate(&analysis.db, &analysis.ir, name, ctx, false);
     quote! {
-        #[allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case, missing_docs)]
+        #[allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case, non_camel_case_types, dead_code, missing_docs)]
         #[doc(hidden)]
         pub mod __prebake_app {
             #items
@@ -95,6 +102,9 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         models: Vec::new(),
         // The OpenAPI document and the docs pages: GET routes after the app's.
         statics: crate::openapi::static_routes(ir),
+        pages: Vec::new(),
+        tpl_items: Vec::new(),
+        tpl_models: Vec::new(),
     };
     let static_paths: Vec<String> = g.statics.iter().map(|s| s.0.clone()).collect();
     let plan = RouterPlan::with_statics(ir, &static_paths);
@@ -111,7 +121,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
     let mut route_parts = Vec::new();
     let mut graph_fns = Vec::new();
     let mut graph_routes = Vec::new();
-    for (r, base) in ir.routes.iter().zip(names::decoders(ir)) {
+    for (index, (r, base)) in ir.routes.iter().zip(names::decoders(ir)).enumerate() {
         let dname = g.names.claim(&base);
         let graph_fn = graph::needed(r)
             .then(|| graph::route_fn(r, base.strip_prefix("decode_").unwrap_or(&base)));
@@ -119,7 +129,14 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
             .as_ref()
             .map_or_else(|| r.handler.params.clone(), |f| f.leaves.clone());
         decoders.push(g.decode_fn(db, r, &dname, &params));
-        let returns = g.returns(&r.handler.response);
+        let returns = match crate::ir::template::of_route(ir, index) {
+            Some(t) => {
+                let f = g.template_render(t);
+                let pb = &g.pb;
+                quote!(#pb::Returns::Html(#f))
+            }
+            None => g.returns(&r.handler.response),
+        };
         let body = g.body(&params);
         let part = match &graph_fn {
             Some(f) => RoutePart {
@@ -164,6 +181,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         graph_module.as_deref(),
     );
     let encoders = g.encoders.iter().filter_map(|(_, _, t)| t.as_ref());
+    let pages = &g.tpl_items;
     let main = if with_main {
         quote! {
             /// Serves the app: parses the server flags (`--help` lists them)
@@ -182,6 +200,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         #router
         #(#decoders)*
         #(#encoders)*
+        #(#pages)*
         #main
     }
 }

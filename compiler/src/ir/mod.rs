@@ -12,6 +12,7 @@ mod model;
 mod pool;
 pub mod pretty;
 mod route;
+pub mod template;
 mod types;
 mod value;
 
@@ -25,6 +26,7 @@ pub use route::{
     App, Converter, Handler, HttpMethod, Param, ParamSource, PathSegment, PathTemplate,
     ResponseKind, ReturnSite, Route,
 };
+pub use template::{RouteTemplate, TplTy};
 pub use types::{Bound, Constraints, Literal, Number, Ty, TyKind};
 pub use value::{Value, ValueKind};
 
@@ -39,6 +41,10 @@ pub struct Ir {
     pub routes: Vec<Route>,
     /// Every model reached from a route, indexed by [`ModelId`].
     pub models: Vec<Model>,
+    /// The routes that render a template (`template=`), in route order.
+    pub templates: Vec<RouteTemplate>,
+    /// The templates folder, relative to the app's folder (`templates`).
+    pub templates_dir: String,
 }
 
 impl Ir {

@@ -39,7 +39,7 @@ from prebake._depends import Depends, Security
 from prebake._exceptions import HTTPException, RequestValidationError
 from prebake._params import Body, Cookie, Header, Param, Query
 from prebake._request import Headers, QueryParams, Request
-from prebake._response import JSONResponse, Response
+from prebake._response import HTMLResponse, JSONResponse, Response
 from prebake._routing import APIRouter
 from prebake._state import State
 
@@ -96,6 +96,7 @@ __all__ = [
     "HTTPBasic",
     "HTTPBasicCredentials",
     "HTTPBearer",
+    "HTMLResponse",
     "HTTPException",
     "Header",
     "Headers",

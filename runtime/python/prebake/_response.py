@@ -1,4 +1,4 @@
-"""`Response` and `JSONResponse`: a response built by the handler itself.
+"""`Response`, `JSONResponse` and `HTMLResponse`: a response built by the handler itself.
 
 A handler annotated `-> Response` returns one of these and the server sends
 it as is: `status_code`, then `headers`, then `Content-Type: media_type`,
@@ -15,11 +15,12 @@ if TYPE_CHECKING:
 
     from prebake._background import BackgroundTask, BackgroundTasks
 
-__all__ = ["JSONResponse", "Response"]
+__all__ = ["HTMLResponse", "JSONResponse", "Response"]
 
 TEXT = "text/plain; charset=utf-8"
 OCTET_STREAM = "application/octet-stream"
 JSON = "application/json"
+HTML = "text/html; charset=utf-8"
 
 # Headers the server derives from the other fields rather than taking verbatim.
 _DERIVED = frozenset({"content-type", "content-length"})
@@ -163,6 +164,31 @@ class JSONResponse(Response):
         import msgspec
 
         super().__init__(msgspec.json.encode(content), status_code, headers, JSON, background)
+
+
+class HTMLResponse(Response):
+    """A `Response` whose body is an HTML page the handler built itself:
+    `text/html; charset=utf-8`, `str` content encoded as UTF-8 (as Starlette's).
+
+    A route with `template=` renders its page from the returned model instead,
+    escaped by the compiled template.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        content: str | bytes = b"",
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTasks | BackgroundTask | None = None,
+    ) -> None:
+        if content is None:
+            content = b""
+        if not isinstance(content, (str, bytes)):
+            raise TypeError(f"HTMLResponse content must be str or bytes, got {type(content).__name__}")
+        super().__init__(content, status_code, headers, media_type or HTML, background)
 
 
 def _check_header(name: object, value: object) -> None:

@@ -46,6 +46,7 @@ mod pool;
 mod reply;
 mod slow;
 mod startup;
+pub mod template;
 mod watchdog;
 
 use std::sync::OnceLock;

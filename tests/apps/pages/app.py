@@ -1,0 +1,132 @@
+"""Template routes (`template=`): the TechEmpower fortunes page without a
+database, XSS payloads in every position, inheritance, includes, macros,
+optional, enum, nested and list fields of Structs, dataclasses and
+TypedDicts, and the other ways a template route answers (an
+`HTTPException`, a `Response`, a value of the wrong type), plus an
+`HTMLResponse` built by hand."""
+
+import datetime
+import enum
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+import msgspec
+
+from prebake import App, HTMLResponse, HTTPException, Response
+
+app = App(title="pages")
+
+
+class Fortune(msgspec.Struct):
+    id: int
+    message: str
+
+
+class Fortunes(msgspec.Struct):
+    fortunes: list[Fortune]
+
+
+# The TechEmpower fortunes table, as its database holds it.
+FORTUNES = [
+    Fortune(1, "fortune: No such file or directory"),
+    Fortune(2, "A computer scientist is someone who fixes things that aren't broken."),
+    Fortune(3, "After enough decimal places, nobody gives a damn."),
+    Fortune(4, "A bad random number generator: 1, 1, 1, 1, 1, 4.33e+67, 1, 1, 1"),
+    Fortune(5, "A computer program does what you tell it to do, not what you want it to do."),
+    Fortune(6, "Emacs is a nice operating system, but I prefer UNIX. \u2014 Tom Christaensen"),
+    Fortune(7, "Any program that runs right is obsolete."),
+    Fortune(8, "A list is only as strong as its weakest link. \u2014 Donald Knuth"),
+    Fortune(9, "Feature: A bug with seniority."),
+    Fortune(10, "Computers make very fast, very accurate mistakes."),
+    Fortune(11, '<script>alert("This should not be displayed in a browser alert box.");</script>'),
+    Fortune(12, "\u30d5\u30ec\u30fc\u30e0\u30ef\u30fc\u30af\u306e\u30d9\u30f3\u30c1\u30de\u30fc\u30af"),
+]
+
+
+@app.get("/fortunes", template="fortunes.html")
+def fortunes() -> Fortunes:
+    rows = [*FORTUNES, Fortune(0, "Additional fortune added at request time.")]
+    rows.sort(key=lambda f: f.message)
+    return Fortunes(rows)
+
+
+class Echo(msgspec.Struct):
+    text: str
+
+
+@app.get("/xss", template="xss.html")
+def xss(text: str) -> Echo:
+    return Echo(text)
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+@dataclass
+class Address:
+    city: str
+    zip: str | None = None
+
+
+class Tag(TypedDict):
+    name: str
+    weight: float
+
+
+class Profile(msgspec.Struct):
+    name: str
+    age: int
+    score: float
+    admin: bool
+    color: Color
+    level: Level
+    nickname: str | None
+    address: Address
+    tags: list[Tag]
+    joined: datetime.date
+    friends: list[str]
+    manager: "Profile | None" = None
+    notes: dict[str, int] = {}
+
+
+def _not_a_profile() -> Any:
+    return {"name": "broken"}
+
+
+@app.get("/profile/{name}", template="profile.html")
+def profile(name: str, nick: str | None = None) -> Profile:
+    if name == "missing":
+        raise HTTPException(404, "no such profile")
+    if name == "redirect":
+        return Response(b"", status_code=307, headers={"location": "/profile/ann"})  # type: ignore[return-value]
+    if name == "broken":
+        return _not_a_profile()
+    boss = Profile(
+        "Boss", 60, 9.5, True, Color.BLUE, Level.HIGH, None, Address("Paris"), [], datetime.date(2001, 1, 1), []
+    )
+    return Profile(
+        name=name,
+        age=42,
+        score=1.0,
+        admin=False,
+        color=Color.RED,
+        level=Level.LOW,
+        nickname=nick,
+        address=Address("Lyon", "69001"),
+        tags=[Tag(name="a&b", weight=0.5), Tag(name="c", weight=2.0)],
+        joined=datetime.date(2020, 2, 29),
+        friends=["Bob", "Eve"],
+        manager=boss,
+    )
+
+
+@app.get("/hand")
+def hand(name: str = "world") -> HTMLResponse:
+    return HTMLResponse(f"<p>Hello, {name}</p>", headers={"x-hand": "1"})
