@@ -428,8 +428,26 @@ impl Checker<'_> {
             },
             Expr::AssociatedItem(obj, item) => {
                 let v = self.expr(obj);
-                let V::Ty(TplTy::Model(id)) = v else {
-                    return V::Unknown;
+                let id = match v {
+                    V::Ty(TplTy::Model(id)) => id,
+                    V::Ty(t) => {
+                        let help = match t {
+                            TplTy::Opt(_) => "test it first: `{% if let Some(x) = value %}{{ x.field }}{% endif %}`",
+                            TplTy::List(_) => "loop over it: `{% for x in items %}{{ x.field }}{% endfor %}`",
+                            _ => "only models have fields",
+                        };
+                        self.out.push(
+                            Diagnostic::new(
+                                Code::PB132,
+                                self.span(&item.name),
+                                format!("{} has no field `{}`", t.describe(self.ir), *item.name),
+                            )
+                            .with_label("no such field")
+                            .with_help(help),
+                        );
+                        return V::Unknown;
+                    }
+                    _ => return V::Unknown,
                 };
                 let m = self.ir.model(id);
                 match m.fields.iter().find(|f| f.name == *item.name) {
