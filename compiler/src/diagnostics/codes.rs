@@ -125,6 +125,7 @@ declare_codes! {
     PB137 = "template-without-model", Error, "a `template=` route whose handler does not return a model, or whose template is not a string literal";
     PB138 = "unsupported-template-field", Error, "a template uses a field whose type templates cannot render (dict, Any, unions, bytes)";
     PB139 = "unrenderable-template-value", Error, "a template writes an optional value, a list or a model as text";
+    PB140 = "unquoted-attribute-value", Warning, "a template writes a value as an unquoted HTML attribute value, which escaping does not protect";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

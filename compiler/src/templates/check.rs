@@ -69,6 +69,12 @@ fn jinja_hint(name: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether askama escapes a template as HTML: its extension.
+fn is_html(path: &str) -> bool {
+    let ext = path.rsplit('.').next().unwrap_or("");
+    matches!(ext, "html" | "htm" | "xml" | "svg" | "j2" | "jinja" | "jinja2")
+}
+
 #[derive(Clone, Debug)]
 enum V {
     Ty(TplTy),
@@ -93,6 +99,8 @@ pub(super) fn check(
         visited: HashSet::new(),
         file,
         len: 0,
+        text: String::new(),
+        html: false,
     };
     c.file_nodes(db, files, file, None);
     c.out
@@ -106,9 +114,12 @@ struct Checker<'a> {
     out: Vec<Diagnostic>,
     /// Files checked (or being checked) already, so cycles end.
     visited: HashSet<FileId>,
-    /// The file being walked and its length.
+    /// The file being walked, its length, its text and whether askama
+    /// escapes it as HTML (by extension).
     file: FileId,
     len: usize,
+    text: String,
+    html: bool,
 }
 
 impl Checker<'_> {
@@ -142,9 +153,11 @@ impl Checker<'_> {
                 return;
             }
         };
-        let (saved_file, saved_len) = (self.file, self.len);
+        let saved = (self.file, self.len, std::mem::take(&mut self.text), self.html);
         self.file = file;
         self.len = text.len();
+        self.html = is_html(&db.file(file).path);
+        self.text = text.clone();
         let mut refs = Vec::new();
         self.nodes(ast.nodes(), &mut refs);
         // Files named by this one, checked after it with the same scope.
@@ -159,9 +172,10 @@ impl Checker<'_> {
             }
             self.file = file;
             self.len = text.len();
+            self.html = is_html(&db.file(file).path);
+            self.text = text.clone();
         }
-        self.file = saved_file;
-        self.len = saved_len;
+        (self.file, self.len, self.text, self.html) = saved;
     }
 
     fn span<T>(&self, w: &WithSpan<T>) -> Span {
@@ -237,6 +251,9 @@ impl Checker<'_> {
         match n {
             Node::Expr(_, e) => {
                 let v = self.expr(e);
+                if !matches!(v, V::Ty(TplTy::Int | TplTy::Float | TplTy::Bool)) {
+                    self.unquoted_attribute(e);
+                }
                 if let V::Ty(t @ (TplTy::Opt(_) | TplTy::List(_) | TplTy::Model(_))) = &v {
                     let (what, help) = match t {
                         TplTy::Opt(_) => (
@@ -350,6 +367,40 @@ impl Checker<'_> {
             }
             Node::Lit(_) | Node::Comment(_) | Node::Raw(_) | Node::Break(_) | Node::Continue(_) => {}
         }
+    }
+
+    /// PB140: `attr={{ value }}` in an HTML template. Escaping covers
+    /// `&<>"'` but not the space, `=` or backtick that end or split an
+    /// unquoted attribute value, so a value can add attributes
+    /// (`x onmouseover=...`), in askama as in Jinja2.
+    fn unquoted_attribute(&mut self, e: &WithSpan<Box<Expr<'_>>>) {
+        let Some(range) = e.span().byte_range() else {
+            return;
+        };
+        if !self.html {
+            return;
+        }
+        let before = self.text[..range.start.min(self.text.len())].trim_end();
+        let Some(open) = before.rfind("{{") else {
+            return;
+        };
+        let marks = before[open + 2..].trim();
+        if !marks.is_empty() && !matches!(marks, "-" | "+" | "~") {
+            return;
+        }
+        if !before[..open].trim_end().ends_with('=') {
+            return;
+        }
+        self.out.push(
+            Diagnostic::new(
+                Code::PB140,
+                self.span(e),
+                "a value written as an unquoted attribute value",
+            )
+            .with_label("not quoted")
+            .with_note("escaping does not cover spaces: a value like `x onmouseover=alert(1)` adds an attribute")
+            .with_help("quote the attribute: `name=\"{{ value }}\"`"),
+        );
     }
 
     fn cond(&mut self, b: &WithSpan<Cond<'_>>, refs: &mut Vec<(String, Span)>) {
