@@ -32,14 +32,17 @@ row() { # name port
   done
   echo "$1: $best requests/s"
 }
+PID=
 serve() { # port cmd...
   local port=$1; shift
-  (cd "$HERE/peers" && taskset -c 1 "$@" >/dev/null 2>&1) &
+  (cd "$HERE/peers" && exec taskset -c 1 "$@" >/dev/null 2>&1) &
+  PID=$!
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/fortunes" && return; sleep 0.1; done
 }
-trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
-serve 18823 "$BIN" --port 18823; check prebake 18823; row prebake 18823; kill %1; wait %1 2>/dev/null || true
+stop() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
+trap stop EXIT
+serve 18823 "$BIN" --port 18823; check prebake 18823; row prebake 18823; stop
 serve 18821 "$V/python" -m uvicorn fortunes_fastapi:app --port 18821 --loop uvloop --http httptools --no-access-log --log-level warning
-check fastapi 18821; row fastapi 18821; kill %2; wait %2 2>/dev/null || true
+check fastapi 18821; row fastapi 18821; stop
 serve 18822 "$V/python" -m uvicorn fortunes_litestar:app --port 18822 --loop uvloop --http httptools --no-access-log --log-level warning
-check litestar 18822; row litestar 18822
+check litestar 18822; row litestar 18822; stop
