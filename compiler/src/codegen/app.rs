@@ -55,7 +55,7 @@ pub(super) struct Gen<'a> {
 pub fn generate_file(analysis: &Analysis, name: &str) -> String {
     let items = generate(&analysis.db, &analysis.ir, name, &Ctx::default(), true);
     let tokens = quote! {
-        #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case, non_camel_case_types, dead_code)]
+        #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
         #items
     };
     let entry = analysis
@@ -77,7 +77,7 @@ pub fn generate_file(analysis: &Analysis, name: &str) -> String {
 pub fn expand_macro(analysis: &Analysis, name: &str, ctx: &Ctx, files: &[String]) -> TokenStream {
     let items = generate(&analysis.db, &analysis.ir, name, ctx, false);
     quote! {
-        #[allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case, non_camel_case_types, dead_code, missing_docs)]
+        #[allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case, missing_docs)]
         #[doc(hidden)]
         pub mod __prebake_app {
             #items

@@ -76,6 +76,9 @@ impl Gen<'_> {
         let doc = format!(" The page of `{path}`, over `{model_name}`.");
         self.tpl_items.push(quote! {
             #[doc = #doc]
+            // Named after the model; fields the template does not read are
+            // still read from the model, so they stay checked.
+            #[allow(non_camel_case_types, dead_code)]
             #[derive(#pb::askama::Template)]
             #[template(path = #path, askama = #pb::askama)]
             struct #page<'a> {
@@ -199,6 +202,7 @@ impl Gen<'_> {
         let (fields, inits) = self.tpl_fields(id, false);
         let pb = self.pb.clone();
         self.tpl_items.push(quote! {
+            #[allow(non_camel_case_types, dead_code)]
             struct #s<'a> {
                 #(#fields,)*
                 __pb_life: ::core::marker::PhantomData<&'a ()>,
