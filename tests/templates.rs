@@ -18,9 +18,7 @@ fn start() -> Server {
 }
 
 fn expected(name: &str) -> String {
-    let path = root()
-        .join("tests/apps/pages/expected")
-        .join(name);
+    let path = root().join("tests/apps/pages/expected").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -85,7 +83,11 @@ fn a_page_with_inheritance_includes_macros_and_every_kind_of_field() {
     assert_eq!(r.text(), expected("profile_ann.html"));
     // Without the optional query parameter the `else` branch renders.
     let r = get(s.addr, "/profile/bo");
-    assert!(r.text().contains(r#"<p id="nick">no nickname</p>"#), "{}", r.text());
+    assert!(
+        r.text().contains(r#"<p id="nick">no nickname</p>"#),
+        "{}",
+        r.text()
+    );
     assert!(r.text().contains("<title>BO</title>"), "{}", r.text());
 }
 
@@ -113,7 +115,9 @@ fn xss_payloads_are_escaped_in_every_position() {
     .collect();
     // Random strings over the characters that matter, seeded and replayable.
     let mut rng = Rng::from_env("xss payloads");
-    let alphabet = ["<", ">", "&", "\"", "'", "/", "=", " ", "a", "é", "`", ";", "#"];
+    let alphabet = [
+        "<", ">", "&", "\"", "'", "/", "=", " ", "a", "é", "`", ";", "#",
+    ];
     for _ in 0..40 {
         let n = 1 + rng.below(24);
         payloads.push((0..n).map(|_| rng.pick(&alphabet)).collect::<String>());
@@ -121,7 +125,9 @@ fn xss_payloads_are_escaped_in_every_position() {
     for p in &payloads {
         let r = get(s.addr, &format!("/xss?text={}", percent(p)));
         assert_eq!(r.status, 200, "{p:?}: {}", r.text());
-        let want = template.trim_end_matches('\n').replace("{{ text }}", &escape(p));
+        let want = template
+            .trim_end_matches('\n')
+            .replace("{{ text }}", &escape(p));
         assert_eq!(r.text(), want, "payload {p:?}");
         // No character of the payload that opens markup reached the page.
         let body = r.text().replace(&escape(p), "");
@@ -138,13 +144,19 @@ fn a_template_route_still_raises_returns_responses_and_refuses_wrong_values() {
     let s = start();
     let r = get(s.addr, "/profile/missing");
     assert_eq!(r.status, 404);
-    assert_eq!(r.text(), r#"{"status_code":404,"detail":"no such profile"}"#);
+    assert_eq!(
+        r.text(),
+        r#"{"status_code":404,"detail":"no such profile"}"#
+    );
     let r = get(s.addr, "/profile/redirect");
     assert_eq!(r.status, 307);
     assert_eq!(r.header("location"), Some("/profile/ann"));
     let r = get(s.addr, "/profile/broken");
     assert_eq!(r.status, 500);
-    assert_eq!(r.text(), r#"{"status_code":500,"detail":"Internal Server Error"}"#);
+    assert_eq!(
+        r.text(),
+        r#"{"status_code":500,"detail":"Internal Server Error"}"#
+    );
     s.expect_log("does not match its declared type");
 }
 

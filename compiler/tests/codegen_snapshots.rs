@@ -49,12 +49,17 @@ fn todo_program() {
 #[test]
 fn template_program() {
     let file = generated("../tests/apps/pages/app.py", "pages");
-    let start = file.find("/// The page of `fortunes.html`").expect("the fortunes page");
+    let start = file
+        .find("/// The page of `fortunes.html`")
+        .expect("the fortunes page");
     let end = file[start..]
         .find("/// The page of `xss.html`")
         .map_or(file.len(), |e| start + e);
     insta::assert_snapshot!("pages_fortunes_page_rs", &file[start..end]);
-    assert!(file.contains("pb::Returns::Html(render_fortunes_html)"), "{file}");
+    assert!(
+        file.contains("pb::Returns::Html(render_fortunes_html)"),
+        "{file}"
+    );
     assert!(file.contains("#[template(path = \"profile.html\", askama = pb::askama)]"));
 }
 

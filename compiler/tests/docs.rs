@@ -36,7 +36,10 @@ impl SourceProvider for OneFile {
             return Some(self.0.clone());
         }
         let name = rel_path.strip_prefix("templates/")?;
-        self.1.iter().find(|(n, _)| n == name).map(|(_, t)| t.clone())
+        self.1
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
     }
 }
 

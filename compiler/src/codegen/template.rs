@@ -36,9 +36,9 @@ use crate::ir::{ModelId, RouteTemplate, TplTy, TyKind};
 const KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false",
     "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
-    "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where", "while",
-    "abstract", "become", "box", "do", "final", "macro", "override", "priv", "try", "typeof",
-    "unsized", "virtual", "yield",
+    "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "try",
+    "typeof", "unsized", "virtual", "yield",
 ];
 
 fn field_ident(name: &str) -> Option<Ident> {
@@ -227,10 +227,9 @@ fn text_kinds(ty: &crate::ir::Ty) -> String {
             TyKind::TimeDelta => "datetime.timedelta",
             TyKind::Uuid => "uuid.UUID",
             TyKind::Decimal => "decimal.Decimal",
-            TyKind::List(t)
-            | TyKind::Set(t)
-            | TyKind::FrozenSet(t)
-            | TyKind::VarTuple(t) => return go(t),
+            TyKind::List(t) | TyKind::Set(t) | TyKind::FrozenSet(t) | TyKind::VarTuple(t) => {
+                return go(t);
+            }
             TyKind::Union(members) => return members.iter().find_map(go),
             _ => return None,
         })

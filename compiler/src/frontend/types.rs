@@ -61,7 +61,9 @@ fn known(q: &str) -> Option<Known> {
         "decimal.Decimal" => Scalar(TyKind::Decimal),
         "msgspec.UnsetType" | "msgspec.types.UnsetType" => Scalar(TyKind::Unset),
         "prebake.Request" => Scalar(TyKind::Request),
-        "prebake.Response" | "prebake.JSONResponse" | "prebake.HTMLResponse" => Scalar(TyKind::Response),
+        "prebake.Response" | "prebake.JSONResponse" | "prebake.HTMLResponse" => {
+            Scalar(TyKind::Response)
+        }
         "builtins.list"
         | "typing.List"
         | "typing.Sequence"

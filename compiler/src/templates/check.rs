@@ -60,9 +60,15 @@ pub(crate) const FILTERS: &[&str] = &[
 /// What a Jinja2 filter is in askama, for the help line of PB134.
 fn jinja_hint(name: &str) -> Option<&'static str> {
     Some(match name {
-        "length" | "count" => "askama has no `length`: call `.len()` on the value (`{{ items.len() }}`)",
-        "tojson" | "json" => "askama's `json` filter is not enabled in prebake; build the JSON in the handler",
-        "striptags" | "replace" | "round" | "int" | "float" | "string" | "list" | "sort" | "first" | "last" | "sum" | "map" | "select" | "selectattr" | "attr" | "batch" | "slice" | "groupby" => {
+        "length" | "count" => {
+            "askama has no `length`: call `.len()` on the value (`{{ items.len() }}`)"
+        }
+        "tojson" | "json" => {
+            "askama's `json` filter is not enabled in prebake; build the JSON in the handler"
+        }
+        "striptags" | "replace" | "round" | "int" | "float" | "string" | "list" | "sort"
+        | "first" | "last" | "sum" | "map" | "select" | "selectattr" | "attr" | "batch"
+        | "slice" | "groupby" => {
             "Jinja2's filter has no askama equivalent: compute the value in the handler and add it to the model"
         }
         _ => return None,
@@ -72,7 +78,10 @@ fn jinja_hint(name: &str) -> Option<&'static str> {
 /// Whether askama escapes a template as HTML: its extension.
 fn is_html(path: &str) -> bool {
     let ext = path.rsplit('.').next().unwrap_or("");
-    matches!(ext, "html" | "htm" | "xml" | "svg" | "j2" | "jinja" | "jinja2")
+    matches!(
+        ext,
+        "html" | "htm" | "xml" | "svg" | "j2" | "jinja" | "jinja2"
+    )
 }
 
 #[derive(Clone, Debug)]
@@ -125,7 +134,13 @@ struct Checker<'a> {
 impl Checker<'_> {
     /// Parses and walks one file; `from` is where it was named (an
     /// `include`, `extends` or `import`), for the syntax error's note.
-    fn file_nodes(&mut self, db: &mut SourceDb, files: &mut Files<'_>, file: FileId, from: Option<Span>) {
+    fn file_nodes(
+        &mut self,
+        db: &mut SourceDb,
+        files: &mut Files<'_>,
+        file: FileId,
+        from: Option<Span>,
+    ) {
         if !self.visited.insert(file) {
             return;
         }
@@ -139,13 +154,19 @@ impl Checker<'_> {
                     .char_indices()
                     .nth(1)
                     .map_or(text.len(), |(i, _)| at + i);
-                let message = e
-                    .message
-                    .as_deref()
-                    .map_or_else(|| "the template does not parse".to_string(), |m| format!("template syntax error: {m}"));
-                let mut d = Diagnostic::new(Code::PB135, super::span(file, Some(at..end), text.len()), message)
-                    .with_label("askama cannot parse this")
-                    .with_note("templates use askama's syntax, close to Jinja2's (see docs/templates.md)");
+                let message = e.message.as_deref().map_or_else(
+                    || "the template does not parse".to_string(),
+                    |m| format!("template syntax error: {m}"),
+                );
+                let mut d = Diagnostic::new(
+                    Code::PB135,
+                    super::span(file, Some(at..end), text.len()),
+                    message,
+                )
+                .with_label("askama cannot parse this")
+                .with_note(
+                    "templates use askama's syntax, close to Jinja2's (see docs/templates.md)",
+                );
                 if let Some(from) = from {
                     d = d.with_secondary(from, "used here");
                 }
@@ -153,7 +174,12 @@ impl Checker<'_> {
                 return;
             }
         };
-        let saved = (self.file, self.len, std::mem::take(&mut self.text), self.html);
+        let saved = (
+            self.file,
+            self.len,
+            std::mem::take(&mut self.text),
+            self.html,
+        );
         self.file = file;
         self.len = text.len();
         self.html = is_html(&db.file(file).path);
@@ -260,7 +286,10 @@ impl Checker<'_> {
                             "an optional value",
                             "test it first: `{% if let Some(x) = value %}{{ x }}{% endif %}`",
                         ),
-                        TplTy::List(_) => ("a list", "loop over it: `{% for x in items %}{{ x }}{% endfor %}`"),
+                        TplTy::List(_) => (
+                            "a list",
+                            "loop over it: `{% for x in items %}{{ x }}{% endfor %}`",
+                        ),
                         _ => ("a model", "write one of its fields: `{{ value.field }}`"),
                     };
                     self.out.push(
@@ -308,7 +337,15 @@ impl Checker<'_> {
             Node::Loop(l) => {
                 let item = match self.expr(&l.iter) {
                     V::Ty(TplTy::List(item)) => V::Ty(*item),
-                    V::Ty(t @ (TplTy::Str | TplTy::Int | TplTy::Float | TplTy::Bool | TplTy::Text | TplTy::Opt(_) | TplTy::Model(_))) => {
+                    V::Ty(
+                        t @ (TplTy::Str
+                        | TplTy::Int
+                        | TplTy::Float
+                        | TplTy::Bool
+                        | TplTy::Text
+                        | TplTy::Opt(_)
+                        | TplTy::Model(_)),
+                    ) => {
                         self.out.push(
                             Diagnostic::new(
                                 Code::PB133,
@@ -365,7 +402,8 @@ impl Checker<'_> {
                 self.filter(&f.filters);
                 self.scoped(|c| c.nodes(&f.nodes, refs));
             }
-            Node::Lit(_) | Node::Comment(_) | Node::Raw(_) | Node::Break(_) | Node::Continue(_) => {}
+            Node::Lit(_) | Node::Comment(_) | Node::Raw(_) | Node::Break(_) | Node::Continue(_) => {
+            }
         }
     }
 
@@ -441,8 +479,9 @@ impl Checker<'_> {
                         .with_help("drop `|safe` unless the value is markup the app itself built and trusts"),
                 );
             } else if !FILTERS.contains(name) {
-                let mut d = Diagnostic::new(Code::PB134, span, format!("unknown filter `{}`", **name))
-                    .with_label("askama has no such filter");
+                let mut d =
+                    Diagnostic::new(Code::PB134, span, format!("unknown filter `{}`", **name))
+                        .with_label("askama has no such filter");
                 d = match jinja_hint(name) {
                     Some(h) => d.with_help(h),
                     None => d.with_note(format!("askama's filters: {}", FILTERS.join(", "))),
@@ -466,12 +505,20 @@ impl Checker<'_> {
                 None => {
                     let m = self.ir.model(self.model);
                     let fields: Vec<&str> = m.fields.iter().map(|f| f.name.as_str()).collect();
-                    let mut d = Diagnostic::new(Code::PB131, self.span(e), format!("unknown variable `{name}`"))
-                        .with_label(format!("not a field of `{}`", m.name));
+                    let mut d = Diagnostic::new(
+                        Code::PB131,
+                        self.span(e),
+                        format!("unknown variable `{name}`"),
+                    )
+                    .with_label(format!("not a field of `{}`", m.name));
                     d = if fields.is_empty() {
                         d.with_note(format!("`{}` has no fields", m.name))
                     } else {
-                        d.with_note(format!("the template's variables are the fields of `{}`: {}", m.name, fields.join(", ")))
+                        d.with_note(format!(
+                            "the template's variables are the fields of `{}`: {}",
+                            m.name,
+                            fields.join(", ")
+                        ))
                     };
                     self.out.push(d);
                     V::Unknown
@@ -483,8 +530,12 @@ impl Checker<'_> {
                     V::Ty(TplTy::Model(id)) => id,
                     V::Ty(t) => {
                         let help = match t {
-                            TplTy::Opt(_) => "test it first: `{% if let Some(x) = value %}{{ x.field }}{% endif %}`",
-                            TplTy::List(_) => "loop over it: `{% for x in items %}{{ x.field }}{% endfor %}`",
+                            TplTy::Opt(_) => {
+                                "test it first: `{% if let Some(x) = value %}{{ x.field }}{% endif %}`"
+                            }
+                            TplTy::List(_) => {
+                                "loop over it: `{% for x in items %}{{ x.field }}{% endfor %}`"
+                            }
                             _ => "only models have fields",
                         };
                         self.out.push(
@@ -561,7 +612,10 @@ impl Checker<'_> {
                 V::Unknown
             }
             Expr::Group(inner) => self.expr(inner),
-            Expr::Unary(_, inner) | Expr::As(inner, _) | Expr::Try(inner) | Expr::NamedArgument(_, inner) => {
+            Expr::Unary(_, inner)
+            | Expr::As(inner, _)
+            | Expr::Try(inner)
+            | Expr::NamedArgument(_, inner) => {
                 self.expr(inner);
                 V::Unknown
             }

@@ -59,7 +59,9 @@ pub fn lower(
                     "`template` must be a string literal",
                 )
                 .with_label(format!("found {}", value.type_name()))
-                .with_note("templates are compiled into the binary, so the name must be written out"),
+                .with_note(
+                    "templates are compiled into the binary, so the name must be written out",
+                ),
             );
             continue;
         };
@@ -115,7 +117,12 @@ pub fn lower(
     for t in &templates {
         let Some(file) = t.file else { continue };
         for d in check::check(ir, db, &mut files, file, t.model) {
-            let key = (d.code, d.primary.span.file, d.primary.span.start, d.message.clone());
+            let key = (
+                d.code,
+                d.primary.span.file,
+                d.primary.span.start,
+                d.message.clone(),
+            );
             if seen.insert(key) {
                 sink.report(d);
             }

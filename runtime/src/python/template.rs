@@ -188,23 +188,29 @@ pub fn list<'a, T>(
     // SAFETY: type checks, then borrowed reads of a list's or tuple's items,
     // which the container holds while the page is written.
     unsafe {
-        let (n, get): (ffi::Py_ssize_t, unsafe fn(*mut ffi::PyObject, ffi::Py_ssize_t) -> *mut ffi::PyObject) =
-            if ffi::PyList_Check(p) != 0 {
-                (ffi::PyList_GET_SIZE(p), list_item)
-            } else if ffi::PyTuple_Check(p) != 0 {
-                (ffi::PyTuple_GET_SIZE(p), tuple_item)
-            } else if ffi::PyAnySet_Check(p) != 0 {
-                let mut out = Vec::new();
-                for (i, x) in v.0.try_iter().map_err(|_| mismatch("a set", v))?.enumerate() {
-                    let x = x.map_err(|_| mismatch("a set", v))?;
-                    // The set holds its items.
-                    let b = Obj(Borrowed::from_ptr(v.0.py(), x.as_ptr()));
-                    out.push(item(b).map_err(|e| e.at_index(i as isize))?);
-                }
-                return Ok(out);
-            } else {
-                return Err(mismatch("list", v));
-            };
+        let (n, get): (
+            ffi::Py_ssize_t,
+            unsafe fn(*mut ffi::PyObject, ffi::Py_ssize_t) -> *mut ffi::PyObject,
+        ) = if ffi::PyList_Check(p) != 0 {
+            (ffi::PyList_GET_SIZE(p), list_item)
+        } else if ffi::PyTuple_Check(p) != 0 {
+            (ffi::PyTuple_GET_SIZE(p), tuple_item)
+        } else if ffi::PyAnySet_Check(p) != 0 {
+            let mut out = Vec::new();
+            for (i, x) in
+                v.0.try_iter()
+                    .map_err(|_| mismatch("a set", v))?
+                    .enumerate()
+            {
+                let x = x.map_err(|_| mismatch("a set", v))?;
+                // The set holds its items.
+                let b = Obj(Borrowed::from_ptr(v.0.py(), x.as_ptr()));
+                out.push(item(b).map_err(|e| e.at_index(i as isize))?);
+            }
+            return Ok(out);
+        } else {
+            return Err(mismatch("list", v));
+        };
         let n = usize::try_from(n).unwrap_or(0);
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
@@ -290,7 +296,11 @@ pub fn python_float(x: f64) -> String {
         return if x > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if x.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // Scientific form from the shortest digits: `d.ddde±x`.
     let sci = format!("{:e}", x);
@@ -306,7 +316,11 @@ pub fn python_float(x: f64) -> String {
             if n <= int_len {
                 format!("{digits}{}.0", "0".repeat((int_len - n) as usize))
             } else {
-                format!("{}.{}", &digits[..int_len as usize], &digits[int_len as usize..])
+                format!(
+                    "{}.{}",
+                    &digits[..int_len as usize],
+                    &digits[int_len as usize..]
+                )
             }
         } else {
             format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))

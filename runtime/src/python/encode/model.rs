@@ -567,10 +567,10 @@ pub(in crate::python) fn fields_of<'a>(
                             .offset(off)
                             .cast::<*mut ffi::PyObject>()
                     },
-                    None => v
-                        .0
-                        .getattr(f.name.bind(py))
-                        .map_or(std::ptr::null_mut(), |b| b.as_ptr()),
+                    None => {
+                        v.0.getattr(f.name.bind(py))
+                            .map_or(std::ptr::null_mut(), |b| b.as_ptr())
+                    }
                 };
                 out.push(borrow(p));
             }
@@ -599,10 +599,10 @@ pub(in crate::python) fn fields_of<'a>(
                         }
                         p
                     },
-                    None => v
-                        .0
-                        .getattr(f.name.bind(py))
-                        .map_or(std::ptr::null_mut(), |b| b.as_ptr()),
+                    None => {
+                        v.0.getattr(f.name.bind(py))
+                            .map_or(std::ptr::null_mut(), |b| b.as_ptr())
+                    }
                 };
                 out.push(borrow(p));
             }
