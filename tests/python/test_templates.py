@@ -24,6 +24,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,7 +117,7 @@ def reference_fortunes() -> str:
     )
 
 
-def no_alert(browser) -> bool:
+def no_alert(browser: Any) -> bool:
     from selenium.common.exceptions import NoAlertPresentException
 
     try:
@@ -126,14 +127,14 @@ def no_alert(browser) -> bool:
     return False
 
 
-def table(browser) -> list[list[str]]:
+def table(browser: Any) -> list[list[str]]:
     return [
         [td.text for td in tr.find_elements("css selector", "td")]
         for tr in browser.find_elements("css selector", "tr")[1:]
     ]
 
 
-def test_fortunes_looks_like_the_reference_page(browser, server_url: str) -> None:
+def test_fortunes_looks_like_the_reference_page(browser: Any, server_url: str) -> None:
     browser.get(f"{server_url}/fortunes")
     wait_for(browser, "css selector", "table")
     assert no_alert(browser)
@@ -151,7 +152,7 @@ def test_fortunes_looks_like_the_reference_page(browser, server_url: str) -> Non
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_xss_payloads_stay_text(browser, server_url: str, payload: str) -> None:
+def test_xss_payloads_stay_text(browser: Any, server_url: str, payload: str) -> None:
     from urllib.parse import quote
 
     browser.get(f"{server_url}/xss?text={quote(payload)}")

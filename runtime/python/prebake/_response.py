@@ -184,9 +184,8 @@ class HTMLResponse(Response):
         media_type: str | None = None,
         background: BackgroundTasks | BackgroundTask | None = None,
     ) -> None:
-        if content is None:
-            content = b""
-        if not isinstance(content, (str, bytes)):
+        checked: object = content
+        if not isinstance(checked, (str, bytes)):
             raise TypeError(f"HTMLResponse content must be str or bytes, got {type(content).__name__}")
         super().__init__(content, status_code, headers, media_type or HTML, background)
 
