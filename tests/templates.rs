@@ -5,8 +5,9 @@
 //! template route answers (`HTTPException`, a `Response`, a value of the
 //! wrong type) and a hand-built `HTMLResponse`.
 //!
-//! Starts the pages test app (`tests/apps/pages/app.py`), built by `cargo
-//! xtask build` (see `tests/apps.txt`). `tests/python/test_templates.py`
+//! Starts the pages test app (`tests/apps/pages/app.py`) and the fortunes
+//! bench app (`bench/apps/fortunes/app.py`), built by `cargo xtask build`
+//! (see `tests/apps.txt`). `tests/python/test_templates.py`
 //! renders the same pages in headless Chromium.
 
 use prebake_testkit::{Rng, Server, app_binary, get, request, root};
@@ -53,7 +54,8 @@ fn percent(s: &str) -> String {
 
 #[test]
 fn fortunes_is_the_techempower_page() {
-    let s = start();
+    // The bench app (`bench/apps/fortunes`): what is measured is what is tested.
+    let s = Server::start(&app_binary("fortunes"), &[]);
     let r = get(s.addr, "/fortunes");
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("content-type"), Some(HTML));

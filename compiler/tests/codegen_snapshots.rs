@@ -48,19 +48,20 @@ fn todo_program() {
 /// nested model, and `Returns::Html` naming the render function.
 #[test]
 fn template_program() {
-    let file = generated("../tests/apps/pages/app.py", "pages");
+    let file = generated("../bench/apps/fortunes/app.py", "fortunes");
     let start = file
         .find("/// The page of `fortunes.html`")
         .expect("the fortunes page");
     let end = file[start..]
-        .find("/// The page of `xss.html`")
+        .find("/// Serves the app")
         .map_or(file.len(), |e| start + e);
     insta::assert_snapshot!("pages_fortunes_page_rs", &file[start..end]);
     assert!(
         file.contains("pb::Returns::Html(render_fortunes_html)"),
         "{file}"
     );
-    assert!(file.contains("#[template(path = \"profile.html\", askama = pb::askama)]"));
+    let pages = generated("../tests/apps/pages/app.py", "pages");
+    assert!(pages.contains("#[template(path = \"profile.html\", askama = pb::askama)]"));
 }
 
 #[test]

@@ -1,5 +1,6 @@
 """Template routes as a person sees them: the pages of the pages test app
-(`tests/apps/pages`) rendered by headless Chromium.
+(`tests/apps/pages`) and the fortunes bench app (`bench/apps/fortunes`)
+rendered by headless Chromium.
 
 - The fortunes page is screenshotted twice: as the compiled server sends it,
   and as a reference page written here with Python's own `html.escape` (the
@@ -31,7 +32,7 @@ import pytest
 from browser import browser, save_screenshot, screenshot_dir, wait_for  # noqa: F401 (the fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "tests" / "apps" / "pages" / "app.py"
+APPS = {"pages": ROOT / "tests" / "apps" / "pages" / "app.py", "fortunes": ROOT / "bench" / "apps" / "fortunes" / "app.py"}
 
 FORTUNES = [
     (1, "fortune: No such file or directory"),
@@ -70,14 +71,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def binary() -> Path:
-    """The built pages app: from `cargo xtask test`'s binary folder, or built here."""
+def binary(name: str) -> Path:
+    """A built app of tests/apps.txt: from `cargo xtask test`'s binary folder, or built here."""
     bin_dir = os.environ.get("PREBAKE_E2E_BIN_DIR")
-    if bin_dir and (Path(bin_dir) / "pages").exists():
-        return Path(bin_dir) / "pages"
-    out = ROOT / "target" / "e2e-bin" / "pages"
+    if bin_dir and (Path(bin_dir) / name).exists():
+        return Path(bin_dir) / name
+    out = ROOT / "target" / "e2e-bin" / name
     subprocess.run(
-        ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(APP), "--out", str(out)],
+        ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(APPS[name]), "--out", str(out)],
         cwd=ROOT,
         check=True,
     )
@@ -86,9 +87,18 @@ def binary() -> Path:
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
+    yield from serve("pages")
+
+
+@pytest.fixture(scope="module")
+def fortunes_url() -> Iterator[str]:
+    yield from serve("fortunes")
+
+
+def serve(name: str) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
-        [str(binary()), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [str(binary(name)), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         deadline = time.monotonic() + 60
@@ -134,8 +144,8 @@ def table(browser: Any) -> list[list[str]]:
     ]
 
 
-def test_fortunes_looks_like_the_reference_page(browser: Any, server_url: str) -> None:
-    browser.get(f"{server_url}/fortunes")
+def test_fortunes_looks_like_the_reference_page(browser: Any, fortunes_url: str) -> None:
+    browser.get(f"{fortunes_url}/fortunes")
     wait_for(browser, "css selector", "table")
     assert no_alert(browser)
     served = table(browser)

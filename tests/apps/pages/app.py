@@ -1,9 +1,10 @@
-"""Template routes (`template=`): the TechEmpower fortunes page without a
-database, XSS payloads in every position, inheritance, includes, macros,
+"""Template routes (`template=`): XSS payloads in every position,
+inheritance, includes, macros,
 optional, enum, nested and list fields of Structs, dataclasses and
 TypedDicts, and the other ways a template route answers (an
 `HTTPException`, a `Response`, a value of the wrong type), plus an
-`HTMLResponse` built by hand."""
+`HTMLResponse` built by hand. The TechEmpower fortunes page is the bench
+app's (`bench/apps/fortunes`), tested as `fortunes` in tests/apps.txt."""
 
 import datetime
 import enum
@@ -15,39 +16,6 @@ import msgspec
 from prebake import App, HTMLResponse, HTTPException, Response
 
 app = App(title="pages")
-
-
-class Fortune(msgspec.Struct):
-    id: int
-    message: str
-
-
-class Fortunes(msgspec.Struct):
-    fortunes: list[Fortune]
-
-
-# The TechEmpower fortunes table, as its database holds it.
-FORTUNES = [
-    Fortune(1, "fortune: No such file or directory"),
-    Fortune(2, "A computer scientist is someone who fixes things that aren't broken."),
-    Fortune(3, "After enough decimal places, nobody gives a damn."),
-    Fortune(4, "A bad random number generator: 1, 1, 1, 1, 1, 4.33e+67, 1, 1, 1"),
-    Fortune(5, "A computer program does what you tell it to do, not what you want it to do."),
-    Fortune(6, "Emacs is a nice operating system, but I prefer UNIX. \u2014 Tom Christaensen"),
-    Fortune(7, "Any program that runs right is obsolete."),
-    Fortune(8, "A list is only as strong as its weakest link. \u2014 Donald Knuth"),
-    Fortune(9, "Feature: A bug with seniority."),
-    Fortune(10, "Computers make very fast, very accurate mistakes."),
-    Fortune(11, '<script>alert("This should not be displayed in a browser alert box.");</script>'),
-    Fortune(12, "\u30d5\u30ec\u30fc\u30e0\u30ef\u30fc\u30af\u306e\u30d9\u30f3\u30c1\u30de\u30fc\u30af"),
-]
-
-
-@app.get("/fortunes", template="fortunes.html")
-def fortunes() -> Fortunes:
-    rows = [*FORTUNES, Fortune(0, "Additional fortune added at request time.")]
-    rows.sort(key=lambda f: f.message)
-    return Fortunes(rows)
 
 
 class Echo(msgspec.Struct):
