@@ -19,6 +19,7 @@ pub mod ir;
 pub mod lsp;
 pub mod openapi;
 pub mod source;
+pub mod templates;
 
 use diagnostics::{Diagnostic, Sink};
 use frontend::SourceProvider;
@@ -47,7 +48,8 @@ impl Analysis {
 /// to the provider's root).
 pub fn analyze(provider: &dyn SourceProvider, entry: &str, display_prefix: &str) -> Analysis {
     let mut sink = Sink::new();
-    let (db, ir) = frontend::analyze(provider, entry, display_prefix, &mut sink);
+    let (mut db, mut ir) = frontend::analyze(provider, entry, display_prefix, &mut sink);
+    templates::lower(provider, display_prefix, &mut db, &mut ir, &mut sink);
     check::check(&db, &ir, &mut sink);
     Analysis {
         db,

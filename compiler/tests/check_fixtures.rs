@@ -9,6 +9,9 @@
 //! @app.get("/a/")  # warning: PB055
 //! ```
 //!
+//! A fixture folder's `templates/*.html` announce theirs in askama
+//! comments (`{# error: PB131 #}`).
+//!
 //! A line may announce several (`# error: PB011, PB015` or
 //! `# error: PB011 # warning: PB052`); information is announced as
 //! `# info: PB080`. A missing or an extra diagnostic
@@ -52,6 +55,13 @@ fn fixtures() -> Vec<(String, PathBuf, Vec<PathBuf>)> {
                 .map(|e| e.expect("dir entry").path())
                 .filter(|p| p.extension().is_some_and(|x| x == "py"))
                 .collect();
+            // Templates announce theirs in askama comments: `{# error: PB131 #}`.
+            if let Ok(dir) = std::fs::read_dir(path.join("templates")) {
+                files.extend(
+                    dir.map(|e| e.expect("dir entry").path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "html")),
+                );
+            }
             files.sort();
             out.push((name, path.join("app.py"), files));
         } else if path.extension().is_some_and(|x| x == "py") {

@@ -44,6 +44,26 @@ fn todo_program() {
     insta::assert_snapshot!("todo_main_rs", generated("../examples/todo/app.py", "todo"));
 }
 
+/// A template route: the page struct per template, a struct and reader per
+/// nested model, and `Returns::Html` naming the render function.
+#[test]
+fn template_program() {
+    let file = generated("../bench/apps/fortunes/app.py", "fortunes");
+    let start = file
+        .find("/// The page of `fortunes.html`")
+        .expect("the fortunes page");
+    let end = file[start..]
+        .find("/// Serves the app")
+        .map_or(file.len(), |e| start + e);
+    insta::assert_snapshot!("pages_fortunes_page_rs", &file[start..end]);
+    assert!(
+        file.contains("pb::Returns::Html(render_fortunes_html)"),
+        "{file}"
+    );
+    let pages = generated("../tests/apps/pages/app.py", "pages");
+    assert!(pages.contains("#[template(path = \"profile.html\", askama = pb::askama)]"));
+}
+
 #[test]
 fn generated_code_parses_and_is_deterministic() {
     let a = generated("../examples/todo/app.py", "todo");

@@ -6,6 +6,8 @@
 //! and no other; the app in the Use-instead block must be clean. The index
 //! `docs/diagnostics.md` must be what `codes::index_markdown()` renders (run
 //! `cargo xtask codegen`, or this test with `UPDATE_DOCS=1`, to rewrite it).
+//! A section's ```html blocks are the app's templates (`templates/page.html`,
+//! or the name on a first line `{# name.html #}`).
 
 use std::path::PathBuf;
 
@@ -25,18 +27,52 @@ fn docs_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs")
 }
 
-/// Serves one module, `app.py`, from memory.
-struct OneFile(String);
+/// Serves one module, `app.py`, and the section's templates from memory.
+struct OneFile(String, Vec<(String, String)>);
 
 impl SourceProvider for OneFile {
     fn read(&self, rel_path: &str) -> Option<String> {
-        (rel_path == "app.py").then(|| self.0.clone())
+        if rel_path == "app.py" {
+            return Some(self.0.clone());
+        }
+        let name = rel_path.strip_prefix("templates/")?;
+        self.1
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
     }
 
     /// The pages' app folder holds one directory, `static`.
     fn is_dir(&self, rel_path: &str) -> Option<bool> {
         Some(rel_path == "static")
     }
+}
+
+/// The ```html blocks of the section under `heading`: templates, named by
+/// a first line `{# name.html #}` (else `page.html`).
+fn html_blocks(page: &str, heading: &str) -> Vec<(String, String)> {
+    let Some(at) = page.find(heading) else {
+        return Vec::new();
+    };
+    let mut section = &page[at + heading.len()..];
+    if let Some(end) = section.find("\n## ") {
+        section = &section[..end];
+    }
+    let mut out = Vec::new();
+    while let Some(start) = section.find("```html\n") {
+        let body = &section[start + "```html\n".len()..];
+        let Some(end) = body.find("```") else { break };
+        let text = &body[..end];
+        let name = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("{# ")?.strip_suffix(" #}"))
+            .filter(|n| n.ends_with(".html"))
+            .unwrap_or("page.html");
+        out.push((name.to_string(), text.to_string()));
+        section = &body[end + 3..];
+    }
+    out
 }
 
 /// The first ```python block after `heading`.
@@ -79,7 +115,11 @@ fn every_code_has_a_page_that_runs() {
             ));
             continue;
         };
-        let bad = prebake_compiler::analyze(&OneFile(example.to_string()), "app.py", "");
+        let bad = prebake_compiler::analyze(
+            &OneFile(example.to_string(), html_blocks(&page, "## Example")),
+            "app.py",
+            "",
+        );
         let codes: Vec<Code> = bad.diagnostics.iter().map(|d| d.code).collect();
         if !codes.contains(&code) || codes.iter().any(|c| *c != code) {
             failures.push(format!(
@@ -87,7 +127,11 @@ fn every_code_has_a_page_that_runs() {
                 render::human(&bad.db, &bad.diagnostics, Style::Plain)
             ));
         }
-        let good = prebake_compiler::analyze(&OneFile(fixed.to_string()), "app.py", "");
+        let good = prebake_compiler::analyze(
+            &OneFile(fixed.to_string(), html_blocks(&page, "## Use instead")),
+            "app.py",
+            "",
+        );
         if !good.diagnostics.is_empty() {
             failures.push(format!(
                 "{code}: the Use-instead app is not clean:\n{}",

@@ -11,9 +11,16 @@ pub use crate::lax::Int;
 pub use crate::middleware::{Compress, Cors, Encoding, Layer, Middleware, TrustedHost};
 #[cfg(feature = "bench-internals")]
 pub use crate::python::bench;
+/// What generated template routes read their page struct with and render
+/// it through (`runtime/src/python/template.rs`).
+pub use crate::python::template as tpl;
 pub use crate::python::{Call, List, Obj, enc};
 pub use crate::request::{QueryPairs, percent_decode, query_decode};
 pub use crate::validate::{Invalid, Mismatch, Rejection, Source};
+/// askama, for the `Template` derive of generated page structs
+/// (`#[template(askama = pb::askama)]`): the generated crate needs no
+/// dependency of its own.
+pub use askama;
 pub use prebake_router::{
     Captures, MAX_CAPTURES, Match, Method, Router, phash, phash_bucket, phash_slot,
 };

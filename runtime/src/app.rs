@@ -174,6 +174,10 @@ pub enum Returns {
     Response,
     /// Anything else: `application/json`, written by a generated encoder.
     Json(EncodeFn),
+    /// A `template=` route: `text/html; charset=utf-8`, the returned model
+    /// read into the generated page struct and rendered by askama
+    /// (`runtime/src/python/template.rs`).
+    Html(EncodeFn),
 }
 
 /// The generated per-route parameter decoder.

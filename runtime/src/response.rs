@@ -18,6 +18,8 @@ use crate::validate::{Rejection, RejectionKind};
 pub(crate) type Resp = Response<crate::body::RespBody>;
 
 pub(crate) const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+/// The `Content-Type` of a template route's page.
+pub(crate) const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 pub(crate) const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
 pub(crate) const JSON: HeaderValue = HeaderValue::from_static("application/json");
 

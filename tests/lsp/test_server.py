@@ -441,3 +441,44 @@ async def test_a_save_finds_an_app_that_imports_the_file_since(
     )
     diagnostics = await next_diagnostics(client, uri, since=m)
     assert codes(diagnostics) == [("PB042", line_of(models, "age: int"))]
+
+
+TEMPLATE_APP = """
+    import msgspec
+    from prebake import App
+
+    app = App()
+
+
+    class Page(msgspec.Struct):
+        title: str
+        items: list[str]
+
+
+    @app.get("/", template="page.html")
+    def page() -> Page:
+        return Page("t", [])
+"""
+
+
+async def test_template_errors_show_on_the_template_as_it_is_typed(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    write(tmp_path / "app.py", TEMPLATE_APP)
+    page = write(tmp_path / "templates" / "page.html", "<h1>{{ tittle }}</h1>\n")
+    # Only the template is open: its app is found in a parent folder.
+    uri = open_doc(client, tmp_path / "templates" / "page.html")
+    diagnostics = await next_diagnostics(client, uri, lambda d: len(d) > 0)
+    assert codes(diagnostics) == [("PB131", line_of(page, "tittle"))]
+    d = diagnostics[0]
+    assert page.splitlines()[0][d.range.start.character : d.range.end.character] == "tittle"
+    # The unsaved edit is what is checked: fixed, the file clears; a loop
+    # over a string is reported next.
+    since = mark(client)
+    replace_all(client, uri, 2, "<h1>{{ title }}</h1>\n")
+    assert await next_diagnostics(client, uri, lambda d: len(d) == 0, since=since) == []
+    since = mark(client)
+    bad = "<h1>{{ title }}</h1>\n{% for c in title %}{{ c }}{% endfor %}\n"
+    replace_all(client, uri, 3, bad)
+    diagnostics = await next_diagnostics(client, uri, lambda d: len(d) > 0, since=since)
+    assert codes(diagnostics) == [("PB133", 1)]

@@ -372,6 +372,38 @@ def test_json_response() -> None:
     assert response.headers == {"Location": "/todos/1"}
 
 
+def test_html_response_is_starlettes() -> None:
+    from prebake.responses import HTMLResponse as FromResponses
+
+    r = prebake.HTMLResponse("<p>é</p>", status_code=201, headers={"x-a": "1"})
+    assert FromResponses is prebake.HTMLResponse
+    assert isinstance(r, Response)
+    assert r.body == "<p>é</p>".encode()
+    assert (r.status_code, r.media_type, r.headers) == (201, "text/html; charset=utf-8", {"x-a": "1"})
+    assert prebake.HTMLResponse(b"<b>").body == b"<b>"
+    assert prebake.HTMLResponse().body == b""
+    with pytest.raises(TypeError):
+        prebake.HTMLResponse({"not": "html"})  # type: ignore[arg-type]
+
+
+def test_template_routes_record_their_template() -> None:
+    app = App(templates="pages")
+    assert app.templates == "pages"
+    assert App().templates == "templates"
+
+    @app.get("/f", template="fortunes.html")
+    def f() -> dict[str, int]:
+        return {}
+
+    templates = [r.template for r in app.routes]
+    assert app.get("/g")(f) is f
+    assert [*templates, app.routes[-1].template] == ["fortunes.html", None]
+    with pytest.raises(TypeError):
+        app.get("/h", template="")
+    with pytest.raises(TypeError):
+        App(templates="")
+
+
 def test_public_api() -> None:
     for name in prebake.__all__:
         assert hasattr(prebake, name), name

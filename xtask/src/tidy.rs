@@ -105,6 +105,15 @@ mod tests {
     }
 
     #[test]
+    fn template_parser_is_used_only_by_the_templates_module() {
+        let offenders = only_in("compiler/src", "askama_parser", "compiler/src/templates/");
+        assert!(
+            offenders.is_empty(),
+            "askama_parser used outside compiler::templates: {offenders:?}"
+        );
+    }
+
+    #[test]
     fn quote_is_used_only_by_codegen() {
         let mut offenders = only_in("compiler/src", "use quote", "compiler/src/codegen/");
         offenders.extend(only_in(

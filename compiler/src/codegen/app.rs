@@ -42,6 +42,13 @@ pub(super) struct Gen<'a> {
     pub(super) statics: Vec<crate::openapi::StaticRoute>,
     /// The app's folder at build time, for static mounts.
     pub(super) app_dir: String,
+    /// Template routes: one render function per (template, model) key.
+    pub(super) pages: Vec<(String, proc_macro2::Ident)>,
+    /// The page struct, reader and render function of each template, and
+    /// the struct and reader of each nested model.
+    pub(super) tpl_items: Vec<TokenStream>,
+    /// Nested models given to templates: model, struct, reader.
+    pub(super) tpl_models: Vec<(ModelId, proc_macro2::Ident, proc_macro2::Ident)>,
 }
 
 /// Generates the program as a formatted Rust file (`main.rs` of the app's
@@ -105,6 +112,9 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         // The OpenAPI document and the docs pages: GET routes after the app's.
         statics: crate::openapi::static_routes(ir, ctx.docs_assets.as_ref()),
         app_dir: ctx.app_dir.clone(),
+        pages: Vec::new(),
+        tpl_items: Vec::new(),
+        tpl_models: Vec::new(),
     };
     let static_paths: Vec<String> = g.statics.iter().map(|s| s.path.clone()).collect();
     let plan = RouterPlan::with_statics(ir, &static_paths);
@@ -121,7 +131,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
     let mut route_parts = Vec::new();
     let mut graph_fns = Vec::new();
     let mut graph_routes = Vec::new();
-    for (r, base) in ir.routes.iter().zip(names::decoders(ir)) {
+    for (index, (r, base)) in ir.routes.iter().zip(names::decoders(ir)).enumerate() {
         let dname = g.names.claim(&base);
         let graph_fn = graph::needed(r)
             .then(|| graph::route_fn(r, base.strip_prefix("decode_").unwrap_or(&base)));
@@ -129,7 +139,14 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
             .as_ref()
             .map_or_else(|| r.handler.params.clone(), |f| f.leaves.clone());
         decoders.push(g.decode_fn(db, r, &dname, &params));
-        let returns = g.returns(&r.handler.response);
+        let returns = match crate::ir::template::of_route(ir, index) {
+            Some(t) => {
+                let f = g.template_render(t);
+                let pb = &g.pb;
+                quote!(#pb::Returns::Html(#f))
+            }
+            None => g.returns(&r.handler.response),
+        };
         let body = g.body(&params);
         let part = match &graph_fn {
             Some(f) => RoutePart {
@@ -179,6 +196,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         Some(_) => quote!(#pb::main_with(&APP, &MIDDLEWARE)),
         None => quote!(#pb::main(&APP)),
     };
+    let pages = &g.tpl_items;
     let main = if with_main {
         quote! {
             /// Serves the app: parses the server flags (`--help` lists them)
@@ -198,6 +216,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         #router
         #(#decoders)*
         #(#encoders)*
+        #(#pages)*
         #main
     }
 }

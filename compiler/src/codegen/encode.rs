@@ -249,7 +249,7 @@ impl Gen<'_> {
     }
 
     /// The index in `App::models` of a Struct, dataclass or TypedDict.
-    fn model_plan(&mut self, id: ModelId) -> u16 {
+    pub(super) fn model_plan(&mut self, id: ModelId) -> u16 {
         if let Some(i) = self.models.iter().position(|(m, _)| *m == id) {
             return u16::try_from(i).expect("fewer than 65536 models");
         }

@@ -19,6 +19,7 @@ pub mod pytype;
 pub mod router;
 pub mod router_plan;
 mod tables;
+mod template;
 
 use proc_macro2::TokenStream;
 use quote::quote;

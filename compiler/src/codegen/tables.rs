@@ -75,6 +75,7 @@ impl Gen<'_> {
         let mut modules: Vec<TokenStream> = db
             .files()
             .iter()
+            .filter(|f| f.module != crate::templates::TEMPLATE_MODULE)
             .map(|f| {
                 let (mname, file, text, pkg) = (&f.module, &f.path, &f.text, f.is_package);
                 quote!(#pb::Module { name: #mname, file: #file, source: #text, is_package: #pkg })

@@ -126,6 +126,18 @@ declare_codes! {
     PB102 = "invalid-middleware-argument", Error, "a middleware argument that is unknown, of the wrong type or out of range";
     PB103 = "python-middleware-routes", Info, "Python middleware runs on these routes";
     PB104 = "unsupported-middleware", Error, "a middleware the compiler cannot run: neither built in nor a `BaseHTTPMiddleware`";
+    // Templates (`template=` routes).
+    PB130 = "template-not-found", Error, "a template, or a template it extends, includes or imports, is not in the templates folder";
+    PB131 = "unknown-template-variable", Error, "a template uses a name that is not a field of the model nor bound in the template";
+    PB132 = "unknown-template-field", Error, "a template reads a field the model does not have";
+    PB133 = "loop-over-non-list", Error, "a template's `for` loops over a value that is not a list";
+    PB134 = "unknown-template-filter", Error, "a template uses a filter askama does not have";
+    PB135 = "template-syntax-error", Error, "a template does not parse";
+    PB136 = "safe-filter", Warning, "`|safe` turns off escaping for a value";
+    PB137 = "template-without-model", Error, "a `template=` route whose handler does not return a model, or whose template is not a string literal";
+    PB138 = "unsupported-template-field", Error, "a template uses a field whose type templates cannot render (dict, Any, unions, bytes)";
+    PB139 = "unrenderable-template-value", Error, "a template writes an optional value, a list or a model as text";
+    PB140 = "unquoted-attribute-value", Warning, "a template writes a value as an unquoted HTML attribute value, which escaping does not protect";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

@@ -14,6 +14,7 @@ mod mount;
 mod pool;
 pub mod pretty;
 mod route;
+pub mod template;
 mod types;
 mod value;
 
@@ -29,6 +30,7 @@ pub use route::{
     App, Converter, Handler, HttpMethod, Param, ParamSource, PathSegment, PathTemplate,
     ResponseKind, ReturnSite, Route,
 };
+pub use template::{RouteTemplate, TplTy};
 pub use types::{Bound, Constraints, Literal, MetaDocs, Number, Ty, TyKind};
 pub use value::{Value, ValueKind};
 
@@ -47,6 +49,10 @@ pub struct Ir {
     pub mounts: Vec<StaticMount>,
     /// The app's middleware, outermost first.
     pub middleware: Vec<Middleware>,
+    /// The routes that render a template (`template=`), in route order.
+    pub templates: Vec<RouteTemplate>,
+    /// The templates folder, relative to the app's folder (`templates`).
+    pub templates_dir: String,
 }
 
 impl Ir {

@@ -197,8 +197,15 @@ impl Workspace {
     /// Finds the app of `path` by the rule in the module docs, and adds its
     /// unit.
     fn discover(&mut self, path: &Path, docs: &mut Documents) {
-        let own = analyze(path, docs);
-        if own.ir.app.is_some() {
+        // A template (any file that is not Python) is checked only as part
+        // of the app that renders it.
+        let mut own = path
+            .extension()
+            .is_some_and(|e| e == "py")
+            .then(|| analyze(path, docs));
+        if own.as_ref().is_some_and(|a| a.ir.app.is_some())
+            && let Some(own) = own.take()
+        {
             self.units
                 .insert(path.to_path_buf(), Unit::new(path.to_path_buf(), own));
             return;
@@ -233,8 +240,10 @@ impl Workspace {
                 break;
             }
         }
-        self.units
-            .insert(path.to_path_buf(), Unit::new(path.to_path_buf(), own));
+        if let Some(own) = own {
+            self.units
+                .insert(path.to_path_buf(), Unit::new(path.to_path_buf(), own));
+        }
     }
 
     /// Every unit.

@@ -128,6 +128,7 @@ __all__ = [
     "HTTPBasic",
     "HTTPBasicCredentials",
     "HTTPBearer",
+    "HTMLResponse",
     "HTTPException",
     "Header",
     "Headers",

@@ -42,7 +42,9 @@ class App(Router):
     every response (`None` leaves it out; the `Date` header is always sent). `openapi_url`, `docs_url` and `redoc_url` are
     where the compiled server answers with the OpenAPI document, Swagger UI
     and ReDoc (generated at build time; `None` turns one off, and without
-    the document there are no pages).
+    the document there are no pages). `templates` is the folder, beside
+    the app's file, that `template=` names are looked up in; templates are
+    compiled into the binary, so it is read at build time only.
     """
 
     __slots__ = (
@@ -61,6 +63,7 @@ class App(Router):
         "state",
         "mounts",
         "user_middleware",
+        "templates",
     )
 
     def __init__(
@@ -81,6 +84,7 @@ class App(Router):
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
         middleware: Sequence[Middleware] | None = None,
+        templates: str = "templates",
     ) -> None:
         for name, url in (("openapi_url", openapi_url), ("docs_url", docs_url), ("redoc_url", redoc_url)):
             if url is not None and (not isinstance(url, str) or not url.startswith("/")):
@@ -110,6 +114,10 @@ class App(Router):
         self.docs_url = docs_url
         self.redoc_url = redoc_url
         self.lifespan = lifespan
+        if not isinstance(templates, str) or not templates:
+            raise TypeError(f"templates must be a folder name (str), got {templates!r}")
+        #: The folder of the route templates, relative to the app's file.
+        self.templates = templates
         self.on_startup: list[Callable[[], Any]] = _callables("on_startup", on_startup)
         self.on_shutdown: list[Callable[[], Any]] = _callables("on_shutdown", on_shutdown)
         self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = {}

@@ -1,4 +1,4 @@
-"""`Response` and `JSONResponse`: a response built by the handler itself.
+"""`Response`, `JSONResponse` and `HTMLResponse`: a response built by the handler itself.
 
 A handler annotated `-> Response` returns one of these and the server sends
 it as is: `status_code`, then `headers`, then `Content-Type: media_type`,
@@ -29,6 +29,7 @@ __all__ = [
 TEXT = "text/plain; charset=utf-8"
 OCTET_STREAM = "application/octet-stream"
 JSON = "application/json"
+HTML = "text/html; charset=utf-8"
 
 # Headers the server derives from the other fields rather than taking verbatim.
 _DERIVED = frozenset({"content-type", "content-length"})
@@ -190,6 +191,30 @@ class JSONResponse(Response):
         super().__init__(msgspec.json.encode(content), status_code, headers, JSON, background)
 
 
+class HTMLResponse(Response):
+    """A `Response` whose body is an HTML page the handler built itself:
+    `text/html; charset=utf-8`, `str` content encoded as UTF-8 (as Starlette's).
+
+    A route with `template=` renders its page from the returned model instead,
+    escaped by the compiled template.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        content: str | bytes = b"",
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTasks | BackgroundTask | None = None,
+    ) -> None:
+        checked: object = content
+        if not isinstance(checked, (str, bytes)):
+            raise TypeError(f"HTMLResponse content must be str or bytes, got {type(content).__name__}")
+        super().__init__(content, status_code, headers, media_type or HTML, background)
+
+
 def _check_header(name: object, value: object) -> None:
     if not isinstance(name, str) or not isinstance(value, str):
         raise TypeError(f"header names and values must be str, got {name!r}: {value!r}")
@@ -259,20 +284,6 @@ class PlainTextResponse(Response):
         super().__init__(content, status_code, headers, media_type or TEXT, background)
 
 
-class HTMLResponse(Response):
-    """A `Response` of HTML, `text/html; charset=utf-8`."""
-
-    __slots__ = ()
-
-    def __init__(
-        self,
-        content: str | bytes = b"",
-        status_code: int = 200,
-        headers: Mapping[str, str] | None = None,
-        media_type: str | None = None,
-        background: BackgroundTasks | BackgroundTask | None = None,
-    ) -> None:
-        super().__init__(content, status_code, headers, media_type or "text/html; charset=utf-8", background)
 
 
 class RedirectResponse(Response):

@@ -61,6 +61,9 @@ class RouteInfo:
     include_in_schema: bool = True
     sync_to_thread: bool | None = None
     responses: Mapping[int | str, Any] | None = None
+    #: The template (a path under the app's templates folder) the returned
+    #: model is rendered with, or `None` for an encoded response.
+    template: str | None = None
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -82,6 +85,7 @@ class RouteOptions(TypedDict, total=False):
     include_in_schema: bool
     sync_to_thread: bool | None
     responses: Mapping[int | str, Any] | None
+    template: str | None
 
 
 class Router:
@@ -126,8 +130,13 @@ class Router:
         include_in_schema: bool = True,
         sync_to_thread: bool | None = None,
         responses: Mapping[int | str, Any] | None = None,
+        template: str | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated function for `path` and each of `methods`.
+
+        `template="page.html"` renders the model the handler returns with
+        that template (in the app's `templates` folder), compiled into the
+        binary and checked against the model at build time.
 
         `sync_to_thread=True` runs a plain `def` handler on the server's
         thread pool, `False` on the interpreter thread; left out, the
@@ -144,6 +153,8 @@ class Router:
         _check_tags(tags)
         deps = _check_dependencies(dependencies)
         thread = _check_sync_to_thread(sync_to_thread)
+        if template is not None and (not isinstance(template, str) or not template):
+            raise TypeError(f"template must be a non-empty str (a file name), got {template!r}")
         shape = _shape(full)
         for method in normalised:
             for existing in self.routes:
@@ -172,6 +183,7 @@ class Router:
                     include_in_schema=include_in_schema,
                     sync_to_thread=thread if thread is not None else self.sync_to_thread,
                     responses=responses,
+                    template=template,
                 )
             )
             return func

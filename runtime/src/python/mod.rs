@@ -48,6 +48,7 @@ mod reply;
 mod slow;
 mod startup;
 mod stream;
+pub mod template;
 mod watchdog;
 
 use std::sync::OnceLock;

@@ -71,6 +71,8 @@ fn finish_value<'py>(
         Returns::Json(f) => {
             super::encode::encode_with(&value, f).map(|body| response::json(status, body))
         }
+        Returns::Html(f) => super::encode::encode_with(&value, f)
+            .map(|body| response::with_body(status, Some(response::HTML), Bytes::from(body))),
         Returns::Text => text(&value).map(|b| response::with_body(status, Some(response::TEXT), b)),
         Returns::Bytes => {
             raw_bytes(&value).map(|b| response::with_body(status, Some(response::OCTET_STREAM), b))

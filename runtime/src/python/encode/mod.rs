@@ -48,6 +48,7 @@ pub use self::container::{
 pub(super) use self::model::slot_offset;
 pub use self::model::{Field, Model, ModelKind, model};
 use self::model::{ModelRt, resolve};
+pub(in crate::python) use self::model::{field_name, fields_of};
 pub(crate) use self::scalar::buffer_copy;
 pub use self::scalar::{
     FloatBounds, IntBounds, Leaf, StrBounds, bool, bytes, bytes_in, float, float_in, int, int_in,

@@ -527,3 +527,116 @@ fn encode_typed_dict(v: Obj<'_>, out: &mut Vec<u8>, m: &ModelRt) -> Result<(), M
     out.push(b'}');
     Ok(())
 }
+
+/// The field values of model instance `v` (`App::models[model]`), in
+/// declared order, after the same class check its encoder makes: what a
+/// template route reads its page's struct from (`python/template.rs`).
+/// `None` marks a field the instance does not have (an unset Struct field
+/// or one set to `msgspec.UNSET`, a dataclass attribute never set, a
+/// TypedDict key left out).
+///
+/// The values are borrowed: each is held by `v` itself (a Struct slot, the
+/// instance `__dict__` or the dict), which outlives the render and is not
+/// changed by it (no Python code runs while the page is written).
+pub(in crate::python) fn fields_of<'a>(
+    v: Obj<'a>,
+    model: u16,
+    out: &mut Vec<Option<Obj<'a>>>,
+) -> Result<(), Mismatch> {
+    let Some(m) = interp().enc.models.get(usize::from(model)) else {
+        return Err(mismatch("a model known at start-up", v));
+    };
+    let py = v.0.py();
+    let unset = interp().enc.unset;
+    // SAFETY: each pointer read below is owned by `v` (see above), so a
+    // borrowed reference with `v`'s lifetime stays valid.
+    let borrow = |p: *mut ffi::PyObject| -> Option<Obj<'a>> {
+        (!p.is_null() && p != unset).then(|| Obj(unsafe { Borrowed::from_ptr(py, p) }))
+    };
+    match m.kind {
+        ModelKind::Struct => {
+            if !is_exact(v, m.cls) {
+                return Err(mismatch("the declared Struct class", v));
+            }
+            for f in &m.fields {
+                let p = match f.offset {
+                    // SAFETY: the offset of an object slot of this exact class.
+                    Some(off) => unsafe {
+                        *v.ptr()
+                            .cast::<u8>()
+                            .offset(off)
+                            .cast::<*mut ffi::PyObject>()
+                    },
+                    None => {
+                        v.0.getattr(f.name.bind(py))
+                            .map_or(std::ptr::null_mut(), |b| b.as_ptr())
+                    }
+                };
+                out.push(borrow(p));
+            }
+        }
+        ModelKind::Dataclass => {
+            if !is_exact(v, m.cls) {
+                return Err(mismatch("the declared dataclass", v));
+            }
+            // SAFETY: a new reference or null; the instance keeps its dict.
+            let dict = unsafe {
+                let d = ffi::PyObject_GenericGetDict(v.ptr(), std::ptr::null_mut());
+                if d.is_null() {
+                    ffi::PyErr_Clear();
+                    None
+                } else {
+                    Some(Bound::from_owned_ptr(py, d))
+                }
+            };
+            for f in &m.fields {
+                let p = match &dict {
+                    // SAFETY: a borrowed lookup in a dict the instance holds.
+                    Some(d) => unsafe {
+                        let p = ffi::PyDict_GetItemWithError(d.as_ptr(), f.name.as_ptr());
+                        if p.is_null() {
+                            ffi::PyErr_Clear();
+                        }
+                        p
+                    },
+                    None => {
+                        v.0.getattr(f.name.bind(py))
+                            .map_or(std::ptr::null_mut(), |b| b.as_ptr())
+                    }
+                };
+                out.push(borrow(p));
+            }
+        }
+        ModelKind::TypedDict => {
+            // SAFETY: a type check on a valid object.
+            if unsafe { ffi::PyDict_Check(v.ptr()) } == 0 {
+                return Err(mismatch("dict (a TypedDict)", v));
+            }
+            for f in &m.fields {
+                // SAFETY: a borrowed lookup in the dict itself.
+                let p = unsafe {
+                    let p = ffi::PyDict_GetItemWithError(v.ptr(), f.name.as_ptr());
+                    if p.is_null() {
+                        ffi::PyErr_Clear();
+                    }
+                    p
+                };
+                if p.is_null() && !f.optional {
+                    return Err(unset_field(f));
+                }
+                out.push(borrow(p));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The Python name of field `i` of `App::models[model]` (for messages).
+pub(in crate::python) fn field_name(model: u16, i: usize) -> &'static str {
+    interp()
+        .enc
+        .models
+        .get(usize::from(model))
+        .and_then(|m| m.fields.get(i))
+        .map_or("?", |f| f.text)
+}
