@@ -37,6 +37,19 @@ pub fn main(app: &'static App) -> ExitCode {
     crate::server::main(app)
 }
 
+/// [`main`] for an app built against its own Python environment: `python`
+/// is that environment's interpreter (its path decides `sys.prefix`, so the
+/// environment's site-packages), in place of the one the runtime was built
+/// with. `cargo xtask build` passes it through the generated crate's build
+/// script as `PREBAKE_APP_PYTHON`; the `PREBAKE_PYTHON` variable at run time
+/// still overrides both.
+pub fn main_in_env(app: &'static App, python: Option<&'static str>) -> ExitCode {
+    if let Some(python) = python {
+        crate::python::set_app_python(python);
+    }
+    crate::server::main(app)
+}
+
 /// Serves `app` on a background thread of this process (for tests): binds
 /// `addr` (port 0 picks a free one), starts the interpreter on that thread
 /// and returns the bound address once the app is loaded. Once per process.

@@ -25,6 +25,8 @@ use crate::source::SourceDb;
 /// generated so far.
 pub(super) struct Gen<'a> {
     pub(super) ir: &'a Ir,
+    /// [`Ctx::sources_by_path`].
+    pub(super) sources_by_path: bool,
     /// The path generated code names the runtime's `__private` by: `pb`.
     pub(super) pb: TokenStream,
     /// The names of generated items given so far.
@@ -46,7 +48,13 @@ pub(super) struct Gen<'a> {
 /// crate). The analysis must have no errors.
 #[must_use]
 pub fn generate_file(analysis: &Analysis, name: &str) -> String {
-    let items = generate(&analysis.db, &analysis.ir, name, &Ctx::default(), true);
+    generate_file_with(analysis, name, &Ctx::default())
+}
+
+/// [`generate_file`] with the given context.
+#[must_use]
+pub fn generate_file_with(analysis: &Analysis, name: &str, ctx: &Ctx) -> String {
+    let items = generate(&analysis.db, &analysis.ir, name, ctx, true);
     let tokens = quote! {
         #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
         #items
@@ -87,6 +95,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
     let pb = quote!(pb);
     let mut g = Gen {
         ir,
+        sources_by_path: ctx.sources_by_path,
         pb: pb.clone(),
         names: Names::default(),
         types: Table::default(),
@@ -167,9 +176,10 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
     let main = if with_main {
         quote! {
             /// Serves the app: parses the server flags (`--help` lists them)
-            /// and runs until SIGTERM or SIGINT.
+            /// and runs until SIGTERM or SIGINT, on the interpreter of the
+            /// environment the app was built against.
             fn main() -> ::std::process::ExitCode {
-                #pb::main(&APP)
+                #pb::main_in_env(&APP, ::std::option_env!("PREBAKE_APP_PYTHON"))
             }
         }
     } else {

@@ -27,12 +27,18 @@ use quote::quote;
 pub struct Ctx {
     /// The path of the runtime crate in generated code (`::prebake`).
     pub runtime: TokenStream,
+    /// Embed each module's source as `include_str!` of its file instead of
+    /// as a literal (the file paths must be absolute). `cargo xtask dev`
+    /// uses it: an edit to a handler's body then leaves the generated
+    /// program as it was, so nothing needs compiling.
+    pub sources_by_path: bool,
 }
 
 impl Default for Ctx {
     fn default() -> Self {
         Ctx {
             runtime: quote!(::prebake),
+            sources_by_path: false,
         }
     }
 }

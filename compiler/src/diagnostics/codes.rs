@@ -114,6 +114,8 @@ declare_codes! {
     PB081 = "unknown-blocking-call", Warning, "a sync handler calls a third-party module not known to block or not to block";
     // The OpenAPI document.
     PB090 = "duplicate-operation-id", Error, "two operations of the OpenAPI document with one `operationId`";
+    // The app's Python environment.
+    PB150 = "module-not-installed", Error, "an imported module the app's Python environment cannot import";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

@@ -27,6 +27,13 @@ pub trait SourceProvider {
     fn last_good(&self, _rel_path: &str) -> Option<String> {
         None
     }
+
+    /// Which of these top-level module names (imported by the app, not its
+    /// own) the app's Python environment cannot import, or `None` when no
+    /// environment is known: then nothing is reported (PB150).
+    fn missing_modules(&self, _names: &[String]) -> Option<super::imports::MissingModules> {
+        None
+    }
 }
 
 /// One loaded module.
