@@ -121,7 +121,8 @@ pub(crate) struct Prepared {
     pub(crate) crate_dir: PathBuf,
     /// Whether the generated program differs from the one already there.
     pub(crate) changed: bool,
-    pub(crate) env: AppEnv,
+    /// The app's module files (what `cargo xtask dev` watches).
+    pub(crate) files: Vec<PathBuf>,
     pub(crate) routes: usize,
     pub(crate) started: Instant,
 }
@@ -129,7 +130,7 @@ pub(crate) struct Prepared {
 /// Checks the app against its environment (diagnostics printed as `check`
 /// prints them) and writes its generated crate; `dev` embeds the sources by
 /// path (`cargo xtask dev`, see `Ctx::sources_by_path`).
-pub(crate) fn prepare(args: &BuildArgs, env: AppEnv, dev: bool) -> Result<Prepared, String> {
+pub(crate) fn prepare(args: &BuildArgs, env: &AppEnv, dev: bool) -> Result<Prepared, String> {
     let root = crate::root();
     let started = Instant::now();
     let (analysis, probed) = prebake_compiler::driver::analyze_path_in(&args.app, &env.located)
@@ -194,7 +195,12 @@ pub(crate) fn prepare(args: &BuildArgs, env: AppEnv, dev: bool) -> Result<Prepar
         crate_name,
         crate_dir,
         changed,
-        env,
+        files: analysis
+            .db
+            .files()
+            .iter()
+            .map(|f| PathBuf::from(&f.path))
+            .collect(),
         routes: analysis.ir.routes.len(),
         started,
     })
@@ -203,18 +209,21 @@ pub(crate) fn prepare(args: &BuildArgs, env: AppEnv, dev: bool) -> Result<Prepar
 /// Checks, generates and compiles; returns the path of the binary.
 pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     let env = environment(&args.app)?;
-    let prepared = prepare(args, env, false)?;
-    compile(args, &prepared)
+    let prepared = prepare(args, &env, false)?;
+    compile(args, &prepared, &env)
 }
 
 /// Compiles the crate [`prepare`] wrote and copies the binary to its place.
-pub(crate) fn compile(args: &BuildArgs, prepared: &Prepared) -> Result<PathBuf, String> {
+pub(crate) fn compile(
+    args: &BuildArgs,
+    prepared: &Prepared,
+    env: &AppEnv,
+) -> Result<PathBuf, String> {
     let root = crate::root();
     let Prepared {
         name,
         crate_name,
         crate_dir,
-        env,
         started,
         ..
     } = prepared;
@@ -237,10 +246,15 @@ pub(crate) fn compile(args: &BuildArgs, prepared: &Prepared) -> Result<PathBuf, 
     cmd.env("PYO3_PYTHON", root.join(".venv").join("bin").join("python"));
     cmd.env("PREBAKE_APP_PYTHON", &env.python);
     eprintln!(
-        "prebake: compiling {name} ({} routes, generated in {:.0?}, environment {})",
+        "prebake: compiling {name} ({} routes, generated in {:.0?}, environment {}{})",
         prepared.routes,
         generated_in,
-        env.located.venv.display()
+        env.located.venv.display(),
+        if env.repository {
+            ", the repository's"
+        } else {
+            ""
+        }
     );
     let status = cmd.status().map_err(|e| format!("cargo: {e}"))?;
     if !status.success() {
