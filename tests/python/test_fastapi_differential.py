@@ -20,11 +20,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from prebake.testing import Server, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = ROOT / "tests" / "apps" / "depends"
@@ -32,12 +33,6 @@ SHIM = ROOT / "tests" / "fastapi_shim"
 
 fastapi = pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
@@ -53,51 +48,26 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("server did not start")
 
 
-def prebake_binary() -> Path:
-    """The built depends app: from `cargo xtask test`'s binary folder, or
-    built here."""
-    bin_dir = os.environ.get("PREBAKE_E2E_BIN_DIR")
-    if bin_dir and (Path(bin_dir) / "depends").exists():
-        return Path(bin_dir) / "depends"
-    out = ROOT / "target" / "e2e-bin" / "depends"
-    subprocess.run(
-        ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(APP_DIR / "app.py"), "--out", str(out)],
-        cwd=ROOT,
-        check=True,
-    )
-    return out
-
-
 @pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, int]]:
-    procs = []
-    ports = {"prebake": free_port(), "fastapi": free_port()}
+def servers(e2e_server: Callable[..., Server]) -> Iterator[dict[str, int]]:
+    """The prebake binary through `prebake.testing`, FastAPI on uvicorn."""
+    prebake = e2e_server("depends", "tests/apps/depends/app.py")
+    ports = {"prebake": prebake.port, "fastapi": free_port()}
+    env = dict(os.environ, PYTHONPATH=f"{SHIM}{os.pathsep}{APP_DIR}")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app:app", "--port", str(ports["fastapi"]),
+         "--log-level", "warning"],
+        cwd=APP_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        procs.append(
-            subprocess.Popen(
-                [str(prebake_binary()), "--port", str(ports["prebake"])],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        env = dict(os.environ, PYTHONPATH=f"{SHIM}{os.pathsep}{APP_DIR}")
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "app:app", "--port", str(ports["fastapi"]),
-                 "--log-level", "warning"],
-                cwd=APP_DIR,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        for (_, port), proc in zip(ports.items(), procs):
-            wait_ready(port, proc)
+        wait_ready(ports["fastapi"], proc)
         yield ports
     finally:
-        for p in procs:
-            p.terminate()
-            p.wait(timeout=10)
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def call(port: int, method: str, path: str, headers: dict[str, str] | None = None,

@@ -11,59 +11,22 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from openapi_spec_validator import validate
+from prebake.testing import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "examples" / "todo" / "app.py"
 
 
-def todo_binary() -> Path:
-    bin_dir = os.environ.get("PREBAKE_E2E_BIN_DIR")
-    if bin_dir and (Path(bin_dir) / "todo").exists():
-        return Path(bin_dir) / "todo"
-    out = ROOT / "target" / "e2e-bin" / "todo"
-    subprocess.run(
-        ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(APP), "--out", str(out)],
-        cwd=ROOT,
-        check=True,
-    )
-    return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def port() -> Iterator[int]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(todo_binary()), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"server exited with {proc.returncode}"
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.05)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def port(e2e_server: Callable[..., Server]) -> int:
+    return e2e_server("todo", "examples/todo/app.py").port
 
 
 def get(port: int, path: str) -> tuple[int, str, bytes]:

@@ -176,9 +176,12 @@ fn test(args: &[String]) -> Result<(), String> {
     run(cargo()
         .args(["test", "--workspace", "--release"])
         .env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
+    // The Python tests build apps with this very xtask (prebake.testing).
+    let xtask = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
     run(Command::new(&python)
         .args(["-m", "pytest", "tests/python", "-q"])
-        .env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
+        .env("PREBAKE_E2E_BIN_DIR", &bin_dir)
+        .env("PREBAKE_XTASK", &xtask))?;
     differential::run_differential(&[])?; // The type matrix against msgspec (tests/differential).
     lsp::lsp_tests(&python)?; // The language server with real clients (tests/lsp).
     Ok(())
