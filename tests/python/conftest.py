@@ -29,7 +29,7 @@ EXAMPLES_DIR = ROOT / "examples"
 if str(PACKAGE_DIR) not in sys.path:
     sys.path.insert(0, str(PACKAGE_DIR))
 
-pytest_plugins = ["prebake.testing"]
+pytest_plugins = ["prebake.testing", "pytester"]
 
 if TYPE_CHECKING:
     from prebake.testing import Server
@@ -79,3 +79,10 @@ def e2e_server(prebake_serve: Callable[..., Server]) -> Callable[..., Server]:
         return prebake_serve(ROOT / app, *flags)
 
     return start
+
+
+def xtask() -> list[str]:
+    """The command that runs xtask: the binary `cargo xtask test` runs
+    (`PREBAKE_XTASK`), else `cargo xtask`."""
+    exe = os.environ.get("PREBAKE_XTASK")
+    return [exe] if exe else ["cargo", "xtask"]

@@ -77,7 +77,11 @@ fn external(program: &Program) -> Vec<(String, Span)> {
         let top = name.as_str();
         top != "prebake"
             && top != "__future__"
-            && !program.modules.iter().any(|m| m.name == top)
+            && !program.modules.iter().any(|m| {
+                m.name
+                    .strip_prefix(top)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            })
             && !program.in_missing_local(top)
     });
     out

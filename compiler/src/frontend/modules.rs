@@ -285,6 +285,16 @@ fn collect_imports(module: &Module, stmt: &ast::Stmt, out: &mut Vec<(String, Imp
             let base = absolute_module(module, level, s.module.as_deref());
             let r = range(s).map(|(a, b)| (a, b, level > 0));
             if !base.is_empty() {
+                // `from a.b import c` runs `a/__init__.py` first, as Python
+                // imports a module's parent packages before it.
+                let mut parent = String::new();
+                for part in base.split('.').collect::<Vec<_>>().split_last().map_or(&[][..], |(_, p)| p) {
+                    if !parent.is_empty() {
+                        parent.push('.');
+                    }
+                    parent.push_str(part);
+                    out.push((parent.clone(), None));
+                }
                 out.push((base.clone(), r));
             }
             // `from pkg import submodule` may name a module.

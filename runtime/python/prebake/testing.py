@@ -204,14 +204,16 @@ def serve(
 
 
 def _wait_ready(server: Server, timeout: float) -> bool:
+    """Whether the server answered an HTTP request (any status) before
+    `timeout`; false as soon as it exits (an app that fails to load)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             return False
         try:
-            with socket.create_connection(("127.0.0.1", server.port), timeout=0.2):
-                return True
-        except OSError:
+            httpx.get(server.url + "/", timeout=1.0)
+            return True
+        except httpx.HTTPError:
             time.sleep(0.02)
     return False
 
