@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use prebake_compiler::diagnostics::Code;
 use prebake_compiler::diagnostics::codes::index_markdown;
 use prebake_compiler::diagnostics::render::{self, Style};
-use prebake_compiler::frontend::SourceProvider;
+use prebake_compiler::frontend::{MissingModules, SourceProvider};
 
 const SECTIONS: [&str; 4] = [
     "## What it does",
@@ -25,12 +25,21 @@ fn docs_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs")
 }
 
-/// Serves one module, `app.py`, from memory.
+/// Serves one module, `app.py`, from memory, in an environment that has
+/// every module but `orjson` installed (the PB150 page's).
 struct OneFile(String);
 
 impl SourceProvider for OneFile {
     fn read(&self, rel_path: &str) -> Option<String> {
         (rel_path == "app.py").then(|| self.0.clone())
+    }
+
+    fn missing_modules(&self, names: &[String]) -> Option<MissingModules> {
+        Some(MissingModules {
+            modules: names.iter().filter(|n| *n == "orjson").cloned().collect(),
+            environment: ".venv".into(),
+            requirements: "requirements.txt".into(),
+        })
     }
 }
 

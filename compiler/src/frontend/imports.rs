@@ -202,3 +202,76 @@ fn guards_import(handlers: &[ast::ExceptHandler]) -> bool {
         h.type_.as_deref().is_none_or(names)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::Code;
+
+    /// Serves `app.py` and `helpers.py`; its environment has every module
+    /// but `orjson` and `jwt`.
+    struct Env(&'static str);
+
+    impl SourceProvider for Env {
+        fn read(&self, rel_path: &str) -> Option<String> {
+            match rel_path {
+                "app.py" => Some(self.0.to_string()),
+                "helpers.py" => Some("import orjson\n".to_string()),
+                _ => None,
+            }
+        }
+
+        fn missing_modules(&self, names: &[String]) -> Option<MissingModules> {
+            Some(MissingModules {
+                modules: names
+                    .iter()
+                    .filter(|n| matches!(n.as_str(), "orjson" | "jwt"))
+                    .cloned()
+                    .collect(),
+                environment: ".venv".into(),
+                requirements: "requirements.txt".into(),
+            })
+        }
+    }
+
+    fn reported(source: &'static str) -> Vec<(String, String)> {
+        let analysis = crate::analyze(&Env(source), "app.py", "");
+        analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::PB150)
+            .map(|d| {
+                let file = analysis.db.file(d.primary.span.file);
+                (file.path.clone(), file.slice(d.primary.span).to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn missing_modules_are_reported_where_imported() {
+        let found = reported(
+            "import os, jwt.algorithms\nfrom orjson import dumps\nimport helpers\n\ndef f():\n    import jwt\n",
+        );
+        assert_eq!(
+            found,
+            [
+                ("app.py".to_string(), "jwt.algorithms".to_string()),
+                ("app.py".to_string(), "orjson".to_string()),
+                ("app.py".to_string(), "jwt".to_string()),
+                ("helpers.py".to_string(), "orjson".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn guarded_local_and_embedded_imports_are_not() {
+        let found = reported(
+            "from typing import TYPE_CHECKING\n\
+             if TYPE_CHECKING:\n    import jwt\n\
+             try:\n    import orjson\nexcept ImportError:\n    orjson = None\n\
+             from . import helpers2\n\
+             import prebake.responses\nfrom __future__ import annotations\n",
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+}
