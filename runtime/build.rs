@@ -144,7 +144,14 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
             if path.file_name().is_some_and(|n| n != "__pycache__") {
                 collect(&path, files);
             }
-        } else if path.extension().is_some_and(|e| e == "py") && !NOT_EMBEDDED.contains(&path.file_name().and_then(|n| n.to_str()).unwrap_or_default()) {
+        } else if path.extension().is_some_and(|e| e == "py")
+            && !NOT_EMBEDDED.contains(
+                &path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default(),
+            )
+        {
             println!("cargo:rerun-if-changed={}", path.display());
             files.push(path);
         }

@@ -28,8 +28,12 @@ Exit status: 0 when no errors (warnings and information allowed), 1 when any err
 
 /// Analyses `path`, against its environment when `use_env` and one exists
 /// (never created here: that is the build's job).
-fn analyze_in_env(path: &Path, use_env: bool) -> Result<crate::Analysis, crate::driver::DriverError> {
-    let located = crate::environment::locate(path, crate::environment::active_virtual_env().as_deref());
+fn analyze_in_env(
+    path: &Path,
+    use_env: bool,
+) -> Result<crate::Analysis, crate::driver::DriverError> {
+    let located =
+        crate::environment::locate(path, crate::environment::active_virtual_env().as_deref());
     if use_env && located.python().exists() {
         crate::driver::analyze_path_in(path, &located).map(|(analysis, _)| analysis)
     } else {

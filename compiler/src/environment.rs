@@ -52,7 +52,9 @@ impl Located {
 /// value of `VIRTUAL_ENV`, if set and not empty.
 pub fn locate(app: &Path, virtual_env: Option<&Path>) -> Located {
     let app = std::fs::canonicalize(app).unwrap_or_else(|_| app.to_path_buf());
-    let app_dir = app.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let app_dir = app
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let (project, has_project_file) = project_dir(&app_dir);
     match virtual_env {
         Some(v) => Located {
@@ -159,6 +161,40 @@ pub fn probe(python: &Path, names: &[String]) -> Result<Probe, String> {
     })
 }
 
+/// The answers of [`probe`] in this process, by interpreter, names, and the
+/// modification time of the environment's folders (installing or removing a
+/// package touches its site-packages): `cargo xtask dev` checks on every
+/// save, and the environment rarely changes between two saves.
+static PROBES: std::sync::Mutex<Vec<(ProbeKey, Probe)>> = std::sync::Mutex::new(Vec::new());
+
+type ProbeKey = (PathBuf, Vec<String>, Vec<Option<std::time::SystemTime>>);
+
+fn probe_cached(python: &Path, names: &[String]) -> Result<Probe, String> {
+    let stamp = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let venv = python.parent().and_then(Path::parent).unwrap_or(python);
+    let mut times = vec![stamp(venv), stamp(&venv.join(".prebake-requirements"))];
+    let cached = PROBES.lock().ok().and_then(|probes| {
+        probes
+            .iter()
+            .find(|((p, n, _), _)| p == python && n == names)
+            .map(|((_, _, t), probe)| (t.clone(), probe.clone()))
+    });
+    if let Some((t, probe)) = cached {
+        let mut now = times.clone();
+        now.push(stamp(&probe.site_packages));
+        if t == now {
+            return Ok(probe);
+        }
+    }
+    let probe = probe(python, names)?;
+    times.push(stamp(&probe.site_packages));
+    if let Ok(mut probes) = PROBES.lock() {
+        probes.retain(|((p, n, _), _)| !(p == python && n == names));
+        probes.push(((python.to_path_buf(), names.to_vec(), times), probe.clone()));
+    }
+    Ok(probe)
+}
+
 /// A source provider that also answers which modules the app's environment
 /// lacks, by probing its interpreter once (the first time the front end
 /// asks).
@@ -209,7 +245,7 @@ impl<P: SourceProvider> SourceProvider for EnvProvider<P> {
     }
 
     fn missing_modules(&self, names: &[String]) -> Option<MissingModules> {
-        let result = probe(&self.python, names);
+        let result = probe_cached(&self.python, names);
         let answer = result.as_ref().ok().map(|p| MissingModules {
             modules: p.missing.clone(),
             environment: self.shown.clone(),
@@ -225,10 +261,7 @@ mod tests {
     use super::*;
 
     fn tmp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "prebake-env-{name}-{}",
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("prebake-env-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         dir

@@ -32,8 +32,8 @@ const POLL: Duration = Duration::from_millis(50);
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut args = build::parse_args(args)?;
     // Absolute module paths: the binary reads them from any directory.
-    args.app = std::fs::canonicalize(&args.app)
-        .map_err(|e| format!("{}: {e}", args.app.display()))?;
+    args.app =
+        std::fs::canonicalize(&args.app).map_err(|e| format!("{}: {e}", args.app.display()))?;
     let root = crate::root();
     let name = prebake_compiler::driver::app_name(&args.app);
     if args.out.is_none() {

@@ -288,7 +288,12 @@ fn collect_imports(module: &Module, stmt: &ast::Stmt, out: &mut Vec<(String, Imp
                 // `from a.b import c` runs `a/__init__.py` first, as Python
                 // imports a module's parent packages before it.
                 let mut parent = String::new();
-                for part in base.split('.').collect::<Vec<_>>().split_last().map_or(&[][..], |(_, p)| p) {
+                for part in base
+                    .split('.')
+                    .collect::<Vec<_>>()
+                    .split_last()
+                    .map_or(&[][..], |(_, p)| p)
+                {
                     if !parent.is_empty() {
                         parent.push('.');
                     }
