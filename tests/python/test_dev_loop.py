@@ -9,7 +9,6 @@ served; stopping the loop stops the server.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -36,7 +35,7 @@ def word() -> str:
 
 @pytest.fixture
 def dev(tmp_path: Path) -> Iterator[tuple[Path, str, subprocess.Popen[str], Path]]:
-    folder = ROOT / "target" / "dev-loop-test" / f"app{os.getpid()}"
+    folder = ROOT / "target" / "dev-loop-test" / "devapp"
     folder.mkdir(parents=True, exist_ok=True)
     app = folder / "app.py"
     app.write_text(APP)
