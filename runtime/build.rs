@@ -129,6 +129,10 @@ fn absolute(path: &Path) -> String {
     path.to_str().expect("UTF-8 interpreter path").to_owned()
 }
 
+/// Modules of the package a server never imports: `testing.py` (the test
+/// client and pytest plugin, which need pytest and httpx).
+const NOT_EMBEDDED: [&str; 1] = ["testing.py"];
+
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
     println!("cargo:rerun-if-changed={}", dir.display());
     let Ok(entries) = fs::read_dir(dir) else {
@@ -140,7 +144,14 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
             if path.file_name().is_some_and(|n| n != "__pycache__") {
                 collect(&path, files);
             }
-        } else if path.extension().is_some_and(|e| e == "py") {
+        } else if path.extension().is_some_and(|e| e == "py")
+            && !NOT_EMBEDDED.contains(
+                &path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default(),
+            )
+        {
             println!("cargo:rerun-if-changed={}", path.display());
             files.push(path);
         }

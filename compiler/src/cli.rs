@@ -8,13 +8,16 @@ use std::process::ExitCode;
 use crate::diagnostics::render::{self, Style};
 
 const USAGE: &str = "\
-usage: prebake check <app.py>... [--format human|json|sarif] [--color auto|always|never]
+usage: prebake check <app.py>... [--format human|json|sarif] [--color auto|always|never] [--env auto|none]
        prebake routes <app.py> [--format human|json]
        prebake openapi <app.py>
        prebake dump-ir <app.py>
        prebake lsp
 
-`check` reads each app without running it and reports route and type errors.
+`check` reads each app without running it and reports route and type errors;
+with `--env auto` (the default) it also asks the app's Python environment, when
+one exists (an active VIRTUAL_ENV, or the app's project `.venv`), whether every
+imported package is installed (docs/environment.md).
 `routes` lists each route and where its handler runs: inline on the
 interpreter thread, on the event loop (`async def`) or on the thread pool, and why.
 `openapi` prints the app's OpenAPI 3.1 document, the bytes the server sends at
@@ -22,6 +25,21 @@ interpreter thread, on the event loop (`async def`) or on the thread pool, and w
 `lsp` is a language server on stdin/stdout, for editors (docs/editors.md).
 Exit status: 0 when no errors (warnings and information allowed), 1 when any error,
 2 on bad usage.";
+
+/// Analyses `path`, against its environment when `use_env` and one exists
+/// (never created here: that is the build's job).
+fn analyze_in_env(
+    path: &Path,
+    use_env: bool,
+) -> Result<crate::Analysis, crate::driver::DriverError> {
+    let located =
+        crate::environment::locate(path, crate::environment::active_virtual_env().as_deref());
+    if use_env && located.python().exists() {
+        crate::driver::analyze_path_in(path, &located).map(|(analysis, _)| analysis)
+    } else {
+        crate::driver::analyze_path(path)
+    }
+}
 
 /// Runs the CLI with the arguments after the program name.
 pub fn main(args: &[String]) -> ExitCode {
@@ -225,6 +243,7 @@ pub enum Format {
 pub fn check(args: &[String]) -> ExitCode {
     let mut format = Format::Human;
     let mut color = None;
+    let mut use_env = true;
     let mut files = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -271,6 +290,17 @@ pub fn check(args: &[String]) -> ExitCode {
                     "unknown color mode `{other}` (auto, always, never)"
                 )),
             }),
+            "--env" => value("--env").and_then(|v| match v.as_str() {
+                "auto" => {
+                    use_env = true;
+                    Ok(())
+                }
+                "none" => {
+                    use_env = false;
+                    Ok(())
+                }
+                other => Err(format!("unknown environment mode `{other}` (auto, none)")),
+            }),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -302,7 +332,7 @@ pub fn check(args: &[String]) -> ExitCode {
     let mut json_all = Vec::new();
     let mut analyses = Vec::new();
     for file in &files {
-        let analysis = match crate::driver::analyze_path(Path::new(file)) {
+        let analysis = match analyze_in_env(Path::new(file), use_env) {
             Ok(a) => a,
             Err(e) => {
                 eprintln!("error: {e}");

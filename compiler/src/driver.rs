@@ -1,9 +1,11 @@
 //! The compiler's only contact with the file system: reading an app's
-//! modules from disk and running the pipeline on them.
+//! modules from disk and running the pipeline on them (`environment.rs`
+//! adds the one subprocess, the app's interpreter asked what it can import).
 
 use std::path::{Path, PathBuf};
 
 use crate::Analysis;
+use crate::environment::{EnvProvider, Located, Probe};
 use crate::frontend::SourceProvider;
 
 /// Serves module sources from a folder on disk.
@@ -45,6 +47,27 @@ impl std::error::Error for DriverError {}
 /// File names in diagnostics are shown as `path` was given (the folder part
 /// kept), so that editors and terminals can jump to them.
 pub fn analyze_path(path: &Path) -> Result<Analysis, DriverError> {
+    let (root, file_name, prefix) = entry(path)?;
+    let provider = FsProvider::new(root);
+    Ok(crate::analyze(&provider, &file_name, &prefix))
+}
+
+/// [`analyze_path`], with the app's imports checked against the
+/// environment `env` (PB150); also returns what its interpreter said, when
+/// it was asked (it is asked only if the app imports a module of its own).
+pub fn analyze_path_in(
+    path: &Path,
+    env: &Located,
+) -> Result<(Analysis, Option<Result<Probe, String>>), DriverError> {
+    let (root, file_name, prefix) = entry(path)?;
+    let provider = EnvProvider::new(FsProvider::new(root), env);
+    let analysis = crate::analyze(&provider, &file_name, &prefix);
+    Ok((analysis, provider.probed.into_inner()))
+}
+
+/// The app's folder, its entry file's name, and the prefix file names are
+/// shown with.
+fn entry(path: &Path) -> Result<(PathBuf, String, String), DriverError> {
     if !path.is_file() {
         return Err(DriverError(format!("{}: no such file", path.display())));
     }
@@ -65,12 +88,11 @@ pub fn analyze_path(path: &Path) -> Result<Analysis, DriverError> {
         format!("{}/", dir.display())
     };
     let root = if dir.as_os_str().is_empty() {
-        Path::new(".")
+        PathBuf::from(".")
     } else {
-        dir
+        dir.to_path_buf()
     };
-    let provider = FsProvider::new(root);
-    Ok(crate::analyze(&provider, file_name, &prefix))
+    Ok((root, file_name.to_string(), prefix))
 }
 
 /// The app's name: its folder's name for `app.py`/`main.py`, else the file

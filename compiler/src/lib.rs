@@ -14,6 +14,7 @@ pub mod cli;
 pub mod codegen;
 pub mod diagnostics;
 pub mod driver;
+pub mod environment;
 pub mod frontend;
 pub mod ir;
 pub mod lsp;

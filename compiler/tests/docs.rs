@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use prebake_compiler::diagnostics::Code;
 use prebake_compiler::diagnostics::codes::index_markdown;
 use prebake_compiler::diagnostics::render::{self, Style};
-use prebake_compiler::frontend::SourceProvider;
+use prebake_compiler::frontend::{MissingModules, SourceProvider};
 
 const SECTIONS: [&str; 4] = [
     "## What it does",
@@ -27,7 +27,9 @@ fn docs_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs")
 }
 
-/// Serves one module, `app.py`, and the section's templates from memory.
+/// Serves one module, `app.py`, and the section's templates from memory,
+/// in an environment that has every module but `orjson` installed (the
+/// PB150 page's).
 struct OneFile(String, Vec<(String, String)>);
 
 impl SourceProvider for OneFile {
@@ -45,6 +47,14 @@ impl SourceProvider for OneFile {
     /// The pages' app folder holds one directory, `static`.
     fn is_dir(&self, rel_path: &str) -> Option<bool> {
         Some(rel_path == "static")
+    }
+
+    fn missing_modules(&self, names: &[String]) -> Option<MissingModules> {
+        Some(MissingModules {
+            modules: names.iter().filter(|n| *n == "orjson").cloned().collect(),
+            environment: ".venv".into(),
+            requirements: "requirements.txt".into(),
+        })
     }
 }
 

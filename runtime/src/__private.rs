@@ -54,9 +54,26 @@ pub fn main(app: &'static App) -> ExitCode {
     crate::server::main(app)
 }
 
-/// [`main`] for an app with middleware (its `MIDDLEWARE` table).
-pub fn main_with(app: &'static App, middleware: &'static Middleware) -> ExitCode {
+/// [`main_in_env`] for an app with middleware (its `MIDDLEWARE` table).
+pub fn main_with(
+    app: &'static App,
+    middleware: &'static Middleware,
+    python: Option<&'static str>,
+) -> ExitCode {
     crate::middleware::declare(middleware);
+    main_in_env(app, python)
+}
+
+/// [`main`] for an app built against its own Python environment: `python`
+/// is that environment's interpreter (its path decides `sys.prefix`, so the
+/// environment's site-packages), in place of the one the runtime was built
+/// with. `cargo xtask build` passes it through the generated crate's build
+/// script as `PREBAKE_APP_PYTHON`; the `PREBAKE_PYTHON` variable at run time
+/// still overrides both.
+pub fn main_in_env(app: &'static App, python: Option<&'static str>) -> ExitCode {
+    if let Some(python) = python {
+        crate::python::set_app_python(python);
+    }
     crate::server::main(app)
 }
 

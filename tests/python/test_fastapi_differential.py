@@ -19,12 +19,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import app_binary, free_port, wait_ready
+from prebake.testing import Server, free_port
+from servers import wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = ROOT / "tests" / "apps" / "depends"
@@ -34,41 +35,26 @@ fastapi = pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 
-def prebake_binary() -> Path:
-    """The built depends app."""
-    return app_binary("depends", APP_DIR / "app.py")
-
-
 @pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, int]]:
-    procs = []
-    ports = {"prebake": free_port(), "fastapi": free_port()}
+def servers(e2e_server: Callable[..., Server]) -> Iterator[dict[str, int]]:
+    """The prebake binary through `prebake.testing`, FastAPI on uvicorn."""
+    prebake = e2e_server("depends", "tests/apps/depends/app.py")
+    ports = {"prebake": prebake.port, "fastapi": free_port()}
+    env = dict(os.environ, PYTHONPATH=f"{SHIM}{os.pathsep}{APP_DIR}")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app:app", "--port", str(ports["fastapi"]),
+         "--log-level", "warning"],
+        cwd=APP_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        procs.append(
-            subprocess.Popen(
-                [str(prebake_binary()), "--port", str(ports["prebake"])],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        env = dict(os.environ, PYTHONPATH=f"{SHIM}{os.pathsep}{APP_DIR}")
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "app:app", "--port", str(ports["fastapi"]),
-                 "--log-level", "warning"],
-                cwd=APP_DIR,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        for (_, port), proc in zip(ports.items(), procs):
-            wait_ready(port, proc)
+        wait_ready(ports["fastapi"], proc)
         yield ports
     finally:
-        for p in procs:
-            p.terminate()
-            p.wait(timeout=10)
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def call(port: int, method: str, path: str, headers: dict[str, str] | None = None,

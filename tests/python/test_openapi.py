@@ -13,70 +13,23 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from browser import browser, save_screenshot, wait_for  # noqa: F401 (the fixture)
 from openapi_spec_validator import validate
+from prebake.testing import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "examples" / "todo" / "app.py"
 
 
-def example_binary(name: str) -> Path:
-    """`examples/<name>` built (once per test run, unless `cargo xtask test`
-    built it into its binary folder already)."""
-    bin_dir = os.environ.get("PREBAKE_E2E_BIN_DIR")
-    if bin_dir and (Path(bin_dir) / name).exists():
-        return Path(bin_dir) / name
-    out = ROOT / "target" / "e2e-bin" / name
-    if not getattr(example_binary, f"built_{name}", False):
-        app = ROOT / "examples" / name / "app.py"
-        subprocess.run(
-            ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(app), "--out", str(out)],
-            cwd=ROOT,
-            check=True,
-        )
-        setattr(example_binary, f"built_{name}", True)
-    return out
-
-
-def serve(binary: Path) -> Iterator[int]:
-    """Runs `binary` on a free port until the generator is closed."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(binary), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"server exited with {proc.returncode}"
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.05)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def port() -> Iterator[int]:
-    yield from serve(example_binary("todo"))
+def port(e2e_server: Callable[..., Server]) -> int:
+    return e2e_server("todo", "examples/todo/app.py").port
 
 
 def get(port: int, path: str) -> tuple[int, str, bytes]:

@@ -17,8 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from collections.abc import Callable
+
 import pytest
-from test_openapi import example_binary, serve
+from prebake.testing import Server
 
 HERE = Path(__file__).resolve().parent
 # Generated cases per operation and phase; every phase together sends a few
@@ -27,26 +29,26 @@ MAX_EXAMPLES = os.environ.get("PREBAKE_SCHEMATHESIS_EXAMPLES", "100")
 
 
 @pytest.mark.parametrize("example", ["hello", "todo"])
-def test_schemathesis_finds_nothing(example: str, tmp_path: Path) -> None:
-    for port in serve(example_binary(example)):
-        cli = Path(sys.executable).with_name("schemathesis")
-        run = subprocess.run(
-            [
-                str(cli),
-                "--no-color",
-                "--config-file",
-                str(HERE / "schemathesis" / f"{example}.toml"),
-                "run",
-                f"http://127.0.0.1:{port}/openapi.json",
-                "--max-examples",
-                MAX_EXAMPLES,
-                "--seed",
-                os.environ.get("PREBAKE_SEED", "20261205"),
-            ],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
-        assert "No issues found" in run.stdout, run.stdout[-5000:]
+def test_schemathesis_finds_nothing(example: str, tmp_path: Path, e2e_server: Callable[..., Server]) -> None:
+    port = e2e_server(example, f"examples/{example}/app.py").port
+    cli = Path(sys.executable).with_name("schemathesis")
+    run = subprocess.run(
+        [
+            str(cli),
+            "--no-color",
+            "--config-file",
+            str(HERE / "schemathesis" / f"{example}.toml"),
+            "run",
+            f"http://127.0.0.1:{port}/openapi.json",
+            "--max-examples",
+            MAX_EXAMPLES,
+            "--seed",
+            os.environ.get("PREBAKE_SEED", "20261205"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
+    assert "No issues found" in run.stdout, run.stdout[-5000:]

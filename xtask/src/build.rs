@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use prebake_compiler::codegen::Ctx;
 use prebake_compiler::diagnostics::render::{self, Style};
+use prebake_compiler::environment::{self, Located, Probe};
 
 /// Options of `build` and `serve`.
 pub(crate) struct BuildArgs {
@@ -58,12 +60,81 @@ pub(crate) fn parse_args(args: &[String]) -> Result<BuildArgs, String> {
     })
 }
 
-/// Checks, generates and compiles; returns the path of the binary.
-pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
+/// The Python environment an app is built and served against
+/// (docs/environment.md): its interpreter is the one the binary starts, so
+/// its site-packages are the app's. The bundle takes it from here too.
+pub(crate) struct AppEnv {
+    /// Where it is and why (`VIRTUAL_ENV`, or the project's `.venv`).
+    pub(crate) located: Located,
+    /// Its interpreter.
+    pub(crate) python: PathBuf,
+    /// Whether it is the repository's own `.venv` (apps of this repository
+    /// with no requirements of their own: the examples and test apps).
+    pub(crate) repository: bool,
+}
+
+impl AppEnv {
+    /// Asks the interpreter for its version, prefix and site-packages.
+    pub(crate) fn probe(&self) -> Result<Probe, String> {
+        environment::probe(&self.python, &[])
+    }
+}
+
+/// The app's environment, created or refreshed as needed: an active
+/// `VIRTUAL_ENV`; else the `.venv` of the app's project folder (the nearest
+/// folder upward with a `pyproject.toml` or `requirements.txt`, else the
+/// app's folder); except that an app inside this repository with no project
+/// file of its own uses the repository's `.venv`, so the examples and test
+/// apps build without an environment each.
+pub(crate) fn environment(app: &Path) -> Result<AppEnv, String> {
     let root = crate::root();
+    let located = environment::locate(app, environment::active_virtual_env().as_deref());
+    let canonical_root = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+    let in_repository = !located.active
+        && !located.has_project_file
+        && located.project.starts_with(&canonical_root);
+    if in_repository {
+        let python = crate::venv::ensure(&root)?;
+        let located = Located {
+            venv: root.join(".venv"),
+            ..located
+        };
+        return Ok(AppEnv {
+            located,
+            python,
+            repository: true,
+        });
+    }
     crate::venv::ensure(&root)?;
+    let python = crate::venv::ensure_app(&root, &located)?;
+    Ok(AppEnv {
+        located,
+        python,
+        repository: false,
+    })
+}
+
+/// What [`prepare`] left for [`compile`].
+pub(crate) struct Prepared {
+    pub(crate) name: String,
+    pub(crate) crate_name: String,
+    pub(crate) crate_dir: PathBuf,
+    /// Whether the generated program differs from the one already there.
+    pub(crate) changed: bool,
+    /// The app's module files (what `cargo xtask dev` watches).
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) routes: usize,
+    pub(crate) started: Instant,
+}
+
+/// Checks the app against its environment (diagnostics printed as `check`
+/// prints them) and writes its generated crate; `dev` embeds the sources by
+/// path (`cargo xtask dev`, see `Ctx::sources_by_path`).
+pub(crate) fn prepare(args: &BuildArgs, env: &AppEnv, dev: bool) -> Result<Prepared, String> {
+    let root = crate::root();
     let started = Instant::now();
-    let analysis = prebake_compiler::driver::analyze_path(&args.app).map_err(|e| e.to_string())?;
+    let (analysis, probed) = prebake_compiler::driver::analyze_path_in(&args.app, &env.located)
+        .map_err(|e| e.to_string())?;
     let style = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         Style::Color
     } else {
@@ -75,6 +146,25 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     );
     if analysis.has_errors() {
         return Err(render::summary(&analysis.diagnostics).unwrap_or_else(|| "errors".into()));
+    }
+    // The interpreter was asked once if the app imports anything; else ask
+    // now: the binary must link the same Python version.
+    let probe = match probed {
+        Some(p) => p?,
+        None => env.probe()?,
+    };
+    if let Some(runtime) = crate::venv::runtime_version(&root)
+        && runtime != probe.version
+    {
+        return Err(format!(
+            "the app's environment {} runs Python {}.{}, but the runtime is built against Python {}.{}: \
+             recreate it with that Python (delete it and build again) or set PREBAKE_PYTHON",
+            env.located.venv.display(),
+            probe.version.0,
+            probe.version.1,
+            runtime.0,
+            runtime.1
+        ));
     }
     let name = prebake_compiler::driver::app_name(&args.app);
     // A relative `StaticFiles` directory is found beside the binary, else
@@ -94,12 +184,13 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
         .unwrap_or_default();
     // The docs pages' viewers are embedded when the app serves the pages.
     let urls = prebake_compiler::openapi::Urls::of(&analysis.ir);
-    let ctx = prebake_compiler::codegen::Ctx {
+    let ctx = Ctx {
         app_dir,
         docs_assets: (urls.docs.is_some() || urls.redoc.is_some())
             .then(|| crate::npm::docs_assets(&root))
             .flatten(),
-        ..Default::default()
+        sources_by_path: dev,
+        ..Ctx::default()
     };
     let source = prebake_compiler::codegen::app::generate_file_with(&analysis, &name, &ctx);
     for m in &analysis.ir.mounts {
@@ -116,7 +207,7 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
         .join("apps")
         .join(&crate_name);
     std::fs::create_dir_all(&crate_dir).map_err(|e| format!("{}: {e}", crate_dir.display()))?;
-    write_if_changed(&crate_dir.join("main.rs"), &source)?;
+    let changed = write_if_changed(&crate_dir.join("main.rs"), &source)?;
     write_if_changed(&crate_dir.join("Cargo.toml"), &manifest(&crate_name, &root))?;
     write_if_changed(&crate_dir.join("build.rs"), BUILD_RS)?;
     // askama reads `askama.toml` beside the crate's manifest: its `dirs`
@@ -134,9 +225,46 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     if !crate_dir.join("Cargo.lock").exists() {
         write_if_changed(&crate_dir.join("Cargo.lock"), &lock)?;
     }
+    Ok(Prepared {
+        name,
+        crate_name,
+        crate_dir,
+        changed,
+        files: analysis
+            .db
+            .files()
+            .iter()
+            .map(|f| PathBuf::from(&f.path))
+            .collect(),
+        routes: analysis.ir.routes.len(),
+        started,
+    })
+}
+
+/// Checks, generates and compiles; returns the path of the binary.
+pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
+    let env = environment(&args.app)?;
+    let prepared = prepare(args, &env, false)?;
+    compile(args, &prepared, &env)
+}
+
+/// Compiles the crate [`prepare`] wrote and copies the binary to its place.
+pub(crate) fn compile(
+    args: &BuildArgs,
+    prepared: &Prepared,
+    env: &AppEnv,
+) -> Result<PathBuf, String> {
+    let root = crate::root();
+    let Prepared {
+        name,
+        crate_name,
+        crate_dir,
+        started,
+        ..
+    } = prepared;
     let generated_in = started.elapsed();
     // Where to read the generated code when a backtrace points into it.
-    let shown = crate_dir.strip_prefix(&root).unwrap_or(&crate_dir);
+    let shown = crate_dir.strip_prefix(&root).unwrap_or(crate_dir);
     eprintln!("prebake: generated crate: {}/", shown.display());
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -147,11 +275,21 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
         .arg(&args.profile);
     cmd.arg("--manifest-path").arg(crate_dir.join("Cargo.toml"));
     cmd.env("CARGO_TARGET_DIR", root.join("target"));
+    // The runtime links the repository's interpreter (one libpython, one
+    // compiled runtime for every app); the app's environment, made from the
+    // same CPython, is the interpreter the binary starts.
     cmd.env("PYO3_PYTHON", root.join(".venv").join("bin").join("python"));
+    cmd.env("PREBAKE_APP_PYTHON", &env.python);
     eprintln!(
-        "prebake: compiling {name} ({} routes, generated in {:.0?})",
-        analysis.ir.routes.len(),
-        generated_in
+        "prebake: compiling {name} ({} routes, generated in {:.0?}, environment {}{})",
+        prepared.routes,
+        generated_in,
+        env.located.venv.display(),
+        if env.repository {
+            ", the repository's"
+        } else {
+            ""
+        }
     );
     let status = cmd.status().map_err(|e| format!("cargo: {e}"))?;
     if !status.success() {
@@ -164,11 +302,11 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     } else {
         args.profile.as_str()
     };
-    let built = root.join("target").join(profile_dir).join(&crate_name);
+    let built = root.join("target").join(profile_dir).join(crate_name);
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| root.join("dist").join(&name));
+        .unwrap_or_else(|| root.join("dist").join(name));
     if let Some(dir) = out.parent()
         && !dir.as_os_str().is_empty()
     {
@@ -201,11 +339,17 @@ fn crate_name(name: &str, app: &Path) -> String {
 
 /// The generated crate's build script: an rpath to the libpython the runtime
 /// was built against (the runtime exports its folder as a `links` value), so
-/// the binary never picks up another Python's library at run time.
+/// the binary never picks up another Python's library at run time; and the
+/// app's environment's interpreter, `PREBAKE_APP_PYTHON`, baked in for the
+/// generated `main` (`option_env!`).
 const BUILD_RS: &str = r#"// Generated by prebake. Do not edit by hand.
 fn main() {
     if let Ok(dir) = std::env::var("DEP_PREBAKE_LIBPYTHON_DIR") {
         println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+    }
+    println!("cargo:rerun-if-env-changed=PREBAKE_APP_PYTHON");
+    if let Ok(python) = std::env::var("PREBAKE_APP_PYTHON") {
+        println!("cargo:rustc-env=PREBAKE_APP_PYTHON={python}");
     }
 }
 "#;
@@ -219,11 +363,13 @@ fn askama_toml(app: &Path, templates: &str) -> String {
     format!("# Generated by prebake. Do not edit by hand.\n[general]\ndirs = [{quoted}]\n")
 }
 
-fn write_if_changed(path: &Path, text: &str) -> Result<(), String> {
+/// Writes `text` unless the file holds it already; whether it wrote.
+fn write_if_changed(path: &Path, text: &str) -> Result<bool, String> {
     if std::fs::read_to_string(path).ok().as_deref() == Some(text) {
-        return Ok(());
+        return Ok(false);
     }
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(true)
 }
 
 fn manifest(name: &str, root: &Path) -> String {

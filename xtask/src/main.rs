@@ -3,6 +3,7 @@
 //!
 //! - `check <app.py>... [--format human|json]`: report route and type errors.
 //! - `build`, `serve`: build an app's binary (`build.rs`), and run it.
+//! - `dev`: serve, re-check, rebuild and restart on every save (`dev.rs`).
 //! - `test`: the whole suite (format, lints, Rust tests, Python tests), setting
 //!   up the Python environment first.
 //! - `differential`, `bench`, `lsp`: the differential test, the benchmarks,
@@ -17,6 +18,7 @@
 mod bench;
 mod build;
 mod codegen;
+mod dev;
 mod differential;
 mod lsp;
 mod npm;
@@ -37,6 +39,7 @@ commands:
   openapi <app.py>                          print the OpenAPI document the server sends at /openapi.json
   build <app.py> [--out PATH] [--dist]       build the server binary (default dist/<name>)
   serve <app.py> [-- server flags]          build, then run it (flags: --host --port --workers)
+  dev <app.py> [-- server flags]            serve, and check, rebuild and restart on every save
   test [--no-lint]                          run the whole test suite, setting up what it needs
   lsp                                       the language server on stdio (docs/editors.md)
   venv                                      create or refresh the project's Python environment
@@ -57,6 +60,7 @@ pub(crate) const COMMANDS: &[&str] = &[
     "test",
     "build",
     "serve",
+    "dev",
     "differential",
     "venv",
     "bench",
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
             .and_then(|a| build::build(&a))
             .map(|_| ()),
         "serve" => serve(rest),
+        "dev" => dev::run(rest),
         "differential" => differential::run_differential(rest), // [--cases N] [--seed S]
         "venv" => venv::ensure(&root()).map(|_| ()),
         "bench" => bench::run(rest),
@@ -190,10 +195,13 @@ fn test(args: &[String]) -> Result<(), String> {
         .apply(&mut cargo())
         .args(["test", "--workspace", "--release"])
         .env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
+    // The Python tests build apps with this very xtask (prebake.testing).
+    let xtask = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
     run(pg
         .apply(&mut Command::new(&python))
         .args(["-m", "pytest", "tests/python", "-q"])
-        .env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
+        .env("PREBAKE_E2E_BIN_DIR", &bin_dir)
+        .env("PREBAKE_XTASK", &xtask))?;
     drop(pg);
     differential::run_differential(&[])?; // The type matrix against msgspec (tests/differential).
     lsp::lsp_tests(&python)?; // The language server with real clients (tests/lsp).

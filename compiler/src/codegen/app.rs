@@ -25,6 +25,8 @@ use crate::source::SourceDb;
 /// generated so far.
 pub(super) struct Gen<'a> {
     pub(super) ir: &'a Ir,
+    /// [`Ctx::sources_by_path`].
+    pub(super) sources_by_path: bool,
     /// The path generated code names the runtime's `__private` by: `pb`.
     pub(super) pb: TokenStream,
     /// The names of generated items given so far.
@@ -59,7 +61,7 @@ pub fn generate_file(analysis: &Analysis, name: &str) -> String {
 }
 
 /// [`generate_file`] with settings (the docs pages' files to embed, the
-/// app's folder for static mounts).
+/// app's folder for static mounts, sources embedded by path).
 #[must_use]
 pub fn generate_file_with(analysis: &Analysis, name: &str, ctx: &Ctx) -> String {
     let items = generate(&analysis.db, &analysis.ir, name, ctx, true);
@@ -103,6 +105,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
     let pb = quote!(pb);
     let mut g = Gen {
         ir,
+        sources_by_path: ctx.sources_by_path,
         pb: pb.clone(),
         names: Names::default(),
         types: Table::default(),
@@ -193,14 +196,17 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
     let encoders = g.encoders.iter().filter_map(|(_, _, t)| t.as_ref());
     let middleware = middleware::table(ir, &pb);
     let serve = match &middleware {
-        Some(_) => quote!(#pb::main_with(&APP, &MIDDLEWARE)),
-        None => quote!(#pb::main(&APP)),
+        Some(_) => {
+            quote!(#pb::main_with(&APP, &MIDDLEWARE, ::std::option_env!("PREBAKE_APP_PYTHON")))
+        }
+        None => quote!(#pb::main_in_env(&APP, ::std::option_env!("PREBAKE_APP_PYTHON"))),
     };
     let pages = &g.tpl_items;
     let main = if with_main {
         quote! {
             /// Serves the app: parses the server flags (`--help` lists them)
-            /// and runs until SIGTERM or SIGINT.
+            /// and runs until SIGTERM or SIGINT, on the interpreter of the
+            /// environment the app was built against.
             fn main() -> ::std::process::ExitCode {
                 #serve
             }

@@ -35,6 +35,11 @@ pub struct Ctx {
     /// The app's folder at build time (absolute), where the binary looks
     /// for a relative `StaticFiles` directory last; empty when unknown.
     pub app_dir: String,
+    /// Embed each module's source as `include_str!` of its file instead of
+    /// as a literal (the file paths must be absolute). `cargo xtask dev`
+    /// uses it: an edit to a handler's body then leaves the generated
+    /// program as it was, so nothing needs compiling.
+    pub sources_by_path: bool,
 }
 
 impl Default for Ctx {
@@ -43,6 +48,7 @@ impl Default for Ctx {
             runtime: quote!(::prebake),
             docs_assets: None,
             app_dir: String::new(),
+            sources_by_path: false,
         }
     }
 }

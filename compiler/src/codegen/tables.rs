@@ -78,7 +78,12 @@ impl Gen<'_> {
             .filter(|f| f.module != crate::templates::TEMPLATE_MODULE)
             .map(|f| {
                 let (mname, file, text, pkg) = (&f.module, &f.path, &f.text, f.is_package);
-                quote!(#pb::Module { name: #mname, file: #file, source: #text, is_package: #pkg })
+                let source = if self.sources_by_path {
+                    quote!(include_str!(#file))
+                } else {
+                    quote!(#text)
+                };
+                quote!(#pb::Module { name: #mname, file: #file, source: #source, is_package: #pkg })
             })
             .collect();
         if let Some(source) = graph_module {

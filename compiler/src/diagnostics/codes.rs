@@ -138,6 +138,8 @@ declare_codes! {
     PB138 = "unsupported-template-field", Error, "a template uses a field whose type templates cannot render (dict, Any, unions, bytes)";
     PB139 = "unrenderable-template-value", Error, "a template writes an optional value, a list or a model as text";
     PB140 = "unquoted-attribute-value", Warning, "a template writes a value as an unquoted HTML attribute value, which escaping does not protect";
+    // The app's Python environment.
+    PB150 = "module-not-installed", Error, "an imported module the app's Python environment cannot import";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

@@ -12,6 +12,7 @@
 
 mod calls;
 mod depends;
+mod imports;
 mod lower;
 mod models;
 mod modules;
@@ -19,6 +20,7 @@ mod scope;
 mod types;
 mod values;
 
+pub use imports::MissingModules;
 pub use modules::SourceProvider;
 
 use crate::diagnostics::Sink;
@@ -39,6 +41,7 @@ pub fn analyze(
     let program = modules::load(provider, entry, display_prefix, sink);
     let ir = lower::lower(&program, sink);
     check_static_dirs(provider, &ir, sink);
+    imports::check(&program, provider, sink);
     (program.db, ir)
 }
 

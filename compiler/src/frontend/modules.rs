@@ -34,6 +34,13 @@ pub trait SourceProvider {
     fn is_dir(&self, _rel_path: &str) -> Option<bool> {
         None
     }
+
+    /// Which of these top-level module names (imported by the app, not its
+    /// own) the app's Python environment cannot import, or `None` when no
+    /// environment is known: then nothing is reported (PB150).
+    fn missing_modules(&self, _names: &[String]) -> Option<super::imports::MissingModules> {
+        None
+    }
 }
 
 /// One loaded module.
@@ -285,6 +292,21 @@ fn collect_imports(module: &Module, stmt: &ast::Stmt, out: &mut Vec<(String, Imp
             let base = absolute_module(module, level, s.module.as_deref());
             let r = range(s).map(|(a, b)| (a, b, level > 0));
             if !base.is_empty() {
+                // `from a.b import c` runs `a/__init__.py` first, as Python
+                // imports a module's parent packages before it.
+                let mut parent = String::new();
+                for part in base
+                    .split('.')
+                    .collect::<Vec<_>>()
+                    .split_last()
+                    .map_or(&[][..], |(_, p)| p)
+                {
+                    if !parent.is_empty() {
+                        parent.push('.');
+                    }
+                    parent.push_str(part);
+                    out.push((parent.clone(), None));
+                }
                 out.push((base.clone(), r));
             }
             // `from pkg import submodule` may name a module.

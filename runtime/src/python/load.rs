@@ -100,8 +100,16 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
         let code = pyo3::types::PyBytes::new(py, code);
         modules.set_item(m.name, (m.file, m.source, m.is_package, code))?;
     }
+    // `cargo xtask dev` sets PREBAKE_DEV_SOURCES: the app's modules are read
+    // from their files, so an edit that leaves the generated program as it
+    // was (a handler's body) needs a restart, not a rebuild.
+    let from_disk = std::env::var_os("PREBAKE_DEV_SOURCES").is_some_and(|v| v == "1");
     for m in app.modules {
-        modules.set_item(m.name, (m.file, m.source, m.is_package))?;
+        let disk = from_disk
+            .then(|| std::fs::read_to_string(m.file).ok())
+            .flatten();
+        let source = disk.as_deref().unwrap_or(m.source);
+        modules.set_item(m.name, (m.file, source, m.is_package))?;
     }
     let app_modules: Vec<&str> = app.modules.iter().map(|m| m.name).collect();
     bootstrap.call_method1("install", (modules, app_modules))?;

@@ -65,7 +65,7 @@ pub(crate) use self::lifespan::shutdown as run_shutdown;
 use self::load::{Interp, RouteRt};
 pub(crate) use self::middleware::middleware;
 pub(crate) use self::slow::init as init_slow_warn;
-pub(crate) use self::startup::{hold_gil, init, reacquire_gil, release_gil};
+pub(crate) use self::startup::{hold_gil, init, reacquire_gil, release_gil, set_app_python};
 
 /// The most parameters a handler may take.
 pub(crate) const MAX_PARAMS: usize = 32;

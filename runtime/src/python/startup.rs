@@ -1,5 +1,6 @@
-//! Interpreter start-up: CPython configured through `PyConfig` (the build's
-//! `python` as `program_name`, so `sys.prefix` is the build's environment;
+//! Interpreter start-up: CPython configured through `PyConfig` (the app's
+//! environment's `python`, else the build's, as `program_name`, so
+//! `sys.prefix` is that environment;
 //! no signal handlers), [`init`] (start, load the app, freeze what it
 //! loaded out of the cyclic collector's reach, start the watchdog), and the
 //! GIL hooks of the one server thread ([`hold_gil`], [`release_gil`],
@@ -19,6 +20,16 @@ use crate::error::Error;
 
 /// The build's interpreter: its path decides `sys.prefix`.
 const BUILD_PYTHON: &str = env!("PREBAKE_PYTHON");
+
+/// The app's own environment's interpreter, when the generated `main` names
+/// one (`__private::main_in_env`).
+static APP_PYTHON: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Makes `python` the interpreter whose path decides `sys.prefix` (before
+/// start-up; the first call wins).
+pub(crate) fn set_app_python(python: &'static str) {
+    let _ = APP_PYTHON.set(python);
+}
 
 thread_local! {
     /// The thread state [`release_gil`] saved, null while the GIL is held.
@@ -104,7 +115,8 @@ pub(crate) fn init(app: &'static App, handler_timeout: Option<Duration>) -> Resu
 }
 
 pub(super) fn start_interpreter() -> Result<(), Error> {
-    let python = std::env::var("PREBAKE_PYTHON").unwrap_or_else(|_| BUILD_PYTHON.to_owned());
+    let python = std::env::var("PREBAKE_PYTHON")
+        .unwrap_or_else(|_| APP_PYTHON.get().copied().unwrap_or(BUILD_PYTHON).to_owned());
     if !std::path::Path::new(&python).exists() {
         return Err(Error::python(format!(
             "the Python this binary was built with is gone: {python}\n\
