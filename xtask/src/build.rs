@@ -1,4 +1,5 @@
-//! `cargo xtask build app.py [--out PATH]` and `cargo xtask serve app.py`.
+//! `cargo xtask build app.py [--out PATH] [--bundle DIR] [--k8s DIR]` and
+//! `cargo xtask serve app.py`.
 //!
 //! The build checks the app, generates the Rust program, writes it as a small
 //! crate under `target/prebake/apps/<name>-<key>/` that depends on the
@@ -10,6 +11,11 @@
 //! share a name (`a/api/app.py`, `b/api/app.py`) get their own crates and
 //! binaries, so they can be built one after the other or at the same time
 //! without one overwriting the other's program.
+//!
+//! `--bundle DIR` builds the same program as a relocatable binary (its own
+//! crate, `<name>-<key>-bundle`, whose `main` takes Python's home from
+//! beside the executable and whose rpath is `$ORIGIN/lib`) and fills `DIR`
+//! (`ship.rs`); `--k8s DIR` writes Kubernetes manifests.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,6 +29,7 @@ pub(crate) struct BuildArgs {
     pub(crate) out: Option<PathBuf>,
     pub(crate) profile: String,
     pub(crate) rest: Vec<String>,
+    pub(crate) ship: crate::ship::ShipArgs,
 }
 
 pub(crate) fn parse_args(args: &[String]) -> Result<BuildArgs, String> {
@@ -30,8 +37,12 @@ pub(crate) fn parse_args(args: &[String]) -> Result<BuildArgs, String> {
     let mut out = None;
     let mut profile = "release".to_string();
     let mut rest = Vec::new();
+    let mut ship = crate::ship::ShipArgs::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if ship.parse_flag(a, &mut it)? {
+            continue;
+        }
         match a.as_str() {
             "--out" | "-o" => out = Some(PathBuf::from(it.next().ok_or("--out needs a path")?)),
             "--profile" => profile = it.next().ok_or("--profile needs a name")?.clone(),
@@ -55,6 +66,7 @@ pub(crate) fn parse_args(args: &[String]) -> Result<BuildArgs, String> {
         out,
         profile,
         rest,
+        ship,
     })
 }
 
@@ -77,9 +89,17 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
         return Err(render::summary(&analysis.diagnostics).unwrap_or_else(|| "errors".into()));
     }
     let name = prebake_compiler::driver::app_name(&args.app);
-    let source = prebake_compiler::codegen::app::generate_file(&analysis, &name);
+    let bundled = args.ship.bundle.is_some();
+    let ctx = prebake_compiler::codegen::Ctx {
+        bundled,
+        ..Default::default()
+    };
+    let source = prebake_compiler::codegen::app::generate_file_with(&analysis, &name, &ctx);
 
-    let crate_name = crate_name(&name, &args.app);
+    let mut crate_name = crate_name(&name, &args.app);
+    if bundled {
+        crate_name.push_str("-bundle");
+    }
     let crate_dir = root
         .join("target")
         .join("prebake")
@@ -88,7 +108,10 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     std::fs::create_dir_all(&crate_dir).map_err(|e| format!("{}: {e}", crate_dir.display()))?;
     write_if_changed(&crate_dir.join("main.rs"), &source)?;
     write_if_changed(&crate_dir.join("Cargo.toml"), &manifest(&crate_name, &root))?;
-    write_if_changed(&crate_dir.join("build.rs"), BUILD_RS)?;
+    write_if_changed(
+        &crate_dir.join("build.rs"),
+        if bundled { BUNDLE_BUILD_RS } else { BUILD_RS },
+    )?;
     // The workspace's lock file pins the same versions, so the runtime's
     // dependencies compiled for the workspace are reused as they are.
     let lock =
@@ -109,7 +132,10 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
         .arg(&args.profile);
     cmd.arg("--manifest-path").arg(crate_dir.join("Cargo.toml"));
     cmd.env("CARGO_TARGET_DIR", root.join("target"));
-    cmd.env("PYO3_PYTHON", root.join(".venv").join("bin").join("python"));
+    // The interpreter the program is compiled against; a bundle carries its
+    // library, standard library and site-packages.
+    let python = root.join(".venv").join("bin").join("python");
+    cmd.env("PYO3_PYTHON", &python);
     eprintln!(
         "prebake: compiling {name} ({} routes, generated in {:.0?})",
         analysis.ir.routes.len(),
@@ -127,6 +153,24 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
         args.profile.as_str()
     };
     let built = root.join("target").join(profile_dir).join(&crate_name);
+    let deploy = crate::ship::Deploy::of(&analysis, &name);
+    if let Some(dir) = &args.ship.k8s {
+        let image = args
+            .ship
+            .image
+            .clone()
+            .unwrap_or_else(|| format!("{name}:latest"));
+        crate::ship::write_k8s(&deploy, &image, dir)?;
+    }
+    if let Some(dir) = &args.ship.bundle {
+        crate::ship::bundle(&built, &python, &analysis, &deploy, dir)?;
+        eprintln!(
+            "prebake: built {} in {:.1?}",
+            dir.join(&name).display(),
+            started.elapsed()
+        );
+        return Ok(dir.join(&name));
+    }
     let out = args
         .out
         .clone()
@@ -169,6 +213,17 @@ fn main() {
     if let Ok(dir) = std::env::var("DEP_PREBAKE_LIBPYTHON_DIR") {
         println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
     }
+}
+"#;
+
+/// A bundle's build script: the library path is `lib/` beside the binary,
+/// as a DT_RPATH (`--disable-new-dtags`) so that it also serves the
+/// libraries of extension modules loaded later (a DT_RUNPATH would serve
+/// the binary's own dependencies only).
+const BUNDLE_BUILD_RS: &str = r#"// Generated by prebake. Do not edit by hand.
+fn main() {
+    println!("cargo:rustc-link-arg=-Wl,--disable-new-dtags");
+    println!("cargo:rustc-link-arg=-Wl,-rpath,$ORIGIN/lib");
 }
 "#;
 

@@ -18,6 +18,7 @@ mod build;
 mod codegen;
 mod differential;
 mod lsp;
+mod ship;
 mod system;
 mod tidy;
 mod venv;
@@ -33,6 +34,7 @@ commands:
   routes <app.py> [--format human|json]      list the routes: inline, event loop or thread pool, and why
   openapi <app.py>                          print the OpenAPI document the server sends at /openapi.json
   build <app.py> [--out PATH] [--dist]       build the server binary (default dist/<name>)
+        [--bundle DIR] [--k8s DIR] [--image NAME]  a relocatable folder with a Dockerfile; Kubernetes manifests
   serve <app.py> [-- server flags]          build, then run it (flags: --host --port --workers)
   test [--no-lint]                          run the whole test suite, setting up what it needs
   lsp                                       the language server on stdio (docs/editors.md)
@@ -165,6 +167,7 @@ fn test(args: &[String]) -> Result<(), String> {
             out: Some(bin_dir.join(name)),
             profile: "release".into(),
             rest: Vec::new(),
+            ship: Default::default(),
         };
         build::build(&args)?;
     }

@@ -46,7 +46,14 @@ pub(super) struct Gen<'a> {
 /// crate). The analysis must have no errors.
 #[must_use]
 pub fn generate_file(analysis: &Analysis, name: &str) -> String {
-    let items = generate(&analysis.db, &analysis.ir, name, &Ctx::default(), true);
+    generate_file_with(analysis, name, &Ctx::default())
+}
+
+/// [`generate_file`] with a context (`Ctx::bundled` for a relocatable
+/// bundle's binary).
+#[must_use]
+pub fn generate_file_with(analysis: &Analysis, name: &str, ctx: &Ctx) -> String {
+    let items = generate(&analysis.db, &analysis.ir, name, ctx, true);
     let tokens = quote! {
         #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
         #items
@@ -164,7 +171,15 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         graph_module.as_deref(),
     );
     let encoders = g.encoders.iter().filter_map(|(_, _, t)| t.as_ref());
-    let main = if with_main {
+    let main = if with_main && ctx.bundled {
+        quote! {
+            /// Serves the app from its bundle folder: parses the server
+            /// flags (`--help` lists them) and runs until SIGTERM or SIGINT.
+            fn main() -> ::std::process::ExitCode {
+                #pb::main_bundled(&APP)
+            }
+        }
+    } else if with_main {
         quote! {
             /// Serves the app: parses the server flags (`--help` lists them)
             /// and runs until SIGTERM or SIGINT.

@@ -27,12 +27,16 @@ use quote::quote;
 pub struct Ctx {
     /// The path of the runtime crate in generated code (`::prebake`).
     pub runtime: TokenStream,
+    /// Whether `main` is the relocatable bundle's (`main_bundled`: Python's
+    /// home beside the executable) rather than one for the build machine.
+    pub bundled: bool,
 }
 
 impl Default for Ctx {
     fn default() -> Self {
         Ctx {
             runtime: quote!(::prebake),
+            bundled: false,
         }
     }
 }

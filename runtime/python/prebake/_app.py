@@ -41,6 +41,12 @@ class App(Router):
     where the compiled server answers with the OpenAPI document, Swagger UI
     and ReDoc (generated at build time; `None` turns one off, and without
     the document there are no pages).
+
+    `health_path` and `ready_path` are probe endpoints the server answers
+    itself, without running Python: liveness (200 while the process runs)
+    and readiness (200 once the app and its lifespan have started, 503 from
+    SIGTERM on, while in-flight requests drain). Both are off by default;
+    the `--health-path` and `--ready-path` server flags set or override them.
     """
 
     __slots__ = (
@@ -51,6 +57,8 @@ class App(Router):
         "openapi_url",
         "docs_url",
         "redoc_url",
+        "health_path",
+        "ready_path",
         "lifespan",
         "on_startup",
         "on_shutdown",
@@ -74,8 +82,16 @@ class App(Router):
         openapi_url: str | None = "/openapi.json",
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
+        health_path: str | None = None,
+        ready_path: str | None = None,
     ) -> None:
-        for name, url in (("openapi_url", openapi_url), ("docs_url", docs_url), ("redoc_url", redoc_url)):
+        for name, url in (
+            ("openapi_url", openapi_url),
+            ("docs_url", docs_url),
+            ("redoc_url", redoc_url),
+            ("health_path", health_path),
+            ("ready_path", ready_path),
+        ):
             if url is not None and (not isinstance(url, str) or not url.startswith("/")):
                 raise ValueError(f"{name} must be a path starting with '/' or None, got {url!r}")
         if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
@@ -92,6 +108,8 @@ class App(Router):
         self.openapi_url = openapi_url
         self.docs_url = docs_url
         self.redoc_url = redoc_url
+        self.health_path = health_path
+        self.ready_path = ready_path
         self.lifespan = lifespan
         self.on_startup: list[Callable[[], Any]] = _callables("on_startup", on_startup)
         self.on_shutdown: list[Callable[[], Any]] = _callables("on_shutdown", on_shutdown)

@@ -169,6 +169,7 @@ fn build_prebake(root: &Path, cfg: &Config) -> Result<(PathBuf, BuildTimes), Str
         out: Some(out.clone()),
         profile: cfg.profile.clone(),
         rest: Vec::new(),
+        ship: Default::default(),
     })?;
     let first = started.elapsed();
 
@@ -190,6 +191,7 @@ fn build_prebake(root: &Path, cfg: &Config) -> Result<(PathBuf, BuildTimes), Str
         out: Some(bin_dir(root).join("bench_hello")),
         profile: cfg.profile.clone(),
         rest: Vec::new(),
+        ship: Default::default(),
     };
     let timed = |edit: Option<usize>| -> Result<Duration, String> {
         if let Some(i) = edit {
