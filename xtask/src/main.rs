@@ -171,11 +171,14 @@ fn test(args: &[String]) -> Result<(), String> {
         };
         build::build(&args)?;
     }
+    // Relocatable bundles and the minimal Debian they run in (tests/python/test_ship.py).
+    let ship_env = ship::prepare_tests(&root)?;
     run(cargo()
         .args(["test", "--workspace", "--release"])
         .env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
     run(Command::new(&python)
         .args(["-m", "pytest", "tests/python", "-q"])
+        .envs(ship_env.iter().map(|(k, v)| (*k, v)))
         .env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
     differential::run_differential(&[])?; // The type matrix against msgspec (tests/differential).
     lsp::lsp_tests(&python)?; // The language server with real clients (tests/lsp).
