@@ -322,6 +322,7 @@ pub(crate) fn bundle(
             .arg(&pylib),
     )?;
     copy_shared_libraries(dir, &lib)?;
+    strip(dir)?;
     std::fs::write(dir.join("Dockerfile"), dockerfile(deploy))
         .map_err(|e| format!("Dockerfile: {e}"))?;
     std::fs::write(dir.join(".dockerignore"), "Dockerfile\n.dockerignore\n")
@@ -440,6 +441,40 @@ fn copy_shared_libraries(dir: &Path, lib: &Path) -> Result<(), String> {
     }
     for (name, path) in needed {
         copy_file(&path, &lib.join(name))?;
+    }
+    Ok(())
+}
+
+/// Strips the copied ELF files of what a server never reads: debug
+/// information (the binary keeps its symbols, for backtraces) and, in the
+/// libraries, symbols not needed for linking. libpython alone goes from
+/// 23 to 6 MB. Skipped, with a note, where binutils' `strip` is missing.
+fn strip(dir: &Path) -> Result<(), String> {
+    if !crate::system::on_path("strip") {
+        eprintln!(
+            "prebake: note: no `strip` on PATH (binutils); the bundle keeps debug information"
+        );
+        return Ok(());
+    }
+    let mut objects = Vec::new();
+    collect_objects(dir, &mut objects);
+    for object in objects {
+        let is_library = object
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().contains(".so"));
+        let how = if is_library {
+            "--strip-unneeded"
+        } else {
+            "--strip-debug"
+        };
+        let status = Command::new("strip")
+            .arg(how)
+            .arg(&object)
+            .status()
+            .map_err(|e| format!("strip: {e}"))?;
+        if !status.success() {
+            return Err(format!("strip {how} {} failed", object.display()));
+        }
     }
     Ok(())
 }
@@ -708,7 +743,10 @@ pub(crate) fn prepare_tests(root: &Path) -> Result<Vec<(&'static str, PathBuf)>,
         crate::build::build(&args)?;
     }
     let rootfs = minimal_debian(root)?;
-    Ok(vec![("PREBAKE_BUNDLE_DIR", dir), ("PREBAKE_ROOTFS", rootfs)])
+    Ok(vec![
+        ("PREBAKE_BUNDLE_DIR", dir),
+        ("PREBAKE_ROOTFS", rootfs),
+    ])
 }
 
 /// A minimal Debian 12 (`debootstrap --variant=minbase bookworm`: no
@@ -737,10 +775,8 @@ fn minimal_debian(root: &Path) -> Result<PathBuf, String> {
             .arg(&mirror),
     )?;
     // Where the tests mount a bundle, read-only.
-    std::fs::create_dir_all(partial.join("opt").join("app"))
-        .map_err(|e| format!("rootfs: {e}"))?;
-    std::fs::write(partial.join(".prebake-complete"), "")
-        .map_err(|e| format!("rootfs: {e}"))?;
+    std::fs::create_dir_all(partial.join("opt").join("app")).map_err(|e| format!("rootfs: {e}"))?;
+    std::fs::write(partial.join(".prebake-complete"), "").map_err(|e| format!("rootfs: {e}"))?;
     if rootfs.exists() {
         std::fs::remove_dir_all(&rootfs).map_err(|e| format!("{}: {e}", rootfs.display()))?;
     }
