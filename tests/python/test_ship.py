@@ -347,3 +347,49 @@ def test_the_kubernetes_manifests_validate_and_agree_with_the_server(bundles: Pa
         assert out.returncode != 0
     finally:
         broken.unlink()
+
+
+def depends_binary() -> Path:
+    path = Path(os.environ.get("PREBAKE_E2E_BIN_DIR", ROOT / "target" / "e2e-bin")) / "depends"
+    if not path.exists():
+        pytest.skip(f"{path} is missing: run through `cargo xtask test`")
+    return path
+
+
+def test_readiness_comes_only_after_the_lifespan_started(tmp_path: Path) -> None:
+    binary = str(depends_binary())
+    port = free_port()
+    log = tmp_path / "stderr.txt"
+
+    def poll_ready(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], bool]:
+        """Starts the app and polls readiness from the first moment; whether
+        a 200 came, checking the lifespan had logged its start by then."""
+        with log.open("wb") as err:
+            proc = subprocess.Popen(
+                [binary, "--port", str(port), "--ready-path", "/readyz"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                status, _, _ = request(port, "GET", "/readyz")
+            except OSError:
+                time.sleep(0.01)
+                continue
+            if status == 200:
+                assert "lifespan start" in log.read_text()
+                return proc, True
+        return proc, False
+
+    proc, ready = poll_ready({})
+    try:
+        assert ready
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    # A lifespan that raises: the process stops, never having been ready.
+    proc, ready = poll_ready({"DEPENDS_FAIL_LIFESPAN": "1"})
+    assert not ready
+    assert proc.wait(timeout=30) != 0
