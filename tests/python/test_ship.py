@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML: kubernetes-validate's own dependency
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -124,8 +124,8 @@ def check_hello(port: int) -> None:
     assert headers["content-type"].startswith("text/plain")
     assert get_json(port, "/json") == (200, {"message": "Hello, World!"})
     assert get_json(port, "/user/7") == (200, {"id": 7})
-    status, body = get_json(port, "/user/x")
-    assert status == 400 and "user_id" in json.dumps(body)
+    status, error = get_json(port, "/user/x")
+    assert status == 400 and "user_id" in json.dumps(error)
 
 
 def check_todo(port: int) -> None:
