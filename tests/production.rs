@@ -648,3 +648,45 @@ fn mutated_requests_never_crash_the_server() {
     still_serves(&s);
     assert!(!s.log().contains("panic"), "{}", s.log());
 }
+
+/// `Date` (an IMF-fixdate, as RFC 9110 writes it) and `Server` on every
+/// response, errors included: `prebake` by default, the app's
+/// `App(server_header=...)`, none with `server_header=None`, and a
+/// handler's own header wins.
+#[test]
+fn every_response_carries_date_and_server() {
+    fn imf_fixdate(d: &str) -> bool {
+        // "Sat, 05 Dec 2026 12:35:00 GMT"
+        let b = d.as_bytes();
+        b.len() == 29 && &b[3..5] == b", " && d.ends_with(" GMT") && b[19] == b':'
+    }
+    let hello = Server::start(&app_binary("hello"), &[]);
+    let kitchen = start(&[]);
+    let threads = Server::start(&app_binary("threads"), &[]);
+    let cases: [(&Server, &str, &str, u16, Option<&str>); 8] = [
+        (&hello, "GET", "/plaintext", 200, Some("prebake")),
+        (&hello, "HEAD", "/json", 200, Some("prebake")),
+        (&hello, "GET", "/nope", 404, Some("prebake")),
+        (&hello, "DELETE", "/plaintext", 405, Some("prebake")),
+        (&hello, "GET", "/user/x", 400, Some("prebake")),
+        (&kitchen, "GET", "/things/7", 200, Some("kitchen/1.0")),
+        (&kitchen, "GET", "/custom/server", 200, Some("handler/2")),
+        (&threads, "GET", "/fast", 200, None),
+    ];
+    for (s, method, target, status, server) in cases {
+        let r = request(s.addr, method, target, &[], b"");
+        assert_eq!(r.status, status, "{method} {target}");
+        assert_eq!(r.header("server"), server, "{method} {target}");
+        let date = r.header("date").unwrap_or_default();
+        assert!(imf_fixdate(date), "{method} {target}: date {date:?}");
+    }
+    // The date is the current one, not fixed at start-up.
+    let first = get(hello.addr, "/plaintext")
+        .header("date")
+        .map(str::to_owned);
+    std::thread::sleep(Duration::from_millis(1100));
+    let second = get(hello.addr, "/plaintext")
+        .header("date")
+        .map(str::to_owned);
+    assert_ne!(first, second);
+}

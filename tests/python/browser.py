@@ -41,8 +41,13 @@ def screenshot_dir() -> Path:
     return folder
 
 
-def new_browser(width: int = 1280, height: int = 900):  # -> selenium WebDriver
-    """A fresh headless Chromium; the caller quits it."""
+def new_browser(width: int = 1280, height: int = 900, offline: bool = True):  # -> selenium WebDriver
+    """A fresh headless Chromium; the caller quits it.
+
+    `offline`: every host name but `127.0.0.1` and `localhost` fails to
+    resolve, so a page that works proves it needs nothing from the network
+    (a CDN, a font service).
+    """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -62,6 +67,8 @@ def new_browser(width: int = 1280, height: int = 900):  # -> selenium WebDriver
         "--disable-extensions",
     ):
         options.add_argument(arg)
+    if offline:
+        options.add_argument("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost")
     # The browser console (CORS refusals are reported there).
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(executable_path=driver), options=options)

@@ -3,8 +3,10 @@
 Builds `examples/todo` (or takes it from `cargo xtask test`'s binary
 folder), runs it, fetches `/openapi.json` and validates it with
 openapi-spec-validator; the bytes must be those `cargo xtask openapi`
-prints. `/docs` and `/redoc` must be HTML pages that name the document.
-(The pages in a real browser are not tested yet.)
+prints. `/docs` and `/redoc` must be HTML pages that name the document, and work
+in a real browser with no network: headless Chromium opens Swagger UI,
+runs "Try it out" against the server, and renders ReDoc (screenshots in
+`target/screenshots/`).
 """
 
 from __future__ import annotations
@@ -19,36 +21,36 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import browser, save_screenshot, wait_for  # noqa: F401 (the fixture)
 from openapi_spec_validator import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "examples" / "todo" / "app.py"
 
 
-def todo_binary() -> Path:
+def example_binary(name: str) -> Path:
+    """`examples/<name>` built (once per test run, unless `cargo xtask test`
+    built it into its binary folder already)."""
     bin_dir = os.environ.get("PREBAKE_E2E_BIN_DIR")
-    if bin_dir and (Path(bin_dir) / "todo").exists():
-        return Path(bin_dir) / "todo"
-    out = ROOT / "target" / "e2e-bin" / "todo"
-    subprocess.run(
-        ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(APP), "--out", str(out)],
-        cwd=ROOT,
-        check=True,
-    )
+    if bin_dir and (Path(bin_dir) / name).exists():
+        return Path(bin_dir) / name
+    out = ROOT / "target" / "e2e-bin" / name
+    if not getattr(example_binary, f"built_{name}", False):
+        app = ROOT / "examples" / name / "app.py"
+        subprocess.run(
+            ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(app), "--out", str(out)],
+            cwd=ROOT,
+            check=True,
+        )
+        setattr(example_binary, f"built_{name}", True)
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def port() -> Iterator[int]:
+def serve(binary: Path) -> Iterator[int]:
+    """Runs `binary` on a free port until the generator is closed."""
     port = free_port()
     proc = subprocess.Popen(
-        [str(todo_binary()), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [str(binary), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         deadline = time.monotonic() + 60
@@ -64,6 +66,17 @@ def port() -> Iterator[int]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def port() -> Iterator[int]:
+    yield from serve(example_binary("todo"))
 
 
 def get(port: int, path: str) -> tuple[int, str, bytes]:
@@ -95,3 +108,49 @@ def test_docs_pages(port: int, path: str, needle: bytes) -> None:
     assert (status, content_type) == (200, "text/html; charset=utf-8")
     assert needle in body
     assert b"/openapi.json" in body
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/docs/swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+        ("/docs/swagger-ui.css", "text/css; charset=utf-8"),
+        ("/redoc/redoc.standalone.js", "text/javascript; charset=utf-8"),
+    ],
+)
+def test_viewer_files_are_embedded(port: int, path: str, content_type: str) -> None:
+    status, got, body = get(port, path)
+    assert (status, got) == (200, content_type)
+    assert len(body) > 100_000
+
+
+def test_swagger_ui_try_it_out_in_a_browser(port: int, browser) -> None:  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"http://127.0.0.1:{port}/docs")
+    # The POST /todos operation, expanded.
+    summary = wait_for(browser, By.XPATH, "//div[contains(@class,'opblock-post')][.//*[@data-path='/todos']]")
+    summary.find_element(By.CSS_SELECTOR, ".opblock-summary-control").click()
+    wait_for(browser, By.CSS_SELECTOR, ".opblock-post .try-out__btn").click()
+    body = wait_for(browser, By.CSS_SELECTOR, ".opblock-post textarea.body-param__text")
+    body.clear()
+    body.send_keys('{"title": "written in the browser", "priority": 2}')
+    browser.find_element(By.CSS_SELECTOR, ".opblock-post .execute").click()
+    status = wait_for(browser, By.CSS_SELECTOR, ".opblock-post .live-responses-table tbody .response-col_status")
+    answer = wait_for(browser, By.CSS_SELECTOR, ".opblock-post .live-responses-table .microlight")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", status)
+    save_screenshot(browser, "swagger-ui-try-it-out")
+    assert status.text.strip().startswith("201"), status.text
+    assert "written in the browser" in answer.text
+    # The request really reached the server.
+    _, _, listed = get(port, "/todos")
+    assert any(t["title"] == "written in the browser" for t in json.loads(listed))
+
+
+def test_redoc_renders_in_a_browser(port: int, browser) -> None:  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"http://127.0.0.1:{port}/redoc")
+    wait_for(browser, By.XPATH, "//h1[contains(., 'Todo API')]")
+    wait_for(browser, By.XPATH, "//*[contains(text(), 'Store a new todo')]")
+    save_screenshot(browser, "redoc")

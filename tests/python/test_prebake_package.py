@@ -149,6 +149,10 @@ def test_other_misuse_is_rejected_eagerly() -> None:
         app.get("/x", tags="users")
     with pytest.raises(ValueError, match="max_body_size"):
         App(max_body_size=-1)
+    for bad in ("", " prebake", "caf\u00e9", "a\r\nb", 42):
+        with pytest.raises(ValueError, match="server_header"):
+            App(server_header=bad)  # type: ignore[arg-type]
+    assert App().server_header == "prebake" and App(server_header=None).server_header is None
 
     @app.get("/items/{item_id}")
     def first(item_id: int) -> None: ...

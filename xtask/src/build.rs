@@ -90,8 +90,13 @@ pub(crate) fn build(args: &BuildArgs) -> Result<PathBuf, String> {
     }
     let name = prebake_compiler::driver::app_name(&args.app);
     let bundled = args.ship.bundle.is_some();
+    // The docs pages' viewers are embedded when the app serves the pages.
+    let urls = prebake_compiler::openapi::Urls::of(&analysis.ir);
     let ctx = prebake_compiler::codegen::Ctx {
         bundled,
+        docs_assets: (urls.docs.is_some() || urls.redoc.is_some())
+            .then(|| crate::npm::docs_assets(&root))
+            .flatten(),
         ..Default::default()
     };
     let source = prebake_compiler::codegen::app::generate_file_with(&analysis, &name, &ctx);

@@ -18,6 +18,7 @@ mod build;
 mod codegen;
 mod differential;
 mod lsp;
+mod npm;
 mod ship;
 mod system;
 mod tidy;

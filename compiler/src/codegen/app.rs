@@ -37,9 +37,9 @@ pub(super) struct Gen<'a> {
     /// One `enc::Model` per Struct, dataclass or TypedDict a response
     /// reaches (`App::models`), by model id.
     pub(super) models: Vec<(ModelId, Option<TokenStream>)>,
-    /// The OpenAPI document and the docs pages: path, `Content-Type` and
-    /// body of each, routed after the app's routes.
-    pub(super) statics: Vec<(String, &'static str, String)>,
+    /// The OpenAPI document, the docs pages and their files, routed after
+    /// the app's routes.
+    pub(super) statics: Vec<crate::openapi::StaticRoute>,
 }
 
 /// Generates the program as a formatted Rust file (`main.rs` of the app's
@@ -49,8 +49,8 @@ pub fn generate_file(analysis: &Analysis, name: &str) -> String {
     generate_file_with(analysis, name, &Ctx::default())
 }
 
-/// [`generate_file`] with a context (`Ctx::bundled` for a relocatable
-/// bundle's binary).
+/// [`generate_file`] with settings (the docs pages' files to embed; `bundled`
+/// for a relocatable bundle's binary).
 #[must_use]
 pub fn generate_file_with(analysis: &Analysis, name: &str, ctx: &Ctx) -> String {
     let items = generate(&analysis.db, &analysis.ir, name, ctx, true);
@@ -101,9 +101,9 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
         encoders: Vec::new(),
         models: Vec::new(),
         // The OpenAPI document and the docs pages: GET routes after the app's.
-        statics: crate::openapi::static_routes(ir),
+        statics: crate::openapi::static_routes(ir, ctx.docs_assets.as_ref()),
     };
-    let static_paths: Vec<String> = g.statics.iter().map(|s| s.0.clone()).collect();
+    let static_paths: Vec<String> = g.statics.iter().map(|s| s.path.clone()).collect();
     let plan = RouterPlan::with_statics(ir, &static_paths);
 
     // One decoder per IR route (shared by its methods), one encoder per type;

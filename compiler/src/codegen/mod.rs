@@ -30,6 +30,9 @@ pub struct Ctx {
     /// Whether `main` is the relocatable bundle's (`main_bundled`: Python's
     /// home beside the executable) rather than one for the build machine.
     pub bundled: bool,
+    /// The docs pages' viewer files to embed; `None`: the pages load them
+    /// from a CDN.
+    pub docs_assets: Option<crate::openapi::pages::DocsAssets>,
 }
 
 impl Default for Ctx {
@@ -37,6 +40,7 @@ impl Default for Ctx {
         Ctx {
             runtime: quote!(::prebake),
             bundled: false,
+            docs_assets: None,
         }
     }
 }

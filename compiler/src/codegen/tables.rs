@@ -87,12 +87,22 @@ impl Gen<'_> {
         }
         let routes = plan.routes.iter().map(|pr| {
             let method = method_tokens(pb, pr.method);
-            if let Some((path, content_type, text)) = pr
+            if let Some(st) = pr
                 .ir_route
                 .checked_sub(ir.routes.len())
                 .and_then(|k| self.statics.get(k))
             {
-                let bytes = proc_macro2::Literal::byte_string(text.as_bytes());
+                let (path, content_type) = (&st.path, st.content_type);
+                let bytes = match &st.body {
+                    crate::openapi::StaticBody::Text(text) => {
+                        let lit = proc_macro2::Literal::byte_string(text.as_bytes());
+                        quote!(#lit)
+                    }
+                    crate::openapi::StaticBody::File(file) => {
+                        let file = file.to_string_lossy();
+                        quote!(include_bytes!(#file))
+                    }
+                };
                 return quote! {
                     #pb::Route {
                         method: #method,

@@ -232,6 +232,7 @@ impl Lowerer<'_> {
             fields: Vec::new(),
             span,
             name_span,
+            doc: docstring(&class.body),
             params: if generic.is_some() {
                 Vec::new()
             } else {
@@ -1001,6 +1002,21 @@ fn callable_tag(callee: &str, class_name: &str) -> Option<String> {
             .collect(),
         _ => return None,
     })
+}
+
+/// The docstring of a class body: its first statement, when that is a
+/// string literal.
+fn docstring(body: &[ast::Stmt]) -> Option<String> {
+    let ast::Stmt::Expr(e) = body.first()? else {
+        return None;
+    };
+    match &*e.value {
+        ast::Expr::Constant(c) => match &c.value {
+            ast::Constant::Str(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 #[cfg(test)]

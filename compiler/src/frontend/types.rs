@@ -761,6 +761,27 @@ impl Lowerer<'_> {
                     }
                     _ => bad(self, "True, False or None"),
                 },
+                "title" | "description" => match &value.kind {
+                    ValueKind::None => {}
+                    ValueKind::Str(text) => {
+                        if key == "title" {
+                            c.docs.title = Some(text.clone());
+                        } else {
+                            c.docs.description = Some(text.clone());
+                        }
+                    }
+                    _ => bad(self, "a string literal"),
+                },
+                "examples" => match &value.kind {
+                    ValueKind::None => {}
+                    ValueKind::List(_) => c.docs.examples = Some(value.clone()),
+                    _ => bad(self, "a list"),
+                },
+                "extra_json_schema" => match &value.kind {
+                    ValueKind::None => {}
+                    ValueKind::Dict(_) => c.docs.extra_json_schema = Some(value.clone()),
+                    _ => bad(self, "a dict"),
+                },
                 k if DOCS.contains(&k) || extra.contains(&k) => {}
                 _ => {
                     self.sink.report(

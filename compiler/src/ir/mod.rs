@@ -25,7 +25,7 @@ pub use route::{
     App, Converter, Handler, HttpMethod, Param, ParamSource, PathSegment, PathTemplate,
     ResponseKind, ReturnSite, Route,
 };
-pub use types::{Bound, Constraints, Literal, Number, Ty, TyKind};
+pub use types::{Bound, Constraints, Literal, MetaDocs, Number, Ty, TyKind};
 pub use value::{Value, ValueKind};
 
 use crate::source::Span;

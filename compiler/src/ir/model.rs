@@ -23,6 +23,9 @@ pub struct Model {
     pub span: Span,
     /// The class name in the `class` line.
     pub name_span: Span,
+    /// The class's own docstring as Python keeps it in `__doc__` (not
+    /// inherited); msgspec's schema gives it as the `description`.
+    pub doc: Option<String>,
     /// The type parameters of a generic class (`Generic[T, U]`, `class
     /// Page[T]`, or the free type variables of its bases), in order; empty
     /// for a class that is not generic. This model itself is the class used

@@ -254,6 +254,10 @@ pub struct Route {
     /// The outside calls the sync dependencies of the route's graph reach
     /// (each `via` starts with the dependency; `site` is its `Depends`).
     pub dependency_calls: Vec<ReachedCall>,
+    /// The error statuses (400–599) of the `HTTPException`s the handler and
+    /// its dependencies may raise, read where the status is a literal;
+    /// sorted.
+    pub raises: Vec<u16>,
     /// Dependencies whose values are not used: the app's, the routers'
     /// and the decorator's `dependencies=[...]`, outermost first.
     pub dependencies: Vec<super::Dependency>,

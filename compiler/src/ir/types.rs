@@ -451,8 +451,49 @@ pub struct Constraints {
     pub max_length: Option<Bound<i128>>,
     /// `tz=`: whether datetimes/times must be aware (True) or naive (False).
     pub tz: Option<Bound<bool>>,
+    /// `title=`, `description=`, `examples=`, `extra_json_schema=`.
+    pub docs: MetaDocs,
     /// Where the `Meta(...)`/marker call was written.
     pub span: Span,
+}
+
+/// The documentation keywords of `msgspec.Meta`, which reach the JSON
+/// Schema (and the OpenAPI document) and nothing else. They never change
+/// what a type accepts, so they take no part in comparing types: two
+/// annotations that differ only in their descriptions are the same type.
+#[derive(Clone, Debug, Default)]
+pub struct MetaDocs {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// `examples=`: a list.
+    pub examples: Option<super::Value>,
+    /// `extra_json_schema=`: a dict whose keys join the schema where the
+    /// schema does not have them already.
+    pub extra_json_schema: Option<super::Value>,
+}
+
+impl PartialEq for MetaDocs {
+    fn eq(&self, _: &MetaDocs) -> bool {
+        true
+    }
+}
+
+impl MetaDocs {
+    /// Takes each key `other` sets (the outer `Meta` wins).
+    pub fn merge(&mut self, other: &MetaDocs) {
+        if other.title.is_some() {
+            self.title.clone_from(&other.title);
+        }
+        if other.description.is_some() {
+            self.description.clone_from(&other.description);
+        }
+        if other.examples.is_some() {
+            self.examples.clone_from(&other.examples);
+        }
+        if other.extra_json_schema.is_some() {
+            self.extra_json_schema.clone_from(&other.extra_json_schema);
+        }
+    }
 }
 
 impl Constraints {
@@ -487,5 +528,6 @@ impl Constraints {
             max_length,
             tz
         );
+        self.docs.merge(&other.docs);
     }
 }

@@ -58,9 +58,26 @@ impl Urls {
     }
 }
 
-/// The bytes the server answers GET with at each URL of [`Urls`]: path,
-/// `Content-Type` and body, in the order document, Swagger UI, ReDoc.
-pub fn static_routes(ir: &Ir) -> Vec<(String, &'static str, String)> {
+/// What the server answers GET with at one URL of [`Urls`] (or one of the
+/// docs pages' embedded files), routed after the app's routes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaticRoute {
+    pub path: String,
+    pub content_type: &'static str,
+    pub body: StaticBody,
+}
+
+/// A [`StaticRoute`]'s bytes: text made here, or a file embedded as it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StaticBody {
+    Text(String),
+    File(std::path::PathBuf),
+}
+
+/// The document, the Swagger UI and ReDoc pages, and, when `assets` are
+/// given, the viewers' files the pages load (else the pages load them from
+/// a CDN).
+pub fn static_routes(ir: &Ir, assets: Option<&pages::DocsAssets>) -> Vec<StaticRoute> {
     let urls = Urls::of(ir);
     let Some(openapi) = urls.openapi else {
         return Vec::new();
@@ -70,20 +87,35 @@ pub fn static_routes(ir: &Ir) -> Vec<(String, &'static str, String)> {
         .as_ref()
         .and_then(|a| a.title.clone())
         .unwrap_or_else(|| "prebake app".into());
-    let mut out = vec![(openapi.clone(), "application/json", document(ir))];
+    let text = |path: &str, content_type, body| StaticRoute {
+        path: path.to_string(),
+        content_type,
+        body: StaticBody::Text(body),
+    };
+    let file = |a: pages::Asset| StaticRoute {
+        path: a.path,
+        content_type: a.content_type,
+        body: StaticBody::File(a.file),
+    };
+    let html = "text/html; charset=utf-8";
+    let mut out = vec![text(&openapi, "application/json", document(ir))];
     if let Some(docs) = urls.docs {
-        out.push((
-            docs,
-            "text/html; charset=utf-8",
-            pages::swagger_ui(&title, &openapi),
+        let source = assets.map_or(pages::Source::Cdn, |_| pages::Source::Embedded(&docs));
+        out.push(text(
+            &docs,
+            html,
+            pages::swagger_ui(&title, &openapi, source),
         ));
+        if let Some(a) = assets {
+            out.extend(pages::swagger_ui_assets(a, &docs).into_iter().map(file));
+        }
     }
     if let Some(redoc) = urls.redoc {
-        out.push((
-            redoc,
-            "text/html; charset=utf-8",
-            pages::redoc(&title, &openapi),
-        ));
+        let source = assets.map_or(pages::Source::Cdn, |_| pages::Source::Embedded(&redoc));
+        out.push(text(&redoc, html, pages::redoc(&title, &openapi, source)));
+        if let Some(a) = assets {
+            out.extend(pages::redoc_assets(a, &redoc).into_iter().map(file));
+        }
     }
     out
 }
@@ -427,6 +459,12 @@ impl<'a> Document<'a> {
                 error(&self.validation_error, "Validation Error"),
             );
         }
+        // What the handler and its dependencies raise.
+        for status in &r.raises {
+            let code = status.to_string();
+            let description = reason(&code);
+            add_response(&mut responses, &code, error(&self.http_error, description));
+        }
         let reads_body = r
             .graph_params()
             .iter()
@@ -675,12 +713,9 @@ fn validation_error_schema() -> Json {
                         .with("items", item),
                 ),
         )
+        // Invalid JSON is a 400 without `extra` (there is nothing to list).
         .with(
             "required",
-            Json::Arr(vec![
-                Json::str("status_code"),
-                Json::str("detail"),
-                Json::str("extra"),
-            ]),
+            Json::Arr(vec![Json::str("status_code"), Json::str("detail")]),
         )
 }

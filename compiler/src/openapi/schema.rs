@@ -9,8 +9,8 @@
 
 use super::json::Json;
 use crate::ir::{
-    Constraints, EnumFlavor, FieldDefault, Ir, Literal, Model, ModelId, ModelKind, Number,
-    TagValue, Ty, TyKind, Value, ValueKind,
+    Constraints, EnumFlavor, FieldDefault, Ir, Literal, MetaDocs, Model, ModelId, ModelKind,
+    Number, TagValue, Ty, TyKind, Value, ValueKind,
 };
 
 /// Where `$ref`s point.
@@ -68,6 +68,45 @@ impl<'a> Schemas<'a> {
             c.merge(more);
             t = inner;
         }
+        let s = self.shape(t, &c);
+        self.documented(s, &c.docs)
+    }
+
+    /// `Meta`'s documentation around a schema, as msgspec places it:
+    /// `title`, `description`, `examples`, then the keys of
+    /// `extra_json_schema`, then the schema's own keys, which keep the
+    /// place an extra key of the same name took but replace its value.
+    fn documented(&self, schema: Json, docs: &MetaDocs) -> Json {
+        let Json::Obj(entries) = schema else {
+            return schema;
+        };
+        let mut out = Json::obj();
+        if let Some(t) = &docs.title {
+            out.set("title", Json::str(t.clone()));
+        }
+        if let Some(d) = &docs.description {
+            out.set("description", Json::str(d.clone()));
+        }
+        if let Some(e) = docs.examples.as_ref().and_then(|e| self.builtins(e)) {
+            out.set("examples", e);
+        }
+        if let Some(Json::Obj(extra)) = docs
+            .extra_json_schema
+            .as_ref()
+            .and_then(|e| self.builtins(e))
+        {
+            for (k, v) in extra {
+                out.set(&k, v);
+            }
+        }
+        for (k, v) in entries {
+            out.set(&k, v);
+        }
+        out
+    }
+
+    /// The schema of a type once its constraints are gathered in `c`.
+    fn shape(&self, t: &Ty, c: &Constraints) -> Json {
         let mut s = Json::obj();
         match &t.kind {
             TyKind::Any
@@ -286,6 +325,10 @@ impl<'a> Schemas<'a> {
             None => m.name.clone(),
         };
         let mut s = Json::obj().with("title", Json::str(title));
+        // msgspec strips the docstring (its indentation stays).
+        if let Some(doc) = m.doc.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            s.set("description", Json::str(doc.to_string()));
+        }
         match &m.kind {
             ModelKind::Enum { members, flavor } => {
                 let mut values: Vec<Literal> = members

@@ -36,8 +36,8 @@ class App(Router):
     """A prebake application: metadata, routes and application-wide parts.
 
     `max_body_size` is the largest request body, in bytes, the server reads
-    before answering 413. `server_header` is the `Server` header's value
-    (`None` leaves it out). `openapi_url`, `docs_url` and `redoc_url` are
+    before answering 413. `server_header` is the `Server` header's value on
+    every response (`None` leaves it out; the `Date` header is always sent). `openapi_url`, `docs_url` and `redoc_url` are
     where the compiled server answers with the OpenAPI document, Swagger UI
     and ReDoc (generated at build time; `None` turns one off, and without
     the document there are no pages).
@@ -54,6 +54,7 @@ class App(Router):
         "version",
         "description",
         "max_body_size",
+        "server_header",
         "openapi_url",
         "docs_url",
         "redoc_url",
@@ -79,6 +80,7 @@ class App(Router):
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
         exception_handlers: Mapping[type[BaseException] | int, ExceptionHandler] | None = None,
         sync_to_thread: bool | None = None,
+        server_header: str | None = "prebake",
         openapi_url: str | None = "/openapi.json",
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
@@ -98,6 +100,15 @@ class App(Router):
             raise TypeError(f"max_body_size must be an int, got {max_body_size!r}")
         if max_body_size < 0:
             raise ValueError(f"max_body_size must be >= 0, got {max_body_size}")
+        if server_header is not None and (
+            not isinstance(server_header, str)
+            or not server_header
+            or any(not (" " <= c <= "~") for c in server_header)
+            or server_header != server_header.strip()
+        ):
+            raise ValueError(
+                f"server_header must be a non-empty string of visible ASCII characters or None, got {server_header!r}"
+            )
         if lifespan is not None and not callable(lifespan):
             raise TypeError(f"lifespan must be callable, got {lifespan!r}")
         self._init_router("", None, dependencies, sync_to_thread)
@@ -105,6 +116,7 @@ class App(Router):
         self.version = version
         self.description = description
         self.max_body_size = max_body_size
+        self.server_header = server_header
         self.openapi_url = openapi_url
         self.docs_url = docs_url
         self.redoc_url = redoc_url

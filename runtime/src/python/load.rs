@@ -14,6 +14,10 @@ use super::{MAX_PARAMS, aio, encode, handlers, lifespan, watchdog};
 use crate::app::{App, Body, Module};
 
 /// The `prebake` Python package, embedded by build.rs.
+/// The `Server` header when the app does not say otherwise, as
+/// `App(server_header=...)` defaults.
+const DEFAULT_SERVER: &str = "prebake";
+
 static PREBAKE_PACKAGE: &[Module] = include!(concat!(env!("OUT_DIR"), "/prebake_package.rs"));
 
 /// The same files compiled at build time, in the same order: the magic
@@ -39,6 +43,8 @@ pub(crate) struct Interp {
     /// `App(health_path=..., ready_path=...)`: the probe paths the server
     /// answers itself, without Python.
     pub(super) probe_paths: (Option<String>, Option<String>),
+    /// `App(server_header=...)`: the `Server` header's value, `None` for none.
+    pub(super) server_header: Option<String>,
     /// The asyncio glue, for apps with `async def` handlers.
     pub(super) aio: Option<aio::Aio>,
     /// The encoders' start-up data (leaf classes, model layouts).
@@ -130,6 +136,14 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
             probe_path(obj, "health_path")?,
             probe_path(obj, "ready_path")?,
         ),
+    };
+    let server_header = match &app_obj {
+        None => Some(DEFAULT_SERVER.to_owned()),
+        Some(obj) => match obj.getattr_opt("server_header")? {
+            Some(v) if v.is_none() => None,
+            Some(v) => Some(v.extract::<String>()?),
+            None => Some(DEFAULT_SERVER.to_owned()),
+        },
     };
     let handlers =
         handlers::Handlers::load(py, app_obj.as_ref(), &prebake, http_exception.bind(py))?;
@@ -232,6 +246,7 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
         request_cls,
         max_body,
         probe_paths,
+        server_header,
         aio,
         enc,
         at_exit,

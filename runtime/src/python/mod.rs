@@ -84,6 +84,12 @@ pub(crate) fn probe_paths() -> (Option<String>, Option<String>) {
     interp().probe_paths.clone()
 }
 
+/// The `Server` header's value (`App(server_header=...)`, default
+/// `prebake`); `None` when the app turned it off.
+pub(crate) fn server_header() -> Option<&'static str> {
+    interp().server_header.as_deref()
+}
+
 /// The traceback of `err`, as Python prints it, for a log line.
 pub(crate) fn traceback(err: &PyErr) -> String {
     Python::attach(|py| plain_traceback(py, err))

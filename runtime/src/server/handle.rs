@@ -27,7 +27,7 @@ use http_body_util::BodyExt;
 use hyper::Request;
 use hyper::body::Body as _;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, SERVER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{HeaderMap, StatusCode};
@@ -73,12 +73,18 @@ impl Future for Handled {
     type Output = Result<Resp, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match &mut self.get_mut().step {
-            Step::Done(resp) => {
-                Poll::Ready(Ok(resp.take().expect("Handled polled after completion")))
-            }
-            Step::Later(fut) => fut.as_mut().poll(cx).map(Ok),
+        let mut resp = match &mut self.get_mut().step {
+            Step::Done(resp) => resp.take().expect("Handled polled after completion"),
+            Step::Later(fut) => std::task::ready!(fut.as_mut().poll(cx)),
+        };
+        // Every response the app gives carries `Server` (hyper writes `Date`),
+        // unless the handler set its own.
+        if let Some(server) = &state().server {
+            resp.headers_mut()
+                .entry(SERVER)
+                .or_insert_with(|| server.clone());
         }
+        Poll::Ready(Ok(resp))
     }
 }
 

@@ -84,6 +84,9 @@ pub(crate) struct State {
     pub(crate) metrics_port_path: Box<str>,
     /// Whether requests are timed (access log or metrics).
     pub(crate) observe: bool,
+    /// The `Server` header every response carries (`App(server_header=...)`);
+    /// hyper adds `Date` itself, formatted once per second.
+    pub(crate) server: Option<HeaderValue>,
 }
 
 /// The paths the server answers itself on the app's port.
@@ -281,6 +284,12 @@ fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) {
         builtin,
         metrics_port_path: opts.metrics.path.as_deref().unwrap_or("/metrics").into(),
         observe,
+        server: python::server_header().map(|s| {
+            // Leaked once at start-up so that each response copies a
+            // pointer instead of counting a reference.
+            let s: &'static str = Box::leak(s.to_owned().into_boxed_str());
+            HeaderValue::from_static(s)
+        }),
     });
 }
 

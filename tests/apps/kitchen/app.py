@@ -28,7 +28,7 @@ from .shapes import Color, Point, Shape
 # Both import styles give the same module.
 assert shapes.Shape is Shape
 
-app = App(title="kitchen", max_body_size=256)
+app = App(title="kitchen", max_body_size=256, server_header="kitchen/1.0")
 
 # A thread the app starts at import: it must keep running while the server
 # waits for requests and while it serves them (the server thread holds the
@@ -266,6 +266,12 @@ def named(names: dict[str, int] = {}) -> dict[str, int]:  # noqa: B006
 @app.delete("/points/{point_id}")
 def delete_point(point_id: int) -> None:
     return None
+
+
+@app.get("/custom/server")
+def custom_server() -> Response:
+    # A handler's own `Server` header wins over App(server_header=...).
+    return Response("mine", headers={"server": "handler/2"}, media_type="text/plain")
 
 
 @app.get("/custom")

@@ -18,6 +18,8 @@ import msgspec
 
 
 class Color(enum.Enum):
+    """A colour (the docstring is the schema's description)."""
+
     RED = "red"
     GREEN = "green"
     BLUE = "blue"
@@ -49,8 +51,13 @@ class User(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Item(msgspec.Struct):
-    name: str
-    price: float
+    """An item for sale.
+
+    Kept as Python keeps it: indented lines and "quotes" too.
+    """
+
+    name: Annotated[str, msgspec.Meta(title="Name", description="What it is called")]
+    price: Annotated[float, msgspec.Meta(examples=[1.5, 20], extra_json_schema={"x-unit": "EUR", "type": "ignored"})]
     qty: int = 1
     tags: list[str] = msgspec.field(default_factory=list)
 
@@ -212,7 +219,7 @@ class LinkedNode(msgspec.Struct, omit_defaults=True):
 
 
 class Constrained(msgspec.Struct):
-    small: Annotated[int, msgspec.Meta(gt=-5, lt=5)] = 0
+    small: Annotated[Annotated[int, msgspec.Meta(gt=-5, lt=5, title="Small")], msgspec.Meta(description="Outer")] = 0
     mult: Annotated[int, msgspec.Meta(multiple_of=3)] = 0
     ratio: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.5
     pos: Annotated[float, msgspec.Meta(gt=0.0)] = 1.0
@@ -247,6 +254,8 @@ class Keyed(msgspec.Struct):
 
 @dataclasses.dataclass
 class DataclassUser:
+    '''A user as a dataclass.'''
+
     id: int
     name: str
     email: str | None = None

@@ -14,7 +14,7 @@ from typing import Annotated, Iterator
 
 from prebake import App, Depends
 
-app = App(title="threads")
+app = App(title="threads", server_header=None)
 
 
 @app.get("/fast")

@@ -12,6 +12,7 @@ mod app;
 pub(crate) mod handler;
 mod path_template;
 mod pool;
+mod raises;
 mod route;
 mod routers;
 
@@ -155,6 +156,7 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
                 for mount in routers.mounts_of((module, at)).to_vec() {
                     if let Some(mut route) = lw.route(m, stmt, is_async, call, method, &mount) {
                         lw.place(&mut route, (m, i), call, &mount.sync);
+                        lw.raised_statuses(&mut route, (m, i));
                         ir.routes.push(route);
                     }
                 }

@@ -334,6 +334,7 @@ impl Lowerer<'_> {
             on_pool: false,
             pool_reason: PoolReason::NoBlockingCall,
             dependency_calls: Vec::new(),
+            raises: Vec::new(),
             dependencies,
             tags,
             keywords,
