@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instruction counts per request, stable on a noisy machine (issue 5, part 3).
 #
-#   bench/profile/callgrind.sh NAME BINARY [REQUESTS]
+#   bench/profile/callgrind.sh NAME BINARY [REQUESTS] [-- SERVER ARGS..]
 #
 # Starts BINARY (a server taking --host/--port: prebake's hello binary or
 # benches/plain-hyper, e.g. from target/bench/bin/ after `cargo xtask bench`)
@@ -10,16 +10,21 @@
 # REQUESTS requests (default 20,000; wrk on CPU 0, 8 connections, a Lua
 # script stops the thread at the count) and dumps the counters to
 # target/bench/profile/NAME.cg.PID.N (N = 1 plaintext, 2 json, 3 user,
-# 4 validate). Compare two dumps with compare.py.
+# 4 validate). Under valgrind on a loaded machine fewer requests than asked
+# may complete in wrk's 15 s: per-request figures divide by the count wrk
+# reports (NAME.LABEL.wrk), as compare.py and table.py do.
+# Compare two dumps with compare.py; table.py prints the four endpoints.
 set -euo pipefail
 NAME=$1 BIN=$2 N=${3:-20000}
+shift $(( $# < 3 ? $# : 3 ))
+[ "${1:-}" = "--" ] && shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=$HERE/../../target/bench/profile
 mkdir -p "$OUT"
 rm -f "$OUT/$NAME".*
 PORT=$((20000 + RANDOM % 10000))
 taskset -c 1 valgrind --tool=callgrind --callgrind-out-file="$OUT/$NAME.cg.%p" \
-  "$BIN" --host 127.0.0.1 --port $PORT >"$OUT/$NAME.log" 2>&1 &
+  "$BIN" --host 127.0.0.1 --port $PORT "$@" >"$OUT/$NAME.log" 2>&1 &
 VPID=$!
 trap 'kill $VPID 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do

@@ -5,9 +5,13 @@
 Prints both totals and the functions whose self cost grew most from BASE
 (e.g. plain hyper) to OTHER (e.g. prebake), per request. The binaries' own
 names are merged so that the same Rust function compares across binaries.
+Each dump is divided by the requests wrk completed during it (the
+NAME.LABEL.wrk report callgrind.sh leaves beside it), or by REQUESTS when
+given and not 0.
 """
 
 import collections
+import os
 import re
 import sys
 
@@ -59,9 +63,24 @@ def per_function(path, requests, binaries):
     return out
 
 
+LABELS = {"1": "plaintext", "2": "json", "3": "user", "4": "validate"}
+
+
+def completed(dump):
+    """The requests wrk completed during `dump` (NAME.cg.PID.N)."""
+    folder, base = os.path.split(dump)
+    name, _, rest = base.partition(".cg.")
+    label = LABELS[rest.rsplit(".", 1)[-1]]
+    with open(os.path.join(folder, f"{name}.{label}.wrk"), encoding="utf-8") as f:
+        m = re.search(r"(\d+) requests in", f.read())
+    if not m:
+        sys.exit(f"compare.py: no request count in {name}.{label}.wrk; give REQUESTS")
+    return float(m.group(1))
+
+
 def main():
     base_path, other_path = sys.argv[1], sys.argv[2]
-    requests = float(sys.argv[3]) if len(sys.argv) > 3 else 20000.0
+    requests = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
     top = int(sys.argv[4]) if len(sys.argv) > 4 else 40
     binaries = set()
     for p in (base_path, other_path):
@@ -69,8 +88,8 @@ def main():
             if line.startswith("cmd:"):
                 binaries.add(line.split()[1].rsplit("/", 1)[-1])
                 break
-    a = per_function(base_path, requests, binaries)
-    b = per_function(other_path, requests, binaries)
+    a = per_function(base_path, requests or completed(base_path), binaries)
+    b = per_function(other_path, requests or completed(other_path), binaries)
     ta, tb = sum(a.values()), sum(b.values())
     print(f"instructions per request: base {ta:.0f}, other {tb:.0f}, difference {tb - ta:+.0f}")
     keys = sorted(set(a) | set(b), key=lambda k: a[k] - b[k])

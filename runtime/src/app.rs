@@ -121,6 +121,14 @@ pub enum Body {
         /// with its own message, before the document gets that deep.
         nesting: Option<u16>,
     },
+    /// A form body, for `Form()` and `File()` parameters: `Content-Type`
+    /// must be `application/x-www-form-urlencoded` or `multipart/form-data`
+    /// (or absent), else 415; the decoder parses it with `Call::parse_form`.
+    Form {
+        /// Whether it takes uploaded files: the body may then be as large
+        /// as `--max-upload-size` rather than `--max-body-size`.
+        files: bool,
+    },
     /// No handler: the route answers these bytes (the OpenAPI document
     /// and the docs pages, generated at build time), with no Python call.
     Static {

@@ -55,6 +55,7 @@ mod app;
 mod cli;
 mod constraint;
 mod error;
+mod form;
 #[cfg(test)]
 mod fuzz;
 mod json;

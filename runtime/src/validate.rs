@@ -112,6 +112,14 @@ impl Rejection {
         Rejection::validation(source, Cow::Borrowed(key), message)
     }
 
+    /// A required form field or file is absent: ``Missing required form field `name` ``
+    /// (source `body`).
+    #[cold]
+    pub fn missing_form(key: &'static str) -> Rejection {
+        let message = format!("Missing required form field `{key}`");
+        Rejection::validation(Source::Body, Cow::Borrowed(key), message)
+    }
+
     /// A plain error status with a detail message (invalid JSON, 413, 415).
     #[cold]
     pub fn status(status: u16, detail: impl Into<Cow<'static, str>>) -> Rejection {

@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--dist] [--servers a,b,..] [--out DIR]`:
+//! `cargo xtask bench [--quick] [--dist] [--pipeline N] [--servers a,b,..] [--out DIR]`:
 //! prebake against the servers a user would pick instead, side by side in one
 //! run on this machine (issue 5).
 //!
@@ -8,7 +8,10 @@
 //! `benches/plain-hyper`, and then runs one server at a time pinned to CPU 1
 //! with `wrk` pinned to CPU 0. For every server and endpoint it records
 //! requests/s, latency percentiles, the server's user and kernel CPU time per
-//! request (from `/proc/PID/stat`), and for every server its start-up time
+//! request (from `/proc/PID/stat`), the same again with HTTP/1.1 pipelining
+//! when `--pipeline N` asks (N requests per write, as TechEmpower measures
+//! plaintext: the kernel's share per request drops and the server's own
+//! user-space cost shows), and for every server its start-up time
 //! and peak RSS; it checks every answer is 2xx during the runs and that bad
 //! bodies for `/validate` get a 4xx. It writes `bench/results/<date>.md` and
 //! a PNG chart beside it (`--quick`: `target/bench/results/`).
@@ -19,6 +22,7 @@
 
 mod chart;
 mod http;
+mod io;
 mod load;
 mod report;
 mod server;
@@ -40,7 +44,17 @@ pub(crate) struct Endpoint {
     pub(crate) expected: &'static str,
     /// The expected `Content-Type` prefix.
     pub(crate) content_type: &'static str,
+    /// Request headers, for the checks and for wrk.
+    pub(crate) headers: &'static [(&'static str, &'static str)],
+    /// The wrk script that sends the request (a POST's body).
+    pub(crate) script: Option<&'static str>,
+    /// Checks a body that differs per request (random rows) instead of
+    /// comparing it with `expected`.
+    pub(crate) shape: Option<Shape>,
 }
+
+/// A check of a body: `Err` says what is wrong with it.
+pub(crate) type Shape = fn(&str) -> Result<(), String>;
 
 /// The body wrk posts (the same as `bench/wrk/post_validate.lua`).
 pub(crate) const VALID_USER: &str = r#"{"name":"Ada","age":42}"#;
@@ -54,6 +68,9 @@ pub(crate) const ENDPOINTS: [Endpoint; 4] = [
         status: 200,
         expected: "Hello, World!",
         content_type: "text/plain",
+        headers: &[],
+        script: None,
+        shape: None,
     },
     Endpoint {
         name: "/json",
@@ -63,6 +80,9 @@ pub(crate) const ENDPOINTS: [Endpoint; 4] = [
         status: 200,
         expected: r#"{"message":"Hello, World!"}"#,
         content_type: "application/json",
+        headers: &[],
+        script: None,
+        shape: None,
     },
     Endpoint {
         name: "/user/{id}",
@@ -72,6 +92,9 @@ pub(crate) const ENDPOINTS: [Endpoint; 4] = [
         status: 200,
         expected: r#"{"id":42}"#,
         content_type: "application/json",
+        headers: &[],
+        script: None,
+        shape: None,
     },
     Endpoint {
         name: "POST /validate",
@@ -81,6 +104,9 @@ pub(crate) const ENDPOINTS: [Endpoint; 4] = [
         status: 201,
         expected: r#"{"name":"Ada","age":42,"email":null}"#,
         content_type: "application/json",
+        headers: &[],
+        script: Some("bench/wrk/post_validate.lua"),
+        shape: None,
     },
 ];
 
@@ -91,9 +117,22 @@ pub(crate) const BAD_BODIES: [(&str, &str); 3] = [
     ("missing field", r#"{"name":"Ada"}"#),
 ];
 
+/// Which benchmark: the hello app's in-memory endpoints, or real I/O
+/// (`examples/tfb` on PostgreSQL, `io.rs`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Suite {
+    Default,
+    Io,
+}
+
 /// What a run does.
 pub(crate) struct Config {
     pub(crate) quick: bool,
+    pub(crate) suite: Suite,
+    /// The endpoints of the suite.
+    pub(crate) endpoints: &'static [Endpoint],
+    /// The database of the io suite, whose statements each run counts.
+    pub(crate) db: Option<crate::postgres::Postgres>,
     /// The cargo profile of prebake's binary and of the plain hyper server.
     pub(crate) profile: String,
     /// Measured wrk runs per server and endpoint.
@@ -116,6 +155,9 @@ pub(crate) struct Config {
     pub(crate) attempts: usize,
     /// `--chart FILE.tsv`: only redraw the chart of an earlier run.
     pub(crate) chart_only: Option<PathBuf>,
+    /// `--pipeline N`: every endpoint measured pipelined too, N requests
+    /// per write.
+    pub(crate) pipeline: Option<u32>,
 }
 
 /// One measured wrk run of one endpoint.
@@ -133,12 +175,16 @@ pub(crate) struct Run {
     pub(crate) foreign_pct: f64,
     /// The same on wrk's core, not spent by wrk.
     pub(crate) foreign_load_pct: f64,
+    /// Database statements per request (the io suite; NaN otherwise).
+    pub(crate) db_calls: f64,
 }
 
 /// All runs of one endpoint on one server.
 pub(crate) struct EndpointResult {
     pub(crate) endpoint: &'static Endpoint,
     pub(crate) runs: Vec<Run>,
+    /// The pipelined runs (`--pipeline N`), empty without it.
+    pub(crate) pipelined: Vec<Run>,
 }
 
 impl EndpointResult {
@@ -199,12 +245,19 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--dist] [--servers ID,ID,..] [--out DIR]
+const USAGE: &str = "usage: cargo xtask bench [--suite default|io] [--quick] [--dist] [--pipeline N] [--servers ID,ID,..] [--out DIR]
 
+  --suite io       the io suite: examples/tfb and examples/tfb-psycopg on PostgreSQL
+                   against FastAPI, BlackSheep and Litestar on asyncpg and a hyper +
+                   tokio-postgres ceiling (ids: prebake, prebake-psycopg, rust-ceiling,
+                   fastapi-uvicorn, blacksheep-granian, litestar-granian)
   --quick          one 3 s run per endpoint after a 1 s warm-up, servers prebake,
                    plain-hyper and litestar-granian; results in target/bench/results/
   --dist           build prebake and the plain hyper server with the `dist` profile
                    (fat LTO) instead of `release`
+  --pipeline N     also measure every endpoint with HTTP/1.1 pipelining, N requests
+                   per write (bench/wrk/pipeline.lua; TechEmpower uses 16), reported
+                   in a second table beside the closed-loop one
   --servers LIST   only these servers (ids: prebake, plain-hyper, fastapi-uvicorn,
                    blacksheep-uvicorn, blacksheep-granian, litestar-granian)
   --out DIR        write the results file and chart into DIR
@@ -214,20 +267,38 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] [--dist] [--servers ID,I
 fn parse_args(args: &[String]) -> Result<Config, String> {
     let root = crate::root();
     let mut quick = false;
+    let mut suite = Suite::Default;
     let mut profile = "release".to_string();
     let mut servers: Option<Vec<String>> = None;
     let mut out_dir = None;
     let mut chart_only = None;
+    let mut pipeline = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => quick = true,
+            "--suite" => {
+                suite = match it.next().map(String::as_str) {
+                    Some("default") => Suite::Default,
+                    Some("io") => Suite::Io,
+                    _ => return Err(format!("--suite takes default or io\n\n{USAGE}")),
+                };
+            }
             "--dist" => profile = "dist".into(),
             "--servers" => {
                 let list = it.next().ok_or("--servers needs a list")?;
                 servers = Some(list.split(',').map(|s| s.trim().to_string()).collect());
             }
             "--out" => out_dir = Some(PathBuf::from(it.next().ok_or("--out needs a folder")?)),
+            "--pipeline" => {
+                let n = it.next().ok_or("--pipeline needs a depth")?;
+                let n: u32 = n
+                    .parse()
+                    .ok()
+                    .filter(|n| (2..=256).contains(n))
+                    .ok_or_else(|| format!("--pipeline takes a depth from 2 to 256, not `{n}`"))?;
+                pipeline = Some(n);
+            }
             "--chart" => {
                 chart_only = Some(PathBuf::from(it.next().ok_or("--chart needs a .tsv file")?));
             }
@@ -235,12 +306,15 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
             other => return Err(format!("unknown option `{other}`\n\n{USAGE}")),
         }
     }
-    let all = server::IDS
-        .iter()
-        .map(|s| s.to_string())
-        .collect::<Vec<_>>();
+    let ids: &[&str] = match suite {
+        Suite::Default => &server::IDS,
+        Suite::Io => &io::IDS,
+    };
+    let all = ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let servers = servers.unwrap_or_else(|| {
-        if quick {
+        if quick && suite == Suite::Io {
+            all.clone()
+        } else if quick {
             ["prebake", "plain-hyper", "litestar-granian"]
                 .map(String::from)
                 .to_vec()
@@ -260,6 +334,12 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
     });
     Ok(Config {
         quick,
+        suite,
+        endpoints: match suite {
+            Suite::Default => &ENDPOINTS,
+            Suite::Io => &io::ENDPOINTS,
+        },
+        db: None,
         profile,
         runs: if quick { 1 } else { 3 },
         duration: if quick { 3 } else { 5 },
@@ -271,6 +351,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         connections: 64,
         attempts: if quick { 1 } else { 2 },
         chart_only,
+        pipeline,
     })
 }
 
@@ -279,6 +360,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let cfg = parse_args(args)?;
     if let Some(tsv) = &cfg.chart_only {
         return redraw(tsv, &cfg);
+    }
+    if cfg.suite == Suite::Io {
+        return io::run(cfg);
     }
     let started = Instant::now();
     let root = crate::root();
@@ -345,7 +429,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// Starts one server (several times for start-up), checks it, loads it.
-fn bench_server(
+pub(crate) fn bench_server(
     spec: &server::Spec,
     cfg: &Config,
     root: &std::path::Path,
@@ -373,52 +457,75 @@ fn bench_server(
     }
     let running = server::Running::start(spec, &log_dir, clk_tck)?;
     result.startup_ms.push(running.startup.as_secs_f64() * 1e3);
-    check_answers(&running, &mut result);
-    for ep in &ENDPOINTS {
+    check_answers(&running, cfg, &mut result);
+    for ep in cfg.endpoints {
+        if !spec.serves(ep) {
+            continue;
+        }
         let mut er = EndpointResult {
             endpoint: ep,
             runs: Vec::new(),
+            pipelined: Vec::new(),
         };
-        match load::warm_up(&running, ep, cfg, root) {
-            Ok(()) => {}
-            Err(e) => {
-                result.failures.push(format!("{} warm-up: {e}", ep.name));
-                result.endpoints.push(er);
-                continue;
-            }
-        }
-        for i in 0..cfg.runs {
-            match measure_quietest(&running, ep, cfg, root, &mut result) {
-                Ok(run) => {
-                    eprintln!(
-                        "bench:   {:<15} run {}: {:>9.0} req/s ({} requests)  p99 {:>6.0} µs  user {:.2} µs  sys {:.2} µs  (other load: server core {:.0}%, wrk core {:.0}%)",
-                        ep.name,
-                        i + 1,
-                        run.rps,
-                        run.requests,
-                        run.p99_us,
-                        run.user_us,
-                        run.sys_us,
-                        run.foreign_pct,
-                        run.foreign_load_pct
-                    );
-                    er.runs.push(run);
-                }
-                Err(e) => result
-                    .failures
-                    .push(format!("{} run {}: {e}", ep.name, i + 1)),
-            }
+        er.runs = measure_endpoint(&running, ep, cfg, load::Mode::Closed, root, &mut result);
+        if let Some(depth) = cfg.pipeline {
+            let mode = load::Mode::Pipelined { depth };
+            er.pipelined = measure_endpoint(&running, ep, cfg, mode, root, &mut result);
         }
         result.endpoints.push(er);
     }
     // The bad inputs once more after the load, then the figures of the
     // process tree.
-    check_bad_inputs(&running, &mut result);
+    if cfg.suite == Suite::Default {
+        check_bad_inputs(&running, &mut result);
+    }
     let (rss, processes) = running.peak_rss_kb();
     result.peak_rss_kb = rss;
     result.processes = processes;
     running.stop();
     Ok(result)
+}
+
+/// The warm-up and the measured runs of one endpoint in one mode; failures
+/// are recorded in `result`.
+fn measure_endpoint(
+    running: &server::Running,
+    ep: &'static Endpoint,
+    cfg: &Config,
+    mode: load::Mode,
+    root: &std::path::Path,
+    result: &mut ServerResult,
+) -> Vec<Run> {
+    let label = match mode {
+        load::Mode::Closed => ep.name.to_string(),
+        load::Mode::Pipelined { depth } => format!("{} (pipelined {depth})", ep.name),
+    };
+    let mut runs = Vec::new();
+    if let Err(e) = load::warm_up(running, ep, cfg, mode, root) {
+        result.failures.push(format!("{label} warm-up: {e}"));
+        return runs;
+    }
+    for i in 0..cfg.runs {
+        match measure_quietest(running, ep, cfg, mode, root, result) {
+            Ok(run) => {
+                eprintln!(
+                    "bench:   {:<15} run {}: {:>9.0} req/s ({} requests)  p99 {:>6.0} µs  user {:.2} µs  sys {:.2} µs  (other load: server core {:.0}%, wrk core {:.0}%)",
+                    label,
+                    i + 1,
+                    run.rps,
+                    run.requests,
+                    run.p99_us,
+                    run.user_us,
+                    run.sys_us,
+                    run.foreign_pct,
+                    run.foreign_load_pct
+                );
+                runs.push(run);
+            }
+            Err(e) => result.failures.push(format!("{label} run {}: {e}", i + 1)),
+        }
+    }
+    runs
 }
 
 /// Runs above this share of foreign CPU time on the server's or on wrk's
@@ -431,12 +538,13 @@ fn measure_quietest(
     running: &server::Running,
     ep: &'static Endpoint,
     cfg: &Config,
+    mode: load::Mode,
     root: &std::path::Path,
     result: &mut ServerResult,
 ) -> Result<Run, String> {
     let mut best: Option<Run> = None;
     for attempt in 0..cfg.attempts {
-        let run = load::measure(running, ep, cfg, root)?;
+        let run = load::measure(running, ep, cfg, mode, root)?;
         let noise = run.foreign_pct.max(run.foreign_load_pct);
         let noisy = noise.is_nan() || noise > NOISY_PCT;
         if attempt > 0 {
@@ -456,9 +564,9 @@ fn measure_quietest(
 }
 
 /// Every endpoint answers its status and body; bad bodies get a 4xx.
-fn check_answers(running: &server::Running, result: &mut ServerResult) {
-    for ep in &ENDPOINTS {
-        match http::request(running.port, ep.method, ep.target, ep.body) {
+fn check_answers(running: &server::Running, cfg: &Config, result: &mut ServerResult) {
+    for ep in cfg.endpoints.iter().filter(|e| running.serves(e)) {
+        match http::request(running.port, ep.method, ep.target, ep.headers, ep.body) {
             Ok(resp) => {
                 if resp.status != ep.status {
                     result.failures.push(format!(
@@ -469,6 +577,15 @@ fn check_answers(running: &server::Running, result: &mut ServerResult) {
                         ep.status,
                         resp.body_text()
                     ));
+                } else if let Some(shape) = ep.shape {
+                    if let Err(e) = shape(&resp.body_text()) {
+                        result.failures.push(format!(
+                            "{} {} answered the body {:?}: {e}",
+                            ep.method,
+                            ep.target,
+                            resp.body_text()
+                        ));
+                    }
                 } else if http::squash_json(&resp.body_text()) != http::squash_json(ep.expected) {
                     result.failures.push(format!(
                         "{} {} answered the body {:?} (expected {:?})",
@@ -498,12 +615,14 @@ fn check_answers(running: &server::Running, result: &mut ServerResult) {
                 .push(format!("{} {}: {e}", ep.method, ep.target)),
         }
     }
-    check_bad_inputs(running, result);
+    if cfg.suite == Suite::Default {
+        check_bad_inputs(running, result);
+    }
 }
 
 fn check_bad_inputs(running: &server::Running, result: &mut ServerResult) {
     for (what, body) in BAD_BODIES {
-        match http::request(running.port, "POST", "/validate", Some(body)) {
+        match http::request(running.port, "POST", "/validate", &[], Some(body)) {
             Ok(resp) if (400..500).contains(&resp.status) => {}
             Ok(resp) => push_once(
                 &mut result.failures,
@@ -540,7 +659,7 @@ fn redraw(tsv: &std::path::Path, cfg: &Config) -> Result<(), String> {
         let (Some(id), Some(ep)) = (f.first(), f.get(1)) else {
             continue;
         };
-        let Some(endpoint) = ENDPOINTS.iter().find(|e| e.name == *ep) else {
+        let Some(endpoint) = cfg.endpoints.iter().find(|e| e.name == *ep) else {
             return Err(format!("{}: unknown endpoint {ep:?}", tsv.display()));
         };
         if !results.iter().any(|r| r.id == *id) {
@@ -566,6 +685,7 @@ fn redraw(tsv: &std::path::Path, cfg: &Config) -> Result<(), String> {
             server.endpoints.push(EndpointResult {
                 endpoint,
                 runs: Vec::new(),
+                pipelined: Vec::new(),
             });
         }
         let er = server
@@ -573,7 +693,13 @@ fn redraw(tsv: &std::path::Path, cfg: &Config) -> Result<(), String> {
             .iter_mut()
             .find(|e| e.endpoint.name == *ep)
             .expect("just added");
-        er.runs.push(Run {
+        // Column 11, when there, is the mode (`closed`, `pipelined N`).
+        let runs = if f.get(11).is_some_and(|m| m.starts_with("pipelined")) {
+            &mut er.pipelined
+        } else {
+            &mut er.runs
+        };
+        runs.push(Run {
             requests: num(3) as u64,
             rps: num(4),
             p50_us: num(5),
@@ -582,6 +708,7 @@ fn redraw(tsv: &std::path::Path, cfg: &Config) -> Result<(), String> {
             sys_us: num(8),
             foreign_pct: num(9),
             foreign_load_pct: num(10),
+            db_calls: num(11),
         });
     }
     let date = tsv

@@ -9,6 +9,7 @@
 //!   the language server.
 //! - `codegen [--check]`: the files generated from code (`codegen.rs`).
 //! - `venv`: create or refresh the project's `.venv`.
+//! - `postgres`: a database with TechEmpower's tables, for the tfb examples.
 //!
 //! [`COMMANDS`] lists them; the tidy tests hold every `cargo xtask <command>`
 //! the docs mention to that list.
@@ -19,6 +20,7 @@ mod codegen;
 mod differential;
 mod lsp;
 mod npm;
+mod postgres;
 mod ship;
 mod system;
 mod tidy;
@@ -42,6 +44,8 @@ commands:
   venv                                      create or refresh the project's Python environment
   differential [--cases N] [--seed S]       the type matrix against msgspec (tests/differential)
   bench [--quick] [--dist]                  prebake vs plain hyper and Python frameworks (bench/results/)
+  postgres [-- COMMAND ARGS..]              a PostgreSQL with TechEmpower's tables: run COMMAND against it
+                                            (libpq variables set), or print them and wait for Enter
   codegen [--check]                         write the generated docs (docs/diagnostics.md), or check them";
 
 /// Every command `main` accepts (besides `help`), kept beside its `match`:
@@ -59,6 +63,7 @@ pub(crate) const COMMANDS: &[&str] = &[
     "venv",
     "bench",
     "codegen",
+    "postgres",
 ];
 
 fn main() -> ExitCode {
@@ -82,6 +87,7 @@ fn main() -> ExitCode {
         "venv" => venv::ensure(&root()).map(|_| ()),
         "bench" => bench::run(rest),
         "codegen" => codegen::run(rest),
+        "postgres" => postgres::command(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -103,6 +109,14 @@ pub(crate) fn root() -> PathBuf {
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()
+}
+
+/// Where cargo puts build outputs for commands run from the workspace.
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root.join(p) })
+        .unwrap_or_else(|| root.join("target"))
 }
 
 /// Runs a command in the workspace root, failing with its description.
@@ -174,13 +188,19 @@ fn test(args: &[String]) -> Result<(), String> {
     }
     // Relocatable bundles and the minimal Debian they run in (tests/python/test_ship.py).
     let ship_env = ship::prepare_tests(&root)?;
-    run(cargo()
+    // The database the TechEmpower tests read and write (tests/python/test_tfb.py):
+    // the one the environment names, or a throw-away server stopped when `pg` drops.
+    let pg = postgres::ensure(&target_dir(&root))?;
+    run(pg
+        .apply(&mut cargo())
         .args(["test", "--workspace", "--release"])
         .env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
-    run(Command::new(&python)
+    run(pg
+        .apply(&mut Command::new(&python))
         .args(["-m", "pytest", "tests/python", "-q"])
         .envs(ship_env.iter().map(|(k, v)| (*k, v)))
         .env("PREBAKE_E2E_BIN_DIR", &bin_dir))?;
+    drop(pg);
     differential::run_differential(&[])?; // The type matrix against msgspec (tests/differential).
     lsp::lsp_tests(&python)?; // The language server with real clients (tests/lsp).
     Ok(())

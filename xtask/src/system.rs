@@ -18,6 +18,7 @@ fn proof_of(package: &str) -> Proof<'_> {
         "chromium-driver" => Proof::Program("chromedriver"),
         "postgresql" => Proof::File("/usr/lib/postgresql"),
         "postgresql-contrib" => Proof::File("/usr/lib/postgresql"),
+        "postgresql-client" => Proof::Program("psql"),
         other => Proof::Program(other),
     }
 }

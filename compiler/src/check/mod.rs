@@ -63,6 +63,7 @@ pub fn check(db: &SourceDb, ir: &Ir, sink: &mut Sink) {
     rules::duplicate_handler_name::check(&ctx, sink);
     // Parameters.
     rules::multiple_body_parameters::check(&ctx, sink);
+    rules::form_parameters::check(&ctx, sink);
     rules::default_type_mismatch::check(&ctx, sink);
     rules::constraint_type_mismatch::check(&ctx, sink);
     rules::contradictory_constraints::check(&ctx, sink);

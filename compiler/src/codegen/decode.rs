@@ -20,6 +20,8 @@ fn source_tokens(pb: &TokenStream, s: ParamSource) -> TokenStream {
             ParamSource::Header => "Header",
             ParamSource::Cookie => "Cookie",
             ParamSource::Body
+            | ParamSource::Form
+            | ParamSource::File
             | ParamSource::Request
             | ParamSource::Depends
             | ParamSource::Background
@@ -74,6 +76,13 @@ impl Gen<'_> {
             file.line_col(r.handler.name_span.start).line
         );
         let mut stmts = Vec::new();
+        // A form route parses its body once, before reading any field.
+        if params
+            .iter()
+            .any(|p| matches!(p.source, ParamSource::Form | ParamSource::File))
+        {
+            stmts.push(quote!(c.parse_form()?;));
+        }
         let placeholders: Vec<&str> = r.path.params().map(|(n, _, _)| n).collect();
         for p in params {
             stmts.push(self.decode_param(p, &placeholders));
@@ -145,8 +154,14 @@ impl Gen<'_> {
                 quote!(c.header(#lower))
             }
             ParamSource::Cookie => quote!(c.cookie(#key)),
+            ParamSource::Form if self.is_form_model(&p.ty) => return self.decode_form_model(p),
+            ParamSource::Form => quote!(c.form(#key)),
+            ParamSource::File => return self.decode_file(p),
         };
         let absent = match &p.default {
+            None if p.source == ParamSource::Form => {
+                quote!(return Err(#pb::Rejection::missing_form(#key)))
+            }
             None => quote!(return Err(#pb::Rejection::missing(#src, #key))),
             // A fresh list each call, never a shared mutable default.
             Some(d) if matches!(&d.kind, ValueKind::List(items) if items.is_empty()) => {
@@ -181,6 +196,7 @@ impl Gen<'_> {
         let seq = p.ty.without_none();
         let all = match p.source {
             ParamSource::Query => quote!(c.query_all(#key)),
+            ParamSource::Form => quote!(c.form_all(#key).into_iter()),
             ParamSource::Header => {
                 let lower = key.to_ascii_lowercase();
                 quote!(c.header_all(#lower))
@@ -218,6 +234,62 @@ impl Gen<'_> {
             {
                 let values: Vec<_> = #all.collect();
                 if values.is_empty() { #absent } else { #present }
+            }
+        }
+    }
+
+    /// Whether a form parameter's type is a model whose fields are the
+    /// form's (`Annotated[Model, Form()]`, FastAPI 0.113+).
+    fn is_form_model(&self, ty: &Ty) -> bool {
+        matches!(&ty.without_none().unconstrained().kind,
+            TyKind::Model(id) if !self.ir.models[id.0 as usize].is_enum())
+    }
+
+    /// A model from the form's fields: each field's last value, or every
+    /// value for a sequence field, converted laxly by msgspec.
+    fn decode_form_model(&mut self, p: &Param) -> TokenStream {
+        let base = p.ty.without_none();
+        let TyKind::Model(id) = &base.unconstrained().kind else {
+            return quote!();
+        };
+        let model = &self.ir.models[id.0 as usize];
+        let fields: Vec<TokenStream> = model
+            .fields
+            .iter()
+            .map(|f| {
+                let name = f.wire_name.as_str();
+                let seq = f.ty.is_scalar_sequence(self.ir);
+                quote!((#name, #seq))
+            })
+            .collect();
+        let ty = self.types.index(pytype::expr(self.ir, &p.ty));
+        let key = p.wire_name.as_str();
+        quote!(c.push_form_model(#key, &[#(#fields),*], #ty)?;)
+    }
+
+    /// An uploaded file (`UploadFile` or `bytes`), or a list of them.
+    fn decode_file(&mut self, p: &Param) -> TokenStream {
+        let pb = self.pb.clone();
+        let key = p.wire_name.as_str();
+        let base = p.ty.without_none();
+        let (many, item) = match &base.unconstrained().kind {
+            TyKind::List(item) => (true, item.unconstrained().kind.clone()),
+            other => (false, other.clone()),
+        };
+        let as_bytes = !matches!(item, TyKind::UploadFile);
+        let absent = match &p.default {
+            None => quote!(return Err(#pb::Rejection::missing_form(#key))),
+            Some(d) if matches!(&d.kind, ValueKind::List(items) if items.is_empty()) => {
+                quote!({
+                    let l = c.new_list();
+                    c.push_list(l);
+                })
+            }
+            Some(_) => quote!(c.push_default()),
+        };
+        quote! {
+            if !c.push_files(#key, #many, #as_bytes)? {
+                #absent
             }
         }
     }

@@ -242,6 +242,7 @@ impl Gen<'_> {
             TyKind::Any
             | TyKind::Unknown
             | TyKind::Request
+            | TyKind::UploadFile
             | TyKind::Response
             | TyKind::Constrained(..) => quote!(#enc::any(v, o)),
         }

@@ -124,6 +124,7 @@ pub(super) fn type_slug(ir: &Ir, ty: &Ty) -> String {
         TyKind::Uuid => "uuid".to_string(),
         TyKind::Decimal => "decimal".to_string(),
         TyKind::Request => "request".to_string(),
+        TyKind::UploadFile => "upload_file".to_string(),
         TyKind::Response => "response".to_string(),
         TyKind::List(t) => format!("list_{}", type_slug(ir, t)),
         TyKind::Set(t) => format!("set_{}", type_slug(ir, t)),

@@ -127,6 +127,7 @@ pub fn expr(ir: &Ir, ty: &Ty) -> String {
             format!("{}[{}, {}]", typing("Annotated"), expr(ir, inner), meta(c))
         }
         TyKind::Request => module_attr("prebake", "Request"),
+        TyKind::UploadFile => module_attr("prebake", "UploadFile"),
         TyKind::Response => module_attr("prebake", "Response"),
     }
 }

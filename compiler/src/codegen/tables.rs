@@ -192,6 +192,13 @@ impl Gen<'_> {
             };
             return quote!(#pb::Body::Json { param: #name, ty: #ty, nesting: #nesting });
         }
+        if params
+            .iter()
+            .any(|p| matches!(p.source, ParamSource::Form | ParamSource::File))
+        {
+            let files = params.iter().any(|p| p.source == ParamSource::File);
+            return quote!(#pb::Body::Form { files: #files });
+        }
         if params.iter().any(|p| p.source == ParamSource::Request) {
             return quote!(#pb::Body::Raw);
         }

@@ -114,6 +114,9 @@ declare_codes! {
     PB081 = "unknown-blocking-call", Warning, "a sync handler calls a third-party module not known to block or not to block";
     // The OpenAPI document.
     PB090 = "duplicate-operation-id", Error, "two operations of the OpenAPI document with one `operationId`";
+    // Forms and uploads.
+    PB120 = "form-and-json-body", Error, "a handler reads both form fields (or files) and a JSON body";
+    PB121 = "invalid-form-parameter", Error, "a `Form()` or `File()` parameter of a type its part of a form cannot give, or an `UploadFile` marked `Body()`";
     // Deploying.
     PB160 = "invalid-probe-path", Error, "`health_path` or `ready_path` is not a path starting with `/`";
     PB161 = "probe-path-hides-route", Warning, "a probe path is also a route's path: the server answers the probe, never the route";

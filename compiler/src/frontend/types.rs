@@ -61,6 +61,7 @@ fn known(q: &str) -> Option<Known> {
         "decimal.Decimal" => Scalar(TyKind::Decimal),
         "msgspec.UnsetType" | "msgspec.types.UnsetType" => Scalar(TyKind::Unset),
         "prebake.Request" => Scalar(TyKind::Request),
+        "prebake.UploadFile" => Scalar(TyKind::UploadFile),
         "prebake.Response" | "prebake.JSONResponse" => Scalar(TyKind::Response),
         "builtins.list"
         | "typing.List"
@@ -618,11 +619,18 @@ impl Lowerer<'_> {
             "prebake.Header" => (ParamSource::Header, "Header"),
             "prebake.Cookie" => (ParamSource::Cookie, "Cookie"),
             "prebake.Body" => (ParamSource::Body, "Body"),
+            "prebake.Form" => (ParamSource::Form, "Form"),
+            "prebake.File" => (ParamSource::File, "File"),
             _ => return None,
         };
         let span = self.program.span(m, expr);
         let mut alias = None;
-        if let Some(first) = call.args.first() {
+        // `Form` and `File` take the default first, as in FastAPI; the other
+        // markers take the alias.
+        let form = matches!(source, ParamSource::Form | ParamSource::File);
+        if let Some(first) = call.args.first()
+            && !form
+        {
             alias = self.string_arg(m, first, "alias");
         }
         for kw in &call.keywords {
@@ -630,7 +638,12 @@ impl Lowerer<'_> {
                 alias = self.string_arg(m, &kw.value, "alias");
             }
         }
-        let constraints = self.constraints_from_call(m, call, name, &["alias"]);
+        let extra: &[&str] = if form {
+            &["alias", "default", "media_type"]
+        } else {
+            &["alias"]
+        };
+        let constraints = self.constraints_from_call(m, call, name, extra);
         Some(Marker {
             source,
             alias,

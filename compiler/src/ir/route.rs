@@ -391,6 +391,10 @@ pub enum ParamSource {
     Cookie,
     /// The JSON body.
     Body,
+    /// A field of a form body (`Form()`).
+    Form,
+    /// An uploaded file of a multipart body (`File()`, `UploadFile`).
+    File,
     /// The raw `prebake.Request`.
     Request,
     /// Another callable's value: `Depends(...)` (see [`Param::depends`]).
@@ -411,6 +415,8 @@ impl ParamSource {
             ParamSource::Header => "header",
             ParamSource::Cookie => "cookie",
             ParamSource::Body => "body",
+            ParamSource::Form => "form",
+            ParamSource::File => "file",
             ParamSource::Request => "request",
             ParamSource::Depends => "depends",
             ParamSource::Background => "background",

@@ -72,6 +72,8 @@ pub enum TyKind {
     Unset,
     /// `prebake.Request`: the raw request.
     Request,
+    /// `prebake.UploadFile`: a file of a `multipart/form-data` body.
+    UploadFile,
     /// `prebake.Response`: built by the handler.
     Response,
     /// A type that failed to resolve; a diagnostic was already reported.
@@ -174,7 +176,11 @@ impl Ty {
     pub fn max_nesting(&self, ir: &Ir) -> Option<u32> {
         fn go(ty: &Ty, ir: &Ir, open: &mut Vec<ModelId>) -> Option<u32> {
             match &ty.kind {
-                TyKind::Any | TyKind::Unknown | TyKind::Request | TyKind::Response => None,
+                TyKind::Any
+                | TyKind::Unknown
+                | TyKind::Request
+                | TyKind::UploadFile
+                | TyKind::Response => None,
                 TyKind::None
                 | TyKind::Bool
                 | TyKind::Int
@@ -359,6 +365,7 @@ impl fmt::Display for TyDisplay<'_> {
             }
             TyKind::Constrained(inner, _) => write!(f, "Annotated[{}, ...]", inner.display(ir)),
             TyKind::Request => f.write_str("Request"),
+            TyKind::UploadFile => f.write_str("UploadFile"),
             TyKind::Response => f.write_str("Response"),
             TyKind::Unknown => f.write_str("<unknown>"),
         }

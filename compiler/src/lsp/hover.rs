@@ -152,6 +152,17 @@ fn param(analysis: &Analysis, route: &Route, p: &Param) -> String {
                 p.ty.unconstrained().display(&analysis.ir)
             ),
         ),
+        ParamSource::Form => (
+            format!("form field \"{wire}\": {ty}{}", optional()),
+            format!(
+                "Read from a `application/x-www-form-urlencoded` or `multipart/form-data` \
+                 body and {lax}; an empty value counts as absent."
+            ),
+        ),
+        ParamSource::File => (
+            format!("uploaded file \"{wire}\": {ty}{}", optional()),
+            "A file part of a `multipart/form-data` body.".to_string(),
+        ),
         ParamSource::Request => (
             "the raw request: Request".to_string(),
             "Method, path, query string, headers and body bytes, as received.".to_string(),

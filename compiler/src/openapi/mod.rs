@@ -20,7 +20,7 @@ use json::Json;
 use schema::Schemas;
 
 use crate::ir::{
-    DepKind, HttpMethod, Ir, ParamSource, ResponseKind, Route, Ty, TyKind, Value, ValueKind,
+    DepKind, HttpMethod, Ir, Param, ParamSource, ResponseKind, Route, Ty, TyKind, Value, ValueKind,
 };
 
 /// The URLs the document and the docs pages are served at (`None`: off).
@@ -228,6 +228,8 @@ impl<'a> Document<'a> {
                         | ParamSource::Header
                         | ParamSource::Cookie
                         | ParamSource::Body
+                        | ParamSource::Form
+                        | ParamSource::File
                 ) {
                     types.push(&p.ty);
                 }
@@ -320,6 +322,50 @@ impl<'a> Document<'a> {
         doc
     }
 
+    /// A form route's `requestBody`: urlencoded, or multipart when it takes
+    /// files; one model parameter is the body's schema, other fields are
+    /// the properties of an object.
+    fn form_body(&self, form: &[&Param]) -> Json {
+        let media = if form.iter().any(|p| p.source == ParamSource::File) {
+            "multipart/form-data"
+        } else {
+            "application/x-www-form-urlencoded"
+        };
+        let model = |p: &Param| {
+            p.source == ParamSource::Form
+                && matches!(&p.ty.without_none().unconstrained().kind,
+                    TyKind::Model(id) if !self.ir.models[id.0 as usize].is_enum())
+        };
+        let (schema, required) = match form {
+            [p] if model(p) => (self.schemas.schema(&p.ty), p.is_required()),
+            _ => {
+                let mut props = Json::obj();
+                let mut required = Vec::new();
+                for p in form {
+                    let mut schema = self.schemas.schema(&p.ty);
+                    if let Some(d) = p.default.as_ref().and_then(|d| self.schemas.builtins(d)) {
+                        schema.set("default", d);
+                    }
+                    props.set(&p.wire_name, schema);
+                    if p.is_required() {
+                        required.push(Json::str(p.wire_name.clone()));
+                    }
+                }
+                let any = !required.is_empty();
+                let mut schema = Json::obj()
+                    .with("type", Json::str("object"))
+                    .with("properties", props);
+                if any {
+                    schema.set("required", Json::Arr(required));
+                }
+                (schema, any)
+            }
+        };
+        Json::obj()
+            .with("content", content(media, schema))
+            .with("required", Json::Bool(required))
+    }
+
     fn operation(&self, r: &Route, method: HttpMethod, security: &mut Vec<(String, Json)>) -> Json {
         let mut op = Json::obj();
         if !r.tags.is_empty() {
@@ -365,9 +411,17 @@ impl<'a> Document<'a> {
         let mut params: Vec<Json> = Vec::new();
         let mut seen: Vec<(&str, &str)> = Vec::new();
         let mut body = None;
+        let mut form: Vec<&Param> = Vec::new();
         let mut validates = false;
         for p in r.graph_params() {
             let location = match p.source {
+                ParamSource::Form | ParamSource::File => {
+                    validates = true;
+                    if !form.iter().any(|f| f.wire_name == p.wire_name) {
+                        form.push(p);
+                    }
+                    continue;
+                }
                 ParamSource::Path => "path",
                 ParamSource::Query => "query",
                 ParamSource::Header => "header",
@@ -399,6 +453,9 @@ impl<'a> Document<'a> {
         }
         if !params.is_empty() {
             op.set("parameters", Json::Arr(params));
+        }
+        if !form.is_empty() {
+            op.set("requestBody", self.form_body(&form));
         }
         if let Some(p) = body {
             let mut schema = self.schemas.schema(&p.ty);
@@ -465,10 +522,12 @@ impl<'a> Document<'a> {
             let description = reason(&code);
             add_response(&mut responses, &code, error(&self.http_error, description));
         }
-        let reads_body = r
-            .graph_params()
-            .iter()
-            .any(|p| matches!(p.source, ParamSource::Body | ParamSource::Request));
+        let reads_body = r.graph_params().iter().any(|p| {
+            matches!(
+                p.source,
+                ParamSource::Body | ParamSource::Request | ParamSource::Form | ParamSource::File
+            )
+        });
         if reads_body {
             add_response(
                 &mut responses,
@@ -476,7 +535,7 @@ impl<'a> Document<'a> {
                 error(&self.http_error, "Content Too Large"),
             );
         }
-        if body.is_some() {
+        if body.is_some() || !form.is_empty() {
             add_response(
                 &mut responses,
                 "415",

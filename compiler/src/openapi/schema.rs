@@ -115,6 +115,10 @@ impl<'a> Schemas<'a> {
             | TyKind::Response
             | TyKind::Unset
             | TyKind::Constrained(..) => {}
+            TyKind::UploadFile => {
+                s.set("type", Json::str("string"));
+                s.set("format", Json::str("binary"));
+            }
             TyKind::None => s.set("type", Json::str("null")),
             TyKind::Bool => s.set("type", Json::str("boolean")),
             TyKind::Int | TyKind::Float => {

@@ -12,7 +12,7 @@ A prebake app is an ordinary, type-hinted module::
 
 At build time the prebake compiler reads the module *statically*, without
 running it: it finds `App(...)`, the decorated handlers, their parameters,
-markers (`Query`, `Header`, `Cookie`, `Body`) and the models they reach, and
+markers (`Query`, `Header`, `Cookie`, `Body`, `Form`, `File`) and the models they reach, and
 generates Rust code that routes, decodes, validates and encodes.
 
 Dependencies (`Depends`), routers (`APIRouter`), `lifespan`, exception
@@ -37,13 +37,14 @@ from prebake._app import HTTP_METHODS, App, RouteInfo
 from prebake._background import BackgroundTask, BackgroundTasks
 from prebake._depends import Depends, Security
 from prebake._exceptions import HTTPException, RequestValidationError
-from prebake._params import Body, Cookie, Header, Param, Query
+from prebake._params import Body, Cookie, File, Form, Header, Param, Query
 from prebake._request import Headers, QueryParams, Request
 from prebake._response import JSONResponse, Response
 from prebake._routing import APIRouter
 from prebake._state import State
 
 if TYPE_CHECKING:
+    from prebake._upload import UploadFile
     from prebake.security import (
         APIKeyCookie,
         APIKeyHeader,
@@ -72,6 +73,11 @@ _SECURITY = frozenset(
 
 
 def __getattr__(name: str) -> Any:
+    # Served on first use too: only apps with uploads import `tempfile`.
+    if name == "UploadFile":
+        from prebake._upload import UploadFile
+
+        return UploadFile
     if name in _SECURITY:
         from prebake import security
 
@@ -92,6 +98,8 @@ __all__ = [
     "Body",
     "Cookie",
     "Depends",
+    "File",
+    "Form",
     "HTTPAuthorizationCredentials",
     "HTTPBasic",
     "HTTPBasicCredentials",
@@ -110,5 +118,6 @@ __all__ = [
     "RouteInfo",
     "Security",
     "State",
+    "UploadFile",
     "__version__",
 ]

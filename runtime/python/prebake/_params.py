@@ -1,4 +1,4 @@
-"""Parameter markers: `Query`, `Header`, `Cookie` and `Body`.
+"""Parameter markers: `Query`, `Header`, `Cookie`, `Body`, `Form` and `File`.
 
 A marker goes in the metadata of `typing.Annotated` and says where a handler
 parameter comes from, under which wire name, and which constraints it must
@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-__all__ = ["Body", "Cookie", "Header", "Param", "Query"]
+__all__ = ["Body", "Cookie", "File", "Form", "Header", "Param", "Query"]
 
 # Constraint names, in the order `msgspec.Meta` documents them.
 _NUMERIC = ("gt", "ge", "lt", "le", "multiple_of")
@@ -70,7 +70,7 @@ class Param:
         deprecated: bool = False,
     ) -> None:
         if type(self) is Param:
-            raise TypeError("Param is abstract: use Query, Header, Cookie or Body")
+            raise TypeError("Param is abstract: use Query, Header, Cookie, Body, Form or File")
         name = type(self).__name__
         if alias is not None:
             _check_type(name, "alias", alias, str)
@@ -237,3 +237,72 @@ class Body(Param):
 
     __slots__ = ()
     source = "body"
+
+
+class Form(Param):
+    """Bind a parameter to a field of a form body.
+
+    The body is `application/x-www-form-urlencoded` or `multipart/form-data`
+    (any other `Content-Type` is a 415). Values convert as query strings do
+    (`msgspec.convert(..., strict=False)`), errors name the source `body`,
+    and an empty value counts as absent, as in FastAPI. A `list[...]`
+    parameter takes every value of a repeated field; a model parameter
+    (`Annotated[Model, Form()]`) takes its fields from the form.
+
+    As in FastAPI the first positional argument is the default, for the
+    ``name: str = Form()`` spelling (``Form(...)``, or no argument, means
+    required); with `Annotated` give the default after ``=`` instead.
+    """
+
+    __slots__ = ("default", "media_type")
+    source = "form"
+
+    default: Any
+    media_type: str
+
+    def __init__(
+        self,
+        default: Any = ...,
+        *,
+        alias: str | None = None,
+        media_type: str = "application/x-www-form-urlencoded",
+        **constraints: Any,
+    ) -> None:
+        super().__init__(alias, **constraints)
+        object.__setattr__(self, "default", default)
+        object.__setattr__(self, "media_type", media_type)
+
+    def _items(self) -> tuple[Any, ...]:
+        return (*super()._items(), self.default, self.media_type)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {f: getattr(self, f) for f in _FIELDS[1:]}
+        return (_rebuild_form, (type(self), self.default, self.alias, self.media_type, kwargs))
+
+
+class File(Form):
+    """Bind a parameter to an uploaded file of a `multipart/form-data` body.
+
+    The parameter is an `UploadFile`, `bytes` (the file's content), or a
+    list of either for a repeated field; a parameter annotated `UploadFile`
+    is a file without the marker.
+    """
+
+    __slots__ = ()
+    source = "file"
+
+    def __init__(
+        self,
+        default: Any = ...,
+        *,
+        alias: str | None = None,
+        media_type: str = "multipart/form-data",
+        **constraints: Any,
+    ) -> None:
+        super().__init__(default, alias=alias, media_type=media_type, **constraints)
+
+
+def _rebuild_form(
+    cls: type[Form], default: Any, alias: str | None, media_type: str, kwargs: dict[str, Any]
+) -> Form:
+    return cls(default, alias=alias, media_type=media_type, **kwargs)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from prebake._state import State
+
+if TYPE_CHECKING:
+    from prebake._upload import FormData
 
 __all__ = ["URL", "Headers", "QueryParams", "Request"]
 
@@ -336,6 +339,15 @@ class Request:
     def text(self) -> str:
         """The body decoded with the `charset` of `Content-Type` (default UTF-8)."""
         return self._body.decode(_charset(self.headers.get("content-type")))
+
+    def form(self) -> FormData:
+        """The body as a form (urlencoded or multipart): `FormData` with text
+        values and `UploadFile`s, as Starlette's `request.form()` gives
+        (synchronous, like `json()`). Raises `ValueError` for a body that is
+        not a form."""
+        from prebake._upload import parse_form
+
+        return parse_form(self.headers.get("content-type"), self._body)
 
     def json(self) -> Any:
         """The body decoded as JSON by `msgspec.json.decode` (result cached)."""

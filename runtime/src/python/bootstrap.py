@@ -3,7 +3,8 @@
 It installs the importer that serves the modules carried inside the binary
 (the app's modules and the `prebake` package), and holds the small pieces of
 Python the Rust side needs: handler signature inspection and the asyncio
-glue. Nothing here runs per request except `resume` on the slow async path.
+glue. Nothing here runs per request except `resume` on the slow async path
+(and `current_task` when a handler asks for its Task).
 """
 
 import importlib
@@ -16,7 +17,17 @@ from importlib._bootstrap_external import MAGIC_NUMBER
 # asyncio (with ssl, concurrent.futures and logging) was half of the
 # start-up of an app without `async def` handlers, which never needs it.
 
-__all__ = ["install", "is_async", "signature", "new_loop", "resume", "HandlerTimeout", "at_exit"]
+__all__ = [
+    "install",
+    "is_async",
+    "signature",
+    "new_loop",
+    "patch_current_task",
+    "resume",
+    "adopt",
+    "HandlerTimeout",
+    "at_exit",
+]
 
 
 #: The synthetic package that holds the app's top-level modules, so that
@@ -164,8 +175,19 @@ def signature(func):
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             raise TypeError(f"parameter {p.name!r}: *args and **kwargs are not supported")
         has_default = p.default is not p.empty
-        out.append((p.name, p.kind == p.KEYWORD_ONLY, has_default, p.default if has_default else None))
+        default = p.default if has_default else None
+        has_default, default = _unmark(has_default, default)
+        out.append((p.name, p.kind == p.KEYWORD_ONLY, has_default, default))
     return out
+
+
+def _unmark(has_default, default):
+    """A `name: str = Form("x")` default (FastAPI's spelling) stands for
+    the marker's own default; `Form()` and `Form(...)` for none."""
+    if has_default and type(default).__module__ == "prebake._params" and hasattr(default, "media_type"):
+        inner = default.default
+        return (inner is not ..., None if inner is ... else inner)
+    return (has_default, default)
 
 
 def _code_signature(func, code):
@@ -188,6 +210,7 @@ def _code_signature(func, code):
         else:
             has_default = name in kwdefaults
             default = kwdefaults.get(name)
+        has_default, default = _unmark(has_default, default)
         out.append((name, i >= positional, has_default, default))
     return out
 
@@ -209,7 +232,71 @@ def new_loop():
         def select(self, timeout=None):
             return super().select(0)
 
-    return asyncio.SelectorEventLoop(NonBlockingSelector())
+    global _loop
+    _loop = asyncio.SelectorEventLoop(NonBlockingSelector())
+    return _loop
+
+
+#: The loop `new_loop` made.
+_loop = None
+#: The coroutine of the fast path's `send(None)`, while it runs (set from Rust).
+_fast_coro = None
+#: The Task made for it because it asked for one, and the `_Resume` that
+#: Task will run; `adopt` hands them to Rust once the send returned.
+_fast_task = None
+_fast_resume = None
+
+
+def patch_current_task():
+    """Make `asyncio.current_task()` answer during the fast path.
+
+    The fast path sends into a handler's coroutine with no Task around it (a
+    Task costs about 4 µs, more than many handlers). A handler or library
+    that asks for its Task there (`asyncio.timeout()`, aiohttp's timers,
+    anyio's cancel scopes) gets one made on the spot: the Task that will run
+    the rest of the coroutine if it suspends, entered as the loop's current
+    task until the send returns. Installed before the app is imported, so
+    `from asyncio import current_task` sees it too.
+    """
+    import asyncio
+    import asyncio.tasks as tasks
+
+    c_current_task = tasks.current_task
+
+    def current_task(loop=None):
+        task = c_current_task(loop)
+        if task is None and _fast_coro is not None and (loop is None or loop is _loop):
+            task = _materialize(tasks)
+        return task
+
+    current_task.__doc__ = c_current_task.__doc__
+    asyncio.current_task = tasks.current_task = current_task
+
+
+def _materialize(tasks):
+    global _fast_task, _fast_resume
+    resume = _Resume(_fast_coro, None)
+    task = _loop.create_task(_finish(resume))
+    tasks._enter_task(_loop, task)
+    _fast_task, _fast_resume = task, resume
+    return task
+
+
+def adopt(value, suspended):
+    """After a fast-path send that made a Task: leave it, and let it go on
+    from `value` (the coroutine suspended) or finish at once (it returned or
+    raised; Rust answers with that). Returns the Task."""
+    import asyncio.tasks as tasks
+
+    global _fast_task, _fast_resume
+    task, resume = _fast_task, _fast_resume
+    _fast_task = _fast_resume = None
+    tasks._leave_task(_loop, task)
+    if suspended:
+        resume.value = value
+    else:
+        resume.coro = None
+    return task
 
 
 class _Resume:
@@ -231,6 +318,9 @@ class _Resume:
     def __await__(self):
         coro, value = self.coro, self.value
         self.coro = self.value = None
+        if coro is None:
+            # The coroutine already finished (see `adopt`).
+            return None
         while True:
             try:
                 sent = yield value
@@ -252,6 +342,10 @@ class _Resume:
 async def resume(coro, value):
     """A coroutine for `loop.create_task`: finish `coro`, which yielded `value`."""
     return await _Resume(coro, value)
+
+
+async def _finish(resume):
+    return await resume
 
 
 class HandlerTimeout(BaseException):

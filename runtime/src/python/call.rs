@@ -16,6 +16,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use super::body::BodyError;
 use super::{Interp, MAX_PARAMS, RouteRt};
+use crate::form::{self, Field, Value};
 use crate::lax::Int;
 use crate::request::{self, QueryPairs, Req};
 use crate::validate::{Invalid, Rejection, Source};
@@ -70,6 +71,8 @@ pub struct Call<'a> {
     req: &'a Req<'a>,
     args: Args,
     error: Option<PyErr>,
+    /// The form body's entries, once `parse_form` read them (form routes only).
+    form: Vec<Field<'a>>,
 }
 
 impl<'a> Call<'a> {
@@ -86,6 +89,7 @@ impl<'a> Call<'a> {
             req,
             args: Args::new(),
             error: None,
+            form: Vec::new(),
         }
     }
 
@@ -156,6 +160,162 @@ impl<'a> Call<'a> {
     /// The raw body (empty unless the route reads it).
     pub fn body(&self) -> &'a [u8] {
         self.req.body
+    }
+
+    /// Parses the form body (urlencoded or multipart, by `Content-Type`);
+    /// a malformed one is a 400. Form routes call it once, first.
+    pub fn parse_form(&mut self) -> Result<(), Rejection> {
+        let req: &'a Req<'a> = self.req;
+        let content_type = req.headers.get(hyper::header::CONTENT_TYPE);
+        let Some(kind) = form::kind(content_type.map(hyper::header::HeaderValue::as_bytes)) else {
+            return Err(Rejection::status(415, "Unsupported Media Type"));
+        };
+        let body: &'a [u8] = req.body;
+        self.form = form::parse(&kind, body).map_err(|e| Rejection::status(400, e.0))?;
+        Ok(())
+    }
+
+    /// The last text value of form field `name`; an empty value counts as
+    /// absent, as in FastAPI.
+    pub fn form(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.form
+            .iter()
+            .rev()
+            .find_map(|f| match &f.value {
+                Value::Text(t) if f.name == name => Some(t.clone()),
+                _ => None,
+            })
+            .filter(|t| !t.is_empty())
+    }
+
+    /// Every text value of form field `name`, in order.
+    pub fn form_all(&self, name: &str) -> Vec<Cow<'a, str>> {
+        self.form
+            .iter()
+            .filter_map(|f| match &f.value {
+                Value::Text(t) if f.name == name => Some(t.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Pushes the uploaded file(s) of field `name`: the last one, or every
+    /// one in a list when `many`; each an `UploadFile`, or its content when
+    /// `as_bytes`. `Ok(false)` (nothing pushed) when the field is absent.
+    /// A text value where an `UploadFile` is expected is a 400; `bytes`
+    /// take a text value's UTF-8.
+    pub fn push_files(
+        &mut self,
+        name: &'static str,
+        many: bool,
+        as_bytes: bool,
+    ) -> Result<bool, Rejection> {
+        let py = self.py;
+        let entries: Vec<&Field<'a>> = self
+            .form
+            .iter()
+            .filter(|f| f.name == name && !matches!(&f.value, Value::Text(t) if t.is_empty()))
+            .collect();
+        let picked: &[&Field<'a>] = if many {
+            &entries
+        } else {
+            match entries.last() {
+                Some(_) => &entries[entries.len() - 1..],
+                None => &[],
+            }
+        };
+        if picked.is_empty() {
+            return Ok(false);
+        }
+        let mut values = Vec::with_capacity(picked.len());
+        for (i, f) in picked.iter().enumerate() {
+            let made = match (&f.value, as_bytes) {
+                (Value::Text(t), true) => Ok(PyBytes::new(py, t.as_bytes()).into_any()),
+                (Value::File(p), true) => Ok(PyBytes::new(py, p.data).into_any()),
+                (Value::Text(_), false) => {
+                    let invalid = Invalid::new("Expected `UploadFile`, got `str`");
+                    return Err(if many {
+                        invalid.at_index(Source::Body, name, i)
+                    } else {
+                        invalid.at(Source::Body, name)
+                    });
+                }
+                (Value::File(p), false) => upload_file(py, p),
+            };
+            match made {
+                Ok(v) => values.push(v),
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                    self.push_none();
+                    return Ok(true);
+                }
+            }
+        }
+        if many {
+            match PyList::new(py, values) {
+                Ok(l) => self.push_raw(l.into_ptr()),
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                    self.push_none();
+                }
+            }
+        } else if let Some(v) = values.pop() {
+            self.push_raw(v.into_ptr());
+        }
+        Ok(true)
+    }
+
+    /// Pushes a model built from the form (`Annotated[Model, Form()]`):
+    /// `msgspec.convert({field: value}, types[ty], strict=False)`, where
+    /// each of `fields` (wire name, is a sequence) takes the field's last
+    /// text value, or all of them for a sequence; empty values count as
+    /// absent. An error at the model's root has the key `param`.
+    pub fn push_form_model(
+        &mut self,
+        param: &'static str,
+        fields: &[(&str, bool)],
+        ty: u16,
+    ) -> Result<(), Rejection> {
+        let py = self.py;
+        let dict = PyDict::new(py);
+        let mut filled = Ok(());
+        for &(name, seq) in fields {
+            filled = if seq {
+                let all = self.form_all(name);
+                if all.is_empty() {
+                    continue;
+                }
+                PyList::new(py, all.iter().map(AsRef::<str>::as_ref))
+                    .and_then(|l| dict.set_item(name, l))
+            } else {
+                match self.form(name) {
+                    Some(v) => dict.set_item(name, v.as_ref()),
+                    None => continue,
+                }
+            };
+            if filled.is_err() {
+                break;
+            }
+        }
+        let value = filled.map(|()| dict.into_any());
+        match self.convert(value, ty) {
+            Ok(v) => {
+                self.push_raw(v.into_ptr());
+                Ok(())
+            }
+            Err(Converted::Invalid(message, path)) => {
+                let key = match path.strip_prefix('.').unwrap_or(&path) {
+                    "" => Cow::Borrowed(param),
+                    key => Cow::Owned(key.to_string()),
+                };
+                Err(Rejection::validation(Source::Body, key, message))
+            }
+            Err(Converted::Error(e)) => {
+                self.error.get_or_insert(e);
+                self.push_none();
+                Ok(())
+            }
+        }
     }
 
     /// `Meta(pattern=...)`: ``Expected `str` matching regex '...'`` unless
@@ -536,6 +696,19 @@ impl List<'_> {
         // SAFETY: a new reference to None.
         self.append_owned(unsafe { ffi::Py_NewRef(ffi::Py_None()) });
     }
+}
+
+/// `prebake._upload._from_part(filename, headers, data)`: the module is
+/// imported on the first upload, so apps without one never load it.
+fn upload_file<'py>(py: Python<'py>, part: &form::FilePart<'_>) -> PyResult<Bound<'py, PyAny>> {
+    let make = py
+        .import(pyo3::intern!(py, "prebake._upload"))?
+        .getattr(pyo3::intern!(py, "_from_part"))?;
+    let headers = PyList::empty(py);
+    for (name, value) in &part.headers {
+        headers.append((name.as_ref(), value.as_ref()))?;
+    }
+    make.call1((part.filename.as_ref(), headers, PyBytes::new(py, part.data)))
 }
 
 fn str_to_py(v: &str) -> *mut ffi::PyObject {

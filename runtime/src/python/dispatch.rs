@@ -72,8 +72,8 @@ pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
         if let Some((w, id)) = armed
             && w.disarm(py, id)
         {
-            if let Ok((coro, aio::Sent::Suspended(_))) = &sent {
-                let _ = coro.call_method0(pyo3::intern!(py, "close"));
+            if let Ok((coro, s)) = &sent {
+                s.abandon(coro);
             }
             return Outcome::Ready(reply::timed_out(interp, index, rid, w.timeout()));
         }
@@ -82,9 +82,9 @@ pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
             Ok((_, aio::Sent::Done(result))) => {
                 Outcome::Ready(reply::finish(py, interp, index, rid, result, request))
             }
-            Ok((coro, aio::Sent::Suspended(yielded))) => {
+            Ok((coro, aio::Sent::Suspended(suspended))) => {
                 let kept = request.map(|r| r.clone().unbind());
-                match aio.spawn(py, coro, yielded, index, rid, kept) {
+                match aio.spawn(py, coro, suspended, index, rid, kept) {
                     Ok(pending) => Outcome::Pending(pending),
                     Err(e) => {
                         Outcome::Ready(reply::finish(py, interp, index, rid, Err(e), request))

@@ -151,8 +151,8 @@ fn call(
         result = match &interp.aio {
             Some(aio) => match aio.first_send(py, value) {
                 aio::Sent::Done(r) => r,
-                aio::Sent::Suspended(_) => {
-                    let _ = value.call_method0(intern!(py, "close"));
+                s @ aio::Sent::Suspended(..) => {
+                    s.abandon(value);
                     Err(pyo3::exceptions::PyRuntimeError::new_err(
                         "an async exception handler that awaits something that suspends is not supported; \
                          make it a plain `def`",

@@ -113,6 +113,12 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
     let response_cls = prebake.getattr("Response")?.cast_into::<PyType>()?.unbind();
     let request_cls = prebake.getattr("Request")?.unbind();
 
+    // Before the app imports its libraries: `asyncio.current_task()` must
+    // answer during the async fast path (aio.rs), also where a library
+    // bound the name at import (`from asyncio import current_task`).
+    if app.routes.iter().any(|r| r.is_async || r.deferred) {
+        bootstrap.call_method0("patch_current_task")?;
+    }
     let entry = py.import(app.entry)?;
     let ns = entry.dict();
     let eval =
@@ -340,7 +346,7 @@ fn load_route<'py>(
                 inner: decoder,
             }))
         }
-        Body::None | Body::Raw | Body::Static { .. } => None,
+        Body::None | Body::Raw | Body::Form { .. } | Body::Static { .. } => None,
     };
     let status = StatusCode::from_u16(route.status)
         .map_err(|_| PyValueError::new_err(format!("invalid status code {}", route.status)))?;

@@ -32,6 +32,7 @@
 //! multi-threaded paths (about 150 instructions per request).
 
 mod conn;
+mod cork;
 mod handle;
 mod supervisor;
 
@@ -69,6 +70,8 @@ pub(crate) struct State {
     pub(crate) app: &'static App,
     pub(crate) allow: Vec<HeaderValue>,
     pub(crate) max_body: usize,
+    /// The body limit of routes that take uploaded files.
+    pub(crate) max_upload: usize,
     pub(crate) max_uri: usize,
     /// 0: msgspec's own limit only.
     pub(crate) max_json_depth: usize,
@@ -275,6 +278,10 @@ fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) {
         app,
         allow: router::allow_headers(app.routes.iter().map(|r| (r.method, r.path))),
         max_body: opts.limits.max_body_size.unwrap_or_else(python::max_body),
+        max_upload: opts
+            .limits
+            .max_upload_size
+            .max(opts.limits.max_body_size.unwrap_or_else(python::max_body)),
         max_uri: opts.limits.max_uri_length,
         max_json_depth: opts.limits.max_json_depth,
         body_timeout: opts.timeouts.header_read,

@@ -153,6 +153,32 @@ async def fast_async() -> str:
     return "no suspension"
 
 
+@app.get("/task")
+async def task_identity(suspend: bool = True) -> dict[str, bool]:
+    # asyncio's contract before the first suspension: a current Task, and
+    # the same one after it; `asyncio.timeout()` works from the first line.
+    first = asyncio.current_task()
+    async with asyncio.timeout(5):
+        if suspend:
+            await asyncio.sleep(0)
+    return {
+        "task": isinstance(first, asyncio.Task),
+        "same": asyncio.current_task() is first,
+        "running": first is not None and not first.done(),
+    }
+
+
+@app.get("/task/timeout")
+async def task_timeout(ms: int = 20) -> str:
+    # A timeout entered on the fast path fires at the later await.
+    try:
+        async with asyncio.timeout(ms / 1000):
+            await asyncio.sleep(5)
+    except TimeoutError:
+        return "timed out"
+    return "not timed out"
+
+
 @app.get("/raw")
 def raw(request: Request) -> dict[str, str]:
     return {

@@ -7,12 +7,15 @@ from fastapi import (
     Body,
     Cookie,
     Depends,
+    File,
+    Form,
     Header,
     HTTPException,
     Query,
     Request,
     Response,
     Security,
+    UploadFile,
 )
 from fastapi import FastAPI as App
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +28,8 @@ __all__ = [
     "Body",
     "Cookie",
     "Depends",
+    "File",
+    "Form",
     "HTTPException",
     "Header",
     "JSONResponse",
@@ -33,4 +38,5 @@ __all__ = [
     "RequestValidationError",
     "Response",
     "Security",
+    "UploadFile",
 ]

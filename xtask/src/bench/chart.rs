@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::setup::FONT;
-use super::{Config, ENDPOINTS, ServerResult};
+use super::{Config, ServerResult, Suite};
 
 const WIDTH: u32 = 1600;
 const HEIGHT: u32 = 1200;
@@ -16,6 +16,8 @@ const HEIGHT: u32 = 1200;
 fn color(id: &str) -> RGBColor {
     match id {
         "prebake" => RGBColor(230, 85, 13),
+        "prebake-psycopg" => RGBColor(253, 174, 107),
+        "rust-ceiling" => RGBColor(70, 70, 70),
         "plain-hyper" => RGBColor(70, 70, 70),
         "fastapi-uvicorn" => RGBColor(0, 150, 136),
         "blacksheep-uvicorn" => RGBColor(49, 130, 189),
@@ -62,8 +64,14 @@ pub(crate) fn draw(
     let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let root = root.margin(12, 0, 0, 0);
+    let what = match cfg.suite {
+        Suite::Default => "prebake vs plain hyper and Python frameworks, hello app",
+        Suite::Io => {
+            "prebake vs a Rust ceiling and Python frameworks, TechEmpower + jero on PostgreSQL"
+        }
+    };
     let title = format!(
-        "prebake vs plain hyper and Python frameworks, hello app, one core each ({date}, {} mode, {} profile)",
+        "{what}, one core each ({date}, {} mode, {} profile)",
         if cfg.quick { "quick" } else { "full" },
         cfg.profile
     );
@@ -99,14 +107,14 @@ pub(crate) fn draw(
     };
     let max_rps = results
         .iter()
-        .flat_map(|s| ENDPOINTS.iter().filter_map(|e| rps(s, e.name)))
+        .flat_map(|s| cfg.endpoints.iter().filter_map(|e| rps(s, e.name)))
         .fold(1.0, f64::max);
     let mut chart = ChartBuilder::on(&top)
         .caption("Requests per second (higher is better)", ("sans-serif", 22))
         .margin(10)
         .x_label_area_size(36)
         .y_label_area_size(90)
-        .build_cartesian_2d(0f64..ENDPOINTS.len() as f64, 0f64..max_rps * 1.5)
+        .build_cartesian_2d(0f64..cfg.endpoints.len() as f64, 0f64..max_rps * 1.5)
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
@@ -125,7 +133,8 @@ pub(crate) fn draw(
         .pos(Pos::new(HPos::Center, VPos::Bottom));
     for (si, s) in results.iter().enumerate() {
         let c = color(&s.id);
-        let bars: Vec<_> = ENDPOINTS
+        let bars: Vec<_> = cfg
+            .endpoints
             .iter()
             .enumerate()
             .filter_map(|(g, e)| rps(s, e.name).map(|v| (g, v)))
@@ -152,7 +161,7 @@ pub(crate) fn draw(
         .label_font(("sans-serif", 15))
         .draw()
         .map_err(|e| err(&e))?;
-    endpoint_labels(&root, &chart).map_err(|e| err(&e))?;
+    endpoint_labels(cfg, &root, &chart).map_err(|e| err(&e))?;
 
     // CPU per request.
     let cpu = |s: &ServerResult, e: &str| {
@@ -162,7 +171,7 @@ pub(crate) fn draw(
     };
     let max_cpu = results
         .iter()
-        .flat_map(|s| ENDPOINTS.iter().filter_map(|e| cpu(s, e.name)))
+        .flat_map(|s| cfg.endpoints.iter().filter_map(|e| cpu(s, e.name)))
         .map(|(u, k)| u + k)
         .fold(1.0, f64::max);
     let mut chart = ChartBuilder::on(&bottom)
@@ -173,7 +182,7 @@ pub(crate) fn draw(
         .margin(10)
         .x_label_area_size(36)
         .y_label_area_size(90)
-        .build_cartesian_2d(0f64..ENDPOINTS.len() as f64, 0f64..max_cpu * 1.1)
+        .build_cartesian_2d(0f64..cfg.endpoints.len() as f64, 0f64..max_cpu * 1.1)
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
@@ -188,7 +197,8 @@ pub(crate) fn draw(
         .map_err(|e| err(&e))?;
     for (si, s) in results.iter().enumerate() {
         let c = color(&s.id);
-        let bars: Vec<_> = ENDPOINTS
+        let bars: Vec<_> = cfg
+            .endpoints
             .iter()
             .enumerate()
             .filter_map(|(g, e)| cpu(s, e.name).map(|v| (g, v)))
@@ -213,7 +223,7 @@ pub(crate) fn draw(
             }))
             .map_err(|e| err(&e))?;
     }
-    endpoint_labels(&root, &chart).map_err(|e| err(&e))?;
+    endpoint_labels(cfg, &root, &chart).map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
     Ok(())
 }
@@ -221,6 +231,7 @@ pub(crate) fn draw(
 /// The endpoint names under each group of bars, drawn on the root area at
 /// the pixel positions of the group centres.
 fn endpoint_labels<DB: DrawingBackend>(
+    cfg: &Config,
     root: &DrawingArea<DB, plotters::coord::Shift>,
     chart: &ChartContext<
         '_,
@@ -229,7 +240,7 @@ fn endpoint_labels<DB: DrawingBackend>(
     >,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let (ox, oy) = root.get_base_pixel();
-    for (g, e) in ENDPOINTS.iter().enumerate() {
+    for (g, e) in cfg.endpoints.iter().enumerate() {
         let (px, py) = chart.backend_coord(&(g as f64 + 0.5, 0.0));
         root.draw(&Text::new(
             e.name,

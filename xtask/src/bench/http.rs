@@ -31,6 +31,7 @@ pub(crate) fn request(
     port: u16,
     method: &str,
     target: &str,
+    headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Result<Answer, String> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -41,6 +42,9 @@ pub(crate) fn request(
         .map_err(|e| e.to_string())?;
     let mut req =
         format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
     if let Some(b) = body {
         req.push_str(&format!(
             "Content-Type: application/json\r\nContent-Length: {}\r\n",
@@ -59,16 +63,15 @@ pub(crate) fn request(
     parse(&raw)
 }
 
-/// True when `GET /plaintext` gets any HTTP answer (a connection refused or
-/// reset means "not yet").
-pub(crate) fn answers(port: u16) -> bool {
+/// True when `GET path` gets a 200 (a connection refused or reset means
+/// "not yet").
+pub(crate) fn answers(port: u16, path: &str) -> bool {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(100)) else {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let req =
-        format!("GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
     if stream.write_all(req.as_bytes()).is_err() {
         return false;
     }

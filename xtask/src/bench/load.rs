@@ -1,6 +1,7 @@
 //! Load with wrk: `taskset -c 0 wrk -t1 -c64 -dNs --latency URL` (POST via
-//! `bench/wrk/post_validate.lua`), its output parsed, and the server's CPU
-//! time read from `/proc` around each run.
+//! `bench/wrk/post_validate.lua`; pipelined through `bench/wrk/pipeline.lua`),
+//! its output parsed, and the server's CPU time read from `/proc` around each
+//! run.
 
 use std::path::Path;
 use std::process::Command;
@@ -21,8 +22,24 @@ pub(crate) struct WrkOutput {
     pub(crate) socket_errors: Option<String>,
 }
 
+/// How wrk sends its requests.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Mode {
+    /// One request per connection at a time (wrk's default).
+    Closed,
+    /// `depth` requests per write, the next write once all are answered
+    /// (TechEmpower's pipelining).
+    Pipelined { depth: u32 },
+}
+
 /// The wrk command line for `ep` (as the results file shows it, with PORT).
-pub(crate) fn command_line(ep: &Endpoint, cfg: &Config, seconds: u32, port: &str) -> Vec<String> {
+pub(crate) fn command_line(
+    ep: &Endpoint,
+    cfg: &Config,
+    mode: Mode,
+    seconds: u32,
+    port: &str,
+) -> Vec<String> {
     let mut args = vec![
         "taskset".to_string(),
         "-c".into(),
@@ -33,11 +50,29 @@ pub(crate) fn command_line(ep: &Endpoint, cfg: &Config, seconds: u32, port: &str
         format!("-d{seconds}s"),
         "--latency".into(),
     ];
-    if ep.method == "POST" {
-        args.push("-s".into());
-        args.push("bench/wrk/post_validate.lua".into());
+    for (name, value) in ep.headers {
+        args.push("-H".into());
+        args.push(format!("{name}: {value}"));
     }
-    args.push(format!("http://127.0.0.1:{port}{}", ep.target));
+    match mode {
+        Mode::Closed => {
+            if let Some(script) = ep.script {
+                args.push("-s".into());
+                args.push(script.into());
+            }
+            args.push(format!("http://127.0.0.1:{port}{}", ep.target));
+        }
+        Mode::Pipelined { depth } => {
+            args.push("-s".into());
+            args.push("bench/wrk/pipeline.lua".into());
+            args.push(format!("http://127.0.0.1:{port}{}", ep.target));
+            args.push("--".into());
+            args.push(depth.to_string());
+            if ep.method == "POST" {
+                args.push("POST".into());
+            }
+        }
+    }
     args
 }
 
@@ -45,10 +80,11 @@ fn wrk(
     running: &Running,
     ep: &Endpoint,
     cfg: &Config,
+    mode: Mode,
     seconds: u32,
     root: &Path,
 ) -> Result<WrkOutput, String> {
-    let args = command_line(ep, cfg, seconds, &running.port.to_string());
+    let args = command_line(ep, cfg, mode, seconds, &running.port.to_string());
     let out = Command::new(&args[0])
         .args(&args[1..])
         .current_dir(root)
@@ -84,9 +120,10 @@ pub(crate) fn warm_up(
     running: &Running,
     ep: &Endpoint,
     cfg: &Config,
+    mode: Mode,
     root: &Path,
 ) -> Result<(), String> {
-    wrk(running, ep, cfg, cfg.warmup, root).map(|_| ())
+    wrk(running, ep, cfg, mode, cfg.warmup, root).map(|_| ())
 }
 
 /// One measured run.
@@ -94,19 +131,22 @@ pub(crate) fn measure(
     running: &Running,
     ep: &Endpoint,
     cfg: &Config,
+    mode: Mode,
     root: &Path,
 ) -> Result<Run, String> {
+    let calls0 = cfg.db.as_ref().and_then(super::io::statements);
     let (user0, sys0) = running.cpu_seconds();
     let server_core0 = server::cpu_ticks(SERVER_CPU);
     let load_core0 = server::cpu_ticks(LOAD_CPU);
     let wrk0 = children_cpu_seconds();
     let started = Instant::now();
-    let out = wrk(running, ep, cfg, cfg.duration, root)?;
+    let out = wrk(running, ep, cfg, mode, cfg.duration, root)?;
     let wall = started.elapsed().as_secs_f64();
     let wrk_cpu = children_cpu_seconds() - wrk0;
     let (user1, sys1) = running.cpu_seconds();
     let server_core1 = server::cpu_ticks(SERVER_CPU);
     let load_core1 = server::cpu_ticks(LOAD_CPU);
+    let calls1 = cfg.db.as_ref().and_then(super::io::statements);
     let n = out.requests as f64;
     let (user, sys) = (user1 - user0, sys1 - sys0);
     // Busy time of a core during the run, less what our own process spent.
@@ -127,6 +167,10 @@ pub(crate) fn measure(
         sys_us: sys * 1e6 / n,
         foreign_pct: foreign(server_core0, server_core1, user + sys),
         foreign_load_pct: foreign(load_core0, load_core1, wrk_cpu),
+        db_calls: match (calls0, calls1) {
+            (Some(a), Some(b)) => b.saturating_sub(a) as f64 / n,
+            _ => f64::NAN,
+        },
     })
 }
 

@@ -5,8 +5,9 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use super::load::Mode;
 use super::setup::{Machine, Tools};
-use super::{Config, ENDPOINTS, EndpointResult, ServerResult, median};
+use super::{Config, ENDPOINTS, EndpointResult, Run, ServerResult, median};
 
 pub(crate) struct Report<'a> {
     pub(crate) cfg: &'a Config,
@@ -68,9 +69,65 @@ fn fastest_python<'a>(
         .max_by(|a, b| a.1.best_rps().total_cmp(&b.1.best_rps()))
 }
 
+/// prebake's figures against the plain hyper server's in one mode (issue
+/// 14): each endpoint's best-run req/s ratio (target ≥ 0.95×) and median user
+/// CPU per request ratio (target ≤ 1.2×).
+fn against_ceiling(
+    out: &mut String,
+    results: &[ServerResult],
+    what: &str,
+    runs: impl Fn(&EndpointResult) -> &[Run],
+) {
+    let (Some(pb), Some(hy)) = (find(results, "prebake"), find(results, "plain-hyper")) else {
+        return;
+    };
+    let mut ok_tp = true;
+    let mut ok_cpu = true;
+    let mut tp = Vec::new();
+    let mut cpu = Vec::new();
+    for e in &ENDPOINTS {
+        let a = pb.endpoint(e.name).map(&runs).filter(|r| !r.is_empty());
+        let b = hy.endpoint(e.name).map(&runs).filter(|r| !r.is_empty());
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                let best = |r: &[Run]| r.iter().map(|x| x.rps).fold(0.0, f64::max);
+                let user = |r: &[Run]| median(r.iter().map(|x| x.user_us).collect());
+                let ratio = best(a) / best(b);
+                let c = user(a) / user(b);
+                ok_tp &= ratio >= 0.95;
+                ok_cpu &= c <= 1.2;
+                tp.push(format!("{} {ratio:.2}×", e.name));
+                cpu.push(format!(
+                    "{} {:.2} / {:.2} µs = {c:.2}×",
+                    e.name,
+                    user(a),
+                    user(b)
+                ));
+            }
+            _ => {
+                ok_tp = false;
+                ok_cpu = false;
+                tp.push(format!("{} n/a", e.name));
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "- {} {what}: throughput ≥ 0.95× plain hyper on all four endpoints (best runs): {}",
+        check(ok_tp),
+        tp.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "- {} {what}: user CPU per request ≤ 1.2× plain hyper's (prebake / plain hyper, medians): {}",
+        check(ok_cpu),
+        cpu.join(", ")
+    );
+}
+
 /// The targets of issue 5 with this run's figures.
 fn targets(out: &mut String, results: &[ServerResult]) {
-    let _ = writeln!(out, "## Targets (issue 5)\n");
+    let _ = writeln!(out, "## Targets (issues 5 and 14)\n");
     let Some(pb) = find(results, "prebake") else {
         let _ = writeln!(out, "prebake was not part of this run.\n");
         return;
@@ -197,6 +254,14 @@ fn targets(out: &mut String, results: &[ServerResult]) {
         );
     }
 
+    against_ceiling(out, results, "Closed loop", |e| &e.runs);
+    if results
+        .iter()
+        .any(|s| s.endpoints.iter().any(|e| !e.pipelined.is_empty()))
+    {
+        against_ceiling(out, results, "Pipelined", |e| &e.pipelined);
+    }
+
     let startup = median(pb.startup_ms.clone());
     let _ = writeln!(
         out,
@@ -227,6 +292,53 @@ fn targets(out: &mut String, results: &[ServerResult]) {
     let _ = writeln!(out);
 }
 
+/// The pipelined runs beside the closed-loop table: the same columns less
+/// latency (a pipelined request's latency is its batch's).
+fn pipelined_table(out: &mut String, results: &[ServerResult], depth: u32) {
+    let _ = writeln!(
+        out,
+        "\n### Pipelined, {depth} requests per write\n\nThe same servers and endpoints with HTTP/1.1 pipelining as TechEmpower measures plaintext (`bench/wrk/pipeline.lua`: {depth} requests in one write, the next write once all are answered): the kernel's share per request drops and the server's own user-space cost shows.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| endpoint | server | req/s | best req/s | × plain hyper | user µs/req | kernel µs/req | other load, server / wrk core |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|");
+    let med = |runs: &[Run], f: fn(&Run) -> f64| median(runs.iter().map(f).collect());
+    for e in &ENDPOINTS {
+        let base = find(results, "plain-hyper")
+            .and_then(|h| h.endpoint(e.name))
+            .filter(|x| !x.pipelined.is_empty())
+            .map(|x| med(&x.pipelined, |r| r.rps));
+        for s in results {
+            let Some(x) = s.endpoint(e.name).filter(|x| !x.pipelined.is_empty()) else {
+                let _ = writeln!(out, "| {} | {} | failed | | | | | |", e.name, s.id);
+                continue;
+            };
+            let runs = &x.pipelined;
+            let rps = med(runs, |r| r.rps);
+            let best = runs.iter().map(|r| r.rps).fold(0.0, f64::max);
+            let ratio = base.map_or("–".into(), |b| format!("{:.2}", rps / b));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {ratio} | {:.2} | {:.2} | {:.0}% / {:.0}% |",
+                e.name,
+                if s.id == "prebake" {
+                    format!("**{}**", s.id)
+                } else {
+                    s.id.clone()
+                },
+                fmt_rps(rps),
+                fmt_rps(best),
+                med(runs, |r| r.user_us),
+                med(runs, |r| r.sys_us),
+                med(runs, |r| r.foreign_pct),
+                med(runs, |r| r.foreign_load_pct),
+            );
+        }
+    }
+}
+
 fn fmt_rps(v: f64) -> String {
     if v.is_nan() {
         "–".into()
@@ -244,9 +356,11 @@ pub(crate) fn render(r: &Report<'_>) -> String {
     let failures: usize = r.results.iter().map(|s| s.failures.len()).sum();
     let _ = writeln!(
         out,
-        "Generated by `cargo xtask bench{}{}` ({mode} mode: {} measured run(s) of {} s per server and endpoint after a {} s warm-up, wrk -t1 -c{}) in {:.0} s. Binaries built with the `{}` profile{}. {}\n",
+        "Generated by `cargo xtask bench{}{}{}` ({mode} mode: {} measured run(s) of {} s per server and endpoint after a {} s warm-up, wrk -t1 -c{}) in {:.0} s. Binaries built with the `{}` profile{}. {}\n",
         if cfg.quick { " --quick" } else { "" },
         if cfg.profile == "dist" { " --dist" } else { "" },
+        cfg.pipeline
+            .map_or_else(String::new, |d| format!(" --pipeline {d}")),
         cfg.runs,
         cfg.duration,
         cfg.warmup,
@@ -331,6 +445,9 @@ pub(crate) fn render(r: &Report<'_>) -> String {
                 x.median(|r| r.foreign_load_pct),
             );
         }
+    }
+    if let Some(depth) = cfg.pipeline {
+        pipelined_table(&mut out, r.results, depth);
     }
     let _ = writeln!(out, "\n![requests/s and CPU per request]({})\n", r.png_name);
 
@@ -429,12 +546,18 @@ pub(crate) fn render(r: &Report<'_>) -> String {
         cfg.warmup, cfg.runs
     );
     let _ = writeln!(out, "```sh");
-    for e in &ENDPOINTS {
-        let _ = writeln!(
-            out,
-            "{}",
-            super::load::command_line(e, cfg, cfg.duration, "PORT").join(" ")
-        );
+    let mut modes = vec![Mode::Closed];
+    if let Some(depth) = cfg.pipeline {
+        modes.push(Mode::Pipelined { depth });
+    }
+    for mode in modes {
+        for e in &ENDPOINTS {
+            let _ = writeln!(
+                out,
+                "{}",
+                super::load::command_line(e, cfg, mode, cfg.duration, "PORT").join(" ")
+            );
+        }
     }
     let _ = writeln!(out, "```\n");
     let _ = writeln!(
@@ -494,14 +617,17 @@ pub(crate) fn summary_table(results: &[ServerResult]) -> String {
 /// Every measured run, tab-separated, for other tools.
 pub(crate) fn runs_tsv(results: &[ServerResult]) -> String {
     let mut out = String::from(
-        "server\tendpoint\trun\trequests\treq_per_s\tp50_us\tp99_us\tuser_us_per_req\tkernel_us_per_req\tother_load_server_core_pct\tother_load_wrk_core_pct\n",
+        "server\tendpoint\trun\trequests\treq_per_s\tp50_us\tp99_us\tuser_us_per_req\tkernel_us_per_req\tother_load_server_core_pct\tother_load_wrk_core_pct\tmode\n",
     );
     for s in results {
         for e in &s.endpoints {
-            for (i, r) in e.runs.iter().enumerate() {
+            let closed = e.runs.iter().enumerate().map(|(i, r)| (i, r, "closed"));
+            let pipelined = e.pipelined.iter().enumerate();
+            let pipelined = pipelined.map(|(i, r)| (i, r, "pipelined"));
+            for (i, r, mode) in closed.chain(pipelined) {
                 let _ = writeln!(
                     out,
-                    "{}\t{}\t{}\t{}\t{:.1}\t{:.0}\t{:.0}\t{:.3}\t{:.3}\t{:.1}\t{:.1}",
+                    "{}\t{}\t{}\t{}\t{:.1}\t{:.0}\t{:.0}\t{:.3}\t{:.3}\t{:.1}\t{:.1}\t{mode}",
                     s.id,
                     e.endpoint.name,
                     i + 1,

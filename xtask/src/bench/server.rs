@@ -32,12 +32,23 @@ pub(crate) const IDS: [&str; 6] = [
 pub(crate) struct Spec {
     pub(crate) id: &'static str,
     pub(crate) label: String,
-    program: PathBuf,
-    args: Vec<String>,
-    cwd: PathBuf,
+    pub(crate) program: PathBuf,
+    pub(crate) args: Vec<String>,
+    pub(crate) cwd: PathBuf,
+    /// Environment variables besides ours (the database's, the io suite's).
+    pub(crate) env: Vec<(String, String)>,
+    /// The path whose 200 says the server is up.
+    pub(crate) ready: &'static str,
+    /// The endpoints it serves, by name, when not all of the suite's.
+    pub(crate) only: Option<&'static [&'static str]>,
 }
 
 impl Spec {
+    /// Whether the server has endpoint `ep`.
+    pub(crate) fn serves(&self, ep: &super::Endpoint) -> bool {
+        self.only.is_none_or(|only| only.contains(&ep.name))
+    }
+
     /// The command line as the results file shows it.
     pub(crate) fn display(&self) -> String {
         let program = self.program.display().to_string();
@@ -67,49 +78,59 @@ pub(crate) fn label(id: &str) -> &'static str {
     }
 }
 
+fn strings(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
+/// uvicorn's arguments for ASGI app `app` (`module:attr`): uvloop,
+/// httptools, no access log, one worker.
+pub(crate) fn uvicorn_args(app: &str) -> Vec<String> {
+    strings(&[
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ])
+}
+
+/// Granian's arguments for ASGI app `app`: one worker, uvloop, HTTP/1.
+pub(crate) fn granian_args(app: &str) -> Vec<String> {
+    strings(&[
+        "--interface",
+        "asgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "1",
+        "--no-ws",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        app,
+    ])
+}
+
 /// The specification of server `id` (one of [`IDS`]).
 pub(crate) fn spec(id: &str, root: &Path, tools: &Tools) -> Spec {
     let peers = root.join("bench").join("peers");
-    let strings = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let uvicorn = |app: &str| {
-        strings(&[
-            "-m",
-            "uvicorn",
-            app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "{port}",
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ])
-    };
-    let granian = |app: &str| {
-        strings(&[
-            "--interface",
-            "asgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "{port}",
-            "--workers",
-            "1",
-            "--loop",
-            "uvloop",
-            "--http",
-            "1",
-            "--no-ws",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            app,
-        ])
-    };
+    let uvicorn = uvicorn_args;
+    let granian = granian_args;
     let python = tools.venv_bin.join("python");
     let granian_bin = tools.venv_bin.join("granian");
     match id {
@@ -119,6 +140,9 @@ pub(crate) fn spec(id: &str, root: &Path, tools: &Tools) -> Spec {
             program: tools.prebake.clone(),
             args: strings(&["--host", "127.0.0.1", "--port", "{port}"]),
             cwd: root.to_path_buf(),
+            env: Vec::new(),
+            ready: "/plaintext",
+            only: None,
         },
         "plain-hyper" => Spec {
             id: "plain-hyper",
@@ -126,6 +150,9 @@ pub(crate) fn spec(id: &str, root: &Path, tools: &Tools) -> Spec {
             program: tools.plain_hyper.clone(),
             args: strings(&["--host", "127.0.0.1", "--port", "{port}"]),
             cwd: root.to_path_buf(),
+            env: Vec::new(),
+            ready: "/plaintext",
+            only: None,
         },
         "fastapi-uvicorn" => Spec {
             id: "fastapi-uvicorn",
@@ -133,6 +160,9 @@ pub(crate) fn spec(id: &str, root: &Path, tools: &Tools) -> Spec {
             program: python,
             args: uvicorn("fastapi_app:app"),
             cwd: peers,
+            env: Vec::new(),
+            ready: "/plaintext",
+            only: None,
         },
         "blacksheep-uvicorn" => Spec {
             id: "blacksheep-uvicorn",
@@ -140,6 +170,9 @@ pub(crate) fn spec(id: &str, root: &Path, tools: &Tools) -> Spec {
             program: python,
             args: uvicorn("blacksheep_app:app"),
             cwd: peers,
+            env: Vec::new(),
+            ready: "/plaintext",
+            only: None,
         },
         "blacksheep-granian" => Spec {
             id: "blacksheep-granian",
@@ -147,6 +180,9 @@ pub(crate) fn spec(id: &str, root: &Path, tools: &Tools) -> Spec {
             program: granian_bin,
             args: granian("blacksheep_app:app"),
             cwd: peers,
+            env: Vec::new(),
+            ready: "/plaintext",
+            only: None,
         },
         _ => Spec {
             id: "litestar-granian",
@@ -154,6 +190,9 @@ pub(crate) fn spec(id: &str, root: &Path, tools: &Tools) -> Spec {
             program: granian_bin,
             args: granian("litestar_app:app"),
             cwd: peers,
+            env: Vec::new(),
+            ready: "/plaintext",
+            only: None,
         },
     }
 }
@@ -162,6 +201,7 @@ pub(crate) fn spec(id: &str, root: &Path, tools: &Tools) -> Spec {
 pub(crate) struct Running {
     child: Child,
     pub(crate) port: u16,
+    only: Option<&'static [&'static str]>,
     /// From spawning to the first answered `GET /plaintext`.
     pub(crate) startup: Duration,
     /// Ticks per second of `/proc` CPU times.
@@ -178,6 +218,11 @@ fn free_port() -> Result<u16, String> {
 }
 
 impl Running {
+    /// Whether the server has endpoint `ep`.
+    pub(crate) fn serves(&self, ep: &super::Endpoint) -> bool {
+        self.only.is_none_or(|only| only.contains(&ep.name))
+    }
+
     /// Starts `spec` pinned to [`SERVER_CPU`] and waits until it answers.
     pub(crate) fn start(spec: &Spec, log_dir: &Path, clk_tck: f64) -> Result<Running, String> {
         std::fs::create_dir_all(log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
@@ -197,6 +242,7 @@ impl Running {
             .arg(&spec.program)
             .args(&args)
             .current_dir(&spec.cwd)
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2)
@@ -208,6 +254,7 @@ impl Running {
         let mut running = Running {
             child,
             port,
+            only: spec.only,
             startup: Duration::ZERO,
             clk_tck,
             stopped: false,
@@ -221,7 +268,7 @@ impl Running {
                     spec.id
                 ));
             }
-            if super::http::answers(port) {
+            if super::http::answers(port, spec.ready) {
                 running.startup = started.elapsed();
                 return Ok(running);
             }

@@ -28,7 +28,7 @@ pub(crate) struct Tools {
 pub(crate) fn prepare(root: &Path, cfg: &Config) -> Result<Tools, String> {
     crate::system::ensure_apt(&["wrk", "util-linux", "fonts-dejavu-core"])?;
     let venv_bin = ensure_venv(root)?;
-    let plain_hyper = build_plain_hyper(root, &cfg.profile)?;
+    let plain_hyper = build_bench_binary(root, &cfg.profile, "plain-hyper")?;
     let (prebake, builds) = build_prebake(root, cfg)?;
     let clk_tck = capture(Command::new("getconf").arg("CLK_TCK"))
         .ok()
@@ -71,7 +71,7 @@ pub(crate) fn capture(cmd: &mut Command) -> Result<String, String> {
 /// CPython as the project's `.venv` (so every server runs the same Python)
 /// and filled from `bench/requirements.txt`; a stamp file skips the install
 /// when the requirements did not change. Returns its `bin` folder.
-fn ensure_venv(root: &Path) -> Result<PathBuf, String> {
+pub(crate) fn ensure_venv(root: &Path) -> Result<PathBuf, String> {
     let project_python = crate::venv::ensure(root)?;
     let venv = root.join("target").join("bench-venv");
     let bin = venv.join("bin");
@@ -105,25 +105,23 @@ fn ensure_venv(root: &Path) -> Result<PathBuf, String> {
     Ok(bin)
 }
 
-/// Where cargo puts build outputs for commands run from the workspace.
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { root.join(p) })
-        .unwrap_or_else(|| root.join("target"))
-}
+use crate::target_dir;
 
 fn profile_dir(profile: &str) -> &str {
     if profile == "dev" { "debug" } else { profile }
 }
 
-fn bin_dir(root: &Path) -> PathBuf {
+pub(crate) fn bin_dir(root: &Path) -> PathBuf {
     root.join("target").join("bench").join("bin")
 }
 
-/// `cargo build -p plain-hyper` with the run's profile; returns a copy of
-/// the binary under `target/bench/bin/`.
-fn build_plain_hyper(root: &Path, profile: &str) -> Result<PathBuf, String> {
+/// `cargo build -p <package>` (a server of `benches/`) with the run's
+/// profile; returns a copy of the binary under `target/bench/bin/`.
+pub(crate) fn build_bench_binary(
+    root: &Path,
+    profile: &str,
+    package: &str,
+) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     crate::run(Command::new(cargo).args([
         "build",
@@ -131,12 +129,10 @@ fn build_plain_hyper(root: &Path, profile: &str) -> Result<PathBuf, String> {
         "--profile",
         profile,
         "-p",
-        "plain-hyper",
+        package,
     ]))?;
-    let built = target_dir(root)
-        .join(profile_dir(profile))
-        .join("plain-hyper");
-    copy_binary(&built, &bin_dir(root).join("plain-hyper"))
+    let built = target_dir(root).join(profile_dir(profile)).join(package);
+    copy_binary(&built, &bin_dir(root).join(package))
 }
 
 fn copy_binary(from: &Path, to: &Path) -> Result<PathBuf, String> {

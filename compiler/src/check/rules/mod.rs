@@ -15,6 +15,7 @@ pub(super) mod duplicate_handler_name;
 pub(super) mod duplicate_operation_id;
 pub(super) mod duplicate_route;
 pub(super) mod duplicate_wire_name;
+pub(super) mod form_parameters;
 pub(super) mod integer_out_of_range;
 pub(super) mod invalid_constraint_value;
 pub(super) mod invalid_dict_key;

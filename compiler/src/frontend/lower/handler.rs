@@ -193,10 +193,39 @@ impl Lowerer<'_> {
                 };
             }
         }
-        let default = p.default.as_ref().map(|d| self.value(m, d));
+        // FastAPI's `name: str = Form(...)`: the marker is the default, and
+        // its first argument (or `default=`) the real default.
+        let default_marker = match p.default.as_deref() {
+            Some(d @ ast::Expr::Call(call))
+                if matches!(
+                    self.scopes.resolve(self.program, m, &call.func).external(),
+                    Some("prebake.Form" | "prebake.File")
+                ) =>
+            {
+                self.marker(m, d)
+            }
+            _ => None,
+        };
+        let default = match (&default_marker, p.default.as_deref()) {
+            (Some(_), Some(ast::Expr::Call(call))) => call
+                .args
+                .first()
+                .or_else(|| {
+                    call.keywords
+                        .iter()
+                        .find(|k| k.arg.as_deref() == Some("default"))
+                        .map(|k| &k.value)
+                })
+                .filter(|e| {
+                    !matches!(e, ast::Expr::Constant(c) if matches!(c.value, ast::Constant::Ellipsis))
+                })
+                .map(|d| self.value(m, d)),
+            _ => p.default.as_ref().map(|d| self.value(m, d)),
+        };
         let (ty, marker, annotated) = match &p.def.annotation {
             Some(ann) => {
                 let (ty, marker) = self.lower_param_annotation(m, ann);
+                let marker = marker.or(default_marker);
                 (ty, marker, true)
             }
             None => {
@@ -220,6 +249,8 @@ impl Lowerer<'_> {
             ParamSource::Request
         } else if let Some(marker) = &marker {
             marker.source
+        } else if is_upload_type(&ty) {
+            ParamSource::File
         } else if in_path {
             ParamSource::Path
         } else if self.is_body_type(&ty) {
@@ -318,6 +349,17 @@ impl Lowerer<'_> {
             TyKind::Union(members) => members.iter().any(|t| self.is_body_type(t)),
             _ => false,
         }
+    }
+}
+
+/// Whether `ty` is `UploadFile`, a list of them, or either's `Optional`:
+/// an uploaded file without a `File()` marker, as in FastAPI.
+pub(crate) fn is_upload_type(ty: &Ty) -> bool {
+    let ty = ty.without_none();
+    match &ty.unconstrained().kind {
+        TyKind::UploadFile => true,
+        TyKind::List(item) => matches!(item.unconstrained().kind, TyKind::UploadFile),
+        _ => false,
     }
 }
 
