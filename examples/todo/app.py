@@ -22,6 +22,10 @@ app = App(
     title="Todo API",
     version="1.0.0",
     description="Create, list, update and delete todos.",
+    # Liveness and readiness probes, answered by the server without Python
+    # (docs/deploying.md).
+    health_path="/healthz",
+    ready_path="/readyz",
 )
 
 log = logging.getLogger(__name__)

@@ -77,6 +77,17 @@ pub fn main_in_env(app: &'static App, python: Option<&'static str>) -> ExitCode 
     crate::server::main(app)
 }
 
+/// [`main`] for a relocatable bundle (`cargo xtask build --bundle DIR`):
+/// the interpreter's home is the folder of the executable's real path
+/// (`lib/python3.X` beside it) instead of the build's environment.
+pub fn main_bundled(app: &'static App, middleware: Option<&'static Middleware>) -> ExitCode {
+    crate::python::set_home(crate::python::Home::Bundle);
+    if let Some(middleware) = middleware {
+        crate::middleware::declare(middleware);
+    }
+    crate::server::main(app)
+}
+
 /// Serves `app` on a background thread of this process (for tests): binds
 /// `addr` (port 0 picks a free one), starts the interpreter on that thread
 /// and returns the bound address once the app is loaded. Once per process.

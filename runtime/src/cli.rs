@@ -26,6 +26,21 @@ pub(crate) struct Options {
     pub(crate) timeouts: Timeouts,
     pub(crate) log: LogOptions,
     pub(crate) metrics: MetricsOptions,
+    pub(crate) probes: Probes,
+}
+
+/// The built-in endpoints an orchestrator probes, answered without Python.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Probes {
+    /// Liveness: 200 while the process serves; `None`: the app's
+    /// `App(health_path=...)`, else off.
+    pub(crate) health_path: Option<String>,
+    /// Readiness: 200 once the app (and its lifespan) started, 503 from
+    /// the first SIGTERM on; `None`: the app's `App(ready_path=...)`, else off.
+    pub(crate) ready_path: Option<String>,
+    /// How long the server keeps accepting (answering readiness 503) after
+    /// the first SIGTERM before it closes the listener and drains.
+    pub(crate) shutdown_delay: Duration,
 }
 
 /// Size and count limits on what a client may send.
@@ -130,6 +145,7 @@ impl Default for Options {
                 path: None,
                 port: None,
             },
+            probes: Probes::default(),
         }
     }
 }
@@ -138,6 +154,9 @@ impl Default for Options {
 #[derive(Debug, PartialEq)]
 pub(crate) enum Command {
     Serve(Box<Options>),
+    /// `--healthcheck`: probe the health path of a server on this machine's
+    /// port (for a container's `HEALTHCHECK`, with no curl in the image).
+    Healthcheck(Box<Options>),
     Help,
 }
 
@@ -296,6 +315,34 @@ const FLAGS: &[Flag] = &[
         "serve Prometheus metrics on their own port, at /metrics unless --metrics-path \
          says otherwise [default: off]",
     ),
+    flag(
+        "--health-path",
+        "PREBAKE_HEALTH_PATH",
+        "PATH",
+        "answer 200 at PATH while the process runs (a liveness probe), without Python \
+         [default: the app's App(health_path=...), else off]",
+    ),
+    flag(
+        "--ready-path",
+        "PREBAKE_READY_PATH",
+        "PATH",
+        "answer 200 at PATH once the app has started and 503 from SIGTERM on (a readiness \
+         probe), without Python [default: the app's App(ready_path=...), else off]",
+    ),
+    flag(
+        "--shutdown-delay",
+        "PREBAKE_SHUTDOWN_DELAY",
+        "SECS",
+        "after SIGTERM, keep serving this long (readiness 503) before closing the listener, \
+         so a load balancer stops sending first; within --graceful-timeout's clock [default: 0]",
+    ),
+    flag(
+        "--healthcheck",
+        "PREBAKE_HEALTHCHECK",
+        "",
+        "do not serve: GET --health-path (else /healthz) on 127.0.0.1:--port and exit 0 on a \
+         200, 1 otherwise (a container HEALTHCHECK without curl)",
+    ),
 ];
 
 pub(crate) fn usage(program: &str) -> String {
@@ -357,7 +404,29 @@ pub(crate) fn parse(
         };
         raw.insert(f.name, value);
     }
-    options(&raw).map(|o| Command::Serve(Box::new(o)))
+    let check = match raw.get("--healthcheck") {
+        Some(v) => switch("--healthcheck", v)?,
+        None => false,
+    };
+    let o = Box::new(options(&raw)?);
+    Ok(if check {
+        Command::Healthcheck(o)
+    } else {
+        Command::Serve(o)
+    })
+}
+
+/// A probe path: absolute, without a query.
+fn probe_path(flag: &str, v: &str) -> Result<Option<String>, Error> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if !v.starts_with('/') || v.contains(['?', '#', ' ']) {
+        return Err(Error::usage(format!(
+            "{flag} must be a path starting with `/` (no query), got `{v}`"
+        )));
+    }
+    Ok(Some(v.to_owned()))
 }
 
 fn options(raw: &HashMap<&'static str, String>) -> Result<Options, Error> {
@@ -457,6 +526,15 @@ fn options(raw: &HashMap<&'static str, String>) -> Result<Options, Error> {
         o.metrics.port = Some(port);
         o.metrics.path.get_or_insert_with(|| "/metrics".to_owned());
     }
+    if let Some(v) = get("--health-path") {
+        o.probes.health_path = probe_path("--health-path", v)?;
+    }
+    if let Some(v) = get("--ready-path") {
+        o.probes.ready_path = probe_path("--ready-path", v)?;
+    }
+    if let Some(v) = get("--shutdown-delay") {
+        o.probes.shutdown_delay = seconds("--shutdown-delay", v)?.unwrap_or(Duration::ZERO);
+    }
     if o.workers > 1 && o.port == 0 {
         return Err(Error::usage(
             "--port 0 picks a different port per worker; give a port with --workers",
@@ -532,7 +610,7 @@ mod tests {
     fn opts(args: &[&str], env: &[(&str, &str)]) -> Options {
         match p(args, env).unwrap() {
             Command::Serve(o) => *o,
-            Command::Help => panic!("help"),
+            other => panic!("{other:?}"),
         }
     }
 
@@ -612,6 +690,22 @@ mod tests {
     }
 
     #[test]
+    fn probes_and_healthcheck() {
+        let o = opts(
+            &["--health-path", "/healthz", "--shutdown-delay", "5"],
+            &[("PREBAKE_READY_PATH", "/readyz")],
+        );
+        assert_eq!(o.probes.health_path.as_deref(), Some("/healthz"));
+        assert_eq!(o.probes.ready_path.as_deref(), Some("/readyz"));
+        assert_eq!(o.probes.shutdown_delay, Duration::from_secs(5));
+        assert_eq!(opts(&[], &[]).probes, Probes::default());
+        match p(&["--healthcheck", "--port", "9001"], &[]).unwrap() {
+            Command::Healthcheck(o) => assert_eq!(o.port, 9001),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn usage_errors() {
         for args in [
             &["--port"][..],
@@ -627,6 +721,10 @@ mod tests {
             &["--log-format", "xml"],
             &["--metrics-path", "metrics"],
             &["--access-log=maybe"],
+            &["--health-path", "healthz"],
+            &["--ready-path", "/ready?x=1"],
+            &["--shutdown-delay", "soon"],
+            &["--healthcheck=perhaps"],
         ] {
             assert!(p(args, &[]).unwrap_err().is_usage(), "{args:?}");
         }

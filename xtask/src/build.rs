@@ -1,4 +1,5 @@
-//! `cargo xtask build app.py [--out PATH]` and `cargo xtask serve app.py`.
+//! `cargo xtask build app.py [--out PATH] [--bundle DIR] [--k8s DIR]` and
+//! `cargo xtask serve app.py`.
 //!
 //! The build checks the app, generates the Rust program, writes it as a small
 //! crate under `target/prebake/apps/<name>-<key>/` that depends on the
@@ -10,6 +11,11 @@
 //! share a name (`a/api/app.py`, `b/api/app.py`) get their own crates and
 //! binaries, so they can be built one after the other or at the same time
 //! without one overwriting the other's program.
+//!
+//! `--bundle DIR` builds the same program as a relocatable binary (its own
+//! crate, `<name>-<key>-bundle`, whose `main` takes Python's home from
+//! beside the executable and whose rpath is `$ORIGIN/lib`) and fills `DIR`
+//! (`ship.rs`); `--k8s DIR` writes Kubernetes manifests.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,6 +31,7 @@ pub(crate) struct BuildArgs {
     pub(crate) out: Option<PathBuf>,
     pub(crate) profile: String,
     pub(crate) rest: Vec<String>,
+    pub(crate) ship: crate::ship::ShipArgs,
 }
 
 pub(crate) fn parse_args(args: &[String]) -> Result<BuildArgs, String> {
@@ -32,8 +39,12 @@ pub(crate) fn parse_args(args: &[String]) -> Result<BuildArgs, String> {
     let mut out = None;
     let mut profile = "release".to_string();
     let mut rest = Vec::new();
+    let mut ship = crate::ship::ShipArgs::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if ship.parse_flag(a, &mut it)? {
+            continue;
+        }
         match a.as_str() {
             "--out" | "-o" => out = Some(PathBuf::from(it.next().ok_or("--out needs a path")?)),
             "--profile" => profile = it.next().ok_or("--profile needs a name")?.clone(),
@@ -57,6 +68,7 @@ pub(crate) fn parse_args(args: &[String]) -> Result<BuildArgs, String> {
         out,
         profile,
         rest,
+        ship,
     })
 }
 
@@ -125,6 +137,9 @@ pub(crate) struct Prepared {
     pub(crate) files: Vec<PathBuf>,
     pub(crate) routes: usize,
     pub(crate) started: Instant,
+    /// The analysis the crate was generated from (a bundle reads its
+    /// imports and probe paths).
+    pub(crate) analysis: prebake_compiler::Analysis,
 }
 
 /// Checks the app against its environment (diagnostics printed as `check`
@@ -184,8 +199,10 @@ pub(crate) fn prepare(args: &BuildArgs, env: &AppEnv, dev: bool) -> Result<Prepa
         .unwrap_or_default();
     // The docs pages' viewers are embedded when the app serves the pages.
     let urls = prebake_compiler::openapi::Urls::of(&analysis.ir);
+    let bundled = args.ship.bundle.is_some();
     let ctx = Ctx {
         app_dir,
+        bundled,
         docs_assets: (urls.docs.is_some() || urls.redoc.is_some())
             .then(|| crate::npm::docs_assets(&root))
             .flatten(),
@@ -200,7 +217,10 @@ pub(crate) fn prepare(args: &BuildArgs, env: &AppEnv, dev: bool) -> Result<Prepa
         );
     }
 
-    let crate_name = crate_name(&name, &args.app);
+    let mut crate_name = crate_name(&name, &args.app);
+    if bundled {
+        crate_name.push_str("-bundle");
+    }
     let crate_dir = root
         .join("target")
         .join("prebake")
@@ -209,7 +229,10 @@ pub(crate) fn prepare(args: &BuildArgs, env: &AppEnv, dev: bool) -> Result<Prepa
     std::fs::create_dir_all(&crate_dir).map_err(|e| format!("{}: {e}", crate_dir.display()))?;
     let changed = write_if_changed(&crate_dir.join("main.rs"), &source)?;
     write_if_changed(&crate_dir.join("Cargo.toml"), &manifest(&crate_name, &root))?;
-    write_if_changed(&crate_dir.join("build.rs"), BUILD_RS)?;
+    write_if_changed(
+        &crate_dir.join("build.rs"),
+        if bundled { BUNDLE_BUILD_RS } else { BUILD_RS },
+    )?;
     // askama reads `askama.toml` beside the crate's manifest: its `dirs`
     // is the app's templates folder, so `template=` paths, `extends` and
     // `include` resolve there, and askama's own file tracking rebuilds the
@@ -238,6 +261,7 @@ pub(crate) fn prepare(args: &BuildArgs, env: &AppEnv, dev: bool) -> Result<Prepa
             .collect(),
         routes: analysis.ir.routes.len(),
         started,
+        analysis,
     })
 }
 
@@ -260,6 +284,7 @@ pub(crate) fn compile(
         crate_name,
         crate_dir,
         started,
+        analysis,
         ..
     } = prepared;
     let generated_in = started.elapsed();
@@ -303,6 +328,24 @@ pub(crate) fn compile(
         args.profile.as_str()
     };
     let built = root.join("target").join(profile_dir).join(crate_name);
+    let deploy = crate::ship::Deploy::of(analysis, name);
+    if let Some(dir) = &args.ship.k8s {
+        let image = args
+            .ship
+            .image
+            .clone()
+            .unwrap_or_else(|| format!("{name}:latest"));
+        crate::ship::write_k8s(&deploy, &image, dir)?;
+    }
+    if let Some(dir) = &args.ship.bundle {
+        crate::ship::bundle(&built, Path::new(&env.python), analysis, &deploy, dir)?;
+        eprintln!(
+            "prebake: built {} in {:.1?}",
+            dir.join(&name).display(),
+            started.elapsed()
+        );
+        return Ok(dir.join(&name));
+    }
     let out = args
         .out
         .clone()
@@ -351,6 +394,17 @@ fn main() {
     if let Ok(python) = std::env::var("PREBAKE_APP_PYTHON") {
         println!("cargo:rustc-env=PREBAKE_APP_PYTHON={python}");
     }
+}
+"#;
+
+/// A bundle's build script: the library path is `lib/` beside the binary,
+/// as a DT_RPATH (`--disable-new-dtags`) so that it also serves the
+/// libraries of extension modules loaded later (a DT_RUNPATH would serve
+/// the binary's own dependencies only).
+const BUNDLE_BUILD_RS: &str = r#"// Generated by prebake. Do not edit by hand.
+fn main() {
+    println!("cargo:rustc-link-arg=-Wl,--disable-new-dtags");
+    println!("cargo:rustc-link-arg=-Wl,-rpath,$ORIGIN/lib");
 }
 "#;
 

@@ -48,6 +48,7 @@ pub(crate) fn run_differential(args: &[String]) -> Result<(), String> {
         out: Some(root.join("target").join("e2e-bin").join("matrix")),
         profile: "release".into(),
         rest: Vec::new(),
+        ship: Default::default(),
     })?;
     let mut cmd = Command::new(&python);
     cmd.args([

@@ -23,6 +23,7 @@ mod differential;
 mod lsp;
 mod npm;
 mod postgres;
+mod ship;
 mod system;
 mod tidy;
 mod venv;
@@ -38,6 +39,7 @@ commands:
   routes <app.py> [--format human|json]      list the routes: inline, event loop or thread pool, and why
   openapi <app.py>                          print the OpenAPI document the server sends at /openapi.json
   build <app.py> [--out PATH] [--dist]       build the server binary (default dist/<name>)
+        [--bundle DIR] [--k8s DIR] [--image NAME]  a relocatable folder with a Dockerfile; Kubernetes manifests
   serve <app.py> [-- server flags]          build, then run it (flags: --host --port --workers)
   dev <app.py> [-- server flags]            serve, and check, rebuild and restart on every save
   test [--no-lint]                          run the whole test suite, setting up what it needs
@@ -185,9 +187,12 @@ fn test(args: &[String]) -> Result<(), String> {
             out: Some(bin_dir.join(name)),
             profile: "release".into(),
             rest: Vec::new(),
+            ship: Default::default(),
         };
         build::build(&args)?;
     }
+    // Relocatable bundles and the minimal Debian they run in (tests/python/test_ship.py).
+    let ship_env = ship::prepare_tests(&root)?;
     // The database the TechEmpower tests read and write (tests/python/test_tfb.py):
     // the one the environment names, or a throw-away server stopped when `pg` drops.
     let pg = postgres::ensure(&target_dir(&root))?;
@@ -200,6 +205,7 @@ fn test(args: &[String]) -> Result<(), String> {
     run(pg
         .apply(&mut Command::new(&python))
         .args(["-m", "pytest", "tests/python", "-q"])
+        .envs(ship_env.iter().map(|(k, v)| (*k, v)))
         .env("PREBAKE_E2E_BIN_DIR", &bin_dir)
         .env("PREBAKE_XTASK", &xtask))?;
     drop(pg);

@@ -94,6 +94,7 @@ pub fn check(db: &SourceDb, ir: &Ir, sink: &mut Sink) {
     rules::unused_app::check(&ctx, sink);
     rules::trailing_slash::check(&ctx, sink);
     rules::path_parameter_default::check(&ctx, sink);
+    rules::probe_path::check(&ctx, sink);
     // Where handlers run.
     rules::unknown_blocking_call::check(&ctx, sink);
     rules::runs_on_thread_pool::check(&ctx, sink);

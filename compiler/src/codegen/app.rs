@@ -61,7 +61,8 @@ pub fn generate_file(analysis: &Analysis, name: &str) -> String {
 }
 
 /// [`generate_file`] with settings (the docs pages' files to embed, the
-/// app's folder for static mounts, sources embedded by path).
+/// app's folder for static mounts, sources embedded by path, `bundled` for
+/// a relocatable bundle's binary).
 #[must_use]
 pub fn generate_file_with(analysis: &Analysis, name: &str, ctx: &Ctx) -> String {
     let items = generate(&analysis.db, &analysis.ir, name, ctx, true);
@@ -195,11 +196,14 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
     );
     let encoders = g.encoders.iter().filter_map(|(_, _, t)| t.as_ref());
     let middleware = middleware::table(ir, &pb);
-    let serve = match &middleware {
-        Some(_) => {
+    let serve = match (&middleware, ctx.bundled) {
+        // A bundle's interpreter is the one beside its binary.
+        (Some(_), true) => quote!(#pb::main_bundled(&APP, Some(&MIDDLEWARE))),
+        (None, true) => quote!(#pb::main_bundled(&APP, None)),
+        (Some(_), false) => {
             quote!(#pb::main_with(&APP, &MIDDLEWARE, ::std::option_env!("PREBAKE_APP_PYTHON")))
         }
-        None => quote!(#pb::main_in_env(&APP, ::std::option_env!("PREBAKE_APP_PYTHON"))),
+        (None, false) => quote!(#pb::main_in_env(&APP, ::std::option_env!("PREBAKE_APP_PYTHON"))),
     };
     let pages = &g.tpl_items;
     let main = if with_main {

@@ -29,6 +29,9 @@ use quote::quote;
 pub struct Ctx {
     /// The path of the runtime crate in generated code (`::prebake`).
     pub runtime: TokenStream,
+    /// Whether `main` is the relocatable bundle's (`main_bundled`: Python's
+    /// home beside the executable) rather than one for the build machine.
+    pub bundled: bool,
     /// The docs pages' viewer files to embed; `None`: the pages load them
     /// from a CDN.
     pub docs_assets: Option<crate::openapi::pages::DocsAssets>,
@@ -46,6 +49,7 @@ impl Default for Ctx {
     fn default() -> Self {
         Ctx {
             runtime: quote!(::prebake),
+            bundled: false,
             docs_assets: None,
             app_dir: String::new(),
             sources_by_path: false,

@@ -140,6 +140,9 @@ declare_codes! {
     PB140 = "unquoted-attribute-value", Warning, "a template writes a value as an unquoted HTML attribute value, which escaping does not protect";
     // The app's Python environment.
     PB150 = "module-not-installed", Error, "an imported module the app's Python environment cannot import";
+    // Deploying.
+    PB160 = "invalid-probe-path", Error, "`health_path` or `ready_path` is not a path starting with `/`";
+    PB161 = "probe-path-hides-route", Warning, "a probe path is also a route's path: the server answers the probe, never the route";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

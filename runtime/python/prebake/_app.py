@@ -39,12 +39,18 @@ class App(Router):
 
     `max_body_size` is the largest request body, in bytes, the server reads
     before answering 413. `server_header` is the `Server` header's value on
-    every response (`None` leaves it out; the `Date` header is always sent). `openapi_url`, `docs_url` and `redoc_url` are
-    where the compiled server answers with the OpenAPI document, Swagger UI
+    every response (`None` leaves it out; the `Date` header is always sent).
+    `openapi_url`, `docs_url` and `redoc_url` are where the compiled server answers with the OpenAPI document, Swagger UI
     and ReDoc (generated at build time; `None` turns one off, and without
     the document there are no pages). `templates` is the folder, beside
     the app's file, that `template=` names are looked up in; templates are
     compiled into the binary, so it is read at build time only.
+
+    `health_path` and `ready_path` are probe endpoints the server answers
+    itself, without running Python: liveness (200 while the process runs)
+    and readiness (200 once the app and its lifespan have started, 503 from
+    SIGTERM on, while in-flight requests drain). Both are off by default;
+    the `--health-path` and `--ready-path` server flags set or override them.
     """
 
     __slots__ = (
@@ -56,6 +62,8 @@ class App(Router):
         "openapi_url",
         "docs_url",
         "redoc_url",
+        "health_path",
+        "ready_path",
         "lifespan",
         "on_startup",
         "on_shutdown",
@@ -85,8 +93,16 @@ class App(Router):
         redoc_url: str | None = "/redoc",
         middleware: Sequence[Middleware] | None = None,
         templates: str = "templates",
+        health_path: str | None = None,
+        ready_path: str | None = None,
     ) -> None:
-        for name, url in (("openapi_url", openapi_url), ("docs_url", docs_url), ("redoc_url", redoc_url)):
+        for name, url in (
+            ("openapi_url", openapi_url),
+            ("docs_url", docs_url),
+            ("redoc_url", redoc_url),
+            ("health_path", health_path),
+            ("ready_path", ready_path),
+        ):
             if url is not None and (not isinstance(url, str) or not url.startswith("/")):
                 raise ValueError(f"{name} must be a path starting with '/' or None, got {url!r}")
         if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
@@ -113,6 +129,8 @@ class App(Router):
         self.openapi_url = openapi_url
         self.docs_url = docs_url
         self.redoc_url = redoc_url
+        self.health_path = health_path
+        self.ready_path = ready_path
         self.lifespan = lifespan
         if not isinstance(templates, str) or not templates:
             raise TypeError(f"templates must be a folder name (str), got {templates!r}")

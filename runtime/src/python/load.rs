@@ -40,6 +40,9 @@ pub(crate) struct Interp {
     pub(super) response_cls: Py<PyType>,
     pub(super) request_cls: Py<PyAny>,
     pub(super) max_body: usize,
+    /// `App(health_path=..., ready_path=...)`: the probe paths the server
+    /// answers itself, without Python.
+    pub(super) probe_paths: (Option<String>, Option<String>),
     /// `App(server_header=...)`: the `Server` header's value, `None` for none.
     pub(super) server_header: Option<String>,
     /// The asyncio glue, for apps with `async def` handlers.
@@ -144,6 +147,13 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
             Some(v) => v.extract::<usize>()?,
             None => 1 << 20,
         },
+    };
+    let probe_paths = match &app_obj {
+        None => (None, None),
+        Some(obj) => (
+            probe_path(obj, "health_path")?,
+            probe_path(obj, "ready_path")?,
+        ),
     };
     let server_header = match &app_obj {
         None => Some(DEFAULT_SERVER.to_owned()),
@@ -262,6 +272,7 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
         response_cls,
         request_cls,
         max_body,
+        probe_paths,
         server_header,
         aio,
         enc,
@@ -422,4 +433,12 @@ fn with_context(py: Python<'_>, err: PyErr, context: &str) -> PyErr {
     let new = pyo3::exceptions::PyRuntimeError::new_err(format!("prebake: {context}"));
     new.set_cause(py, Some(err));
     new
+}
+
+/// An `App` attribute naming a probe path: a `str`, or `None` (or absent).
+fn probe_path(app: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<String>> {
+    match app.getattr_opt(name)? {
+        Some(v) if !v.is_none() => v.extract::<String>().map(Some),
+        _ => Ok(None),
+    }
 }

@@ -65,7 +65,9 @@ pub(crate) use self::lifespan::shutdown as run_shutdown;
 use self::load::{Interp, RouteRt};
 pub(crate) use self::middleware::middleware;
 pub(crate) use self::slow::init as init_slow_warn;
-pub(crate) use self::startup::{hold_gil, init, reacquire_gil, release_gil, set_app_python};
+pub(crate) use self::startup::{
+    Home, hold_gil, init, reacquire_gil, release_gil, set_app_python, set_home,
+};
 
 /// The most parameters a handler may take.
 pub(crate) const MAX_PARAMS: usize = 32;
@@ -81,6 +83,11 @@ fn interp() -> &'static Interp {
 /// The request body limit in bytes (`App(max_body_size=...)`, default 1 MiB).
 pub(crate) fn max_body() -> usize {
     interp().max_body
+}
+
+/// `App(health_path=..., ready_path=...)`, as the app set them.
+pub(crate) fn probe_paths() -> (Option<String>, Option<String>) {
+    interp().probe_paths.clone()
 }
 
 /// The `Server` header's value (`App(server_header=...)`, default

@@ -1,7 +1,7 @@
 //! Interpreter start-up: CPython configured through `PyConfig` (the app's
 //! environment's `python`, else the build's, as `program_name`, so
-//! `sys.prefix` is that environment;
-//! no signal handlers), [`init`] (start, load the app, freeze what it
+//! `sys.prefix` is that environment; or, in a bundle, the folder of the
+//! executable as `home`; no signal handlers), [`init`] (start, load the app, freeze what it
 //! loaded out of the cyclic collector's reach, start the watchdog), and the
 //! GIL hooks of the one server thread ([`hold_gil`], [`release_gil`],
 //! [`reacquire_gil`]).
@@ -29,6 +29,30 @@ static APP_PYTHON: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new(
 /// start-up; the first call wins).
 pub(crate) fn set_app_python(python: &'static str) {
     let _ = APP_PYTHON.set(python);
+}
+
+/// Where the interpreter finds its standard library and site-packages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Home {
+    /// The build's environment, through the baked interpreter path (or
+    /// `PREBAKE_PYTHON`): a binary for the machine that built it.
+    Build,
+    /// The folder of the executable's real path (`cargo xtask build
+    /// --bundle`): `lib/python3.X/` with `lib-dynload/` and
+    /// `site-packages/` beside the binary, which finds `lib/libpython*.so`
+    /// through its `$ORIGIN` rpath. The process environment is ignored
+    /// (`PYTHONHOME`, `PYTHONPATH`, user site-packages), so a host's Python
+    /// settings cannot mix another library into the bundle.
+    Bundle,
+}
+
+/// The home [`start_interpreter`] uses; set once, before start-up, by the
+/// generated `main` of a bundled build.
+static HOME: std::sync::OnceLock<Home> = std::sync::OnceLock::new();
+
+/// Chooses the interpreter's home for this process (before start-up).
+pub(crate) fn set_home(home: Home) {
+    let _ = HOME.set(home);
 }
 
 thread_local! {
@@ -114,17 +138,47 @@ pub(crate) fn init(app: &'static App, handler_timeout: Option<Duration>) -> Resu
         .map_err(|_| Error::python("the interpreter was initialised twice"))
 }
 
-pub(super) fn start_interpreter() -> Result<(), Error> {
+/// The `program_name` and, for a bundle, the `home` to configure.
+fn locate() -> Result<(CString, Option<CString>), Error> {
+    let cstring = |s: String| CString::new(s).map_err(|_| Error::python("path contains NUL"));
+    if HOME.get().copied().unwrap_or(Home::Build) == Home::Bundle {
+        // `/proc/self/exe`: the real path, symbolic links resolved, so a
+        // link to the binary from elsewhere (`/usr/local/bin/app`) works.
+        let exe =
+            std::env::current_exe().map_err(|e| Error::io("cannot find this executable", &e))?;
+        let home = exe.parent().unwrap_or(std::path::Path::new("/"));
+        let lib = home.join("lib");
+        let has_stdlib = std::fs::read_dir(&lib).is_ok_and(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("python3"))
+        });
+        if !has_stdlib {
+            return Err(Error::python(format!(
+                "this bundled binary needs its lib/ folder beside it: {} has no Python standard library\n\
+                 (copy the whole bundle folder, not the binary alone)",
+                lib.display()
+            )));
+        }
+        let home = home.to_string_lossy().into_owned();
+        return Ok((
+            cstring(exe.to_string_lossy().into_owned())?,
+            Some(cstring(home)?),
+        ));
+    }
     let python = std::env::var("PREBAKE_PYTHON")
         .unwrap_or_else(|_| APP_PYTHON.get().copied().unwrap_or(BUILD_PYTHON).to_owned());
     if !std::path::Path::new(&python).exists() {
         return Err(Error::python(format!(
             "the Python this binary was built with is gone: {python}\n\
-             (rebuild, or set PREBAKE_PYTHON to an interpreter of a compatible environment)"
+             (rebuild, build a relocatable folder with `cargo xtask build --bundle DIR`, \
+             or set PREBAKE_PYTHON to an interpreter of a compatible environment)"
         )));
     }
-    let program =
-        CString::new(python).map_err(|_| Error::python("interpreter path contains NUL"))?;
+    Ok((cstring(python)?, None))
+}
+
+pub(super) fn start_interpreter() -> Result<(), Error> {
+    let (program, home) = locate()?;
     // SAFETY: the PyConfig API is used as documented: init, set, initialise,
     // clear, all on this thread before any other Python call.
     unsafe {
@@ -144,6 +198,15 @@ pub(super) fn start_interpreter() -> Result<(), Error> {
         if ffi::PyStatus_Exception(status) != 0 {
             ffi::PyConfig_Clear(config);
             return Err(status_error("PyConfig program_name", status));
+        }
+        if let Some(home) = &home {
+            config.use_environment = 0;
+            config.user_site_directory = 0;
+            let status = ffi::PyConfig_SetBytesString(config, &raw mut config.home, home.as_ptr());
+            if ffi::PyStatus_Exception(status) != 0 {
+                ffi::PyConfig_Clear(config);
+                return Err(status_error("PyConfig home", status));
+            }
         }
         let status = ffi::Py_InitializeFromConfig(config);
         ffi::PyConfig_Clear(config);

@@ -44,7 +44,8 @@ use crate::request::Req;
 use crate::response::{self, Resp};
 use crate::router::{self, Captures, Match};
 
-/// The route marker of a request for the metrics endpoint (not counted).
+/// The route marker of a request for the metrics or a probe endpoint (not
+/// counted).
 const METRICS: usize = usize::MAX;
 
 thread_local! {
@@ -309,12 +310,10 @@ fn respond(
     if uri.path_and_query().map_or(0, |pq| pq.as_str().len()) > state.max_uri {
         return done(response::uri_too_long());
     }
-    if let Some(path) = &state.metrics_path
-        && uri.path() == &**path
-        && let Some(m) = &state.metrics
+    if let Some(b) = &state.builtin
+        && let Some(resp) = builtin(state, b, uri.path(), route)
     {
-        route.set(Some(METRICS));
-        return done(metrics_response(m));
+        return done(resp);
     }
     let method = router::method_from_http(req.method());
     let mut captures = Captures::new();
@@ -751,6 +750,40 @@ pub(crate) fn too_deep(json: &[u8], limit: usize) -> bool {
         }
     }
     false
+}
+
+/// The metrics and probe paths, when `path` is one of them.
+#[cold]
+fn builtin(
+    state: &State,
+    b: &super::Builtin,
+    path: &str,
+    route: &Cell<Option<usize>>,
+) -> Option<Resp> {
+    const JSON: HeaderValue = HeaderValue::from_static("application/json");
+    let is = |p: &Option<Box<str>>| p.as_deref() == Some(path);
+    if is(&b.metrics)
+        && let Some(m) = &state.metrics
+    {
+        route.set(Some(METRICS));
+        return Some(metrics_response(m));
+    }
+    if is(&b.health) {
+        route.set(Some(METRICS));
+        let body = Bytes::from_static(br#"{"status":"ok"}"#);
+        return Some(response::with_body(StatusCode::OK, Some(JSON), body));
+    }
+    if is(&b.ready) {
+        route.set(Some(METRICS));
+        return Some(if super::stopping() {
+            let body = Bytes::from_static(br#"{"status":"stopping"}"#);
+            response::with_body(StatusCode::SERVICE_UNAVAILABLE, Some(JSON), body)
+        } else {
+            let body = Bytes::from_static(br#"{"status":"ready"}"#);
+            response::with_body(StatusCode::OK, Some(JSON), body)
+        });
+    }
+    None
 }
 
 fn metrics_response(m: &crate::metrics::Metrics) -> Resp {

@@ -11,6 +11,15 @@
 //!   open connections that shutdown and the timeout sweeper walk.
 //! - `supervisor`: the parent of `--workers`.
 //!
+//! Probes: `--health-path` (liveness, 200 while the process serves) and
+//! `--ready-path` (readiness: 200 once the app and its lifespan started,
+//! since connections are accepted only from then on; 503 from the first
+//! stop signal on) are answered here, without Python, beside the metrics
+//! path: one branch per request for all three, none of them configured or
+//! not. `--shutdown-delay` keeps accepting after the signal (readiness
+//! 503), so a load balancer that polls readiness stops sending before the
+//! listener closes; the grace timer counts the delay too.
+//!
 //! Shutdown: the first SIGTERM or SIGINT stops accepting, closes idle
 //! connections, lets in-flight requests finish (then closes their
 //! connections) and exits 0 once none is left or `--graceful-timeout` has
@@ -72,8 +81,9 @@ pub(crate) struct State {
     pub(crate) handler_timeout: Option<Duration>,
     pub(crate) access_log: bool,
     pub(crate) metrics: Option<Metrics>,
-    /// Metrics served on the app's own port, at this path.
-    pub(crate) metrics_path: Option<Box<str>>,
+    /// The paths answered before routing (metrics, probes); `None` when
+    /// there are none, so an app without them pays one branch.
+    pub(crate) builtin: Option<Builtin>,
     /// The metrics path on `--metrics-port`.
     pub(crate) metrics_port_path: Box<str>,
     /// Whether requests take the long way: timed (access log or
@@ -86,6 +96,21 @@ pub(crate) struct State {
     pub(crate) mounts: Vec<crate::files::Mount>,
     /// Whether the app has middleware.
     pub(crate) middleware: bool,
+}
+
+/// The paths the server answers itself on the app's port.
+pub(crate) struct Builtin {
+    /// Metrics, at this path.
+    pub(crate) metrics: Option<Box<str>>,
+    /// Liveness.
+    pub(crate) health: Option<Box<str>>,
+    /// Readiness.
+    pub(crate) ready: Option<Box<str>>,
+}
+
+/// Whether a stop signal arrived (readiness answers 503 from then on).
+pub(crate) fn stopping() -> bool {
+    STOP_SIGNAL.load(Ordering::Relaxed) != 0
 }
 
 static STATE: OnceLock<State> = OnceLock::new();
@@ -114,6 +139,7 @@ pub(crate) fn main(app: &'static App) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Serve(opts) => opts,
+        Command::Healthcheck(opts) => return healthcheck(&opts),
     };
     crate::log::init(&opts.log);
     let worker = worker_index();
@@ -176,7 +202,8 @@ fn bind(addr: SocketAddr, reuse_port: bool) -> Result<StdListener, Error> {
 
 /// Serves in this process until a signal stops it.
 fn serve(app: &'static App, opts: &Options, worker: Option<usize>) -> Result<(), Error> {
-    let stop = watch_signals(opts.timeouts.graceful, opts.log.format, worker.is_some())?;
+    let grace = opts.timeouts.graceful + opts.probes.shutdown_delay;
+    let stop = watch_signals(grace, opts.log.format, worker.is_some())?;
     let addr = resolve(&opts.host, opts.port)?;
     if worker.is_some() {
         die_with_parent();
@@ -236,11 +263,26 @@ fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) -> Res
         Some(_) => None,
         None => opts.metrics.path.as_deref().map(Box::from),
     };
-    if let Some(path) = &metrics_path
-        && app.routes.iter().any(|r| r.path == &**path)
-    {
-        tracing::warn!("--metrics-path {path} hides the app's route of the same path");
+    let (app_health, app_ready) = python::probe_paths();
+    let health = opts.probes.health_path.clone().or(app_health);
+    let ready = opts.probes.ready_path.clone().or(app_ready);
+    for (what, path) in [
+        ("--metrics-path", &metrics_path),
+        ("the health path", &health.as_deref().map(Box::from)),
+        ("the ready path", &ready.as_deref().map(Box::from)),
+    ] {
+        if let Some(path) = path
+            && app.routes.iter().any(|r| r.path == &**path)
+        {
+            tracing::warn!("{what} {path} hides the app's route of the same path");
+        }
     }
+    let builtin =
+        (metrics_path.is_some() || health.is_some() || ready.is_some()).then(|| Builtin {
+            metrics: metrics_path,
+            health: health.map(Box::from),
+            ready: ready.map(Box::from),
+        });
     let _ = STATE.set(State {
         app,
         allow: router::allow_headers(app.routes.iter().map(|r| (r.method, r.path))),
@@ -255,7 +297,7 @@ fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) -> Res
         handler_timeout: opts.timeouts.handler,
         access_log,
         metrics,
-        metrics_path,
+        builtin,
         metrics_port_path: opts.metrics.path.as_deref().unwrap_or("/metrics").into(),
         observe,
         server: python::server_header().map(|s| {
@@ -319,6 +361,14 @@ fn run(
             // on every wake-up of any connection, ~230 instructions a request.
             let accepting = tokio::task::spawn_local(conn::accept_loop(listener, hub.clone()));
             let name = signal.await;
+            let delay = opts.probes.shutdown_delay;
+            if !delay.is_zero() {
+                tracing::info!(
+                    "{name}: not ready; serving {:.1}s more before closing the listener",
+                    delay.as_secs_f64()
+                );
+                tokio::time::sleep(delay).await;
+            }
             accepting.abort();
             // Dropping the task closes the listener: the kernel refuses new
             // connections from here on.
@@ -503,7 +553,9 @@ pub(crate) fn spawn(
 ) -> Result<SocketAddr, Error> {
     let opts = match cli::parse(args.iter().map(Into::into), |_| None)? {
         Command::Serve(o) => o,
-        Command::Help => return Err(Error::usage("--help in spawn")),
+        Command::Help | Command::Healthcheck(_) => {
+            return Err(Error::usage("--help or --healthcheck in spawn"));
+        }
     };
     crate::log::init_default();
     let listener = bind(addr, false)?;
@@ -595,6 +647,48 @@ fn die_with_parent() {
             .and_then(|p| p.parse::<libc::pid_t>().ok());
         if parent.is_some_and(|p| libc::getppid() != p) {
             libc::_exit(1);
+        }
+    }
+}
+
+/// `--healthcheck`: GET the health path on this machine's `--port` and
+/// exit 0 on a 200, 1 otherwise (connection refused, a timeout, another
+/// status). A wildcard `--host` is probed on loopback.
+fn healthcheck(opts: &Options) -> ExitCode {
+    use std::io::{Read, Write};
+    let host = match opts.host.as_str() {
+        "0.0.0.0" | "" => "127.0.0.1",
+        "::" | "[::]" => "::1",
+        h => h,
+    };
+    let path = opts.probes.health_path.as_deref().unwrap_or("/healthz");
+    let timeout = Duration::from_secs(3);
+    let probe = || -> std::io::Result<String> {
+        let addr = (host, opts.port)
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| std::io::Error::other("no address"))?;
+        let mut s = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+        s.set_read_timeout(Some(timeout))?;
+        s.set_write_timeout(Some(timeout))?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut head = [0u8; 64];
+        let n = s.read(&mut head)?;
+        Ok(String::from_utf8_lossy(&head[..n]).into_owned())
+    };
+    match probe() {
+        Ok(head) if head.starts_with("HTTP/1.1 200 ") => ExitCode::SUCCESS,
+        Ok(head) => {
+            let line = head.lines().next().unwrap_or("");
+            eprintln!("unhealthy: GET {path} on {host}:{}: {line}", opts.port);
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("unhealthy: GET {path} on {host}:{}: {e}", opts.port);
+            ExitCode::FAILURE
         }
     }
 }

@@ -277,6 +277,7 @@ pub(crate) fn run(mut cfg: Config) -> Result<(), String> {
             out: Some(setup::bin_dir(&root).join(name)),
             profile: cfg.profile.clone(),
             rest: Vec::new(),
+            ship: Default::default(),
         })
     };
     let bins = Bins {

@@ -165,6 +165,7 @@ fn build_prebake(root: &Path, cfg: &Config) -> Result<(PathBuf, BuildTimes), Str
         out: Some(out.clone()),
         profile: cfg.profile.clone(),
         rest: Vec::new(),
+        ship: Default::default(),
     })?;
     let first = started.elapsed();
 
@@ -186,6 +187,7 @@ fn build_prebake(root: &Path, cfg: &Config) -> Result<(PathBuf, BuildTimes), Str
         out: Some(bin_dir(root).join("bench_hello")),
         profile: cfg.profile.clone(),
         rest: Vec::new(),
+        ship: Default::default(),
     };
     let timed = |edit: Option<usize>| -> Result<Duration, String> {
         if let Some(i) = edit {

@@ -50,6 +50,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         out: Some(dir.join("static-bench")),
         profile: "release".into(),
         rest: Vec::new(),
+        ship: Default::default(),
     })?;
 
     let nginx_port = free_port()?;
