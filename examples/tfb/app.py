@@ -62,6 +62,17 @@ class World(msgspec.Struct):
     randomNumber: int
 
 
+class Fortune(msgspec.Struct):
+    id: int
+    message: str
+
+
+class FortunesPage(msgspec.Struct):
+    """What `templates/fortunes.html` renders."""
+
+    fortunes: list[Fortune]
+
+
 class Movie(msgspec.Struct, forbid_unknown_fields=True):
     """A movie as the client posts it."""
 
@@ -189,6 +200,17 @@ async def updates(queries: str | None = None) -> list[World]:
             worlds.append(World(row[0], random.randint(1, ROWS)))
         await conn.executemany(UPDATE, [(w.id, w.randomNumber) for w in worlds])
     return worlds
+
+
+@app.get("/fortunes", template="fortunes.html")
+async def fortunes() -> FortunesPage:
+    """TechEmpower's fortunes: every row, one added at request time, sorted
+    by message; the compiled template escapes them."""
+    rows = await res.pool.fetch("SELECT id, message FROM fortune")
+    page = [Fortune(r[0], r[1]) for r in rows]
+    page.append(Fortune(0, "Additional fortune added at request time."))
+    page.sort(key=lambda f: f.message)
+    return FortunesPage(page)
 
 
 @app.get("/cached-queries")

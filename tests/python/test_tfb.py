@@ -16,10 +16,12 @@ read) are asked of the asyncpg app.
 from __future__ import annotations
 
 import email.utils
+import html
 import http.client
 import http.server
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -178,6 +180,26 @@ def test_headers_and_content_types(app: Running, path: str, content_type: str) -
     date = email.utils.parsedate_to_datetime(r.headers["Date"])
     assert abs((datetime.now(timezone.utc) - date).total_seconds()) < 5
     assert r.headers["Date"].endswith(" GMT")
+
+
+def test_fortunes(app: Running) -> None:
+    """TechEmpower's fortunes page: the 12 rows and the one added at request
+    time, sorted by message, escaped (the asyncpg variant serves it)."""
+    if app.name != "tfb":
+        pytest.skip("the psycopg variant has no fortunes route")
+    r = call(app.port, "/fortunes")
+    assert r.status == 200, r.body
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert r.headers["Server"] == "prebake"
+    page = r.body.decode()
+    assert page.startswith("<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table>")
+    rows = re.findall(r"<tr><td>(\d+)</td><td>(.*?)</td></tr>", page)
+    assert len(rows) == 13, page
+    messages = [html.unescape(m) for _, m in rows]
+    assert messages == sorted(messages)
+    assert "Additional fortune added at request time." in messages
+    assert '<script>alert("This should not be displayed in a browser alert box.");</script>' in messages
+    assert "<script>" not in page and "フレームワークのベンチマーク" in messages
 
 
 def test_json_and_plaintext(app: Running) -> None:

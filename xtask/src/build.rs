@@ -338,7 +338,15 @@ pub(crate) fn compile(
         crate::ship::write_k8s(&deploy, &image, dir)?;
     }
     if let Some(dir) = &args.ship.bundle {
-        crate::ship::bundle(&built, Path::new(&env.python), analysis, &deploy, dir)?;
+        let app_dir = args.app.parent().unwrap_or(Path::new("."));
+        crate::ship::bundle(
+            &built,
+            Path::new(&env.python),
+            analysis,
+            app_dir,
+            &deploy,
+            dir,
+        )?;
         eprintln!(
             "prebake: built {} in {:.1?}",
             dir.join(&name).display(),

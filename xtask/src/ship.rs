@@ -280,6 +280,7 @@ pub(crate) fn bundle(
     binary: &Path,
     python: &Path,
     analysis: &Analysis,
+    app_dir: &Path,
     deploy: &Deploy<'_>,
     dir: &Path,
 ) -> Result<(), String> {
@@ -305,6 +306,14 @@ pub(crate) fn bundle(
     let pylib = lib.join(format!("python{}", facts.version));
     std::fs::create_dir_all(&pylib).map_err(|e| format!("{}: {e}", pylib.display()))?;
     copy_file(binary, &dir.join(deploy.name))?;
+    // The static mounts' directories, beside the binary where it looks for
+    // a relative directory first (an absolute one is the host's to provide).
+    for m in &analysis.ir.mounts {
+        let rel = Path::new(&m.directory);
+        if rel.is_relative() {
+            copy_tree(&app_dir.join(rel), &dir.join(rel))?;
+        }
+    }
     copy_file(&facts.libdir.join(&facts.soname), &lib.join(&facts.soname))?;
     copy_stdlib(&facts.stdlib, &pylib, &facts.cache_tag)?;
     let site = pylib.join("site-packages");
@@ -374,6 +383,38 @@ fn copy_stdlib(from: &Path, to: &Path, cache_tag: &str) -> Result<(), String> {
 
 /// Copies a file, keeping its modification time (a copied `.pyc` stays
 /// valid for its copied source) and its permissions.
+/// Copies the regular files and folders under `from` (symbolic links are
+/// followed, as the server follows them only inside the directory: a link
+/// leading outside is left out with a note).
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    let root = std::fs::canonicalize(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    let mut stack = vec![(root.clone(), to.to_path_buf())];
+    while let Some((src, dst)) = stack.pop() {
+        std::fs::create_dir_all(&dst).map_err(|e| format!("{}: {e}", dst.display()))?;
+        let entries = std::fs::read_dir(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(real) = std::fs::canonicalize(&path) else {
+                continue;
+            };
+            if !real.starts_with(&root) {
+                eprintln!(
+                    "prebake: {} leads outside its static directory: not bundled",
+                    path.display()
+                );
+                continue;
+            }
+            let target = dst.join(entry.file_name());
+            if real.is_dir() {
+                stack.push((real, target));
+            } else if real.is_file() {
+                copy_file(&real, &target)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
