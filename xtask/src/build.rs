@@ -349,10 +349,10 @@ pub(crate) fn compile(
         )?;
         eprintln!(
             "prebake: built {} in {:.1?}",
-            dir.join(&name).display(),
+            dir.join(name).display(),
             started.elapsed()
         );
-        return Ok(dir.join(&name));
+        return Ok(dir.join(name));
     }
     let out = args
         .out
