@@ -975,10 +975,11 @@ class CaseGen:
             "str", "longstr", "emptystr", "surrogate", "int", "zero", "negint", "bigint", "float",
             "nan", "inf", "negfloat", "bool", "none", "list", "emptylist", "tuple", "set", "dict",
             "intkeydict", "bytes", "bytearray", "datetime", "awaredatetime", "date", "color",
-            "priority", "opaque", "unset", "same", "del", "floatkey",
+            "priority", "opaque", "unset", "same", "del", "floatkey", "intsub", "bigintsub",
+            "strsub", "memoryview", "frozenset", "datetimesub", "intfloatkeydict",
         ]
         if path and path[-1][0] == "elem":
-            kinds = ["str", "int", "color", "priority", "none", "bigint", "float"]
+            kinds = ["str", "int", "color", "priority", "none", "bigint", "float", "intsub", "strsub"]
         if path and path[-1][0] == "addkey":
             kinds = ["int", "str", "none", "opaque"]
         if not path:
@@ -1155,7 +1156,7 @@ def expect(app: App, case: Case) -> Expected:
         value, err = decode_body(case, Any)
         if err:
             return err
-        return success(route, value) if conforms(value, route.info) else INTERNAL
+        return success(route, declared(value, route.ty)) if conforms(value, route.info) else INTERNAL
     if route.kind == "m":
         value, err = decode_body(case, route.ty, guarded(route.info))
         if err:
@@ -1165,7 +1166,7 @@ def expect(app: App, case: Case) -> Expected:
         except Exception:
             # The handler itself raises: a 500 whose log line is the traceback.
             return HANDLER_RAISED
-        return success(route, value) if conforms(value, route.info) else INTERNAL
+        return success(route, declared(value, route.ty)) if conforms(value, route.info) else INTERNAL
     source = "query" if route.kind == "q" else "path"
     values = case.values or []
     if route.kind == "p" and values == [""]:
@@ -1186,6 +1187,47 @@ def expect(app: App, case: Case) -> Expected:
 
 # --------------------------------------------------------------------------
 # What a checked encoder accepts.
+
+
+# Kept as they are by `declared`'s trip through builtins.
+NATIVE = (bytes, bytearray, memoryview, datetime.datetime, datetime.date, datetime.time,
+          datetime.timedelta, uuid.UUID, decimal.Decimal)
+
+
+def int_value(x: Any) -> int:
+    """`to_builtins`' hook: an int subclass that conforms is its int."""
+    if isinstance(x, int):
+        return int(x)
+    raise TypeError(f"not an int: {type(x)}")
+
+
+def declared(v: Any, ty: Any) -> Any:
+    """A returned value that `conforms` as `msgspec.convert` makes it of
+    the declared type, at every depth (convert itself passes a Struct or
+    dataclass instance through as it is): `3` for `float` is `3.0`, an int
+    subclass for `int` its int, a TypedDict loses the keys it does not
+    declare. Its JSON is what the server must answer."""
+    if ty is Any or ty in (str, bytes) or has_unset(v):
+        # An UNSET field is left out of the JSON, which no conversion says.
+        return v
+    plain = msgspec.to_builtins(v, builtin_types=NATIVE, str_keys=False, enc_hook=int_value)
+    return msgspec.convert(plain, ty)
+
+
+def has_unset(v: Any, depth: int = 0) -> bool:
+    if v is msgspec.UNSET:
+        return True
+    if depth > 400:
+        return False
+    if isinstance(v, msgspec.Struct):
+        return any(has_unset(getattr(v, f, None), depth + 1) for f in v.__struct_fields__)
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return any(has_unset(x, depth + 1) for x in vars(v).values())
+    if isinstance(v, dict):
+        return any(has_unset(x, depth + 1) for x in v.values())
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return any(has_unset(x, depth + 1) for x in v)
+    return False
 
 
 def encodable_str(s: str) -> bool:
@@ -1217,6 +1259,9 @@ def conforms(v: Any, t: Any) -> bool:
         base = str if isinstance(t, mi.StrType) else int
         if isinstance(v, enum.Enum) and isinstance(v, base) and type(v.value) is base:
             v = v.value
+    if isinstance(t, (mi.IntType, mi.FloatType)) and isinstance(v, int) and type(v) is not bool:
+        # `msgspec.convert` takes any int subclass for `int` and `float` as its value.
+        v = int(v)
     if isinstance(t, mi.IntType):
         if type(v) is not int:
             return False
@@ -1254,6 +1299,8 @@ def conforms(v: Any, t: Any) -> bool:
         base = type(v.value)
         if base in (int, str) and isinstance(v, base):
             v = v.value
+    if isinstance(t, mi.LiteralType) and isinstance(v, int) and type(v) is not bool:
+        v = int(v)
     if isinstance(t, mi.LiteralType):
         return any((v is None) if lit is None else (type(v) is type(lit) and v == lit) for lit in t.values)
     if isinstance(t, mi.UnionType):

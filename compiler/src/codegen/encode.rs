@@ -207,7 +207,16 @@ impl Gen<'_> {
                 quote!(#enc::optional(v, o, #f))
             }
             TyKind::Union(items) => {
-                let fs: Vec<_> = items.iter().map(|t| self.encoder(t)).collect();
+                // `float` last: an int is a float only when no other member
+                // takes it (`msgspec.convert(3, float | int)` is `3`).
+                let (floats, others): (Vec<&Ty>, Vec<&Ty>) = items
+                    .iter()
+                    .partition(|t| t.unconstrained().kind == TyKind::Float);
+                let fs: Vec<_> = others
+                    .into_iter()
+                    .chain(floats)
+                    .map(|t| self.encoder(t))
+                    .collect();
                 quote!(#enc::union(v, o, &[#(#fs),*]))
             }
             TyKind::Literal(values) => {

@@ -25,6 +25,18 @@ class Opaque:
     """A value msgspec cannot encode."""
 
 
+class Count(int):
+    """An int subclass: `msgspec.convert` takes it for `int` and `float`."""
+
+
+class Name(str):
+    """A str subclass: `msgspec.convert` refuses it for `str`."""
+
+
+class Stamp(datetime.datetime):
+    """A datetime subclass: `msgspec.convert` refuses it for `datetime`."""
+
+
 def replacement(kind: str) -> Any:
     """The value that replaces the target for `kind`."""
     table: dict[str, Any] = {
@@ -58,6 +70,13 @@ def replacement(kind: str) -> Any:
         "priority": Priority.HIGH,
         "opaque": Opaque(),
         "unset": msgspec.UNSET,
+        "intsub": Count(5),
+        "bigintsub": Count(2**70),
+        "strsub": Name("x"),
+        "memoryview": memoryview(b"ab"),
+        "frozenset": frozenset({1}),
+        "datetimesub": Stamp(2020, 1, 2, 3, 4, 5),
+        "intfloatkeydict": {Count(1): 1, 2: 2},
     }
     return table[kind]
 

@@ -8,16 +8,19 @@
 //! with the path of the offending value) instead of writing a wrong body.
 //!
 //! What fits a declared type (the rule `tests/differential` checks):
-//! exact `int` (not `bool`), `float` or `int` for `float`, exact `str`,
+//! `int` or a subclass (not `bool`), `float` or an int for `float` (written
+//! as a float, as `msgspec.convert` makes it), exact `str`,
 //! `bytes` or `bytearray`, exact `datetime`/`date`/`time`/`timedelta`,
 //! `UUID`, `Decimal`; an enum's own members; a `Literal`'s values; a `list`
 //! or `tuple` for lists and tuples (fixed tuples by length), a `set` or
 //! `frozenset` for sets; a `dict` (or subclass) with fitting keys and values;
 //! an instance of exactly the declared Struct or dataclass class with every
-//! field fitting; a `dict` with only declared keys (all required ones) for a
+//! field fitting; a `dict` with `str` keys (all required ones) for a
 //! TypedDict; and every `msgspec.Meta` constraint of the annotation.
 //!
-//! The bytes are `msgspec.json.encode(value)`'s: Structs write their tag
+//! The bytes are `msgspec.json.encode(msgspec.convert(value, T))`'s, at
+//! every depth (an int as a float for `float`, an int subclass as its int,
+//! a TypedDict without the keys it does not declare): Structs write their tag
 //! first, keys as declared and unescaped, and skip defaults under
 //! `omit_defaults` (by identity, or an empty `list`/`dict`/`set` for those
 //! factories); dataclasses skip fields missing from the instance `__dict__`;
@@ -53,7 +56,7 @@ pub use self::scalar::{
     FloatBounds, IntBounds, Leaf, StrBounds, bool, bytes, bytes_in, float, float_in, int, int_in,
     leaf, none, str, str_in,
 };
-use self::scalar::{int_enum_value, str_enum_value, write_long};
+use self::scalar::{int_enum_value, is_int, str_enum_value, write_long};
 use super::interp;
 use crate::app::EncodeFn;
 use crate::json;
@@ -190,8 +193,10 @@ where
     inner(v, out)
 }
 
-/// `A | B | ...`: the first member whose encoder accepts the value (each
-/// writes `msgspec.json.encode(value)`, so the choice never changes the bytes).
+/// `A | B | ...`: the first member whose encoder accepts the value. Each
+/// writes `msgspec.json.encode(msgspec.convert(value, member))`, which is the
+/// same for every member that accepts it but `float` (`3` is `3.0`): the
+/// generated code puts `float` members last, as msgspec prefers `int`.
 pub fn union(v: Obj<'_>, out: &mut Vec<u8>, members: &[EncodeFn]) -> Result<(), Mismatch> {
     let mark = out.len();
     let mut last = None;
@@ -234,7 +239,8 @@ pub fn literal(v: Obj<'_>, out: &mut Vec<u8>, l: &Literal) -> Result<(), Mismatc
                 out.extend_from_slice(if b { b"true" } else { b"false" });
                 return Ok(());
             }
-        } else if ffi::PyLong_CheckExact(p) != 0 {
+        } else if is_int(v) {
+            // An int subclass (an `IntEnum` member too) stands for its int.
             let mut overflow = 0;
             let n = ffi::PyLong_AsLongLongAndOverflow(p, &raw mut overflow);
             if overflow == 0 && l.ints.contains(&n) {
