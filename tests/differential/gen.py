@@ -976,7 +976,7 @@ class CaseGen:
             "nan", "inf", "negfloat", "bool", "none", "list", "emptylist", "tuple", "set", "dict",
             "intkeydict", "bytes", "bytearray", "datetime", "awaredatetime", "date", "color",
             "priority", "opaque", "unset", "same", "del", "floatkey", "intsub", "bigintsub",
-            "strsub", "memoryview", "frozenset", "datetimesub", "intfloatkeydict",
+            "strsub", "memoryview", "frozenset", "datetimesub", "intfloatkeydict", "decimal",
         ]
         if path and path[-1][0] == "elem":
             kinds = ["str", "int", "color", "priority", "none", "bigint", "float", "intsub", "strsub"]
@@ -1266,6 +1266,8 @@ def conforms(v: Any, t: Any) -> bool:
         if type(v) is not int:
             return False
         return int_ok(v, t)
+    if isinstance(t, mi.FloatType) and type(v) is decimal.Decimal:
+        v = float(v)  # as `msgspec.convert(v, float)` does
     if isinstance(t, mi.FloatType):
         if type(v) not in (float, int):
             return False
@@ -1291,7 +1293,8 @@ def conforms(v: Any, t: Any) -> bool:
     if isinstance(t, mi.UUIDType):
         return type(v) is uuid.UUID
     if isinstance(t, mi.DecimalType):
-        return type(v) is decimal.Decimal
+        # `msgspec.convert` makes a Decimal of an int (or subclass) or a float.
+        return type(v) in (decimal.Decimal, float) or (isinstance(v, int) and type(v) is not bool)
     if isinstance(t, mi.EnumType):
         return type(v) is t.cls
     if isinstance(t, mi.LiteralType) and isinstance(v, enum.Enum):

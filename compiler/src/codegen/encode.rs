@@ -207,16 +207,17 @@ impl Gen<'_> {
                 quote!(#enc::optional(v, o, #f))
             }
             TyKind::Union(items) => {
-                // `float` last: an int is a float only when no other member
-                // takes it (`msgspec.convert(3, float | int)` is `3`).
-                let (floats, others): (Vec<&Ty>, Vec<&Ty>) = items
-                    .iter()
-                    .partition(|t| t.unconstrained().kind == TyKind::Float);
-                let fs: Vec<_> = others
-                    .into_iter()
-                    .chain(floats)
-                    .map(|t| self.encoder(t))
-                    .collect();
+                // `float`, then `Decimal`, last: a number is one of them
+                // only when no other member takes it, as msgspec prefers
+                // (`msgspec.convert(3, float | int)` is `3`).
+                let rank = |t: &&Ty| match t.unconstrained().kind {
+                    TyKind::Float => 1,
+                    TyKind::Decimal => 2,
+                    _ => 0,
+                };
+                let mut ordered: Vec<&Ty> = items.iter().collect();
+                ordered.sort_by_key(rank);
+                let fs: Vec<_> = ordered.into_iter().map(|t| self.encoder(t)).collect();
                 quote!(#enc::union(v, o, &[#(#fs),*]))
             }
             TyKind::Literal(values) => {

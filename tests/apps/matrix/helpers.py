@@ -13,6 +13,7 @@ by its `repr`), `idx` (a list or tuple index) or `elem` (adds to a set).
 from __future__ import annotations
 
 import datetime
+import decimal
 import json
 from typing import Any
 
@@ -77,6 +78,7 @@ def replacement(kind: str) -> Any:
         "frozenset": frozenset({1}),
         "datetimesub": Stamp(2020, 1, 2, 3, 4, 5),
         "intfloatkeydict": {Count(1): 1, 2: 2},
+        "decimal": decimal.Decimal("1.25"),
     }
     return table[kind]
 

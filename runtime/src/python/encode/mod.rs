@@ -314,6 +314,9 @@ pub(crate) struct EncRt {
     unset: *mut ffi::PyObject,
     /// `msgspec.json.Encoder().encode`.
     pub(super) encode: Py<PyAny>,
+    /// `msgspec.convert`, for the rare conversions done by msgspec itself
+    /// (an int or float returned for `Decimal`, a `Decimal` for `float`).
+    pub(super) convert: Py<PyAny>,
     models: Vec<ModelRt>,
     /// Keeps the objects behind the raw pointers above alive.
     _keep: Vec<Py<PyAny>>,
@@ -363,6 +366,7 @@ impl EncRt {
             .call0()?
             .getattr("encode")?
             .unbind();
+        let convert = msgspec.getattr("convert")?.unbind();
         let models = models
             .iter()
             .map(|m| {
@@ -385,6 +389,7 @@ impl EncRt {
             enum_type,
             unset,
             encode,
+            convert,
             models,
             _keep: keep,
         })
@@ -403,6 +408,25 @@ pub fn unset(v: Obj<'_>, _out: &mut Vec<u8>) -> Result<(), Mismatch> {
 /// Any value, encoded by msgspec (for `Any`): anything msgspec can encode.
 pub fn any(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
     msgspec(v, out)
+}
+
+/// `msgspec.convert(v, cls)` (`cls` a class the encoders keep), or the
+/// mismatch naming `what` when msgspec refuses it.
+#[cold]
+fn convert<'py>(
+    v: Obj<'py>,
+    cls: *mut ffi::PyTypeObject,
+    what: &'static str,
+) -> Result<Bound<'py, PyAny>, Mismatch> {
+    let py = v.0.py();
+    // SAFETY: `cls` is a class kept alive by `EncRt::_keep`.
+    let cls = unsafe { Bound::from_borrowed_ptr(py, cls.cast::<ffi::PyObject>()) };
+    interp()
+        .enc
+        .convert
+        .bind(py)
+        .call1((v.0, cls))
+        .map_err(|_| mismatch(what, v))
 }
 
 fn msgspec(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {

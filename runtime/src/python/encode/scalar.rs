@@ -6,7 +6,9 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::{Obj, constraint, interp, is_exact, mismatch, mixin_enum_value, msgspec, utf8};
+use super::{
+    Obj, constraint, convert, interp, is_exact, mismatch, mixin_enum_value, msgspec, utf8,
+};
 pub use crate::constraint::{FloatBounds, IntBounds};
 use crate::constraint::{IntSize, Length};
 use crate::json;
@@ -199,13 +201,25 @@ pub fn float(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
             return Ok(());
         }
     }
-    // An int (an int enum member, any int subclass) is a float as msgspec
-    // converts it. (Float subclasses and float-mixin enums msgspec refuses.)
-    if !is_int(v) {
-        return Err(mismatch("float", v));
-    }
-    json::write_f64(out, long_as_f64(v)?);
+    // An int (an int enum member, any int subclass) or a Decimal is a float
+    // as msgspec converts it. (Float subclasses and float-mixin enums
+    // msgspec refuses.)
+    json::write_f64(out, number_as_f64(v)?);
     Ok(())
+}
+
+/// A value other than an exact float as `msgspec.convert(v, float)` makes
+/// it: an int (or subclass, not a bool) or an exact `Decimal`.
+fn number_as_f64(v: Obj<'_>) -> Result<f64, Mismatch> {
+    if is_int(v) {
+        return long_as_f64(v);
+    }
+    if is_exact(v, interp().enc.decimal) {
+        let f = convert(v, &raw mut ffi::PyFloat_Type, "float")?;
+        // SAFETY: msgspec converted to an exact float.
+        return Ok(unsafe { ffi::PyFloat_AS_DOUBLE(f.as_ptr()) });
+    }
+    Err(mismatch("float", v))
 }
 
 /// An `int` as the float `msgspec.convert(v, float)` gives, or the
@@ -240,16 +254,15 @@ pub fn float_in(v: Obj<'_>, out: &mut Vec<u8>, b: &FloatBounds) -> Result<(), Mi
     let x = unsafe {
         if ffi::PyFloat_CheckExact(v.ptr()) != 0 {
             ffi::PyFloat_AS_DOUBLE(v.ptr())
-        } else if is_int(v) {
-            long_as_f64(v)?
         } else {
-            return Err(mismatch("float", v));
+            number_as_f64(v)?
         }
     };
     if b.check(x).is_err() {
         return Err(constraint("float", format!("{x} outside its constraints")));
     }
-    float(v, out)
+    json::write_f64(out, x);
+    Ok(())
 }
 
 /// `bool`.
@@ -399,6 +412,13 @@ pub fn leaf(v: Obj<'_>, out: &mut Vec<u8>, kind: Leaf) -> Result<(), Mismatch> {
         Leaf::Decimal => (rt.decimal, "Decimal", None),
     };
     if !is_exact(v, cls) {
+        // An int (not a bool) or a float is a Decimal as msgspec converts it.
+        // SAFETY: a type check on a valid object.
+        if kind == Leaf::Decimal && (is_int(v) || unsafe { ffi::PyFloat_CheckExact(v.ptr()) } != 0)
+        {
+            let d = convert(v, cls, "Decimal")?;
+            return msgspec(Obj(d.as_borrowed()), out);
+        }
         return Err(mismatch(name, v));
     }
     if let Some(aware) = tz {
