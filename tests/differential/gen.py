@@ -497,7 +497,7 @@ class ValueGen:
             return self.float_value(t)
         if isinstance(t, mi.StrType):
             return self.str_value(t)
-        if isinstance(t, (mi.BytesType, mi.ByteArrayType)):
+        if isinstance(t, (mi.BytesType, mi.ByteArrayType, mi.MemoryViewType)):
             return self.bytes_value(t)
         if isinstance(t, mi.DateTimeType):
             return self.datetime_text(t.tz)
@@ -1280,7 +1280,7 @@ def conforms(v: Any, t: Any) -> bool:
         if type(v) is not str or not encodable_str(v):
             return False
         return len_ok(len(v), t) and (t.pattern is None or re.search(t.pattern, v) is not None)
-    if isinstance(t, (mi.BytesType, mi.ByteArrayType)):
+    if isinstance(t, (mi.BytesType, mi.ByteArrayType, mi.MemoryViewType)):
         return type(v) in (bytes, bytearray, memoryview) and len_ok(len(v), t)
     if isinstance(t, mi.DateTimeType):
         return type(v) is datetime.datetime and tz_ok(v, t.tz)

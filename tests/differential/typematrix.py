@@ -254,6 +254,8 @@ MODELS = [
     "Page[Item] | None",
     "list[Pair[str, int]]",
     "dict[str, Page[int]]",
+    "memoryview",
+    "list[memoryview] | None",
 ]
 
 BODY = SCALARS + COLLECTIONS + MODELS
@@ -267,6 +269,7 @@ PARAM = [t for t in SCALARS] + [
     "list[float | None]",
     "set[int]",
     f"Annotated[list[int], {M}(max_length=2)]",
+    "memoryview",
 ]
 
 # Types whose encoder gets arbitrary JSON values (decoded as `Any`): every
@@ -331,4 +334,10 @@ CORRUPT = [
     "ExtPage[str]",
     "DCBox[list[int]]",
     "ArrPair[int, str]",
+    "float",
+    "dict[float, int]",
+    "float | int",
+    "decimal.Decimal | int",
+    "Literal[1, 2, 3]",
+    "memoryview",
 ]

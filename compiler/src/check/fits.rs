@@ -104,7 +104,7 @@ fn fits_one(ctx: &Ctx<'_>, v: &Value, shape: &Shape<'_>, ty: &Ty) -> Result<(), 
         (Shape::Int(_), TyKind::Int | TyKind::Float) => true,
         (Shape::Float, TyKind::Float) => true,
         (Shape::Str(_), TyKind::Str) => true,
-        (Shape::Bytes, TyKind::Bytes | TyKind::ByteArray) => true,
+        (Shape::Bytes, TyKind::Bytes | TyKind::ByteArray | TyKind::MemoryView) => true,
         (Shape::None | Shape::Bool(_) | Shape::Int(_) | Shape::Str(_), TyKind::Literal(values)) => {
             values.iter().any(|l| literal_eq(shape, l))
         }
@@ -291,7 +291,10 @@ fn instance_fits(ctx: &Ctx<'_>, kind: &TyKind, ty: &TyKind) -> bool {
                         .all(|(x, y)| x.name == y.name)
         }
         (TyKind::Int, TyKind::Float) => true,
-        (TyKind::Bytes, TyKind::ByteArray) | (TyKind::ByteArray, TyKind::Bytes) => true,
+        (
+            TyKind::Bytes | TyKind::ByteArray | TyKind::MemoryView,
+            TyKind::Bytes | TyKind::ByteArray | TyKind::MemoryView,
+        ) => true,
         (TyKind::List(_), TyKind::List(_))
         | (TyKind::Set(_), TyKind::Set(_))
         | (TyKind::FrozenSet(_), TyKind::FrozenSet(_))
@@ -391,6 +394,7 @@ pub(crate) fn constructed(ctx: &Ctx<'_>, callee: &str) -> Option<TyKind> {
         "builtins.bool" => TyKind::Bool,
         "builtins.bytes" => TyKind::Bytes,
         "builtins.bytearray" => TyKind::ByteArray,
+        "builtins.memoryview" => TyKind::MemoryView,
         "prebake.Response" | "prebake.JSONResponse" => TyKind::Response,
         q => {
             let id = ctx

@@ -138,7 +138,7 @@ impl Gen<'_> {
             }
             TyKind::Bool => quote!(#enc::bool(v, o)),
             TyKind::None => quote!(#enc::none(v, o)),
-            TyKind::Bytes | TyKind::ByteArray => {
+            TyKind::Bytes | TyKind::ByteArray | TyKind::MemoryView => {
                 let (min, max) = len(&c);
                 quote!(#enc::bytes_in(v, o, #min, #max))
             }

@@ -52,6 +52,7 @@ fn known(q: &str) -> Option<Known> {
         "builtins.bool" => Scalar(TyKind::Bool),
         "builtins.bytes" => Scalar(TyKind::Bytes),
         "builtins.bytearray" => Scalar(TyKind::ByteArray),
+        "builtins.memoryview" => Scalar(TyKind::MemoryView),
         "builtins.object" | "typing.Any" => Scalar(TyKind::Any),
         "datetime.datetime" => Scalar(TyKind::DateTime),
         "datetime.date" => Scalar(TyKind::Date),

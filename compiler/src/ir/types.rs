@@ -34,6 +34,8 @@ pub enum TyKind {
     Bytes,
     /// `bytearray` (base64 in JSON).
     ByteArray,
+    /// `memoryview` (base64 in JSON; decoded as a view of the bytes).
+    MemoryView,
     /// `datetime.datetime`.
     DateTime,
     /// `datetime.date`.
@@ -137,6 +139,7 @@ impl Ty {
             | TyKind::Str
             | TyKind::Bytes
             | TyKind::ByteArray
+            | TyKind::MemoryView
             | TyKind::DateTime
             | TyKind::Date
             | TyKind::Time
@@ -182,6 +185,7 @@ impl Ty {
                 | TyKind::Str
                 | TyKind::Bytes
                 | TyKind::ByteArray
+                | TyKind::MemoryView
                 | TyKind::DateTime
                 | TyKind::Date
                 | TyKind::Time
@@ -319,6 +323,7 @@ impl fmt::Display for TyDisplay<'_> {
             TyKind::Str => f.write_str("str"),
             TyKind::Bytes => f.write_str("bytes"),
             TyKind::ByteArray => f.write_str("bytearray"),
+            TyKind::MemoryView => f.write_str("memoryview"),
             TyKind::DateTime => f.write_str("datetime"),
             TyKind::Date => f.write_str("date"),
             TyKind::Time => f.write_str("time"),

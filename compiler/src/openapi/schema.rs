@@ -156,7 +156,7 @@ impl<'a> Schemas<'a> {
                     s.set("pattern", Json::str(b.value.clone()));
                 }
             }
-            TyKind::Bytes | TyKind::ByteArray => {
+            TyKind::Bytes | TyKind::ByteArray | TyKind::MemoryView => {
                 s.set("type", Json::str("string"));
                 s.set("contentEncoding", Json::str("base64"));
                 // The lengths count bytes; the schema counts base64 text.

@@ -51,7 +51,8 @@ fn classify(ir: &Ir, ty: &Ty) -> Vec<(Kind, Category)> {
         | TyKind::Uuid
         | TyKind::Decimal
         | TyKind::Bytes
-        | TyKind::ByteArray => other(Kind::Str),
+        | TyKind::ByteArray
+        | TyKind::MemoryView => other(Kind::Str),
         TyKind::Literal(values) => {
             let mut out = Vec::new();
             if values.iter().any(|v| matches!(v, Literal::Str(_))) {
