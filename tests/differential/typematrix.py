@@ -256,6 +256,8 @@ MODELS = [
     "dict[str, Page[int]]",
     "memoryview",
     "list[memoryview] | None",
+    "msgspec.Raw",
+    "dict[str, msgspec.Raw]",
 ]
 
 BODY = SCALARS + COLLECTIONS + MODELS
@@ -334,6 +336,7 @@ CORRUPT = [
     "ExtPage[str]",
     "DCBox[list[int]]",
     "ArrPair[int, str]",
+    "dict[str, msgspec.Raw]",
     "float",
     "dict[float, int]",
     "float | int",

@@ -196,6 +196,7 @@ impl Gen<'_> {
                 quote!(#f(v, o))
             }
             TyKind::Unset => quote!(#enc::unset(v, o)),
+            TyKind::Raw => quote!(#enc::raw(v, o)),
             TyKind::Union(items)
                 if items.len() == 2 && items.iter().any(|t| t.kind == TyKind::None) =>
             {

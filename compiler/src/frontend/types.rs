@@ -61,6 +61,7 @@ fn known(q: &str) -> Option<Known> {
         "uuid.UUID" => Scalar(TyKind::Uuid),
         "decimal.Decimal" => Scalar(TyKind::Decimal),
         "msgspec.UnsetType" | "msgspec.types.UnsetType" => Scalar(TyKind::Unset),
+        "msgspec.Raw" => Scalar(TyKind::Raw),
         "prebake.Request" => Scalar(TyKind::Request),
         "prebake.Response" | "prebake.JSONResponse" => Scalar(TyKind::Response),
         "builtins.list"

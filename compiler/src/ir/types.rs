@@ -36,6 +36,9 @@ pub enum TyKind {
     ByteArray,
     /// `memoryview` (base64 in JSON; decoded as a view of the bytes).
     MemoryView,
+    /// `msgspec.Raw`: any JSON value, kept as its undecoded bytes, and
+    /// written back verbatim.
+    Raw,
     /// `datetime.datetime`.
     DateTime,
     /// `datetime.date`.
@@ -177,7 +180,11 @@ impl Ty {
     pub fn max_nesting(&self, ir: &Ir) -> Option<u32> {
         fn go(ty: &Ty, ir: &Ir, open: &mut Vec<ModelId>) -> Option<u32> {
             match &ty.kind {
-                TyKind::Any | TyKind::Unknown | TyKind::Request | TyKind::Response => None,
+                TyKind::Any
+                | TyKind::Raw
+                | TyKind::Unknown
+                | TyKind::Request
+                | TyKind::Response => None,
                 TyKind::None
                 | TyKind::Bool
                 | TyKind::Int
@@ -324,6 +331,7 @@ impl fmt::Display for TyDisplay<'_> {
             TyKind::Bytes => f.write_str("bytes"),
             TyKind::ByteArray => f.write_str("bytearray"),
             TyKind::MemoryView => f.write_str("memoryview"),
+            TyKind::Raw => f.write_str("Raw"),
             TyKind::DateTime => f.write_str("datetime"),
             TyKind::Date => f.write_str("date"),
             TyKind::Time => f.write_str("time"),

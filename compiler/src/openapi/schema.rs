@@ -110,6 +110,7 @@ impl<'a> Schemas<'a> {
         let mut s = Json::obj();
         match &t.kind {
             TyKind::Any
+            | TyKind::Raw
             | TyKind::Unknown
             | TyKind::Request
             | TyKind::Response

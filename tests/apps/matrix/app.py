@@ -901,6 +901,16 @@ def t164(body: Annotated[list[memoryview] | None, Body()]) -> list[memoryview] |
     return body
 
 
+@app.post("/t/165")
+def t165(body: Annotated[msgspec.Raw, Body()]) -> msgspec.Raw:
+    return body
+
+
+@app.post("/t/166")
+def t166(body: Annotated[dict[str, msgspec.Raw], Body()]) -> dict[str, msgspec.Raw]:
+    return body
+
+
 @app.get("/q/0")
 def q0(v: Annotated[int, Query()]) -> int:
     return v
@@ -1767,30 +1777,35 @@ def m30(body: Annotated[ArrPair[int, str], Body()], how: str = "") -> ArrPair[in
 
 
 @app.post("/m/31")
-def m31(body: Annotated[float, Body()], how: str = "") -> float:
+def m31(body: Annotated[dict[str, msgspec.Raw], Body()], how: str = "") -> dict[str, msgspec.Raw]:
     return corrupt(body, how)  # type: ignore[no-any-return]
 
 
 @app.post("/m/32")
-def m32(body: Annotated[dict[float, int], Body()], how: str = "") -> dict[float, int]:
+def m32(body: Annotated[float, Body()], how: str = "") -> float:
     return corrupt(body, how)  # type: ignore[no-any-return]
 
 
 @app.post("/m/33")
-def m33(body: Annotated[float | int, Body()], how: str = "") -> float | int:
+def m33(body: Annotated[dict[float, int], Body()], how: str = "") -> dict[float, int]:
     return corrupt(body, how)  # type: ignore[no-any-return]
 
 
 @app.post("/m/34")
-def m34(body: Annotated[decimal.Decimal | int, Body()], how: str = "") -> decimal.Decimal | int:
+def m34(body: Annotated[float | int, Body()], how: str = "") -> float | int:
     return corrupt(body, how)  # type: ignore[no-any-return]
 
 
 @app.post("/m/35")
-def m35(body: Annotated[Literal[1, 2, 3], Body()], how: str = "") -> Literal[1, 2, 3]:
+def m35(body: Annotated[decimal.Decimal | int, Body()], how: str = "") -> decimal.Decimal | int:
     return corrupt(body, how)  # type: ignore[no-any-return]
 
 
 @app.post("/m/36")
-def m36(body: Annotated[memoryview, Body()], how: str = "") -> memoryview:
+def m36(body: Annotated[Literal[1, 2, 3], Body()], how: str = "") -> Literal[1, 2, 3]:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/37")
+def m37(body: Annotated[memoryview, Body()], how: str = "") -> memoryview:
     return corrupt(body, how)  # type: ignore[no-any-return]

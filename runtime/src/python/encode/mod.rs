@@ -309,6 +309,8 @@ pub(crate) struct EncRt {
     timedelta: *mut ffi::PyTypeObject,
     uuid: *mut ffi::PyTypeObject,
     decimal: *mut ffi::PyTypeObject,
+    /// `msgspec.Raw`.
+    raw: *mut ffi::PyTypeObject,
     /// `enum.Enum`.
     enum_type: *mut ffi::PyTypeObject,
     unset: *mut ffi::PyObject,
@@ -357,6 +359,7 @@ impl EncRt {
             std::sync::atomic::Ordering::Relaxed,
         );
         let msgspec = py.import("msgspec")?;
+        let raw = class(msgspec.getattr("Raw")?);
         let unset_obj = msgspec.getattr("UNSET")?;
         let unset = unset_obj.as_ptr();
         keep.push(unset_obj.unbind());
@@ -386,6 +389,7 @@ impl EncRt {
             timedelta,
             uuid,
             decimal,
+            raw,
             enum_type,
             unset,
             encode,
@@ -394,6 +398,15 @@ impl EncRt {
             _keep: keep,
         })
     }
+}
+
+/// `msgspec.Raw`: a `Raw` (no other value; `msgspec.convert` passes it
+/// through), its bytes written as they are, as msgspec writes them.
+pub fn raw(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
+    if !is_exact(v, interp().enc.raw) {
+        return Err(mismatch("msgspec.Raw", v));
+    }
+    msgspec(v, out)
 }
 
 /// `msgspec.UnsetType` alone: nothing has a JSON form (an UNSET field is
