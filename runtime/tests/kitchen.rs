@@ -156,16 +156,25 @@ fn return_kinds() {
 
 #[test]
 fn json_bytes_match_msgspec() {
-    for (target, expr) in [
-        ("/unicode", r#"{"text": 'héllo "quoted"\n\t\x01 😀 \\'}"#),
+    // The value as `msgspec.convert` makes it of the declared type, encoded
+    // (the `3` of `list[float]` is `3.0`).
+    for (target, expr, ty) in [
+        (
+            "/unicode",
+            r#"{"text": 'héllo "quoted"\n\t\x01 😀 \\'}"#,
+            "dict[str, str]",
+        ),
         (
             "/floats",
             r#"[0.1, 1e16, 1e-7, float("nan"), 3, -0.0, 1e22]"#,
+            "list[float]",
         ),
     ] {
         let want = prebake_testkit::python(
             env!("PREBAKE_PYTHON"),
-            &format!("import msgspec, sys; sys.stdout.buffer.write(msgspec.json.encode({expr}))"),
+            &format!(
+                "import msgspec, sys; sys.stdout.buffer.write(msgspec.json.encode(msgspec.convert({expr}, {ty})))"
+            ),
         );
         assert_response(&get(server(), target), 200, &want);
     }
@@ -514,7 +523,15 @@ fn enum_members_where_plain_scalars_are_declared_encode_as_msgspec_does() {
         ("/flags/hue?hue=3", 200, "3"),
         ("/flags/hue", 200, "1"),
         ("/flags/hue?hue=4", 400, ""),
-        ("/enums/float", 200, "1"),
+        // msgspec.json.encode(msgspec.convert(Level.LOW, float)): a float.
+        ("/enums/float", 200, "1.0"),
+        (
+            "/numbers/int-as-float",
+            200,
+            r#"{"x":3.0,"keys":{"2.0":1}}"#,
+        ),
+        ("/numbers/int-subclass", 200, "[7,7.0]"),
+        ("/numbers/typed-dict", 200, r#"{"a":1}"#),
         ("/enums/keys", 200, r#"{"fast":2}"#),
         // What msgspec.convert refuses stays a 500.
         ("/enums/bounded", 500, ""),

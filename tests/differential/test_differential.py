@@ -61,6 +61,10 @@ class Server:
                 str(self.port),
                 "--max-json-depth",
                 str(gen.MAX_JSON_DEPTH),
+                # The generated queries' big values may pass the default
+                # 8 KiB (a 414 before any conversion): room for all of them.
+                "--max-uri-length",
+                "1MiB",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -148,7 +152,7 @@ def compare(case: gen.Case, want: gen.Expected, got: tuple[int, str | None, byte
         return "content-type"
     if body == want.body:
         return None
-    if case.route.unordered and not sets_ordered and status == 200:
+    if (want.unordered or case.route.unordered and not sets_ordered) and status == 200:
         try:
             if gen.normalise_sets(body) == gen.normalise_sets(want.body):
                 return None

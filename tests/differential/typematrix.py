@@ -254,6 +254,10 @@ MODELS = [
     "Page[Item] | None",
     "list[Pair[str, int]]",
     "dict[str, Page[int]]",
+    "memoryview",
+    "list[memoryview] | None",
+    "msgspec.Raw",
+    "dict[str, msgspec.Raw]",
 ]
 
 BODY = SCALARS + COLLECTIONS + MODELS
@@ -267,6 +271,7 @@ PARAM = [t for t in SCALARS] + [
     "list[float | None]",
     "set[int]",
     f"Annotated[list[int], {M}(max_length=2)]",
+    "memoryview",
 ]
 
 # Types whose encoder gets arbitrary JSON values (decoded as `Any`): every
@@ -331,4 +336,11 @@ CORRUPT = [
     "ExtPage[str]",
     "DCBox[list[int]]",
     "ArrPair[int, str]",
+    "dict[str, msgspec.Raw]",
+    "float",
+    "dict[float, int]",
+    "float | int",
+    "decimal.Decimal | int",
+    "Literal[1, 2, 3]",
+    "memoryview",
 ]

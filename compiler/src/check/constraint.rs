@@ -31,6 +31,7 @@ impl Class {
                 TyKind::Str
                     | TyKind::Bytes
                     | TyKind::ByteArray
+                    | TyKind::MemoryView
                     | TyKind::List(_)
                     | TyKind::VarTuple(_)
                     | TyKind::Set(_)

@@ -138,7 +138,7 @@ impl Gen<'_> {
             }
             TyKind::Bool => quote!(#enc::bool(v, o)),
             TyKind::None => quote!(#enc::none(v, o)),
-            TyKind::Bytes | TyKind::ByteArray => {
+            TyKind::Bytes | TyKind::ByteArray | TyKind::MemoryView => {
                 let (min, max) = len(&c);
                 quote!(#enc::bytes_in(v, o, #min, #max))
             }
@@ -196,6 +196,7 @@ impl Gen<'_> {
                 quote!(#f(v, o))
             }
             TyKind::Unset => quote!(#enc::unset(v, o)),
+            TyKind::Raw => quote!(#enc::raw(v, o)),
             TyKind::Union(items)
                 if items.len() == 2 && items.iter().any(|t| t.kind == TyKind::None) =>
             {
@@ -207,7 +208,17 @@ impl Gen<'_> {
                 quote!(#enc::optional(v, o, #f))
             }
             TyKind::Union(items) => {
-                let fs: Vec<_> = items.iter().map(|t| self.encoder(t)).collect();
+                // `float`, then `Decimal`, last: a number is one of them
+                // only when no other member takes it, as msgspec prefers
+                // (`msgspec.convert(3, float | int)` is `3`).
+                let rank = |t: &&Ty| match t.unconstrained().kind {
+                    TyKind::Float => 1,
+                    TyKind::Decimal => 2,
+                    _ => 0,
+                };
+                let mut ordered: Vec<&Ty> = items.iter().collect();
+                ordered.sort_by_key(rank);
+                let fs: Vec<_> = ordered.into_iter().map(|t| self.encoder(t)).collect();
                 quote!(#enc::union(v, o, &[#(#fs),*]))
             }
             TyKind::Literal(values) => {

@@ -117,6 +117,8 @@ pub(super) fn type_slug(ir: &Ir, ty: &Ty) -> String {
         TyKind::Str => "str".to_string(),
         TyKind::Bytes => "bytes".to_string(),
         TyKind::ByteArray => "bytearray".to_string(),
+        TyKind::MemoryView => "memoryview".to_string(),
+        TyKind::Raw => "raw".to_string(),
         TyKind::DateTime => "datetime".to_string(),
         TyKind::Date => "date".to_string(),
         TyKind::Time => "time".to_string(),

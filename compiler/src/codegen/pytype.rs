@@ -63,6 +63,8 @@ pub fn expr(ir: &Ir, ty: &Ty) -> String {
         TyKind::Str => "str".to_string(),
         TyKind::Bytes => "bytes".to_string(),
         TyKind::ByteArray => "bytearray".to_string(),
+        TyKind::MemoryView => "memoryview".to_string(),
+        TyKind::Raw => module_attr("msgspec", "Raw"),
         TyKind::DateTime => module_attr("datetime", "datetime"),
         TyKind::Date => module_attr("datetime", "date"),
         TyKind::Time => module_attr("datetime", "time"),

@@ -97,6 +97,7 @@ const BUILTINS: &[&str] = &[
     "bool",
     "bytes",
     "bytearray",
+    "memoryview",
     "list",
     "dict",
     "set",

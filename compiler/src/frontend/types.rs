@@ -52,6 +52,7 @@ fn known(q: &str) -> Option<Known> {
         "builtins.bool" => Scalar(TyKind::Bool),
         "builtins.bytes" => Scalar(TyKind::Bytes),
         "builtins.bytearray" => Scalar(TyKind::ByteArray),
+        "builtins.memoryview" => Scalar(TyKind::MemoryView),
         "builtins.object" | "typing.Any" => Scalar(TyKind::Any),
         "datetime.datetime" => Scalar(TyKind::DateTime),
         "datetime.date" => Scalar(TyKind::Date),
@@ -60,6 +61,7 @@ fn known(q: &str) -> Option<Known> {
         "uuid.UUID" => Scalar(TyKind::Uuid),
         "decimal.Decimal" => Scalar(TyKind::Decimal),
         "msgspec.UnsetType" | "msgspec.types.UnsetType" => Scalar(TyKind::Unset),
+        "msgspec.Raw" => Scalar(TyKind::Raw),
         "prebake.Request" => Scalar(TyKind::Request),
         "prebake.UploadFile" => Scalar(TyKind::UploadFile),
         "prebake.Response"

@@ -34,6 +34,11 @@ pub enum TyKind {
     Bytes,
     /// `bytearray` (base64 in JSON).
     ByteArray,
+    /// `memoryview` (base64 in JSON; decoded as a view of the bytes).
+    MemoryView,
+    /// `msgspec.Raw`: any JSON value, kept as its undecoded bytes, and
+    /// written back verbatim.
+    Raw,
     /// `datetime.datetime`.
     DateTime,
     /// `datetime.date`.
@@ -139,6 +144,7 @@ impl Ty {
             | TyKind::Str
             | TyKind::Bytes
             | TyKind::ByteArray
+            | TyKind::MemoryView
             | TyKind::DateTime
             | TyKind::Date
             | TyKind::Time
@@ -177,6 +183,7 @@ impl Ty {
         fn go(ty: &Ty, ir: &Ir, open: &mut Vec<ModelId>) -> Option<u32> {
             match &ty.kind {
                 TyKind::Any
+                | TyKind::Raw
                 | TyKind::Unknown
                 | TyKind::Request
                 | TyKind::UploadFile
@@ -188,6 +195,7 @@ impl Ty {
                 | TyKind::Str
                 | TyKind::Bytes
                 | TyKind::ByteArray
+                | TyKind::MemoryView
                 | TyKind::DateTime
                 | TyKind::Date
                 | TyKind::Time
@@ -325,6 +333,8 @@ impl fmt::Display for TyDisplay<'_> {
             TyKind::Str => f.write_str("str"),
             TyKind::Bytes => f.write_str("bytes"),
             TyKind::ByteArray => f.write_str("bytearray"),
+            TyKind::MemoryView => f.write_str("memoryview"),
+            TyKind::Raw => f.write_str("Raw"),
             TyKind::DateTime => f.write_str("datetime"),
             TyKind::Date => f.write_str("date"),
             TyKind::Time => f.write_str("time"),

@@ -110,6 +110,7 @@ impl<'a> Schemas<'a> {
         let mut s = Json::obj();
         match &t.kind {
             TyKind::Any
+            | TyKind::Raw
             | TyKind::Unknown
             | TyKind::Request
             | TyKind::Response
@@ -160,7 +161,7 @@ impl<'a> Schemas<'a> {
                     s.set("pattern", Json::str(b.value.clone()));
                 }
             }
-            TyKind::Bytes | TyKind::ByteArray => {
+            TyKind::Bytes | TyKind::ByteArray | TyKind::MemoryView => {
                 s.set("type", Json::str("string"));
                 s.set("contentEncoding", Json::str("base64"));
                 // The lengths count bytes; the schema counts base64 text.

@@ -15,7 +15,7 @@ import enum
 import gc
 import threading
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
 
@@ -377,6 +377,31 @@ def hue(hue: Hue = Hue.RED) -> Hue:
 @app.get("/enums/float")
 def enum_as_float() -> float:
     return Level.LOW
+
+
+class Count(int):
+    """An int subclass: `msgspec.convert` takes it as its int."""
+
+
+class OnlyA(TypedDict):
+    a: int
+
+
+@app.get("/numbers/int-as-float")
+def int_as_float() -> dict[str, float | dict[float, int]]:
+    # `msgspec.convert(3, float)` is `3.0`; so is an int key of dict[float, _].
+    return {"x": 3, "keys": {2: 1}}
+
+
+@app.get("/numbers/int-subclass")
+def int_subclass() -> tuple[int, float]:
+    return (Count(7), Count(7))
+
+
+@app.get("/numbers/typed-dict")
+def typed_dict_extra() -> OnlyA:
+    # `msgspec.convert` drops the keys a TypedDict does not declare.
+    return {"a": 1, "b": 2}  # type: ignore[typeddict-unknown-key]
 
 
 @app.get("/enums/keys")

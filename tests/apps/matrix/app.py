@@ -891,6 +891,26 @@ def t162(body: Annotated[dict[str, Page[int]], Body()]) -> dict[str, Page[int]]:
     return body
 
 
+@app.post("/t/163")
+def t163(body: Annotated[memoryview, Body()]) -> memoryview:
+    return body
+
+
+@app.post("/t/164")
+def t164(body: Annotated[list[memoryview] | None, Body()]) -> list[memoryview] | None:
+    return body
+
+
+@app.post("/t/165")
+def t165(body: Annotated[msgspec.Raw, Body()]) -> msgspec.Raw:
+    return body
+
+
+@app.post("/t/166")
+def t166(body: Annotated[dict[str, msgspec.Raw], Body()]) -> dict[str, msgspec.Raw]:
+    return body
+
+
 @app.get("/q/0")
 def q0(v: Annotated[int, Query()]) -> int:
     return v
@@ -1481,6 +1501,16 @@ def q61(v: Annotated[Annotated[list[int], msgspec.Meta(max_length=2)], Query()])
     return v
 
 
+@app.get("/q/62")
+def q62(v: Annotated[memoryview, Query()]) -> memoryview:
+    return v
+
+
+@app.get("/p/62/{v}")
+def p62(v: memoryview) -> memoryview:
+    return v
+
+
 @app.post("/w/0")
 def w0(body: Annotated[Any, Body()]) -> int:
     return body  # type: ignore[no-any-return]
@@ -1743,4 +1773,39 @@ def m29(body: Annotated[DCBox[list[int]], Body()], how: str = "") -> DCBox[list[
 
 @app.post("/m/30")
 def m30(body: Annotated[ArrPair[int, str], Body()], how: str = "") -> ArrPair[int, str]:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/31")
+def m31(body: Annotated[dict[str, msgspec.Raw], Body()], how: str = "") -> dict[str, msgspec.Raw]:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/32")
+def m32(body: Annotated[float, Body()], how: str = "") -> float:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/33")
+def m33(body: Annotated[dict[float, int], Body()], how: str = "") -> dict[float, int]:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/34")
+def m34(body: Annotated[float | int, Body()], how: str = "") -> float | int:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/35")
+def m35(body: Annotated[decimal.Decimal | int, Body()], how: str = "") -> decimal.Decimal | int:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/36")
+def m36(body: Annotated[Literal[1, 2, 3], Body()], how: str = "") -> Literal[1, 2, 3]:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/37")
+def m37(body: Annotated[memoryview, Body()], how: str = "") -> memoryview:
     return corrupt(body, how)  # type: ignore[no-any-return]

@@ -13,6 +13,7 @@ by its `repr`), `idx` (a list or tuple index) or `elem` (adds to a set).
 from __future__ import annotations
 
 import datetime
+import decimal
 import json
 from typing import Any
 
@@ -23,6 +24,18 @@ from .models import Color, Level, Priority
 
 class Opaque:
     """A value msgspec cannot encode."""
+
+
+class Count(int):
+    """An int subclass: `msgspec.convert` takes it for `int` and `float`."""
+
+
+class Name(str):
+    """A str subclass: `msgspec.convert` refuses it for `str`."""
+
+
+class Stamp(datetime.datetime):
+    """A datetime subclass: `msgspec.convert` refuses it for `datetime`."""
 
 
 def replacement(kind: str) -> Any:
@@ -58,6 +71,14 @@ def replacement(kind: str) -> Any:
         "priority": Priority.HIGH,
         "opaque": Opaque(),
         "unset": msgspec.UNSET,
+        "intsub": Count(5),
+        "bigintsub": Count(2**70),
+        "strsub": Name("x"),
+        "memoryview": memoryview(b"ab"),
+        "frozenset": frozenset({1}),
+        "datetimesub": Stamp(2020, 1, 2, 3, 4, 5),
+        "intfloatkeydict": {Count(1): 1, 2: 2},
+        "decimal": decimal.Decimal("1.25"),
     }
     return table[kind]
 

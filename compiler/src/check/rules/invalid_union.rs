@@ -43,6 +43,8 @@ fn classify(ir: &Ir, ty: &Ty) -> Vec<(Kind, Category)> {
         TyKind::Str => vec![(Kind::Str, Category::Plain)],
         // No JSON form: an UNSET field is left out of the object.
         TyKind::Unset => vec![],
+        // Any JSON value, as its bytes: msgspec lets it join any union.
+        TyKind::Raw => vec![],
         TyKind::Int => vec![(Kind::Int, Category::Plain)],
         TyKind::DateTime
         | TyKind::Date
@@ -51,7 +53,8 @@ fn classify(ir: &Ir, ty: &Ty) -> Vec<(Kind, Category)> {
         | TyKind::Uuid
         | TyKind::Decimal
         | TyKind::Bytes
-        | TyKind::ByteArray => other(Kind::Str),
+        | TyKind::ByteArray
+        | TyKind::MemoryView => other(Kind::Str),
         TyKind::Literal(values) => {
             let mut out = Vec::new();
             if values.iter().any(|v| matches!(v, Literal::Str(_))) {

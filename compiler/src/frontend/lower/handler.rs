@@ -345,7 +345,8 @@ impl Lowerer<'_> {
             | TyKind::FrozenSet(_)
             | TyKind::Tuple(_)
             | TyKind::VarTuple(_)
-            | TyKind::Dict(_, _) => true,
+            | TyKind::Dict(_, _)
+            | TyKind::Raw => true,
             TyKind::Union(members) => members.iter().any(|t| self.is_body_type(t)),
             _ => false,
         }

@@ -4,7 +4,7 @@
 use pyo3::ffi;
 use pyo3::prelude::*;
 
-use super::scalar::{check_len, write_long};
+use super::scalar::{check_len, is_int, long_as_f64};
 use super::{Depth, Obj, constraint, mismatch, str};
 use crate::app::EncodeFn;
 use crate::json;
@@ -244,17 +244,15 @@ where
 }
 
 /// A `float` dict key: msgspec's float text, quoted (`"nan"`, `"inf"` and
-/// `"-inf"` for the non-finite ones); an `int` is written as an int key.
+/// `"-inf"` for the non-finite ones); an `int` is converted to a float
+/// first, as `msgspec.convert` does (`{1: x}` is `{"1.0": x}`).
 pub fn key_float(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
     // SAFETY: type checks on a valid object.
     let x = unsafe {
         if ffi::PyFloat_CheckExact(v.ptr()) != 0 {
             ffi::PyFloat_AS_DOUBLE(v.ptr())
-        } else if ffi::PyLong_CheckExact(v.ptr()) != 0 {
-            out.push(b'"');
-            write_long(v, out);
-            out.push(b'"');
-            return Ok(());
+        } else if is_int(v) {
+            long_as_f64(v)?
         } else {
             return Err(mismatch("float", v));
         }

@@ -8,16 +8,19 @@
 //! with the path of the offending value) instead of writing a wrong body.
 //!
 //! What fits a declared type (the rule `tests/differential` checks):
-//! exact `int` (not `bool`), `float` or `int` for `float`, exact `str`,
+//! `int` or a subclass (not `bool`), `float` or an int for `float` (written
+//! as a float, as `msgspec.convert` makes it), exact `str`,
 //! `bytes` or `bytearray`, exact `datetime`/`date`/`time`/`timedelta`,
 //! `UUID`, `Decimal`; an enum's own members; a `Literal`'s values; a `list`
 //! or `tuple` for lists and tuples (fixed tuples by length), a `set` or
 //! `frozenset` for sets; a `dict` (or subclass) with fitting keys and values;
 //! an instance of exactly the declared Struct or dataclass class with every
-//! field fitting; a `dict` with only declared keys (all required ones) for a
+//! field fitting; a `dict` with `str` keys (all required ones) for a
 //! TypedDict; and every `msgspec.Meta` constraint of the annotation.
 //!
-//! The bytes are `msgspec.json.encode(value)`'s: Structs write their tag
+//! The bytes are `msgspec.json.encode(msgspec.convert(value, T))`'s, at
+//! every depth (an int as a float for `float`, an int subclass as its int,
+//! a TypedDict without the keys it does not declare): Structs write their tag
 //! first, keys as declared and unescaped, and skip defaults under
 //! `omit_defaults` (by identity, or an empty `list`/`dict`/`set` for those
 //! factories); dataclasses skip fields missing from the instance `__dict__`;
@@ -54,7 +57,7 @@ pub use self::scalar::{
     FloatBounds, IntBounds, Leaf, StrBounds, bool, bytes, bytes_in, float, float_in, int, int_in,
     leaf, none, str, str_in,
 };
-use self::scalar::{int_enum_value, str_enum_value, write_long};
+use self::scalar::{int_enum_value, is_int, str_enum_value, write_long};
 use super::interp;
 use crate::app::EncodeFn;
 use crate::json;
@@ -191,8 +194,10 @@ where
     inner(v, out)
 }
 
-/// `A | B | ...`: the first member whose encoder accepts the value (each
-/// writes `msgspec.json.encode(value)`, so the choice never changes the bytes).
+/// `A | B | ...`: the first member whose encoder accepts the value. Each
+/// writes `msgspec.json.encode(msgspec.convert(value, member))`, which is the
+/// same for every member that accepts it but `float` (`3` is `3.0`): the
+/// generated code puts `float` members last, as msgspec prefers `int`.
 pub fn union(v: Obj<'_>, out: &mut Vec<u8>, members: &[EncodeFn]) -> Result<(), Mismatch> {
     let mark = out.len();
     let mut last = None;
@@ -235,7 +240,8 @@ pub fn literal(v: Obj<'_>, out: &mut Vec<u8>, l: &Literal) -> Result<(), Mismatc
                 out.extend_from_slice(if b { b"true" } else { b"false" });
                 return Ok(());
             }
-        } else if ffi::PyLong_CheckExact(p) != 0 {
+        } else if is_int(v) {
+            // An int subclass (an `IntEnum` member too) stands for its int.
             let mut overflow = 0;
             let n = ffi::PyLong_AsLongLongAndOverflow(p, &raw mut overflow);
             if overflow == 0 && l.ints.contains(&n) {
@@ -304,11 +310,16 @@ pub(crate) struct EncRt {
     timedelta: *mut ffi::PyTypeObject,
     uuid: *mut ffi::PyTypeObject,
     decimal: *mut ffi::PyTypeObject,
+    /// `msgspec.Raw`.
+    raw: *mut ffi::PyTypeObject,
     /// `enum.Enum`.
     enum_type: *mut ffi::PyTypeObject,
     unset: *mut ffi::PyObject,
     /// `msgspec.json.Encoder().encode`.
     pub(super) encode: Py<PyAny>,
+    /// `msgspec.convert`, for the rare conversions done by msgspec itself
+    /// (an int or float returned for `Decimal`, a `Decimal` for `float`).
+    pub(super) convert: Py<PyAny>,
     models: Vec<ModelRt>,
     /// Keeps the objects behind the raw pointers above alive.
     _keep: Vec<Py<PyAny>>,
@@ -349,6 +360,7 @@ impl EncRt {
             std::sync::atomic::Ordering::Relaxed,
         );
         let msgspec = py.import("msgspec")?;
+        let raw = class(msgspec.getattr("Raw")?);
         let unset_obj = msgspec.getattr("UNSET")?;
         let unset = unset_obj.as_ptr();
         keep.push(unset_obj.unbind());
@@ -358,6 +370,7 @@ impl EncRt {
             .call0()?
             .getattr("encode")?
             .unbind();
+        let convert = msgspec.getattr("convert")?.unbind();
         let models = models
             .iter()
             .map(|m| {
@@ -377,13 +390,24 @@ impl EncRt {
             timedelta,
             uuid,
             decimal,
+            raw,
             enum_type,
             unset,
             encode,
+            convert,
             models,
             _keep: keep,
         })
     }
+}
+
+/// `msgspec.Raw`: a `Raw` (no other value; `msgspec.convert` passes it
+/// through), its bytes written as they are, as msgspec writes them.
+pub fn raw(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
+    if !is_exact(v, interp().enc.raw) {
+        return Err(mismatch("msgspec.Raw", v));
+    }
+    msgspec(v, out)
 }
 
 /// `msgspec.UnsetType` alone: nothing has a JSON form (an UNSET field is
@@ -398,6 +422,25 @@ pub fn unset(v: Obj<'_>, _out: &mut Vec<u8>) -> Result<(), Mismatch> {
 /// Any value, encoded by msgspec (for `Any`): anything msgspec can encode.
 pub fn any(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
     msgspec(v, out)
+}
+
+/// `msgspec.convert(v, cls)` (`cls` a class the encoders keep), or the
+/// mismatch naming `what` when msgspec refuses it.
+#[cold]
+fn convert<'py>(
+    v: Obj<'py>,
+    cls: *mut ffi::PyTypeObject,
+    what: &'static str,
+) -> Result<Bound<'py, PyAny>, Mismatch> {
+    let py = v.0.py();
+    // SAFETY: `cls` is a class kept alive by `EncRt::_keep`.
+    let cls = unsafe { Bound::from_borrowed_ptr(py, cls.cast::<ffi::PyObject>()) };
+    interp()
+        .enc
+        .convert
+        .bind(py)
+        .call1((v.0, cls))
+        .map_err(|_| mismatch(what, v))
 }
 
 fn msgspec(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {

@@ -6,7 +6,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 
-use super::{Depth, Obj, any, constraint, interp, is_exact, mismatch, type_name, utf8};
+use super::{Depth, Obj, constraint, interp, is_exact, mismatch, type_name, utf8};
 use crate::app::EncodeFn;
 use crate::json;
 use crate::validate::Mismatch;
@@ -498,21 +498,18 @@ fn encode_typed_dict(v: Obj<'_>, out: &mut Vec<u8>, m: &ModelRt) -> Result<(), M
             } else {
                 None
             };
+            let Some(f) = field else {
+                // A key the TypedDict does not declare: `msgspec.convert`
+                // drops a str key (so it is not written) and refuses another.
+                if ffi::PyUnicode_CheckExact(k) == 0 {
+                    return Err(constraint("a str key", type_name(k)));
+                }
+                continue;
+            };
             if !first {
                 out.push(b',');
             }
             first = false;
-            let Some(f) = field else {
-                // A str key the TypedDict does not declare: `msgspec.convert`
-                // drops it, `msgspec.json.encode` writes it with its value.
-                let Some(text) = utf8(key).filter(|_| ffi::PyUnicode_CheckExact(k) != 0) else {
-                    return Err(constraint("a str key", type_name(k)));
-                };
-                json::write_str(out, text);
-                out.push(b':');
-                any(Obj(vb.as_borrowed()), out).map_err(|e| e.at_field(text))?;
-                continue;
-            };
             required += usize::from(!f.optional);
             f.key.write(out);
             (f.enc)(Obj(vb.as_borrowed()), out).map_err(|e| e.at_field(f.text))?;

@@ -6,7 +6,9 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::{Obj, constraint, interp, is_exact, mismatch, mixin_enum_value, msgspec, utf8};
+use super::{
+    Obj, constraint, convert, interp, is_exact, mismatch, mixin_enum_value, msgspec, utf8,
+};
 pub use crate::constraint::{FloatBounds, IntBounds};
 use crate::constraint::{IntSize, Length};
 use crate::json;
@@ -80,28 +82,33 @@ pub(super) fn check_len(
         .map_err(|_| constraint(what, format!("a {what} of length {n}")))
 }
 
-/// `int` (not `bool`; any size).
+/// `int` (not `bool`; any size). An instance of a subclass of `int`
+/// (an `IntEnum` or `IntFlag` member, any other) is its int value, as
+/// `msgspec.convert(value, int)` makes it.
 #[inline]
 pub fn int(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
-    // SAFETY: a type check on a valid object.
-    if unsafe { ffi::PyLong_CheckExact(v.ptr()) } == 0 {
-        return match int_enum_value(v) {
-            Some(value) => int(Obj(value.as_borrowed()), out),
-            None => Err(mismatch("int", v)),
-        };
+    if !is_int(v) {
+        return Err(mismatch("int", v));
     }
     write_long(v, out);
     Ok(())
 }
 
+/// An `int` or an instance of a subclass of it, not a `bool` (which
+/// `msgspec.convert` refuses for `int` and `float`).
+#[inline]
+pub(super) fn is_int(v: Obj<'_>) -> bool {
+    // SAFETY: type checks on a valid object.
+    unsafe {
+        ffi::PyLong_CheckExact(v.ptr()) != 0
+            || (ffi::PyLong_Check(v.ptr()) != 0 && ffi::PyBool_Check(v.ptr()) == 0)
+    }
+}
+
 /// `Annotated[int, Meta(...)]`.
 pub fn int_in(v: Obj<'_>, out: &mut Vec<u8>, b: &IntBounds) -> Result<(), Mismatch> {
-    // SAFETY: a type check on a valid object.
-    if unsafe { ffi::PyLong_CheckExact(v.ptr()) } == 0 {
-        return match int_enum_value(v) {
-            Some(value) => int_in(Obj(value.as_borrowed()), out, b),
-            None => Err(mismatch("int", v)),
-        };
+    if !is_int(v) {
+        return Err(mismatch("int", v));
     }
     let mut overflow = 0;
     // SAFETY: `v` is an int.
@@ -182,8 +189,9 @@ fn write_big_long(v: Obj<'_>, out: &mut Vec<u8>) {
     }
 }
 
-/// `float` (an `int` is accepted too, and written as an integer, as
-/// `msgspec.json.encode` writes it).
+/// `float` (an `int` is accepted too, and written as the float
+/// `msgspec.convert(value, float)` makes of it: `3` is `3.0`; an int too
+/// large for a float is a mismatch, as convert refuses it).
 #[inline]
 pub fn float(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
     // SAFETY: type checks on a valid object.
@@ -192,16 +200,39 @@ pub fn float(v: Obj<'_>, out: &mut Vec<u8>) -> Result<(), Mismatch> {
             json::write_f64(out, ffi::PyFloat_AS_DOUBLE(v.ptr()));
             return Ok(());
         }
-        if ffi::PyLong_CheckExact(v.ptr()) != 0 {
-            write_long(v, out);
-            return Ok(());
-        }
     }
-    // An int enum member is a float as msgspec converts it; its JSON is
-    // its int value. (Float-mixin enums msgspec refuses for `float`.)
-    match int_enum_value(v) {
-        Some(value) => float(Obj(value.as_borrowed()), out),
-        None => Err(mismatch("float", v)),
+    // An int (an int enum member, any int subclass) or a Decimal is a float
+    // as msgspec converts it. (Float subclasses and float-mixin enums
+    // msgspec refuses.)
+    json::write_f64(out, number_as_f64(v)?);
+    Ok(())
+}
+
+/// A value other than an exact float as `msgspec.convert(v, float)` makes
+/// it: an int (or subclass, not a bool) or an exact `Decimal`.
+fn number_as_f64(v: Obj<'_>) -> Result<f64, Mismatch> {
+    if is_int(v) {
+        return long_as_f64(v);
+    }
+    if is_exact(v, interp().enc.decimal) {
+        let f = convert(v, &raw mut ffi::PyFloat_Type, "float")?;
+        // SAFETY: msgspec converted to an exact float.
+        return Ok(unsafe { ffi::PyFloat_AS_DOUBLE(f.as_ptr()) });
+    }
+    Err(mismatch("float", v))
+}
+
+/// An `int` as the float `msgspec.convert(v, float)` gives, or the
+/// mismatch it reports for one beyond a float's range.
+pub(super) fn long_as_f64(v: Obj<'_>) -> Result<f64, Mismatch> {
+    // SAFETY: `v` is an int; an overflow sets an error, cleared here.
+    unsafe {
+        let x = ffi::PyLong_AsDouble(v.ptr());
+        if x == -1.0 && !ffi::PyErr_Occurred().is_null() {
+            ffi::PyErr_Clear();
+            return Err(constraint("float", "an int too large for a float".into()));
+        }
+        Ok(x)
     }
 }
 
@@ -223,24 +254,15 @@ pub fn float_in(v: Obj<'_>, out: &mut Vec<u8>, b: &FloatBounds) -> Result<(), Mi
     let x = unsafe {
         if ffi::PyFloat_CheckExact(v.ptr()) != 0 {
             ffi::PyFloat_AS_DOUBLE(v.ptr())
-        } else if ffi::PyLong_CheckExact(v.ptr()) != 0 {
-            let x = ffi::PyLong_AsDouble(v.ptr());
-            if x == -1.0 && !ffi::PyErr_Occurred().is_null() {
-                ffi::PyErr_Clear();
-                return Err(constraint("float", "an int too large for a float".into()));
-            }
-            x
         } else {
-            return match int_enum_value(v) {
-                Some(value) => float_in(Obj(value.as_borrowed()), out, b),
-                None => Err(mismatch("float", v)),
-            };
+            number_as_f64(v)?
         }
     };
     if b.check(x).is_err() {
         return Err(constraint("float", format!("{x} outside its constraints")));
     }
-    float(v, out)
+    json::write_f64(out, x);
+    Ok(())
 }
 
 /// `bool`.
@@ -390,6 +412,13 @@ pub fn leaf(v: Obj<'_>, out: &mut Vec<u8>, kind: Leaf) -> Result<(), Mismatch> {
         Leaf::Decimal => (rt.decimal, "Decimal", None),
     };
     if !is_exact(v, cls) {
+        // An int (not a bool) or a float is a Decimal as msgspec converts it.
+        // SAFETY: a type check on a valid object.
+        if kind == Leaf::Decimal && (is_int(v) || unsafe { ffi::PyFloat_CheckExact(v.ptr()) } != 0)
+        {
+            let d = convert(v, cls, "Decimal")?;
+            return msgspec(Obj(d.as_borrowed()), out);
+        }
         return Err(mismatch(name, v));
     }
     if let Some(aware) = tz {
