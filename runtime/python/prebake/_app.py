@@ -145,6 +145,12 @@ class App(Router):
         self.state = State()
         #: `(path, app, name)` of each `mount` call.
         self.mounts: list[tuple[str, Any, str | None]] = []
+        #: The middleware, outermost first (Starlette's `user_middleware`).
+        self.user_middleware: list[Middleware] = []
+        for m in middleware or ():
+            if not isinstance(m, Middleware):
+                raise TypeError(f"middleware= takes Middleware(...) entries, got {m!r}")
+            self.user_middleware.append(m)
 
     def mount(self, path: str, app: Any, name: str | None = None) -> None:
         """Serve `app` (a `StaticFiles`) under `path`, as Starlette's
@@ -153,12 +159,6 @@ class App(Router):
         if not isinstance(path, str) or not path.startswith("/"):
             raise ValueError(f"a mount path must start with '/', got {path!r}")
         self.mounts.append((path.rstrip("/"), app, name))
-        #: The middleware, outermost first (Starlette's `user_middleware`).
-        self.user_middleware: list[Middleware] = []
-        for m in middleware or ():
-            if not isinstance(m, Middleware):
-                raise TypeError(f"middleware= takes Middleware(...) entries, got {m!r}")
-            self.user_middleware.append(m)
 
     def __repr__(self) -> str:
         return f"App(title={self.title!r}, version={self.version!r}, routes={len(self.routes)})"

@@ -355,7 +355,7 @@ class StreamingResponse(Response):
     head was sent closes the connection (the client sees a truncated body)
     and is logged."""
 
-    __slots__ = ("body_iterator",)
+    __slots__ = ("_content",)
     _send_kind: ClassVar[int] = 2
 
     def __init__(
@@ -370,4 +370,9 @@ class StreamingResponse(Response):
         self.media_type = media_type
         if not isinstance(content, (Iterable, AsyncIterable)) or isinstance(content, (str, bytes)):
             raise TypeError(f"StreamingResponse content must be an iterator, got {type(content).__name__}")
-        self.body_iterator = content
+        self._content = content
+
+    @property
+    def body_iterator(self) -> Iterable[Any] | AsyncIterable[Any]:  # type: ignore[override]
+        """The iterator the body is read from, as given (sync or async)."""
+        return self._content
