@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +43,7 @@ def screenshot_dir() -> Path:
     return folder
 
 
-def new_browser(width: int = 1280, height: int = 900, offline: bool = True):  # -> selenium WebDriver
+def new_browser(width: int = 1280, height: int = 900, offline: bool = True) -> WebDriver:
     """A fresh headless Chromium; the caller quits it.
 
     `offline`: every host name but `127.0.0.1` and `localhost` fails to
@@ -75,7 +77,7 @@ def new_browser(width: int = 1280, height: int = 900, offline: bool = True):  # 
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[WebDriver]:
     b = new_browser()
     try:
         yield b
@@ -83,7 +85,7 @@ def browser() -> Iterator[object]:
         b.quit()
 
 
-def wait_for(browser, by: str, selector: str, timeout: float = 15.0):
+def wait_for(browser: WebDriver, by: str, selector: str, timeout: float = 15.0) -> WebElement:
     """The first element matching `selector`, once it is present."""
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -91,7 +93,7 @@ def wait_for(browser, by: str, selector: str, timeout: float = 15.0):
     return WebDriverWait(browser, timeout).until(ec.presence_of_element_located((by, selector)))
 
 
-def save_screenshot(browser, name: str) -> Path:
+def save_screenshot(browser: WebDriver, name: str) -> Path:
     """Saves the current page as a PNG and returns its path."""
     path = screenshot_dir() / f"{name}.png"
     assert browser.save_screenshot(str(path)), f"no screenshot written to {path}"
@@ -99,6 +101,8 @@ def save_screenshot(browser, name: str) -> Path:
     return path
 
 
-def console_messages(browser) -> list[str]:
+def console_messages(browser: WebDriver) -> list[str]:
     """Messages the page wrote to the browser console since the last call."""
-    return [entry["message"] for entry in browser.get_log("browser")]
+    # Chromium's driver has `get_log`; the generic WebDriver type does not.
+    entries: list[dict[str, str]] = getattr(browser, "get_log")("browser")
+    return [entry["message"] for entry in entries]

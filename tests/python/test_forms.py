@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
-from test_fastapi_differential import free_port, wait_ready
+from servers import free_port, wait_ready
 
 pytest.importorskip("fastapi")
 pytest.importorskip("multipart")

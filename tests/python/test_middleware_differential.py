@@ -15,8 +15,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from servers import ROOT, app_binary, free_port
-from test_fastapi_differential import wait_ready
+from servers import ROOT, app_binary, free_port, wait_ready
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")

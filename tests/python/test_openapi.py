@@ -22,6 +22,7 @@ import pytest
 from browser import browser, save_screenshot, wait_for  # noqa: F401 (the fixture)
 from openapi_spec_validator import validate
 from prebake.testing import Server
+from selenium.webdriver.remote.webdriver import WebDriver
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "examples" / "todo" / "app.py"
@@ -77,7 +78,7 @@ def test_viewer_files_are_embedded(port: int, path: str, content_type: str) -> N
     assert len(body) > 100_000
 
 
-def test_swagger_ui_try_it_out_in_a_browser(port: int, browser) -> None:  # noqa: F811
+def test_swagger_ui_try_it_out_in_a_browser(port: int, browser: WebDriver) -> None:  # noqa: F811
     from selenium.webdriver.common.by import By
 
     browser.get(f"http://127.0.0.1:{port}/docs")
@@ -100,7 +101,7 @@ def test_swagger_ui_try_it_out_in_a_browser(port: int, browser) -> None:  # noqa
     assert any(t["title"] == "written in the browser" for t in json.loads(listed))
 
 
-def test_redoc_renders_in_a_browser(port: int, browser) -> None:  # noqa: F811
+def test_redoc_renders_in_a_browser(port: int, browser: WebDriver) -> None:  # noqa: F811
     from selenium.webdriver.common.by import By
 
     browser.get(f"http://127.0.0.1:{port}/redoc")

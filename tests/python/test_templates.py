@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from servers import app_binary, free_port
 
 from browser import browser, save_screenshot, screenshot_dir, wait_for  # noqa: F401 (the fixture)
 
@@ -65,24 +66,9 @@ PAYLOADS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def binary(name: str) -> Path:
-    """A built app of tests/apps.txt: from `cargo xtask test`'s binary folder, or built here."""
-    bin_dir = os.environ.get("PREBAKE_E2E_BIN_DIR")
-    if bin_dir and (Path(bin_dir) / name).exists():
-        return Path(bin_dir) / name
-    out = ROOT / "target" / "e2e-bin" / name
-    subprocess.run(
-        ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(APPS[name]), "--out", str(out)],
-        cwd=ROOT,
-        check=True,
-    )
-    return out
+    """The built app `name` (its source in `APPS`)."""
+    return app_binary(name, APPS[name])
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from servers import app_binary, free_port
 
 psycopg = pytest.importorskip("psycopg")
 jwt = pytest.importorskip("jwt")
@@ -49,24 +50,9 @@ if not (os.environ.get("DATABASE_URL") or os.environ.get("PGHOST")):
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def binary(name: str) -> Path:
-    """The built example: from `cargo xtask test`'s binary folder, or built here."""
-    bin_dir = os.environ.get("PREBAKE_E2E_BIN_DIR")
-    if bin_dir and (Path(bin_dir) / name).exists():
-        return Path(bin_dir) / name
-    out = ROOT / "target" / "e2e-bin" / name
-    subprocess.run(
-        ["cargo", "run", "-q", "-p", "xtask", "--", "build", str(APPS[name]), "--out", str(out)],
-        cwd=ROOT,
-        check=True,
-    )
-    return out
+    """The built app `name` (its source in `APPS`)."""
+    return app_binary(name, APPS[name])
 
 
 def connect() -> Any:
