@@ -486,6 +486,14 @@ impl<'a> Document<'a> {
                     Json::obj().with("type", Json::str("string")),
                 ),
             ),
+            // A `template=` route answers the rendered page.
+            ResponseKind::Json(_) if r.keyword("template").is_some() => ok.with(
+                "content",
+                content(
+                    "text/html; charset=utf-8",
+                    Json::obj().with("type", Json::str("string")),
+                ),
+            ),
             ResponseKind::Json(t) => ok.with(
                 "content",
                 content("application/json", self.schemas.schema(t)),
