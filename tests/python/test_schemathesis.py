@@ -34,6 +34,13 @@ def test_schemathesis_finds_nothing(example: str, tmp_path: Path, e2e_server: Ca
     if example == "tfb" and not (os.environ.get("DATABASE_URL") or os.environ.get("PGHOST")):
         pytest.skip("examples/tfb needs its database: run through `cargo xtask test`")
     port = e2e_server(example, f"examples/{example}/app.py").port
+    env = dict(os.environ)
+    if example == "tfb":
+        import jwt
+
+        # Signed with the example's default key, for user 7 of its `users` table.
+        secret = "prebake-tfb-secret-change-me-in-production"
+        env["PREBAKE_TFB_TOKEN"] = str(jwt.encode({"sub": "7"}, secret, algorithm="HS256"))
     cli = Path(sys.executable).with_name("schemathesis")
     run = subprocess.run(
         [
@@ -49,6 +56,7 @@ def test_schemathesis_finds_nothing(example: str, tmp_path: Path, e2e_server: Ca
             os.environ.get("PREBAKE_SEED", "20261205"),
         ],
         cwd=tmp_path,
+        env=env,
         capture_output=True,
         text=True,
         timeout=900,
