@@ -310,8 +310,18 @@ pub(crate) fn bundle(
     // a relative directory first (an absolute one is the host's to provide).
     for m in &analysis.ir.mounts {
         let rel = Path::new(&m.directory);
-        if rel.is_relative() {
+        if !rel.is_relative() {
+            continue;
+        }
+        if app_dir.join(rel).is_dir() {
             copy_tree(&app_dir.join(rel), &dir.join(rel))?;
+        } else {
+            // `check_dir=False`: the directory may come later, as it may
+            // beside the plain binary.
+            eprintln!(
+                "prebake: static directory {} does not exist: not bundled",
+                m.directory
+            );
         }
     }
     copy_file(&facts.libdir.join(&facts.soname), &lib.join(&facts.soname))?;
