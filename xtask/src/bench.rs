@@ -111,6 +111,23 @@ pub(crate) const ENDPOINTS: [Endpoint; 4] = [
     },
 ];
 
+/// `Ok` when every server passed its checks, else the failures, one a line.
+pub(crate) fn checks_passed(results: &[ServerResult]) -> Result<(), String> {
+    let failed: Vec<_> = results
+        .iter()
+        .flat_map(|r| r.failures.iter().map(move |f| format!("{}: {f}", r.id)))
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} check(s) failed (see the results file):\n  {}",
+            failed.len(),
+            failed.join("\n  ")
+        ))
+    }
+}
+
 /// Bodies of `POST /validate` every server must answer with a 4xx.
 pub(crate) const BAD_BODIES: [(&str, &str); 3] = [
     ("constraint violations", r#"{"name":"","age":-1}"#),
@@ -421,19 +438,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         png.display(),
         started.elapsed()
     );
-    let failed: Vec<_> = results
-        .iter()
-        .flat_map(|r| r.failures.iter().map(move |f| format!("{}: {f}", r.id)))
-        .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} check(s) failed (see the results file):\n  {}",
-            failed.len(),
-            failed.join("\n  ")
-        ))
-    }
+    checks_passed(&results)
 }
 
 /// Starts one server (several times for start-up), checks it, loads it.

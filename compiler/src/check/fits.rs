@@ -391,13 +391,7 @@ pub(crate) fn constructed(ctx: &Ctx<'_>, callee: &str) -> Option<TyKind> {
         "builtins.bytes" => TyKind::Bytes,
         "builtins.bytearray" => TyKind::ByteArray,
         "builtins.memoryview" => TyKind::MemoryView,
-        "prebake.Response"
-        | "prebake.JSONResponse"
-        | "prebake.HTMLResponse"
-        | "prebake.PlainTextResponse"
-        | "prebake.RedirectResponse"
-        | "prebake.FileResponse"
-        | "prebake.StreamingResponse" => TyKind::Response,
+        q if crate::ir::RESPONSE_CLASSES.contains(&q) => TyKind::Response,
         q => {
             let id = ctx
                 .ir

@@ -66,6 +66,32 @@ pub(crate) struct Program {
 }
 
 impl Program {
+    /// Every top-level statement `<receiver>.<method>(...)` of every module,
+    /// as (module, call, receiver): the calls that configure an app or a
+    /// router (`app.mount(...)`, `router.include_router(...)`).
+    pub(crate) fn method_statements<'p>(
+        &'p self,
+        method: &'p str,
+    ) -> impl Iterator<Item = (usize, &'p ast::ExprCall, &'p ast::Expr)> + 'p {
+        self.modules
+            .iter()
+            .enumerate()
+            .flat_map(move |(m, module)| {
+                module.body.iter().filter_map(move |stmt| {
+                    let ast::Stmt::Expr(e) = stmt else {
+                        return None;
+                    };
+                    let ast::Expr::Call(call) = e.value.as_ref() else {
+                        return None;
+                    };
+                    let ast::Expr::Attribute(attr) = call.func.as_ref() else {
+                        return None;
+                    };
+                    (attr.attr.as_str() == method).then_some((m, call, attr.value.as_ref()))
+                })
+            })
+    }
+
     /// The module of this dotted name, by index.
     pub(crate) fn module_index(&self, name: &str) -> Option<usize> {
         self.modules.iter().position(|m| m.name == name)

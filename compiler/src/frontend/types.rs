@@ -64,13 +64,7 @@ fn known(q: &str) -> Option<Known> {
         "msgspec.Raw" => Scalar(TyKind::Raw),
         "prebake.Request" => Scalar(TyKind::Request),
         "prebake.UploadFile" => Scalar(TyKind::UploadFile),
-        "prebake.Response"
-        | "prebake.JSONResponse"
-        | "prebake.HTMLResponse"
-        | "prebake.PlainTextResponse"
-        | "prebake.RedirectResponse"
-        | "prebake.FileResponse"
-        | "prebake.StreamingResponse" => Scalar(TyKind::Response),
+        q if crate::ir::RESPONSE_CLASSES.contains(&q) => Scalar(TyKind::Response),
         "builtins.list"
         | "typing.List"
         | "typing.Sequence"

@@ -31,7 +31,7 @@ pub use route::{
     ResponseKind, ReturnSite, Route,
 };
 pub use template::{RouteTemplate, TplTy};
-pub use types::{Bound, Constraints, Literal, MetaDocs, Number, Ty, TyKind};
+pub use types::{Bound, Constraints, Literal, MetaDocs, Number, RESPONSE_CLASSES, Ty, TyKind};
 pub use value::{Value, ValueKind};
 
 use crate::source::Span;

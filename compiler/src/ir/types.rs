@@ -447,6 +447,19 @@ pub struct Bound<T> {
     pub span: Span,
 }
 
+/// The `prebake` response classes a handler may return as built: each is
+/// [`TyKind::Response`] (the front end's annotations and the checks'
+/// literal returns read the same list).
+pub const RESPONSE_CLASSES: &[&str] = &[
+    "prebake.Response",
+    "prebake.JSONResponse",
+    "prebake.HTMLResponse",
+    "prebake.PlainTextResponse",
+    "prebake.RedirectResponse",
+    "prebake.FileResponse",
+    "prebake.StreamingResponse",
+];
+
 /// The constraints of `msgspec.Meta` (and of the parameter markers).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Constraints {

@@ -299,19 +299,8 @@ pub(crate) fn run(mut cfg: Config) -> Result<(), String> {
             format!("http://127.0.0.1:{upstream_port}/"),
         ),
     ]);
-    let clk_tck = setup::capture(Command::new("getconf").arg("CLK_TCK"))
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0);
-    let pip_freeze = setup::capture(Command::new(venv_bin.join("python")).args([
-        "-m",
-        "pip",
-        "freeze",
-        "--disable-pip-version-check",
-    ]))?
-    .lines()
-    .map(str::to_string)
-    .collect();
+    let clk_tck = setup::clk_tck();
+    let pip_freeze = setup::pip_freeze(&venv_bin)?;
     let tools = Tools {
         venv_bin,
         prebake: bins.tfb.clone(),
@@ -359,19 +348,7 @@ pub(crate) fn run(mut cfg: Config) -> Result<(), String> {
     eprintln!("{}", table(&cfg, &results));
     eprintln!("bench: wrote {} and {}", md.display(), png.display());
     drop(cfg);
-    let failed: Vec<String> = results
-        .iter()
-        .flat_map(|r| r.failures.iter().map(move |f| format!("{}: {f}", r.id)))
-        .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} check(s) failed:\n  {}",
-            failed.len(),
-            failed.join("\n  ")
-        ))
-    }
+    super::checks_passed(&results)
 }
 
 fn best(e: &EndpointResult) -> f64 {

@@ -30,19 +30,8 @@ pub(crate) fn prepare(root: &Path, cfg: &Config) -> Result<Tools, String> {
     let venv_bin = ensure_venv(root)?;
     let plain_hyper = build_bench_binary(root, &cfg.profile, "plain-hyper")?;
     let (prebake, builds) = build_prebake(root, cfg)?;
-    let clk_tck = capture(Command::new("getconf").arg("CLK_TCK"))
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0);
-    let pip_freeze = capture(Command::new(venv_bin.join("python")).args([
-        "-m",
-        "pip",
-        "freeze",
-        "--disable-pip-version-check",
-    ]))?
-    .lines()
-    .map(str::to_string)
-    .collect();
+    let clk_tck = clk_tck();
+    let pip_freeze = pip_freeze(&venv_bin)?;
     Ok(Tools {
         venv_bin,
         prebake,
@@ -51,6 +40,27 @@ pub(crate) fn prepare(root: &Path, cfg: &Config) -> Result<Tools, String> {
         clk_tck,
         pip_freeze,
     })
+}
+
+/// The ticks per second `/proc/PID/stat` counts CPU time in.
+pub(crate) fn clk_tck() -> f64 {
+    capture(Command::new("getconf").arg("CLK_TCK"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// `name==version` of the packages of the environment in `venv_bin`.
+pub(crate) fn pip_freeze(venv_bin: &Path) -> Result<Vec<String>, String> {
+    Ok(capture(Command::new(venv_bin.join("python")).args([
+        "-m",
+        "pip",
+        "freeze",
+        "--disable-pip-version-check",
+    ]))?
+    .lines()
+    .map(str::to_string)
+    .collect())
 }
 
 /// Runs a command and returns its standard output.

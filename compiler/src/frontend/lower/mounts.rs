@@ -20,29 +20,17 @@ impl Lowerer<'_> {
     /// Every `app.mount(...)` statement at the top level of a module.
     pub(super) fn static_mounts(&mut self, app: (usize, usize)) -> Vec<StaticMount> {
         let mut out = Vec::new();
-        for m in 0..self.program.modules.len() {
-            for stmt in &self.program.modules[m].body {
-                let ast::Stmt::Expr(e) = stmt else { continue };
-                let ast::Expr::Call(call) = e.value.as_ref() else {
-                    continue;
-                };
-                let ast::Expr::Attribute(attr) = call.func.as_ref() else {
-                    continue;
-                };
-                if attr.attr.as_str() != "mount" {
-                    continue;
-                }
-                let is_app = matches!(
-                    self.scopes.resolve(self.program, m, &attr.value),
-                    Resolved::Local { module, stmt, .. } if (module, stmt) == app
-                );
-                if !is_app {
-                    continue;
-                }
-                let call = call.clone();
-                if let Some(mount) = self.static_mount(m, &call) {
-                    out.push(mount);
-                }
+        let program = self.program;
+        for (m, call, receiver) in program.method_statements("mount") {
+            let is_app = matches!(
+                self.scopes.resolve(program, m, receiver),
+                Resolved::Local { module, stmt, .. } if (module, stmt) == app
+            );
+            if !is_app {
+                continue;
+            }
+            if let Some(mount) = self.static_mount(m, call) {
+                out.push(mount);
             }
         }
         out

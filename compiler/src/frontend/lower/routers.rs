@@ -109,48 +109,36 @@ impl Lowerer<'_> {
                 }
             }
         }
-        for m in 0..self.program.modules.len() {
-            for stmt in &self.program.modules[m].body {
-                let ast::Stmt::Expr(e) = stmt else { continue };
-                let ast::Expr::Call(call) = e.value.as_ref() else {
-                    continue;
-                };
-                let ast::Expr::Attribute(attr) = call.func.as_ref() else {
-                    continue;
-                };
-                if attr.attr.as_str() != "include_router" {
-                    continue;
-                }
-                let Some(parent) = self.binding(m, &attr.value) else {
-                    continue;
-                };
-                let call = call.clone();
-                let child_expr = call.args.first().or_else(|| {
-                    call.keywords
-                        .iter()
-                        .find(|k| k.arg.as_deref() == Some("router"))
-                        .map(|k| &k.value)
-                });
-                let Some(child) = child_expr.and_then(|c| self.binding(m, c)) else {
-                    let span = self.program.span(m, &call);
-                    self.sink.report(
-                        Diagnostic::new(
-                            Code::PB018,
-                            span,
-                            "`include_router` must name an `APIRouter` of the app's modules",
-                        )
-                        .with_label("not a router the compiler can follow"),
-                    );
-                    continue;
-                };
-                includes.push(Include {
-                    parent,
-                    child,
-                    prefix: self.prefix_keyword(m, &call),
-                    deps: self.call_dependencies(m, &call),
-                    tags: self.tags_keyword(m, &call),
-                });
-            }
+        let program = self.program;
+        for (m, call, receiver) in program.method_statements("include_router") {
+            let Some(parent) = self.binding(m, receiver) else {
+                continue;
+            };
+            let child_expr = call.args.first().or_else(|| {
+                call.keywords
+                    .iter()
+                    .find(|k| k.arg.as_deref() == Some("router"))
+                    .map(|k| &k.value)
+            });
+            let Some(child) = child_expr.and_then(|c| self.binding(m, c)) else {
+                let span = self.program.span(m, call);
+                self.sink.report(
+                    Diagnostic::new(
+                        Code::PB018,
+                        span,
+                        "`include_router` must name an `APIRouter` of the app's modules",
+                    )
+                    .with_label("not a router the compiler can follow"),
+                );
+                continue;
+            };
+            includes.push(Include {
+                parent,
+                child,
+                prefix: self.prefix_keyword(m, call),
+                deps: self.call_dependencies(m, call),
+                tags: self.tags_keyword(m, call),
+            });
         }
         // Only bindings that are owners count; others were not routers.
         includes.retain(|inc| {
