@@ -160,7 +160,7 @@ pub(crate) fn lower(program: &Program, sink: &mut Sink) -> Ir {
                 for mount in routers.mounts_of((module, at)).to_vec() {
                     if let Some(mut route) = lw.route(m, stmt, is_async, call, method, &mount) {
                         lw.place(&mut route, (m, i), call, &mount.sync);
-                        lw.raised_statuses(&mut route, (m, i));
+                        lw.raised_statuses(&mut route);
                         ir.routes.push(route);
                     }
                 }

@@ -12,22 +12,24 @@ use crate::ir::{ReachedCall, Route};
 
 impl Lowerer<'_> {
     /// Records on `route` the statuses of the `HTTPException`s its handler
-    /// (`def_at`: module and statement) and its dependencies may raise.
-    pub(crate) fn raised_statuses(&self, route: &mut Route, def_at: (usize, usize)) {
-        let mut reached: Vec<ReachedCall> = Vec::new();
-        if let Some(f) = self.calls.function(def_at.0, def_at.1) {
-            reached.extend(self.calls.reached(f));
-        }
+    /// and its dependencies may raise. Runs after [`Lowerer::place`], whose
+    /// walk of the handler's calls it reuses; dependencies, async ones
+    /// included, are walked here.
+    pub(crate) fn raised_statuses(&self, route: &mut Route) {
+        let mut from_dependencies: Vec<ReachedCall> = Vec::new();
         for dep in route.graph_dependencies() {
             let Some(m) = self.program.module_index(&dep.module) else {
                 continue;
             };
             if let Some(f) = CallIndex::named(self.program, &self.scopes, m, &dep.name) {
-                reached.extend(self.calls.reached(f));
+                from_dependencies.extend(self.calls.reached(f));
             }
         }
-        let mut statuses: Vec<u16> = reached
+        let mut statuses: Vec<u16> = route
+            .handler
+            .reached_calls
             .iter()
+            .chain(&from_dependencies)
             .filter(|c| is_http_exception(&c.callee))
             .filter_map(|c| literal_status(self.text(c.span)))
             .filter(|s| (400..=599).contains(s))
