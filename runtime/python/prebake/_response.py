@@ -284,8 +284,6 @@ class PlainTextResponse(Response):
         super().__init__(content, status_code, headers, media_type or TEXT, background)
 
 
-
-
 class RedirectResponse(Response):
     """A redirect to `url` (`307` unless `status_code` says otherwise), its
     `Location` percent-quoted as Starlette quotes it; no body."""
