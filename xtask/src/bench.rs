@@ -21,6 +21,7 @@
 //! `load` (wrk), `report` (the Markdown file), `chart` (the PNG).
 
 mod chart;
+mod fortunes;
 mod http;
 mod io;
 mod load;
@@ -135,12 +136,14 @@ pub(crate) const BAD_BODIES: [(&str, &str); 3] = [
     ("missing field", r#"{"name":"Ada"}"#),
 ];
 
-/// Which benchmark: the hello app's in-memory endpoints, or real I/O
-/// (`examples/tfb` on PostgreSQL, `io.rs`).
+/// Which benchmark: the hello app's in-memory endpoints, real I/O
+/// (`examples/tfb` on PostgreSQL, `io.rs`), or the fortunes page rendered
+/// from a template (`fortunes.rs`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Suite {
     Default,
     Io,
+    Fortunes,
 }
 
 /// What a run does.
@@ -263,13 +266,17 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask bench [--suite default|io] [--quick] [--dist] [--pipeline N] [--servers ID,ID,..] [--out DIR]
+const USAGE: &str = "usage: cargo xtask bench [--suite default|io|fortunes] [--quick] [--dist] [--pipeline N] [--servers ID,ID,..] [--out DIR]
        cargo xtask bench --suite static [--seconds N]   (static files against nginx)
 
   --suite io       the io suite: examples/tfb and examples/tfb-psycopg on PostgreSQL
                    against FastAPI, BlackSheep and Litestar on asyncpg and a hyper +
                    tokio-postgres ceiling (ids: prebake, prebake-psycopg, rust-ceiling,
                    fastapi-uvicorn, blacksheep-granian, litestar-granian)
+  --suite fortunes the TechEmpower fortunes page without a database (13 and 130 rows):
+                   bench/apps/fortunes against FastAPI, Litestar and BlackSheep
+                   rendering it with Jinja2 (ids: prebake, fastapi-uvicorn,
+                   litestar-granian, blacksheep-granian)
   --quick          one 3 s run per endpoint after a 1 s warm-up, servers prebake,
                    plain-hyper and litestar-granian; results in target/bench/results/
   --dist           build prebake and the plain hyper server with the `dist` profile
@@ -300,7 +307,12 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
                 suite = match it.next().map(String::as_str) {
                     Some("default") => Suite::Default,
                     Some("io") => Suite::Io,
-                    _ => return Err(format!("--suite takes default or io\n\n{USAGE}")),
+                    Some("fortunes") => Suite::Fortunes,
+                    _ => {
+                        return Err(format!(
+                            "--suite takes default, io, fortunes or static\n\n{USAGE}"
+                        ));
+                    }
                 };
             }
             "--dist" => profile = "dist".into(),
@@ -328,10 +340,11 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
     let ids: &[&str] = match suite {
         Suite::Default => &server::IDS,
         Suite::Io => &io::IDS,
+        Suite::Fortunes => &fortunes::IDS,
     };
     let all = ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let servers = servers.unwrap_or_else(|| {
-        if quick && suite == Suite::Io {
+        if quick && suite != Suite::Default {
             all.clone()
         } else if quick {
             ["prebake", "plain-hyper", "litestar-granian"]
@@ -357,6 +370,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         endpoints: match suite {
             Suite::Default => &ENDPOINTS,
             Suite::Io => &io::ENDPOINTS,
+            Suite::Fortunes => &fortunes::ENDPOINTS,
         },
         db: None,
         profile,
@@ -386,8 +400,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(tsv) = &cfg.chart_only {
         return redraw(tsv, &cfg);
     }
-    if cfg.suite == Suite::Io {
-        return io::run(cfg);
+    match cfg.suite {
+        Suite::Io => return io::run(cfg),
+        Suite::Fortunes => return fortunes::run(cfg),
+        Suite::Default => {}
     }
     let started = Instant::now();
     let root = crate::root();
