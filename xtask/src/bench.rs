@@ -608,11 +608,19 @@ fn check_answers(running: &server::Running, cfg: &Config, result: &mut ServerRes
                     ));
                 } else if let Some(shape) = ep.shape {
                     if let Err(e) = shape(&resp.body_text()) {
+                        // A page's error says where it differs; its start
+                        // is enough beside that.
+                        let body = resp.body_text();
+                        let mut end = body.len().min(200);
+                        while !body.is_char_boundary(end) {
+                            end -= 1;
+                        }
                         result.failures.push(format!(
-                            "{} {} answered the body {:?}: {e}",
+                            "{} {} answered the body {:?}{}: {e}",
                             ep.method,
                             ep.target,
-                            resp.body_text()
+                            &body[..end],
+                            if end < body.len() { " (cut)" } else { "" }
                         ));
                     }
                 } else if http::squash_json(&resp.body_text()) != http::squash_json(ep.expected) {

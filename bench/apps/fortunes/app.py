@@ -37,14 +37,14 @@ FORTUNES = [
 
 
 @app.get("/fortunes", template="fortunes.html")
-async def fortunes() -> Fortunes:
+def fortunes() -> Fortunes:
     rows = [*FORTUNES, Fortune(0, "Additional fortune added at request time.")]
     rows.sort(key=lambda f: f.message)
     return Fortunes(rows)
 
 
 @app.get("/fortunes/{copies}", template="fortunes.html")
-async def fortunes_copies(copies: int) -> Fortunes:
+def fortunes_copies(copies: int) -> Fortunes:
     """The same page with the 13 rows `copies` times: the render cost per
     row is the difference between two sizes (the fortunes suite's CPU per
     request, bench/profile/render.sh's instructions)."""
