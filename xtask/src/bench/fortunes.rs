@@ -297,7 +297,10 @@ fn runs<'a>(results: &'a [ServerResult], id: &str, name: &str) -> Option<&'a End
 }
 
 /// The Python peer with the highest best-run req/s on `name`.
-fn fastest_peer<'a>(results: &'a [ServerResult], name: &str) -> Option<(&'a str, &'a EndpointResult)> {
+fn fastest_peer<'a>(
+    results: &'a [ServerResult],
+    name: &str,
+) -> Option<(&'a str, &'a EndpointResult)> {
     PYTHON_PEERS
         .iter()
         .filter_map(|id| runs(results, id, name).map(|e| (*id, e)))
@@ -488,7 +491,9 @@ mod tests {
         // `<` sorts before letters, the Japanese row after them.
         let first = p.find("<tr><td>").unwrap();
         assert!(p[first..].starts_with("<tr><td>11<"));
-        assert!(p.ends_with("<tr><td>12</td><td>フレームワークのベンチマーク</td></tr></table></body></html>"));
+        assert!(p.ends_with(
+            "<tr><td>12</td><td>フレームワークのベンチマーク</td></tr></table></body></html>"
+        ));
         assert_eq!(page(COPIES).matches("<tr><td>").count(), 130);
     }
 
