@@ -437,43 +437,7 @@ fn render(
         "CPU per request is the server's whole process tree's `utime` + `stime` from `/proc/PID/stat` across a run, divided by the requests wrk completed.\n\n## Render cost per row\n\n`/fortunes/10` is the same page with the 13 rows ten times. The CPU per request it costs beyond `/fortunes`, over the 117 extra rows, is what one more row costs: building it, reading it into the page (prebake) or looking its fields up (Jinja2), escaping and writing it, and its 50-odd bytes more on the socket.\n\n{}",
         per_row(results)
     );
-    let _ = writeln!(out, "## Servers\n");
-    for r in results {
-        let _ = writeln!(
-            out,
-            "- `{}`: {}; `{}` (from `{}`); peak RSS {:.1} MB over {} process(es); start-up {:.0} ms",
-            r.id,
-            r.label,
-            r.command,
-            if r.id == "prebake" {
-                "the repository"
-            } else {
-                "bench/peers"
-            },
-            r.peak_rss_kb as f64 * 1024.0 / 1e6,
-            r.processes,
-            super::median(r.startup_ms.clone()),
-        );
-        for f in &r.failures {
-            let _ = writeln!(out, "  - FAILED: {f}");
-        }
-        for n in &r.notes {
-            let _ = writeln!(out, "  - note: {n}");
-        }
-    }
-    let _ = writeln!(
-        out,
-        "\n## Machine\n\n- {} ({}), {}\n- {}\n- {}, {}, {}\n- commit {}\n- Python packages: {}\n",
-        machine.cpu,
-        machine.cpus,
-        machine.memory,
-        machine.kernel,
-        machine.rustc,
-        machine.python,
-        machine.wrk,
-        machine.commit,
-        tools.pip_freeze.join(", ")
-    );
+    super::report::servers_and_machine(&mut out, results, machine, tools, &[]);
     out
 }
 

@@ -489,37 +489,7 @@ fn render(
         out,
         "Statements/req is what `pg_stat_statements` counted during the measured runs divided by the requests. The queries themselves are 1 for /db and for /fortunes, 20 for /queries?queries=20, 40 for /updates?queries=20 (20 SELECTs, then 20 UPDATEs sent as one pipelined batch), 1 for the movie INSERT and the user read, 0 for /proxy (the ceiling's figures); asyncpg adds the 4 statements with which its pool resets a connection on release (one round trip), psycopg its BEGIN and COMMIT.\n"
     );
-    let _ = writeln!(out, "## Servers\n");
-    for r in results {
-        let _ = writeln!(
-            out,
-            "- `{}`: {}; `{}`; peak RSS {:.1} MB over {} process(es); start-up {:.0} ms",
-            r.id,
-            r.label,
-            r.command,
-            r.peak_rss_kb as f64 * 1024.0 / 1e6,
-            r.processes,
-            super::median(r.startup_ms.clone()),
-        );
-        for f in &r.failures {
-            let _ = writeln!(out, "  - FAILED: {f}");
-        }
-        for n in &r.notes {
-            let _ = writeln!(out, "  - note: {n}");
-        }
-    }
-    let _ = writeln!(
-        out,
-        "\n## Machine\n\n- {} ({}), {}\n- {}\n- {}, {}, {}\n- database: {database}\n- commit {}\n- Python packages: {}\n",
-        machine.cpu,
-        machine.cpus,
-        machine.memory,
-        machine.kernel,
-        machine.rustc,
-        machine.python,
-        machine.wrk,
-        machine.commit,
-        tools.pip_freeze.join(", ")
-    );
+    let database = format!("database: {database}");
+    super::report::servers_and_machine(&mut out, results, machine, tools, &[database]);
     out
 }
