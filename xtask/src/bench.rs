@@ -179,6 +179,11 @@ pub(crate) struct Config {
     /// `--pipeline N`: every endpoint measured pipelined too, N requests
     /// per write.
     pub(crate) pipeline: Option<u32>,
+    /// wrk's `--timeout` in seconds, when not its default (2 s): the
+    /// fortunes suite's slowest peer (FastAPI rendering 130 rows) answers
+    /// a request now and then after more than 2 s on a busy machine, which
+    /// wrk counts as a socket error and the run fails.
+    pub(crate) timeout: Option<u32>,
 }
 
 /// One measured wrk run of one endpoint.
@@ -385,6 +390,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         attempts: if quick { 1 } else { 2 },
         chart_only,
         pipeline,
+        timeout: (suite == Suite::Fortunes).then_some(10),
     })
 }
 
