@@ -257,7 +257,7 @@ pub(crate) fn run(cfg: Config) -> Result<(), String> {
     };
     setup::settle();
     let machine = setup::machine_info(&root, &tools);
-    let load = [setup::loadavg(), String::new()];
+    let load_start = setup::loadavg();
     let mut results = Vec::new();
     for id in &cfg.servers {
         let spec = spec(id, &tools);
@@ -268,7 +268,7 @@ pub(crate) fn run(cfg: Config) -> Result<(), String> {
         }
         results.push(result);
     }
-    let load = [load[0].clone(), setup::loadavg()];
+    let load = [load_start, setup::loadavg()];
     let date = setup::today();
     let stem = format!("{date}-fortunes{}", if cfg.quick { "-quick" } else { "" });
     let dir = &cfg.out_dir;
