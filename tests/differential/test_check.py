@@ -103,6 +103,21 @@ ANNOTATIONS = [
     f"Annotated[int | None, {M}(ge=0)]",
     f"Annotated[Color, {M}(min_length=1)]",
     f"Annotated[Any, {M}(ge=1)]",
+    "Point2",
+    "Point2 | None",
+    "Point2 | list[int]",
+    "Point2 | tuple[int, float]",
+    "Point2 | Row",
+    "Point2 | Point3",
+    "Point2 | Item",
+    "Point2 | int | str",
+    "Row | Movie",
+    "GPair[int, str]",
+    "GPair[int, str] | GPair[str, int]",
+    "GPair[Point2, Row]",
+    "list[Point2] | Row",
+    "NoFields",
+    "set[Point2]",
 ]
 
 # Refused by the checker although msgspec builds a decoder: no value can
