@@ -118,6 +118,10 @@ ANNOTATIONS = [
     "list[Point2] | Row",
     "NoFields",
     "set[Point2]",
+    "Legacy",
+    "Coord | Legacy",
+    "Coord | Item | None",
+    "list[Legacy]",
 ]
 
 # Refused by the checker although msgspec builds a decoder: no value can

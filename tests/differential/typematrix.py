@@ -31,6 +31,7 @@ from .models import (
     Base,
     CamelUser,
     Cat,
+    Coord,
     Color,
     Constrained,
     Counted,
@@ -53,6 +54,7 @@ from .models import (
     Keyed,
     KwOnly,
     Level,
+    Legacy,
     LinkedNode,
     LowerThing,
     MappedThing,
@@ -277,6 +279,9 @@ MODELS = [
     "GPair[int, str]",
     "GPair[Point2, list[int]]",
     "list[GPair[str, Color]]",
+    "Legacy",
+    "Coord | None",
+    "dict[str, Legacy]",
 ]
 
 BODY = SCALARS + COLLECTIONS + MODELS
@@ -377,4 +382,6 @@ CORRUPT = [
     "Placed",
     "GPair[int, str]",
     "list[Point2]",
+    "Legacy",
+    "Coord",
 ]

@@ -22,6 +22,7 @@ from .models import (
     Base,
     CamelUser,
     Cat,
+    Coord,
     Color,
     Constrained,
     Counted,
@@ -44,6 +45,7 @@ from .models import (
     Keyed,
     KwOnly,
     Level,
+    Legacy,
     LinkedNode,
     LowerThing,
     MappedThing,
@@ -974,6 +976,21 @@ def t177(body: Annotated[GPair[Point2, list[int]], Body()]) -> GPair[Point2, lis
 
 @app.post("/t/178")
 def t178(body: Annotated[list[GPair[str, Color]], Body()]) -> list[GPair[str, Color]]:
+    return body
+
+
+@app.post("/t/179")
+def t179(body: Annotated[Legacy, Body()]) -> Legacy:
+    return body
+
+
+@app.post("/t/180")
+def t180(body: Annotated[Coord | None, Body()]) -> Coord | None:
+    return body
+
+
+@app.post("/t/181")
+def t181(body: Annotated[dict[str, Legacy], Body()]) -> dict[str, Legacy]:
     return body
 
 
@@ -2494,4 +2511,14 @@ def m41(body: Annotated[GPair[int, str], Body()], how: str = "") -> GPair[int, s
 
 @app.post("/m/42")
 def m42(body: Annotated[list[Point2], Body()], how: str = "") -> list[Point2]:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/43")
+def m43(body: Annotated[Legacy, Body()], how: str = "") -> Legacy:
+    return corrupt(body, how)  # type: ignore[no-any-return]
+
+
+@app.post("/m/44")
+def m44(body: Annotated[Coord, Body()], how: str = "") -> Coord:
     return corrupt(body, how)  # type: ignore[no-any-return]

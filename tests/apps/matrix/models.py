@@ -8,6 +8,7 @@ its own process and compares the answers with the compiled server's.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime
 import decimal
@@ -399,3 +400,8 @@ class Placed(msgspec.Struct):
 class GPair(NamedTuple, Generic[T, U]):
     a: T
     b: U | None = None
+
+
+# NamedTuples made by a call: `collections.namedtuple`'s fields are `Any`.
+Legacy = collections.namedtuple("Legacy", ["a", "b"], defaults=[None])
+Coord = NamedTuple("Coord", [("lat", float), ("lon", float)])

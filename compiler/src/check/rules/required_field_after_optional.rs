@@ -47,8 +47,14 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
                 .with_secondary(walk::field_name_span(opt), "has a default")
                 .with_note(note)
                 .with_help(format!(
-                    "move `{}` before `{}`, give it a default, or set `kw_only=True` on the class",
-                    f.name, opt.name
+                    "move `{}` before `{}`, give it a default{}",
+                    f.name,
+                    opt.name,
+                    if matches!(model.kind, ModelKind::NamedTuple) {
+                        ""
+                    } else {
+                        ", or set `kw_only=True` on the class"
+                    }
                 )),
             );
             break;
