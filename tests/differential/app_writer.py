@@ -25,7 +25,7 @@ HEADER = '''\
 
 One echo route per type of the differential test's matrix: `POST /t/N`
 (JSON body), `GET /q/N` (query), `GET /p/N/{v}` (path), `GET /h/N` (the
-header `x-v`), `GET /c/N` (the cookie `v`), `POST /w/N`
+header `x-v`, by its name or `alias=`), `GET /c/N` (the cookie `v`), `POST /w/N`
 (arbitrary JSON returned under the declared type) and `POST /m/N` (a decoded
 value, damaged by `helpers.corrupt`, returned under its declared type).
 """
@@ -58,9 +58,12 @@ def render() -> str:
                 f"    return v\n"
             )
     for i, ty in enumerate(matrix.HEADER):
+        # Even routes name the header by the parameter (`x_v` reads
+        # `x-v`), odd ones by `alias=`.
+        marker = "Header()" if i % 2 == 0 else 'Header(alias="X-V")'
         out.append(
             f'\n\n@app.get("/h/{i}")\n'
-            f"def h{i}(x_v: Annotated[{ty}, Header()]) -> {_returns(ty)}:\n"
+            f"def h{i}(x_v: Annotated[{ty}, {marker}]) -> {_returns(ty)}:\n"
             f"    return x_v\n"
         )
         out.append(

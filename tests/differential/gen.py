@@ -1286,7 +1286,10 @@ def header_value(case: Case) -> str | None:
 
 def expect_header(case: Case) -> Expected:
     route = case.route
-    source, key = ("header", "x-v") if route.kind == "h" else ("cookie", "v")
+    # The error's key is the header's name as the app writes it: the
+    # parameter's with `_` as `-`, or the alias (odd routes).
+    header = "x-v" if route.index % 2 == 0 else "X-V"
+    source, key = ("header", header) if route.kind == "h" else ("cookie", "v")
     raw = header_value(case)
     if raw is None:
         message = f"Missing required {source} parameter `{key}`"

@@ -4,9 +4,9 @@ Each entry is an annotation written in the namespace of
 `tests/apps/matrix/app.py` (which `gen.py --write-app` generates from these
 lists). `BODY` types get an echo route `POST /t/N` taking a JSON body;
 `PARAM` types get `GET /q/N?v=...` and `GET /p/N/{v}`; `HEADER` types get
-`GET /h/N` (the header `X-V`, read by a parameter `x_v`) and `GET /c/N`
-(the cookie `v`); `CHECKED` types get
-`POST /w/N`, whose handler returns the body decoded as `Any` under the
+`GET /h/N` (the header `X-V`, read by a parameter `x_v`, or named by
+`alias=` on odd routes) and `GET /c/N` (the cookie `v`); `CHECKED` types
+get `POST /w/N`, whose handler returns the body decoded as `Any` under the
 declared type, to exercise the checked encoders with values that may not
 fit; `CORRUPT` types get `POST /m/N`, whose handler damages the decoded
 value before returning it.

@@ -2,7 +2,7 @@
 
 One echo route per type of the differential test's matrix: `POST /t/N`
 (JSON body), `GET /q/N` (query), `GET /p/N/{v}` (path), `GET /h/N` (the
-header `x-v`), `GET /c/N` (the cookie `v`), `POST /w/N`
+header `x-v`, by its name or `alias=`), `GET /c/N` (the cookie `v`), `POST /w/N`
 (arbitrary JSON returned under the declared type) and `POST /m/N` (a decoded
 value, damaged by `helpers.corrupt`, returned under its declared type).
 """
@@ -1605,7 +1605,7 @@ def c0(v: Annotated[int, Cookie()]) -> int:
 
 
 @app.get("/h/1")
-def h1(x_v: Annotated[float, Header()]) -> float:
+def h1(x_v: Annotated[float, Header(alias="X-V")]) -> float:
     return x_v
 
 
@@ -1625,7 +1625,7 @@ def c2(v: Annotated[bool, Cookie()]) -> bool:
 
 
 @app.get("/h/3")
-def h3(x_v: Annotated[str, Header()]) -> str:
+def h3(x_v: Annotated[str, Header(alias="X-V")]) -> str:
     return x_v
 
 
@@ -1645,7 +1645,7 @@ def c4(v: Annotated[bytes, Cookie()]) -> bytes:
 
 
 @app.get("/h/5")
-def h5(x_v: Annotated[datetime.datetime, Header()]) -> datetime.datetime:
+def h5(x_v: Annotated[datetime.datetime, Header(alias="X-V")]) -> datetime.datetime:
     return x_v
 
 
@@ -1665,7 +1665,7 @@ def c6(v: Annotated[datetime.date, Cookie()]) -> datetime.date:
 
 
 @app.get("/h/7")
-def h7(x_v: Annotated[datetime.time, Header()]) -> datetime.time:
+def h7(x_v: Annotated[datetime.time, Header(alias="X-V")]) -> datetime.time:
     return x_v
 
 
@@ -1685,7 +1685,7 @@ def c8(v: Annotated[datetime.timedelta, Cookie()]) -> datetime.timedelta:
 
 
 @app.get("/h/9")
-def h9(x_v: Annotated[uuid.UUID, Header()]) -> uuid.UUID:
+def h9(x_v: Annotated[uuid.UUID, Header(alias="X-V")]) -> uuid.UUID:
     return x_v
 
 
@@ -1705,7 +1705,7 @@ def c10(v: Annotated[decimal.Decimal, Cookie()]) -> decimal.Decimal:
 
 
 @app.get("/h/11")
-def h11(x_v: Annotated[Annotated[int, msgspec.Meta(ge=0, le=100)], Header()]) -> Annotated[int, msgspec.Meta(ge=0, le=100)]:
+def h11(x_v: Annotated[Annotated[int, msgspec.Meta(ge=0, le=100)], Header(alias="X-V")]) -> Annotated[int, msgspec.Meta(ge=0, le=100)]:
     return x_v
 
 
@@ -1725,7 +1725,7 @@ def c12(v: Annotated[Annotated[int, msgspec.Meta(gt=-5, lt=5, multiple_of=2)], C
 
 
 @app.get("/h/13")
-def h13(x_v: Annotated[Annotated[int, msgspec.Meta(ge=9223372036854775807)], Header()]) -> Annotated[int, msgspec.Meta(ge=9223372036854775807)]:
+def h13(x_v: Annotated[Annotated[int, msgspec.Meta(ge=9223372036854775807)], Header(alias="X-V")]) -> Annotated[int, msgspec.Meta(ge=9223372036854775807)]:
     return x_v
 
 
@@ -1745,7 +1745,7 @@ def c14(v: Annotated[Annotated[int, msgspec.Meta(le=-9223372036854775808)], Cook
 
 
 @app.get("/h/15")
-def h15(x_v: Annotated[Annotated[int, msgspec.Meta(multiple_of=9223372036854775807)], Header()]) -> Annotated[int, msgspec.Meta(multiple_of=9223372036854775807)]:
+def h15(x_v: Annotated[Annotated[int, msgspec.Meta(multiple_of=9223372036854775807)], Header(alias="X-V")]) -> Annotated[int, msgspec.Meta(multiple_of=9223372036854775807)]:
     return x_v
 
 
@@ -1765,7 +1765,7 @@ def c16(v: Annotated[Annotated[float, msgspec.Meta(gt=0.0, lt=1.0)], Cookie()]) 
 
 
 @app.get("/h/17")
-def h17(x_v: Annotated[Annotated[float, msgspec.Meta(ge=-1.5, multiple_of=0.5)], Header()]) -> Annotated[float, msgspec.Meta(ge=-1.5, multiple_of=0.5)]:
+def h17(x_v: Annotated[Annotated[float, msgspec.Meta(ge=-1.5, multiple_of=0.5)], Header(alias="X-V")]) -> Annotated[float, msgspec.Meta(ge=-1.5, multiple_of=0.5)]:
     return x_v
 
 
@@ -1785,7 +1785,7 @@ def c18(v: Annotated[Annotated[float, msgspec.Meta(le=1e300, gt=-1)], Cookie()])
 
 
 @app.get("/h/19")
-def h19(x_v: Annotated[Annotated[str, msgspec.Meta(min_length=2, max_length=5)], Header()]) -> Annotated[str, msgspec.Meta(min_length=2, max_length=5)]:
+def h19(x_v: Annotated[Annotated[str, msgspec.Meta(min_length=2, max_length=5)], Header(alias="X-V")]) -> Annotated[str, msgspec.Meta(min_length=2, max_length=5)]:
     return x_v
 
 
@@ -1805,7 +1805,7 @@ def c20(v: Annotated[Annotated[str, msgspec.Meta(pattern='^[a-z]+$')], Cookie()]
 
 
 @app.get("/h/21")
-def h21(x_v: Annotated[Annotated[str, msgspec.Meta(pattern='[0-9]', max_length=4)], Header()]) -> Annotated[str, msgspec.Meta(pattern='[0-9]', max_length=4)]:
+def h21(x_v: Annotated[Annotated[str, msgspec.Meta(pattern='[0-9]', max_length=4)], Header(alias="X-V")]) -> Annotated[str, msgspec.Meta(pattern='[0-9]', max_length=4)]:
     return x_v
 
 
@@ -1825,7 +1825,7 @@ def c22(v: Annotated[Annotated[bytes, msgspec.Meta(min_length=1, max_length=3)],
 
 
 @app.get("/h/23")
-def h23(x_v: Annotated[Annotated[datetime.datetime, msgspec.Meta(tz=True)], Header()]) -> Annotated[datetime.datetime, msgspec.Meta(tz=True)]:
+def h23(x_v: Annotated[Annotated[datetime.datetime, msgspec.Meta(tz=True)], Header(alias="X-V")]) -> Annotated[datetime.datetime, msgspec.Meta(tz=True)]:
     return x_v
 
 
@@ -1845,7 +1845,7 @@ def c24(v: Annotated[Annotated[datetime.datetime, msgspec.Meta(tz=False)], Cooki
 
 
 @app.get("/h/25")
-def h25(x_v: Annotated[Annotated[datetime.time, msgspec.Meta(tz=True)], Header()]) -> Annotated[datetime.time, msgspec.Meta(tz=True)]:
+def h25(x_v: Annotated[Annotated[datetime.time, msgspec.Meta(tz=True)], Header(alias="X-V")]) -> Annotated[datetime.time, msgspec.Meta(tz=True)]:
     return x_v
 
 
@@ -1865,7 +1865,7 @@ def c26(v: Annotated[Literal['a', 'b'], Cookie()]) -> Literal['a', 'b']:
 
 
 @app.get("/h/27")
-def h27(x_v: Annotated[Literal[1, 2, 3], Header()]) -> Literal[1, 2, 3]:
+def h27(x_v: Annotated[Literal[1, 2, 3], Header(alias="X-V")]) -> Literal[1, 2, 3]:
     return x_v
 
 
@@ -1885,7 +1885,7 @@ def c28(v: Annotated[Literal['a', 1], Cookie()]) -> Literal['a', 1]:
 
 
 @app.get("/h/29")
-def h29(x_v: Annotated[Literal['x', None], Header()]) -> Literal['x', None]:
+def h29(x_v: Annotated[Literal['x', None], Header(alias="X-V")]) -> Literal['x', None]:
     return x_v
 
 
@@ -1905,7 +1905,7 @@ def c30(v: Annotated[Literal[-1, 9223372036854775807, -9223372036854775808], Coo
 
 
 @app.get("/h/31")
-def h31(x_v: Annotated[Color, Header()]) -> Color:
+def h31(x_v: Annotated[Color, Header(alias="X-V")]) -> Color:
     return x_v
 
 
@@ -1925,7 +1925,7 @@ def c32(v: Annotated[Priority, Cookie()]) -> Priority:
 
 
 @app.get("/h/33")
-def h33(x_v: Annotated[Status, Header()]) -> Status:
+def h33(x_v: Annotated[Status, Header(alias="X-V")]) -> Status:
     return x_v
 
 
@@ -1945,7 +1945,7 @@ def c34(v: Annotated[Level, Cookie()]) -> Level:
 
 
 @app.get("/h/35")
-def h35(x_v: Annotated[int | None, Header()]) -> int | None:
+def h35(x_v: Annotated[int | None, Header(alias="X-V")]) -> int | None:
     return x_v
 
 
@@ -1965,7 +1965,7 @@ def c36(v: Annotated[float | None, Cookie()]) -> float | None:
 
 
 @app.get("/h/37")
-def h37(x_v: Annotated[bool | None, Header()]) -> bool | None:
+def h37(x_v: Annotated[bool | None, Header(alias="X-V")]) -> bool | None:
     return x_v
 
 
@@ -1985,7 +1985,7 @@ def c38(v: Annotated[str | None, Cookie()]) -> str | None:
 
 
 @app.get("/h/39")
-def h39(x_v: Annotated[int | str, Header()]) -> int | str:
+def h39(x_v: Annotated[int | str, Header(alias="X-V")]) -> int | str:
     return x_v
 
 
@@ -2005,7 +2005,7 @@ def c40(v: Annotated[int | float, Cookie()]) -> int | float:
 
 
 @app.get("/h/41")
-def h41(x_v: Annotated[bool | int, Header()]) -> bool | int:
+def h41(x_v: Annotated[bool | int, Header(alias="X-V")]) -> bool | int:
     return x_v
 
 
@@ -2025,7 +2025,7 @@ def c42(v: Annotated[float | str, Cookie()]) -> float | str:
 
 
 @app.get("/h/43")
-def h43(x_v: Annotated[int | str | None, Header()]) -> int | str | None:
+def h43(x_v: Annotated[int | str | None, Header(alias="X-V")]) -> int | str | None:
     return x_v
 
 
@@ -2045,7 +2045,7 @@ def c44(v: Annotated[datetime.date | int, Cookie()]) -> datetime.date | int:
 
 
 @app.get("/h/45")
-def h45(x_v: Annotated[datetime.datetime | None, Header()]) -> datetime.datetime | None:
+def h45(x_v: Annotated[datetime.datetime | None, Header(alias="X-V")]) -> datetime.datetime | None:
     return x_v
 
 
@@ -2065,7 +2065,7 @@ def c46(v: Annotated[uuid.UUID | None, Cookie()]) -> uuid.UUID | None:
 
 
 @app.get("/h/47")
-def h47(x_v: Annotated[decimal.Decimal | int, Header()]) -> decimal.Decimal | int:
+def h47(x_v: Annotated[decimal.Decimal | int, Header(alias="X-V")]) -> decimal.Decimal | int:
     return x_v
 
 
@@ -2085,7 +2085,7 @@ def c48(v: Annotated[Literal['a', 'b'] | None, Cookie()]) -> Literal['a', 'b'] |
 
 
 @app.get("/h/49")
-def h49(x_v: Annotated[Color | None, Header()]) -> Color | None:
+def h49(x_v: Annotated[Color | None, Header(alias="X-V")]) -> Color | None:
     return x_v
 
 
@@ -2105,7 +2105,7 @@ def c50(v: Annotated[Priority | str, Cookie()]) -> Priority | str:
 
 
 @app.get("/h/51")
-def h51(x_v: Annotated[Status | int | None, Header()]) -> Status | int | None:
+def h51(x_v: Annotated[Status | int | None, Header(alias="X-V")]) -> Status | int | None:
     return x_v
 
 
@@ -2125,7 +2125,7 @@ def c52(v: Annotated[bytes | None, Cookie()]) -> bytes | None:
 
 
 @app.get("/h/53")
-def h53(x_v: Annotated[Annotated[int, msgspec.Meta(ge=0)] | None, Header()]) -> Annotated[int, msgspec.Meta(ge=0)] | None:
+def h53(x_v: Annotated[Annotated[int, msgspec.Meta(ge=0)] | None, Header(alias="X-V")]) -> Annotated[int, msgspec.Meta(ge=0)] | None:
     return x_v
 
 
@@ -2145,7 +2145,7 @@ def c54(v: Annotated[Optional[float], Cookie()]) -> Optional[float]:
 
 
 @app.get("/h/55")
-def h55(x_v: Annotated[Union[bool, str, None], Header()]) -> Union[bool, str, None]:
+def h55(x_v: Annotated[Union[bool, str, None], Header(alias="X-V")]) -> Union[bool, str, None]:
     return x_v
 
 
