@@ -27,6 +27,16 @@ pub(crate) enum Part {
     Range { start: u64, end: u64 },
 }
 
+impl Part {
+    /// Its length in bytes.
+    pub(crate) fn len(&self) -> u64 {
+        match self {
+            Part::Bytes(b) => b.len() as u64,
+            Part::Range { start, end } => end - start,
+        }
+    }
+}
+
 /// A response body read from an open file.
 pub(crate) struct FileBody {
     file: File,
@@ -39,13 +49,7 @@ pub(crate) struct FileBody {
 impl FileBody {
     /// A body of `parts` of `file`.
     pub(crate) fn new(file: File, parts: Vec<Part>) -> FileBody {
-        let remaining = parts
-            .iter()
-            .map(|p| match p {
-                Part::Bytes(b) => b.len() as u64,
-                Part::Range { start, end } => end - start,
-            })
-            .sum();
+        let remaining = parts.iter().map(Part::len).sum();
         FileBody {
             file,
             parts: parts.into(),

@@ -11,6 +11,7 @@
 //! type. docs/static-files.md is the user's view.
 
 mod body;
+mod cache;
 pub(crate) mod mime;
 mod resolve;
 mod send;
@@ -220,8 +221,7 @@ fn answer_file(
     headers: &HeaderMap,
     head: bool,
 ) -> Resp {
-    let content_type = HeaderValue::from_str(&mime::content_type(name))
-        .unwrap_or(HeaderValue::from_static("text/plain; charset=utf-8"));
+    let content_type = mime::header(name);
     if let Some(accept) = headers.get(ACCEPT_ENCODING)
         && !is_encoded_name(name)
     {

@@ -14,7 +14,8 @@
 //!
 //! The body is read as the connection drains ([`super::body`]).
 
-use std::fs::{File, Metadata};
+use std::fs::File;
+use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hyper::body::Bytes;
@@ -25,14 +26,21 @@ use hyper::header::{
 use hyper::{Response, StatusCode};
 
 use super::body::{FileBody, Part};
+use super::cache::Entry;
 use crate::body::RespBody;
 use crate::json;
 use crate::response::{self, Resp};
 
-/// A file opened for sending, with what `fstat` said about it.
-pub(crate) struct Opened {
-    pub(crate) file: File,
-    pub(crate) meta: Metadata,
+/// A file ready to send: open, or kept in memory.
+pub(crate) enum Opened {
+    /// An open file, with its size and modification time from `fstat`.
+    File {
+        file: File,
+        len: u64,
+        mtime: SystemTime,
+    },
+    /// A small file kept in memory (`super::cache`).
+    Cached(Rc<Entry>),
 }
 
 /// How a file is answered.
@@ -52,21 +60,26 @@ pub(crate) struct Send<'a> {
 
 /// The response for `file`.
 pub(crate) fn send(file: Opened, how: &Send<'_>) -> Resp {
-    let size = file.meta.len();
-    let mtime = file.meta.modified().unwrap_or(UNIX_EPOCH);
-    let etag = etag(mtime, size, how.variant);
-    let last_modified = httpdate::fmt_http_date(mtime);
+    let (size, mtime) = match &file {
+        Opened::File { len, mtime, .. } => (*len, *mtime),
+        Opened::Cached(e) => (e.bytes.len() as u64, e.mtime),
+    };
+    let (etag, last_modified) = match &file {
+        Opened::Cached(e) if how.variant.is_empty() => (e.etag.clone(), e.last_modified.clone()),
+        Opened::Cached(e) => (tag_value(mtime, size, how.variant), e.last_modified.clone()),
+        Opened::File { .. } => (
+            tag_value(mtime, size, how.variant),
+            HeaderValue::from_str(&httpdate::fmt_http_date(mtime))
+                .unwrap_or(HeaderValue::from_static("")),
+        ),
+    };
     let mut headers = HeaderMap::with_capacity(8);
     headers.insert(CONTENT_TYPE, how.content_type.clone());
     headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Ok(v) = HeaderValue::from_str(&last_modified) {
-        headers.insert(LAST_MODIFIED, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        headers.insert(ETAG, v);
-    }
+    headers.insert(LAST_MODIFIED, last_modified.clone());
+    headers.insert(ETAG, etag.clone());
     let ok = how.status == StatusCode::OK;
-    if ok && not_modified(how.request, &etag, mtime) {
+    if ok && not_modified(how.request, etag.as_bytes(), mtime) {
         return not_modified_response(headers);
     }
     let range = how.request.get(RANGE).filter(|_| ok).filter(|_| {
@@ -79,7 +92,7 @@ pub(crate) fn send(file: Opened, how: &Send<'_>) -> Resp {
             start: 0,
             end: size,
         }];
-        return finish(how.status, headers, file.file, parts, how.head);
+        return finish(how.status, headers, file, parts, how.head);
     };
     match parse_range(range.as_bytes(), size) {
         Err(RangeError::Malformed(detail)) => response::bad_request(detail),
@@ -90,13 +103,7 @@ pub(crate) fn send(file: Opened, how: &Send<'_>) -> Resp {
                 headers.insert(CONTENT_RANGE, v);
             }
             let parts = vec![Part::Range { start, end }];
-            finish(
-                StatusCode::PARTIAL_CONTENT,
-                headers,
-                file.file,
-                parts,
-                how.head,
-            )
+            finish(StatusCode::PARTIAL_CONTENT, headers, file, parts, how.head)
         }
         Ok(ranges) => {
             let boundary = boundary();
@@ -117,13 +124,7 @@ pub(crate) fn send(file: Opened, how: &Send<'_>) -> Resp {
             {
                 headers.insert(CONTENT_TYPE, v);
             }
-            finish(
-                StatusCode::PARTIAL_CONTENT,
-                headers,
-                file.file,
-                parts,
-                how.head,
-            )
+            finish(StatusCode::PARTIAL_CONTENT, headers, file, parts, how.head)
         }
     }
 }
@@ -133,22 +134,41 @@ pub(crate) fn send(file: Opened, how: &Send<'_>) -> Resp {
 fn finish(
     status: StatusCode,
     headers: HeaderMap,
-    file: File,
+    file: Opened,
     parts: Vec<Part>,
     head: bool,
 ) -> Resp {
-    let body = FileBody::new(file, parts);
-    let len = body.remaining();
-    let mut resp = Response::new(if head {
+    let len: u64 = parts.iter().map(Part::len).sum();
+    let body = if head {
         RespBody::empty()
     } else {
-        RespBody::File(Box::new(body))
-    });
+        match file {
+            Opened::File { file, .. } => RespBody::File(Box::new(FileBody::new(file, parts))),
+            Opened::Cached(e) => RespBody::full(from_memory(&e.bytes, parts)),
+        }
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() = status;
     *resp.headers_mut() = headers;
     resp.headers_mut()
         .insert(CONTENT_LENGTH, HeaderValue::from(len));
     resp
+}
+
+/// The bytes of `parts` of a file kept in memory (no copy for one range).
+fn from_memory(bytes: &Bytes, parts: Vec<Part>) -> Bytes {
+    let slice = |start: u64, end: u64| bytes.slice(start as usize..end as usize);
+    if let [Part::Range { start, end }] = parts[..] {
+        return slice(start, end);
+    }
+    let mut out = Vec::new();
+    for part in parts {
+        match part {
+            Part::Bytes(b) => out.extend_from_slice(&b),
+            Part::Range { start, end } => out.extend_from_slice(&slice(start, end)),
+        }
+    }
+    Bytes::from(out)
 }
 
 /// A `304`: the validators kept, no body, no `Content-Type` (as
@@ -173,9 +193,14 @@ fn unsatisfiable(size: u64) -> Resp {
     resp
 }
 
+/// [`etag`] as a header value.
+fn tag_value(mtime: SystemTime, size: u64, variant: &str) -> HeaderValue {
+    HeaderValue::from_str(&etag(mtime, size, variant)).unwrap_or(HeaderValue::from_static("\"\""))
+}
+
 /// The file's `ETag`: its modification time and size in hex (as nginx
 /// builds it), and the encoding of a precompressed variant.
-fn etag(mtime: SystemTime, size: u64, variant: &str) -> String {
+pub(crate) fn etag(mtime: SystemTime, size: u64, variant: &str) -> String {
     let since = mtime.duration_since(UNIX_EPOCH).unwrap_or_default();
     let sep = if variant.is_empty() { "" } else { "-" };
     format!(
@@ -188,13 +213,13 @@ fn etag(mtime: SystemTime, size: u64, variant: &str) -> String {
 /// Whether the client's copy is current: `If-None-Match` lists the tag
 /// (weak or strong, or `*`), or, without `If-None-Match`, the file has not
 /// changed since `If-Modified-Since` (to the second).
-fn not_modified(request: &HeaderMap, etag: &str, mtime: SystemTime) -> bool {
+fn not_modified(request: &HeaderMap, etag: &[u8], mtime: SystemTime) -> bool {
     if let Some(inm) = request.get(IF_NONE_MATCH) {
         let Ok(inm) = inm.to_str() else { return false };
         return inm.split(',').any(|tag| {
             let tag = tag.trim();
             let tag = tag.strip_prefix("W/").unwrap_or(tag);
-            tag == "*" || tag == etag
+            tag == "*" || tag.as_bytes() == etag
         });
     }
     if let Some(ims) = request.get(IF_MODIFIED_SINCE)
@@ -340,24 +365,25 @@ mod tests {
             IF_NONE_MATCH,
             HeaderValue::from_str(&format!("\"x\", W/{tag}")).unwrap(),
         );
-        assert!(not_modified(&h, &tag, t));
+        let tag = tag.as_bytes();
+        assert!(not_modified(&h, tag, t));
         h.insert(IF_NONE_MATCH, HeaderValue::from_static("\"other\""));
         // A present If-None-Match decides alone.
         h.insert(
             IF_MODIFIED_SINCE,
             HeaderValue::from_str(&httpdate::fmt_http_date(t)).unwrap(),
         );
-        assert!(!not_modified(&h, &tag, t));
+        assert!(!not_modified(&h, tag, t));
         h.remove(IF_NONE_MATCH);
-        assert!(not_modified(&h, &tag, t));
+        assert!(not_modified(&h, tag, t));
         h.insert(
             IF_MODIFIED_SINCE,
             HeaderValue::from_static("Mon, 01 Jan 2001 00:00:00 GMT"),
         );
-        assert!(!not_modified(&h, &tag, t));
+        assert!(!not_modified(&h, tag, t));
         h.insert(IF_MODIFIED_SINCE, HeaderValue::from_static("not a date"));
-        assert!(!not_modified(&h, &tag, t));
-        assert_ne!(etag(t, 10, "br"), tag);
+        assert!(!not_modified(&h, tag, t));
+        assert_ne!(etag(t, 10, "br").as_bytes(), tag);
         assert_ne!(boundary(), boundary());
     }
 }
