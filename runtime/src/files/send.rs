@@ -166,6 +166,7 @@ fn from_memory(bytes: &Bytes, parts: Vec<Part>) -> Bytes {
         match part {
             Part::Bytes(b) => out.extend_from_slice(&b),
             Part::Range { start, end } => out.extend_from_slice(&slice(start, end)),
+            Part::Spliced { .. } => {}
         }
     }
     Bytes::from(out)
