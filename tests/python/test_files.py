@@ -15,8 +15,10 @@ import http.client
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -480,3 +482,131 @@ def test_plain_and_html_responses(server: str) -> None:
     assert r.headers["content-type"] == "text/html; charset=utf-8" and r.text == "<p>hi</p>"
     r = httpx.get(server + "/text")
     assert r.status_code == 201 and r.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+def read_responses(sock: socket.socket, heads: list[bool]) -> list[tuple[bytes, bytes]]:
+    """Reads one response per entry of `heads` (True: the answer to a HEAD,
+    no body) from `sock` until it closes: each as (head, body)."""
+    data = b""
+    while chunk := sock.recv(1 << 20):
+        data += chunk
+    out = []
+    for head_only in heads:
+        head, sep, data = data.partition(b"\r\n\r\n")
+        assert sep, "a response head is missing"
+        m = re.search(rb"(?im)^content-length: *(\d+)", head)
+        n = 0 if head_only or m is None else int(m[1])
+        out.append((head, data[:n]))
+        data = data[n:]
+    assert data == b"", "bytes after the last response"
+    return out
+
+
+def test_large_bodies_on_one_connection_pipelined(server: str) -> None:
+    """Large files go to the socket with sendfile(2) in place of the
+    placeholder bytes hyper writes: pipelined answers, large and small, full
+    and ranged, HEAD and FileResponse, arrive whole and in order."""
+    body = (GEN / "big.bin").read_bytes()
+    hello = (STATIC / "hello.txt").read_bytes()
+    host, port = server.removeprefix("http://").split(":")
+    requests = [
+        ("GET", "/static/gen/big.bin", ""),
+        ("GET", "/static/hello.txt", ""),
+        ("GET", "/static/gen/big.bin", "Range: bytes=100000-299999\r\n"),
+        ("HEAD", "/static/gen/big.bin", ""),
+        ("GET", "/big", ""),
+        ("GET", "/static/gen/big.bin", "Range: bytes=-70000\r\n"),
+        ("GET", "/static/hello.txt", "Connection: close\r\n"),
+    ]
+    wire = b"".join(f"{m} {t} HTTP/1.1\r\nHost: x\r\n{h}\r\n".encode() for m, t, h in requests)
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(wire)
+        got = read_responses(sock, [m == "HEAD" for m, _, _ in requests])
+    assert [h.split(b"\r\n")[0] for h, _ in got] == [
+        b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 206 Partial Content",
+        b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 206 Partial Content",
+        b"HTTP/1.1 200 OK",
+    ]
+    bodies = [b for _, b in got]
+    assert bodies == [body, hello, body[100000:300000], b"", body, body[-70000:], hello]
+    # Several large ranges: spliced ranges between the runtime's own part heads.
+    r = httpx.get(server + "/static/gen/big.bin", headers={"Range": "bytes=0-99999, 200000-499999, 3000000-"})
+    assert r.status_code == 206 and int(r.headers["content-length"]) == len(r.content)
+    boundary = r.headers["content-type"].split("boundary=")[1]
+    parts = r.content.split(f"--{boundary}".encode())[1:-1]
+    spans = [(0, 100000), (200000, 500000), (3000000, len(body))]
+    assert len(parts) == 3
+    for part, (start, end) in zip(parts, spans):
+        _, _, data = part.partition(b"\r\n\r\n")
+        assert data.removesuffix(b"\r\n") == body[start:end]
+
+
+def test_a_file_cut_short_while_it_is_sent_closes_the_connection(tmp_path: Path) -> None:
+    """A file truncated while a slow client reads it: the connection is
+    closed short of Content-Length, never padded or left hanging."""
+    app_dir = tmp_path / "app"
+    shutil.copytree(APP_DIR / "static", app_dir / "static", ignore=shutil.ignore_patterns("gen"))
+    (app_dir / "site").mkdir()
+    size = 48 << 20
+    victim = app_dir / "static" / "shrinks.bin"
+    victim.write_bytes(b"x" * size)
+    port = free_port()
+    env = dict(os.environ, PREBAKE_APP_DIR=str(app_dir))
+    proc = subprocess.Popen([str(binary()), "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(port, proc)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+            sock.sendall(b"GET /static/shrinks.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            first = sock.recv(4096)
+            assert first.startswith(b"HTTP/1.1 200") and f"content-length: {size}".encode() in first
+            with open(victim, "r+b") as f:
+                f.truncate(1 << 20)
+            got = len(first.partition(b"\r\n\r\n")[2])
+            while chunk := sock.recv(1 << 20):
+                got += len(chunk)
+        assert got < size
+        # The server goes on serving.
+        assert httpx.get(f"http://127.0.0.1:{port}/static/hello.txt").status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_an_edited_small_file_is_served_fresh(tmp_path: Path) -> None:
+    """Small files are kept in memory once settled: an edit (even to the
+    same size), a removal and a replacement are seen by the next request."""
+    app_dir = tmp_path / "app"
+    shutil.copytree(APP_DIR / "static", app_dir / "static", ignore=shutil.ignore_patterns("gen"))
+    (app_dir / "site").mkdir()
+    page = app_dir / "static" / "page.txt"
+    page.write_bytes(b"version 1")
+    port = free_port()
+    env = dict(os.environ, PREBAKE_APP_DIR=str(app_dir))
+    proc = subprocess.Popen([str(binary()), "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/static/page.txt"
+    try:
+        wait_ready(port, proc)
+        time.sleep(2.2)  # settled: kept from now on
+        with httpx.Client() as client:
+            first = client.get(url)
+            assert first.content == b"version 1"
+            assert client.get(url).headers["etag"] == first.headers["etag"]
+            page.write_bytes(b"version 2")
+            r = client.get(url)
+            assert r.content == b"version 2" and r.headers["etag"] != first.headers["etag"]
+            assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 200
+            page.unlink()
+            assert client.get(url).status_code == 404
+            replacement = app_dir / "static" / "other.txt"
+            replacement.write_bytes(b"version 3")
+            replacement.rename(page)
+            assert client.get(url).content == b"version 3"
+            assert client.get(url, headers={"Range": "bytes=8-"}).content == b"3"
+    finally:
+        proc.terminate()
+        proc.wait(10)
