@@ -24,8 +24,9 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::{File, Metadata};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, MetadataExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -52,6 +53,8 @@ pub(crate) struct Entry {
     /// The `ETag` of the file as it is (no encoding variant).
     pub(crate) etag: HeaderValue,
     pub(crate) last_modified: HeaderValue,
+    /// The type its name gives (`super::mime::header`).
+    pub(crate) content_type: HeaderValue,
     stamp: Stamp,
 }
 
@@ -77,10 +80,16 @@ impl Stamp {
     }
 }
 
+/// Entries by their path's bytes (hashed as one string: `Path`'s own hash
+/// walks its components, five times the cost).
 #[derive(Default)]
 struct Cache {
-    map: HashMap<PathBuf, Rc<Entry>>,
+    map: HashMap<Box<[u8]>, Rc<Entry>>,
     used: usize,
+}
+
+fn key(path: &Path) -> &[u8] {
+    path.as_os_str().as_bytes()
 }
 
 thread_local! {
@@ -89,7 +98,7 @@ thread_local! {
 
 /// The kept file at `path`, when the disk still holds the same one.
 pub(crate) fn get(path: &Path) -> Option<Rc<Entry>> {
-    let entry = CACHE.with(|c| c.borrow().map.get(path).cloned())?;
+    let entry = CACHE.with(|c| c.borrow().map.get(key(path)).cloned())?;
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() && Stamp::of(&meta) == entry.stamp => Some(entry),
         _ => {
@@ -102,14 +111,14 @@ pub(crate) fn get(path: &Path) -> Option<Rc<Entry>> {
 fn forget(path: &Path) {
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if let Some(old) = c.map.remove(path) {
-            c.used -= cost(path, &old);
+        if let Some(old) = c.map.remove(key(path)) {
+            c.used -= cost(key(path), &old);
         }
     });
 }
 
-fn cost(path: &Path, entry: &Entry) -> usize {
-    entry.bytes.len() + path.as_os_str().len() + ENTRY_OVERHEAD
+fn cost(key: &[u8], entry: &Entry) -> usize {
+    entry.bytes.len() + key.len() + ENTRY_OVERHEAD
 }
 
 /// Keeps the opened `file` (whose `fstat` gave `meta`) when it is small
@@ -147,16 +156,17 @@ pub(crate) fn admit(path: &Path, file: &File, meta: &Metadata) -> Option<Rc<Entr
         mtime,
         etag: HeaderValue::from_str(&super::send::etag(mtime, len, "")).ok()?,
         last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(mtime)).ok()?,
+        content_type: super::mime::header(&path.file_name().unwrap_or_default().to_string_lossy()),
         stamp: Stamp::of(meta),
     });
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        let need = cost(path, &entry);
+        let need = cost(key(path), &entry);
         if need > BUDGET {
             return;
         }
-        if let Some(old) = c.map.remove(path) {
-            c.used -= cost(path, &old);
+        if let Some(old) = c.map.remove(key(path)) {
+            c.used -= cost(key(path), &old);
         }
         while c.used + need > BUDGET {
             let Some(victim) = c.map.keys().next().cloned() else {
@@ -167,7 +177,7 @@ pub(crate) fn admit(path: &Path, file: &File, meta: &Metadata) -> Option<Rc<Entr
             }
         }
         c.used += need;
-        c.map.insert(path.to_path_buf(), entry.clone());
+        c.map.insert(key(path).into(), entry.clone());
     });
     Some(entry)
 }
@@ -175,6 +185,7 @@ pub(crate) fn admit(path: &Path, file: &File, meta: &Metadata) -> Option<Rc<Entr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn old_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
         let path = dir.join(name);
@@ -210,7 +221,7 @@ mod tests {
         // Rewritten (same size): a miss, and forgotten.
         std::fs::write(&path, b"HELLO").unwrap();
         assert!(get(&path).is_none());
-        assert!(CACHE.with(|c| !c.borrow().map.contains_key(&path)));
+        assert!(CACHE.with(|c| !c.borrow().map.contains_key(key(&path))));
         // Too large.
         let big = old_file(&dir, "big.bin", &vec![7u8; MAX_FILE as usize + 1]);
         std::thread::sleep(SETTLE + Duration::from_millis(50));

@@ -221,7 +221,10 @@ fn answer_file(
     headers: &HeaderMap,
     head: bool,
 ) -> Resp {
-    let content_type = mime::header(name);
+    let content_type = match &opened {
+        Opened::Cached(entry) => entry.content_type.clone(),
+        Opened::File { .. } => mime::header(name),
+    };
     if let Some(accept) = headers.get(ACCEPT_ENCODING)
         && !is_encoded_name(name)
     {
