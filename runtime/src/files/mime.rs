@@ -181,6 +181,9 @@ const TYPES: &[(&str, &str)] = &[
     ("zip", "application/zip"),
 ];
 
+/// The type of a file whose name says none.
+const UNKNOWN: &str = "application/octet-stream";
+
 /// Suffixes `mimetypes` reads as a content encoding rather than a type.
 const ENCODINGS: &[&str] = &["gz", "z", "bz2", "xz", "br"];
 
@@ -230,9 +233,10 @@ fn lookup(ext: &str) -> Option<&'static str> {
 }
 
 /// The `Content-Type` Starlette sends for a file named `name`: the guessed
-/// type, else `text/plain`, with `; charset=utf-8` added to `text/` types.
+/// type, else `application/octet-stream` (Starlette 1.x; it was
+/// `text/plain` before), with `; charset=utf-8` added to `text/` types.
 pub(crate) fn content_type(name: &str) -> String {
-    with_charset(guess(name).unwrap_or("text/plain"))
+    with_charset(guess(name).unwrap_or(UNKNOWN))
 }
 
 /// [`content_type`] as a header value; a `text/` type's value is made once
@@ -241,7 +245,7 @@ pub(crate) fn header(name: &str) -> HeaderValue {
     thread_local! {
         static TEXT: RefCell<HashMap<&'static str, HeaderValue>> = RefCell::new(HashMap::new());
     }
-    let media_type = guess(name).unwrap_or("text/plain");
+    let media_type = guess(name).unwrap_or(UNKNOWN);
     if !media_type.starts_with("text/") {
         return HeaderValue::from_static(media_type);
     }
@@ -285,13 +289,13 @@ mod tests {
         assert_eq!(content_type("app.js.gz"), "text/javascript; charset=utf-8");
         assert_eq!(content_type("x.tar.gz"), "application/x-tar");
         assert_eq!(content_type("x.tgz"), "application/x-tar");
-        assert_eq!(content_type("README"), "text/plain; charset=utf-8");
-        assert_eq!(content_type(".bashrc"), "text/plain; charset=utf-8");
-        assert_eq!(content_type("x.averyveryverylongextension"), "text/plain; charset=utf-8");
+        assert_eq!(content_type("README"), "application/octet-stream");
+        assert_eq!(content_type(".bashrc"), "application/octet-stream");
+        assert_eq!(content_type("x.averyveryverylongextension"), "application/octet-stream");
         assert_eq!(header("a.CSS"), "text/css; charset=utf-8");
         assert_eq!(header("a.css"), "text/css; charset=utf-8");
         assert_eq!(header("a.PNG"), "image/png");
-        assert_eq!(content_type("blob.unknownext"), "text/plain; charset=utf-8");
+        assert_eq!(content_type("blob.unknownext"), "application/octet-stream");
         assert_eq!(content_type("font.woff2"), "font/woff2");
         assert_eq!(
             with_charset("text/html; charset=latin-1"),

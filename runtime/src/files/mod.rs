@@ -202,6 +202,7 @@ fn serve_in(
                     request: headers,
                     head,
                     variant: "",
+                    own: None,
                 };
                 return Ok(send(page, &how));
             }
@@ -243,6 +244,7 @@ fn answer_file(
                     request: headers,
                     head,
                     variant: encoding,
+                    own: None,
                 };
                 let mut resp = send(variant, &how);
                 if resp.status() != StatusCode::NOT_MODIFIED {
@@ -261,6 +263,7 @@ fn answer_file(
         request: headers,
         head,
         variant: "",
+        own: None,
     };
     send(opened, &how)
 }
@@ -367,18 +370,57 @@ fn complete_file(resp: Resp, request: Option<&HeaderMap>, head: bool) -> Resp {
         request: request.unwrap_or(&empty),
         head,
         variant: "",
+        own: Some(&parts.headers),
     };
     let mut out = send(opened, &how);
-    let own: Vec<_> = parts
-        .headers
-        .iter()
-        .filter(|(name, _)| !out.headers().contains_key(*name))
-        .map(|(n, v)| (n.clone(), v.clone()))
-        .collect();
-    for (name, value) in own {
-        out.headers_mut().append(name, value);
-    }
+    add_own_headers(&mut out, parts.headers);
     out
+}
+
+/// A `FileResponse`'s own headers on its answer, replacing the runtime's
+/// of the same name (as Starlette's `setdefault` lets them), except the
+/// framing the runtime computes (`Content-Length`, `Content-Range`) and a
+/// multipart answer's `Content-Type`. A `304` keeps those a `304` may carry
+/// (Starlette's `NotModifiedResponse`); a `400` or `416` about the `Range`
+/// header none (Starlette answers those with a plain response).
+fn add_own_headers(out: &mut Resp, own: HeaderMap) {
+    use hyper::header::{
+        CACHE_CONTROL, CONTENT_LENGTH, CONTENT_LOCATION, CONTENT_RANGE, CONTENT_TYPE, EXPIRES,
+        SET_COOKIE, TRANSFER_ENCODING,
+    };
+    let status = out.status();
+    if status == StatusCode::BAD_REQUEST || status == StatusCode::RANGE_NOT_SATISFIABLE {
+        return;
+    }
+    let not_modified = status == StatusCode::NOT_MODIFIED;
+    let multipart = out
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"multipart/byteranges"));
+    let mut last = None;
+    for (name, value) in own {
+        let name = match name {
+            Some(n) => {
+                let keep = if not_modified {
+                    [CACHE_CONTROL, CONTENT_LOCATION, EXPIRES, VARY, SET_COOKIE].contains(&n)
+                } else {
+                    !(n == CONTENT_LENGTH
+                        || n == CONTENT_RANGE
+                        || n == TRANSFER_ENCODING
+                        || (multipart && n == CONTENT_TYPE))
+                };
+                if keep {
+                    out.headers_mut().remove(&n);
+                }
+                last = keep.then_some(n);
+                last.clone()
+            }
+            None => last.clone(),
+        };
+        if let Some(name) = name {
+            out.headers_mut().append(name, value);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -56,6 +56,10 @@ pub(crate) struct Send<'a> {
     /// A tag that tells this file's encoded variants apart in its `ETag`
     /// (`br`, `gzip`), empty for the file as it is.
     pub(crate) variant: &'static str,
+    /// A `FileResponse`'s own headers: an `ETag` or `Last-Modified` there
+    /// replaces the file's, in the answer and for the conditionals (as
+    /// Starlette's `setdefault`).
+    pub(crate) own: Option<&'a HeaderMap>,
 }
 
 /// The response for `file`.
@@ -64,7 +68,7 @@ pub(crate) fn send(file: Opened, how: &Send<'_>) -> Resp {
         Opened::File { len, mtime, .. } => (*len, *mtime),
         Opened::Cached(e) => (e.bytes.len() as u64, e.mtime),
     };
-    let (etag, last_modified) = match &file {
+    let (mut etag, mut last_modified) = match &file {
         Opened::Cached(e) if how.variant.is_empty() => (e.etag.clone(), e.last_modified.clone()),
         Opened::Cached(e) => (tag_value(mtime, size, how.variant), e.last_modified.clone()),
         Opened::File { .. } => (
@@ -73,6 +77,18 @@ pub(crate) fn send(file: Opened, how: &Send<'_>) -> Resp {
                 .unwrap_or(HeaderValue::from_static("")),
         ),
     };
+    let mut mtime = mtime;
+    if let Some(own) = how.own {
+        if let Some(tag) = own.get(ETAG) {
+            etag = tag.clone();
+        }
+        if let Some(lm) = own.get(LAST_MODIFIED) {
+            last_modified = lm.clone();
+            if let Some(t) = lm.to_str().ok().and_then(|v| httpdate::parse_http_date(v).ok()) {
+                mtime = t;
+            }
+        }
+    }
     let mut headers = HeaderMap::with_capacity(8);
     headers.insert(CONTENT_TYPE, how.content_type.clone());
     headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
@@ -97,7 +113,14 @@ pub(crate) fn send(file: Opened, how: &Send<'_>) -> Resp {
     match parse_range(range.as_bytes(), size) {
         Err(RangeError::Malformed(detail)) => response::bad_request(detail),
         Err(RangeError::Unsatisfiable) => unsatisfiable(size),
-        Ok(ranges) if ranges.len() == 1 => {
+        Ok(None) => {
+            let parts = vec![Part::Range {
+                start: 0,
+                end: size,
+            }];
+            finish(how.status, headers, file, parts, how.head)
+        }
+        Ok(Some(ranges)) if ranges.len() == 1 => {
             let (start, end) = ranges[0];
             if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{size}", end - 1)) {
                 headers.insert(CONTENT_RANGE, v);
@@ -105,7 +128,7 @@ pub(crate) fn send(file: Opened, how: &Send<'_>) -> Resp {
             let parts = vec![Part::Range { start, end }];
             finish(StatusCode::PARTIAL_CONTENT, headers, file, parts, how.head)
         }
-        Ok(ranges) => {
+        Ok(Some(ranges)) => {
             let boundary = boundary();
             let content_type = String::from_utf8_lossy(how.content_type.as_bytes()).into_owned();
             let mut parts = Vec::with_capacity(ranges.len() * 2 + 1);
@@ -118,7 +141,9 @@ pub(crate) fn send(file: Opened, how: &Send<'_>) -> Resp {
                 parts.push(Part::Bytes(Bytes::from(head)));
                 parts.push(Part::Range { start, end });
             }
-            parts.push(Part::Bytes(Bytes::from(format!("\r\n--{boundary}--\r\n"))));
+            // The close delimiter without a line end after it, as Starlette
+            // writes it (RFC 2046 allows either).
+            parts.push(Part::Bytes(Bytes::from(format!("\r\n--{boundary}--"))));
             if let Ok(v) =
                 HeaderValue::from_str(&format!("multipart/byteranges; boundary={boundary}"))
             {
@@ -242,48 +267,58 @@ enum RangeError {
     Unsatisfiable,
 }
 
+/// The most ranges served from one `Range` header; a header with more
+/// items is answered with the whole file (HTTP lets a server ignore `Range`), as
+/// Starlette caps it.
+const MAX_RANGES: usize = 100;
+
 /// The byte ranges (`start..end`) a `Range` header asks of a file of `size`
 /// bytes, as Starlette reads them: the `bytes` unit only; `a-b`, `a-` and
 /// the suffix `-n` (the last `n` bytes, the whole file when `n` is larger);
-/// an end past the file ends at the file; a start past it is
-/// unsatisfiable; several ranges are merged where they overlap.
-fn parse_range(header: &[u8], size: u64) -> Result<Vec<(u64, u64)>, RangeError> {
+/// an end past the file ends at the file; items that are not ranges
+/// (empty, no `-`, not numbers) are skipped; then, none left is malformed,
+/// a start past the end unsatisfiable, an end before its start malformed;
+/// several ranges are merged where they overlap or touch. `Ok(None)`: more
+/// than [`MAX_RANGES`] items, the whole file is sent.
+fn parse_range(header: &[u8], size: u64) -> Result<Option<Vec<(u64, u64)>>, RangeError> {
     const MALFORMED: RangeError = RangeError::Malformed("Malformed range header.");
     let header = std::str::from_utf8(header).map_err(|_| MALFORMED)?;
     let (unit, spec) = header.split_once('=').ok_or(MALFORMED)?;
     if !unit.trim().eq_ignore_ascii_case("bytes") {
         return Err(RangeError::Malformed("Only support bytes range"));
     }
-    let number = |s: &str| -> Result<Option<u64>, RangeError> {
-        if s.is_empty() {
-            return Ok(None);
+    if spec.split(',').count() > MAX_RANGES {
+        return Ok(None);
+    }
+    // Python's `int()` of a stripped string: digits with an optional `+`
+    // (a number past u64 is larger than any file).
+    let number = |s: &str| -> Option<u64> {
+        let digits = s.strip_prefix('+').unwrap_or(s);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
         }
-        if !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(MALFORMED);
-        }
-        // Past u64: larger than any file.
-        Ok(Some(s.parse::<u64>().unwrap_or(u64::MAX)))
+        Some(digits.parse::<u64>().unwrap_or(u64::MAX))
     };
     let mut ranges = Vec::new();
     for item in spec.split(',') {
-        let item = item.trim();
-        if item.is_empty() {
+        let Some((a, b)) = item.trim().split_once('-') else {
             continue;
-        }
-        let (a, b) = item.split_once('-').ok_or(MALFORMED)?;
-        let (a, b) = (number(a.trim())?, number(b.trim())?);
-        let range = match (a, b) {
-            (None, None) => continue,
-            (None, Some(n)) => (size.saturating_sub(n), size),
-            (Some(a), None) => (a, size),
-            (Some(a), Some(b)) => {
-                if a > b {
-                    return Err(RangeError::Malformed(
-                        "Range header: start must be less than end",
-                    ));
-                }
-                (a, b.saturating_add(1).min(size))
-            }
+        };
+        let (a, b) = (a.trim(), b.trim());
+        let range = match (a.is_empty(), b.is_empty()) {
+            (true, true) => continue,
+            (true, false) => match number(b) {
+                Some(n) => (size.saturating_sub(n), size),
+                None => continue,
+            },
+            (false, true) => match number(a) {
+                Some(a) => (a, size),
+                None => continue,
+            },
+            (false, false) => match (number(a), number(b)) {
+                (Some(a), Some(b)) => (a, if b < size { b + 1 } else { size }),
+                _ => continue,
+            },
         };
         ranges.push(range);
     }
@@ -295,8 +330,13 @@ fn parse_range(header: &[u8], size: u64) -> Result<Vec<(u64, u64)>, RangeError> 
     if ranges.iter().any(|&(start, _)| start >= size) {
         return Err(RangeError::Unsatisfiable);
     }
+    if ranges.iter().any(|&(start, end)| start >= end) {
+        return Err(RangeError::Malformed(
+            "Range header: start must be less than end",
+        ));
+    }
     if ranges.len() == 1 {
-        return Ok(ranges);
+        return Ok(Some(ranges));
     }
     ranges.sort_unstable();
     let mut merged: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
@@ -306,7 +346,7 @@ fn parse_range(header: &[u8], size: u64) -> Result<Vec<(u64, u64)>, RangeError> 
             _ => merged.push((start, end)),
         }
     }
-    Ok(merged)
+    Ok(Some(merged))
 }
 
 /// A multipart boundary: 26 hex digits that differ per response.
@@ -335,7 +375,7 @@ mod tests {
 
     #[test]
     fn ranges_as_starlette_reads_them() {
-        let r = |h: &str| parse_range(h.as_bytes(), 100);
+        let r = |h: &str| parse_range(h.as_bytes(), 100).map(|r| r.unwrap_or_default());
         assert_eq!(r("bytes=0-9"), Ok(vec![(0, 10)]));
         assert_eq!(r("bytes=90-"), Ok(vec![(90, 100)]));
         assert_eq!(r("bytes=-10"), Ok(vec![(90, 100)]));
@@ -346,15 +386,27 @@ mod tests {
         assert_eq!(r("bytes=50-59,0-9"), Ok(vec![(0, 10), (50, 60)]));
         // Adjacent ranges merge too.
         assert_eq!(r("bytes=0-9,10-19"), Ok(vec![(0, 20)]));
+        // Items that are not ranges are skipped.
+        assert_eq!(r("bytes=10, 0-5"), Ok(vec![(0, 6)]));
+        assert_eq!(r("bytes= - , 0-5"), Ok(vec![(0, 6)]));
+        assert_eq!(r("bytes=abc-def, 0-5"), Ok(vec![(0, 6)]));
+        assert_eq!(r("bytes=1-2-3, +3-4"), Ok(vec![(3, 5)]));
         assert_eq!(r("bytes=100-"), Err(RangeError::Unsatisfiable));
         assert_eq!(r("bytes=0-9,200-300"), Err(RangeError::Unsatisfiable));
+        // Unsatisfiable is decided before an inverted range.
+        assert_eq!(r("bytes=200-100"), Err(RangeError::Unsatisfiable));
         assert!(matches!(r("bytes=9-0"), Err(RangeError::Malformed(_))));
+        assert!(matches!(r("bytes=5-4"), Err(RangeError::Malformed(_))));
         assert!(matches!(r("items=0-9"), Err(RangeError::Malformed(_))));
         assert!(matches!(r("bytes"), Err(RangeError::Malformed(_))));
         assert!(matches!(r("bytes=-"), Err(RangeError::Malformed(_))));
         assert!(matches!(r("bytes=a-b"), Err(RangeError::Malformed(_))));
-        assert!(matches!(r("bytes=1-2-3"), Err(RangeError::Malformed(_))));
+        assert!(matches!(r("bytes: 0-9"), Err(RangeError::Malformed(_))));
         assert_eq!(r("bytes=0-99999999999999999999999"), Ok(vec![(0, 100)]));
+        let many = format!("bytes={}", vec!["0-0"; MAX_RANGES].join(","));
+        assert_eq!(r(&many), Ok(vec![(0, 1)]));
+        let too_many = format!("bytes={}", vec!["0-0"; MAX_RANGES + 1].join(","));
+        assert_eq!(parse_range(too_many.as_bytes(), 100), Ok(None));
     }
 
     #[test]
