@@ -379,8 +379,9 @@ fn complete_file(resp: Resp, request: Option<&HeaderMap>, head: bool) -> Resp {
 
 /// A `FileResponse`'s own headers on its answer, replacing the runtime's
 /// of the same name (as Starlette's `setdefault` lets them), except the
-/// framing the runtime computes (`Content-Length`, `Content-Range`) and a
-/// multipart answer's `Content-Type`. A `304` keeps those a `304` may carry
+/// framing the runtime computes (`Content-Length`, `Content-Range`) and
+/// `Content-Type` (the file's answer already has the handler's
+/// `media_type`, with a `text/` type's charset). A `304` keeps those a `304` may carry
 /// (Starlette's `NotModifiedResponse`); a `400` or `416` about the `Range`
 /// header none (Starlette answers those with a plain response).
 fn add_own_headers(out: &mut Resp, own: HeaderMap) {
@@ -393,10 +394,6 @@ fn add_own_headers(out: &mut Resp, own: HeaderMap) {
         return;
     }
     let not_modified = status == StatusCode::NOT_MODIFIED;
-    let multipart = out
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"multipart/byteranges"));
     let mut last = None;
     for (name, value) in own {
         let name = match name {
@@ -407,7 +404,7 @@ fn add_own_headers(out: &mut Resp, own: HeaderMap) {
                     !(n == CONTENT_LENGTH
                         || n == CONTENT_RANGE
                         || n == TRANSFER_ENCODING
-                        || (multipart && n == CONTENT_TYPE))
+                        || n == CONTENT_TYPE)
                 };
                 if keep {
                     out.headers_mut().remove(&n);
