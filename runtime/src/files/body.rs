@@ -155,13 +155,13 @@ impl FileBody {
 
 /// Reads up to `want` bytes at `pos` (into a buffer the read fills, never
 /// zeroed first).
-fn read_at(file: &File, at: &mut Option<u64>, pos: u64, want: u64) -> std::io::Result<Vec<u8>> {
+fn read_at(mut file: &File, at: &mut Option<u64>, pos: u64, want: u64) -> std::io::Result<Vec<u8>> {
     if *at != Some(pos) {
-        (&*file).seek(SeekFrom::Start(pos))?;
+        file.seek(SeekFrom::Start(pos))?;
     }
     let cap = usize::try_from(want).unwrap_or(usize::MAX);
     let mut buf = Vec::with_capacity(cap);
-    let got = (&*file).take(want).read_to_end(&mut buf);
+    let got = file.take(want).read_to_end(&mut buf);
     *at = match got {
         Ok(n) => Some(pos + n as u64),
         Err(_) => None,

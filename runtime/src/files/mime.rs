@@ -291,7 +291,10 @@ mod tests {
         assert_eq!(content_type("x.tgz"), "application/x-tar");
         assert_eq!(content_type("README"), "application/octet-stream");
         assert_eq!(content_type(".bashrc"), "application/octet-stream");
-        assert_eq!(content_type("x.averyveryverylongextension"), "application/octet-stream");
+        assert_eq!(
+            content_type("x.averyveryverylongextension"),
+            "application/octet-stream"
+        );
         assert_eq!(header("a.CSS"), "text/css; charset=utf-8");
         assert_eq!(header("a.css"), "text/css; charset=utf-8");
         assert_eq!(header("a.PNG"), "image/png");

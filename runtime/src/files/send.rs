@@ -84,7 +84,11 @@ pub(crate) fn send(file: Opened, how: &Send<'_>) -> Resp {
         }
         if let Some(lm) = own.get(LAST_MODIFIED) {
             last_modified = lm.clone();
-            if let Some(t) = lm.to_str().ok().and_then(|v| httpdate::parse_http_date(v).ok()) {
+            if let Some(t) = lm
+                .to_str()
+                .ok()
+                .and_then(|v| httpdate::parse_http_date(v).ok())
+            {
                 mtime = t;
             }
         }

@@ -141,6 +141,38 @@ impl Out {
 }
 
 impl Out {
+    /// [`Out::poll_send`] with `MSG_MORE`: the kernel holds a partial
+    /// segment back for what follows (the file), as nginx's `tcp_nopush`.
+    fn poll_send_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let sock: &TcpStream = self.write.as_ref();
+        while self.sent < self.buf.len() {
+            let rest = &self.buf[self.sent..];
+            let sent = sock.try_io(Interest::WRITABLE, || {
+                // SAFETY: an open socket and a live buffer of `rest.len()` bytes.
+                let n = unsafe {
+                    libc::send(
+                        sock.as_raw_fd(),
+                        rest.as_ptr().cast(),
+                        rest.len(),
+                        libc::MSG_MORE | libc::MSG_NOSIGNAL,
+                    )
+                };
+                usize::try_from(n).map_err(|_| io::Error::last_os_error())
+            });
+            match sent {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(n) => self.sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(sock.poll_write_ready(cx))?;
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+        self.buf.clear();
+        self.sent = 0;
+        Poll::Ready(Ok(()))
+    }
+
     /// Takes `data` into the buffer, or sends it (and what is buffered)
     /// when that passes [`HIGH_WATER`].
     fn poll_write_plain(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
@@ -166,40 +198,41 @@ impl Out {
                 None => return self.poll_write_plain(cx, data),
             }
         }
-        let Some(active) = self.active.as_mut() else {
+        // The placeholder bytes in `data` are taken once the file bytes
+        // they stand for are sent; one `sendfile` sends as much of the rest
+        // of the range as the socket takes, ahead of its placeholder.
+        if self.active.as_ref().is_some_and(|a| a.ahead == 0) {
+            // What hyper wrote before the file (its head) goes first, in
+            // the same segment as the file's first bytes (`MSG_MORE`).
+            ready!(self.poll_send_more(cx))?;
+        }
+        let Out { write, active, .. } = self;
+        let Some(splice) = active.as_mut() else {
             return Poll::Ready(Err(io::Error::other("a placeholder without its splice")));
         };
-        // The placeholder bytes in `data`, taken once the file bytes they
-        // stand for are sent. One `sendfile` sends as much of the rest of
-        // the range as the socket takes, ahead of the placeholder.
-        let here = active.len.min(data.len() as u64);
-        if active.ahead == 0 {
-            // What hyper wrote before the file (its head) goes first.
-            if self.sent < self.buf.len() {
-                ready!(self.poll_send(cx))?;
-            }
-            let Some(active) = self.active.as_mut() else {
-                return Poll::Ready(Err(io::Error::other("a placeholder without its splice")));
-            };
-            let sock: &TcpStream = self.write.as_ref();
-            let n = ready!(poll_sendfile(sock, cx, &active.file, active.offset, active.len))?;
+        if splice.ahead == 0 {
+            let sock: &TcpStream = write.as_ref();
+            let n = ready!(poll_sendfile(
+                sock,
+                cx,
+                &splice.file,
+                splice.offset,
+                splice.len
+            ))?;
             if n == 0 {
                 return Poll::Ready(Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the file got shorter while it was being sent",
                 )));
             }
-            active.offset += n;
-            active.ahead = n;
+            splice.offset += n;
+            splice.ahead = n;
         }
-        let Some(active) = self.active.as_mut() else {
-            return Poll::Ready(Err(io::Error::other("a placeholder without its splice")));
-        };
-        let taken = here.min(active.ahead);
-        active.ahead -= taken;
-        active.len -= taken;
-        if active.len == 0 {
-            self.active = None;
+        let taken = splice.len.min(data.len() as u64).min(splice.ahead);
+        splice.ahead -= taken;
+        splice.len -= taken;
+        if splice.len == 0 {
+            *active = None;
         }
         Poll::Ready(Ok(usize::try_from(taken).unwrap_or(usize::MAX)))
     }
@@ -219,7 +252,8 @@ fn poll_sendfile(
             let mut off = libc::off_t::try_from(offset).map_err(io::Error::other)?;
             let count = usize::try_from(len).unwrap_or(usize::MAX);
             // SAFETY: two open descriptors and a valid offset pointer.
-            let n = unsafe { libc::sendfile(sock.as_raw_fd(), file.as_raw_fd(), &raw mut off, count) };
+            let n =
+                unsafe { libc::sendfile(sock.as_raw_fd(), file.as_raw_fd(), &raw mut off, count) };
             u64::try_from(n).map_err(|_| io::Error::last_os_error())
         });
         match sent {
