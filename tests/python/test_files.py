@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -353,6 +354,26 @@ def test_html_mode(server: str) -> None:
         assert r.status_code == 404 and r.text == "<h1>custom 404</h1>\n", target
 
 
+@contextmanager
+def served_copy(tmp_path: Path, extra: dict[str, bytes] | None = None) -> Iterator[tuple[Path, int, int]]:
+    """The files app serving a copy of its folder under `tmp_path` (plus
+    `extra` files in its `static/`): the copy's folder, the port and the pid."""
+    app_dir = tmp_path / "app"
+    shutil.copytree(APP_DIR / "static", app_dir / "static", ignore=shutil.ignore_patterns("gen"))
+    (app_dir / "site").mkdir()
+    for name, data in (extra or {}).items():
+        (app_dir / "static" / name).write_bytes(data)
+    port = free_port()
+    env = dict(os.environ, PREBAKE_APP_DIR=str(app_dir))
+    proc = subprocess.Popen([str(binary()), "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(port, proc)
+        yield app_dir, port, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -363,20 +384,10 @@ def rss_kib(pid: int) -> int:
 def test_a_large_file_is_streamed_not_read_whole(tmp_path: Path) -> None:
     """A 64 MiB file: the bytes arrive intact, and the server's resident
     size grows by far less than the file while a slow client reads it."""
-    app_dir = tmp_path / "app"
-    shutil.copytree(APP_DIR / "static", app_dir / "static", ignore=shutil.ignore_patterns("gen"))
-    (app_dir / "site").mkdir()
     block = hashlib.sha256(b"seed").digest() * 2048  # 64 KiB
-    with open(app_dir / "static" / "huge.bin", "wb") as f:
-        for _ in range(1024):
-            f.write(block)
     size = 1024 * len(block)
-    port = free_port()
-    env = dict(os.environ, PREBAKE_APP_DIR=str(app_dir))
-    proc = subprocess.Popen([str(binary()), "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
-    try:
-        wait_ready(port, proc)
-        before = rss_kib(proc.pid)
+    with served_copy(tmp_path, {"huge.bin": block * 1024}) as (_, port, pid):
+        before = rss_kib(pid)
         peak = before
         digest = hashlib.sha256()
         got = 0
@@ -385,16 +396,13 @@ def test_a_large_file_is_streamed_not_read_whole(tmp_path: Path) -> None:
             for chunk in r.iter_raw(1 << 20):
                 digest.update(chunk)
                 got += len(chunk)
-                peak = max(peak, rss_kib(proc.pid))
+                peak = max(peak, rss_kib(pid))
         assert got == size
         expected = hashlib.sha256()
         for _ in range(1024):
             expected.update(block)
         assert digest.hexdigest() == expected.hexdigest()
         assert peak - before < 16 * 1024, f"RSS grew {peak - before} KiB for a {size >> 10} KiB file"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_the_app_folder_can_be_moved_and_a_missing_directory_stops_start_up(tmp_path: Path) -> None:
@@ -662,17 +670,9 @@ def test_large_bodies_on_one_connection_pipelined(server: str) -> None:
 def test_a_file_cut_short_while_it_is_sent_closes_the_connection(tmp_path: Path) -> None:
     """A file truncated while a slow client reads it: the connection is
     closed short of Content-Length, never padded or left hanging."""
-    app_dir = tmp_path / "app"
-    shutil.copytree(APP_DIR / "static", app_dir / "static", ignore=shutil.ignore_patterns("gen"))
-    (app_dir / "site").mkdir()
     size = 48 << 20
-    victim = app_dir / "static" / "shrinks.bin"
-    victim.write_bytes(b"x" * size)
-    port = free_port()
-    env = dict(os.environ, PREBAKE_APP_DIR=str(app_dir))
-    proc = subprocess.Popen([str(binary()), "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
-    try:
-        wait_ready(port, proc)
+    with served_copy(tmp_path, {"shrinks.bin": b"x" * size}) as (app_dir, port, _):
+        victim = app_dir / "static" / "shrinks.bin"
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
             sock.sendall(b"GET /static/shrinks.bin HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -686,25 +686,14 @@ def test_a_file_cut_short_while_it_is_sent_closes_the_connection(tmp_path: Path)
         assert got < size
         # The server goes on serving.
         assert httpx.get(f"http://127.0.0.1:{port}/static/hello.txt").status_code == 200
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_an_edited_small_file_is_served_fresh(tmp_path: Path) -> None:
     """Small files are kept in memory once settled: an edit (even to the
     same size), a removal and a replacement are seen by the next request."""
-    app_dir = tmp_path / "app"
-    shutil.copytree(APP_DIR / "static", app_dir / "static", ignore=shutil.ignore_patterns("gen"))
-    (app_dir / "site").mkdir()
-    page = app_dir / "static" / "page.txt"
-    page.write_bytes(b"version 1")
-    port = free_port()
-    env = dict(os.environ, PREBAKE_APP_DIR=str(app_dir))
-    proc = subprocess.Popen([str(binary()), "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/static/page.txt"
-    try:
-        wait_ready(port, proc)
+    with served_copy(tmp_path, {"page.txt": b"version 1"}) as (app_dir, port, _):
+        page = app_dir / "static" / "page.txt"
+        url = f"http://127.0.0.1:{port}/static/page.txt"
         time.sleep(2.2)  # settled: kept from now on
         with httpx.Client() as client:
             first = client.get(url)
@@ -721,6 +710,3 @@ def test_an_edited_small_file_is_served_fresh(tmp_path: Path) -> None:
             replacement.rename(page)
             assert client.get(url).content == b"version 3"
             assert client.get(url, headers={"Range": "bytes=8-"}).content == b"3"
-    finally:
-        proc.terminate()
-        proc.wait(10)
