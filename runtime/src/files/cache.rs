@@ -211,20 +211,20 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("prebake-cache-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = old_file(&dir, "a.txt", b"hello");
+        let big = old_file(&dir, "big.bin", &vec![7u8; MAX_FILE as usize + 1]);
         // The change time is now (the mtime was just set): not settled.
         assert!(admit_path(&path).is_none());
         assert!(get(&path).is_none());
         std::thread::sleep(SETTLE + Duration::from_millis(50));
         let e = admit_path(&path).expect("settled");
         assert_eq!(&e.bytes[..], b"hello");
+        assert_eq!(e.content_type, "text/plain; charset=utf-8");
         assert!(get(&path).is_some());
         // Rewritten (same size): a miss, and forgotten.
         std::fs::write(&path, b"HELLO").unwrap();
         assert!(get(&path).is_none());
         assert!(CACHE.with(|c| !c.borrow().map.contains_key(key(&path))));
         // Too large.
-        let big = old_file(&dir, "big.bin", &vec![7u8; MAX_FILE as usize + 1]);
-        std::thread::sleep(SETTLE + Duration::from_millis(50));
         assert!(admit_path(&big).is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
