@@ -68,7 +68,7 @@ fn next_id() -> RequestId {
 pub(super) struct Handled {
     step: Step,
     /// The request's mark on its connection, dropped with the future.
-    _busy: Busy,
+    busy: Busy,
 }
 
 impl Future for Handled {
@@ -103,7 +103,7 @@ impl Future for Handled {
                 .or_insert_with(|| server.clone());
         }
         if matches!(resp.body(), RespBody::File(_)) {
-            splice_file(&mut resp, &this._busy);
+            splice_file(&mut resp, &this.busy);
         }
         Poll::Ready(Ok(resp))
     }
@@ -253,7 +253,7 @@ pub(super) fn handle(req: Request<Incoming>, act: &Rc<Activity>) -> Handled {
     } else {
         respond(state, req, rid, &Cell::new(None))
     };
-    Handled { step, _busy: busy }
+    Handled { step, busy }
 }
 
 /// The route's response inside the app's middleware (see `middleware/`).
