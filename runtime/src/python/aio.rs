@@ -143,40 +143,48 @@ impl Pending {
 /// `bootstrap.adopt` sets `value` (the fast path asked for its Task before
 /// the coroutine suspended) or clears `coro` (it finished within that step:
 /// the Task's first step then returns `None`).
-#[pyclass(module = "prebake._runtime", name = "Resume")]
+#[pyclass(module = "prebake._runtime", name = "Resume", frozen)]
 pub(super) struct Resume {
-    #[pyo3(get, set)]
+    /// Locked only between calls into Python: the handler may look at its
+    /// Task's coroutine (this object) while a step runs.
+    state: std::sync::Mutex<ResumeState>,
+}
+
+struct ResumeState {
     coro: Option<Py<PyAny>>,
-    #[pyo3(get, set)]
     value: Option<Py<PyAny>>,
     /// Whether the first step happened.
     started: bool,
 }
 
+fn stop_iteration(value: Py<PyAny>) -> PyErr {
+    pyo3::exceptions::PyStopIteration::new_err((value,))
+}
+
 impl Resume {
-    fn new(coro: Py<PyAny>, value: Py<PyAny>) -> Resume {
+    fn new(coro: Option<Py<PyAny>>, value: Option<Py<PyAny>>) -> Resume {
         Resume {
-            coro: Some(coro),
-            value: Some(value),
-            started: false,
+            state: std::sync::Mutex::new(ResumeState {
+                coro,
+                value,
+                started: false,
+            }),
         }
     }
 
-    /// The first step: hand up the value the fast path's send yielded.
-    fn first(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        self.started = true;
-        if self.coro.is_none() {
-            // Finished within the fast path's step.
-            return Err(pyo3::exceptions::PyStopIteration::new_err((py.None(),)));
-        }
-        Ok(Some(self.value.take().unwrap_or_else(|| py.None())))
+    fn state(&self) -> std::sync::MutexGuard<'_, ResumeState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn coro<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match &self.coro {
-            Some(c) => Ok(c.bind(py).clone()),
-            None => Err(pyo3::exceptions::PyStopIteration::new_err((py.None(),))),
-        }
+    /// The handler's coroutine, unless it finished.
+    fn coro<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.state().coro.as_ref().map(|c| c.bind(py).clone())
+    }
+
+    fn finished(&self) {
+        self.state().coro = None;
     }
 }
 
@@ -185,11 +193,22 @@ impl Resume {
     #[new]
     #[pyo3(signature = (coro, value=None))]
     fn py_new(coro: Py<PyAny>, value: Option<Py<PyAny>>) -> Resume {
-        Resume {
-            coro: Some(coro),
-            value,
-            started: false,
-        }
+        Resume::new(Some(coro), value)
+    }
+
+    #[getter(coro)]
+    fn get_coro(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.coro(py).map(Bound::unbind)
+    }
+
+    #[setter(coro)]
+    fn set_coro(&self, coro: Option<Py<PyAny>>) {
+        self.state().coro = coro;
+    }
+
+    #[setter(value)]
+    fn set_value(&self, value: Option<Py<PyAny>>) {
+        self.state().value = value;
     }
 
     fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -200,31 +219,44 @@ impl Resume {
         slf
     }
 
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         self.send(py, py.None().into_bound(py))
     }
 
-    fn send(&mut self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
-        if !self.started {
-            return self.first(py);
-        }
-        let coro = self.coro(py)?;
+    fn send(&self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
+        let coro = {
+            let mut state = self.state();
+            if !state.started {
+                // The first step: hand up what the fast path's send yielded.
+                state.started = true;
+                return match state.coro {
+                    Some(_) => Ok(Some(state.value.take().unwrap_or_else(|| py.None()))),
+                    // Finished within the fast path's step.
+                    None => Err(stop_iteration(py.None())),
+                };
+            }
+            match &state.coro {
+                Some(c) => c.bind(py).clone(),
+                None => return Err(stop_iteration(py.None())),
+            }
+        };
         let mut out: *mut ffi::PyObject = std::ptr::null_mut();
         // SAFETY: live objects; PyIter_Send returns a new reference in
         // `out` for RETURN and NEXT, or sets an exception.
         let status = unsafe { ffi::PyIter_Send(coro.as_ptr(), value.as_ptr(), &raw mut out) };
         // SAFETY: `out` is a new reference when not null.
         let out = unsafe { Bound::from_owned_ptr_or_opt(py, out) };
+        let out = out.map_or_else(|| py.None(), Bound::unbind);
         match status {
-            ffi::PySendResult::PYGEN_NEXT => Ok(Some(out.map_or_else(|| py.None(), Bound::unbind))),
+            ffi::PySendResult::PYGEN_NEXT => Ok(Some(out)),
             ffi::PySendResult::PYGEN_RETURN => {
-                self.coro = None;
-                let value = out.map_or_else(|| py.None(), Bound::unbind);
-                Err(pyo3::exceptions::PyStopIteration::new_err((value,)))
+                self.finished();
+                Err(stop_iteration(out))
             }
             ffi::PySendResult::PYGEN_ERROR => {
-                self.coro = None;
-                Err(PyErr::fetch(py))
+                let e = PyErr::fetch(py);
+                self.finished();
+                Err(e)
             }
         }
     }
@@ -234,47 +266,53 @@ impl Resume {
     /// even before the Task's first step.
     #[pyo3(signature = (*args))]
     fn throw(
-        &mut self,
+        &self,
         py: Python<'_>,
         args: &Bound<'_, pyo3::types::PyTuple>,
     ) -> PyResult<Option<Py<PyAny>>> {
-        self.started = true;
-        self.value = None;
-        let coro = match &self.coro {
-            Some(c) => c.bind(py).clone(),
-            None => {
-                // Finished already: the exception is raised here.
-                let first = args.get_item(0)?;
-                return Err(if first.is_instance_of::<pyo3::exceptions::PyBaseException>() {
+        {
+            let mut state = self.state();
+            state.started = true;
+            state.value = None;
+        }
+        let Some(coro) = self.coro(py) else {
+            // Finished already: the exception is raised here.
+            let first = args.get_item(0)?;
+            return Err(
+                if first.is_instance_of::<pyo3::exceptions::PyBaseException>() {
                     PyErr::from_value(first)
                 } else {
                     PyErr::from_type(first.cast_into()?, ())
-                });
-            }
+                },
+            );
         };
         match coro.call_method1(intern!(py, "throw"), args) {
             Ok(v) => Ok(Some(v.unbind())),
             Err(e) => {
-                self.coro = None;
+                self.finished();
                 Err(e)
             }
         }
     }
 
-    fn close(&mut self, py: Python<'_>) -> PyResult<()> {
-        self.value = None;
-        match self.coro.take() {
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let coro = {
+            let mut state = self.state();
+            state.value = None;
+            state.coro.take()
+        };
+        match coro {
             Some(c) => c.bind(py).call_method0(intern!(py, "close")).map(drop),
             None => Ok(()),
         }
     }
 
     fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        match (name, &self.coro) {
+        match (name, self.coro(py)) {
             (
                 "cr_frame" | "cr_await" | "cr_code" | "cr_running" | "__qualname__" | "__name__",
                 Some(c),
-            ) => c.bind(py).getattr(name),
+            ) => c.getattr(name),
             ("cr_frame" | "cr_await", None) => Ok(py.None().into_bound(py)),
             ("cr_running", None) => Ok(pyo3::types::PyBool::new(py, false).to_owned().into_any()),
             _ => Err(pyo3::exceptions::PyAttributeError::new_err(name.to_owned())),
@@ -461,7 +499,10 @@ impl Aio {
         let task = match suspended.made {
             Some(task) => task,
             None => {
-                let resume = Bound::new(py, Resume::new(coro.unbind(), suspended.yielded.unbind()))?;
+                let resume = Bound::new(
+                    py,
+                    Resume::new(Some(coro.unbind()), Some(suspended.yielded.unbind())),
+                )?;
                 self.create_task.bind(py).call1((resume,))?
             }
         };

@@ -93,7 +93,10 @@ impl Turn {
         let heapq = py.import("heapq")?;
         Ok(Turn {
             ready: event_loop.getattr("_ready")?.unbind(),
-            fd_to_key: selector.getattr("_fd_to_key")?.cast_into::<PyDict>()?.unbind(),
+            fd_to_key: selector
+                .getattr("_fd_to_key")?
+                .cast_into::<PyDict>()?
+                .unbind(),
             epoll_fd: selector.call_method0("fileno")?.extract()?,
             run_once: event_loop.getattr("_run_once")?.unbind(),
             heappop: heapq.getattr("heappop")?.unbind(),
@@ -145,7 +148,9 @@ impl Turn {
         }
         let cancelled_name = intern!(py, "_cancelled");
         let scheduled_name = intern!(py, "_scheduled");
-        let n_cancelled: usize = lp.getattr(intern!(py, "_timer_cancelled_count"))?.extract()?;
+        let n_cancelled: usize = lp
+            .getattr(intern!(py, "_timer_cancelled_count"))?
+            .extract()?;
         #[allow(clippy::cast_precision_loss)]
         let many = count > MIN_SCHEDULED_TIMER_HANDLES
             && n_cancelled as f64 / count as f64 > MIN_CANCELLED_TIMER_HANDLES_FRACTION;
@@ -189,14 +194,8 @@ impl Turn {
         // SAFETY: a buffer of MAX_EVENTS events; zero timeout. The fd is
         // the selector's, open while the loop lives.
         #[allow(clippy::cast_possible_wrap, clippy::cast_possible_truncation)]
-        let n = unsafe {
-            libc::epoll_wait(
-                self.epoll_fd,
-                events.as_mut_ptr(),
-                MAX_EVENTS as i32,
-                0,
-            )
-        };
+        let n =
+            unsafe { libc::epoll_wait(self.epoll_fd, events.as_mut_ptr(), MAX_EVENTS as i32, 0) };
         let Ok(n) = usize::try_from(n) else {
             let err = std::io::Error::last_os_error();
             if err.kind() == std::io::ErrorKind::Interrupted {
@@ -288,7 +287,8 @@ impl Turn {
             }
             if let Err(e) = run_handle(py, &handle) {
                 use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
-                if e.is_instance_of::<PySystemExit>(py) || e.is_instance_of::<PyKeyboardInterrupt>(py)
+                if e.is_instance_of::<PySystemExit>(py)
+                    || e.is_instance_of::<PyKeyboardInterrupt>(py)
                 {
                     return Err(e);
                 }
@@ -335,7 +335,10 @@ fn run_handle(py: Python<'_>, handle: &Bound<'_, PyAny>) -> PyResult<()> {
     let args = handle.getattr(intern!(py, "_args"))?;
     let args = match args.cast_into::<PyTuple>() {
         Ok(t) => t,
-        Err(e) => PyTuple::new(py, e.into_inner().try_iter()?.collect::<PyResult<Vec<_>>>()?)?,
+        Err(e) => PyTuple::new(
+            py,
+            e.into_inner().try_iter()?.collect::<PyResult<Vec<_>>>()?,
+        )?,
     };
     // SAFETY: `context` is a live object (PyContext_Enter checks its type);
     // the call returns a new reference or sets an exception; every
