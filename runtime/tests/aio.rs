@@ -43,6 +43,20 @@ fn callbacks_run_in_order_and_timers_by_deadline() {
 }
 
 #[test]
+fn call_soon_makes_handles_that_run_in_their_context() {
+    assert_eq!(
+        observed("/call-soon"),
+        json!({
+            "seen": [["default", "copied"], ["given", "given"]],
+            "handle": true,
+            "context": true,
+            "cancelled": true,
+            "repr": true,
+        })
+    );
+}
+
+#[test]
 fn many_cancelled_timers_leave_the_heap_and_the_rest_fire_in_order() {
     assert_eq!(
         observed("/timers"),

@@ -386,6 +386,8 @@ impl Aio {
         let event_loop = bootstrap.call_method0("new_loop")?;
         let events = py.import("asyncio.events")?;
         bootstrap.call_method1("use_resume", (py.get_type::<Resume>(),))?;
+        let call_soon = Bound::new(py, super::turn::CallSoon::new(py, &event_loop)?)?;
+        event_loop.setattr("call_soon", call_soon)?;
         Ok(Aio {
             set_running_loop: events.getattr("_set_running_loop")?.unbind(),
             create_task: event_loop.getattr("create_task")?.unbind(),

@@ -356,3 +356,84 @@ fn run_handle(py: Python<'_>, handle: &Bound<'_, PyAny>) -> PyResult<()> {
         result
     }
 }
+
+/// `loop.call_soon`, in Rust: set on the loop as an instance attribute,
+/// where `asyncio`'s C Futures and Tasks find it (every done future's
+/// callbacks, every Task step after the first go through it).
+///
+/// The stock method is three Python frames (`call_soon`, `_call_soon`,
+/// `Handle.__init__`, which also calls `loop.get_debug()`). This makes the
+/// same `asyncio.Handle` (its slots set as `__init__` sets them, the
+/// context copied when none is given), appends it to `_ready` and returns
+/// it; a closed loop raises as `_check_closed` does, and a loop in debug
+/// mode takes the stock method (its thread and callback checks, its
+/// source tracebacks).
+#[pyclass(module = "prebake._runtime", frozen)]
+pub(super) struct CallSoon {
+    event_loop: Py<PyAny>,
+    ready: Py<PyAny>,
+    /// `asyncio.Handle`, and `object.__new__` to make one without `__init__`.
+    handle: Py<PyAny>,
+    new: Py<PyAny>,
+    /// `type(loop).call_soon`, for a loop in debug mode.
+    stock: Py<PyAny>,
+}
+
+impl CallSoon {
+    pub(super) fn new(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<CallSoon> {
+        let object = py.get_type::<pyo3::types::PyAny>();
+        Ok(CallSoon {
+            ready: event_loop.getattr("_ready")?.unbind(),
+            handle: py.import("asyncio.events")?.getattr("Handle")?.unbind(),
+            new: object.getattr("__new__")?.unbind(),
+            stock: event_loop.get_type().getattr("call_soon")?.unbind(),
+            event_loop: event_loop.clone().unbind(),
+        })
+    }
+}
+
+#[pymethods]
+impl CallSoon {
+    #[pyo3(signature = (callback, *args, context=None))]
+    fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        callback: Bound<'py, PyAny>,
+        args: Bound<'py, PyTuple>,
+        context: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let lp = self.event_loop.bind(py);
+        if lp.getattr(intern!(py, "_closed"))?.is_truthy()? {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "Event loop is closed",
+            ));
+        }
+        if lp.getattr(intern!(py, "_debug"))?.is_truthy()? {
+            let kwargs = PyDict::new(py);
+            kwargs.set_item(intern!(py, "context"), context)?;
+            let mut all = vec![lp.clone(), callback];
+            all.extend(args.iter());
+            return self
+                .stock
+                .bind(py)
+                .call(PyTuple::new(py, all)?, Some(&kwargs));
+        }
+        let context = match context {
+            Some(c) if !c.is_none() => c,
+            // SAFETY: returns a new reference or sets an exception.
+            _ => unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyContext_CopyCurrent())? },
+        };
+        let handle = self.new.bind(py).call1((self.handle.bind(py),))?;
+        handle.setattr(intern!(py, "_context"), context)?;
+        handle.setattr(intern!(py, "_loop"), lp)?;
+        handle.setattr(intern!(py, "_callback"), callback)?;
+        handle.setattr(intern!(py, "_args"), args)?;
+        handle.setattr(intern!(py, "_cancelled"), false)?;
+        handle.setattr(intern!(py, "_repr"), py.None())?;
+        handle.setattr(intern!(py, "_source_traceback"), py.None())?;
+        self.ready
+            .bind(py)
+            .call_method1(intern!(py, "append"), (&handle,))?;
+        Ok(handle)
+    }
+}

@@ -12,6 +12,7 @@ Served in-process by `runtime/tests/aio.rs`.
 """
 
 import asyncio
+import contextvars
 import socket
 import threading
 import time
@@ -40,6 +41,31 @@ async def order() -> dict[str, Any]:
         "seen": seen,
         "clock": abs(loop.time() - time.monotonic()) < 0.5,
         "running": asyncio.get_running_loop() is loop,
+    }
+
+
+@app.get("/call-soon")
+async def call_soon() -> dict[str, Any]:
+    """`call_soon` gives an `asyncio.Handle` that runs in a copy of the
+    current context (or the one given), and not at all once cancelled."""
+    loop = asyncio.get_running_loop()
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+    seen: list[tuple[str, str]] = []
+    var.set("copied")
+    first = loop.call_soon(lambda: seen.append(("default", var.get())))
+    given = contextvars.Context()
+    given.run(var.set, "given")
+    second = loop.call_soon(lambda: seen.append(("given", var.get())), context=given)
+    third = loop.call_soon(seen.append, ("cancelled", "ran"))
+    third.cancel()
+    var.set("changed after")
+    await asyncio.sleep(0)
+    return {
+        "seen": seen,
+        "handle": type(first) is asyncio.Handle,
+        "context": second._context is given,  # type: ignore[attr-defined]
+        "cancelled": third.cancelled(),
+        "repr": "call_soon" in repr(first),
     }
 
 
