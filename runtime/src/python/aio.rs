@@ -607,9 +607,11 @@ impl AsRawFd for EpollFd {
 ///
 /// Each turn polls the selector itself (`turn.rs`); between turns with
 /// nothing left to run, this waits for tokio to report the epoll fd
-/// readable, for the next timer, or for a wake. The readiness is cleared
-/// before the turn that follows, so an event that arrives after that
-/// turn's `epoll_wait` marks the fd ready again and is never slept through.
+/// readable, for the next timer, or for a wake. tokio's readiness of the
+/// fd is cleared before every turn (without waiting), so an event that
+/// arrives after that turn's `epoll_wait` marks the fd ready again and is
+/// never slept through, while events the turn already took do not cost
+/// another, empty, turn.
 pub(crate) async fn drive() {
     let Some(aio) = &interp().aio else {
         // No `async def` handler: no event loop to drive.
@@ -628,7 +630,11 @@ pub(crate) async fn drive() {
             return;
         }
     };
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     loop {
+        if let std::task::Poll::Ready(Ok(mut guard)) = fd.poll_read_ready(&mut cx) {
+            guard.clear_ready();
+        }
         let after = Python::attach(|py| {
             aio.turn(py).unwrap_or_else(|e| {
                 // A Task re-raises SystemExit and KeyboardInterrupt after
@@ -662,11 +668,8 @@ pub(crate) async fn drive() {
             }
         };
         tokio::select! {
-            guard = fd.readable() => {
-                if let Ok(mut guard) = guard {
-                    guard.clear_ready();
-                }
-            }
+            // Cleared at the top of the loop.
+            _ = fd.readable() => {}
             () = sleep => {}
             () = aio.wake.notified() => {}
         }
