@@ -155,3 +155,15 @@ fn many_tasks_under_concurrent_requests() {
         assert_eq!(h.join().unwrap(), json!({"sum": 1225, "n": 50}));
     }
 }
+
+#[test]
+fn the_app_s_task_factory_makes_the_handler_s_task() {
+    assert_eq!(observed("/task-factory?on=true"), json!({"factory": true}));
+    let made = observed("/task-factory/check");
+    assert_eq!(
+        observed("/task-factory?on=false"),
+        json!({"factory": false})
+    );
+    assert_eq!(made, json!({"task": "FactoryTask"}));
+    assert_eq!(observed("/task-factory/check"), json!({"task": "Task"}));
+}

@@ -41,6 +41,8 @@ pub(crate) struct Aio {
     set_running_loop: Py<PyAny>,
     event_loop: Py<PyAny>,
     create_task: Py<PyAny>,
+    /// `asyncio.Task`, made directly when `create_task` would do nothing more.
+    task_type: Py<PyAny>,
     /// The loop's parts one turn reads, and the turn itself.
     turn: Turn,
     /// `bootstrap.adopt`, and the bootstrap module's globals where the fast
@@ -391,6 +393,7 @@ impl Aio {
         Ok(Aio {
             set_running_loop: events.getattr("_set_running_loop")?.unbind(),
             create_task: event_loop.getattr("create_task")?.unbind(),
+            task_type: py.import("asyncio.tasks")?.getattr("Task")?.unbind(),
             turn: Turn::new(py, &event_loop, bootstrap)?,
             adopt: bootstrap.getattr("adopt")?.unbind(),
             globals: bootstrap.dict().unbind(),
@@ -505,7 +508,7 @@ impl Aio {
                     py,
                     Resume::new(Some(coro.unbind()), Some(suspended.yielded.unbind())),
                 )?;
-                self.create_task.bind(py).call1((resume,))?
+                self.new_task(py, resume.into_any())?
             }
         };
         let (tx, rx) = oneshot::channel();
@@ -538,7 +541,7 @@ impl Aio {
         py: Python<'_>,
         coro: Bound<'_, PyAny>,
     ) -> PyResult<(Py<PyAny>, oneshot::Receiver<()>)> {
-        let task = self.create_task.bind(py).call1((coro,))?;
+        let task = self.new_task(py, coro)?;
         let (tx, rx) = oneshot::channel();
         let signal = Bound::new(py, DoneSignal { tx: Some(tx) })?;
         task.call_method1(intern!(py, "add_done_callback"), (signal,))?;
@@ -572,11 +575,31 @@ impl Aio {
         coro: Bound<'_, PyAny>,
         route: &'static crate::app::Route,
     ) -> PyResult<()> {
-        let task = self.create_task.bind(py).call1((coro,))?;
+        let task = self.new_task(py, coro)?;
         let log = Bound::new(py, LogFailure { route })?;
         task.call_method1(intern!(py, "add_done_callback"), (log,))?;
         self.wake.notify_one();
         Ok(())
+    }
+
+    /// `loop.create_task(coro)`. Without a task factory, outside debug mode
+    /// and on an open loop, that method only makes an `asyncio.Task(coro,
+    /// loop=loop)`: made here without its two Python frames.
+    fn new_task<'py>(
+        &self,
+        py: Python<'py>,
+        coro: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let lp = self.event_loop.bind(py);
+        if lp.getattr(intern!(py, "_task_factory"))?.is_none()
+            && !lp.getattr(intern!(py, "_debug"))?.is_truthy()?
+            && !lp.getattr(intern!(py, "_closed"))?.is_truthy()?
+        {
+            let kwargs = pyo3::types::PyDict::new(py);
+            kwargs.set_item(intern!(py, "loop"), lp)?;
+            return self.task_type.bind(py).call((coro,), Some(&kwargs));
+        }
+        self.create_task.bind(py).call1((coro,))
     }
 
     /// How many timers the loop holds.

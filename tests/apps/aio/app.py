@@ -298,3 +298,26 @@ async def gather(n: int = 50) -> dict[str, Any]:
 
     results = await asyncio.gather(*(child(i) for i in range(n)))
     return {"sum": sum(results), "n": len(results)}
+
+
+class FactoryTask(asyncio.Task):  # type: ignore[type-arg]
+    """The Task class the app's task factory makes."""
+
+
+def _factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+    return FactoryTask(coro, loop=loop, **kwargs)
+
+
+@app.get("/task-factory")
+async def task_factory(on: bool) -> dict[str, Any]:
+    """Sets (or removes) a task factory on the loop."""
+    loop = asyncio.get_running_loop()
+    loop.set_task_factory(_factory if on else None)
+    return {"factory": loop.get_task_factory() is not None}
+
+
+@app.get("/task-factory/check")
+async def task_factory_check() -> dict[str, Any]:
+    """The Task of a handler that suspends comes from the loop's factory."""
+    await asyncio.sleep(0)
+    return {"task": type(asyncio.current_task()).__name__}
