@@ -383,3 +383,106 @@ def test_async_route_inside_middleware(pymw: int) -> None:
         assert r.status == 200
         assert r.body == b"slow"
         assert r.header("x-order") == "12"
+
+
+# --- A Python middleware reads the body (Starlette >= 0.28) ----------------
+
+
+def post(port: int, path: str, body: bytes | Iterator[bytes], headers: dict[str, str]) -> Reply:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        chunked = headers.get("Transfer-Encoding") == "chunked"
+        conn.request("POST", path, body=body, headers={**HTTPS, **headers}, encode_chunked=chunked)
+        resp = conn.getresponse()
+        return Reply(resp.status, resp.headers, resp.read())
+    finally:
+        conn.close()
+
+
+def seen(r: Reply) -> dict[str, object]:
+    raw = r.header("x-seen")
+    assert raw is not None, r
+    value: dict[str, object] = json.loads(raw)
+    return value
+
+
+def test_middleware_reads_a_json_body_and_the_route_still_gets_it(pymw: int) -> None:
+    body = b'{"name": "pen", "price": 1.5}'
+    r = post(pymw, "/body/json", body, {"Content-Type": "application/json"})
+    assert r.status == 200
+    assert json.loads(r.body) == {"name": "pen", "price": 1.5}
+    assert seen(r) == {"length": len(body), "streamed": True, "json": {"name": "pen", "price": 1.5}}
+
+
+def test_middleware_reads_a_chunked_body(pymw: int) -> None:
+    chunks = iter([b'{"name": ', b'"ink", "price": 2}'])
+    r = post(pymw, "/body/json", chunks, {"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+    assert r.status == 200
+    assert json.loads(r.body) == {"name": "ink", "price": 2.0}
+    assert seen(r)["length"] == len(b'{"name": "ink", "price": 2}')
+
+
+def test_middleware_reads_a_form_and_the_route_still_gets_it(pymw: int) -> None:
+    body = b"name=a%20b&tags=x&tags=y"
+    r = post(pymw, "/body/form", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 200
+    assert json.loads(r.body) == {"name": "a b", "tags": ["x", "y"]}
+    assert seen(r)["form"] == [["name", "a b"], ["tags", "x"], ["tags", "y"]]
+
+
+def test_middleware_reads_a_multipart_form(pymw: int) -> None:
+    body = (
+        b"--B\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nzed\r\n"
+        b"--B\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\n"
+        b"Content-Type: text/plain\r\n\r\nhello\r\n--B--\r\n"
+    )
+    r = post(pymw, "/body/form", body, {"Content-Type": "multipart/form-data; boundary=B"})
+    assert r.status == 200
+    assert json.loads(r.body) == {"name": "zed", "tags": []}
+    assert seen(r)["form"] == [["name", "zed"], ["doc", "a.txt"]]
+
+
+def test_the_route_reading_the_request_gets_the_body_too(pymw: int) -> None:
+    r = post(pymw, "/body/raw", b"x" * 5000, {"Content-Type": "application/octet-stream"})
+    assert r.status == 200
+    assert r.body == b"5000"
+    assert seen(r)["length"] == 5000
+
+
+def test_a_route_without_a_body_still_answers(pymw: int) -> None:
+    r = post(pymw, "/body/none", b"ignored", {})
+    assert r.status == 200
+    assert r.body == b"ok"
+    assert seen(r)["length"] == 7
+
+
+def test_the_route_keeps_its_checks_on_a_body_the_middleware_read(pymw: int) -> None:
+    # The route's 415 and its validation still apply.
+    r = post(pymw, "/body/json", b"name=x", {"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 415
+    r = post(pymw, "/body/json", b'{"name": "pen"}', {"Content-Type": "application/json"})
+    assert r.status == 400
+    assert json.loads(r.body)["extra"][0]["message"] == "Object missing required field `price`"
+    assert seen(r)["length"] == 15
+
+
+def test_a_body_past_the_limit_is_not_read_by_the_middleware(pymw: int) -> None:
+    big = b'{"name": "' + b"x" * (2 << 20) + b'", "price": 1}'
+    r = post(pymw, "/body/json", big, {"Content-Type": "application/json"})
+    assert r.status == 413
+    assert seen(r)["length"] == 0
+    # Chunked, so its length is known only once read: still a 413.
+    r = post(pymw, "/body/json", iter([big[:1000], big[1000:]]), {"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+    assert r.status == 413
+
+
+def test_an_upload_is_left_to_the_route(pymw: int) -> None:
+    body = (
+        b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\n"
+        + b"z" * 3000
+        + b"\r\n--B--\r\n"
+    )
+    r = post(pymw, "/body/upload", body, {"Content-Type": "multipart/form-data; boundary=B"})
+    assert r.status == 200
+    assert r.body == b"3000"
+    assert seen(r)["length"] == 0

@@ -7,7 +7,7 @@ it cheap: headers, query parameters and cookies are parsed only when read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -335,6 +335,13 @@ class Request:
         if self._state is None:
             self._state = State(Request.lifespan_state)
         return self._state
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body as Starlette's `request.stream()` gives it: its bytes
+        (one chunk, the server has read them), then `b""`."""
+        if self._body:
+            yield self._body
+        yield b""
 
     def text(self) -> str:
         """The body decoded with the `charset` of `Content-Type` (default UTF-8)."""

@@ -9,8 +9,10 @@
 //! future. The Response the Task returns is the answer; an exception out
 //! of the middleware is a 500 with its traceback in the log.
 //!
-//! The middleware's `request.body` is empty: the body is read by the route
-//! inside it, once.
+//! The middleware's `request.body` is the request's body, read before the
+//! middleware runs (`server::pre_read`, which also hands it on to the
+//! route), unless it is past `--max-body-size` or goes to a route that
+//! takes uploads: then it is empty and the route reads it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -45,6 +47,7 @@ impl Next {
 pub(crate) async fn middleware<'a, F>(
     index: usize,
     req: Request<Incoming>,
+    body: hyper::body::Bytes,
     rid: RequestId,
     inner: F,
 ) -> Resp
@@ -57,7 +60,7 @@ where
     };
     let (tx, mut next) = oneshot::channel();
     let started = Python::attach(|py| {
-        let request = request_object(py, interp, &req)?;
+        let request = request_object(py, interp, &req, &body)?;
         let nxt = Bound::new(py, Next { tx: Some(tx) })?;
         let coro = interp
             .middleware_run
@@ -119,11 +122,13 @@ fn failed(rid: RequestId, err: &PyErr) -> Resp {
     response::internal_error()
 }
 
-/// The middleware's `Request`: method, path, query and headers (no body).
+/// The middleware's `Request`: method, path, query, headers and the body
+/// read for it.
 fn request_object<'py>(
     py: Python<'py>,
     interp: &Interp,
     req: &Request<Incoming>,
+    body: &[u8],
 ) -> PyResult<Bound<'py, PyAny>> {
     let headers = PyList::empty(py);
     for (name, value) in req.headers() {
@@ -136,7 +141,7 @@ fn request_object<'py>(
         uri.path(),
         uri.query().unwrap_or(""),
         headers,
-        PyBytes::new(py, b""),
+        PyBytes::new(py, body),
         py.None(),
     ))
 }

@@ -249,6 +249,85 @@ pub(crate) async fn respond_inner(
     respond(state, req, rid, route).finish().await
 }
 
+/// A body a Python middleware read before the route (so that its
+/// `request.body` has it), left in the request's extensions for the route:
+/// the bytes, or the status that refused them (413, 408, 400).
+#[derive(Clone)]
+pub(crate) enum PreRead {
+    Body(Bytes),
+    Refused(u16),
+}
+
+impl PreRead {
+    fn refusal(status: u16) -> Resp {
+        match status {
+            413 => response::payload_too_large(),
+            408 => response::request_timeout(),
+            _ => unreadable_body(),
+        }
+    }
+}
+
+/// Reads the body of a request a Python middleware is about to see, so
+/// that the middleware's `request.body` (and `json()`, `form()`) has it and
+/// the route still gets it (through [`PreRead`]). Read only when there is
+/// a body, its declared length is within `--max-body-size`, and the route
+/// it goes to is not one that takes uploads (those are spooled by the
+/// route itself, up to `--max-upload-size`, and the middleware sees an
+/// empty body). Gives the body the middleware sees.
+pub(crate) async fn pre_read(state: &State, req: &mut Request<Incoming>) -> Bytes {
+    if req.body().is_end_stream() || req.extensions().get::<PreRead>().is_some() {
+        return req
+            .extensions()
+            .get::<PreRead>()
+            .and_then(|p| match p {
+                PreRead::Body(b) => Some(b.clone()),
+                PreRead::Refused(_) => None,
+            })
+            .unwrap_or_default();
+    }
+    if let Some(len) = req.headers().get(CONTENT_LENGTH)
+        && std::str::from_utf8(len.as_bytes())
+            .ok()
+            .and_then(|l| l.parse::<u64>().ok())
+            .is_none_or(|l| l > state.max_body as u64)
+    {
+        return Bytes::new();
+    }
+    let method = router::method_from_http(req.method());
+    let mut captures = Captures::new();
+    let found = catch_unwind(AssertUnwindSafe(|| {
+        router::route(
+            state.app.router,
+            method,
+            req.uri().path().as_bytes(),
+            &mut captures,
+        )
+    }));
+    if let Ok(Match::Route(i)) = found
+        && state
+            .app
+            .routes
+            .get(usize::from(i))
+            .is_some_and(|r| matches!(r.body, Body::Form { files: true } | Body::Static { .. }))
+    {
+        return Bytes::new();
+    }
+    let read = collect(
+        Pin::new(req.body_mut()),
+        None,
+        state.max_body,
+        state.body_timeout,
+    )
+    .await;
+    let (seen, pre) = match read {
+        Ok(b) => (b.clone(), PreRead::Body(b)),
+        Err(resp) => (Bytes::new(), PreRead::Refused(resp.status().as_u16())),
+    };
+    req.extensions_mut().insert(pre);
+    seen
+}
+
 /// A request with the access log, metrics or middleware on: run through
 /// the middleware, timed, then recorded (each part only when it is on).
 async fn observed(state: &'static State, req: Request<Incoming>, rid: RequestId) -> Resp {
@@ -376,6 +455,11 @@ fn respond(
                 Body::Form { files } => Json::Form { files },
                 _ => Json::No,
             };
+            if state.middleware
+                && let Some(pre) = parts.extensions.get::<PreRead>()
+            {
+                return pre_read_call(state, &parts, pre.clone(), &captures, index, rid, json);
+            }
             let call = Box::new(BodyCall {
                 state,
                 parts,
@@ -392,6 +476,34 @@ fn respond(
             Step::Body(call)
         }
     }
+}
+
+/// The route's call on a body a Python middleware already read, with the
+/// checks [`read_body`] makes.
+#[cold]
+fn pre_read_call(
+    state: &'static State,
+    parts: &hyper::http::request::Parts,
+    pre: PreRead,
+    captures: &Captures,
+    index: usize,
+    rid: RequestId,
+    json: Json,
+) -> Step {
+    if let Some(resp) = refused_before_reading(&parts.headers, state, json) {
+        return done(resp);
+    }
+    let body = match pre {
+        PreRead::Body(b) => b,
+        PreRead::Refused(status) => return done(PreRead::refusal(status)),
+    };
+    if body.len() > limit(state, json) {
+        return done(response::payload_too_large());
+    }
+    if json == (Json::Yes { guard: true }) && too_deep(&body, state.max_json_depth) {
+        return done(response::json_too_deep(state.max_json_depth));
+    }
+    call(state, parts, body, captures, index, rid)
 }
 
 /// The router's 404 or 405 through the app's exception handler for

@@ -36,9 +36,9 @@ mod cork;
 mod handle;
 mod supervisor;
 
-pub(crate) use handle::respond_inner;
 #[cfg(test)]
 pub(crate) use handle::too_deep;
+pub(crate) use handle::{pre_read, respond_inner};
 
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
 use std::os::fd::RawFd;

@@ -1,9 +1,24 @@
 """Python middleware: a BaseHTTPMiddleware subclass with arguments, a
 function that answers on its own, one that replaces the response, one
-that raises; and the HTTPS redirect outermost
+that raises, one that reads the request body before the route; and the
+HTTPS redirect outermost
 (tests/python/test_middleware.py)."""
 
-from prebake import App, BaseHTTPMiddleware, HTTPSRedirectMiddleware, JSONResponse, Request, Response
+import json
+from typing import Annotated
+
+import msgspec
+
+from prebake import (
+    App,
+    BaseHTTPMiddleware,
+    Form,
+    HTTPSRedirectMiddleware,
+    JSONResponse,
+    Request,
+    Response,
+    UploadFile,
+)
 
 app = App()
 
@@ -39,7 +54,55 @@ async def gate(request: Request, call_next) -> Response:
     return await call_next(request)
 
 
+@app.middleware("http")
+async def peek(request: Request, call_next) -> Response:
+    """Reads the body before the route does (Starlette lets a middleware
+    read it and the route still gets it)."""
+    if not request.path.startswith("/body/"):
+        return await call_next(request)
+    seen: dict[str, object] = {"length": len(request.body)}
+    streamed = b"".join([chunk async for chunk in request.stream()])
+    seen["streamed"] = streamed == request.body
+    if request.path == "/body/json" and request.body and request.headers.get("content-type") == "application/json":
+        seen["json"] = request.json()
+    elif request.path == "/body/form":
+        seen["form"] = [[k, v if isinstance(v, str) else v.filename] for k, v in request.form().multi_items()]
+    response = await call_next(request)
+    response.headers["X-Seen"] = json.dumps(seen, sort_keys=True)
+    return response
+
+
 app.add_middleware(HTTPSRedirectMiddleware)
+
+
+class Item(msgspec.Struct):
+    name: str
+    price: float
+
+
+@app.post("/body/json")
+def body_json(item: Item) -> Item:
+    return item
+
+
+@app.post("/body/form")
+def body_form(name: Annotated[str, Form()], tags: Annotated[list[str], Form()] = []) -> dict[str, object]:
+    return {"name": name, "tags": tags}
+
+
+@app.post("/body/raw")
+def body_raw(request: Request) -> int:
+    return len(request.body)
+
+
+@app.post("/body/none")
+def body_none() -> str:
+    return "ok"
+
+
+@app.post("/body/upload")
+async def body_upload(file: UploadFile) -> int:
+    return len(await file.read())
 
 
 @app.get("/hello")
