@@ -15,6 +15,7 @@ never a 500 or a hang, and the server must keep serving.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import re
@@ -260,6 +261,26 @@ def test_upload_limit_is_413(servers: dict[str, str]) -> None:
     assert r.status_code == 413
     r = httpx.post(base + "/upload-sync", files={"file": ("f", BIG)})
     assert r.json() == {"filename": "f", "size": len(BIG), "end": len(BIG)}
+
+
+def test_a_large_upload_is_spooled_to_disk_not_held_in_memory(servers: dict[str, str]) -> None:
+    base = servers["prebake"]
+    small = httpx.post(base + "/big", files={"file": ("s", b"abc")}).json()
+    assert small["size"] == 3
+    assert small["on_disk"] is False
+    data = random.Random(7).randbytes(50 << 20)
+    r = httpx.post(base + "/big", files={"file": ("big.bin", data)}, data={"note": "n"}, timeout=120)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["size"] == len(data)
+    assert got["sha256"] == hashlib.sha256(data).hexdigest()
+    assert got["note"] == "n"
+    # Past 1 MiB the upload is on disk, as Starlette's SpooledTemporaryFile.
+    assert got["on_disk"] is True
+    # The body went to a temporary file and the upload's content to its
+    # own: the heap grew by far less than the 50 MB (it held the body and a
+    # copy of it before: about 70 MB more).
+    assert got["rss_anon_kb"] - small["rss_anon_kb"] < 20_000, got
 
 
 def test_curl_uploads(servers: dict[str, str], tmp_path: Path) -> None:

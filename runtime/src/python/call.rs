@@ -699,7 +699,10 @@ impl List<'_> {
 }
 
 /// `prebake._upload._from_part(filename, headers, data)`: the module is
-/// imported on the first upload, so apps without one never load it.
+/// imported on the first upload, so apps without one never load it. A part
+/// past the spool's threshold is given in chunks of that size, so that its
+/// `SpooledTemporaryFile` moves to disk without the whole content ever
+/// being one Python `bytes`.
 fn upload_file<'py>(py: Python<'py>, part: &form::FilePart<'_>) -> PyResult<Bound<'py, PyAny>> {
     let make = py
         .import(pyo3::intern!(py, "prebake._upload"))?
@@ -708,7 +711,21 @@ fn upload_file<'py>(py: Python<'py>, part: &form::FilePart<'_>) -> PyResult<Boun
     for (name, value) in &part.headers {
         headers.append((name.as_ref(), value.as_ref()))?;
     }
-    make.call1((part.filename.as_ref(), headers, PyBytes::new(py, part.data)))
+    if part.data.len() <= crate::spool::IN_MEMORY {
+        return make.call1((part.filename.as_ref(), headers, PyBytes::new(py, part.data)));
+    }
+    let upload = make.call1((part.filename.as_ref(), headers, PyBytes::new(py, b"")))?;
+    let write = upload
+        .getattr(pyo3::intern!(py, "file"))?
+        .getattr(pyo3::intern!(py, "write"))?;
+    for chunk in part.data.chunks(crate::spool::IN_MEMORY) {
+        write.call1((PyBytes::new(py, chunk),))?;
+    }
+    upload
+        .getattr(pyo3::intern!(py, "file"))?
+        .call_method1(pyo3::intern!(py, "seek"), (0,))?;
+    upload.setattr(pyo3::intern!(py, "size"), part.data.len())?;
+    Ok(upload)
 }
 
 fn str_to_py(v: &str) -> *mut ffi::PyObject {

@@ -637,6 +637,22 @@ async fn read_body(
 ) -> Result<Bytes, Resp> {
     let read = match refused_before_reading(headers, state, json) {
         Some(resp) => Err(resp),
+        None if json == (Json::Form { files: true }) => {
+            // A body that may be large: spooled to a file past 1 MiB.
+            let mut spool = crate::spool::Spool::new();
+            let started = match first {
+                Some(f) if f.len() > limit(state, json) => Err(response::payload_too_large()),
+                Some(f) => Sink::push(&mut spool, f).map_err(spool_failed),
+                None => Ok(()),
+            };
+            match started {
+                Ok(()) => {
+                    let limit = limit(state, json);
+                    collect_into(Pin::new(&mut body), spool, limit, state.body_timeout).await
+                }
+                Err(resp) => Err(resp),
+            }
+        }
         None => {
             collect(
                 Pin::new(&mut body),
@@ -765,15 +781,92 @@ fn expects_continue(headers: &HeaderMap) -> bool {
 /// `timeout` of the first time it is not all there; `first` is what was
 /// already read of it. One data frame is returned as it is, without a copy.
 async fn collect(
-    mut body: Pin<&mut Incoming>,
-    mut first: Option<Bytes>,
+    body: Pin<&mut Incoming>,
+    first: Option<Bytes>,
     limit: usize,
     timeout: Option<Duration>,
 ) -> Result<Bytes, Resp> {
     if first.as_ref().is_some_and(|f| f.len() > limit) {
         return Err(response::payload_too_large());
     }
-    let mut more: Vec<u8> = Vec::new();
+    let sink = InMemory {
+        first,
+        more: Vec::new(),
+    };
+    collect_into(body, sink, limit, timeout).await
+}
+
+/// Where [`collect_into`] puts a body's frames.
+trait Sink {
+    /// Bytes taken so far.
+    fn len(&self) -> usize;
+    fn push(&mut self, data: Bytes) -> std::io::Result<()>;
+    fn finish(self) -> std::io::Result<Bytes>;
+}
+
+/// A body in memory: one frame kept as it came, more copied together.
+struct InMemory {
+    first: Option<Bytes>,
+    more: Vec<u8>,
+}
+
+impl Sink for InMemory {
+    fn len(&self) -> usize {
+        self.first.as_ref().map_or(0, Bytes::len) + self.more.len()
+    }
+
+    fn push(&mut self, data: Bytes) -> std::io::Result<()> {
+        match &self.first {
+            None if self.more.is_empty() => self.first = Some(data),
+            _ => {
+                if let Some(f) = self.first.take() {
+                    self.more.reserve(f.len() + data.len());
+                    self.more.extend_from_slice(&f);
+                }
+                self.more.extend_from_slice(&data);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> std::io::Result<Bytes> {
+        Ok(match self.first {
+            Some(f) => f,
+            None => Bytes::from(self.more),
+        })
+    }
+}
+
+/// A body that may be large (a route that takes uploads): past 1 MiB in a
+/// temporary file (`spool.rs`); an error is the file's (a full disk).
+impl Sink for crate::spool::Spool {
+    fn len(&self) -> usize {
+        crate::spool::Spool::len(self)
+    }
+
+    fn push(&mut self, data: Bytes) -> std::io::Result<()> {
+        crate::spool::Spool::push(self, &data)
+    }
+
+    fn finish(self) -> std::io::Result<Bytes> {
+        crate::spool::Spool::finish(self)
+    }
+}
+
+#[cold]
+fn spool_failed(e: std::io::Error) -> Resp {
+    tracing::error!("an upload could not be written to a temporary file: {e}; answered 500");
+    response::internal_error()
+}
+
+/// Reads the rest of a body into `sink`: 413 past `limit`, 408 when it
+/// does not arrive within `timeout` of the first time it is not all there.
+async fn collect_into<S: Sink>(
+    mut body: Pin<&mut Incoming>,
+    mut sink: S,
+    limit: usize,
+    timeout: Option<Duration>,
+) -> Result<Bytes, Resp> {
     let mut deadline: Option<tokio::time::Instant> = None;
     while !body.is_end_stream() {
         let ready = std::future::poll_fn(|cx| Poll::Ready(body.as_mut().poll_frame(cx))).await;
@@ -797,25 +890,12 @@ async fn collect(
             },
             Some(Err(_)) => return Err(unreadable_body()),
         };
-        let have = first.as_ref().map_or(0, Bytes::len) + more.len();
-        if have + data.len() > limit {
+        if sink.len() + data.len() > limit {
             return Err(response::payload_too_large());
         }
-        match &first {
-            None if more.is_empty() => first = Some(data),
-            _ => {
-                if let Some(f) = first.take() {
-                    more.reserve(f.len() + data.len());
-                    more.extend_from_slice(&f);
-                }
-                more.extend_from_slice(&data);
-            }
-        }
+        sink.push(data).map_err(spool_failed)?;
     }
-    Ok(match first {
-        Some(f) => f,
-        None => Bytes::from(more),
-    })
+    sink.finish().map_err(spool_failed)
 }
 
 /// 400 for a body that broke off or was malformed on the wire (bad chunked

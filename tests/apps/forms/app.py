@@ -112,6 +112,31 @@ async def seek(file: UploadFile) -> dict[str, str]:
     return {"first": first.decode(), "again": again.decode()}
 
 
+def rss_anon_kb() -> int:
+    """The process's anonymous memory now (its heap, not mapped files)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return -1
+
+
+@app.post("/big")
+async def big(file: UploadFile, note: Annotated[str, Form()] = "") -> dict[str, str | int | bool]:
+    import hashlib
+
+    digest = hashlib.sha256()
+    while chunk := await file.read(1 << 20):
+        digest.update(chunk)
+    return {
+        "size": file.size or 0,
+        "sha256": digest.hexdigest(),
+        "on_disk": bool(getattr(file.file, "_rolled", False)),
+        "rss_anon_kb": rss_anon_kb(),
+        "note": note,
+    }
+
+
 @app.post("/with-request")
 def with_request(request: Request, name: Annotated[str, Form()]) -> dict[str, str | int]:
     return {"name": name, "body_length": len(request.body)}
