@@ -131,6 +131,15 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/token", {"data": {"username": "al", "password": "pw", "client_id": "web"}}),
     ("POST", "/token", {"data": {"username": "al"}}),
     ("GET", "/cookies", {}),
+    ("GET", "/header-params", {}),
+    ("GET", "/header-params", {"headers": [("x-tags", "a"), ("X-Tags", "b, c"), ("x-num", "1"), ("x-num", "2")]}),
+    ("GET", "/header-params", {"headers": [("x-num", "1"), ("x-num", "two")]}),
+    ("GET", "/header-params", {"headers": {"x_raw_name": "under", "x-raw-name": "dash"}}),
+    ("GET", "/header-params", {"headers": {"x-raw-name": "dash"}}),
+    ("GET", "/header-params", {"headers": {"cookie": "session-id=s1; session_id=s2"}}),
+    ("POST", "/upload", {"files": {"file": ('q"uo\\te;d.txt', b"q", "text/plain")}}),
+    ("POST", "/upload", {"files": {"file": ("日本語.txt", b"j")}}),
+    ("POST", "/uploads", {"files": [("files", ("a", b"")), ("files", ("", b""))]}),
     ("GET", "/cookie-param", {}),
 ]
 

@@ -214,7 +214,11 @@ impl<'a> Call<'a> {
         let entries: Vec<&Field<'a>> = self
             .form
             .iter()
-            .filter(|f| f.name == name && !matches!(&f.value, Value::Text(t) if t.is_empty()))
+            // An empty text part is an absent file for one `UploadFile`; in a
+            // list it is an item, refused below as FastAPI refuses it.
+            .filter(|f| {
+                f.name == name && (many || !matches!(&f.value, Value::Text(t) if t.is_empty()))
+            })
             .collect();
         let picked: &[&Field<'a>] = if many {
             &entries

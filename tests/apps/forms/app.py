@@ -3,11 +3,11 @@ differential in tests/python/test_forms.py (the same source runs under
 FastAPI through tests/fastapi_shim)."""
 
 from datetime import datetime, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from dataclasses import dataclass
 
-from prebake import App, Depends, File, Form, Request, Response, UploadFile
+from prebake import App, Cookie, Depends, File, Form, Header, Request, Response, UploadFile
 
 app = App(title="forms")
 
@@ -122,11 +122,11 @@ def rss_anon_kb() -> int:
 
 
 @app.post("/big")
-async def big(file: UploadFile, note: Annotated[str, Form()] = "") -> dict[str, str | int | bool]:
+def big(file: UploadFile, note: Annotated[str, Form()] = "") -> dict[str, str | int | bool]:
     import hashlib
 
     digest = hashlib.sha256()
-    while chunk := await file.read(1 << 20):
+    while chunk := file.file.read(1 << 20):
         digest.update(chunk)
     return {
         "size": file.size or 0,
@@ -135,6 +135,16 @@ async def big(file: UploadFile, note: Annotated[str, Form()] = "") -> dict[str, 
         "rss_anon_kb": rss_anon_kb(),
         "note": note,
     }
+
+
+@app.get("/header-params")
+def header_params(
+    x_tags: Annotated[list[str], Header()] = [],
+    x_raw_name: Annotated[str | None, Header(convert_underscores=False)] = None,
+    numbers: Annotated[list[int], Header(alias="x-num")] = [],
+    session_id: Annotated[str | None, Cookie(alias="session-id")] = None,
+) -> dict[str, Any]:
+    return {"x_tags": x_tags, "x_raw_name": x_raw_name, "numbers": numbers, "session_id": session_id}
 
 
 @app.post("/with-request")
