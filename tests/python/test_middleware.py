@@ -486,3 +486,11 @@ def test_an_upload_is_left_to_the_route(pymw: int) -> None:
     assert r.status == 200
     assert r.body == b"3000"
     assert seen(r)["length"] == 0
+
+
+def test_request_state_is_shared_by_the_middleware_and_the_route(pymw: int) -> None:
+    for _ in range(2):
+        r = request(pymw, "GET", "/state", HTTPS)
+        assert r.status == 200, r.body
+        assert json.loads(r.body) == {"seen": True, "outer": "peek"}
+        assert r.header("x-state") == "True/route"

@@ -18,6 +18,7 @@ use super::body::BodyError;
 use super::{Interp, MAX_PARAMS, RouteRt};
 use crate::form::{self, Field, Value};
 use crate::lax::Int;
+use crate::log::RequestId;
 use crate::request::{self, QueryPairs, Req};
 use crate::validate::{Invalid, Rejection, Source};
 
@@ -73,6 +74,9 @@ pub struct Call<'a> {
     error: Option<PyErr>,
     /// The form body's entries, once `parse_form` read them (form routes only).
     form: Vec<Field<'a>>,
+    /// The request's id: a Python middleware's `request.state` is this
+    /// request's too.
+    rid: RequestId,
 }
 
 impl<'a> Call<'a> {
@@ -81,6 +85,7 @@ impl<'a> Call<'a> {
         interp: &'a Interp,
         route: &'a RouteRt,
         req: &'a Req<'a>,
+        rid: RequestId,
     ) -> Call<'a> {
         Call {
             py,
@@ -90,6 +95,7 @@ impl<'a> Call<'a> {
             args: Args::new(),
             error: None,
             form: Vec::new(),
+            rid,
         }
     }
 
@@ -574,7 +580,9 @@ impl<'a> Call<'a> {
             PyBytes::new(py, req.body),
             params,
         );
-        self.interp.request_cls.bind(py).call1(args)
+        let request = self.interp.request_cls.bind(py).call1(args)?;
+        super::middleware::share_state(py, self.rid, &request)?;
+        Ok(request)
     }
 
     /// Calls the handler with the pushed arguments.

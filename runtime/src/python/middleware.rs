@@ -14,6 +14,7 @@
 //! route), unless it is past `--max-body-size` or goes to a route that
 //! takes uploads: then it is empty and the route reads it.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -27,6 +28,67 @@ use tokio::sync::oneshot;
 use super::{interp, load::Interp, reply};
 use crate::log::RequestId;
 use crate::response::{self, Resp};
+
+thread_local! {
+    /// The `request.state` of each request inside a Python middleware, by
+    /// request id: the middleware's requests and the route's share it, as
+    /// Starlette's share their scope's state. Set by the outermost Python
+    /// middleware and removed when it ends; empty in an app without one.
+    static STATES: RefCell<Vec<(u64, Py<PyAny>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Gives `request` the state of request `rid` when a Python middleware
+/// holds it; otherwise does nothing.
+pub(crate) fn share_state(
+    py: Python<'_>,
+    rid: RequestId,
+    request: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let state = STATES.with_borrow(|s| {
+        s.iter()
+            .find(|(id, _)| *id == rid.0)
+            .map(|(_, st)| st.clone_ref(py))
+    });
+    match state {
+        Some(st) => request.setattr(pyo3::intern!(py, "_state"), st),
+        None => Ok(()),
+    }
+}
+
+/// Registers `request`'s state as request `rid`'s, unless an outer
+/// middleware did; true when this call did (and must [`forget_state`]).
+fn register_state(py: Python<'_>, rid: RequestId, request: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if STATES.with_borrow(|s| s.iter().any(|(id, _)| *id == rid.0)) {
+        share_state(py, rid, request)?;
+        return Ok(false);
+    }
+    let state = request.getattr(pyo3::intern!(py, "state"))?.unbind();
+    STATES.with_borrow_mut(|s| s.push((rid.0, state)));
+    Ok(true)
+}
+
+/// Forgets the state of the request it names when dropped.
+struct StateGuard(Option<RequestId>);
+
+impl Drop for StateGuard {
+    fn drop(&mut self) {
+        if let Some(rid) = self.0 {
+            forget_state(rid);
+        }
+    }
+}
+
+fn forget_state(rid: RequestId) {
+    let gone = STATES.with_borrow_mut(|s| {
+        s.iter()
+            .position(|(id, _)| *id == rid.0)
+            .map(|i| s.swap_remove(i))
+    });
+    // Dropped with the GIL held.
+    if let Some((_, state)) = gone {
+        Python::attach(|_| drop(state));
+    }
+}
 
 /// `call_next`'s way to the server: called once with the future to set.
 #[pyclass(module = "prebake._runtime")]
@@ -59,8 +121,14 @@ where
         return response::internal_error();
     };
     let (tx, mut next) = oneshot::channel();
+    // Forgets the shared state when this (outermost) middleware ends, or
+    // its future is dropped with the connection.
+    let mut owned = StateGuard(None);
     let started = Python::attach(|py| {
         let request = request_object(py, interp, &req, &body)?;
+        if register_state(py, rid, &request)? {
+            owned.0 = Some(rid);
+        }
         let nxt = Bound::new(py, Next { tx: Some(tx) })?;
         let coro = interp
             .middleware_run
@@ -98,6 +166,7 @@ where
             }
         }
     }
+    drop(owned);
     Python::attach(
         |py| match task.bind(py).call_method0(pyo3::intern!(py, "result")) {
             Ok(v) => reply::built_response(py, interp, &v).unwrap_or_else(|m| {

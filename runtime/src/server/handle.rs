@@ -322,7 +322,14 @@ pub(crate) async fn pre_read(state: &State, req: &mut Request<Incoming>) -> Byte
     .await;
     let (seen, pre) = match read {
         Ok(b) => (b.clone(), PreRead::Body(b)),
-        Err(resp) => (Bytes::new(), PreRead::Refused(resp.status().as_u16())),
+        Err(resp) => {
+            let status = resp.status().as_u16();
+            if status == 413 && !req.body().is_end_stream() && !expects_continue(req.headers()) {
+                // As `read_body` does: the client still sending gets its 413.
+                Box::pin(drain(req.body_mut(), state.body_timeout)).await;
+            }
+            (Bytes::new(), PreRead::Refused(status))
+        }
     };
     req.extensions_mut().insert(pre);
     seen
@@ -676,7 +683,7 @@ async fn read_body(
         {
             // Boxed: its timer would otherwise widen the future of every
             // request that reads a body (moved into its box each time).
-            Box::pin(drain(body, state.body_timeout)).await;
+            Box::pin(drain(&mut body, state.body_timeout)).await;
             Err(resp)
         }
         read => read,
@@ -757,7 +764,7 @@ const DRAIN_IDLE: Duration = Duration::from_millis(200);
 /// unread bytes with a reset, and the client sees a broken pipe instead of
 /// the 413. A client that asked `Expect: 100-continue` is not drained: it
 /// has sent nothing and reads the refusal first.
-async fn drain(mut body: Incoming, timeout: Option<Duration>) {
+async fn drain(body: &mut Incoming, timeout: Option<Duration>) {
     let deadline = tokio::time::Instant::now() + timeout.unwrap_or(Duration::from_secs(5));
     let mut seen = 0usize;
     while !body.is_end_stream() && seen <= DRAIN_MAX {

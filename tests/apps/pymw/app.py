@@ -58,6 +58,13 @@ async def gate(request: Request, call_next) -> Response:
 async def peek(request: Request, call_next) -> Response:
     """Reads the body before the route does (Starlette lets a middleware
     read it and the route still gets it)."""
+    if request.path == "/state":
+        # Shared with the middleware inside (`gate`) and the route, as
+        # Starlette's request.state.
+        request.state.outer = "peek"
+        response = await call_next(request)
+        response.headers["X-State"] = f"{request.state.seen}/{request.state.inner}"
+        return response
     if not request.path.startswith("/body/"):
         return await call_next(request)
     seen: dict[str, object] = {"length": len(request.body)}
@@ -136,3 +143,9 @@ async def slow() -> str:
 
     await asyncio.sleep(0.01)
     return "slow"
+
+
+@app.get("/state")
+def state(request: Request) -> dict[str, object]:
+    request.state.inner = "route"
+    return {"seen": request.state.seen, "outer": request.state.outer}
