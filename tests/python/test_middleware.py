@@ -494,3 +494,14 @@ def test_request_state_is_shared_by_the_middleware_and_the_route(pymw: int) -> N
         assert r.status == 200, r.body
         assert json.loads(r.body) == {"seen": True, "outer": "peek"}
         assert r.header("x-state") == "True/route"
+
+
+def test_the_route_exception_comes_out_of_call_next(pymw: int) -> None:
+    r = request(pymw, "GET", "/raise", HTTPS)
+    assert r.status == 400
+    assert r.body == b"caught TEST"
+    # Not caught by any middleware: the 500 of any unexpected exception.
+    r = request(pymw, "GET", "/raise?kind=key", HTTPS)
+    assert r.status == 500
+    assert json.loads(r.body) == {"status_code": 500, "detail": "Internal Server Error"}
+    assert request(pymw, "GET", "/hello", HTTPS).status == 200

@@ -90,6 +90,17 @@ fn forget_state(rid: RequestId) {
     }
 }
 
+/// An exception out of the route, carried on its 500 to the innermost
+/// Python middleware, whose `call_next` raises it.
+#[derive(Clone)]
+struct Raised(std::sync::Arc<PyErr>);
+
+/// Marks `resp` (a 500) as the answer to `err`, for a middleware around it.
+pub(crate) fn attach_exception(resp: &mut Resp, err: PyErr) {
+    resp.extensions_mut()
+        .insert(Raised(std::sync::Arc::new(err)));
+}
+
 /// `call_next`'s way to the server: called once with the future to set.
 #[pyclass(module = "prebake._runtime")]
 struct Next {
@@ -120,6 +131,9 @@ where
     let (Some(aio), Some(Some(dispatch))) = (&interp.aio, interp.middleware.get(index)) else {
         return response::internal_error();
     };
+    // Whether no Python middleware sits outside this one: then an
+    // exception out of it is answered (and logged) here.
+    let outermost = interp.middleware[..index].iter().all(Option::is_none);
     let (tx, mut next) = oneshot::channel();
     // Forgets the shared state when this (outermost) middleware ends, or
     // its future is dropped with the connection.
@@ -152,11 +166,18 @@ where
                     continue;
                 };
                 let Some((req, inner)) = parts.take() else { continue };
-                let resp = inner(req).await;
+                let mut resp = inner(req).await;
+                let raised = resp.extensions_mut().remove::<Raised>();
                 Python::attach(|py| {
-                    let result = to_python(py, interp, resp).and_then(|obj| {
-                        future.bind(py).call_method1(pyo3::intern!(py, "set_result"), (obj,))
-                    });
+                    let result = match raised {
+                        Some(Raised(err)) => future.bind(py).call_method1(
+                            pyo3::intern!(py, "set_exception"),
+                            (err.value(py),),
+                        ),
+                        None => to_python(py, interp, resp).and_then(|obj| {
+                            future.bind(py).call_method1(pyo3::intern!(py, "set_result"), (obj,))
+                        }),
+                    };
                     if let Err(e) = result {
                         // A cancelled future: the middleware has gone.
                         tracing::debug!(request_id = %rid, "call_next's result dropped: {e}");
@@ -176,7 +197,14 @@ where
                 );
                 response::internal_error()
             }),
-            Err(e) => failed(rid, &e),
+            Err(e) if outermost => failed(rid, &e),
+            Err(e) => {
+                // A Python middleware outside this one gets it from its own
+                // `call_next`, and may catch it.
+                let mut resp = response::internal_error();
+                attach_exception(&mut resp, e);
+                resp
+            }
         },
     )
 }
@@ -186,7 +214,7 @@ fn failed(rid: RequestId, err: &PyErr) -> Resp {
     tracing::error!(
         request_id = %rid,
         traceback = %super::traceback(err),
-        "a middleware raised; answered 500"
+        "a middleware raised (or let the route's exception through); answered 500"
     );
     response::internal_error()
 }

@@ -46,6 +46,13 @@ async def gate(request: Request, call_next) -> Response:
         return JSONResponse({"blocked": True}, status_code=403)
     if request.path == "/boom":
         raise RuntimeError("middleware failed")
+    if request.path == "/raise":
+        # The route's exception comes out of call_next, through the
+        # middleware inside (Starlette's test_exception_can_be_caught).
+        try:
+            return await call_next(request)
+        except ValueError as exc:
+            return Response(f"caught {exc}", status_code=400, media_type="text/plain")
     if request.path == "/replace":
         response = await call_next(request)
         body = b"".join([chunk async for chunk in response.body_iterator])
@@ -149,3 +156,10 @@ async def slow() -> str:
 def state(request: Request) -> dict[str, object]:
     request.state.inner = "route"
     return {"seen": request.state.seen, "outer": request.state.outer}
+
+
+@app.get("/raise")
+def raises(kind: str = "value") -> str:
+    if kind == "value":
+        raise ValueError("TEST")
+    raise KeyError("not caught")
