@@ -505,3 +505,21 @@ def test_the_route_exception_comes_out_of_call_next(pymw: int) -> None:
     assert r.status == 500
     assert json.loads(r.body) == {"status_code": 500, "detail": "Internal Server Error"}
     assert request(pymw, "GET", "/hello", HTTPS).status == 200
+
+
+def test_streams_and_files_pass_through_python_middleware(pymw: int) -> None:
+    r = request(pymw, "GET", "/stream", HTTPS)
+    assert r.status == 200
+    assert r.body == b"part0;part1;part2;"
+    assert r.header("x-order") == "12"
+    assert r.header("content-type") == "text/plain"
+    r = request(pymw, "GET", "/file", HTTPS)
+    assert r.status == 200
+    assert r.body.startswith(b'"""Python middleware')
+    assert r.header("content-length") == str(len(r.body))
+    assert r.header("x-order") == "12"
+    # A middleware reads a stream's chunks through `body_iterator`, async
+    # as Starlette's, though the route's iterator is a sync one.
+    r = request(pymw, "GET", "/stream-read", HTTPS)
+    assert r.status == 201
+    assert r.body == b"ABC"

@@ -26,6 +26,7 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use tokio::sync::oneshot;
 
 use super::{interp, load::Interp, reply};
+use crate::body::RespBody;
 use crate::log::RequestId;
 use crate::response::{self, Resp};
 
@@ -155,6 +156,9 @@ where
         Err(e) => return failed(rid, &e),
     };
     let mut parts = Some((req, inner));
+    // A file body `call_next` could not give Python: put back on the
+    // response if the middleware returns the one it got.
+    let mut kept: Option<(Py<PyAny>, RespBody)> = None;
     loop {
         tokio::select! {
             _ = &mut done => break,
@@ -174,8 +178,12 @@ where
                             pyo3::intern!(py, "set_exception"),
                             (err.value(py),),
                         ),
-                        None => to_python(py, interp, resp).and_then(|obj| {
-                            future.bind(py).call_method1(pyo3::intern!(py, "set_result"), (obj,))
+                        None => to_python(py, interp, resp).and_then(|(obj, body)| {
+                            let set = future
+                                .bind(py)
+                                .call_method1(pyo3::intern!(py, "set_result"), (&obj,));
+                            kept = body.map(|b| (obj.unbind(), b));
+                            set
                         }),
                     };
                     if let Err(e) = result {
@@ -190,13 +198,22 @@ where
     drop(owned);
     Python::attach(
         |py| match task.bind(py).call_method0(pyo3::intern!(py, "result")) {
-            Ok(v) => reply::built_response(py, interp, &v).unwrap_or_else(|m| {
-                tracing::error!(
-                    request_id = %rid,
-                    "a middleware returned {m}; answered 500"
-                );
-                response::internal_error()
-            }),
+            Ok(v) => reply::built_response(py, interp, &v)
+                .map(|mut resp| {
+                    if let Some((given, body)) = kept
+                        && given.bind(py).is(&v)
+                    {
+                        *resp.body_mut() = body;
+                    }
+                    resp
+                })
+                .unwrap_or_else(|m| {
+                    tracing::error!(
+                        request_id = %rid,
+                        "a middleware returned {m}; answered 500"
+                    );
+                    response::internal_error()
+                }),
             Err(e) if outermost => failed(rid, &e),
             Err(e) => {
                 // A Python middleware outside this one gets it from its own
@@ -245,13 +262,42 @@ fn request_object<'py>(
 
 /// The inner layers' response as a `prebake.Response`: `Content-Type` as
 /// its `media_type`, `Set-Cookie` lines in `set_cookies`, a repeated header
-/// joined with `, `.
-fn to_python<'py>(py: Python<'py>, interp: &Interp, mut resp: Resp) -> PyResult<Bound<'py, PyAny>> {
-    let body = crate::middleware::take_body(&mut resp);
-    let obj = interp
-        .response_cls
-        .bind(py)
-        .call1((PyBytes::new(py, &body), resp.status().as_u16()))?;
+/// joined with `, `. A `StreamingResponse`'s body stays its iterator (a
+/// `StreamingResponse` again, its `body_iterator` unread); a file's body
+/// cannot be Python's, so it is given back beside the object (whose body
+/// is empty) to be put back on the answer.
+fn to_python<'py>(
+    py: Python<'py>,
+    interp: &Interp,
+    mut resp: Resp,
+) -> PyResult<(Bound<'py, PyAny>, Option<RespBody>)> {
+    let status = resp.status().as_u16();
+    let iterator = match resp.body() {
+        RespBody::Stream(s) => s
+            .as_any()
+            .and_then(|a| a.downcast_ref::<super::stream::PyChunks>())
+            .and_then(|c| c.unstarted(py)),
+        _ => None,
+    };
+    let mut kept = None;
+    let obj = if let Some(it) = iterator {
+        let it = py
+            .import(pyo3::intern!(py, "prebake._middleware"))?
+            .getattr(pyo3::intern!(py, "_aiter"))?
+            .call1((it,))?;
+        py.import(pyo3::intern!(py, "prebake._response"))?
+            .getattr(pyo3::intern!(py, "StreamingResponse"))?
+            .call1((it, status))?
+    } else {
+        let body = crate::middleware::take_body(&mut resp);
+        if !matches!(resp.body(), RespBody::Full(None)) {
+            kept = Some(std::mem::replace(resp.body_mut(), RespBody::empty()));
+        }
+        interp
+            .response_cls
+            .bind(py)
+            .call1((PyBytes::new(py, &body), status))?
+    };
     let headers = PyDict::new(py);
     let cookies = PyList::empty(py);
     let mut media_type: Option<String> = None;
@@ -272,5 +318,5 @@ fn to_python<'py>(py: Python<'py>, interp: &Interp, mut resp: Resp) -> PyResult<
     obj.setattr(pyo3::intern!(py, "headers"), headers)?;
     obj.setattr(pyo3::intern!(py, "media_type"), media_type)?;
     obj.setattr(pyo3::intern!(py, "set_cookies"), cookies)?;
-    Ok(obj)
+    Ok((obj, kept))
 }

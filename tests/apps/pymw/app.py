@@ -14,9 +14,11 @@ from prebake import (
     BaseHTTPMiddleware,
     Form,
     HTTPSRedirectMiddleware,
+    FileResponse,
     JSONResponse,
     Request,
     Response,
+    StreamingResponse,
     UploadFile,
 )
 
@@ -53,7 +55,7 @@ async def gate(request: Request, call_next) -> Response:
             return await call_next(request)
         except ValueError as exc:
             return Response(f"caught {exc}", status_code=400, media_type="text/plain")
-    if request.path == "/replace":
+    if request.path in ("/replace", "/stream-read"):
         response = await call_next(request)
         body = b"".join([chunk async for chunk in response.body_iterator])
         return Response(body.upper(), status_code=201, media_type="text/plain")
@@ -163,3 +165,18 @@ def raises(kind: str = "value") -> str:
     if kind == "value":
         raise ValueError("TEST")
     raise KeyError("not caught")
+
+
+@app.get("/stream")
+def stream() -> StreamingResponse:
+    return StreamingResponse((f"part{i};" for i in range(3)), media_type="text/plain")
+
+
+@app.get("/file")
+def file() -> FileResponse:
+    return FileResponse("app.py")
+
+
+@app.get("/stream-read")
+def stream_read() -> StreamingResponse:
+    return StreamingResponse(iter([b"a", "b", b"c"]))
