@@ -403,3 +403,21 @@ def test_request_form_under_plain_cpython() -> None:
     assert plain.items() == [("a", "2"), ("b", " x y"), ("c", "")]
     with pytest.raises(ValueError):
         Request("POST", "/", "", [("content-type", "application/json")], b"{}", None).form()
+    # Starlette's limits, as its request.form() takes them: a 400.
+    from prebake import HTTPException
+
+    three = Request("POST", "/", "", [("content-type", "application/x-www-form-urlencoded")],
+                    b"a=1&b=2&c=3", None)
+    assert len(three.form(max_fields=3)) == 3
+    with pytest.raises(HTTPException) as info:
+        three.form(max_fields=2)
+    assert (info.value.status_code, info.value.detail) == (400, "Too many fields. Maximum number of fields is 2.")
+    with pytest.raises(HTTPException) as info:
+        req.form(max_files=0)
+    assert info.value.detail == "Too many files. Maximum number of files is 0."
+    with pytest.raises(HTTPException) as info:
+        req.form(max_part_size=0)
+    assert info.value.detail == "Part exceeded maximum size of 0KB."
+    with pytest.raises(HTTPException) as info:
+        Request("POST", "/", "", [("content-type", "multipart/form-data")], body, None).form()
+    assert info.value.detail == "Missing boundary in multipart."
