@@ -581,7 +581,9 @@ impl<'a> Call<'a> {
             params,
         );
         let request = self.interp.request_cls.bind(py).call1(args)?;
-        super::middleware::share_state(py, self.rid, &request)?;
+        if !self.interp.middleware.is_empty() {
+            super::middleware::share_state(py, self.rid, &request)?;
+        }
         Ok(request)
     }
 
