@@ -545,3 +545,15 @@ def test_streams_and_files_pass_through_python_middleware(pymw: int) -> None:
     r = request(pymw, "GET", "/stream-read", HTTPS)
     assert r.status == 201
     assert r.body == b"ABC"
+
+
+def test_a_form_model_forbidding_unknown_fields(pymw: int) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    r = post(pymw, "/body/strict-form", b"username=al&tags=a&tags=b", form)
+    assert r.status == 200
+    assert json.loads(r.body) == {"username": "al", "tags": ["a", "b"]}
+    r = post(pymw, "/body/strict-form", b"username=al&extra=1", form)
+    assert r.status == 400
+    assert json.loads(r.body)["extra"] == [
+        {"message": "Object contains unknown field `extra`", "key": "extra", "source": "body"}
+    ]

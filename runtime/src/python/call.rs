@@ -275,6 +275,31 @@ impl<'a> Call<'a> {
         Ok(true)
     }
 
+    /// [`Call::push_form_model`] for a Struct with
+    /// `forbid_unknown_fields=True`: a form field it does not declare is a
+    /// 400 naming that field, as FastAPI refuses one a model forbids.
+    pub fn push_form_model_strict(
+        &mut self,
+        param: &'static str,
+        fields: &[(&str, bool)],
+        ty: u16,
+    ) -> Result<(), Rejection> {
+        if let Some(extra) = self
+            .form
+            .iter()
+            .find(|f| !fields.iter().any(|(name, _)| f.name == *name))
+        {
+            let name = extra.name.to_string();
+            let message = format!("Object contains unknown field `{name}`");
+            return Err(Rejection::validation(
+                Source::Body,
+                Cow::Owned(name),
+                message,
+            ));
+        }
+        self.push_form_model(param, fields, ty)
+    }
+
     /// Pushes a model built from the form (`Annotated[Model, Form()]`):
     /// `msgspec.convert({field: value}, types[ty], strict=False)`, where
     /// each of `fields` (wire name, is a sequence) takes the field's last

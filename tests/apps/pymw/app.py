@@ -180,3 +180,15 @@ def file() -> FileResponse:
 @app.get("/stream-read")
 def stream_read() -> StreamingResponse:
     return StreamingResponse(iter([b"a", "b", b"c"]))
+
+
+class StrictLogin(msgspec.Struct, forbid_unknown_fields=True):
+    username: str
+    tags: list[str] = []
+
+
+@app.post("/body/strict-form")
+def strict_form(data: Annotated[StrictLogin, Form()]) -> StrictLogin:
+    """A form model that forbids fields it does not declare (FastAPI's
+    `extra="forbid"`)."""
+    return data
