@@ -557,3 +557,20 @@ def test_a_form_model_forbidding_unknown_fields(pymw: int) -> None:
     assert json.loads(r.body)["extra"] == [
         {"message": "Object contains unknown field `extra`", "key": "extra", "source": "body"}
     ]
+
+
+def test_the_app_sets_the_upload_limit(pymw: int) -> None:
+    # App(max_upload_size=3 MiB): a 2 MiB upload is read (spooled), a 4 MiB one is a 413.
+    def upload(size: int) -> Reply:
+        body = (
+            b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\n"
+            + b"z" * size
+            + b"\r\n--B--\r\n"
+        )
+        return post(pymw, "/body/upload", body, {"Content-Type": "multipart/form-data; boundary=B"})
+
+    r = upload(2 << 20)
+    assert (r.status, r.body) == (200, str(2 << 20).encode())
+    r = upload(4 << 20)
+    assert r.status == 413
+    assert json.loads(r.body) == {"status_code": 413, "detail": "Request Entity Too Large"}

@@ -22,7 +22,7 @@ from prebake import (
     UploadFile,
 )
 
-app = App()
+app = App(max_upload_size=3 * 1024 * 1024)
 
 
 class Header(BaseHTTPMiddleware):
