@@ -25,6 +25,12 @@ pub(crate) type BodyError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) trait Chunks {
     /// The next chunk, `None` at the end, an error to abort the response.
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>>;
+
+    /// The source itself, for a Python middleware that hands a
+    /// `StreamingResponse`'s iterator back to Python (`None`: not one).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// A response body.

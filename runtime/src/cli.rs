@@ -49,8 +49,9 @@ pub(crate) struct Limits {
     /// Request body bytes; `None`: the app's `App(max_body_size=...)`, else 1 MiB.
     pub(crate) max_body_size: Option<usize>,
     /// Request body bytes of a route with `File()`/`UploadFile` parameters
-    /// (at least `max_body_size`).
-    pub(crate) max_upload_size: usize,
+    /// (at least `max_body_size`); `None`: the app's
+    /// `App(max_upload_size=...)`, else 64 MiB.
+    pub(crate) max_upload_size: Option<usize>,
     /// Request line plus headers, in bytes (431 past it).
     pub(crate) max_header_size: usize,
     /// Header lines (431 past it).
@@ -122,7 +123,7 @@ impl Default for Options {
             threads: 40,
             limits: Limits {
                 max_body_size: None,
-                max_upload_size: 64 << 20,
+                max_upload_size: None,
                 max_header_size: 16 * 1024,
                 max_headers: 100,
                 max_uri_length: 8 * 1024,
@@ -221,7 +222,7 @@ const FLAGS: &[Flag] = &[
         "PREBAKE_MAX_UPLOAD_SIZE",
         "SIZE",
         "request body limit of routes that take uploaded files, 413 past it \
-         (never below --max-body-size) [default: 64MiB]",
+         (never below --max-body-size) [default: the app's App(max_upload_size=...), else 64MiB]",
     ),
     flag(
         "--max-header-size",
@@ -457,7 +458,7 @@ fn options(raw: &HashMap<&'static str, String>) -> Result<Options, Error> {
         l.max_body_size = Some(size("--max-body-size", v)?);
     }
     if let Some(v) = get("--max-upload-size") {
-        l.max_upload_size = size("--max-upload-size", v)?;
+        l.max_upload_size = Some(size("--max-upload-size", v)?);
     }
     if let Some(v) = get("--max-header-size") {
         l.max_header_size = size("--max-header-size", v)?;

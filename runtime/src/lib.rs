@@ -70,6 +70,7 @@ mod request;
 mod response;
 mod router;
 mod server;
+mod spool;
 #[cfg(test)]
 mod testing;
 mod validate;

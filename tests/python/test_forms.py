@@ -15,6 +15,7 @@ never a 500 or a hang, and the server must keep serving.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import re
@@ -130,6 +131,15 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/token", {"data": {"username": "al", "password": "pw", "client_id": "web"}}),
     ("POST", "/token", {"data": {"username": "al"}}),
     ("GET", "/cookies", {}),
+    ("GET", "/header-params", {}),
+    ("GET", "/header-params", {"headers": [("x-tags", "a"), ("X-Tags", "b, c"), ("x-num", "1"), ("x-num", "2")]}),
+    ("GET", "/header-params", {"headers": [("x-num", "1"), ("x-num", "two")]}),
+    ("GET", "/header-params", {"headers": {"x_raw_name": "under", "x-raw-name": "dash"}}),
+    ("GET", "/header-params", {"headers": {"x-raw-name": "dash"}}),
+    ("GET", "/header-params", {"headers": {"cookie": "session-id=s1; session_id=s2"}}),
+    ("POST", "/upload", {"files": {"file": ('q"uo\\te;d.txt', b"q", "text/plain")}}),
+    ("POST", "/upload", {"files": {"file": ("日本語.txt", b"j")}}),
+    ("POST", "/uploads", {"files": [("files", ("a", b"")), ("files", ("", b""))]}),
     ("GET", "/cookie-param", {}),
 ]
 
@@ -262,6 +272,26 @@ def test_upload_limit_is_413(servers: dict[str, str]) -> None:
     assert r.json() == {"filename": "f", "size": len(BIG), "end": len(BIG)}
 
 
+def test_a_large_upload_is_spooled_to_disk_not_held_in_memory(servers: dict[str, str]) -> None:
+    base = servers["prebake"]
+    small = httpx.post(base + "/big", files={"file": ("s", b"abc")}).json()
+    assert small["size"] == 3
+    assert small["on_disk"] is False
+    data = random.Random(7).randbytes(50 << 20)
+    r = httpx.post(base + "/big", files={"file": ("big.bin", data)}, data={"note": "n"}, timeout=120)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["size"] == len(data)
+    assert got["sha256"] == hashlib.sha256(data).hexdigest()
+    assert got["note"] == "n"
+    # Past 1 MiB the upload is on disk, as Starlette's SpooledTemporaryFile.
+    assert got["on_disk"] is True
+    # The body went to a temporary file and the upload's content to its
+    # own: the heap grew by far less than the 50 MB (it held the body and a
+    # copy of it before: about 70 MB more).
+    assert got["rss_anon_kb"] - small["rss_anon_kb"] < 20_000, got
+
+
 def test_curl_uploads(servers: dict[str, str], tmp_path: Path) -> None:
     curl = shutil.which("curl")
     if curl is None:
@@ -373,3 +403,21 @@ def test_request_form_under_plain_cpython() -> None:
     assert plain.items() == [("a", "2"), ("b", " x y"), ("c", "")]
     with pytest.raises(ValueError):
         Request("POST", "/", "", [("content-type", "application/json")], b"{}", None).form()
+    # Starlette's limits, as its request.form() takes them: a 400.
+    from prebake import HTTPException
+
+    three = Request("POST", "/", "", [("content-type", "application/x-www-form-urlencoded")],
+                    b"a=1&b=2&c=3", None)
+    assert len(three.form(max_fields=3)) == 3
+    with pytest.raises(HTTPException) as info:
+        three.form(max_fields=2)
+    assert (info.value.status_code, info.value.detail) == (400, "Too many fields. Maximum number of fields is 2.")
+    with pytest.raises(HTTPException) as info:
+        req.form(max_files=0)
+    assert info.value.detail == "Too many files. Maximum number of files is 0."
+    with pytest.raises(HTTPException) as info:
+        req.form(max_part_size=0)
+    assert info.value.detail == "Part exceeded maximum size of 0KB."
+    with pytest.raises(HTTPException) as info:
+        Request("POST", "/", "", [("content-type", "multipart/form-data")], body, None).form()
+    assert info.value.detail == "Missing boundary in multipart."

@@ -239,7 +239,8 @@ def decode(encoding: str | None, body: bytes) -> bytes:
     if encoding == "zstd":
         import zstandard
 
-        return bytes(zstandard.ZstdDecompressor().decompress(body))
+        # A streamed frame does not say its size up front: decoded as a stream.
+        return bytes(zstandard.ZstdDecompressor().decompressobj().decompress(body))
     if encoding == "gzip":
         return gzip.decompress(body)
     assert encoding is None
@@ -280,6 +281,27 @@ def test_left_uncompressed(compress: int, path: str) -> None:
     assert r.status == 200
     assert r.header("content-encoding") in (None, "identity")
     assert r.header("vary") == "Origin"
+
+
+@pytest.mark.parametrize("accept", ["gzip", "br", "zstd", "identity"])
+def test_a_stream_is_compressed_as_it_goes(compress: int, accept: str) -> None:
+    # Starlette's test_gzip_streaming_response: chunked, no Content-Length,
+    # compressed whatever its size.
+    want = "".join(f"line {i} of a streamed body\n" for i in range(50)).encode()
+    r = request(compress, "GET", "/stream", {"Accept-Encoding": accept})
+    assert r.status == 200
+    chosen = None if accept == "identity" else accept
+    assert r.header("content-encoding") == chosen
+    assert r.header("content-length") is None
+    assert r.header("transfer-encoding") == "chunked"
+    assert r.header("vary") == "Origin, Accept-Encoding"
+    assert decode(chosen, r.body) == want
+    small = request(compress, "GET", "/stream?n=1", {"Accept-Encoding": accept})
+    assert decode(chosen, small.body) == b"line 0 of a streamed body\n"
+    # Server-sent events stay as they are.
+    r = request(compress, "GET", "/event-stream", {"Accept-Encoding": accept})
+    assert r.header("content-encoding") is None
+    assert r.body == b"data: x\n\n" * 100
 
 
 def test_head_keeps_the_encoding_headers(compress: int) -> None:
@@ -383,3 +405,172 @@ def test_async_route_inside_middleware(pymw: int) -> None:
         assert r.status == 200
         assert r.body == b"slow"
         assert r.header("x-order") == "12"
+
+
+# --- A Python middleware reads the body (Starlette >= 0.28) ----------------
+
+
+def post(port: int, path: str, body: bytes | Iterator[bytes], headers: dict[str, str]) -> Reply:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        chunked = headers.get("Transfer-Encoding") == "chunked"
+        conn.request("POST", path, body=body, headers={**HTTPS, **headers}, encode_chunked=chunked)
+        resp = conn.getresponse()
+        return Reply(resp.status, resp.headers, resp.read())
+    finally:
+        conn.close()
+
+
+def seen(r: Reply) -> dict[str, object]:
+    raw = r.header("x-seen")
+    assert raw is not None, r
+    value: dict[str, object] = json.loads(raw)
+    return value
+
+
+def test_middleware_reads_a_json_body_and_the_route_still_gets_it(pymw: int) -> None:
+    body = b'{"name": "pen", "price": 1.5}'
+    r = post(pymw, "/body/json", body, {"Content-Type": "application/json"})
+    assert r.status == 200
+    assert json.loads(r.body) == {"name": "pen", "price": 1.5}
+    assert seen(r) == {"length": len(body), "streamed": True, "json": {"name": "pen", "price": 1.5}}
+
+
+def test_middleware_reads_a_chunked_body(pymw: int) -> None:
+    chunks = iter([b'{"name": ', b'"ink", "price": 2}'])
+    r = post(pymw, "/body/json", chunks, {"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+    assert r.status == 200
+    assert json.loads(r.body) == {"name": "ink", "price": 2.0}
+    assert seen(r)["length"] == len(b'{"name": "ink", "price": 2}')
+
+
+def test_middleware_reads_a_form_and_the_route_still_gets_it(pymw: int) -> None:
+    body = b"name=a%20b&tags=x&tags=y"
+    r = post(pymw, "/body/form", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 200
+    assert json.loads(r.body) == {"name": "a b", "tags": ["x", "y"]}
+    assert seen(r)["form"] == [["name", "a b"], ["tags", "x"], ["tags", "y"]]
+
+
+def test_middleware_reads_a_multipart_form(pymw: int) -> None:
+    body = (
+        b"--B\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nzed\r\n"
+        b"--B\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\n"
+        b"Content-Type: text/plain\r\n\r\nhello\r\n--B--\r\n"
+    )
+    r = post(pymw, "/body/form", body, {"Content-Type": "multipart/form-data; boundary=B"})
+    assert r.status == 200
+    assert json.loads(r.body) == {"name": "zed", "tags": []}
+    assert seen(r)["form"] == [["name", "zed"], ["doc", "a.txt"]]
+
+
+def test_the_route_reading_the_request_gets_the_body_too(pymw: int) -> None:
+    r = post(pymw, "/body/raw", b"x" * 5000, {"Content-Type": "application/octet-stream"})
+    assert r.status == 200
+    assert r.body == b"5000"
+    assert seen(r)["length"] == 5000
+
+
+def test_a_route_without_a_body_still_answers(pymw: int) -> None:
+    r = post(pymw, "/body/none", b"ignored", {})
+    assert r.status == 200
+    assert r.body == b"ok"
+    assert seen(r)["length"] == 7
+
+
+def test_the_route_keeps_its_checks_on_a_body_the_middleware_read(pymw: int) -> None:
+    # The route's 415 and its validation still apply.
+    r = post(pymw, "/body/json", b"name=x", {"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 415
+    r = post(pymw, "/body/json", b'{"name": "pen"}', {"Content-Type": "application/json"})
+    assert r.status == 400
+    assert json.loads(r.body)["extra"][0]["message"] == "Object missing required field `price`"
+    assert seen(r)["length"] == 15
+
+
+def test_a_body_past_the_limit_is_not_read_by_the_middleware(pymw: int) -> None:
+    big = b'{"name": "' + b"x" * (2 << 20) + b'", "price": 1}'
+    r = post(pymw, "/body/json", big, {"Content-Type": "application/json"})
+    assert r.status == 413
+    assert seen(r)["length"] == 0
+    # Chunked, so its length is known only once read: still a 413.
+    r = post(pymw, "/body/json", iter([big[:1000], big[1000:]]), {"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+    assert r.status == 413
+
+
+def test_an_upload_is_left_to_the_route(pymw: int) -> None:
+    body = (
+        b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\n"
+        + b"z" * 3000
+        + b"\r\n--B--\r\n"
+    )
+    r = post(pymw, "/body/upload", body, {"Content-Type": "multipart/form-data; boundary=B"})
+    assert r.status == 200
+    assert r.body == b"3000"
+    assert seen(r)["length"] == 0
+
+
+def test_request_state_is_shared_by_the_middleware_and_the_route(pymw: int) -> None:
+    for _ in range(2):
+        r = request(pymw, "GET", "/state", HTTPS)
+        assert r.status == 200, r.body
+        assert json.loads(r.body) == {"seen": True, "outer": "peek"}
+        assert r.header("x-state") == "True/route"
+
+
+def test_the_route_exception_comes_out_of_call_next(pymw: int) -> None:
+    r = request(pymw, "GET", "/raise", HTTPS)
+    assert r.status == 400
+    assert r.body == b"caught TEST"
+    # Not caught by any middleware: the 500 of any unexpected exception.
+    r = request(pymw, "GET", "/raise?kind=key", HTTPS)
+    assert r.status == 500
+    assert json.loads(r.body) == {"status_code": 500, "detail": "Internal Server Error"}
+    assert request(pymw, "GET", "/hello", HTTPS).status == 200
+
+
+def test_streams_and_files_pass_through_python_middleware(pymw: int) -> None:
+    r = request(pymw, "GET", "/stream", HTTPS)
+    assert r.status == 200
+    assert r.body == b"part0;part1;part2;"
+    assert r.header("x-order") == "12"
+    assert r.header("content-type") == "text/plain"
+    r = request(pymw, "GET", "/file", HTTPS)
+    assert r.status == 200
+    assert r.body.startswith(b'"""Python middleware')
+    assert r.header("content-length") == str(len(r.body))
+    assert r.header("x-order") == "12"
+    # A middleware reads a stream's chunks through `body_iterator`, async
+    # as Starlette's, though the route's iterator is a sync one.
+    r = request(pymw, "GET", "/stream-read", HTTPS)
+    assert r.status == 201
+    assert r.body == b"ABC"
+
+
+def test_a_form_model_forbidding_unknown_fields(pymw: int) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    r = post(pymw, "/body/strict-form", b"username=al&tags=a&tags=b", form)
+    assert r.status == 200
+    assert json.loads(r.body) == {"username": "al", "tags": ["a", "b"]}
+    r = post(pymw, "/body/strict-form", b"username=al&extra=1", form)
+    assert r.status == 400
+    assert json.loads(r.body)["extra"] == [
+        {"message": "Object contains unknown field `extra`", "key": "extra", "source": "body"}
+    ]
+
+
+def test_the_app_sets_the_upload_limit(pymw: int) -> None:
+    # App(max_upload_size=3 MiB): a 2 MiB upload is read (spooled), a 4 MiB one is a 413.
+    def upload(size: int) -> Reply:
+        body = (
+            b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\n"
+            + b"z" * size
+            + b"\r\n--B--\r\n"
+        )
+        return post(pymw, "/body/upload", body, {"Content-Type": "multipart/form-data; boundary=B"})
+
+    r = upload(2 << 20)
+    assert (r.status, r.body) == (200, str(2 << 20).encode())
+    r = upload(4 << 20)
+    assert r.status == 413
+    assert json.loads(r.body) == {"status_code": 413, "detail": "Request Entity Too Large"}

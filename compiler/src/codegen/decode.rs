@@ -264,6 +264,12 @@ impl Gen<'_> {
             .collect();
         let ty = self.types.index(pytype::expr(self.ir, &p.ty));
         let key = p.wire_name.as_str();
+        if model
+            .struct_options()
+            .is_some_and(|o| o.forbid_unknown_fields)
+        {
+            return quote!(c.push_form_model_strict(#key, &[#(#fields),*], #ty)?;);
+        }
         quote!(c.push_form_model(#key, &[#(#fields),*], #ty)?;)
     }
 

@@ -20,6 +20,9 @@ pub(crate) struct Marker {
     pub(crate) source: ParamSource,
     /// `alias=`.
     pub(crate) alias: Option<String>,
+    /// `Header(convert_underscores=...)`: whether the parameter's name reads
+    /// the header with `_` turned into `-` (the default, as in FastAPI).
+    pub(crate) convert_underscores: bool,
     /// Its numeric and length constraints.
     pub(crate) constraints: Constraints,
     /// The marker call.
@@ -641,13 +644,31 @@ impl Lowerer<'_> {
         {
             alias = self.string_arg(m, first, "alias");
         }
+        let mut convert_underscores = true;
         for kw in &call.keywords {
-            if kw.arg.as_deref() == Some("alias") {
-                alias = self.string_arg(m, &kw.value, "alias");
+            match kw.arg.as_deref() {
+                Some("alias") => alias = self.string_arg(m, &kw.value, "alias"),
+                Some("convert_underscores") if source == ParamSource::Header => {
+                    let v = self.value(m, &kw.value);
+                    match v.kind {
+                        ValueKind::Bool(b) => convert_underscores = b,
+                        _ => self.sink.report(
+                            Diagnostic::new(
+                                Code::PB029,
+                                v.span,
+                                "`convert_underscores` must be True or False",
+                            )
+                            .with_label(format!("found {}", v.type_name())),
+                        ),
+                    }
+                }
+                _ => {}
             }
         }
         let extra: &[&str] = if form {
             &["alias", "default", "media_type"]
+        } else if source == ParamSource::Header {
+            &["alias", "convert_underscores"]
         } else {
             &["alias"]
         };
@@ -655,6 +676,7 @@ impl Lowerer<'_> {
         Some(Marker {
             source,
             alias,
+            convert_underscores,
             constraints,
             span,
         })

@@ -38,7 +38,8 @@ class App(Router):
     """A prebake application: metadata, routes and application-wide parts.
 
     `max_body_size` is the largest request body, in bytes, the server reads
-    before answering 413. `server_header` is the `Server` header's value on
+    before answering 413; `max_upload_size` the same for routes that take
+    uploaded files (spooled to disk past 1 MiB; never below `max_body_size`). `server_header` is the `Server` header's value on
     every response (`None` leaves it out; the `Date` header is always sent).
     `openapi_url`, `docs_url` and `redoc_url` are where the compiled server answers with the OpenAPI document, Swagger UI
     and ReDoc (generated at build time; `None` turns one off, and without
@@ -58,6 +59,7 @@ class App(Router):
         "version",
         "description",
         "max_body_size",
+        "max_upload_size",
         "server_header",
         "openapi_url",
         "docs_url",
@@ -81,6 +83,7 @@ class App(Router):
         *,
         description: str | None = None,
         max_body_size: int = 1_048_576,
+        max_upload_size: int = 64 * 1_048_576,
         dependencies: Sequence[Depends] | None = None,
         lifespan: Lifespan | None = None,
         on_startup: Sequence[Callable[[], Any]] | None = None,
@@ -109,6 +112,10 @@ class App(Router):
             raise TypeError(f"max_body_size must be an int, got {max_body_size!r}")
         if max_body_size < 0:
             raise ValueError(f"max_body_size must be >= 0, got {max_body_size}")
+        if isinstance(max_upload_size, bool) or not isinstance(max_upload_size, int):
+            raise TypeError(f"max_upload_size must be an int, got {max_upload_size!r}")
+        if max_upload_size < 0:
+            raise ValueError(f"max_upload_size must be >= 0, got {max_upload_size}")
         if server_header is not None and (
             not isinstance(server_header, str)
             or not server_header
@@ -125,6 +132,7 @@ class App(Router):
         self.version = version
         self.description = description
         self.max_body_size = max_body_size
+        self.max_upload_size = max_upload_size
         self.server_header = server_header
         self.openapi_url = openapi_url
         self.docs_url = docs_url

@@ -282,3 +282,15 @@ async def _run_middleware(dispatch: DispatchFunction, request: Request, nxt: Cal
         return response
 
     return await dispatch(request, call_next)
+
+
+async def _aiter(chunks: Any) -> Any:
+    """A `StreamingResponse`'s iterator as the one Starlette's `call_next`
+    response has: async (`async for chunk in response.body_iterator`), of
+    `bytes` (a `str` chunk UTF-8 encoded, as it is sent)."""
+    if hasattr(chunks, "__aiter__"):
+        async for chunk in chunks:
+            yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)
+    else:
+        for chunk in chunks:
+            yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)

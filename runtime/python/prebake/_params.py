@@ -207,12 +207,29 @@ class Header(Param):
     """Bind a parameter to a request header.
 
     The default wire name is the parameter name with `_` replaced by `-`
-    (`x_request_id` reads the `x-request-id` header), as in FastAPI; an
-    `alias` is used verbatim. Header names match case-insensitively.
+    (`x_request_id` reads the `x-request-id` header), as in FastAPI;
+    `convert_underscores=False` keeps the name as written (`x_request_id`),
+    and an `alias` is used verbatim. Header names match case-insensitively.
+    A `list[str]` parameter takes every value of a repeated header.
     """
 
-    __slots__ = ()
+    __slots__ = ("convert_underscores",)
     source = "header"
+
+    convert_underscores: bool
+
+    def __init__(self, alias: str | None = None, *, convert_underscores: bool = True, **constraints: Any) -> None:
+        super().__init__(alias, **constraints)
+        _check_type("Header", "convert_underscores", convert_underscores, bool)
+        object.__setattr__(self, "convert_underscores", convert_underscores)
+
+    def _items(self) -> tuple[Any, ...]:
+        return (*super()._items(), self.convert_underscores)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {f: getattr(self, f) for f in _FIELDS[1:]}
+        kwargs["convert_underscores"] = self.convert_underscores
+        return (_rebuild, (type(self), self.alias, kwargs))
 
 
 class Cookie(Param):

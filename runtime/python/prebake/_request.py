@@ -7,7 +7,7 @@ it cheap: headers, query parameters and cookies are parsed only when read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -336,18 +336,39 @@ class Request:
             self._state = State(Request.lifespan_state)
         return self._state
 
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body as Starlette's `request.stream()` gives it: its bytes
+        (one chunk, the server has read them), then `b""`."""
+        if self._body:
+            yield self._body
+        yield b""
+
     def text(self) -> str:
         """The body decoded with the `charset` of `Content-Type` (default UTF-8)."""
         return self._body.decode(_charset(self.headers.get("content-type")))
 
-    def form(self) -> FormData:
+    def form(
+        self,
+        *,
+        max_files: int | float = 1000,
+        max_fields: int | float = 1000,
+        max_part_size: int = 1024 * 1024,
+    ) -> FormData:
         """The body as a form (urlencoded or multipart): `FormData` with text
         values and `UploadFile`s, as Starlette's `request.form()` gives
-        (synchronous, like `json()`). Raises `ValueError` for a body that is
-        not a form."""
+        (synchronous, like `json()`), with Starlette's limits: past them, or
+        for a multipart body that does not parse, `HTTPException(400)` with
+        Starlette's message. Raises `ValueError` for a body that is not a
+        form."""
         from prebake._upload import parse_form
 
-        return parse_form(self.headers.get("content-type"), self._body)
+        return parse_form(
+            self.headers.get("content-type"),
+            self._body,
+            max_files=max_files,
+            max_fields=max_fields,
+            max_part_size=max_part_size,
+        )
 
     def json(self) -> Any:
         """The body decoded as JSON by `msgspec.json.decode` (result cached)."""

@@ -146,38 +146,62 @@ class FormData:
         return f"FormData({self._items!r})"
 
 
-def parse_form(content_type: str | None, body: bytes) -> FormData:
+def parse_form(
+    content_type: str | None,
+    body: bytes,
+    *,
+    max_files: int | float = 1000,
+    max_fields: int | float = 1000,
+    max_part_size: int = 1024 * 1024,
+) -> FormData:
     """`Request.form()`: an urlencoded or multipart body as `FormData`
-    (`ValueError` for another content type or a multipart body that does
-    not parse). Handlers that declare `Form()`/`File()` parameters get them
-    parsed in Rust instead."""
+    (`ValueError` for another content type). Past Starlette's limits, or for
+    a multipart body that does not parse, raises `HTTPException(400)` with
+    Starlette's message, as Starlette's `request.form()` does. Handlers that
+    declare `Form()`/`File()` parameters get them parsed in Rust instead."""
+    from prebake._exceptions import HTTPException
+
     essence = (content_type or "").split(";")[0].strip().lower()
     if essence in ("", "application/x-www-form-urlencoded"):
         text = body.decode("latin-1")
-        return FormData(parse_qsl(text, keep_blank_values=True))
+        pairs = parse_qsl(text, keep_blank_values=True)
+        if len(pairs) > max_fields:
+            raise HTTPException(400, f"Too many fields. Maximum number of fields is {max_fields}.")
+        return FormData(pairs)
     if essence != "multipart/form-data":
         raise ValueError(f"not a form body: {content_type}")
     from email.parser import BytesParser
     from email.policy import HTTP
 
+    if "boundary=" not in (content_type or "").lower():
+        raise HTTPException(400, "Missing boundary in multipart.")
     head = b"Content-Type: " + (content_type or "").encode("latin-1") + b"\r\n\r\n"
     message = BytesParser(policy=HTTP).parsebytes(head + body)
     if not message.is_multipart():
-        raise ValueError("the multipart body does not parse")
+        raise HTTPException(400, "The multipart body does not parse.")
     items: list[tuple[str, str | UploadFile]] = []
+    files = fields = 0
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
-            raise ValueError('The Content-Disposition header field "name" must be provided.')
+            raise HTTPException(400, 'The Content-Disposition header field "name" must be provided.')
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is None:
+            fields += 1
+            if fields > max_fields:
+                raise HTTPException(400, f"Too many fields. Maximum number of fields is {max_fields}.")
+            if len(data) > max_part_size:
+                raise HTTPException(400, f"Part exceeded maximum size of {int(max_part_size / 1024)}KB.")
             try:
                 items.append((name, data.decode("utf-8")))
             except UnicodeDecodeError:
                 items.append((name, data.decode("latin-1")))
         else:
+            files += 1
+            if files > max_files:
+                raise HTTPException(400, f"Too many files. Maximum number of files is {max_files}.")
             headers = [(key.lower(), str(value)) for key, value in part.items()]
             items.append((name, _from_part(filename, headers, data)))
     return FormData(items)

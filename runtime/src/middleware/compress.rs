@@ -8,7 +8,9 @@
 //! `Content-Encoding`, is a 206, or has an excluded media type (by default
 //! Starlette's list: compressed formats and event streams); otherwise it
 //! gets `Vary: Accept-Encoding`, and `Content-Encoding` when the client
-//! accepts a coding, as Starlette's `GZipMiddleware` does.
+//! accepts a coding, as Starlette's `GZipMiddleware` does. A streamed body
+//! is compressed chunk by chunk (each flushed) whatever its size; a file is
+//! sent as it is.
 
 use std::io::Write;
 
@@ -174,9 +176,9 @@ pub(crate) fn take_body(resp: &mut Resp) -> Bytes {
 /// so that a cache keeps the two answers apart.
 pub(super) fn apply(c: &Compress, enc: Option<Encoding>, resp: &mut Resp) {
     use hyper::body::Body as _;
-    // Files and streams are sent as they come (a static file's
-    // precompressed sibling serves the compressing clients).
-    if !matches!(resp.body(), RespBody::Full(_)) {
+    // Files are sent as they come (a static file's precompressed sibling
+    // serves the compressing clients); streams are compressed as they go.
+    if !matches!(resp.body(), RespBody::Full(_) | RespBody::Stream(_)) {
         return;
     }
     let headers = resp.headers();
@@ -186,6 +188,10 @@ pub(super) fn apply(c: &Compress, enc: Option<Encoding>, resp: &mut Resp) {
             .get(CONTENT_TYPE)
             .is_some_and(|ct| excluded_media_type(c, ct.as_bytes()))
     {
+        return;
+    }
+    if matches!(resp.body(), RespBody::Stream(_)) {
+        stream(c, enc, resp);
         return;
     }
     let size = resp.body().size_hint().exact().unwrap_or(0);
@@ -210,6 +216,119 @@ pub(super) fn apply(c: &Compress, enc: Option<Encoding>, resp: &mut Resp) {
     headers.remove(CONTENT_LENGTH);
     headers.insert(CONTENT_ENCODING, enc.header());
     super::cors::add_vary(headers, "Accept-Encoding");
+}
+
+/// A streamed body (a `StreamingResponse`), compressed chunk by chunk
+/// whatever its size (it is not known), as Starlette's `GZipMiddleware`
+/// compresses one; each chunk is flushed, so a stream keeps streaming.
+fn stream(c: &Compress, enc: Option<Encoding>, resp: &mut Resp) {
+    let Some(enc) = enc else {
+        super::cors::add_vary(resp.headers_mut(), "Accept-Encoding");
+        return;
+    };
+    let encoder = match enc {
+        Encoding::Gzip => StreamEncoder::Gzip(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::new(c.gzip_level),
+        )),
+        Encoding::Br => StreamEncoder::Br(Box::new(brotli::CompressorWriter::new(
+            Vec::new(),
+            4096,
+            c.brotli_quality,
+            22,
+        ))),
+        Encoding::Zstd => match zstd::stream::write::Encoder::new(Vec::new(), c.zstd_level) {
+            Ok(e) => StreamEncoder::Zstd(e),
+            Err(_) => {
+                super::cors::add_vary(resp.headers_mut(), "Accept-Encoding");
+                return;
+            }
+        },
+    };
+    let RespBody::Stream(inner) = std::mem::replace(resp.body_mut(), RespBody::empty()) else {
+        return;
+    };
+    *resp.body_mut() = RespBody::Stream(Box::new(Compressing {
+        inner,
+        encoder: Some(encoder),
+    }));
+    let headers = resp.headers_mut();
+    headers.remove(CONTENT_LENGTH);
+    headers.insert(CONTENT_ENCODING, enc.header());
+    super::cors::add_vary(headers, "Accept-Encoding");
+}
+
+/// A compressor writing into a buffer the stream takes from.
+enum StreamEncoder {
+    Gzip(flate2::write::GzEncoder<Vec<u8>>),
+    Br(Box<brotli::CompressorWriter<Vec<u8>>>),
+    Zstd(zstd::stream::write::Encoder<'static, Vec<u8>>),
+}
+
+impl StreamEncoder {
+    /// Compresses `chunk` and flushes: the bytes to send now.
+    fn chunk(&mut self, chunk: &[u8]) -> std::io::Result<Vec<u8>> {
+        Ok(match self {
+            StreamEncoder::Gzip(e) => {
+                e.write_all(chunk)?;
+                e.flush()?;
+                std::mem::take(e.get_mut())
+            }
+            StreamEncoder::Br(e) => {
+                e.write_all(chunk)?;
+                e.flush()?;
+                std::mem::take(e.get_mut())
+            }
+            StreamEncoder::Zstd(e) => {
+                e.write_all(chunk)?;
+                e.flush()?;
+                std::mem::take(e.get_mut())
+            }
+        })
+    }
+
+    /// The end of the compressed stream.
+    fn finish(self) -> std::io::Result<Vec<u8>> {
+        match self {
+            StreamEncoder::Gzip(e) => e.finish(),
+            StreamEncoder::Br(e) => Ok(e.into_inner()),
+            StreamEncoder::Zstd(e) => e.finish(),
+        }
+    }
+}
+
+/// A stream's chunks, compressed.
+struct Compressing {
+    inner: Box<dyn crate::body::Chunks>,
+    /// `None` once finished.
+    encoder: Option<StreamEncoder>,
+}
+
+impl crate::body::Chunks for Compressing {
+    fn poll_chunk(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Bytes, crate::body::BodyError>>> {
+        use std::task::Poll;
+        loop {
+            let Some(encoder) = self.encoder.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let out = match std::task::ready!(self.inner.poll_chunk(cx)) {
+                Some(Ok(chunk)) => encoder.chunk(&chunk),
+                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                None => match self.encoder.take() {
+                    Some(e) => e.finish(),
+                    None => return Poll::Ready(None),
+                },
+            };
+            match out {
+                Ok(bytes) if bytes.is_empty() => {}
+                Ok(bytes) => return Poll::Ready(Some(Ok(Bytes::from(bytes)))),
+                Err(e) => return Poll::Ready(Some(Err(Box::new(e)))),
+            }
+        }
+    }
 }
 
 /// `body` in coding `enc` at the configured level.

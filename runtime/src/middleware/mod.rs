@@ -156,7 +156,9 @@ fn run_from<'a>(
                 }
                 Prepared::Python(index) => {
                     let inner = &layers[i + 1..];
-                    let resp = crate::python::middleware(*index, req, rid, |req| {
+                    let mut req = req;
+                    let body = crate::server::pre_read(state, &mut req).await;
+                    let resp = crate::python::middleware(*index, req, body, rid, |req| {
                         run_from(inner, state, req, rid, route)
                     })
                     .await;

@@ -18,6 +18,7 @@ use super::body::BodyError;
 use super::{Interp, MAX_PARAMS, RouteRt};
 use crate::form::{self, Field, Value};
 use crate::lax::Int;
+use crate::log::RequestId;
 use crate::request::{self, QueryPairs, Req};
 use crate::validate::{Invalid, Rejection, Source};
 
@@ -73,6 +74,9 @@ pub struct Call<'a> {
     error: Option<PyErr>,
     /// The form body's entries, once `parse_form` read them (form routes only).
     form: Vec<Field<'a>>,
+    /// The request's id: a Python middleware's `request.state` is this
+    /// request's too.
+    rid: RequestId,
 }
 
 impl<'a> Call<'a> {
@@ -81,6 +85,7 @@ impl<'a> Call<'a> {
         interp: &'a Interp,
         route: &'a RouteRt,
         req: &'a Req<'a>,
+        rid: RequestId,
     ) -> Call<'a> {
         Call {
             py,
@@ -90,6 +95,7 @@ impl<'a> Call<'a> {
             args: Args::new(),
             error: None,
             form: Vec::new(),
+            rid,
         }
     }
 
@@ -214,7 +220,11 @@ impl<'a> Call<'a> {
         let entries: Vec<&Field<'a>> = self
             .form
             .iter()
-            .filter(|f| f.name == name && !matches!(&f.value, Value::Text(t) if t.is_empty()))
+            // An empty text part is an absent file for one `UploadFile`; in a
+            // list it is an item, refused below as FastAPI refuses it.
+            .filter(|f| {
+                f.name == name && (many || !matches!(&f.value, Value::Text(t) if t.is_empty()))
+            })
             .collect();
         let picked: &[&Field<'a>] = if many {
             &entries
@@ -263,6 +273,31 @@ impl<'a> Call<'a> {
             self.push_raw(v.into_ptr());
         }
         Ok(true)
+    }
+
+    /// [`Call::push_form_model`] for a Struct with
+    /// `forbid_unknown_fields=True`: a form field it does not declare is a
+    /// 400 naming that field, as FastAPI refuses one a model forbids.
+    pub fn push_form_model_strict(
+        &mut self,
+        param: &'static str,
+        fields: &[(&str, bool)],
+        ty: u16,
+    ) -> Result<(), Rejection> {
+        if let Some(extra) = self
+            .form
+            .iter()
+            .find(|f| !fields.iter().any(|(name, _)| f.name == *name))
+        {
+            let name = extra.name.to_string();
+            let message = format!("Object contains unknown field `{name}`");
+            return Err(Rejection::validation(
+                Source::Body,
+                Cow::Owned(name),
+                message,
+            ));
+        }
+        self.push_form_model(param, fields, ty)
     }
 
     /// Pushes a model built from the form (`Annotated[Model, Form()]`):
@@ -570,7 +605,11 @@ impl<'a> Call<'a> {
             PyBytes::new(py, req.body),
             params,
         );
-        self.interp.request_cls.bind(py).call1(args)
+        let request = self.interp.request_cls.bind(py).call1(args)?;
+        if !self.interp.middleware.is_empty() {
+            super::middleware::share_state(py, self.rid, &request)?;
+        }
+        Ok(request)
     }
 
     /// Calls the handler with the pushed arguments.
@@ -699,7 +738,10 @@ impl List<'_> {
 }
 
 /// `prebake._upload._from_part(filename, headers, data)`: the module is
-/// imported on the first upload, so apps without one never load it.
+/// imported on the first upload, so apps without one never load it. A part
+/// past the spool's threshold is given in chunks of that size, so that its
+/// `SpooledTemporaryFile` moves to disk without the whole content ever
+/// being one Python `bytes`.
 fn upload_file<'py>(py: Python<'py>, part: &form::FilePart<'_>) -> PyResult<Bound<'py, PyAny>> {
     let make = py
         .import(pyo3::intern!(py, "prebake._upload"))?
@@ -708,7 +750,21 @@ fn upload_file<'py>(py: Python<'py>, part: &form::FilePart<'_>) -> PyResult<Boun
     for (name, value) in &part.headers {
         headers.append((name.as_ref(), value.as_ref()))?;
     }
-    make.call1((part.filename.as_ref(), headers, PyBytes::new(py, part.data)))
+    if part.data.len() <= crate::spool::IN_MEMORY {
+        return make.call1((part.filename.as_ref(), headers, PyBytes::new(py, part.data)));
+    }
+    let upload = make.call1((part.filename.as_ref(), headers, PyBytes::new(py, b"")))?;
+    let write = upload
+        .getattr(pyo3::intern!(py, "file"))?
+        .getattr(pyo3::intern!(py, "write"))?;
+    for chunk in part.data.chunks(crate::spool::IN_MEMORY) {
+        write.call1((PyBytes::new(py, chunk),))?;
+    }
+    upload
+        .getattr(pyo3::intern!(py, "file"))?
+        .call_method1(pyo3::intern!(py, "seek"), (0,))?;
+    upload.setattr(pyo3::intern!(py, "size"), part.data.len())?;
+    Ok(upload)
 }
 
 fn str_to_py(v: &str) -> *mut ffi::PyObject {

@@ -25,7 +25,7 @@ pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
     let spec = &interp.app.routes[index];
     let rt = &interp.routes[index];
     Python::attach(|py| {
-        let mut call = Call::new(py, interp, rt, req);
+        let mut call = Call::new(py, interp, rt, req, rid);
         let decoded = (spec.decode)(&mut call);
         // Exception handlers take the request: built only for an app that
         // registered some.

@@ -40,6 +40,8 @@ pub(crate) struct Interp {
     pub(super) response_cls: Py<PyType>,
     pub(super) request_cls: Py<PyAny>,
     pub(super) max_body: usize,
+    /// `App(max_upload_size=...)`.
+    pub(super) max_upload: usize,
     /// `App(health_path=..., ready_path=...)`: the probe paths the server
     /// answers itself, without Python.
     pub(super) probe_paths: (Option<String>, Option<String>),
@@ -146,6 +148,13 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
         Some(obj) => match obj.getattr_opt("max_body_size")? {
             Some(v) => v.extract::<usize>()?,
             None => 1 << 20,
+        },
+    };
+    let max_upload = match &app_obj {
+        None => 64 << 20,
+        Some(obj) => match obj.getattr_opt("max_upload_size")? {
+            Some(v) => v.extract::<usize>()?,
+            None => 64 << 20,
         },
     };
     let probe_paths = match &app_obj {
@@ -272,6 +281,7 @@ pub(super) fn load(py: Python<'_>, app: &'static App) -> PyResult<Interp> {
         response_cls,
         request_cls,
         max_body,
+        max_upload,
         probe_paths,
         server_header,
         aio,

@@ -9,9 +9,12 @@
 //! future. The Response the Task returns is the answer; an exception out
 //! of the middleware is a 500 with its traceback in the log.
 //!
-//! The middleware's `request.body` is empty: the body is read by the route
-//! inside it, once.
+//! The middleware's `request.body` is the request's body, read before the
+//! middleware runs (`server::pre_read`, which also hands it on to the
+//! route), unless it is past `--max-body-size` or goes to a route that
+//! takes uploads: then it is empty and the route reads it.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -23,8 +26,81 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use tokio::sync::oneshot;
 
 use super::{interp, load::Interp, reply};
+use crate::body::RespBody;
 use crate::log::RequestId;
 use crate::response::{self, Resp};
+
+thread_local! {
+    /// The `request.state` of each request inside a Python middleware, by
+    /// request id: the middleware's requests and the route's share it, as
+    /// Starlette's share their scope's state. Set by the outermost Python
+    /// middleware and removed when it ends; empty in an app without one.
+    static STATES: RefCell<Vec<(u64, Py<PyAny>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Gives `request` the state of request `rid` when a Python middleware
+/// holds it; otherwise does nothing.
+pub(crate) fn share_state(
+    py: Python<'_>,
+    rid: RequestId,
+    request: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let state = STATES.with_borrow(|s| {
+        s.iter()
+            .find(|(id, _)| *id == rid.0)
+            .map(|(_, st)| st.clone_ref(py))
+    });
+    match state {
+        Some(st) => request.setattr(pyo3::intern!(py, "_state"), st),
+        None => Ok(()),
+    }
+}
+
+/// Registers `request`'s state as request `rid`'s, unless an outer
+/// middleware did; true when this call did (and must [`forget_state`]).
+fn register_state(py: Python<'_>, rid: RequestId, request: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if STATES.with_borrow(|s| s.iter().any(|(id, _)| *id == rid.0)) {
+        share_state(py, rid, request)?;
+        return Ok(false);
+    }
+    let state = request.getattr(pyo3::intern!(py, "state"))?.unbind();
+    STATES.with_borrow_mut(|s| s.push((rid.0, state)));
+    Ok(true)
+}
+
+/// Forgets the state of the request it names when dropped.
+struct StateGuard(Option<RequestId>);
+
+impl Drop for StateGuard {
+    fn drop(&mut self) {
+        if let Some(rid) = self.0 {
+            forget_state(rid);
+        }
+    }
+}
+
+fn forget_state(rid: RequestId) {
+    let gone = STATES.with_borrow_mut(|s| {
+        s.iter()
+            .position(|(id, _)| *id == rid.0)
+            .map(|i| s.swap_remove(i))
+    });
+    // Dropped with the GIL held.
+    if let Some((_, state)) = gone {
+        Python::attach(|_| drop(state));
+    }
+}
+
+/// An exception out of the route, carried on its 500 to the innermost
+/// Python middleware, whose `call_next` raises it.
+#[derive(Clone)]
+struct Raised(std::sync::Arc<PyErr>);
+
+/// Marks `resp` (a 500) as the answer to `err`, for a middleware around it.
+pub(crate) fn attach_exception(resp: &mut Resp, err: PyErr) {
+    resp.extensions_mut()
+        .insert(Raised(std::sync::Arc::new(err)));
+}
 
 /// `call_next`'s way to the server: called once with the future to set.
 #[pyclass(module = "prebake._runtime")]
@@ -45,6 +121,7 @@ impl Next {
 pub(crate) async fn middleware<'a, F>(
     index: usize,
     req: Request<Incoming>,
+    body: hyper::body::Bytes,
     rid: RequestId,
     inner: F,
 ) -> Resp
@@ -55,9 +132,18 @@ where
     let (Some(aio), Some(Some(dispatch))) = (&interp.aio, interp.middleware.get(index)) else {
         return response::internal_error();
     };
+    // Whether no Python middleware sits outside this one: then an
+    // exception out of it is answered (and logged) here.
+    let outermost = interp.middleware[..index].iter().all(Option::is_none);
     let (tx, mut next) = oneshot::channel();
+    // Forgets the shared state when this (outermost) middleware ends, or
+    // its future is dropped with the connection.
+    let mut owned = StateGuard(None);
     let started = Python::attach(|py| {
-        let request = request_object(py, interp, &req)?;
+        let request = request_object(py, interp, &req, &body)?;
+        if register_state(py, rid, &request)? {
+            owned.0 = Some(rid);
+        }
         let nxt = Bound::new(py, Next { tx: Some(tx) })?;
         let coro = interp
             .middleware_run
@@ -70,6 +156,9 @@ where
         Err(e) => return failed(rid, &e),
     };
     let mut parts = Some((req, inner));
+    // A file body `call_next` could not give Python: put back on the
+    // response if the middleware returns the one it got.
+    let mut kept: Option<(Py<PyAny>, RespBody)> = None;
     loop {
         tokio::select! {
             _ = &mut done => break,
@@ -81,11 +170,22 @@ where
                     continue;
                 };
                 let Some((req, inner)) = parts.take() else { continue };
-                let resp = inner(req).await;
+                let mut resp = inner(req).await;
+                let raised = resp.extensions_mut().remove::<Raised>();
                 Python::attach(|py| {
-                    let result = to_python(py, interp, resp).and_then(|obj| {
-                        future.bind(py).call_method1(pyo3::intern!(py, "set_result"), (obj,))
-                    });
+                    let result = match raised {
+                        Some(Raised(err)) => future.bind(py).call_method1(
+                            pyo3::intern!(py, "set_exception"),
+                            (err.value(py),),
+                        ),
+                        None => to_python(py, interp, resp).and_then(|(obj, body)| {
+                            let set = future
+                                .bind(py)
+                                .call_method1(pyo3::intern!(py, "set_result"), (&obj,));
+                            kept = body.map(|b| (obj.unbind(), b));
+                            set
+                        }),
+                    };
                     if let Err(e) = result {
                         // A cancelled future: the middleware has gone.
                         tracing::debug!(request_id = %rid, "call_next's result dropped: {e}");
@@ -95,16 +195,33 @@ where
             }
         }
     }
+    drop(owned);
     Python::attach(
         |py| match task.bind(py).call_method0(pyo3::intern!(py, "result")) {
-            Ok(v) => reply::built_response(py, interp, &v).unwrap_or_else(|m| {
-                tracing::error!(
-                    request_id = %rid,
-                    "a middleware returned {m}; answered 500"
-                );
-                response::internal_error()
-            }),
-            Err(e) => failed(rid, &e),
+            Ok(v) => reply::built_response(py, interp, &v)
+                .map(|mut resp| {
+                    if let Some((given, body)) = kept
+                        && given.bind(py).is(&v)
+                    {
+                        *resp.body_mut() = body;
+                    }
+                    resp
+                })
+                .unwrap_or_else(|m| {
+                    tracing::error!(
+                        request_id = %rid,
+                        "a middleware returned {m}; answered 500"
+                    );
+                    response::internal_error()
+                }),
+            Err(e) if outermost => failed(rid, &e),
+            Err(e) => {
+                // A Python middleware outside this one gets it from its own
+                // `call_next`, and may catch it.
+                let mut resp = response::internal_error();
+                attach_exception(&mut resp, e);
+                resp
+            }
         },
     )
 }
@@ -114,16 +231,18 @@ fn failed(rid: RequestId, err: &PyErr) -> Resp {
     tracing::error!(
         request_id = %rid,
         traceback = %super::traceback(err),
-        "a middleware raised; answered 500"
+        "a middleware raised (or let the route's exception through); answered 500"
     );
     response::internal_error()
 }
 
-/// The middleware's `Request`: method, path, query and headers (no body).
+/// The middleware's `Request`: method, path, query, headers and the body
+/// read for it.
 fn request_object<'py>(
     py: Python<'py>,
     interp: &Interp,
     req: &Request<Incoming>,
+    body: &[u8],
 ) -> PyResult<Bound<'py, PyAny>> {
     let headers = PyList::empty(py);
     for (name, value) in req.headers() {
@@ -136,20 +255,49 @@ fn request_object<'py>(
         uri.path(),
         uri.query().unwrap_or(""),
         headers,
-        PyBytes::new(py, b""),
+        PyBytes::new(py, body),
         py.None(),
     ))
 }
 
 /// The inner layers' response as a `prebake.Response`: `Content-Type` as
 /// its `media_type`, `Set-Cookie` lines in `set_cookies`, a repeated header
-/// joined with `, `.
-fn to_python<'py>(py: Python<'py>, interp: &Interp, mut resp: Resp) -> PyResult<Bound<'py, PyAny>> {
-    let body = crate::middleware::take_body(&mut resp);
-    let obj = interp
-        .response_cls
-        .bind(py)
-        .call1((PyBytes::new(py, &body), resp.status().as_u16()))?;
+/// joined with `, `. A `StreamingResponse`'s body stays its iterator (a
+/// `StreamingResponse` again, its `body_iterator` unread); a file's body
+/// cannot be Python's, so it is given back beside the object (whose body
+/// is empty) to be put back on the answer.
+fn to_python<'py>(
+    py: Python<'py>,
+    interp: &Interp,
+    mut resp: Resp,
+) -> PyResult<(Bound<'py, PyAny>, Option<RespBody>)> {
+    let status = resp.status().as_u16();
+    let iterator = match resp.body() {
+        RespBody::Stream(s) => s
+            .as_any()
+            .and_then(|a| a.downcast_ref::<super::stream::PyChunks>())
+            .and_then(|c| c.unstarted(py)),
+        _ => None,
+    };
+    let mut kept = None;
+    let obj = if let Some(it) = iterator {
+        let it = py
+            .import(pyo3::intern!(py, "prebake._middleware"))?
+            .getattr(pyo3::intern!(py, "_aiter"))?
+            .call1((it,))?;
+        py.import(pyo3::intern!(py, "prebake._response"))?
+            .getattr(pyo3::intern!(py, "StreamingResponse"))?
+            .call1((it, status))?
+    } else {
+        let body = crate::middleware::take_body(&mut resp);
+        if !matches!(resp.body(), RespBody::Full(None)) {
+            kept = Some(std::mem::replace(resp.body_mut(), RespBody::empty()));
+        }
+        interp
+            .response_cls
+            .bind(py)
+            .call1((PyBytes::new(py, &body), status))?
+    };
     let headers = PyDict::new(py);
     let cookies = PyList::empty(py);
     let mut media_type: Option<String> = None;
@@ -170,5 +318,5 @@ fn to_python<'py>(py: Python<'py>, interp: &Interp, mut resp: Resp) -> PyResult<
     obj.setattr(pyo3::intern!(py, "headers"), headers)?;
     obj.setattr(pyo3::intern!(py, "media_type"), media_type)?;
     obj.setattr(pyo3::intern!(py, "set_cookies"), cookies)?;
-    Ok(obj)
+    Ok((obj, kept))
 }

@@ -86,6 +86,12 @@ pub(crate) fn max_body() -> usize {
     interp().max_body
 }
 
+/// The body limit of routes that take uploads (`App(max_upload_size=...)`,
+/// default 64 MiB).
+pub(crate) fn max_upload() -> usize {
+    interp().max_upload
+}
+
 /// `App(health_path=..., ready_path=...)`, as the app set them.
 pub(crate) fn probe_paths() -> (Option<String>, Option<String>) {
     interp().probe_paths.clone()

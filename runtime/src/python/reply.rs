@@ -347,6 +347,13 @@ fn error(
             "the handler raised SystemExit or KeyboardInterrupt; answered 500 and kept serving \
              (stop the server with SIGTERM)",
         );
+    } else if interp.middleware.iter().any(Option::is_some) {
+        // Raised again by the innermost Python middleware's `call_next`,
+        // which may catch it (as Starlette's `BaseHTTPMiddleware` lets it);
+        // logged there if it is not caught.
+        let mut resp = response::internal_error();
+        super::middleware::attach_exception(&mut resp, err.clone_ref(py));
+        return resp;
     } else {
         log_exception(spec, rid, err, "the handler raised an exception");
     }

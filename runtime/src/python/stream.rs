@@ -89,7 +89,19 @@ fn chunk_bytes(v: &Bound<'_, PyAny>) -> PyResult<Bytes> {
     Ok(Bytes::copy_from_slice(b.cast::<PyBytes>()?.as_bytes()))
 }
 
+impl PyChunks {
+    /// The iterator, while no chunk has been asked for (what a Python
+    /// middleware's `call_next` gives back as `body_iterator`).
+    pub(super) fn unstarted(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.pending.is_none().then(|| self.it.clone_ref(py))
+    }
+}
+
 impl Chunks for PyChunks {
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
         loop {
             if !self.is_async {

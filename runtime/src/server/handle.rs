@@ -266,6 +266,92 @@ pub(crate) async fn respond_inner(
     respond(state, req, rid, route).finish().await
 }
 
+/// A body a Python middleware read before the route (so that its
+/// `request.body` has it), left in the request's extensions for the route:
+/// the bytes, or the status that refused them (413, 408, 400).
+#[derive(Clone)]
+pub(crate) enum PreRead {
+    Body(Bytes),
+    Refused(u16),
+}
+
+impl PreRead {
+    fn refusal(status: u16) -> Resp {
+        match status {
+            413 => response::payload_too_large(),
+            408 => response::request_timeout(),
+            _ => unreadable_body(),
+        }
+    }
+}
+
+/// Reads the body of a request a Python middleware is about to see, so
+/// that the middleware's `request.body` (and `json()`, `form()`) has it and
+/// the route still gets it (through [`PreRead`]). Read only when there is
+/// a body, its declared length is within `--max-body-size`, and the route
+/// it goes to is not one that takes uploads (those are spooled by the
+/// route itself, up to `--max-upload-size`, and the middleware sees an
+/// empty body). Gives the body the middleware sees.
+pub(crate) async fn pre_read(state: &State, req: &mut Request<Incoming>) -> Bytes {
+    if req.body().is_end_stream() || req.extensions().get::<PreRead>().is_some() {
+        return req
+            .extensions()
+            .get::<PreRead>()
+            .and_then(|p| match p {
+                PreRead::Body(b) => Some(b.clone()),
+                PreRead::Refused(_) => None,
+            })
+            .unwrap_or_default();
+    }
+    if let Some(len) = req.headers().get(CONTENT_LENGTH)
+        && std::str::from_utf8(len.as_bytes())
+            .ok()
+            .and_then(|l| l.parse::<u64>().ok())
+            .is_none_or(|l| l > state.max_body as u64)
+    {
+        return Bytes::new();
+    }
+    let method = router::method_from_http(req.method());
+    let mut captures = Captures::new();
+    let found = catch_unwind(AssertUnwindSafe(|| {
+        router::route(
+            state.app.router,
+            method,
+            req.uri().path().as_bytes(),
+            &mut captures,
+        )
+    }));
+    if let Ok(Match::Route(i)) = found
+        && state
+            .app
+            .routes
+            .get(usize::from(i))
+            .is_some_and(|r| matches!(r.body, Body::Form { files: true } | Body::Static { .. }))
+    {
+        return Bytes::new();
+    }
+    let read = collect(
+        Pin::new(req.body_mut()),
+        None,
+        state.max_body,
+        state.body_timeout,
+    )
+    .await;
+    let (seen, pre) = match read {
+        Ok(b) => (b.clone(), PreRead::Body(b)),
+        Err(resp) => {
+            let status = resp.status().as_u16();
+            if status == 413 && !req.body().is_end_stream() && !expects_continue(req.headers()) {
+                // As `read_body` does: the client still sending gets its 413.
+                Box::pin(drain(req.body_mut(), state.body_timeout)).await;
+            }
+            (Bytes::new(), PreRead::Refused(status))
+        }
+    };
+    req.extensions_mut().insert(pre);
+    seen
+}
+
 /// A request with the access log, metrics or middleware on: run through
 /// the middleware, timed, then recorded (each part only when it is on).
 async fn observed(state: &'static State, req: Request<Incoming>, rid: RequestId) -> Resp {
@@ -393,6 +479,11 @@ fn respond(
                 Body::Form { files } => Json::Form { files },
                 _ => Json::No,
             };
+            if state.middleware
+                && let Some(pre) = parts.extensions.get::<PreRead>()
+            {
+                return pre_read_call(state, &parts, pre.clone(), &captures, index, rid, json);
+            }
             let call = Box::new(BodyCall {
                 state,
                 parts,
@@ -409,6 +500,34 @@ fn respond(
             Step::Body(call)
         }
     }
+}
+
+/// The route's call on a body a Python middleware already read, with the
+/// checks [`read_body`] makes.
+#[cold]
+fn pre_read_call(
+    state: &'static State,
+    parts: &hyper::http::request::Parts,
+    pre: PreRead,
+    captures: &Captures,
+    index: usize,
+    rid: RequestId,
+    json: Json,
+) -> Step {
+    if let Some(resp) = refused_before_reading(&parts.headers, state, json) {
+        return done(resp);
+    }
+    let body = match pre {
+        PreRead::Body(b) => b,
+        PreRead::Refused(status) => return done(PreRead::refusal(status)),
+    };
+    if body.len() > limit(state, json) {
+        return done(response::payload_too_large());
+    }
+    if json == (Json::Yes { guard: true }) && too_deep(&body, state.max_json_depth) {
+        return done(response::json_too_deep(state.max_json_depth));
+    }
+    call(state, parts, body, captures, index, rid)
 }
 
 /// The router's 404 or 405 through the app's exception handler for
@@ -542,6 +661,22 @@ async fn read_body(
 ) -> Result<Bytes, Resp> {
     let read = match refused_before_reading(headers, state, json) {
         Some(resp) => Err(resp),
+        None if json == (Json::Form { files: true }) => {
+            // A body that may be large: spooled to a file past 1 MiB.
+            let mut spool = crate::spool::Spool::new();
+            let started = match first {
+                Some(f) if f.len() > limit(state, json) => Err(response::payload_too_large()),
+                Some(f) => Sink::push(&mut spool, f).map_err(spool_failed),
+                None => Ok(()),
+            };
+            match started {
+                Ok(()) => {
+                    let limit = limit(state, json);
+                    collect_into(Pin::new(&mut body), spool, limit, state.body_timeout).await
+                }
+                Err(resp) => Err(resp),
+            }
+        }
         None => {
             collect(
                 Pin::new(&mut body),
@@ -565,7 +700,7 @@ async fn read_body(
         {
             // Boxed: its timer would otherwise widen the future of every
             // request that reads a body (moved into its box each time).
-            Box::pin(drain(body, state.body_timeout)).await;
+            Box::pin(drain(&mut body, state.body_timeout)).await;
             Err(resp)
         }
         read => read,
@@ -646,7 +781,7 @@ const DRAIN_IDLE: Duration = Duration::from_millis(200);
 /// unread bytes with a reset, and the client sees a broken pipe instead of
 /// the 413. A client that asked `Expect: 100-continue` is not drained: it
 /// has sent nothing and reads the refusal first.
-async fn drain(mut body: Incoming, timeout: Option<Duration>) {
+async fn drain(body: &mut Incoming, timeout: Option<Duration>) {
     let deadline = tokio::time::Instant::now() + timeout.unwrap_or(Duration::from_secs(5));
     let mut seen = 0usize;
     while !body.is_end_stream() && seen <= DRAIN_MAX {
@@ -670,15 +805,92 @@ fn expects_continue(headers: &HeaderMap) -> bool {
 /// `timeout` of the first time it is not all there; `first` is what was
 /// already read of it. One data frame is returned as it is, without a copy.
 async fn collect(
-    mut body: Pin<&mut Incoming>,
-    mut first: Option<Bytes>,
+    body: Pin<&mut Incoming>,
+    first: Option<Bytes>,
     limit: usize,
     timeout: Option<Duration>,
 ) -> Result<Bytes, Resp> {
     if first.as_ref().is_some_and(|f| f.len() > limit) {
         return Err(response::payload_too_large());
     }
-    let mut more: Vec<u8> = Vec::new();
+    let sink = InMemory {
+        first,
+        more: Vec::new(),
+    };
+    collect_into(body, sink, limit, timeout).await
+}
+
+/// Where [`collect_into`] puts a body's frames.
+trait Sink {
+    /// Bytes taken so far.
+    fn len(&self) -> usize;
+    fn push(&mut self, data: Bytes) -> std::io::Result<()>;
+    fn finish(self) -> std::io::Result<Bytes>;
+}
+
+/// A body in memory: one frame kept as it came, more copied together.
+struct InMemory {
+    first: Option<Bytes>,
+    more: Vec<u8>,
+}
+
+impl Sink for InMemory {
+    fn len(&self) -> usize {
+        self.first.as_ref().map_or(0, Bytes::len) + self.more.len()
+    }
+
+    fn push(&mut self, data: Bytes) -> std::io::Result<()> {
+        match &self.first {
+            None if self.more.is_empty() => self.first = Some(data),
+            _ => {
+                if let Some(f) = self.first.take() {
+                    self.more.reserve(f.len() + data.len());
+                    self.more.extend_from_slice(&f);
+                }
+                self.more.extend_from_slice(&data);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> std::io::Result<Bytes> {
+        Ok(match self.first {
+            Some(f) => f,
+            None => Bytes::from(self.more),
+        })
+    }
+}
+
+/// A body that may be large (a route that takes uploads): past 1 MiB in a
+/// temporary file (`spool.rs`); an error is the file's (a full disk).
+impl Sink for crate::spool::Spool {
+    fn len(&self) -> usize {
+        crate::spool::Spool::len(self)
+    }
+
+    fn push(&mut self, data: Bytes) -> std::io::Result<()> {
+        crate::spool::Spool::push(self, &data)
+    }
+
+    fn finish(self) -> std::io::Result<Bytes> {
+        crate::spool::Spool::finish(self)
+    }
+}
+
+#[cold]
+fn spool_failed(e: std::io::Error) -> Resp {
+    tracing::error!("an upload could not be written to a temporary file: {e}; answered 500");
+    response::internal_error()
+}
+
+/// Reads the rest of a body into `sink`: 413 past `limit`, 408 when it
+/// does not arrive within `timeout` of the first time it is not all there.
+async fn collect_into<S: Sink>(
+    mut body: Pin<&mut Incoming>,
+    mut sink: S,
+    limit: usize,
+    timeout: Option<Duration>,
+) -> Result<Bytes, Resp> {
     let mut deadline: Option<tokio::time::Instant> = None;
     while !body.is_end_stream() {
         let ready = std::future::poll_fn(|cx| Poll::Ready(body.as_mut().poll_frame(cx))).await;
@@ -702,25 +914,12 @@ async fn collect(
             },
             Some(Err(_)) => return Err(unreadable_body()),
         };
-        let have = first.as_ref().map_or(0, Bytes::len) + more.len();
-        if have + data.len() > limit {
+        if sink.len() + data.len() > limit {
             return Err(response::payload_too_large());
         }
-        match &first {
-            None if more.is_empty() => first = Some(data),
-            _ => {
-                if let Some(f) = first.take() {
-                    more.reserve(f.len() + data.len());
-                    more.extend_from_slice(&f);
-                }
-                more.extend_from_slice(&data);
-            }
-        }
+        sink.push(data).map_err(spool_failed)?;
     }
-    Ok(match first {
-        Some(f) => f,
-        None => Bytes::from(more),
-    })
+    sink.finish().map_err(spool_failed)
 }
 
 /// 400 for a body that broke off or was malformed on the wire (bad chunked

@@ -36,9 +36,9 @@ pub(crate) mod cork;
 mod handle;
 mod supervisor;
 
-pub(crate) use handle::respond_inner;
 #[cfg(test)]
 pub(crate) use handle::too_deep;
+pub(crate) use handle::{pre_read, respond_inner};
 
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
 use std::os::fd::RawFd;
@@ -290,6 +290,7 @@ fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) -> Res
         max_upload: opts
             .limits
             .max_upload_size
+            .unwrap_or_else(python::max_upload)
             .max(opts.limits.max_body_size.unwrap_or_else(python::max_body)),
         max_uri: opts.limits.max_uri_length,
         max_json_depth: opts.limits.max_json_depth,

@@ -1,7 +1,7 @@
 """CORS open to every origin, brotli/zstd/gzip compression and trusted
 hosts (tests/python/test_middleware.py)."""
 
-from prebake import App, CompressionMiddleware, CORSMiddleware, Response, TrustedHostMiddleware
+from prebake import App, CompressionMiddleware, CORSMiddleware, Response, StreamingResponse, TrustedHostMiddleware
 
 app = App()
 
@@ -49,3 +49,17 @@ def encoded() -> Response:
 @app.get("/events")
 def events() -> Response:
     return Response("data: x\n\n" * 200, media_type="text/event-stream")
+
+
+@app.get("/stream")
+async def stream(n: int = 50) -> StreamingResponse:
+    async def chunks():  # type: ignore[no-untyped-def]
+        for i in range(n):
+            yield f"line {i} of a streamed body\n"
+
+    return StreamingResponse(chunks(), media_type="text/plain")
+
+
+@app.get("/event-stream")
+def event_stream() -> StreamingResponse:
+    return StreamingResponse(iter(["data: x\n\n"] * 100), media_type="text/event-stream")

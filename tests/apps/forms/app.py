@@ -3,11 +3,11 @@ differential in tests/python/test_forms.py (the same source runs under
 FastAPI through tests/fastapi_shim)."""
 
 from datetime import datetime, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from dataclasses import dataclass
 
-from prebake import App, Depends, File, Form, Request, Response, UploadFile
+from prebake import App, Cookie, Depends, File, Form, Header, Request, Response, UploadFile
 
 app = App(title="forms")
 
@@ -110,6 +110,41 @@ async def seek(file: UploadFile) -> dict[str, str]:
     again = await file.read(3)
     await file.write(b"!")
     return {"first": first.decode(), "again": again.decode()}
+
+
+def rss_anon_kb() -> int:
+    """The process's anonymous memory now (its heap, not mapped files)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return -1
+
+
+@app.post("/big")
+def big(file: UploadFile, note: Annotated[str, Form()] = "") -> dict[str, str | int | bool]:
+    import hashlib
+
+    digest = hashlib.sha256()
+    while chunk := file.file.read(1 << 20):
+        digest.update(chunk)
+    return {
+        "size": file.size or 0,
+        "sha256": digest.hexdigest(),
+        "on_disk": bool(getattr(file.file, "_rolled", False)),
+        "rss_anon_kb": rss_anon_kb(),
+        "note": note,
+    }
+
+
+@app.get("/header-params")
+def header_params(
+    x_tags: Annotated[list[str], Header()] = [],
+    x_raw_name: Annotated[str | None, Header(convert_underscores=False)] = None,
+    numbers: Annotated[list[int], Header(alias="x-num")] = [],
+    session_id: Annotated[str | None, Cookie(alias="session-id")] = None,
+) -> dict[str, Any]:
+    return {"x_tags": x_tags, "x_raw_name": x_raw_name, "numbers": numbers, "session_id": session_id}
 
 
 @app.post("/with-request")

@@ -6,9 +6,9 @@ use crate::check::{Ctx, walk};
 use crate::diagnostics::{Code, Diagnostic, Sink};
 use crate::ir::{ParamSource, TyKind};
 
-/// Reports `Query()` on a model or dict (a query string holds text and
-/// repeated text), `Header()`/`Cookie()` on anything but a scalar, and any
-/// marker on a `Request` parameter.
+/// Reports `Query()` or `Header()` on a model or dict (a query string and
+/// headers hold text and repeated text), `Cookie()` on anything but a
+/// scalar, and any marker on a `Request` parameter.
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in walk::handler_routes(ctx.ir) {
         for p in crate::check::walk::request_params(route) {
@@ -40,9 +40,9 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
                     "remove the marker to read it from the JSON body",
                 ),
                 ParamSource::Header => (
-                    scalar,
-                    "a header is read as one string; prebake does not split repeated or comma-separated headers",
-                    "use `str` and split the value in the handler",
+                    scalar || p.ty.is_scalar_sequence(ctx.ir),
+                    "a header is one string, or one string per line of a repeated header for a list (comma-separated values are not split)",
+                    "use `str` and parse the value in the handler",
                 ),
                 ParamSource::Cookie => (
                     scalar,

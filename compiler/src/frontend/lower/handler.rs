@@ -259,8 +259,9 @@ impl Lowerer<'_> {
             ParamSource::Query
         };
         let alias = marker.as_ref().and_then(|mk| mk.alias.clone());
+        let convert = marker.as_ref().is_none_or(|mk| mk.convert_underscores);
         let wire_name = alias.unwrap_or_else(|| match source {
-            ParamSource::Header => name.replace('_', "-"),
+            ParamSource::Header if convert => name.replace('_', "-"),
             _ => name.clone(),
         });
         Param {
