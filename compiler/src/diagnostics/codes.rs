@@ -79,6 +79,8 @@ declare_codes! {
     // Responses.
     PB030 = "return-type-mismatch", Error, "a returned literal does not fit the declared return type";
     PB031 = "body-on-bodiless-status", Error, "a status code that forbids a body on a route that returns one";
+    // The `Request` object.
+    PB032 = "starlette-request-call", Error, "Starlette's awaitable `request.body()`, `json()` or `form()` on a `prebake.Request`, whose body is `bytes` and whose methods are plain calls";
     // Models.
     PB040 = "invalid-model-option", Error, "an unknown or ill-typed class option on a model";
     PB041 = "invalid-model-field", Error, "a model field prebake cannot use";

@@ -256,6 +256,7 @@ impl Lowerer<'_> {
             span,
             def_span,
             calls: Vec::new(),
+            method_calls: Vec::new(),
             security: None,
         };
         match (kind, &node) {
@@ -284,6 +285,7 @@ impl Lowerer<'_> {
                     generator: !facts.yields.is_empty(),
                 };
                 dep.calls = facts.calls;
+                dep.method_calls = facts.method_calls;
                 dep.params = self.callable_params(module, args, path, false, name);
             }
             (DefKind::Class, ast::Stmt::ClassDef(class)) => {

@@ -33,6 +33,8 @@ pub struct Dependency {
     /// Calls in the callable's body by qualified callee name (functions
     /// only), as [`super::Handler::calls`].
     pub calls: Vec<(String, Span)>,
+    /// Method calls on plain names in its body, as [`super::Handler::method_calls`].
+    pub method_calls: Vec<super::MethodCall>,
     /// For [`DepKind::Security`]: the helper's class
     /// (`prebake.security.HTTPBearer`) and its constructor's keywords.
     pub security: Option<(String, Vec<(String, super::Value)>)>,

@@ -27,7 +27,7 @@ pub use model::{
 pub use mount::StaticMount;
 pub use pool::{PoolReason, ReachedCall, SettingOrigin, SyncSetting};
 pub use route::{
-    App, Converter, Handler, HttpMethod, Param, ParamSource, PathSegment, PathTemplate,
+    App, Converter, Handler, HttpMethod, MethodCall, Param, ParamSource, PathSegment, PathTemplate,
     ResponseKind, ReturnSite, Route,
 };
 pub use template::{RouteTemplate, TplTy};

@@ -345,6 +345,9 @@ pub struct Handler {
     pub is_stub: bool,
     /// Calls in the body by qualified callee name (for lint-style checks).
     pub calls: Vec<(String, Span)>,
+    /// Calls of a method on a plain name (`request.body()`), for checks of
+    /// how the body uses its parameters.
+    pub method_calls: Vec<MethodCall>,
     /// Every call outside the app the handler makes, directly or through
     /// the app's own functions it calls (followed transitively).
     pub reached_calls: Vec<ReachedCall>,
@@ -352,6 +355,19 @@ pub struct Handler {
     pub signature_span: Span,
     /// The function name.
     pub name_span: Span,
+}
+
+/// A call `name.method(...)` in a function body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MethodCall {
+    /// The name the method is called on.
+    pub receiver: String,
+    /// The method.
+    pub method: String,
+    /// Whether the call is directly awaited (`await name.method()`).
+    pub awaited: bool,
+    /// The call.
+    pub span: Span,
 }
 
 /// A `return` statement.

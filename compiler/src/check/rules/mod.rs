@@ -36,6 +36,7 @@ pub(super) mod probe_path;
 pub(super) mod required_field_after_optional;
 pub(super) mod return_type_mismatch;
 pub(super) mod runs_on_thread_pool;
+pub(super) mod starlette_request_call;
 pub(super) mod trailing_slash;
 pub(super) mod unhashable_set_item;
 pub(super) mod unknown_blocking_call;

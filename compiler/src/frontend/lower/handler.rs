@@ -8,7 +8,9 @@ use rustpython_parser::ast::{self, Ranged};
 use super::Lowerer;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::frontend::scope::Resolved;
-use crate::ir::{Handler, Param, ParamSource, PathTemplate, ResponseKind, ReturnSite, Ty, TyKind};
+use crate::ir::{
+    Handler, MethodCall, Param, ParamSource, PathTemplate, ResponseKind, ReturnSite, Ty, TyKind,
+};
 use crate::source::Span;
 
 impl Lowerer<'_> {
@@ -101,6 +103,7 @@ impl Lowerer<'_> {
             returns: return_sites,
             awaits,
             calls,
+            method_calls,
             ..
         } = self.body_facts(m, body);
         let is_stub = body.iter().all(|st| match st {
@@ -124,6 +127,7 @@ impl Lowerer<'_> {
             awaits,
             is_stub,
             calls,
+            method_calls,
             reached_calls: Vec::new(),
             signature_span,
             name_span,
@@ -324,6 +328,8 @@ impl Lowerer<'_> {
             returns: Vec::new(),
             awaits: false,
             calls: Vec::new(),
+            method_calls: Vec::new(),
+            awaited_call: None,
             yields: Vec::new(),
         };
         for st in body {
@@ -333,6 +339,7 @@ impl Lowerer<'_> {
             returns: walker.returns,
             awaits: walker.awaits,
             calls: walker.calls,
+            method_calls: walker.method_calls,
             yields: walker.yields,
         }
     }
@@ -373,6 +380,9 @@ struct BodyWalker<'l, 'a> {
     returns: Vec<ReturnSite>,
     awaits: bool,
     calls: Vec<(String, Span)>,
+    method_calls: Vec<MethodCall>,
+    /// Where the call directly under the `await` being walked starts.
+    awaited_call: Option<u32>,
     yields: Vec<Span>,
 }
 
@@ -381,6 +391,7 @@ pub(crate) struct BodyFacts {
     pub(crate) returns: Vec<ReturnSite>,
     pub(crate) awaits: bool,
     pub(crate) calls: Vec<(String, Span)>,
+    pub(crate) method_calls: Vec<MethodCall>,
     pub(crate) yields: Vec<Span>,
 }
 
@@ -413,6 +424,9 @@ impl Visitor for BodyWalker<'_, '_> {
 
     fn visit_expr_await(&mut self, node: ast::ExprAwait) {
         self.awaits = true;
+        if let ast::Expr::Call(call) = node.value.as_ref() {
+            self.awaited_call = Some(call.range().start().to_u32());
+        }
         self.visit_expr(*node.value);
     }
 
@@ -427,6 +441,17 @@ impl Visitor for BodyWalker<'_, '_> {
     }
 
     fn visit_expr_call(&mut self, node: ast::ExprCall) {
+        if let ast::Expr::Attribute(attr) = node.func.as_ref()
+            && let ast::Expr::Name(receiver) = attr.value.as_ref()
+        {
+            let start = node.range().start().to_u32();
+            self.method_calls.push(MethodCall {
+                receiver: receiver.id.to_string(),
+                method: attr.attr.to_string(),
+                awaited: self.awaited_call == Some(start),
+                span: self.lw.program.span(self.m, &node),
+            });
+        }
         let resolved = self.lw.scopes.resolve(self.lw.program, self.m, &node.func);
         if !matches!(resolved, Resolved::Unresolved) {
             let span = self.lw.program.span(self.m, &node);

@@ -1,0 +1,67 @@
+//! PB032 `starlette-request-call`: Starlette's awaitable request methods
+//! called on a `prebake.Request`.
+#![doc = include_str!("../../../../docs/diagnostics/PB032.md")]
+
+use crate::check::{Ctx, walk};
+use crate::diagnostics::{Code, Diagnostic, Sink};
+use crate::ir::{MethodCall, Param, ParamSource};
+use crate::source::Span;
+
+/// Reports, in handlers and their dependencies, `request.body()` (the body
+/// is a `bytes` attribute here, so calling it always fails) and
+/// `await request.json()` / `await request.form()` (plain calls here, whose
+/// values cannot be awaited) on a parameter typed `Request`. Code ported
+/// from FastAPI writes these; without the check it builds and answers 500
+/// on every request.
+pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
+    let mut seen: Vec<Span> = Vec::new();
+    for route in walk::handler_routes(ctx.ir) {
+        let h = &route.handler;
+        if !seen.contains(&h.name_span) {
+            seen.push(h.name_span);
+            report(&h.params, &h.method_calls, sink);
+        }
+        for d in route.graph_dependencies() {
+            if !seen.contains(&d.def_span) {
+                seen.push(d.def_span);
+                report(&d.params, &d.method_calls, sink);
+            }
+        }
+    }
+}
+
+fn report(params: &[Param], calls: &[MethodCall], sink: &mut Sink) {
+    for c in calls {
+        if !params
+            .iter()
+            .any(|p| p.source == ParamSource::Request && p.name == c.receiver)
+        {
+            continue;
+        }
+        let r = &c.receiver;
+        let (message, label, help) = match (c.method.as_str(), c.awaited) {
+            ("body", true) => (
+                format!("`await {r}.body()`: `{r}.body` is the body's bytes, not a method"),
+                "not awaitable",
+                format!("write `{r}.body`"),
+            ),
+            ("body", false) => (
+                format!("`{r}.body()`: `{r}.body` is the body's bytes, not a method"),
+                "`bytes` is not callable",
+                format!("write `{r}.body`"),
+            ),
+            (m @ ("json" | "form" | "text"), true) => (
+                format!("`await {r}.{m}()`: `{r}.{m}()` returns its value directly"),
+                "not awaitable",
+                format!("write `{r}.{m}()` without `await`"),
+            ),
+            _ => continue,
+        };
+        sink.report(
+            Diagnostic::new(Code::PB032, c.span, message)
+                .with_label(label)
+                .with_note("a `prebake.Request` has read the whole body before the handler runs: `body` is `bytes` and `json()`, `form()` and `text()` are plain calls, unlike Starlette's coroutines")
+                .with_help(help),
+        );
+    }
+}
