@@ -155,10 +155,16 @@ where
         Ok(t) => t,
         Err(e) => return failed(rid, &e),
     };
+    let is_head = req.method() == hyper::Method::HEAD;
     let mut parts = Some((req, inner));
     // A file body `call_next` could not give Python: put back on the
     // response if the middleware returns the one it got.
-    let mut kept: Option<(Py<PyAny>, RespBody)> = None;
+    let mut given: Option<Py<PyAny>> = None;
+    let mut kept: Option<RespBody> = None;
+    // A `HEAD` answer's `Content-Length` (the length a `GET` would send),
+    // which the response rebuilt from Python would lose with its empty
+    // body: put back if the middleware returns the response it got.
+    let mut head_length: Option<hyper::header::HeaderValue> = None;
     loop {
         tokio::select! {
             _ = &mut done => break,
@@ -172,6 +178,9 @@ where
                 let Some((req, inner)) = parts.take() else { continue };
                 let mut resp = inner(req).await;
                 let raised = resp.extensions_mut().remove::<Raised>();
+                if is_head {
+                    head_length = resp.headers().get(hyper::header::CONTENT_LENGTH).cloned();
+                }
                 Python::attach(|py| {
                     let result = match raised {
                         Some(Raised(err)) => future.bind(py).call_method1(
@@ -182,7 +191,8 @@ where
                             let set = future
                                 .bind(py)
                                 .call_method1(pyo3::intern!(py, "set_result"), (&obj,));
-                            kept = body.map(|b| (obj.unbind(), b));
+                            given = Some(obj.clone().unbind());
+                            kept = body;
                             set
                         }),
                     };
@@ -200,10 +210,13 @@ where
         |py| match task.bind(py).call_method0(pyo3::intern!(py, "result")) {
             Ok(v) => reply::built_response(py, interp, &v)
                 .map(|mut resp| {
-                    if let Some((given, body)) = kept
-                        && given.bind(py).is(&v)
-                    {
-                        *resp.body_mut() = body;
+                    if given.as_ref().is_some_and(|g| g.bind(py).is(&v)) {
+                        if let Some(body) = kept {
+                            *resp.body_mut() = body;
+                        }
+                        if let Some(len) = head_length {
+                            resp.headers_mut().insert(hyper::header::CONTENT_LENGTH, len);
+                        }
                     }
                     resp
                 })
