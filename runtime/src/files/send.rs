@@ -17,12 +17,12 @@
 use std::fs::{File, Metadata};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use hyper::StatusCode;
 use hyper::body::Bytes;
 use hyper::header::{
     ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue,
     IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, LAST_MODIFIED, RANGE,
 };
-use hyper::{Response, StatusCode};
 
 use super::body::{FileBody, Part};
 use crate::body::RespBody;
@@ -139,7 +139,7 @@ fn finish(
 ) -> Resp {
     let body = FileBody::new(file, parts);
     let len = body.remaining();
-    let mut resp = Response::new(if head {
+    let mut resp = crate::response::new(if head {
         RespBody::empty()
     } else {
         RespBody::File(Box::new(body))
@@ -157,7 +157,7 @@ fn not_modified_response(mut headers: HeaderMap) -> Resp {
     headers.remove(CONTENT_TYPE);
     headers.remove(ACCEPT_RANGES);
     headers.remove(LAST_MODIFIED);
-    let mut resp = Response::new(RespBody::empty());
+    let mut resp = crate::response::new(RespBody::empty());
     *resp.status_mut() = StatusCode::NOT_MODIFIED;
     *resp.headers_mut() = headers;
     resp

@@ -71,7 +71,7 @@ pub(super) struct Handled {
 }
 
 impl Future for Handled {
-    type Output = Result<Resp, Infallible>;
+    type Output = Result<hyper::Response<crate::body::RespBody>, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
@@ -101,7 +101,7 @@ impl Future for Handled {
                 .entry(SERVER)
                 .or_insert_with(|| server.clone());
         }
-        Poll::Ready(Ok(resp))
+        Poll::Ready(Ok(*resp))
     }
 }
 
@@ -811,7 +811,7 @@ pub(super) async fn serve_metrics(listener: TcpListener) {
                     Some(m) if req.uri().path() == &*state.metrics_port_path => metrics_response(m),
                     _ => response::not_found(),
                 };
-                Ok::<_, Infallible>(resp)
+                Ok::<_, Infallible>(*resp)
             }),
         );
         tokio::task::spawn_local(async move {
