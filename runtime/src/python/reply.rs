@@ -305,7 +305,7 @@ fn add_headers(resp: &mut Resp, headers: &Bound<'_, PyDict>, body_is_ours: bool)
             resp.headers_mut().insert(name, value);
             continue;
         }
-        resp.headers_mut().append(name, value);
+        response::set_header(resp, name, value);
     }
     Ok(())
 }
