@@ -41,7 +41,7 @@ pub(crate) const JSON: HeaderValue = HeaderValue::from_static("application/json"
 pub(crate) fn with_body(
     status: StatusCode,
     content_type: Option<HeaderValue>,
-    body: Bytes,
+    body: impl Into<crate::body::Chunk>,
 ) -> Resp {
     let mut resp = new(crate::body::RespBody::full(body));
     *resp.status_mut() = status;
@@ -105,7 +105,7 @@ pub(crate) fn set_header(resp: &mut Resp, name: HeaderName, value: HeaderValue) 
 /// A JSON response.
 #[inline]
 pub(crate) fn json(status: StatusCode, body: Vec<u8>) -> Resp {
-    with_body(status, Some(JSON), Bytes::from(body))
+    with_body(status, Some(JSON), body)
 }
 
 fn static_json(status: StatusCode, body: &'static str) -> Resp {
