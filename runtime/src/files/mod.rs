@@ -337,11 +337,11 @@ pub(crate) fn complete(resp: Resp, request: Option<&HeaderMap>, head: bool) -> R
     if !matches!(resp.body(), RespBody::PendingFile(_)) {
         return resp;
     }
-    complete_file(resp, request, head)
+    complete_file(*resp, request, head)
 }
 
 #[cold]
-fn complete_file(resp: Resp, request: Option<&HeaderMap>, head: bool) -> Resp {
+fn complete_file(resp: hyper::Response<RespBody>, request: Option<&HeaderMap>, head: bool) -> Resp {
     let (parts, body) = resp.into_parts();
     let RespBody::PendingFile(file) = body else {
         return crate::response::internal_error();
