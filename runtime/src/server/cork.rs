@@ -207,11 +207,15 @@ mod tests {
         cork.inner.borrow().buf.clone()
     }
 
-    fn received(peer: &mut std::net::TcpStream) -> Vec<u8> {
-        let mut bytes = [0u8; 16];
-        let n = peer.read(&mut bytes).expect("the answer arrives");
-        bytes[..n].to_vec()
+    fn received(peer: &mut std::net::TcpStream, len: usize) -> Vec<u8> {
+        let mut bytes = vec![0u8; len];
+        peer.read_exact(&mut bytes).expect("the answers arrive");
+        bytes
     }
+
+    /// What the peer sends, the answers written before the next read, what
+    /// is held once they are written.
+    type Batch = (&'static [u8], &'static [&'static [u8]], &'static [u8]);
 
     #[test]
     fn only_a_pipelining_connection_holds_its_answers() {
@@ -229,40 +233,28 @@ mod tests {
             server.set_nonblocking(true).expect("nonblocking");
             let (mut io, cork) = cork(TcpStream::from_std(server).expect("tokio stream"));
 
-            // A request, its answer: straight out, nothing held.
-            peer.write_all(b"a").expect("send");
-            read(&mut io).await;
-            write(&mut io, b"1").await;
-            assert_eq!(held(&cork), b"");
-            assert_eq!(received(&mut peer), b"1");
-            // A second answer before the next read (pipelined requests):
-            // held until the connection task flushes.
-            write(&mut io, b"2").await;
-            assert_eq!(held(&cork), b"2");
-            poll_fn(|cx| cork.flush(cx)).await.expect("flush");
-            assert_eq!(received(&mut peer), b"2");
-            // After a batch of two answers, every answer is held: a batch
-            // of pipelined answers goes out in one write.
-            peer.write_all(b"b").expect("send");
-            read(&mut io).await;
-            write(&mut io, b"3").await;
-            write(&mut io, b"4").await;
-            assert_eq!(held(&cork), b"34");
-            poll_fn(|cx| cork.flush(cx)).await.expect("flush");
-            assert_eq!(received(&mut peer), b"34");
-            // The batch after one of two answers is held too.
-            peer.write_all(b"c").expect("send");
-            read(&mut io).await;
-            write(&mut io, b"5").await;
-            assert_eq!(held(&cork), b"5");
-            poll_fn(|cx| cork.flush(cx)).await.expect("flush");
-            assert_eq!(received(&mut peer), b"5");
-            // After a batch of one answer, straight out again.
-            peer.write_all(b"d").expect("send");
-            read(&mut io).await;
-            write(&mut io, b"6").await;
-            assert_eq!(held(&cork), b"");
-            assert_eq!(received(&mut peer), b"6");
+            let batches: [Batch; 4] = [
+                // The first answer goes straight out; a second one before
+                // the next read (pipelined requests) is held.
+                (b"a", &[b"1", b"2"], b"2"),
+                // After a batch of two answers, every answer is held: a
+                // batch of pipelined answers goes out in one write.
+                (b"b", &[b"3", b"4"], b"34"),
+                (b"c", &[b"5"], b"5"),
+                // After a batch of one answer, straight out again.
+                (b"d", &[b"6"], b""),
+            ];
+            for (request, answers, held_back) in batches {
+                peer.write_all(request).expect("send");
+                read(&mut io).await;
+                for answer in answers {
+                    write(&mut io, answer).await;
+                }
+                assert_eq!(held(&cork), held_back, "after {request:?}");
+                poll_fn(|cx| cork.flush(cx)).await.expect("flush");
+                assert_eq!(held(&cork), b"");
+                assert_eq!(received(&mut peer, answers.len()), answers.concat());
+            }
         });
     }
 }
