@@ -1,4 +1,4 @@
-//! Generic models and the per-route JSON depth guard in a built binary,
+//! Generic models, NamedTuples and the per-route JSON depth guard in a built binary,
 //! over real sockets: generic Structs and dataclasses decoded, validated
 //! and encoded with their type arguments substituted; a body type whose
 //! nesting is bounded answers a very deep body with msgspec's own message
@@ -168,4 +168,66 @@ fn the_depth_guard_runs_only_where_the_type_does_not_bound_nesting() {
         400,
         &invalid("/depth/int", "Expected `int`, got `array`", "n"),
     );
+}
+
+#[test]
+fn named_tuples_are_arrays_both_ways() {
+    let s = start(&[]);
+    assert_response(&post(&s, "/point", "[1]"), 200, "[1,0.5]");
+    assert_response(&post(&s, "/point", "[1,2]"), 200, "[1,2.0]");
+    // msgspec's own length messages.
+    for body in ["[]", "[1,2,3]"] {
+        assert_response(
+            &post(&s, "/point", body),
+            400,
+            &invalid("/point", "Expected `array` of length 1 to 2", "body"),
+        );
+    }
+    assert_response(
+        &post(&s, "/point", r#"{"x":1}"#),
+        400,
+        &invalid("/point", "Expected `array`, got `object`", "body"),
+    );
+    assert_response(
+        &post(&s, "/point", r#"["1"]"#),
+        400,
+        &invalid("/point", "Expected `int`, got `str`", "[0]"),
+    );
+    // Generic, functional and nested forms.
+    assert_response(&post(&s, "/labelled", r#"["n",7]"#), 200, r#"["n",7]"#);
+    assert_response(
+        &post(&s, "/labelled", r#"["n","7"]"#),
+        400,
+        &invalid("/labelled", "Expected `int`, got `str`", "[1]"),
+    );
+    assert_response(
+        &post(&s, "/legacy", r#"[{"any":1}]"#),
+        200,
+        r#"[{"any":1},"b"]"#,
+    );
+    assert_response(
+        &post(&s, "/shape", r#"{"corner":[1],"path":[[2,3.5]]}"#),
+        200,
+        r#"{"corner":[1,0.5],"path":[[2,3.5]]}"#,
+    );
+    assert_response(
+        &post(&s, "/shape", r#"{"corner":[1],"path":[[2,"x"]]}"#),
+        400,
+        &invalid("/shape", "Expected `float`, got `str`", "path[0][1]"),
+    );
+}
+
+#[test]
+fn a_named_tuple_return_converts_as_msgspec_convert_does() {
+    let s = start(&[]);
+    // A plain tuple or list of the right length, the defaults filling the
+    // rest; another NamedTuple is a tuple too.
+    assert_response(&get(s.addr, "/point/tuple"), 200, "[3,0.5]");
+    assert_response(&get(s.addr, "/point/list"), 200, "[3,1.5]");
+    assert_response(&get(s.addr, "/point/other"), 200, "[4,2.5]");
+    // Too long, not an array, or the class with a wrong item: a 500.
+    for how in ["long", "dict", "wrong"] {
+        let r = get(s.addr, &format!("/point/{how}"));
+        assert_eq!(r.status, 500, "{how}: {}", String::from_utf8_lossy(&r.body));
+    }
 }

@@ -1,5 +1,7 @@
-"""The TechEmpower fortunes table (what its database holds), shared by the
-FastAPI and Litestar `/fortunes` peers of `bench/fortunes.sh`."""
+"""The TechEmpower fortunes table (what its database holds) and the page's
+rows, shared by the `/fortunes` peers of `cargo xtask bench --suite
+fortunes` (`fortunes_fastapi.py`, `fortunes_litestar.py`,
+`fortunes_blacksheep.py`), so the frameworks differ only in what they add."""
 
 FORTUNES = [
     (1, "fortune: No such file or directory"),
@@ -16,3 +18,12 @@ FORTUNES = [
     (12, "\u30d5\u30ec\u30fc\u30e0\u30ef\u30fc\u30af\u306e\u30d9\u30f3\u30c1\u30de\u30fc\u30af"),
 ]
 ADDED = (0, "Additional fortune added at request time.")
+
+
+def rows(make):
+    """The 12 rows and the one added at request time as `make(id, message)`
+    objects, sorted by message: what `bench/apps/fortunes` builds per request."""
+    page = [make(*f) for f in FORTUNES]
+    page.append(make(*ADDED))
+    page.sort(key=lambda f: f.message)
+    return page

@@ -1,6 +1,7 @@
 """`/fortunes` on FastAPI with Jinja2 (`fastapi.templating.Jinja2Templates`,
-autoescaped `.html`, as FastAPI's docs show), no database, for
-`bench/fortunes.sh`; uvicorn with uvloop and httptools."""
+autoescaped `.html`, as FastAPI's docs show), no database, for `cargo xtask
+bench --suite fortunes`; uvicorn with uvloop and httptools.
+`/fortunes/{copies}` is the same page with the rows `copies` times."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from fortunes_data import ADDED, FORTUNES
+from fortunes_data import rows
 
 app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -23,7 +24,9 @@ class Fortune:
 
 @app.get("/fortunes", response_class=HTMLResponse)
 async def fortunes(request: Request) -> HTMLResponse:
-    rows = [Fortune(*f) for f in FORTUNES]
-    rows.append(Fortune(*ADDED))
-    rows.sort(key=lambda f: f.message)
-    return templates.TemplateResponse(request, "fortunes.html", {"fortunes": rows})
+    return templates.TemplateResponse(request, "fortunes.html", {"fortunes": rows(Fortune)})
+
+
+@app.get("/fortunes/{copies}", response_class=HTMLResponse)
+async def fortunes_copies(request: Request, copies: int) -> HTMLResponse:
+    return templates.TemplateResponse(request, "fortunes.html", {"fortunes": rows(Fortune) * copies})

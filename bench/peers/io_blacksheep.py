@@ -1,18 +1,30 @@
 """The io suite on BlackSheep (Granian): `async def` handlers, JSON through
 orjson, the body read as JSON and checked by a Pydantic model, the JWT
-checked per request from the header, and the pool opened at start-up. The
+checked per request from the header, the pool opened at start-up, and
+`/fortunes` rendered by its Jinja2 `view()` (autoescaped
+`templates/fortunes.html`). The
 database code is `io_common.py`, shared by every peer.
 """
 
+import os
+from pathlib import Path
 from typing import Annotated
 
-import orjson
-from blacksheep import Application, FromJSON, Request, Response, get, json, post
-from blacksheep.contents import Content
-from blacksheep.settings.json import json_settings
-from pydantic import BaseModel, ConfigDict, Field
+# BlackSheep's renderer appends this extension to view names (read once, at
+# import); the shared template is `templates/fortunes.html`.
+os.environ.setdefault("APP_JINJA_EXTENSION", ".html")
 
-import io_common as db
+import orjson  # noqa: E402
+from blacksheep import Application, FromJSON, Request, Response, get, json, post  # noqa: E402
+from blacksheep.contents import Content  # noqa: E402
+from blacksheep.server.rendering.jinja2 import JinjaRenderer  # noqa: E402
+from blacksheep.server.responses import view  # noqa: E402
+from blacksheep.settings.html import html_settings  # noqa: E402
+from blacksheep.settings.json import json_settings  # noqa: E402
+from jinja2 import FileSystemLoader  # noqa: E402
+from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
+
+import io_common as db  # noqa: E402
 
 
 def _dumps(value: object) -> str:
@@ -20,6 +32,7 @@ def _dumps(value: object) -> str:
 
 
 json_settings.use(loads=orjson.loads, dumps=_dumps)
+html_settings.use(JinjaRenderer(FileSystemLoader(Path(__file__).parent / "templates")))
 
 app = Application(show_error_details=False)
 
@@ -65,6 +78,11 @@ async def queries(request: Request):
 async def updates(request: Request):
     values = request.query.get("queries")
     return json(await db.updates(values[-1] if values else None))
+
+
+@get("/fortunes")
+async def fortunes():
+    return view("fortunes", fortunes=await db.fortunes())
 
 
 @post("/movies")

@@ -1,7 +1,7 @@
 """What the io suite's Python peers share with each other and with
 `examples/tfb`: the same asyncpg pool (`TFB_POOL_SIZE` connections, 16 by
 default), the same queries (one prepared `SELECT` per row, the `UPDATE`s of
-`/updates` as one `executemany`), the same clamping, the same JWT check
+`/updates` as one `executemany`), the same clamping, the same fortunes rows, the same JWT check
 (HS256 with `TFB_JWT_SECRET`, PyJWT) and the same aiohttp client for
 `/proxy`. Each framework's file only routes and serialises, as its docs
 recommend.
@@ -9,6 +9,7 @@ recommend.
 
 import os
 import random
+from dataclasses import dataclass
 
 import aiohttp
 import asyncpg
@@ -70,6 +71,22 @@ async def updates(raw):
             worlds.append({"id": row[0], "randomNumber": random.randint(1, ROWS)})
         await conn.executemany(UPDATE, [(w["id"], w["randomNumber"]) for w in worlds])
     return worlds
+
+
+@dataclass
+class Fortune:
+    id: int
+    message: str
+
+
+async def fortunes():
+    """TechEmpower's fortunes: every row, one added at request time, sorted
+    by message (each framework renders them with Jinja2)."""
+    rows = await res.pool.fetch("SELECT id, message FROM fortune")
+    page = [Fortune(r[0], r[1]) for r in rows]
+    page.append(Fortune(0, "Additional fortune added at request time."))
+    page.sort(key=lambda f: f.message)
+    return page
 
 
 def user_of(authorization):

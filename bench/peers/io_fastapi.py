@@ -1,15 +1,19 @@
 """The io suite on FastAPI (uvicorn, uvloop, httptools): `async def`
 handlers, declared return types (Pydantic's fast serialisation), the body
 as a Pydantic model, the JWT checked in a dependency as FastAPI's security
-docs show, and the pool opened in the lifespan. The database code is
+docs show, the pool opened in the lifespan, and `/fortunes` rendered by
+`Jinja2Templates` (autoescaped `templates/fortunes.html`). The database code is
 `io_common.py`, shared by every peer.
 """
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
 import io_common as db
@@ -23,6 +27,7 @@ async def lifespan(app):
 
 
 app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 class World(BaseModel):
@@ -75,6 +80,11 @@ async def queries(queries: str | None = None) -> list[World]:
 @app.get("/updates")
 async def updates(queries: str | None = None) -> list[World]:
     return await db.updates(queries)
+
+
+@app.get("/fortunes", response_class=HTMLResponse)
+async def fortunes(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "fortunes.html", {"fortunes": await db.fortunes()})
 
 
 @app.post("/movies", status_code=201)

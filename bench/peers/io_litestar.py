@@ -1,16 +1,22 @@
 """The io suite on Litestar (Granian): `async def` handlers, msgspec
 Structs for the body and the returns (Litestar's native path), the JWT
-checked in a dependency, and the pool opened in the lifespan. The database
+checked in a dependency, the pool opened in the lifespan, and `/fortunes`
+rendered by its `JinjaTemplateEngine` (autoescaped
+`templates/fortunes.html`). The database
 code is `io_common.py`, shared by every peer.
 """
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 import msgspec
 from litestar import Litestar, Request, Response, get, post
+from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
 
 import io_common as db
 
@@ -55,6 +61,11 @@ async def updates(queries: str | None = None) -> list[dict]:
     return await db.updates(queries)
 
 
+@get("/fortunes")
+async def fortunes() -> Template:
+    return Template(template_name="fortunes.html", context={"fortunes": await db.fortunes()})
+
+
 @post("/movies", status_code=201, dependencies={"owner": Provide(current_user)})
 async def create_movie(data: Movie, owner: int) -> dict:
     return await db.create_movie(owner, data.title, data.year, data.genres)
@@ -75,8 +86,9 @@ async def proxy() -> Response:
 
 
 app = Litestar(
-    [single, queries, updates, create_movie, me, proxy],
+    [single, queries, updates, fortunes, create_movie, me, proxy],
     lifespan=[lifespan],
     openapi_config=None,
+    template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
     debug=False,
 )

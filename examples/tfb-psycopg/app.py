@@ -41,6 +41,17 @@ class World(msgspec.Struct):
     randomNumber: int
 
 
+class Fortune(msgspec.Struct):
+    id: int
+    message: str
+
+
+class FortunesPage(msgspec.Struct):
+    """What `templates/fortunes.html` renders."""
+
+    fortunes: list[Fortune]
+
+
 class Resources:
     """What the lifespan opens."""
 
@@ -156,6 +167,18 @@ def updates(queries: str | None = None) -> list[World]:
         # One pipelined batch: psycopg sends every UPDATE before reading.
         cur.executemany(UPDATE, [(w.randomNumber, w.id) for w in worlds])
     return worlds
+
+
+@app.get("/fortunes", template="fortunes.html", sync_to_thread=True)
+def fortunes() -> FortunesPage:
+    """TechEmpower's fortunes: every row, one added at request time, sorted
+    by message; the compiled template escapes them."""
+    with db().connection() as conn:
+        rows = conn.execute("SELECT id, message FROM fortune", prepare=True).fetchall()
+    page = [Fortune(r[0], r[1]) for r in rows]
+    page.append(Fortune(0, "Additional fortune added at request time."))
+    page.sort(key=lambda f: f.message)
+    return FortunesPage(page)
 
 
 @app.get("/cached-queries")

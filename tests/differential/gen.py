@@ -8,7 +8,9 @@ damaged before they are returned. `expect(app, case)` computes what the
 server must answer with msgspec itself, in this process:
 
 - bodies: `msgspec.json.decode(body, type=T)`;
-- path and query strings: `msgspec.convert(value, T, strict=False)`;
+- path, query, header and cookie strings: `msgspec.convert(value, T,
+  strict=False)`, on the string the server sees (a header's value without
+  its surrounding whitespace, a cookie as the server splits its line);
 - responses: `msgspec.json.encode(value)` (or the text or bytes for `str`
   and `bytes` returns), and a 500 whenever the returned value does not fit
   the declared type (`conforms`).
@@ -51,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class Route:
     """One route of the matrix app."""
 
-    kind: str  # "t" body, "q" query, "p" path, "w" checked, "m" corrupt
+    kind: str  # "t" body, "q" query, "p" path, "h" header, "c" cookie, "w" checked, "m" corrupt
     index: int
     ty: Any  # the parameter's (or, for "w", the return) type, markers removed
     info: Any  # msgspec.inspect.type_info(ty)
@@ -81,7 +83,7 @@ def load_app() -> App:
         kind, index = name[0], int(name[1:])
         hints = typing.get_type_hints(info.handler, include_extras=True)
         ret = hints["return"]
-        param = hints["v" if kind in "qp" else "body"]
+        param = hints[{"h": "x_v", "c": "v", "q": "v", "p": "v"}.get(kind, "body")]
         ty = ret if kind == "w" else strip_markers(param, prebake.Param)
         returns = "json"
         if ret is str:
@@ -136,7 +138,7 @@ def children(t: Any) -> list[Any]:
         return [t.key_type, t.value_type]
     if isinstance(t, mi.UnionType):
         return list(t.types)
-    if isinstance(t, (mi.StructType, mi.DataclassType, mi.TypedDictType)):
+    if isinstance(t, (mi.StructType, mi.DataclassType, mi.TypedDictType, mi.NamedTupleType)):
         return [f.type for f in t.fields]
     return []
 
@@ -540,6 +542,8 @@ class ValueGen:
             return Obj([(self.key(t.key_type), self.value(t.value_type, depth + 1)) for _ in range(n)])
         if isinstance(t, (mi.StructType, mi.DataclassType, mi.TypedDictType)):
             return self.model(t, depth)
+        if isinstance(t, mi.NamedTupleType):
+            return self.named_tuple(t, depth)
         raise TypeError(f"no generator for {t!r}")
 
     def length(self, t: Any, deep: bool) -> int:
@@ -615,6 +619,19 @@ class ValueGen:
         if self.chance(0.2):
             r.shuffle(fields)
         return Obj(fields)
+
+    def named_tuple(self, t: mi.NamedTupleType, depth: int) -> list[Any]:
+        """An array: every field, or the required ones and some of those
+        with defaults; now and then one item too few or too many."""
+        r = self.rng
+        required = sum(f.required for f in t.fields)
+        n = len(t.fields) if self.chance(0.6) else r.randint(required, len(t.fields))
+        if self.chance(0.08):
+            n = r.choice([max(required - 1, 0), len(t.fields) + 1, 0])
+        out = [self.value(f.type, depth + 1) for f in t.fields[:n]]
+        while len(out) < n:
+            out.append(r.choice([1, "extra", None]))
+        return out
 
     def any_value(self, depth: int) -> Any:
         r = self.rng
@@ -806,6 +823,9 @@ class Case:
     # Query values (None: absent) or the path segment, as sent before encoding.
     values: list[str] | None = None
     how: str = ""
+    # Request headers (a header route's `X-V` lines, a cookie route's
+    # `Cookie` lines), as sent.
+    headers: list[tuple[str, bytes]] = dataclasses.field(default_factory=list)
 
     def describe(self) -> str:
         r = self.route
@@ -814,6 +834,8 @@ class Case:
             what += f" body={self.body!r}"
         if self.values is not None:
             what += f" values={self.values!r}"
+        if self.headers:
+            what += f" headers={self.headers!r}"
         return what
 
 
@@ -934,8 +956,49 @@ class CaseGen:
             decoded = [v for _, v in parts if v is not None]
             target = f"/q/{route.index}" + ("?" + "&".join(p for p, _ in parts) if parts else "")
             return Case(route, "query", "GET", target, values=decoded)
+        if k == "h":
+            return self.header_case(route)
+        if k == "c":
+            return self.cookie_case(route)
         value = self.param_value(route.info)
         return Case(route, "path", "GET", f"/p/{route.index}/" + urllib.parse.quote(value, safe=""), values=[value])
+
+    def header_text(self, info: Any) -> str:
+        """A parameter string a header line can carry: no control characters
+        (HTTP refuses them before any handler)."""
+        v = self.param_value(info)
+        v = "".join(ch for ch in v if ch == "\t" or (ch >= " " and ch != "\x7f"))
+        r = self.rng
+        if r.random() < 0.1:
+            # Surrounding whitespace is not part of the value.
+            v = r.choice([" ", "\t", "  "]) + v + r.choice(["", " ", "\t"])
+        return v
+
+    def header_case(self, route: Route) -> Case:
+        r = self.rng
+        count = r.choice([0] + [1] * 12 + [2])
+        headers = []
+        for _ in range(count):
+            name = r.choice(["x-v", "X-V", "X-v"])
+            headers.append((name, self.header_text(route.info).encode()))
+        if r.random() < 0.1:
+            # The Python name is not the header's name.
+            headers.insert(r.randrange(len(headers) + 1), (r.choice(["x_v", "v"]), b"1"))
+        return Case(route, "header", "GET", f"/h/{route.index}", headers=headers)
+
+    def cookie_case(self, route: Route) -> Case:
+        r = self.rng
+        lines = []
+        for _ in range(r.choice([0] + [1] * 10 + [2])):
+            pairs = []
+            for _ in range(r.choice([1, 1, 1, 2])):
+                value = self.header_text(route.info).replace(";", "")
+                if r.random() < 0.05:
+                    value = '"' + value + '"'
+                name = r.choice(["v"] * 8 + ["V", "other", " v"])
+                pairs.append(f"{name}={value}")
+            lines.append(("Cookie", r.choice(["; ", ";"]).join(pairs).encode()))
+        return Case(route, "cookie", "GET", f"/c/{route.index}", headers=lines)
 
     def corruption(self, route: Route, body: bytes) -> str:
         """A damage spec for the decoded body (see `helpers.corrupt`)."""
@@ -1116,6 +1179,14 @@ def max_nesting(t: Any, open_: list[int] | None = None) -> int | None:
             return None
         inner = [max_nesting(x, open_) for x in t.types]
         return None if None in inner else max(inner, default=0)
+    if isinstance(t, mi.NamedTupleType):
+        # An item past the last field is refused before it is read.
+        if id(t) in open_:
+            return None
+        open_.append(id(t))
+        inner = [max_nesting(f.type, open_) for f in t.fields]
+        open_.pop()
+        return None if None in inner else max(inner, default=0) + 1
     if isinstance(t, mi.StructType):
         if not t.forbid_unknown_fields or id(t) in open_:
             return None
@@ -1170,6 +1241,8 @@ def expect(app: App, case: Case) -> Expected:
             # The handler itself raises: a 500 whose log line is the traceback.
             return HANDLER_RAISED
         return declared_success(route, value) if conforms(value, route.info) else INTERNAL
+    if route.kind in "hc":
+        return expect_header(case)
     source = "query" if route.kind == "q" else "path"
     values = case.values or []
     if route.kind == "p" and values == [""]:
@@ -1184,6 +1257,47 @@ def expect(app: App, case: Case) -> Expected:
     except msgspec.ValidationError as e:
         message, key = split_path(str(e), "")
         key = "v" + key if key.startswith("[") else "v"
+        return Expected(400, validation(case.method, case.target, message, key, source))
+    return success(route, value)
+
+
+def header_value(case: Case) -> str | None:
+    """The string the server reads for the header `x-v` (its first line,
+    without surrounding whitespace, as Starlette's `headers[...]`) or the
+    cookie `v` (the last, each `Cookie` line split on `;`, names and values
+    trimmed, one pair of quotes removed: docs/decisions.md)."""
+    if case.route.kind == "h":
+        for name, value in case.headers:
+            if name.lower() == "x-v":
+                return value.decode().strip(" \t")
+        return None
+    found = None
+    for _, line in case.headers:
+        for piece in line.decode().strip(" \t").split(";"):
+            key, eq, value = piece.partition("=")
+            if not eq or key.strip() != "v":
+                continue
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            found = value
+    return found
+
+
+def expect_header(case: Case) -> Expected:
+    route = case.route
+    # The error's key is the header's name as the app writes it: the
+    # parameter's with `_` as `-`, or the alias (odd routes).
+    header = "x-v" if route.index % 2 == 0 else "X-V"
+    source, key = ("header", header) if route.kind == "h" else ("cookie", "v")
+    raw = header_value(case)
+    if raw is None:
+        message = f"Missing required {source} parameter `{key}`"
+        return Expected(400, validation(case.method, case.target, message, key, source))
+    try:
+        value = msgspec.convert(raw, route.ty, strict=False)
+    except msgspec.ValidationError as e:
+        message, _ = split_path(str(e), "")
         return Expected(400, validation(case.method, case.target, message, key, source))
     return success(route, value)
 
@@ -1349,15 +1463,16 @@ def conforms(v: Any, t: Any) -> bool:
     if isinstance(t, mi.UnionType):
         return any(conforms(v, m) for m in t.types)
     if isinstance(t, (mi.ListType, mi.VarTupleType)):
-        # `msgspec.convert` takes a set for a list; encoded in iteration order.
+        # `msgspec.convert` takes a set for a list (encoded in iteration
+        # order), and any tuple (a NamedTuple too).
         return (
-            type(v) in (list, tuple, set, frozenset)
+            (type(v) in (list, set, frozenset) or isinstance(v, tuple))
             and len_ok(len(v), t)
             and all(conforms(x, t.item_type) for x in v)
         )
     if isinstance(t, mi.TupleType):
         return (
-            type(v) in (list, tuple)
+            (type(v) is list or isinstance(v, tuple))
             and len(v) == len(t.item_types)
             and all(conforms(x, it) for x, it in zip(v, t.item_types))
         )
@@ -1383,6 +1498,18 @@ def conforms(v: Any, t: Any) -> bool:
             if not conforms(x, f.type):
                 return False
         return True
+    if isinstance(t, mi.NamedTupleType):
+        # The class itself, its items checked against the fields; any other
+        # tuple or a list converts: the required items at least, the
+        # defaults filling the rest.
+        if type(v) is (typing.get_origin(t.cls) or t.cls):
+            return all(conforms(x, f.type) for x, f in zip(v, t.fields))
+        required = sum(f.required for f in t.fields)
+        return (
+            (type(v) is list or isinstance(v, tuple))
+            and required <= len(v) <= len(t.fields)
+            and all(conforms(x, f.type) for x, f in zip(v, t.fields))
+        )
     if isinstance(t, mi.DataclassType):
         if type(v) is not (typing.get_origin(t.cls) or t.cls):
             return False

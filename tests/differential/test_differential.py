@@ -103,13 +103,21 @@ class Client:
         self.port = port
         self.conn: http.client.HTTPConnection | None = None
 
-    def send(self, method: str, target: str, body: bytes) -> tuple[int, str | None, bytes]:
+    def send(
+        self, method: str, target: str, body: bytes, extra: list[tuple[str, bytes]] | None = None
+    ) -> tuple[int, str | None, bytes]:
         for attempt in range(3):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
             try:
-                headers = {"content-type": "application/json"} if method == "POST" else {}
-                self.conn.request(method, target, body=body if method == "POST" else None, headers=headers)
+                # One line per header, in order (repeated names included).
+                self.conn.putrequest(method, target, skip_accept_encoding=True)
+                if method == "POST":
+                    self.conn.putheader("content-type", "application/json")
+                    self.conn.putheader("content-length", str(len(body)))
+                for name, value in extra or []:
+                    self.conn.putheader(name, value)
+                self.conn.endheaders(body if method == "POST" else None)
                 resp = self.conn.getresponse()
                 data = resp.read()
                 if resp.will_close:
@@ -183,7 +191,7 @@ def test_differential(request: pytest.FixtureRequest) -> None:
     try:
         for case in gen.CaseGen(app, seed).cases(cases_n):
             want = gen.expect(app, case)
-            got = client.send(case.method, case.target, case.body)
+            got = client.send(case.method, case.target, case.body, case.headers)
             counts[case.category] = counts.get(case.category, 0) + 1
             outcomes[got[0]] = outcomes.get(got[0], 0) + 1
             what = compare(case, want, got, sets_ordered)

@@ -3,8 +3,10 @@
 Each entry is an annotation written in the namespace of
 `tests/apps/matrix/app.py` (which `gen.py --write-app` generates from these
 lists). `BODY` types get an echo route `POST /t/N` taking a JSON body;
-`PARAM` types get `GET /q/N?v=...` and `GET /p/N/{v}`; `CHECKED` types get
-`POST /w/N`, whose handler returns the body decoded as `Any` under the
+`PARAM` types get `GET /q/N?v=...` and `GET /p/N/{v}`; `HEADER` types get
+`GET /h/N` (the header `X-V`, read by a parameter `x_v`, or named by
+`alias=` on odd routes) and `GET /c/N` (the cookie `v`); `CHECKED` types
+get `POST /w/N`, whose handler returns the body decoded as `Any` under the
 declared type, to exercise the checked encoders with values that may not
 fit; `CORRUPT` types get `POST /m/N`, whose handler damages the decoded
 value before returning it.
@@ -21,7 +23,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 import msgspec
 
-from prebake import App, Body, Query
+from prebake import App, Body, Cookie, Header, Query
 
 from .helpers import corrupt
 from .models import (
@@ -29,6 +31,7 @@ from .models import (
     Base,
     CamelUser,
     Cat,
+    Coord,
     Color,
     Constrained,
     Counted,
@@ -44,18 +47,21 @@ from .models import (
     FrozenDC,
     FrozenPoint,
     GenericTree,
+    GPair,
     IntPage,
     Item,
     KebabThing,
     Keyed,
     KwOnly,
     Level,
+    Legacy,
     LinkedNode,
     LowerThing,
     MappedThing,
     MixedMovie,
     MixedPartial,
     Movie,
+    NoFields,
     NestedDC,
     OmitDefaults,
     Order,
@@ -63,10 +69,13 @@ from .models import (
     Pair,
     PartialMovie,
     PascalThing,
+    Placed,
+    Point2,
     Point3,
     PostInit,
     Priority,
     RenamedFields,
+    Row,
     Scalars,
     Status,
     StrictPair,
@@ -258,6 +267,21 @@ MODELS = [
     "list[memoryview] | None",
     "msgspec.Raw",
     "dict[str, msgspec.Raw]",
+    "Point2",
+    "Row",
+    "NoFields",
+    "Placed",
+    "Point2 | None",
+    "Point2 | User | None",
+    "list[Point2]",
+    "dict[str, Row]",
+    "tuple[Point2, int]",
+    "GPair[int, str]",
+    "GPair[Point2, list[int]]",
+    "list[GPair[str, Color]]",
+    "Legacy",
+    "Coord | None",
+    "dict[str, Legacy]",
 ]
 
 BODY = SCALARS + COLLECTIONS + MODELS
@@ -273,6 +297,11 @@ PARAM = [t for t in SCALARS] + [
     f"Annotated[list[int], {M}(max_length=2)]",
     "memoryview",
 ]
+
+# Header and cookie conversions: the same lax conversion as the query's, for
+# the scalar types (a header or cookie is one string: `list[...]` there is
+# PB027).
+HEADER = [t for t in PARAM if not t.startswith(("list[", "set[", "Annotated[list"))]
 
 # Types whose encoder gets arbitrary JSON values (decoded as `Any`): every
 # value is either written exactly as msgspec writes it, or refused with a 500.
@@ -299,6 +328,11 @@ CHECKED = [
     "int | list[int] | dict[str, str] | None",
     "Any",
     "Page[int]",
+    "Point2",
+    "Row",
+    "GPair[int, str]",
+    "list[Point2] | None",
+    "tuple[int, float]",
 ]
 
 # Model types whose decoded value the handler damages (`helpers.corrupt`)
@@ -343,4 +377,11 @@ CORRUPT = [
     "decimal.Decimal | int",
     "Literal[1, 2, 3]",
     "memoryview",
+    "Point2",
+    "Row",
+    "Placed",
+    "GPair[int, str]",
+    "list[Point2]",
+    "Legacy",
+    "Coord",
 ]

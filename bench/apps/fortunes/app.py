@@ -1,7 +1,8 @@
-"""`/fortunes` without a database, for `bench/fortunes.sh`: the TechEmpower
-fortunes page (12 rows plus one added per request, sorted by message,
-escaped) rendered by a `template=` route, against FastAPI and Litestar
-rendering the same template with Jinja2 (`bench/peers/fortunes_*.py`)."""
+"""`/fortunes` without a database, for `cargo xtask bench --suite fortunes`:
+the TechEmpower fortunes page (12 rows plus one added per request, sorted by
+message, escaped) rendered by a `template=` route, against FastAPI,
+Litestar and BlackSheep rendering the same template with Jinja2
+(`bench/peers/fortunes_*.py`)."""
 
 import msgspec
 
@@ -36,16 +37,17 @@ FORTUNES = [
 
 
 @app.get("/fortunes", template="fortunes.html")
-async def fortunes() -> Fortunes:
+def fortunes() -> Fortunes:
     rows = [*FORTUNES, Fortune(0, "Additional fortune added at request time.")]
     rows.sort(key=lambda f: f.message)
     return Fortunes(rows)
 
 
 @app.get("/fortunes/{copies}", template="fortunes.html")
-async def fortunes_copies(copies: int) -> Fortunes:
+def fortunes_copies(copies: int) -> Fortunes:
     """The same page with the 13 rows `copies` times: the render cost per
-    row is the difference between two sizes (bench/profile/render.sh)."""
+    row is the difference between two sizes (the fortunes suite's CPU per
+    request, bench/profile/render.sh's instructions)."""
     rows = [*FORTUNES, Fortune(0, "Additional fortune added at request time.")]
     rows.sort(key=lambda f: f.message)
     return Fortunes(rows * copies)

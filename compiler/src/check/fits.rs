@@ -126,6 +126,21 @@ fn fits_one(ctx: &Ctx<'_>, v: &Value, shape: &Shape<'_>, ty: &Ty) -> Result<(), 
             }
             return Ok(());
         }
+        // A NamedTuple converts from any array of its length (trailing
+        // fields with defaults may be left out).
+        (Shape::Tuple(items) | Shape::List(items), TyKind::Model(id))
+            if matches!(ctx.ir.model(*id).kind, ModelKind::NamedTuple) =>
+        {
+            let fields = &ctx.ir.model(*id).fields;
+            let required = fields.iter().filter(|f| f.required).count();
+            if (required..=fields.len()).contains(&items.len()) {
+                for (i, f) in items.iter().zip(fields) {
+                    fits(ctx, i, &f.ty)?;
+                }
+                return Ok(());
+            }
+            false
+        }
         (Shape::Dict(pairs), TyKind::Dict(k, val)) => {
             for (key, value) in *pairs {
                 fits(ctx, key, k)?;
@@ -285,6 +300,17 @@ fn instance_fits(ctx: &Ctx<'_>, kind: &TyKind, ty: &TyKind) -> bool {
                         .iter()
                         .zip(&b.fields)
                         .all(|(x, y)| x.name == y.name)
+        }
+        // A NamedTuple is a tuple; a sequence converts to a NamedTuple.
+        (TyKind::Model(a), TyKind::List(_) | TyKind::VarTuple(_) | TyKind::Tuple(_))
+            if matches!(ctx.ir.model(*a).kind, ModelKind::NamedTuple) =>
+        {
+            true
+        }
+        (TyKind::List(_) | TyKind::VarTuple(_) | TyKind::Tuple(_), TyKind::Model(b))
+            if matches!(ctx.ir.model(*b).kind, ModelKind::NamedTuple) =>
+        {
+            true
         }
         (TyKind::Int, TyKind::Float) => true,
         (

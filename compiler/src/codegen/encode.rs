@@ -259,7 +259,7 @@ impl Gen<'_> {
         }
     }
 
-    /// The index in `App::models` of a Struct, dataclass or TypedDict.
+    /// The index in `App::models` of a Struct, dataclass, NamedTuple or TypedDict.
     pub(super) fn model_plan(&mut self, id: ModelId) -> u16 {
         if let Some(i) = self.models.iter().position(|(m, _)| *m == id) {
             return u16::try_from(i).expect("fewer than 65536 models");
@@ -274,6 +274,7 @@ impl Gen<'_> {
         let kind = match m.kind {
             ModelKind::Struct(_) => quote!(#enc::ModelKind::Struct),
             ModelKind::Dataclass(_) => quote!(#enc::ModelKind::Dataclass),
+            ModelKind::NamedTuple => quote!(#enc::ModelKind::NamedTuple),
             ModelKind::TypedDict { .. } | ModelKind::Enum { .. } => {
                 quote!(#enc::ModelKind::TypedDict)
             }

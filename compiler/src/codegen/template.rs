@@ -12,7 +12,8 @@
 //!     Ok(tpl_Fortune { id: pb::tpl::int(f.get(0)?).map_err(|e| f.at(0, e))?, .. })
 //! }
 //! fn render_fortunes(v: pb::Obj<'_>, o: &mut Vec<u8>) -> Result<(), pb::Mismatch> {
-//!     pb::tpl::render(&read_page_Fortunes(v)?, o)
+//!     static HINT: pb::tpl::SizeHint = pb::tpl::SizeHint::new();
+//!     pb::tpl::render(&read_page_Fortunes(v)?, o, &HINT)
 //! }
 //! ```
 //!
@@ -90,7 +91,8 @@ impl Gen<'_> {
                 Ok(#page { #(#inits,)* __pb_life: ::core::marker::PhantomData })
             }
             fn #render(v: #pb::Obj<'_>, o: &mut Vec<u8>) -> Result<(), #pb::Mismatch> {
-                #pb::tpl::render(&#read(v)?, o)
+                static HINT: #pb::tpl::SizeHint = #pb::tpl::SizeHint::new();
+                #pb::tpl::render(&#read(v)?, o, &HINT)
             }
         });
         render

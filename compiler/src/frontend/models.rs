@@ -57,6 +57,7 @@ const MAX_INSTANCES: usize = 4096;
 enum Base {
     Struct,
     TypedDict,
+    NamedTuple,
     Enum(EnumFlavor),
     Local(ModelId),
     Mixin,
@@ -97,6 +98,135 @@ impl Lowerer<'_> {
         }
         self.lower_class(module, stmt, Some((origin, args, key)))
             .unwrap_or(origin)
+    }
+
+    /// The model of a NamedTuple made by a call, `N = typing.NamedTuple("N",
+    /// [("a", int), ...])` or `N = collections.namedtuple("N", ["a", "b"],
+    /// defaults=[...])` (its fields `Any`, as msgspec reads them), made on
+    /// first use; `None` when `call` is neither, `Some(None)` when its
+    /// arguments are not literals prebake can read (reported).
+    pub(crate) fn functional_named_tuple(
+        &mut self,
+        module: usize,
+        stmt: usize,
+        name: &str,
+        call: &ast::ExprCall,
+    ) -> Option<Option<ModelId>> {
+        let program = self.program;
+        let typed = match self.scopes.resolve(program, module, &call.func).external() {
+            Some("typing.NamedTuple") => true,
+            Some("collections.namedtuple") => false,
+            _ => return None,
+        };
+        if let Some(&id) = self.model_ids.get(&(module, stmt)) {
+            return Some(id);
+        }
+        let span = program.span(module, &program.modules[module].body[stmt]);
+        let fields_expr = call.args.get(1).or_else(|| {
+            call.keywords
+                .iter()
+                .find(|k| k.arg.as_deref() == Some(if typed { "fields" } else { "field_names" }))
+                .map(|k| &k.value)
+        });
+        let unreadable = |this: &mut Self, at: Span| {
+            this.sink.report(
+                Diagnostic::new(
+                    Code::PB021,
+                    at,
+                    "unsupported annotation: the fields of this NamedTuple are not literals",
+                )
+                .with_help("list the fields as literals, or write a `class ...(NamedTuple)`"),
+            );
+            this.model_ids.insert((module, stmt), None);
+            Some(None)
+        };
+        let Some(fields_expr) = fields_expr else {
+            return unreadable(self, span);
+        };
+        // (name, annotation) per field.
+        let mut spec: Vec<(String, Option<&ast::Expr>, Span)> = Vec::new();
+        let items: Vec<&ast::Expr> = match fields_expr {
+            ast::Expr::List(l) => l.elts.iter().collect(),
+            ast::Expr::Tuple(t) => t.elts.iter().collect(),
+            ast::Expr::Constant(_) if !typed => vec![fields_expr],
+            _ => return unreadable(self, program.span(module, fields_expr)),
+        };
+        for item in items {
+            let at = program.span(module, item);
+            match (typed, item) {
+                (true, ast::Expr::Tuple(pair)) if pair.elts.len() == 2 => {
+                    let ValueKind::Str(n) = self.value(module, &pair.elts[0]).kind else {
+                        return unreadable(self, at);
+                    };
+                    spec.push((n, Some(&pair.elts[1]), at));
+                }
+                (false, _) => {
+                    let ValueKind::Str(n) = self.value(module, item).kind else {
+                        return unreadable(self, at);
+                    };
+                    // `"a b"` and `"a, b"` name several fields.
+                    for part in n.replace(',', " ").split_whitespace() {
+                        spec.push((part.to_string(), None, at));
+                    }
+                }
+                _ => return unreadable(self, at),
+            }
+        }
+        let defaults: Vec<Value> = match call
+            .keywords
+            .iter()
+            .find(|k| !typed && k.arg.as_deref() == Some("defaults"))
+            .map(|k| self.value(module, &k.value))
+        {
+            None => Vec::new(),
+            Some(Value {
+                kind: ValueKind::None,
+                ..
+            }) => Vec::new(),
+            Some(Value {
+                kind: ValueKind::List(v) | ValueKind::Tuple(v),
+                ..
+            }) => v,
+            Some(v) => return unreadable(self, v.span),
+        };
+        let id = ModelId(u32::try_from(self.models.len()).expect("fewer than 2^32 models"));
+        self.model_ids.insert((module, stmt), Some(id));
+        let first_default = spec.len().saturating_sub(defaults.len());
+        let owner = format!("{}.{name}", program.modules[module].name);
+        let mut fields = Vec::with_capacity(spec.len());
+        let mut defaults = defaults.into_iter();
+        for (i, (field, annotation, at)) in spec.into_iter().enumerate() {
+            let ty = match annotation {
+                Some(a) => self.lower_type(module, a),
+                None => Ty::new(TyKind::Any, at),
+            };
+            let default = match (i >= first_default).then(|| defaults.next()).flatten() {
+                Some(v) => FieldDefault::Value(v),
+                None => FieldDefault::Required,
+            };
+            fields.push(Field {
+                name: field.clone(),
+                wire_name: field,
+                ty,
+                required: matches!(default, FieldDefault::Required),
+                default,
+                kw_only: false,
+                declared_in: owner.clone(),
+                span: at,
+            });
+        }
+        self.models.push(Model {
+            name: name.to_string(),
+            module: program.modules[module].name.clone(),
+            kind: ModelKind::NamedTuple,
+            fields,
+            span,
+            name_span: span,
+            doc: None,
+            params: Vec::new(),
+            generic: None,
+        });
+        Some(Some(id))
     }
 
     /// The type parameters of a generic model (empty for others).
@@ -173,6 +303,8 @@ impl Lowerer<'_> {
             ModelKind::Struct(StructOptions::default())
         } else if bases.iter().any(|(b, _)| matches!(b, Base::TypedDict)) {
             ModelKind::TypedDict { total: true }
+        } else if bases.iter().any(|(b, _)| matches!(b, Base::NamedTuple)) {
+            ModelKind::NamedTuple
         } else if let Some(flavor) = bases.iter().find_map(|(b, _)| match b {
             Base::Enum(f) => Some(*f),
             _ => None,
@@ -186,6 +318,7 @@ impl Lowerer<'_> {
                 ModelKind::Struct(o) => ModelKind::Struct(o.clone()),
                 ModelKind::TypedDict { total } => ModelKind::TypedDict { total: *total },
                 ModelKind::Dataclass(o) => ModelKind::Dataclass(o.clone()),
+                ModelKind::NamedTuple => ModelKind::NamedTuple,
                 ModelKind::Enum { flavor, .. } => ModelKind::Enum {
                     flavor: *flavor,
                     members: Vec::new(),
@@ -259,6 +392,10 @@ impl Lowerer<'_> {
         };
         let fields = if matches!(kind, ModelKind::Enum { .. }) {
             Vec::new()
+        } else if parent.is_some() && matches!(kind, ModelKind::NamedTuple) {
+            // A subclass of a NamedTuple class is a plain class over the
+            // same tuple: its annotations add no fields.
+            inherited
         } else {
             self.fields(module, class, &kind, inherited)
         };
@@ -294,6 +431,7 @@ impl Lowerer<'_> {
                 "msgspec.Struct" => Base::Struct,
                 "typing.Generic" => Base::Mixin,
                 "typing.TypedDict" => Base::TypedDict,
+                "typing.NamedTuple" => Base::NamedTuple,
                 "enum.Enum" => Base::Enum(EnumFlavor::Enum),
                 "enum.IntEnum" => Base::Enum(EnumFlavor::IntEnum),
                 "enum.StrEnum" => Base::Enum(EnumFlavor::StrEnum),
@@ -752,7 +890,7 @@ impl Lowerer<'_> {
             ModelKind::Struct(o) => (Some(o), true, own_kw_only(class)),
             ModelKind::TypedDict { total } => (None, *total, false),
             ModelKind::Dataclass(o) => (None, true, o.kw_only),
-            ModelKind::Enum { .. } => (None, true, false),
+            ModelKind::NamedTuple | ModelKind::Enum { .. } => (None, true, false),
         };
         let is_typed_dict = matches!(kind, ModelKind::TypedDict { .. });
         for stmt in &class.body {

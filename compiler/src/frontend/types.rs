@@ -305,6 +305,12 @@ impl Lowerer<'_> {
                 None,
             );
         };
+        // `N = collections.namedtuple("N", ...)`, `N = NamedTuple("N", ...)`.
+        if let ast::Expr::Call(call) = value
+            && let Some(found) = self.functional_named_tuple(module, stmt, name, call)
+        {
+            return Ty::new(found.map_or(TyKind::Unknown, TyKind::Model), span);
+        }
         // `UserId = NewType("UserId", int)` is its base type to msgspec.
         let value = match value {
             ast::Expr::Call(call)

@@ -1,5 +1,5 @@
-//! Models: msgspec Structs, dataclasses, TypedDicts and enums defined in the
-//! app's modules, with their options and fields.
+//! Models: msgspec Structs, dataclasses, NamedTuples, TypedDicts and enums
+//! defined in the app's modules, with their options and fields.
 
 use super::{Ty, Value};
 use crate::source::Span;
@@ -79,6 +79,10 @@ pub enum ModelKind {
     Struct(StructOptions),
     /// A `@dataclass`.
     Dataclass(DataclassOptions),
+    /// A `typing.NamedTuple` class: a tuple whose fields are its items,
+    /// a JSON array to msgspec (trailing fields with defaults may be left
+    /// out).
+    NamedTuple,
     /// A `TypedDict`.
     TypedDict {
         /// The class's `total=` (default true).

@@ -127,6 +127,7 @@ pub fn dump(db: &SourceDb, ir: &Ir) -> String {
                 format!("dataclass(frozen={}, kw_only={})", o.frozen, o.kw_only)
             }
             ModelKind::TypedDict { total } => format!("typeddict(total={total})"),
+            ModelKind::NamedTuple => "namedtuple".to_string(),
             ModelKind::Enum { flavor, members } => {
                 let ms: Vec<String> = members
                     .iter()

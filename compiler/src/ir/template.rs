@@ -112,6 +112,7 @@ impl TplTy {
                             _ => TplTy::Unsupported("an enum mixing kinds of values".into()),
                         }
                     }
+                    ModelKind::NamedTuple => TplTy::Unsupported("a NamedTuple".into()),
                     _ => TplTy::Model(*id),
                 }
             }

@@ -177,7 +177,7 @@ impl Ty {
     /// container, a recursive model, and everywhere msgspec skips a value of
     /// any shape (an unknown field of a Struct without
     /// `forbid_unknown_fields`, of a dataclass or a TypedDict, the extra
-    /// items of an `array_like` Struct, and the fields it passes over to
+    /// items of an `array_like` Struct (a NamedTuple refuses them), and the fields it passes over to
     /// find the tag of a union of tagged Structs).
     pub fn max_nesting(&self, ir: &Ir) -> Option<u32> {
         fn go(ty: &Ty, ir: &Ir, open: &mut Vec<ModelId>) -> Option<u32> {
@@ -239,6 +239,8 @@ impl Ty {
                     match &m.kind {
                         super::ModelKind::Enum { .. } => return Some(0),
                         super::ModelKind::Struct(o) if o.forbid_unknown_fields => {}
+                        // An item past the last field is refused before it is read.
+                        super::ModelKind::NamedTuple => {}
                         _ => return None,
                     }
                     if open.contains(id) {

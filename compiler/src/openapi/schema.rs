@@ -406,6 +406,24 @@ impl<'a> Schemas<'a> {
                     }
                 }
             }
+            ModelKind::NamedTuple => {
+                let mut items = Vec::new();
+                for f in &m.fields {
+                    let mut fs = self.schema(&f.ty);
+                    if let FieldDefault::Value(v) = &f.default
+                        && let Some(d) = self.builtins(v)
+                    {
+                        fs.set("default", d);
+                    }
+                    items.push(fs);
+                }
+                let n = items.len();
+                let required = m.fields.iter().filter(|f| f.required).count();
+                s.set("type", Json::str("array"));
+                s.set("prefixItems", Json::Arr(items));
+                s.set("minItems", Json::Int(required as i128));
+                s.set("maxItems", Json::Int(n as i128));
+            }
             ModelKind::Dataclass(_) | ModelKind::TypedDict { .. } => {
                 let mut fields: Vec<&crate::ir::Field> = m.fields.iter().collect();
                 if matches!(m.kind, ModelKind::TypedDict { .. }) {

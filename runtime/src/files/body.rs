@@ -11,13 +11,19 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::rc::Rc;
 
 use hyper::body::Bytes;
 
 use crate::body::BodyError;
+use crate::server::cork::{Cork, PLACEHOLDER_LEN, Splice, placeholder};
 
 /// The most read from the file per frame.
 pub(crate) const CHUNK: u64 = 256 * 1024;
+
+/// The shortest range sent with `sendfile(2)` (a shorter one is read:
+/// one copy of a few KiB costs less than the splice's bookkeeping).
+const SPLICE_MIN: u64 = 16 * 1024;
 
 /// One part of a file body.
 pub(crate) enum Part {
@@ -25,33 +31,52 @@ pub(crate) enum Part {
     Bytes(Bytes),
     /// Bytes `start..end` of the file.
     Range { start: u64, end: u64 },
+    /// Placeholder bytes still to give hyper for a range queued as a
+    /// splice on the connection.
+    Spliced { left: u64 },
+}
+
+impl Part {
+    /// Its length in bytes.
+    pub(crate) fn len(&self) -> u64 {
+        match self {
+            Part::Bytes(b) => b.len() as u64,
+            Part::Range { start, end } => end - start,
+            Part::Spliced { left } => *left,
+        }
+    }
 }
 
 /// A response body read from an open file.
 pub(crate) struct FileBody {
-    file: File,
+    file: Rc<File>,
     parts: VecDeque<Part>,
     /// Where the file's read position is (`None`: unknown, seek first).
     at: Option<u64>,
     remaining: u64,
+    /// The connection's writes, once the body may go to the socket with
+    /// `sendfile(2)` (see `server/cork.rs`).
+    sink: Option<Rc<Cork>>,
 }
 
 impl FileBody {
     /// A body of `parts` of `file`.
     pub(crate) fn new(file: File, parts: Vec<Part>) -> FileBody {
-        let remaining = parts
-            .iter()
-            .map(|p| match p {
-                Part::Bytes(b) => b.len() as u64,
-                Part::Range { start, end } => end - start,
-            })
-            .sum();
+        let remaining = parts.iter().map(Part::len).sum();
         FileBody {
-            file,
+            file: Rc::new(file),
             parts: parts.into(),
             at: None,
             remaining,
+            sink: None,
         }
+    }
+
+    /// Sends the file's ranges (of at least [`SPLICE_MIN`] bytes) with
+    /// `sendfile(2)` on the connection `cork` writes to: only for a body
+    /// that goes to hyper as it is, on that connection.
+    pub(crate) fn splice_into(&mut self, cork: Rc<Cork>) {
+        self.sink = Some(cork);
     }
 
     /// The bytes still to send.
@@ -74,14 +99,39 @@ impl FileBody {
                         return Some(Ok(b));
                     }
                 }
+                Part::Spliced { left } => {
+                    let n = (*left).min(PLACEHOLDER_LEN as u64);
+                    *left -= n;
+                    if *left == 0 {
+                        self.parts.pop_front();
+                    }
+                    self.remaining -= n;
+                    if n == 0 {
+                        continue;
+                    }
+                    return Some(Ok(placeholder().slice(..n as usize)));
+                }
                 Part::Range { start, end } => {
                     if *start >= *end {
                         self.parts.pop_front();
                         continue;
                     }
+                    if let Some(sink) = &self.sink
+                        && *end - *start >= SPLICE_MIN
+                    {
+                        let len = *end - *start;
+                        sink.splice(Splice {
+                            file: self.file.clone(),
+                            offset: *start,
+                            len,
+                            ahead: 0,
+                        });
+                        *part = Part::Spliced { left: len };
+                        continue;
+                    }
                     let want = (*end - *start).min(CHUNK);
                     let pos = *start;
-                    let read = read_at(&mut self.file, &mut self.at, pos, want);
+                    let read = read_at(&self.file, &mut self.at, pos, want);
                     return Some(match read {
                         Ok(buf) if buf.len() as u64 == want => {
                             *start += want;
@@ -105,13 +155,13 @@ impl FileBody {
 
 /// Reads up to `want` bytes at `pos` (into a buffer the read fills, never
 /// zeroed first).
-fn read_at(file: &mut File, at: &mut Option<u64>, pos: u64, want: u64) -> std::io::Result<Vec<u8>> {
+fn read_at(mut file: &File, at: &mut Option<u64>, pos: u64, want: u64) -> std::io::Result<Vec<u8>> {
     if *at != Some(pos) {
         file.seek(SeekFrom::Start(pos))?;
     }
     let cap = usize::try_from(want).unwrap_or(usize::MAX);
     let mut buf = Vec::with_capacity(cap);
-    let got = (&*file).take(want).read_to_end(&mut buf);
+    let got = file.take(want).read_to_end(&mut buf);
     *at = match got {
         Ok(n) => Some(pos + n as u64),
         Err(_) => None,

@@ -8,6 +8,11 @@
 //! encoding suffix (`.gz`, `.br`, ...) is looked through: `app.js.gz` is
 //! JavaScript.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use hyper::header::HeaderValue;
+
 /// Extensions (lowercase, no dot) and their types, sorted for a binary search.
 const TYPES: &[(&str, &str)] = &[
     ("3g2", "audio/3gpp2"),
@@ -176,6 +181,9 @@ const TYPES: &[(&str, &str)] = &[
     ("zip", "application/zip"),
 ];
 
+/// The type of a file whose name says none.
+const UNKNOWN: &str = "application/octet-stream";
+
 /// Suffixes `mimetypes` reads as a content encoding rather than a type.
 const ENCODINGS: &[&str] = &["gz", "z", "bz2", "xz", "br"];
 
@@ -198,15 +206,22 @@ pub(crate) fn guess(name: &str) -> Option<&'static str> {
         if rest.is_empty() {
             return None;
         }
-        let ext = ext.to_ascii_lowercase();
+        // Lowercased on the stack: no extension in the tables is longer.
+        let mut lower = [0u8; 16];
+        let ext = lower.get_mut(..ext.len()).map_or("", |out| {
+            for (o, b) in out.iter_mut().zip(ext.bytes()) {
+                *o = b.to_ascii_lowercase();
+            }
+            std::str::from_utf8(out).unwrap_or("")
+        });
         if let Some((_, to)) = SUFFIXES.iter().find(|(s, _)| *s == ext) {
             return lookup(to);
         }
-        if ENCODINGS.contains(&ext.as_str()) {
+        if ENCODINGS.contains(&ext) {
             stem = rest;
             continue;
         }
-        return lookup(&ext);
+        return lookup(ext);
     }
 }
 
@@ -218,9 +233,31 @@ fn lookup(ext: &str) -> Option<&'static str> {
 }
 
 /// The `Content-Type` Starlette sends for a file named `name`: the guessed
-/// type, else `text/plain`, with `; charset=utf-8` added to `text/` types.
+/// type, else `application/octet-stream` (Starlette 1.x; it was
+/// `text/plain` before), with `; charset=utf-8` added to `text/` types.
 pub(crate) fn content_type(name: &str) -> String {
-    with_charset(guess(name).unwrap_or("text/plain"))
+    with_charset(guess(name).unwrap_or(UNKNOWN))
+}
+
+/// [`content_type`] as a header value; a `text/` type's value is made once
+/// per thread and shared after.
+pub(crate) fn header(name: &str) -> HeaderValue {
+    thread_local! {
+        static TEXT: RefCell<HashMap<&'static str, HeaderValue>> = RefCell::new(HashMap::new());
+    }
+    let media_type = guess(name).unwrap_or(UNKNOWN);
+    if !media_type.starts_with("text/") {
+        return HeaderValue::from_static(media_type);
+    }
+    TEXT.with(|t| {
+        t.borrow_mut()
+            .entry(media_type)
+            .or_insert_with(|| {
+                HeaderValue::from_str(&with_charset(media_type))
+                    .unwrap_or(HeaderValue::from_static("text/plain; charset=utf-8"))
+            })
+            .clone()
+    })
 }
 
 /// `media_type` with `; charset=utf-8` when it is a `text/` type without
@@ -252,9 +289,16 @@ mod tests {
         assert_eq!(content_type("app.js.gz"), "text/javascript; charset=utf-8");
         assert_eq!(content_type("x.tar.gz"), "application/x-tar");
         assert_eq!(content_type("x.tgz"), "application/x-tar");
-        assert_eq!(content_type("README"), "text/plain; charset=utf-8");
-        assert_eq!(content_type(".bashrc"), "text/plain; charset=utf-8");
-        assert_eq!(content_type("blob.unknownext"), "text/plain; charset=utf-8");
+        assert_eq!(content_type("README"), "application/octet-stream");
+        assert_eq!(content_type(".bashrc"), "application/octet-stream");
+        assert_eq!(
+            content_type("x.averyveryverylongextension"),
+            "application/octet-stream"
+        );
+        assert_eq!(header("a.CSS"), "text/css; charset=utf-8");
+        assert_eq!(header("a.css"), "text/css; charset=utf-8");
+        assert_eq!(header("a.PNG"), "image/png");
+        assert_eq!(content_type("blob.unknownext"), "application/octet-stream");
         assert_eq!(content_type("font.woff2"), "font/woff2");
         assert_eq!(
             with_charset("text/html; charset=latin-1"),

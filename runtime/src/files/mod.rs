@@ -11,6 +11,7 @@
 //! type. docs/static-files.md is the user's view.
 
 mod body;
+mod cache;
 pub(crate) mod mime;
 mod resolve;
 mod send;
@@ -201,6 +202,7 @@ fn serve_in(
                     request: headers,
                     head,
                     variant: "",
+                    own: None,
                 };
                 return Ok(send(page, &how));
             }
@@ -220,8 +222,10 @@ fn answer_file(
     headers: &HeaderMap,
     head: bool,
 ) -> Resp {
-    let content_type = HeaderValue::from_str(&mime::content_type(name))
-        .unwrap_or(HeaderValue::from_static("text/plain; charset=utf-8"));
+    let content_type = match &opened {
+        Opened::Cached(entry) => entry.content_type.clone(),
+        Opened::File { .. } => mime::header(name),
+    };
     if let Some(accept) = headers.get(ACCEPT_ENCODING)
         && !is_encoded_name(name)
     {
@@ -240,6 +244,7 @@ fn answer_file(
                     request: headers,
                     head,
                     variant: encoding,
+                    own: None,
                 };
                 let mut resp = send(variant, &how);
                 if resp.status() != StatusCode::NOT_MODIFIED {
@@ -258,6 +263,7 @@ fn answer_file(
         request: headers,
         head,
         variant: "",
+        own: None,
     };
     send(opened, &how)
 }
@@ -364,18 +370,54 @@ fn complete_file(resp: hyper::Response<RespBody>, request: Option<&HeaderMap>, h
         request: request.unwrap_or(&empty),
         head,
         variant: "",
+        own: Some(&parts.headers),
     };
     let mut out = send(opened, &how);
-    let own: Vec<_> = parts
-        .headers
-        .iter()
-        .filter(|(name, _)| !out.headers().contains_key(*name))
-        .map(|(n, v)| (n.clone(), v.clone()))
-        .collect();
-    for (name, value) in own {
-        out.headers_mut().append(name, value);
-    }
+    add_own_headers(&mut out, parts.headers);
     out
+}
+
+/// A `FileResponse`'s own headers on its answer, replacing the runtime's
+/// of the same name (as Starlette's `setdefault` lets them), except the
+/// framing the runtime computes (`Content-Length`, `Content-Range`) and
+/// `Content-Type` (the file's answer already has the handler's
+/// `media_type`, with a `text/` type's charset). A `304` keeps those a `304` may carry
+/// (Starlette's `NotModifiedResponse`); a `400` or `416` about the `Range`
+/// header none (Starlette answers those with a plain response).
+fn add_own_headers(out: &mut Resp, own: HeaderMap) {
+    use hyper::header::{
+        CACHE_CONTROL, CONTENT_LENGTH, CONTENT_LOCATION, CONTENT_RANGE, CONTENT_TYPE, EXPIRES,
+        SET_COOKIE, TRANSFER_ENCODING,
+    };
+    let status = out.status();
+    if status == StatusCode::BAD_REQUEST || status == StatusCode::RANGE_NOT_SATISFIABLE {
+        return;
+    }
+    let not_modified = status == StatusCode::NOT_MODIFIED;
+    let mut last = None;
+    for (name, value) in own {
+        let name = match name {
+            Some(n) => {
+                let keep = if not_modified {
+                    [CACHE_CONTROL, CONTENT_LOCATION, EXPIRES, VARY, SET_COOKIE].contains(&n)
+                } else {
+                    !(n == CONTENT_LENGTH
+                        || n == CONTENT_RANGE
+                        || n == TRANSFER_ENCODING
+                        || n == CONTENT_TYPE)
+                };
+                if keep {
+                    out.headers_mut().remove(&n);
+                }
+                last = keep.then_some(n);
+                last.clone()
+            }
+            None => last.clone(),
+        };
+        if let Some(name) = name {
+            out.headers_mut().append(name, value);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,12 +11,14 @@
 //! directory's real path: a symlink leading outside is refused, one
 //! inside is served, as Starlette decides with `os.path.realpath`.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, Metadata, OpenOptions};
 use std::io::ErrorKind;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
 
+use super::cache;
 use super::send::Opened;
 use crate::request::percent_decode;
 
@@ -60,14 +62,17 @@ pub(crate) fn lookup(root: &Path, guard: Option<&Path>, segments: &[String]) -> 
     for s in segments {
         path.push(s);
     }
-    match open_file(&path) {
-        Ok(Some(opened)) => {
+    if let Some(hit) = cache::get(&path) {
+        return Found::File(Opened::Cached(hit));
+    }
+    match open(&path) {
+        Ok(Some((file, meta))) => {
             if let Some(guard) = guard
-                && !inside(&opened.file, &path, guard)
+                && !inside(&file, &path, guard)
             {
                 return Found::Missing;
             }
-            Found::File(opened)
+            Found::File(admit(&path, file, &meta))
         }
         Ok(None) => {
             if guard.is_some_and(|g| !std::fs::canonicalize(&path).is_ok_and(|p| p.starts_with(g)))
@@ -81,10 +86,32 @@ pub(crate) fn lookup(root: &Path, guard: Option<&Path>, segments: &[String]) -> 
     }
 }
 
+/// Opens the regular file at `path` for sending (from memory when it is
+/// small, see [`cache`]): `Ok(None)` for a directory, an error for
+/// anything else (missing, a device, a FIFO).
+pub(crate) fn open_file(path: &Path) -> std::io::Result<Option<Opened>> {
+    if let Some(hit) = cache::get(path) {
+        return Ok(Some(Opened::Cached(hit)));
+    }
+    Ok(open(path)?.map(|(file, meta)| admit(path, file, &meta)))
+}
+
+/// `file`, kept in memory when the cache takes it.
+fn admit(path: &Path, file: File, meta: &Metadata) -> Opened {
+    match cache::admit(path, &file, meta) {
+        Some(entry) => Opened::Cached(entry),
+        None => Opened::File {
+            file,
+            len: meta.len(),
+            mtime: meta.modified().unwrap_or(UNIX_EPOCH),
+        },
+    }
+}
+
 /// Opens a regular file for reading: `Ok(None)` for a directory, an error
 /// for anything else (missing, a device, a FIFO). `O_NONBLOCK` so that a
 /// FIFO in the directory cannot hang the server thread in `open`.
-pub(crate) fn open_file(path: &Path) -> std::io::Result<Option<Opened>> {
+fn open(path: &Path) -> std::io::Result<Option<(File, Metadata)>> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
@@ -96,7 +123,7 @@ pub(crate) fn open_file(path: &Path) -> std::io::Result<Option<Opened>> {
     if !meta.is_file() {
         return Err(ErrorKind::NotFound.into());
     }
-    Ok(Some(Opened { file, meta }))
+    Ok(Some((file, meta)))
 }
 
 /// Whether the opened `file` (opened as `path`) really lies under `guard`.

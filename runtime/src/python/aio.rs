@@ -4,10 +4,10 @@
 //! set as the running loop. Most handlers finish there (no `await` that
 //! suspends) and no Task is ever created.
 //!
-//! Slow path: the coroutine yielded (it awaits a future, or `sleep`). It is
-//! wrapped by `bootstrap.resume`, which hands the yielded future to a real
-//! asyncio Task as if the Task had made the first step, and a done callback
-//! completes a oneshot channel the request waits on.
+//! Slow path: the coroutine yielded (it awaits a future, or `sleep`). A
+//! real asyncio Task takes it over through [`Resume`], which hands the
+//! yielded future to the Task as if the Task had made the first step, and a
+//! done callback completes a oneshot channel the request waits on.
 //!
 //! `asyncio.current_task()` during the fast path (`asyncio.timeout()`,
 //! aiohttp's and anyio's timers ask for it before their first suspension)
@@ -17,21 +17,23 @@
 //! (a Task costs about 4 µs; the plain send well under 1 µs).
 //!
 //! The loop is never `run_forever`ed. [`drive`], a task on the server's
-//! tokio runtime, waits for the loop's epoll fd to become readable, for its
-//! next timer, or for a new Task, then calls `loop._run_once()` (whose
-//! selector never blocks). Everything stays on the one interpreter thread.
+//! tokio runtime, turns it (`turn.rs`: what `loop._run_once()` does, in
+//! Rust, its selector polled without waiting) and, when nothing is left to
+//! run, waits for the loop's epoll fd to become readable, for its next
+//! timer, or for a new Task. Everything stays on the one interpreter thread.
 
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyModule};
+use pyo3::types::PyModule;
 use pyo3::{ffi, intern};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::{Notify, oneshot};
 
 use super::interp;
+use super::turn::{After, Turn};
 use crate::log::RequestId;
 use crate::response::{self, Resp};
 
@@ -39,13 +41,10 @@ pub(crate) struct Aio {
     set_running_loop: Py<PyAny>,
     event_loop: Py<PyAny>,
     create_task: Py<PyAny>,
-    run_once: Py<PyAny>,
-    time: Py<PyAny>,
-    /// `loop._ready`, a deque of handles to run now.
-    ready: Py<PyAny>,
-    /// `loop._scheduled`, a heap of timer handles.
-    scheduled: Py<PyList>,
-    resume: Py<PyAny>,
+    /// `asyncio.Task`, made directly when `create_task` would do nothing more.
+    task_type: Py<PyAny>,
+    /// The loop's parts one turn reads, and the turn itself.
+    turn: Turn,
     /// `bootstrap.adopt`, and the bootstrap module's globals where the fast
     /// path marks its coroutine (`_fast_coro`) and finds a Task it made
     /// (`_fast_task`).
@@ -53,7 +52,6 @@ pub(crate) struct Aio {
     globals: Py<pyo3::types::PyDict>,
     /// `bootstrap.anext_chunk`, a `StreamingResponse`'s next chunk.
     anext_chunk: Py<PyAny>,
-    epoll_fd: RawFd,
     /// Wakes [`drive`] when a request schedules a new Task.
     wake: Notify,
 }
@@ -131,6 +129,199 @@ impl Pending {
     }
 }
 
+/// The coroutine a Task runs to finish a handler's coroutine that already
+/// made its first step (on the fast path) and yielded `value`.
+///
+/// The Task's first step gets `value`, exactly as if the Task had made that
+/// first step itself; every later `send`, `throw` and `close` goes straight
+/// to the handler's coroutine (`PyIter_Send` for a send), as `yield from`
+/// would. A Rust object rather than a Python wrapper coroutine: that wrapper
+/// put two more Python frames (the wrapper coroutine and its awaitable's
+/// generator) on every step of every Task. It is a `collections.abc.Coroutine`
+/// (registered as one), which is what `asyncio.Task` accepts, and answers
+/// `cr_frame`, `cr_await`, `cr_code`, `cr_running` and `__qualname__` with
+/// the handler coroutine's, so a Task's repr and `get_stack()` show the handler.
+///
+/// `bootstrap.adopt` sets `value` (the fast path asked for its Task before
+/// the coroutine suspended) or clears `coro` (it finished within that step:
+/// the Task's first step then returns `None`).
+#[pyclass(module = "prebake._runtime", name = "Resume", frozen)]
+pub(super) struct Resume {
+    /// Locked only between calls into Python: the handler may look at its
+    /// Task's coroutine (this object) while a step runs.
+    state: std::sync::Mutex<ResumeState>,
+}
+
+struct ResumeState {
+    coro: Option<Py<PyAny>>,
+    value: Option<Py<PyAny>>,
+    /// Whether the first step happened.
+    started: bool,
+}
+
+fn stop_iteration(value: Py<PyAny>) -> PyErr {
+    pyo3::exceptions::PyStopIteration::new_err((value,))
+}
+
+impl Resume {
+    fn new(coro: Option<Py<PyAny>>, value: Option<Py<PyAny>>) -> Resume {
+        Resume {
+            state: std::sync::Mutex::new(ResumeState {
+                coro,
+                value,
+                started: false,
+            }),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, ResumeState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The handler's coroutine, unless it finished.
+    fn coro<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.state().coro.as_ref().map(|c| c.bind(py).clone())
+    }
+
+    fn finished(&self) {
+        self.state().coro = None;
+    }
+}
+
+#[pymethods]
+impl Resume {
+    #[new]
+    #[pyo3(signature = (coro, value=None))]
+    fn py_new(coro: Py<PyAny>, value: Option<Py<PyAny>>) -> Resume {
+        Resume::new(Some(coro), value)
+    }
+
+    #[getter(coro)]
+    fn get_coro(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.coro(py).map(Bound::unbind)
+    }
+
+    #[setter(coro)]
+    fn set_coro(&self, coro: Option<Py<PyAny>>) {
+        self.state().coro = coro;
+    }
+
+    #[setter(value)]
+    fn set_value(&self, value: Option<Py<PyAny>>) {
+        self.state().value = value;
+    }
+
+    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.send(py, py.None().into_bound(py))
+    }
+
+    fn send(&self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
+        let coro = {
+            let mut state = self.state();
+            if !state.started {
+                // The first step: hand up what the fast path's send yielded.
+                state.started = true;
+                return match state.coro {
+                    Some(_) => Ok(Some(state.value.take().unwrap_or_else(|| py.None()))),
+                    // Finished within the fast path's step.
+                    None => Err(stop_iteration(py.None())),
+                };
+            }
+            match &state.coro {
+                Some(c) => c.bind(py).clone(),
+                None => return Err(stop_iteration(py.None())),
+            }
+        };
+        let mut out: *mut ffi::PyObject = std::ptr::null_mut();
+        // SAFETY: live objects; PyIter_Send returns a new reference in
+        // `out` for RETURN and NEXT, or sets an exception.
+        let status = unsafe { ffi::PyIter_Send(coro.as_ptr(), value.as_ptr(), &raw mut out) };
+        // SAFETY: `out` is a new reference when not null.
+        let out = unsafe { Bound::from_owned_ptr_or_opt(py, out) };
+        let out = out.map_or_else(|| py.None(), Bound::unbind);
+        match status {
+            ffi::PySendResult::PYGEN_NEXT => Ok(Some(out)),
+            ffi::PySendResult::PYGEN_RETURN => {
+                self.finished();
+                Err(stop_iteration(out))
+            }
+            ffi::PySendResult::PYGEN_ERROR => {
+                let e = PyErr::fetch(py);
+                self.finished();
+                Err(e)
+            }
+        }
+    }
+
+    /// Throws into the handler's coroutine (a Task's cancellation, a
+    /// timeout): it sees the exception at the `await` where it suspended,
+    /// even before the Task's first step.
+    #[pyo3(signature = (*args))]
+    fn throw(
+        &self,
+        py: Python<'_>,
+        args: &Bound<'_, pyo3::types::PyTuple>,
+    ) -> PyResult<Option<Py<PyAny>>> {
+        {
+            let mut state = self.state();
+            state.started = true;
+            state.value = None;
+        }
+        let Some(coro) = self.coro(py) else {
+            // Finished already: the exception is raised here.
+            let first = args.get_item(0)?;
+            return Err(
+                if first.is_instance_of::<pyo3::exceptions::PyBaseException>() {
+                    PyErr::from_value(first)
+                } else {
+                    PyErr::from_type(first.cast_into()?, ())
+                },
+            );
+        };
+        match coro.call_method1(intern!(py, "throw"), args) {
+            Ok(v) => Ok(Some(v.unbind())),
+            Err(e) => {
+                self.finished();
+                Err(e)
+            }
+        }
+    }
+
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let coro = {
+            let mut state = self.state();
+            state.value = None;
+            state.coro.take()
+        };
+        match coro {
+            Some(c) => c.bind(py).call_method0(intern!(py, "close")).map(drop),
+            None => Ok(()),
+        }
+    }
+
+    fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        match (name, self.coro(py)) {
+            (
+                "cr_frame" | "cr_await" | "cr_code" | "cr_running" | "__qualname__" | "__name__",
+                Some(c),
+            ) => c.getattr(name),
+            ("cr_frame" | "cr_await", None) => Ok(py.None().into_bound(py)),
+            ("cr_running", None) => Ok(pyo3::types::PyBool::new(py, false).to_owned().into_any()),
+            _ => Err(pyo3::exceptions::PyAttributeError::new_err(name.to_owned())),
+        }
+    }
+}
+
 /// Completes a request's oneshot when its Task is done.
 #[pyclass(module = "prebake._runtime")]
 struct DoneSignal {
@@ -196,24 +387,18 @@ impl Aio {
         keep_socket_reads_off_mmap();
         let event_loop = bootstrap.call_method0("new_loop")?;
         let events = py.import("asyncio.events")?;
-        let selector = event_loop.getattr("_selector")?;
-        let epoll_fd: RawFd = selector.call_method0("fileno")?.extract()?;
+        bootstrap.call_method1("use_resume", (py.get_type::<Resume>(),))?;
+        let call_soon = Bound::new(py, super::turn::CallSoon::new(py, &event_loop)?)?;
+        event_loop.setattr("call_soon", call_soon)?;
         Ok(Aio {
             set_running_loop: events.getattr("_set_running_loop")?.unbind(),
             create_task: event_loop.getattr("create_task")?.unbind(),
-            run_once: event_loop.getattr("_run_once")?.unbind(),
-            time: event_loop.getattr("time")?.unbind(),
-            ready: event_loop.getattr("_ready")?.unbind(),
-            scheduled: event_loop
-                .getattr("_scheduled")?
-                .cast_into::<PyList>()?
-                .unbind(),
-            resume: bootstrap.getattr("resume")?.unbind(),
+            task_type: py.import("asyncio.tasks")?.getattr("Task")?.unbind(),
+            turn: Turn::new(py, &event_loop, bootstrap)?,
             adopt: bootstrap.getattr("adopt")?.unbind(),
             globals: bootstrap.dict().unbind(),
             anext_chunk: bootstrap.getattr("anext_chunk")?.unbind(),
             event_loop: event_loop.unbind(),
-            epoll_fd,
             wake: Notify::new(),
         })
     }
@@ -232,7 +417,7 @@ impl Aio {
         if let Err(e) = self.set_running(py, true) {
             return Sent::Done(Err(e));
         }
-        let timers = self.scheduled.bind(py).len();
+        let timers = self.timers(py);
         let globals = self.globals.bind(py);
         if let Err(e) = globals.set_item(intern!(py, "_fast_coro"), coro) {
             return Sent::Done(Err(e));
@@ -262,8 +447,7 @@ impl Aio {
         // A handler that finished may still have scheduled work (a
         // background task, a timer): wake the driver so it runs.
         if matches!(sent, Sent::Done(_))
-            && (self.ready.bind(py).len().unwrap_or(0) > 0
-                || self.scheduled.bind(py).len() != timers)
+            && (self.turn.ready_len(py).unwrap_or(0) > 0 || self.timers(py) != timers)
         {
             self.wake.notify_one();
         }
@@ -320,8 +504,11 @@ impl Aio {
         let task = match suspended.made {
             Some(task) => task,
             None => {
-                let wrapper = self.resume.bind(py).call1((coro, suspended.yielded))?;
-                self.create_task.bind(py).call1((wrapper,))?
+                let resume = Bound::new(
+                    py,
+                    Resume::new(Some(coro.unbind()), Some(suspended.yielded.unbind())),
+                )?;
+                self.new_task(py, resume.into_any())?
             }
         };
         let (tx, rx) = oneshot::channel();
@@ -354,7 +541,7 @@ impl Aio {
         py: Python<'_>,
         coro: Bound<'_, PyAny>,
     ) -> PyResult<(Py<PyAny>, oneshot::Receiver<()>)> {
-        let task = self.create_task.bind(py).call1((coro,))?;
+        let task = self.new_task(py, coro)?;
         let (tx, rx) = oneshot::channel();
         let signal = Bound::new(py, DoneSignal { tx: Some(tx) })?;
         task.call_method1(intern!(py, "add_done_callback"), (signal,))?;
@@ -388,36 +575,44 @@ impl Aio {
         coro: Bound<'_, PyAny>,
         route: &'static crate::app::Route,
     ) -> PyResult<()> {
-        let task = self.create_task.bind(py).call1((coro,))?;
+        let task = self.new_task(py, coro)?;
         let log = Bound::new(py, LogFailure { route })?;
         task.call_method1(intern!(py, "add_done_callback"), (log,))?;
         self.wake.notify_one();
         Ok(())
     }
 
-    /// Whether callbacks are ready, and how long until the next timer.
-    fn pending(&self, py: Python<'_>) -> PyResult<(bool, Option<Duration>)> {
-        if self.ready.bind(py).len()? > 0 {
-            return Ok((true, None));
+    /// `loop.create_task(coro)`. Without a task factory, outside debug mode
+    /// and on an open loop, that method only makes an `asyncio.Task(coro,
+    /// loop=loop)`: made here without its two Python frames.
+    fn new_task<'py>(
+        &self,
+        py: Python<'py>,
+        coro: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let lp = self.event_loop.bind(py);
+        if lp.getattr(intern!(py, "_task_factory"))?.is_none()
+            && !lp.getattr(intern!(py, "_debug"))?.is_truthy()?
+            && !lp.getattr(intern!(py, "_closed"))?.is_truthy()?
+        {
+            let kwargs = pyo3::types::PyDict::new(py);
+            kwargs.set_item(intern!(py, "loop"), lp)?;
+            return self.task_type.bind(py).call((coro,), Some(&kwargs));
         }
-        let scheduled = self.scheduled.bind(py);
-        if scheduled.is_empty() {
-            return Ok((false, None));
-        }
-        let when: f64 = scheduled
-            .get_item(0)?
-            .getattr(intern!(py, "_when"))?
-            .extract()?;
-        let now: f64 = self.time.bind(py).call0()?.extract()?;
-        let wait = (when - now).max(0.0);
-        Ok((wait == 0.0, Some(Duration::from_secs_f64(wait))))
+        self.create_task.bind(py).call1((coro,))
     }
 
-    fn run_once(&self, py: Python<'_>) -> PyResult<()> {
+    /// How many timers the loop holds.
+    fn timers(&self, py: Python<'_>) -> usize {
+        self.turn.scheduled(py).map_or(0, |s| s.len())
+    }
+
+    /// One turn of the loop (`turn.rs`), as its running loop.
+    fn turn(&self, py: Python<'_>) -> PyResult<After> {
         self.set_running(py, true)?;
-        let result = self.run_once.bind(py).call0();
+        let result = self.turn.run(py);
         self.set_running(py, false)?;
-        result.map(drop)
+        result
     }
 }
 
@@ -430,19 +625,16 @@ impl AsRawFd for EpollFd {
     }
 }
 
-/// Whether `fd` has events right now (a zero-timeout `poll`).
-fn readable_now(fd: RawFd) -> bool {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, zero timeout.
-    unsafe { libc::poll(&raw mut pfd, 1, 0) > 0 }
-}
-
 /// Runs the event loop's callbacks whenever there is something to run.
 /// Spawn once, on the server's `LocalSet`; it never returns.
+///
+/// Each turn polls the selector itself (`turn.rs`); between turns with
+/// nothing left to run, this waits for tokio to report the epoll fd
+/// readable, for the next timer, or for a wake. tokio's readiness of the
+/// fd is cleared before every turn (without waiting), so an event that
+/// arrives after that turn's `epoll_wait` marks the fd ready again and is
+/// never slept through, while events the turn already took do not cost
+/// another, empty, turn.
 pub(crate) async fn drive() {
     let Some(aio) = &interp().aio else {
         // No `async def` handler: no event loop to drive.
@@ -451,7 +643,7 @@ pub(crate) async fn drive() {
     // SAFETY: the selector's epoll fd stays open for the life of the
     // process (the loop is stored in the global interpreter state).
     let fd = match unsafe {
-        AsyncFd::register_with_interest(EpollFd(aio.epoll_fd), Interest::READABLE)
+        AsyncFd::register_with_interest(EpollFd(aio.turn.epoll_fd()), Interest::READABLE)
     } {
         Ok(fd) => fd,
         Err(e) => {
@@ -461,35 +653,13 @@ pub(crate) async fn drive() {
             return;
         }
     };
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     loop {
-        let (busy, timer) = Python::attach(|py| {
-            aio.pending(py).unwrap_or_else(|e| {
-                tracing::error!(
-                    traceback = %super::traceback(&e),
-                    "inspecting the asyncio event loop failed"
-                );
-                (false, Some(Duration::from_millis(10)))
-            })
-        });
-        if !busy && !readable_now(aio.epoll_fd) {
-            let sleep = async {
-                match timer {
-                    Some(d) => tokio::time::sleep(d).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                guard = fd.readable() => {
-                    if let Ok(mut guard) = guard {
-                        guard.clear_ready();
-                    }
-                }
-                () = sleep => {}
-                () = aio.wake.notified() => {}
-            }
+        if let std::task::Poll::Ready(Ok(mut guard)) = fd.poll_read_ready(&mut cx) {
+            guard.clear_ready();
         }
-        Python::attach(|py| {
-            if let Err(e) = aio.run_once(py) {
+        let after = Python::attach(|py| {
+            aio.turn(py).unwrap_or_else(|e| {
                 // A Task re-raises SystemExit and KeyboardInterrupt after
                 // storing them; its request reports them (a 500), so only
                 // anything else is the loop's own failure.
@@ -502,9 +672,29 @@ pub(crate) async fn drive() {
                         "the asyncio event loop failed"
                     );
                 }
-            }
+                // Turn again soon: what is left in `_ready` still runs.
+                After {
+                    now: aio.turn.ready_len(py).unwrap_or(0) > 0,
+                    timer: Some(0.01),
+                }
+            })
         });
-        // Let IO and other requests run between loop iterations.
-        tokio::task::yield_now().await;
+        if after.now {
+            // Let IO and other requests run between turns.
+            tokio::task::yield_now().await;
+            continue;
+        }
+        let sleep = async {
+            match after.timer {
+                Some(secs) => tokio::time::sleep(Duration::from_secs_f64(secs)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            // Cleared at the top of the loop.
+            _ = fd.readable() => {}
+            () = sleep => {}
+            () = aio.wake.notified() => {}
+        }
     }
 }

@@ -3,8 +3,8 @@
 It installs the importer that serves the modules carried inside the binary
 (the app's modules and the `prebake` package), and holds the small pieces of
 Python the Rust side needs: handler signature inspection and the asyncio
-glue. Nothing here runs per request except `resume` on the slow async path
-(and `current_task` when a handler asks for its Task).
+glue. Nothing here runs per request except `current_task` when a handler
+asks for its Task (and `callback_failed` when a loop callback raises).
 """
 
 import importlib
@@ -23,8 +23,9 @@ __all__ = [
     "signature",
     "new_loop",
     "patch_current_task",
-    "resume",
     "adopt",
+    "use_resume",
+    "callback_failed",
     "HandlerTimeout",
     "at_exit",
 ]
@@ -241,7 +242,7 @@ def new_loop():
 _loop = None
 #: The coroutine of the fast path's `send(None)`, while it runs (set from Rust).
 _fast_coro = None
-#: The Task made for it because it asked for one, and the `_Resume` that
+#: The Task made for it because it asked for one, and the `Resume` that
 #: Task will run; `adopt` hands them to Rust once the send returned.
 _fast_task = None
 _fast_resume = None
@@ -275,8 +276,8 @@ def patch_current_task():
 
 def _materialize(tasks):
     global _fast_task, _fast_resume
-    resume = _Resume(_fast_coro, None)
-    task = _loop.create_task(_finish(resume))
+    resume = Resume(_fast_coro)
+    task = _loop.create_task(resume)
     tasks._enter_task(_loop, task)
     _fast_task, _fast_resume = task, resume
     return task
@@ -299,53 +300,35 @@ def adopt(value, suspended):
     return task
 
 
-class _Resume:
-    """Awaitable that continues a coroutine which already yielded `value`.
+def use_resume(cls):
+    """Take the runtime's `Resume` (see `aio.rs`): the coroutine a Task runs
+    to finish a handler's coroutine whose first step happened in Rust. It is
+    registered as a `collections.abc.Coroutine`, which `asyncio.Task` accepts."""
+    import collections.abc
 
-    The first `send(None)` into a handler's coroutine happens in Rust (the
-    fast path: most handlers finish without suspending). When it yields
-    instead, the yielded future must reach a Task exactly as if the Task
-    had made that first step: `_Resume` hands it up, then relays every later
-    send and throw, like `yield from` would.
-    """
-
-    __slots__ = ("coro", "value")
-
-    def __init__(self, coro, value):
-        self.coro = coro
-        self.value = value
-
-    def __await__(self):
-        coro, value = self.coro, self.value
-        self.coro = self.value = None
-        if coro is None:
-            # The coroutine already finished (see `adopt`).
-            return None
-        while True:
-            try:
-                sent = yield value
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:
-                try:
-                    value = coro.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                try:
-                    value = coro.send(sent)
-                except StopIteration as stop:
-                    return stop.value
+    global Resume
+    Resume = cls
+    collections.abc.Coroutine.register(cls)
 
 
-async def resume(coro, value):
-    """A coroutine for `loop.create_task`: finish `coro`, which yielded `value`."""
-    return await _Resume(coro, value)
+#: Set by `use_resume`.
+Resume = None
 
 
-async def _finish(resume):
-    return await resume
+def callback_failed(handle, exc):
+    """A callback the loop's turn (in Rust) ran raised `exc`: report it to the
+    loop's exception handler as `Handle._run` does."""
+    from asyncio import format_helpers
+
+    cb = format_helpers._format_callback_source(handle._callback, handle._args)
+    context = {
+        "message": f"Exception in callback {cb}",
+        "exception": exc,
+        "handle": handle,
+    }
+    if handle._source_traceback:
+        context["source_traceback"] = handle._source_traceback
+    handle._loop.call_exception_handler(context)
 
 
 class HandlerTimeout(BaseException):

@@ -49,6 +49,7 @@ mod slow;
 mod startup;
 mod stream;
 pub mod template;
+mod turn;
 mod watchdog;
 
 use std::sync::OnceLock;

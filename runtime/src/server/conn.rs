@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 use super::{cork, handle, state};
@@ -58,6 +58,8 @@ pub(crate) struct Activity {
     /// The sweeper's bookkeeping: `seq` when last seen, and when the bytes
     /// of the next head started arriving after it.
     seen: Cell<(u32, Option<Instant>)>,
+    /// The connection's writes, where a file body queues its splices.
+    cork: Rc<cork::Cork>,
 }
 
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
@@ -78,6 +80,11 @@ impl Activity {
         Busy(self.clone())
     }
 
+    /// The connection's writes.
+    pub(crate) fn cork(&self) -> &Rc<cork::Cork> {
+        &self.cork
+    }
+
     fn busy(&self) -> bool {
         self.seq.get() % 2 == 1
     }
@@ -96,6 +103,13 @@ impl Activity {
 /// Marks the end of a request when dropped (also when a client goes away
 /// mid-request and hyper drops the handler's future).
 pub(crate) struct Busy(Rc<Activity>);
+
+impl Busy {
+    /// The connection the request is on.
+    pub(crate) fn activity(&self) -> &Activity {
+        &self.0
+    }
+}
 
 impl Drop for Busy {
     fn drop(&mut self) {
@@ -353,20 +367,23 @@ pub(crate) async fn accept_loop(listener: TcpListener, hub: Rc<Hub>) {
             }
         };
         let _ = stream.set_nodelay(true);
+        let fd = stream.as_raw_fd();
+        let (io, cork) = cork::cork(stream);
         // Registered before the next accept, so the limit above is exact.
         let act = Rc::new(Activity {
             seq: Cell::new(0),
             verdict: Cell::new(Verdict::Serve),
             waker: RefCell::new(None),
-            fd: stream.as_raw_fd(),
+            fd,
             accepted: Instant::now(),
             seen: Cell::new((0, None)),
+            cork: cork.clone(),
         });
         let registration = Registration {
             id: hub.register(act.clone()),
             hub: hub.clone(),
         };
-        tokio::task::spawn_local(serve(stream, act, registration));
+        tokio::task::spawn_local(serve(io, cork, act, registration));
     }
 }
 
@@ -377,9 +394,13 @@ pub(crate) async fn accept_loop(listener: TcpListener, hub: Rc<Hub>) {
 /// On a connection that pipelines, hyper's writes are held in a
 /// [`cork::Cork`] and sent each time hyper has done all it can for now: one
 /// `write` for all the answers to a batch of pipelined requests.
-async fn serve(stream: TcpStream, act: Rc<Activity>, registration: Registration) {
+async fn serve(
+    io: cork::Corked,
+    cork: Rc<cork::Cork>,
+    act: Rc<Activity>,
+    registration: Registration,
+) {
     let hub = registration.hub.clone();
-    let (io, cork) = cork::cork(stream);
     let service_act = act.clone();
     let conn = hub.builder.serve_connection(
         TokioIo::new(io),

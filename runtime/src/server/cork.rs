@@ -27,14 +27,35 @@
 //! first answer went out alone), every later one in one, and a closed-loop
 //! client pays nothing (a counter and a flag per request; ~35
 //! instructions less than buffering each answer).
+//!
+//! A file body goes to the socket with `sendfile(2)` rather than through
+//! hyper's buffers (read into memory, copied into hyper's buffer, copied
+//! into the kernel: three copies of every byte). hyper cannot send from a
+//! file, and it counts the body's bytes against `Content-Length`, so the
+//! body ([`crate::files::FileBody`], told to by the server once the
+//! response is final) queues a [`Splice`] here and gives hyper placeholder
+//! bytes of the same length instead: a per-process random token followed
+//! by zeros. What hyper writes is searched for the token only while a
+//! splice is queued (never otherwise); from the token on, as many bytes as
+//! the splice covers are dropped and the file's bytes are sent in their
+//! place, after what was buffered before them. Splices are queued in the
+//! order their placeholders reach the stream (one response after the
+//! other on a connection), and the token is never cut: hyper hands over
+//! its whole buffer, and a write before the token stops at it.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fs::File;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::OnceLock;
 use std::task::{Context, Poll, ready};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use hyper::body::Bytes;
+use memchr::memmem::Finder;
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
@@ -57,6 +78,61 @@ struct Out {
     buf: Vec<u8>,
     /// How much of `buf` has been sent.
     sent: usize,
+    /// Splices whose placeholders hyper has not written yet, in order.
+    queued: VecDeque<Splice>,
+    /// The splice whose placeholder hyper is writing now.
+    active: Option<Splice>,
+}
+
+/// Bytes of a file sent with `sendfile(2)` in place of as many placeholder
+/// bytes hyper writes.
+pub(crate) struct Splice {
+    pub(crate) file: Rc<File>,
+    /// Where the next byte to send is in the file.
+    pub(crate) offset: u64,
+    /// The placeholder bytes hyper has still to write.
+    pub(crate) len: u64,
+    /// Bytes sent ahead of the placeholder bytes that stand for them.
+    pub(crate) ahead: u64,
+}
+
+/// The length of [`placeholder`]'s buffer (and of a body's longest
+/// placeholder chunk).
+pub(crate) const PLACEHOLDER_LEN: usize = 256 * 1024;
+
+/// The token that starts every placeholder chunk: random per process, so
+/// no byte a client can choose or see matches it.
+fn token() -> &'static [u8; 16] {
+    static TOKEN: OnceLock<[u8; 16]> = OnceLock::new();
+    TOKEN.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let state = std::collections::hash_map::RandomState::new();
+        let mut h = state.build_hasher();
+        h.write_u64(u64::from(std::process::id()));
+        let a = h.finish();
+        h.write_u64(a);
+        let b = h.finish();
+        let mut t = [0u8; 16];
+        t[..8].copy_from_slice(&a.to_le_bytes());
+        t[8..].copy_from_slice(&b.to_le_bytes());
+        t
+    })
+}
+
+fn finder() -> &'static Finder<'static> {
+    static FINDER: OnceLock<Finder<'static>> = OnceLock::new();
+    FINDER.get_or_init(|| Finder::new(token()))
+}
+
+/// Placeholder bytes: the token, then zeros ([`PLACEHOLDER_LEN`] in all).
+/// A body's placeholder chunk is a prefix of it.
+pub(crate) fn placeholder() -> &'static Bytes {
+    static BYTES: OnceLock<Bytes> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        let mut v = vec![0u8; PLACEHOLDER_LEN];
+        v[..16].copy_from_slice(token());
+        Bytes::from(v)
+    })
 }
 
 impl Out {
@@ -76,7 +152,136 @@ impl Out {
     }
 }
 
+impl Out {
+    /// [`Out::poll_send`] with `MSG_MORE`: the kernel holds a partial
+    /// segment back for what follows (the file), as nginx's `tcp_nopush`.
+    fn poll_send_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let sock: &TcpStream = self.write.as_ref();
+        while self.sent < self.buf.len() {
+            let rest = &self.buf[self.sent..];
+            let sent = sock.try_io(Interest::WRITABLE, || {
+                // SAFETY: an open socket and a live buffer of `rest.len()` bytes.
+                let n = unsafe {
+                    libc::send(
+                        sock.as_raw_fd(),
+                        rest.as_ptr().cast(),
+                        rest.len(),
+                        libc::MSG_MORE | libc::MSG_NOSIGNAL,
+                    )
+                };
+                usize::try_from(n).map_err(|_| io::Error::last_os_error())
+            });
+            match sent {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(n) => self.sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(sock.poll_write_ready(cx))?;
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+        self.buf.clear();
+        self.sent = 0;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Takes `data` into the buffer, or sends it (and what is buffered)
+    /// when that passes [`HIGH_WATER`].
+    fn poll_write_plain(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        if self.buf.len() + data.len() > HIGH_WATER {
+            ready!(self.poll_send(cx))?;
+            if data.len() > HIGH_WATER {
+                // Nothing buffered now: a large write goes straight out.
+                return Pin::new(&mut self.write).poll_write(cx, data);
+            }
+        }
+        self.buf.extend_from_slice(data);
+        Poll::Ready(Ok(data.len()))
+    }
+
+    /// A write while a splice is queued or under way: the bytes before a
+    /// placeholder as usual, the placeholder's as the file's.
+    #[cold]
+    fn poll_write_spliced(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        if self.active.is_none() {
+            match finder().find(data) {
+                Some(0) => self.active = self.queued.pop_front(),
+                Some(at) => return self.poll_write_plain(cx, &data[..at]),
+                None => return self.poll_write_plain(cx, data),
+            }
+        }
+        // The placeholder bytes in `data` are taken once the file bytes
+        // they stand for are sent; one `sendfile` sends as much of the rest
+        // of the range as the socket takes, ahead of its placeholder.
+        if self.active.as_ref().is_some_and(|a| a.ahead == 0) {
+            // What hyper wrote before the file (its head) goes first, in
+            // the same segment as the file's first bytes (`MSG_MORE`).
+            ready!(self.poll_send_more(cx))?;
+        }
+        let Out { write, active, .. } = self;
+        let Some(splice) = active.as_mut() else {
+            return Poll::Ready(Err(io::Error::other("a placeholder without its splice")));
+        };
+        if splice.ahead == 0 {
+            let sock: &TcpStream = write.as_ref();
+            let n = ready!(poll_sendfile(
+                sock,
+                cx,
+                &splice.file,
+                splice.offset,
+                splice.len
+            ))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the file got shorter while it was being sent",
+                )));
+            }
+            splice.offset += n;
+            splice.ahead = n;
+        }
+        let taken = splice.len.min(data.len() as u64).min(splice.ahead);
+        splice.ahead -= taken;
+        splice.len -= taken;
+        if splice.len == 0 {
+            *active = None;
+        }
+        Poll::Ready(Ok(usize::try_from(taken).unwrap_or(usize::MAX)))
+    }
+}
+
+/// One `sendfile(2)` of up to `len` bytes of `file` at `offset` to `sock`:
+/// the bytes sent (0 at the file's end), `Pending` while the socket is full.
+fn poll_sendfile(
+    sock: &TcpStream,
+    cx: &mut Context<'_>,
+    file: &File,
+    offset: u64,
+    len: u64,
+) -> Poll<io::Result<u64>> {
+    loop {
+        let sent = sock.try_io(Interest::WRITABLE, || {
+            let mut off = libc::off_t::try_from(offset).map_err(io::Error::other)?;
+            let count = usize::try_from(len).unwrap_or(usize::MAX);
+            // SAFETY: two open descriptors and a valid offset pointer.
+            let n =
+                unsafe { libc::sendfile(sock.as_raw_fd(), file.as_raw_fd(), &raw mut off, count) };
+            u64::try_from(n).map_err(|_| io::Error::last_os_error())
+        });
+        match sent {
+            Ok(n) => return Poll::Ready(Ok(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => ready!(sock.poll_write_ready(cx))?,
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
+}
+
 impl Cork {
+    /// Queues `splice`: its placeholder is the next one hyper writes.
+    pub(crate) fn splice(&self, splice: Splice) {
+        self.inner.borrow_mut().queued.push_back(splice);
+    }
+
     /// Sends what hyper has written; `Pending` while the socket cannot take
     /// all of it (the task is woken when it can).
     pub(crate) fn flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -103,6 +308,8 @@ pub(crate) fn cork(stream: TcpStream) -> (Corked, Rc<Cork>) {
             write,
             buf: Vec::new(),
             sent: 0,
+            queued: VecDeque::new(),
+            active: None,
         }),
         writes: Cell::new(0),
         pipelined: Cell::new(false),
@@ -144,20 +351,15 @@ impl AsyncWrite for Corked {
         let writes = cork.writes.get();
         cork.writes.set(writes.saturating_add(1));
         let mut out = cork.inner.borrow_mut();
+        if out.active.is_some() || !out.queued.is_empty() {
+            return out.poll_write_spliced(cx, data);
+        }
         if writes == 0 && !cork.pipelined.get() && out.buf.is_empty() {
             // The first answer since the last read, on a connection that
             // does not pipeline: straight out.
             return Pin::new(&mut out.write).poll_write(cx, data);
         }
-        if out.buf.len() + data.len() > HIGH_WATER {
-            ready!(out.poll_send(cx))?;
-            if data.len() > HIGH_WATER {
-                // Nothing buffered now: a large write goes straight out.
-                return Pin::new(&mut out.write).poll_write(cx, data);
-            }
-        }
-        out.buf.extend_from_slice(data);
-        Poll::Ready(Ok(data.len()))
+        out.poll_write_plain(cx, data)
     }
 
     /// Nothing: the connection task flushes once hyper is done for now.

@@ -27,7 +27,7 @@ use http_body_util::BodyExt;
 use hyper::Request;
 use hyper::body::Body as _;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{CONTENT_TYPE, HeaderValue, SERVER};
+use hyper::header::{CONTENT_TYPE, HeaderValue, SERVER, TRANSFER_ENCODING};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{HeaderMap, StatusCode};
@@ -37,6 +37,7 @@ use tokio::net::TcpListener;
 use super::conn::{Activity, Busy};
 use super::{State, state};
 use crate::app::Body;
+use crate::body::RespBody;
 use crate::files;
 use crate::log::RequestId;
 use crate::python::{self, Outcome};
@@ -67,7 +68,7 @@ fn next_id() -> RequestId {
 pub(super) struct Handled {
     step: Step,
     /// The request's mark on its connection, dropped with the future.
-    _busy: Busy,
+    busy: Busy,
 }
 
 impl Future for Handled {
@@ -108,7 +109,23 @@ impl Future for Handled {
                 .entry(SERVER)
                 .or_insert_with(|| server.clone());
         }
+        if matches!(resp.body(), RespBody::File(_)) {
+            splice_file(&mut resp, &this.busy);
+        }
         Poll::Ready(Ok(*resp))
+    }
+}
+
+/// A file body, now final, sent with `sendfile(2)` on the connection
+/// (`cork.rs`), unless hyper would frame it (a `Transfer-Encoding` the
+/// handler set).
+#[cold]
+fn splice_file(resp: &mut Resp, busy: &Busy) {
+    if resp.headers().contains_key(TRANSFER_ENCODING) {
+        return;
+    }
+    if let RespBody::File(f) = resp.body_mut() {
+        f.splice_into(busy.activity().cork().clone());
     }
 }
 
@@ -243,7 +260,7 @@ pub(super) fn handle(req: Request<Incoming>, act: &Rc<Activity>) -> Handled {
     } else {
         respond(state, req, rid, &Cell::new(None))
     };
-    Handled { step, _busy: busy }
+    Handled { step, busy }
 }
 
 /// The route's response inside the app's middleware (see `middleware/`).

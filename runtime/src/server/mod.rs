@@ -32,7 +32,7 @@
 //! multi-threaded paths (about 150 instructions per request).
 
 mod conn;
-mod cork;
+pub(crate) mod cork;
 mod handle;
 mod supervisor;
 

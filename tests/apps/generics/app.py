@@ -1,15 +1,18 @@
-"""Generic models and the per-route JSON depth guard, as the process tests
-in `tests/generics.rs` drive them.
+"""Generic models, NamedTuples and the per-route JSON depth guard, as the
+process tests in `tests/generics.rs` drive them.
 
 Generic Structs and dataclasses are used with type arguments in bodies and
 return types (`Page[Item]`, `Page[list[Item]]`, two type variables, a
 recursive generic, generic bases); the depth routes pair a body type whose
 nesting is bounded (no pre-scan: msgspec answers) with a recursive one and
-an `Any` one (pre-scanned against `--max-json-depth`).
+an `Any` one (pre-scanned against `--max-json-depth`). The NamedTuple routes
+return what `msgspec.convert` turns into one: the class's instance, a plain
+tuple or list of its length (defaults filling the rest), another NamedTuple.
 """
 
+import collections
 import dataclasses
-from typing import Annotated, Any, Generic, Optional, TypeVar
+from typing import Annotated, Any, Generic, NamedTuple, Optional, TypeVar
 
 import msgspec
 
@@ -120,3 +123,59 @@ def depth_outline(body: Outline) -> int:
 @app.post("/depth/any")
 def depth_any(body: dict[str, Any]) -> int:
     return len(body)
+
+
+class Point(NamedTuple):
+    x: int
+    y: float = 0.5
+
+
+class Other(NamedTuple):
+    a: int
+    b: float
+
+
+class Labelled(NamedTuple, Generic[T]):
+    label: str
+    value: T
+
+
+Legacy = collections.namedtuple("Legacy", ["a", "b"], defaults=["b"])
+
+
+class Shape(msgspec.Struct):
+    corner: Point
+    path: list[Point] = []
+
+
+@app.post("/point")
+def point(body: Point) -> Point:
+    return body
+
+
+@app.get("/point/{how}")
+def point_as(how: str) -> Point:
+    made: dict[str, Any] = {
+        "tuple": (3,),
+        "list": [3, 1.5],
+        "other": Other(4, 2.5),
+        "long": (1, 2.0, 3),
+        "dict": {"x": 1},
+        "wrong": Point("x"),  # type: ignore[arg-type]
+    }
+    return made[how]  # type: ignore[no-any-return]
+
+
+@app.post("/labelled")
+def labelled(body: Labelled[int]) -> Labelled[int]:
+    return body
+
+
+@app.post("/legacy")
+def legacy(body: Legacy) -> Legacy:
+    return body
+
+
+@app.post("/shape")
+def shape(body: Shape) -> Shape:
+    return body

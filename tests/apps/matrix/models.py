@@ -1,5 +1,6 @@
 """Models of the differential-test app: every Struct option, dataclasses,
-TypedDicts, enums and recursive models, as docs/semantics.md lists them.
+NamedTuples, TypedDicts, enums and recursive models, as docs/semantics.md
+lists them.
 
 `tests/differential/` decodes and encodes the same classes with msgspec in
 its own process and compares the answers with the compiled server's.
@@ -7,12 +8,13 @@ its own process and compares the answers with the compiled server's.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime
 import decimal
 import enum
 import uuid
-from typing import Annotated, Generic, Literal, NotRequired, Optional, Required, TypedDict, TypeVar, Union
+from typing import Annotated, Generic, Literal, NamedTuple, NotRequired, Optional, Required, TypedDict, TypeVar, Union
 
 import msgspec
 
@@ -368,3 +370,38 @@ class ArrPair(msgspec.Struct, Generic[T, U], array_like=True):
 class DCBox(Generic[T]):
     value: T
     note: str = ""
+
+
+# NamedTuples: JSON arrays, trailing fields with defaults optional.
+class Point2(NamedTuple):
+    x: int
+    y: float = 0.0
+
+
+class Row(NamedTuple):
+    """One row of a table."""
+
+    id: int
+    name: Annotated[str, msgspec.Meta(max_length=5)]
+    tags: list[str] = []
+    color: Color | None = None
+
+
+class NoFields(NamedTuple):
+    pass
+
+
+class Placed(msgspec.Struct):
+    at: Point2
+    rows: list[Row] = msgspec.field(default_factory=list)
+    corner: Point2 | None = None
+
+
+class GPair(NamedTuple, Generic[T, U]):
+    a: T
+    b: U | None = None
+
+
+# NamedTuples made by a call: `collections.namedtuple`'s fields are `Any`.
+Legacy = collections.namedtuple("Legacy", ["a", "b"], defaults=[None])
+Coord = NamedTuple("Coord", [("lat", float), ("lon", float)])

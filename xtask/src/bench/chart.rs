@@ -69,6 +69,9 @@ pub(crate) fn draw(
         Suite::Io => {
             "prebake vs a Rust ceiling and Python frameworks, TechEmpower + jero on PostgreSQL"
         }
+        Suite::Fortunes => {
+            "prebake (askama) vs Python frameworks (Jinja2), fortunes page, no database"
+        }
     };
     let title = format!(
         "{what}, one core each ({date}, {} mode, {} profile)",

@@ -1,6 +1,7 @@
 //! `cargo xtask bench --suite io`: where Python frameworks really lose, a
 //! database read, a JWT-authenticated write, an outbound HTTP call, measured
-//! side by side (issue 16).
+//! side by side (issue 16), and the fortunes page rendered from a template
+//! (issue 17).
 //!
 //! The servers: prebake on `examples/tfb` (asyncpg, `async def`) and on
 //! `examples/tfb-psycopg` (psycopg 3, `def` on the thread pool), FastAPI on
@@ -49,7 +50,12 @@ const AUTHORIZATION: &str = "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWI
 
 /// What the database endpoints of the psycopg variant and the ceiling
 /// serve (they have no JWT or proxy routes).
-const DATABASE_ONLY: &[&str] = &["/db", "/queries?queries=20", "/updates?queries=20"];
+const DATABASE_ONLY: &[&str] = &[
+    "/db",
+    "/queries?queries=20",
+    "/updates?queries=20",
+    "/fortunes",
+];
 
 /// `n` World objects, `{"id":..,"randomNumber":..}`, as a JSON array
 /// (or one object when `n` is 0).
@@ -70,7 +76,7 @@ fn worlds(body: &str, n: usize) -> Result<(), String> {
     }
 }
 
-pub(crate) const ENDPOINTS: [Endpoint; 6] = [
+pub(crate) const ENDPOINTS: [Endpoint; 7] = [
     Endpoint {
         name: "/db",
         method: "GET",
@@ -106,6 +112,18 @@ pub(crate) const ENDPOINTS: [Endpoint; 6] = [
         headers: &[],
         script: None,
         shape: Some(|b| worlds(b, 20)),
+    },
+    Endpoint {
+        name: "/fortunes",
+        method: "GET",
+        target: "/fortunes",
+        body: None,
+        status: 200,
+        expected: "",
+        content_type: "text/html",
+        headers: &[],
+        script: None,
+        shape: Some(|b| super::fortunes::same_page(b, 1)),
     },
     Endpoint {
         name: "POST /movies",
@@ -434,6 +452,7 @@ fn render(
         "/db",
         "/queries?queries=20",
         "/updates?queries=20",
+        "/fortunes",
         "POST /movies",
         "/proxy",
     ] {
@@ -468,39 +487,9 @@ fn render(
     let _ = writeln!(out, "\n## Results\n\n{}", table(cfg, results));
     let _ = writeln!(
         out,
-        "Statements/req is what `pg_stat_statements` counted during the measured runs divided by the requests. The queries themselves are 1 for /db, 20 for /queries?queries=20, 40 for /updates?queries=20 (20 SELECTs, then 20 UPDATEs sent as one pipelined batch), 1 for the movie INSERT and the user read, 0 for /proxy (the ceiling's figures); asyncpg adds the 4 statements with which its pool resets a connection on release (one round trip), psycopg its BEGIN and COMMIT.\n"
+        "Statements/req is what `pg_stat_statements` counted during the measured runs divided by the requests. The queries themselves are 1 for /db and for /fortunes, 20 for /queries?queries=20, 40 for /updates?queries=20 (20 SELECTs, then 20 UPDATEs sent as one pipelined batch), 1 for the movie INSERT and the user read, 0 for /proxy (the ceiling's figures); asyncpg adds the 4 statements with which its pool resets a connection on release (one round trip), psycopg its BEGIN and COMMIT.\n"
     );
-    let _ = writeln!(out, "## Servers\n");
-    for r in results {
-        let _ = writeln!(
-            out,
-            "- `{}`: {}; `{}`; peak RSS {:.1} MB over {} process(es); start-up {:.0} ms",
-            r.id,
-            r.label,
-            r.command,
-            r.peak_rss_kb as f64 * 1024.0 / 1e6,
-            r.processes,
-            super::median(r.startup_ms.clone()),
-        );
-        for f in &r.failures {
-            let _ = writeln!(out, "  - FAILED: {f}");
-        }
-        for n in &r.notes {
-            let _ = writeln!(out, "  - note: {n}");
-        }
-    }
-    let _ = writeln!(
-        out,
-        "\n## Machine\n\n- {} ({}), {}\n- {}\n- {}, {}, {}\n- database: {database}\n- commit {}\n- Python packages: {}\n",
-        machine.cpu,
-        machine.cpus,
-        machine.memory,
-        machine.kernel,
-        machine.rustc,
-        machine.python,
-        machine.wrk,
-        machine.commit,
-        tools.pip_freeze.join(", ")
-    );
+    let database = format!("database: {database}");
+    super::report::servers_and_machine(&mut out, results, machine, tools, &[database]);
     out
 }

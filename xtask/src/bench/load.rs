@@ -50,6 +50,10 @@ pub(crate) fn command_line(
         format!("-d{seconds}s"),
         "--latency".into(),
     ];
+    if let Some(t) = cfg.timeout {
+        args.push("--timeout".into());
+        args.push(format!("{t}s"));
+    }
     for (name, value) in ep.headers {
         args.push("-H".into());
         args.push(format!("{name}: {value}"));

@@ -589,6 +589,53 @@ pub(crate) fn render(r: &Report<'_>) -> String {
     out
 }
 
+/// The "Servers" and "Machine" sections of the io and fortunes suites'
+/// results files: each server's label, command, peak RSS, start-up,
+/// failures and notes, then the machine and every version; `extra` adds
+/// lines to the machine's list (the io suite's database).
+pub(crate) fn servers_and_machine(
+    out: &mut String,
+    results: &[ServerResult],
+    machine: &Machine,
+    tools: &Tools,
+    extra: &[String],
+) {
+    let _ = writeln!(out, "## Servers\n");
+    for r in results {
+        let _ = writeln!(
+            out,
+            "- `{}`: {}; `{}`; peak RSS {:.1} MB over {} process(es); start-up {:.0} ms",
+            r.id,
+            r.label,
+            r.command,
+            mb(r.peak_rss_kb),
+            r.processes,
+            median(r.startup_ms.clone()),
+        );
+        for f in &r.failures {
+            let _ = writeln!(out, "  - FAILED: {f}");
+        }
+        for n in &r.notes {
+            let _ = writeln!(out, "  - note: {n}");
+        }
+    }
+    let m = machine;
+    let _ = writeln!(
+        out,
+        "\n## Machine\n\n- {} ({}), {}\n- {}\n- {}, {}, {}",
+        m.cpu, m.cpus, m.memory, m.kernel, m.rustc, m.python, m.wrk
+    );
+    for line in extra {
+        let _ = writeln!(out, "- {line}");
+    }
+    let _ = writeln!(
+        out,
+        "- commit {}\n- Python packages: {}\n",
+        m.commit,
+        tools.pip_freeze.join(", ")
+    );
+}
+
 /// The key numbers as plain text for the terminal.
 pub(crate) fn summary_table(results: &[ServerResult]) -> String {
     let mut out = String::new();

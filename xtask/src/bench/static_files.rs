@@ -5,7 +5,11 @@
 //! Both serve the same folder under `target/bench/static/`; nginx runs
 //! with one worker, `sendfile on`, no access log (its defaults for a
 //! static site otherwise); prebake with one worker. The ratio of requests
-//! per second is printed and written to `target/bench/static/results.md`.
+//! per second is printed and written to `target/bench/static/results.md`,
+//! with each server's CPU time per request (user + system, from
+//! `/proc/<pid>/stat` of the server and its children): on a machine shared
+//! with other work, the throughput ratio moves with the load, the CPU cost
+//! of a request much less.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -73,10 +77,23 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         "1",
     ]))?;
     std::thread::sleep(Duration::from_secs(2));
+    let tck = super::setup::clk_tck();
     let measured = (|| -> Result<(), String> {
         for (name, _) in FILES {
-            let ng = wrk(nginx_port, &format!("/static/{name}"), seconds)?;
-            let pb = wrk(prebake_port, &format!("/static/{name}"), seconds)?;
+            let ng = wrk(
+                nginx_port,
+                nginx.id(),
+                &format!("/static/{name}"),
+                seconds,
+                tck,
+            )?;
+            let pb = wrk(
+                prebake_port,
+                prebake.id(),
+                &format!("/static/{name}"),
+                seconds,
+                tck,
+            )?;
             rows.push((name, ng, pb));
         }
         Ok(())
@@ -87,12 +104,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let _ = prebake.wait();
     measured?;
     let mut out = String::from(
-        "| file | nginx req/s | prebake req/s | prebake / nginx |\n|---|---:|---:|---:|\n",
+        "| file | nginx req/s | prebake req/s | prebake / nginx | nginx CPU µs/req | prebake CPU µs/req |\n\
+         |---|---:|---:|---:|---:|---:|\n",
     );
     for (name, ng, pb) in &rows {
         out.push_str(&format!(
-            "| {name} | {ng:.0} | {pb:.0} | {:.2}x |\n",
-            pb / ng.max(1.0)
+            "| {name} | {:.0} | {:.0} | {:.2}x | {:.1} | {:.1} |\n",
+            ng.rps,
+            pb.rps,
+            pb.rps / ng.rps.max(1.0),
+            ng.cpu_us,
+            pb.cpu_us
         ));
     }
     print!("{out}");
@@ -132,7 +154,39 @@ fn spawn(cmd: &mut Command) -> Result<Child, String> {
         .map_err(|e| format!("{cmd:?}: {e}"))
 }
 
-fn wrk(port: u16, path: &str, seconds: u32) -> Result<f64, String> {
+/// One server's numbers on one file.
+struct Measured {
+    rps: f64,
+    /// CPU time (user + system) per request, in microseconds.
+    cpu_us: f64,
+}
+
+/// Clock ticks of user and system time of `pid` and its children (nginx's
+/// worker is a child of its master).
+fn ticks(pid: u32) -> u64 {
+    let fields = |stat: &str| -> Option<(u32, u64)> {
+        // After the `(comm)` field: state ppid ... utime (14th) stime (15th).
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ppid = f.get(1)?.parse().ok()?;
+        let t = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+        Some((ppid, t))
+    };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.flatten()
+        .filter_map(|e| {
+            let p: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let (ppid, t) = fields(&stat)?;
+            (p == pid || ppid == pid).then_some(t)
+        })
+        .sum()
+}
+
+fn wrk(port: u16, pid: u32, path: &str, seconds: u32, tck: f64) -> Result<Measured, String> {
+    let before = ticks(pid);
     let out = Command::new("taskset")
         .args(["-c", "1", "wrk", "-t1", "-c32"])
         .arg(format!("-d{seconds}s"))
@@ -145,7 +199,11 @@ fn wrk(port: u16, path: &str, seconds: u32) -> Result<f64, String> {
     if parsed.non_2xx > 0 {
         return Err(format!("{path}: {} non-2xx answers", parsed.non_2xx));
     }
-    Ok(parsed.rps)
+    let cpu = ticks(pid).saturating_sub(before) as f64 / tck;
+    Ok(Measured {
+        rps: parsed.rps,
+        cpu_us: cpu * 1e6 / parsed.requests.max(1) as f64,
+    })
 }
 
 fn free_port() -> Result<u16, String> {

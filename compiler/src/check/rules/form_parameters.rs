@@ -6,7 +6,7 @@
 
 use crate::check::{Ctx, walk};
 use crate::diagnostics::{Code, Diagnostic, Sink};
-use crate::ir::{Ir, Param, ParamSource, TyKind};
+use crate::ir::{Ir, ModelKind, Param, ParamSource, TyKind};
 
 /// Reports a JSON body beside form fields or files (PB120), and a `Form()`
 /// or `File()` parameter of a type its part of the form cannot give, or an
@@ -91,6 +91,11 @@ fn invalid(ir: &Ir, p: &Param) -> Option<&'static str> {
         ParamSource::Form => {
             if upload(kind) || item.is_some_and(upload) {
                 return Some("a file: mark it `File()` or drop the marker");
+            }
+            if matches!(kind, TyKind::Model(id) if matches!(ir.models[id.0 as usize].kind, ModelKind::NamedTuple))
+            {
+                // msgspec converts an array, never an object, to a NamedTuple.
+                return Some("a NamedTuple is an array, not named form fields");
             }
             let model = matches!(kind, TyKind::Model(id) if !ir.models[id.0 as usize].is_enum());
             let ok = p.ty.is_scalar(ir) || p.ty.is_scalar_sequence(ir) || model;

@@ -5,8 +5,8 @@
 //! type (`str` and string `Literal`s count as one; each str enum, `datetime`,
 //! `date`, `time`, `timedelta`, `UUID`, `Decimal`, `bytes`, `bytearray`
 //! count apart), one int-like type (`int` and int `Literal`s as one; each int
-//! enum apart), one array-like type (list, set, frozenset, tuple, an
-//! `array_like` Struct) and one dict-like type (dict, TypedDict, dataclass,
+//! enum apart), one array-like type (list, set, frozenset, tuple, a
+//! NamedTuple, an `array_like` Struct) and one dict-like type (dict, TypedDict, dataclass,
 //! Struct). Several Structs of one kind are allowed when all are tagged;
 //! PB047 checks that case.
 #![doc = include_str!("../../../../docs/diagnostics/PB043.md")]
@@ -77,6 +77,8 @@ fn classify(ir: &Ir, ty: &Ty) -> Vec<(Kind, Category)> {
                 ModelKind::Struct(o) if o.array_like => vec![(Kind::Array, Category::Struct)],
                 ModelKind::Struct(_) => vec![(Kind::Object, Category::Struct)],
                 ModelKind::Dataclass(_) | ModelKind::TypedDict { .. } => other(Kind::Object),
+                // Each NamedTuple class apart: msgspec takes one per union.
+                ModelKind::NamedTuple => other(Kind::Array),
                 ModelKind::Enum { members, .. } => {
                     let ints = members
                         .iter()
@@ -133,7 +135,7 @@ fn report(ctx: &Ctx<'_>, kind: Kind, first: &Ty, second: &Ty, sink: &mut Sink) {
         ),
         Kind::Array => (
             "array-like",
-            "lists, sets, tuples and `array_like` Structs",
+            "lists, sets, tuples, NamedTuples and `array_like` Structs",
             "keep one of them",
         ),
         Kind::Object => (

@@ -1,5 +1,6 @@
 //! PB042 `required-field-after-optional`: a required field after a field
-//! with a default, in a Struct or dataclass that is not keyword-only.
+//! with a default, in a Struct, dataclass or NamedTuple that is not
+//! keyword-only.
 #![doc = include_str!("../../../../docs/diagnostics/PB042.md")]
 
 use crate::check::{Ctx, walk};
@@ -10,9 +11,16 @@ use crate::ir::{FieldDefault, ModelKind};
 /// field with a default (inherited fields first, as Python orders them).
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for model in &ctx.ir.models {
-        let dataclass = match &model.kind {
-            ModelKind::Struct(_) => false,
-            ModelKind::Dataclass(_) => true,
+        let note = match &model.kind {
+            ModelKind::Struct(_) => {
+                "msgspec raises TypeError when the class is created: required fields cannot follow optional fields"
+            }
+            ModelKind::Dataclass(_) => {
+                "dataclasses raise TypeError when the class is created: non-default argument follows default argument"
+            }
+            ModelKind::NamedTuple => {
+                "typing raises TypeError when the class is created: a non-default NamedTuple field cannot follow a default field"
+            }
             _ => continue,
         };
         let mut optional = None;
@@ -26,11 +34,6 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
             if f.declared_in != model.qualname() {
                 continue;
             }
-            let note = if dataclass {
-                "dataclasses raise TypeError when the class is created: non-default argument follows default argument"
-            } else {
-                "msgspec raises TypeError when the class is created: required fields cannot follow optional fields"
-            };
             sink.report(
                 Diagnostic::new(
                     Code::PB042,
@@ -44,8 +47,14 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
                 .with_secondary(walk::field_name_span(opt), "has a default")
                 .with_note(note)
                 .with_help(format!(
-                    "move `{}` before `{}`, give it a default, or set `kw_only=True` on the class",
-                    f.name, opt.name
+                    "move `{}` before `{}`, give it a default{}",
+                    f.name,
+                    opt.name,
+                    if matches!(model.kind, ModelKind::NamedTuple) {
+                        ""
+                    } else {
+                        ", or set `kw_only=True` on the class"
+                    }
                 )),
             );
             break;

@@ -66,7 +66,9 @@ fn unhashable(ir: &Ir, ty: &Ty) -> Option<(String, String)> {
                         "use a `list` instead of a set".into(),
                     ));
                 }
-                ModelKind::Enum { .. } => true,
+                // A tuple (its items' hashes are the tuple's own business,
+                // as for a frozen Struct's fields).
+                ModelKind::Enum { .. } | ModelKind::NamedTuple => true,
             };
             (!frozen).then(|| {
                 (

@@ -35,14 +35,15 @@ where
 /// Reads item `i` of a list or tuple (borrowed).
 type GetItem = unsafe fn(*mut ffi::PyObject, ffi::Py_ssize_t) -> *mut ffi::PyObject;
 
-/// A list or tuple's length and item reader, or `None`.
+/// A list or tuple's length and item reader, or `None`. A tuple subclass
+/// (a NamedTuple instance) is a tuple, as `msgspec.convert` takes it.
 #[inline]
 fn as_sequence(p: *mut ffi::PyObject) -> Option<(ffi::Py_ssize_t, GetItem)> {
     // SAFETY: type checks on a valid object.
     unsafe {
         if ffi::PyList_CheckExact(p) != 0 {
             Some((ffi::PyList_GET_SIZE(p), |l, i| ffi::PyList_GET_ITEM(l, i)))
-        } else if ffi::PyTuple_CheckExact(p) != 0 {
+        } else if ffi::PyTuple_Check(p) != 0 {
             Some((ffi::PyTuple_GET_SIZE(p), |t, i| ffi::PyTuple_GET_ITEM(t, i)))
         } else {
             None

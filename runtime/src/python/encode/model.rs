@@ -1,6 +1,8 @@
 //! Model encoders: Structs (slots read by offset, tags, `omit_defaults`,
-//! `array_like`), dataclasses (the instance `__dict__`) and TypedDicts,
-//! with the layout each reads from its class at start-up ([`resolve`]).
+//! `array_like`), dataclasses (the instance `__dict__`), NamedTuples (an
+//! array; a plain tuple or list converts to one, as `msgspec.convert` takes
+//! it) and TypedDicts, with the layout each reads from its class at
+//! start-up ([`resolve`]).
 
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -18,6 +20,8 @@ pub enum ModelKind {
     Struct,
     /// A `@dataclass`.
     Dataclass,
+    /// A `typing.NamedTuple` class.
+    NamedTuple,
     /// A `TypedDict` (a `dict` at run time).
     TypedDict,
 }
@@ -50,6 +54,7 @@ pub fn model(v: Obj<'_>, out: &mut Vec<u8>, model: u16) -> Result<(), Mismatch> 
     match m.kind {
         ModelKind::Struct => encode_struct(v, out, m),
         ModelKind::Dataclass => encode_dataclass(v, out, m),
+        ModelKind::NamedTuple => encode_named_tuple(v, out, m),
         ModelKind::TypedDict => encode_typed_dict(v, out, m),
     }
 }
@@ -61,8 +66,11 @@ pub(super) struct ModelRt {
     /// Struct tag: `"type":"Cat",` (object form) or `"Cat",` (array form).
     tag: Option<Vec<u8>>,
     array_like: bool,
-    /// Number of required keys (TypedDict).
+    /// Number of required keys (TypedDict) or leading fields without a
+    /// default (NamedTuple).
     required: usize,
+    /// A NamedTuple's defaults, one per field from `required` on.
+    defaults: Vec<Py<PyAny>>,
 }
 
 struct FieldRt {
@@ -155,6 +163,7 @@ pub(super) fn resolve(py: Python<'_>, m: &Model, cls: &Bound<'_, PyAny>) -> PyRe
             .try_iter()?
             .map(|f| f?.getattr("name")?.extract())
             .collect::<PyResult<_>>()?,
+        ModelKind::NamedTuple => cls.getattr("_fields")?.extract()?,
         ModelKind::TypedDict => cls
             .getattr("__annotations__")?
             .try_iter()?
@@ -174,6 +183,7 @@ pub(super) fn resolve(py: Python<'_>, m: &Model, cls: &Bound<'_, PyAny>) -> PyRe
         tag: None,
         array_like: false,
         required: 0,
+        defaults: Vec::new(),
     };
     match m.kind {
         ModelKind::Struct => {
@@ -257,6 +267,26 @@ pub(super) fn resolve(py: Python<'_>, m: &Model, cls: &Bound<'_, PyAny>) -> PyRe
                     omit: None,
                     optional,
                     text: field_text(m, &name),
+                });
+            }
+        }
+        ModelKind::NamedTuple => {
+            let defaults = cls.getattr("_field_defaults")?;
+            for name in &names {
+                let default = defaults.get_item(name).ok();
+                if let Some(d) = default {
+                    rt.defaults.push(d.unbind());
+                } else if rt.defaults.is_empty() {
+                    rt.required += 1;
+                }
+                rt.fields.push(FieldRt {
+                    name: PyString::intern(py, name).unbind(),
+                    key: Key::new(Vec::new()),
+                    offset: None,
+                    enc: field_enc(m, name)?,
+                    omit: None,
+                    optional: rt.fields.len() >= rt.required,
+                    text: field_text(m, name),
                 });
             }
         }
@@ -470,6 +500,63 @@ fn encode_dataclass(v: Obj<'_>, out: &mut Vec<u8>, m: &ModelRt) -> Result<(), Mi
     Ok(())
 }
 
+/// An instance of the class itself is written item by item (its items
+/// checked against the fields, as a Struct's are); any other tuple or a
+/// list converts as `msgspec.convert` converts it: as many items as the
+/// fields, or fewer down to the required ones, the defaults filling the
+/// rest.
+fn encode_named_tuple(v: Obj<'_>, out: &mut Vec<u8>, m: &ModelRt) -> Result<(), Mismatch> {
+    let p = v.ptr();
+    // SAFETY: type checks and size reads on a valid object.
+    let (len, tuple) = unsafe {
+        if ffi::PyTuple_Check(p) != 0 {
+            (ffi::PyTuple_GET_SIZE(p), true)
+        } else if ffi::PyList_CheckExact(p) != 0 {
+            (ffi::PyList_GET_SIZE(p), false)
+        } else {
+            return Err(mismatch("the declared NamedTuple (or an array)", v));
+        }
+    };
+    let len = usize::try_from(len).unwrap_or(0);
+    let n = m.fields.len();
+    if !(m.required..=n).contains(&len) {
+        return Err(constraint(
+            "an array of the NamedTuple's length",
+            format!("a sequence of length {len}"),
+        ));
+    }
+    let _depth = Depth::enter(v)?;
+    out.push(b'[');
+    let start = out.len();
+    for (i, f) in m.fields.iter().enumerate() {
+        if i < len {
+            let at = ffi::Py_ssize_t::try_from(i).unwrap_or(0);
+            // SAFETY: indexed reads within the length (a list is re-checked,
+            // as an item encoder may run Python code that shrinks it); each
+            // item is held by a new reference while its encoder runs.
+            let item = unsafe {
+                if tuple {
+                    Bound::from_borrowed_ptr(v.0.py(), ffi::PyTuple_GET_ITEM(p, at))
+                } else {
+                    if at >= ffi::Py_SIZE(p) {
+                        return Err(mismatch("the declared NamedTuple (or an array)", v));
+                    }
+                    Bound::from_borrowed_ptr(v.0.py(), ffi::PyList_GET_ITEM(p, at))
+                }
+            };
+            (f.enc)(Obj(item.as_borrowed()), out).map_err(|e| e.at_field(f.text))?;
+        } else {
+            // `msgspec.convert` fills in the default as it is, and
+            // `msgspec.json.encode` writes it as it is.
+            let d = m.defaults[i - m.required].bind(v.0.py());
+            super::any(Obj(d.as_borrowed()), out).map_err(|e| e.at_field(f.text))?;
+        }
+        out.push(b',');
+    }
+    close(out, start, b']');
+    Ok(())
+}
+
 fn encode_typed_dict(v: Obj<'_>, out: &mut Vec<u8>, m: &ModelRt) -> Result<(), Mismatch> {
     let p = v.ptr();
     // SAFETY: a type check on a valid object.
@@ -603,6 +690,9 @@ pub(in crate::python) fn fields_of<'a>(
                 };
                 out.push(borrow(p));
             }
+        }
+        ModelKind::NamedTuple => {
+            return Err(mismatch("a model a template can read", v));
         }
         ModelKind::TypedDict => {
             // SAFETY: a type check on a valid object.

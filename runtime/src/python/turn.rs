@@ -1,0 +1,439 @@
+//! One turn of the asyncio event loop, in Rust.
+//!
+//! The stock loop's `_run_once` is pure Python: on `/db` under load
+//! (examples/tfb on asyncpg) it, its selector's `select`, the loop's
+//! `_process_events` and `Handle._run` were about 12% of the server's
+//! samples (py-spy), and each turn cost a `poll` to learn whether the
+//! selector had events plus the `epoll_wait` of its `select`. [`Turn`]
+//! does the same steps, in the same order and with the same semantics, on
+//! the loop's own data: its `_ready` deque, its `_scheduled` heap and the
+//! `_fd_to_key` map of its selector (so `add_reader`, transports, timers,
+//! `call_soon_threadsafe` and everything else that fills them is untouched):
+//!
+//! 1. cancelled timers leave the heap (all of them when more than half of
+//!    over 100 are cancelled, else those at its head), as `_run_once` does;
+//! 2. one `epoll_wait` with a zero timeout on the selector's epoll fd, each
+//!    event mapped as `EpollSelector.select` maps it and its reader or writer
+//!    handle made ready as `_process_events` does (a cancelled one removes
+//!    its reader or writer);
+//! 3. the timers due (within the clock's resolution) move to `_ready`;
+//! 4. the handles ready at that point run, each in its context
+//!    (`PyContext_Enter`, the callback, `PyContext_Exit`, which is
+//!    `Context.run`); one that raises goes to the loop's exception handler
+//!    with the context `Handle._run` would give it (`bootstrap.callback_failed`),
+//!    and `SystemExit` and `KeyboardInterrupt` stop the turn, as they
+//!    stop `_run_once`.
+//!
+//! A loop in debug mode (`PYTHONASYNCIODEBUG`, `loop.set_debug(True)`)
+//! runs the stock `_run_once` instead, for its slow-callback warnings.
+
+use std::os::fd::RawFd;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::{ffi, intern};
+
+/// `base_events._MIN_SCHEDULED_TIMER_HANDLES`.
+const MIN_SCHEDULED_TIMER_HANDLES: usize = 100;
+/// `base_events._MIN_CANCELLED_TIMER_HANDLES_FRACTION`.
+const MIN_CANCELLED_TIMER_HANDLES_FRACTION: f64 = 0.5;
+/// `selectors.EVENT_READ`, `selectors.EVENT_WRITE`.
+const EVENT_READ: i64 = 1;
+const EVENT_WRITE: i64 = 2;
+/// Events taken per `epoll_wait`; more wait for the next turn (the selector
+/// is level-triggered, and epoll hands them out round-robin).
+const MAX_EVENTS: usize = 128;
+
+/// The parts of the loop a turn reads, looked up once.
+pub(super) struct Turn {
+    event_loop: Py<PyAny>,
+    /// `loop._ready`: a deque, made once in the loop's `__init__`.
+    ready: Py<PyAny>,
+    /// The selector's `_fd_to_key`: made once, cleared only on close.
+    fd_to_key: Py<PyDict>,
+    epoll_fd: RawFd,
+    /// `loop._run_once`, for a loop in debug mode.
+    run_once: Py<PyAny>,
+    heappop: Py<PyAny>,
+    heapify: Py<PyAny>,
+    /// `bootstrap.callback_failed`.
+    callback_failed: Py<PyAny>,
+    /// `loop._clock_resolution`.
+    clock_resolution: f64,
+}
+
+/// What a turn left behind.
+pub(super) struct After {
+    /// Handles are ready, or a timer is due: turn again at once.
+    pub(super) now: bool,
+    /// Seconds until the next timer, when there is one.
+    pub(super) timer: Option<f64>,
+}
+
+/// `time.monotonic()`, which `loop.time()` returns.
+pub(super) fn monotonic() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid timespec; CLOCK_MONOTONIC always exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut ts) };
+    #[allow(clippy::cast_precision_loss)]
+    let secs = ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9;
+    secs
+}
+
+impl Turn {
+    pub(super) fn new(
+        py: Python<'_>,
+        event_loop: &Bound<'_, PyAny>,
+        bootstrap: &Bound<'_, PyModule>,
+    ) -> PyResult<Turn> {
+        let selector = event_loop.getattr("_selector")?;
+        let heapq = py.import("heapq")?;
+        Ok(Turn {
+            ready: event_loop.getattr("_ready")?.unbind(),
+            fd_to_key: selector
+                .getattr("_fd_to_key")?
+                .cast_into::<PyDict>()?
+                .unbind(),
+            epoll_fd: selector.call_method0("fileno")?.extract()?,
+            run_once: event_loop.getattr("_run_once")?.unbind(),
+            heappop: heapq.getattr("heappop")?.unbind(),
+            heapify: heapq.getattr("heapify")?.unbind(),
+            callback_failed: bootstrap.getattr("callback_failed")?.unbind(),
+            clock_resolution: event_loop.getattr("_clock_resolution")?.extract()?,
+            event_loop: event_loop.clone().unbind(),
+        })
+    }
+
+    pub(super) fn epoll_fd(&self) -> RawFd {
+        self.epoll_fd
+    }
+
+    /// The loop's `_scheduled` heap (read each time: `_run_once` replaces it).
+    pub(super) fn scheduled<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        Ok(self
+            .event_loop
+            .bind(py)
+            .getattr(intern!(py, "_scheduled"))?
+            .cast_into::<PyList>()?)
+    }
+
+    /// How many handles are ready.
+    pub(super) fn ready_len(&self, py: Python<'_>) -> PyResult<usize> {
+        self.ready.bind(py).len()
+    }
+
+    /// One turn; the caller has set the running loop.
+    pub(super) fn run(&self, py: Python<'_>) -> PyResult<After> {
+        let lp = self.event_loop.bind(py);
+        if lp.getattr(intern!(py, "_debug"))?.is_truthy()? {
+            self.run_once.bind(py).call0()?;
+        } else {
+            self.drop_cancelled_timers(py)?;
+            self.poll(py)?;
+            self.due_timers(py)?;
+            self.run_ready(py)?;
+        }
+        self.after(py)
+    }
+
+    fn drop_cancelled_timers(&self, py: Python<'_>) -> PyResult<()> {
+        let lp = self.event_loop.bind(py);
+        let scheduled = self.scheduled(py)?;
+        let count = scheduled.len();
+        if count == 0 {
+            return Ok(());
+        }
+        let cancelled_name = intern!(py, "_cancelled");
+        let scheduled_name = intern!(py, "_scheduled");
+        let n_cancelled: usize = lp
+            .getattr(intern!(py, "_timer_cancelled_count"))?
+            .extract()?;
+        #[allow(clippy::cast_precision_loss)]
+        let many = count > MIN_SCHEDULED_TIMER_HANDLES
+            && n_cancelled as f64 / count as f64 > MIN_CANCELLED_TIMER_HANDLES_FRACTION;
+        if many {
+            let kept = PyList::empty(py);
+            for handle in scheduled.iter() {
+                if handle.getattr(cancelled_name)?.is_truthy()? {
+                    handle.setattr(scheduled_name, false)?;
+                } else {
+                    kept.append(handle)?;
+                }
+            }
+            self.heapify.bind(py).call1((&kept,))?;
+            lp.setattr(scheduled_name, kept)?;
+            lp.setattr(intern!(py, "_timer_cancelled_count"), 0)?;
+            return Ok(());
+        }
+        let heappop = self.heappop.bind(py);
+        let mut n_cancelled = n_cancelled;
+        let mut popped = false;
+        while !scheduled.is_empty()
+            && scheduled
+                .get_item(0)?
+                .getattr(cancelled_name)?
+                .is_truthy()?
+        {
+            n_cancelled = n_cancelled.saturating_sub(1);
+            popped = true;
+            let handle = heappop.call1((&scheduled,))?;
+            handle.setattr(scheduled_name, false)?;
+        }
+        if popped {
+            lp.setattr(intern!(py, "_timer_cancelled_count"), n_cancelled)?;
+        }
+        Ok(())
+    }
+
+    /// The selector's events, without waiting, made ready.
+    fn poll(&self, py: Python<'_>) -> PyResult<()> {
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS];
+        // SAFETY: a buffer of MAX_EVENTS events; zero timeout. The fd is
+        // the selector's, open while the loop lives.
+        #[allow(clippy::cast_possible_wrap, clippy::cast_possible_truncation)]
+        let n =
+            unsafe { libc::epoll_wait(self.epoll_fd, events.as_mut_ptr(), MAX_EVENTS as i32, 0) };
+        let Ok(n) = usize::try_from(n) else {
+            let err = std::io::Error::last_os_error();
+            if err.kind() == std::io::ErrorKind::Interrupted {
+                return Ok(());
+            }
+            return Err(err.into());
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        let fd_to_key = self.fd_to_key.bind(py);
+        let ready = self.ready.bind(py);
+        let lp = self.event_loop.bind(py);
+        let cancelled = intern!(py, "_cancelled");
+        for ev in &events[..n] {
+            let (flags, data) = (ev.events, ev.u64);
+            #[allow(clippy::cast_possible_truncation)]
+            let fd = data as RawFd;
+            let Some(key) = fd_to_key.get_item(fd)? else {
+                continue;
+            };
+            // As `EpollSelector.select` maps them: anything but EPOLLIN
+            // counts as writable, anything but EPOLLOUT as readable.
+            let mut mask = 0;
+            if flags & !(libc::EPOLLIN as u32) != 0 {
+                mask |= EVENT_WRITE;
+            }
+            if flags & !(libc::EPOLLOUT as u32) != 0 {
+                mask |= EVENT_READ;
+            }
+            // A SelectorKey: (fileobj, fd, events, data), data (reader, writer).
+            let key = key.cast_into::<PyTuple>()?;
+            let wanted: i64 = key.get_item(2)?.extract()?;
+            mask &= wanted;
+            let handles = key.get_item(3)?;
+            for (bit, index, remove) in [
+                (EVENT_READ, 0, intern!(py, "_remove_reader")),
+                (EVENT_WRITE, 1, intern!(py, "_remove_writer")),
+            ] {
+                if mask & bit == 0 {
+                    continue;
+                }
+                let handle = handles.get_item(index)?;
+                if handle.is_none() {
+                    continue;
+                }
+                if handle.getattr(cancelled)?.is_truthy()? {
+                    lp.call_method1(remove, (key.get_item(0)?,))?;
+                } else {
+                    ready.call_method1(intern!(py, "append"), (handle,))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The timers due move to `_ready`.
+    fn due_timers(&self, py: Python<'_>) -> PyResult<()> {
+        let scheduled = self.scheduled(py)?;
+        if scheduled.is_empty() {
+            return Ok(());
+        }
+        let end = monotonic() + self.clock_resolution;
+        let heappop = self.heappop.bind(py);
+        let ready = self.ready.bind(py);
+        while !scheduled.is_empty() {
+            let when: f64 = scheduled
+                .get_item(0)?
+                .getattr(intern!(py, "_when"))?
+                .extract()?;
+            if when >= end {
+                break;
+            }
+            let handle = heappop.call1((&scheduled,))?;
+            handle.setattr(intern!(py, "_scheduled"), false)?;
+            ready.call_method1(intern!(py, "append"), (handle,))?;
+        }
+        Ok(())
+    }
+
+    /// Runs the handles ready now (not those they schedule: next turn).
+    fn run_ready(&self, py: Python<'_>) -> PyResult<()> {
+        let ready = self.ready.bind(py);
+        let todo = ready.len()?;
+        for _ in 0..todo {
+            let handle = ready.call_method0(intern!(py, "popleft"))?;
+            if handle.getattr(intern!(py, "_cancelled"))?.is_truthy()? {
+                continue;
+            }
+            if let Err(e) = run_handle(py, &handle) {
+                use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
+                if e.is_instance_of::<PySystemExit>(py)
+                    || e.is_instance_of::<PyKeyboardInterrupt>(py)
+                {
+                    return Err(e);
+                }
+                self.callback_failed
+                    .bind(py)
+                    .call1((&handle, e.into_value(py)))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether to turn again at once, and when the next timer is due.
+    fn after(&self, py: Python<'_>) -> PyResult<After> {
+        if self.ready_len(py)? > 0 {
+            return Ok(After {
+                now: true,
+                timer: None,
+            });
+        }
+        let scheduled = self.scheduled(py)?;
+        if scheduled.is_empty() {
+            return Ok(After {
+                now: false,
+                timer: None,
+            });
+        }
+        let when: f64 = scheduled
+            .get_item(0)?
+            .getattr(intern!(py, "_when"))?
+            .extract()?;
+        let wait = (when - monotonic()).max(0.0);
+        Ok(After {
+            now: wait == 0.0,
+            timer: Some(wait),
+        })
+    }
+}
+
+/// `handle._context.run(handle._callback, *handle._args)`, without the
+/// frame of `Handle._run`.
+fn run_handle(py: Python<'_>, handle: &Bound<'_, PyAny>) -> PyResult<()> {
+    let context = handle.getattr(intern!(py, "_context"))?;
+    let callback = handle.getattr(intern!(py, "_callback"))?;
+    let args = handle.getattr(intern!(py, "_args"))?;
+    let args = match args.cast_into::<PyTuple>() {
+        Ok(t) => t,
+        Err(e) => PyTuple::new(
+            py,
+            e.into_inner().try_iter()?.collect::<PyResult<Vec<_>>>()?,
+        )?,
+    };
+    // SAFETY: `context` is a live object (PyContext_Enter checks its type);
+    // the call returns a new reference or sets an exception; every
+    // successful enter is matched by an exit.
+    unsafe {
+        if ffi::PyContext_Enter(context.as_ptr()) < 0 {
+            return Err(PyErr::fetch(py));
+        }
+        let out = ffi::PyObject_Call(callback.as_ptr(), args.as_ptr(), std::ptr::null_mut());
+        let result = Bound::from_owned_ptr_or_err(py, out).map(drop);
+        if ffi::PyContext_Exit(context.as_ptr()) < 0 {
+            let exit = PyErr::fetch(py);
+            return Err(result.err().unwrap_or(exit));
+        }
+        result
+    }
+}
+
+/// `loop.call_soon`, in Rust: set on the loop as an instance attribute,
+/// where `asyncio`'s C Futures and Tasks find it (every done future's
+/// callbacks, every Task step after the first go through it).
+///
+/// The stock method is three Python frames (`call_soon`, `_call_soon`,
+/// `Handle.__init__`, which also calls `loop.get_debug()`). This makes the
+/// same `asyncio.Handle` (its slots set as `__init__` sets them, the
+/// context copied when none is given), appends it to `_ready` and returns
+/// it; a closed loop raises as `_check_closed` does, and a loop in debug
+/// mode takes the stock method (its thread and callback checks, its
+/// source tracebacks).
+#[pyclass(module = "prebake._runtime", frozen)]
+pub(super) struct CallSoon {
+    event_loop: Py<PyAny>,
+    ready: Py<PyAny>,
+    /// `asyncio.Handle`, and `object.__new__` to make one without `__init__`.
+    handle: Py<PyAny>,
+    new: Py<PyAny>,
+    /// `type(loop).call_soon`, for a loop in debug mode.
+    stock: Py<PyAny>,
+}
+
+impl CallSoon {
+    pub(super) fn new(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<CallSoon> {
+        let object = py.get_type::<pyo3::types::PyAny>();
+        Ok(CallSoon {
+            ready: event_loop.getattr("_ready")?.unbind(),
+            handle: py.import("asyncio.events")?.getattr("Handle")?.unbind(),
+            new: object.getattr("__new__")?.unbind(),
+            stock: event_loop.get_type().getattr("call_soon")?.unbind(),
+            event_loop: event_loop.clone().unbind(),
+        })
+    }
+}
+
+#[pymethods]
+impl CallSoon {
+    #[pyo3(signature = (callback, *args, context=None))]
+    fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        callback: Bound<'py, PyAny>,
+        args: Bound<'py, PyTuple>,
+        context: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let lp = self.event_loop.bind(py);
+        if lp.getattr(intern!(py, "_closed"))?.is_truthy()? {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "Event loop is closed",
+            ));
+        }
+        if lp.getattr(intern!(py, "_debug"))?.is_truthy()? {
+            let kwargs = PyDict::new(py);
+            kwargs.set_item(intern!(py, "context"), context)?;
+            let mut all = vec![lp.clone(), callback];
+            all.extend(args.iter());
+            return self
+                .stock
+                .bind(py)
+                .call(PyTuple::new(py, all)?, Some(&kwargs));
+        }
+        let context = match context {
+            Some(c) if !c.is_none() => c,
+            // SAFETY: returns a new reference or sets an exception.
+            _ => unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyContext_CopyCurrent())? },
+        };
+        let handle = self.new.bind(py).call1((self.handle.bind(py),))?;
+        handle.setattr(intern!(py, "_context"), context)?;
+        handle.setattr(intern!(py, "_loop"), lp)?;
+        handle.setattr(intern!(py, "_callback"), callback)?;
+        handle.setattr(intern!(py, "_args"), args)?;
+        handle.setattr(intern!(py, "_cancelled"), false)?;
+        handle.setattr(intern!(py, "_repr"), py.None())?;
+        handle.setattr(intern!(py, "_source_traceback"), py.None())?;
+        self.ready
+            .bind(py)
+            .call_method1(intern!(py, "append"), (&handle,))?;
+        Ok(handle)
+    }
+}

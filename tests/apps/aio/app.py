@@ -1,0 +1,323 @@
+"""The test app of asyncio's contract on the loop the runtime drives.
+
+Each route exercises one piece of what `asyncio` promises a handler, and
+answers with what it observed: callbacks in order, timers (and many of
+them cancelled), readers and writers on raw sockets, streams through a
+server and a client, executors and `call_soon_threadsafe`, cancellation
+thrown into a handler that suspended, `wait_for`, a callback that raises
+(the loop's exception handler), the loop in debug mode, and a Task's
+introspection.
+
+Served in-process by `runtime/tests/aio.rs`.
+"""
+
+import asyncio
+import contextvars
+import socket
+import threading
+import time
+from typing import Any
+
+from prebake import App
+
+app = App(title="aio")
+
+
+@app.get("/order")
+async def order() -> dict[str, Any]:
+    """`call_soon` runs FIFO, timers by deadline, all after the current step."""
+    loop = asyncio.get_running_loop()
+    seen: list[str] = []
+    done = loop.create_future()
+    loop.call_later(0.03, seen.append, "later-30ms")
+    loop.call_later(0.01, seen.append, "later-10ms")
+    loop.call_at(loop.time() + 0.02, seen.append, "at-20ms")
+    for i in range(3):
+        loop.call_soon(seen.append, f"soon-{i}")
+    loop.call_later(0.04, done.set_result, None)
+    seen.append("step")
+    await done
+    return {
+        "seen": seen,
+        "clock": abs(loop.time() - time.monotonic()) < 0.5,
+        "running": asyncio.get_running_loop() is loop,
+    }
+
+
+@app.get("/call-soon")
+async def call_soon() -> dict[str, Any]:
+    """`call_soon` gives an `asyncio.Handle` that runs in a copy of the
+    current context (or the one given), and not at all once cancelled."""
+    loop = asyncio.get_running_loop()
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+    seen: list[tuple[str, str]] = []
+    var.set("copied")
+    first = loop.call_soon(lambda: seen.append(("default", var.get())))
+    given = contextvars.Context()
+    given.run(var.set, "given")
+    second = loop.call_soon(lambda: seen.append(("given", var.get())), context=given)
+    third = loop.call_soon(seen.append, ("cancelled", "ran"))
+    third.cancel()
+    var.set("changed after")
+    await asyncio.sleep(0)
+    return {
+        "seen": seen,
+        "handle": type(first) is asyncio.Handle,
+        "context": second._context is given,  # type: ignore[attr-defined]
+        "cancelled": third.cancelled(),
+        "repr": "call_soon" in repr(first),
+    }
+
+
+@app.get("/timers")
+async def timers() -> dict[str, Any]:
+    """300 timers, 200 of them cancelled (the loop's bulk clean-up of its
+    heap): exactly the others fire, in deadline order."""
+    loop = asyncio.get_running_loop()
+    fired: list[int] = []
+    handles = [loop.call_later(0.001 * (i % 30), fired.append, i) for i in range(300)]
+    for i, h in enumerate(handles):
+        if i % 3:
+            h.cancel()
+    kept = [i for i in range(300) if i % 3 == 0]
+    deadline = [h.when() for h in handles]
+    await asyncio.sleep(0.06)
+    in_order = all(deadline[a] <= deadline[b] for a, b in zip(fired, fired[1:]))
+    left = sum(1 for h in loop._scheduled if h in handles)  # type: ignore[attr-defined]
+    return {"fired": sorted(fired) == kept, "in_order": in_order, "left": left}
+
+
+@app.get("/reader")
+async def reader() -> dict[str, Any]:
+    """`add_reader` on a raw socket another thread writes to; then
+    `add_writer`; then a reader whose handle was cancelled is dropped."""
+    loop = asyncio.get_running_loop()
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    got = loop.create_future()
+
+    def on_readable() -> None:
+        if not got.done():
+            got.set_result(a.recv(100))
+
+    loop.add_reader(a, on_readable)
+    threading.Timer(0.02, b.send, (b"from a thread",)).start()
+    data = await asyncio.wait_for(got, 5)
+    loop.remove_reader(a)
+
+    writable = loop.create_future()
+    loop.add_writer(b, lambda: writable.done() or writable.set_result(True))
+    wrote = await asyncio.wait_for(writable, 5)
+    loop.remove_writer(b)
+
+    # A cancelled reader handle: the loop removes the reader on its next event.
+    called: list[int] = []
+    loop.add_reader(a, called.append, 1)
+    loop._selector.get_key(a).data[0].cancel()  # type: ignore[attr-defined]
+    b.send(b"x")
+    for _ in range(5):
+        await asyncio.sleep(0.005)
+    registered = a.fileno() in loop._selector.get_map()  # type: ignore[attr-defined]
+    a.close()
+    b.close()
+    return {"data": data.decode(), "wrote": wrote, "called": called, "registered": registered}
+
+
+@app.get("/streams")
+async def streams(size: int = 4 << 20) -> dict[str, Any]:
+    """A stream server and client on the loop (transports and protocols):
+    `size` bytes echoed back, more than a socket buffer holds, so writes
+    wait for the writer callback and reads come in pieces."""
+
+    async def echo(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        while chunk := await r.read(65536):
+            w.write(chunk)
+            await w.drain()
+        w.close()
+
+    server = await asyncio.start_server(echo, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    payload = bytes(range(256)) * (size // 256)
+
+    async def send() -> None:
+        w.write(payload)
+        await w.drain()
+        w.write_eof()
+
+    sender = asyncio.create_task(send())
+    back = await r.read(-1)
+    await sender
+    w.close()
+    await w.wait_closed()
+    server.close()
+    await server.wait_closed()
+    return {"echoed": back == payload, "bytes": len(back)}
+
+
+@app.get("/threads")
+async def threads() -> dict[str, Any]:
+    """`run_in_executor`, `to_thread` and `call_soon_threadsafe` wake the loop."""
+    loop = asyncio.get_running_loop()
+    in_executor = await loop.run_in_executor(None, sum, range(10))
+    to_thread = await asyncio.to_thread(lambda: threading.current_thread() is not threading.main_thread())
+    fut = loop.create_future()
+
+    def later() -> None:
+        time.sleep(0.02)
+        loop.call_soon_threadsafe(fut.set_result, "threadsafe")
+
+    threading.Thread(target=later).start()
+    return {"executor": in_executor, "to_thread": to_thread, "threadsafe": await fut}
+
+
+@app.get("/cancelled")
+async def cancelled() -> dict[str, Any]:
+    """A Task cancelled while it waits sees `CancelledError` at its `await`
+    (thrown through the runtime's wrapper) and may still answer."""
+    me = asyncio.current_task()
+    assert me is not None
+    asyncio.get_running_loop().call_later(0.01, me.cancel)
+    try:
+        await asyncio.sleep(5)
+    except asyncio.CancelledError:
+        me.uncancel()
+        return {"cancelled": True, "cancelling": me.cancelling()}
+    return {"cancelled": False, "cancelling": me.cancelling()}
+
+
+@app.get("/cancelled-after-suspend")
+async def cancelled_after_suspend() -> dict[str, Any]:
+    """As `/cancelled`, the Task found only after the first suspension."""
+    await asyncio.sleep(0)
+    me = asyncio.current_task()
+    assert me is not None
+    asyncio.get_running_loop().call_later(0.01, me.cancel)
+    try:
+        await asyncio.sleep(5)
+    except asyncio.CancelledError:
+        me.uncancel()
+        return {"cancelled": True}
+    return {"cancelled": False}
+
+
+@app.get("/wait-for")
+async def wait_for() -> dict[str, Any]:
+    """`wait_for` and `timeout` cancel what they wait for on time."""
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(asyncio.sleep(5), 0.02)
+        wait_for_timed_out = False
+    except TimeoutError:
+        wait_for_timed_out = True
+    try:
+        async with asyncio.timeout(0.02):
+            await asyncio.sleep(5)
+        timeout_timed_out = False
+    except TimeoutError:
+        timeout_timed_out = True
+    return {
+        "wait_for": wait_for_timed_out,
+        "timeout": timeout_timed_out,
+        "quick": time.monotonic() - started < 1,
+    }
+
+
+@app.get("/callback-error")
+async def callback_error() -> dict[str, Any]:
+    """A callback that raises goes to the loop's exception handler, with the
+    context `Handle._run` gives it, and the loop goes on."""
+    loop = asyncio.get_running_loop()
+    contexts: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: contexts.append(context))
+    after: list[str] = []
+
+    def boom() -> None:
+        raise ValueError("boom")
+
+    try:
+        loop.call_soon(boom)
+        loop.call_soon(after.append, "ran")
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+    context = contexts[0] if contexts else {}
+    return {
+        "reported": len(contexts),
+        "message": str(context.get("message", "")),
+        "exception": type(context.get("exception")).__name__,
+        "handle": isinstance(context.get("handle"), asyncio.Handle),
+        "after": after,
+    }
+
+
+@app.get("/debug")
+async def debug() -> dict[str, Any]:
+    """The loop in debug mode still runs (the stock `_run_once` then)."""
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)
+    try:
+        await asyncio.sleep(0.01)
+        fut = loop.create_future()
+        loop.call_soon(fut.set_result, "debug")
+        value = await fut
+    finally:
+        loop.set_debug(False)
+    return {"value": value}
+
+
+@app.get("/introspection")
+async def introspection() -> dict[str, Any]:
+    """After the first suspension the handler runs in a Task whose repr,
+    coroutine and stack name the handler."""
+    await asyncio.sleep(0)
+    task = asyncio.current_task()
+    assert task is not None
+    coro = task.get_coro()
+    return {
+        "repr": "introspection" in repr(task),
+        "qualname": coro.__qualname__,
+        "frame": coro.cr_frame is not None,
+        "stack": len(task.get_stack()),
+        "all_tasks": task in asyncio.all_tasks(),
+        "is_coroutine": asyncio.iscoroutine(coro),
+    }
+
+
+@app.get("/gather")
+async def gather(n: int = 50) -> dict[str, Any]:
+    """Many child Tasks at once, each suspending a few times."""
+
+    async def child(i: int) -> int:
+        for _ in range(3):
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.001 * (i % 5))
+        return i
+
+    results = await asyncio.gather(*(child(i) for i in range(n)))
+    return {"sum": sum(results), "n": len(results)}
+
+
+class FactoryTask(asyncio.Task):  # type: ignore[type-arg]
+    """The Task class the app's task factory makes."""
+
+
+def _factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+    return FactoryTask(coro, loop=loop, **kwargs)
+
+
+@app.get("/task-factory")
+async def task_factory(on: bool) -> dict[str, Any]:
+    """Sets (or removes) a task factory on the loop."""
+    loop = asyncio.get_running_loop()
+    loop.set_task_factory(_factory if on else None)
+    return {"factory": loop.get_task_factory() is not None}
+
+
+@app.get("/task-factory/check")
+async def task_factory_check() -> dict[str, Any]:
+    """The Task of a handler that suspends comes from the loop's factory."""
+    await asyncio.sleep(0)
+    return {"task": type(asyncio.current_task()).__name__}
