@@ -787,3 +787,41 @@ fn a_missing_body_takes_the_parameters_default() {
         )
     );
 }
+
+/// Every response carries exactly one `Server` (the app's
+/// `server_header`): those the runtime encodes, its errors, a raised
+/// `HTTPException`'s with its own headers, a 404; a handler's own `Server`
+/// replaces it rather than adding a second.
+#[test]
+fn one_server_header_on_every_response() {
+    let addr = server();
+    let servers = |r: &prebake_testkit::Response| -> Vec<String> {
+        r.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("server"))
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    for (target, status) in [
+        ("/things/1", 200),
+        ("/teapot", 418),
+        ("/teapot/object", 418),
+        ("/no/such/route", 404),
+        ("/things/x", 400),
+    ] {
+        let r = get(addr, target);
+        assert_eq!(r.status, status, "{target}: {r:?}");
+        assert_eq!(servers(&r), ["kitchen/1.0"], "{target}: {r:?}");
+    }
+    let r = get(addr, "/custom/server");
+    assert_eq!(servers(&r), ["handler/2"], "{r:?}");
+    // Pipelined: each answer has its own.
+    let mut conn = Conn::open(addr);
+    let mut batch = raw("GET", "/things/2", &[], b"");
+    batch.extend(raw("GET", "/custom/server", &[], b""));
+    batch.extend(raw("GET", "/things/3", &[], b""));
+    conn.send(&batch);
+    for want in ["kitchen/1.0", "handler/2", "kitchen/1.0"] {
+        assert_eq!(servers(&conn.read(false)), [want]);
+    }
+}

@@ -19,9 +19,9 @@ mod send;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use hyper::Method;
 use hyper::StatusCode;
 use hyper::header::{ACCEPT_ENCODING, CONTENT_ENCODING, HeaderMap, HeaderValue, LOCATION, VARY};
-use hyper::{Method, Response};
 
 pub(crate) use body::FileBody;
 pub(crate) use resolve::Found;
@@ -308,7 +308,7 @@ fn redirect_to_slash(path: &str, query: Option<&str>) -> Resp {
         Some(q) => format!("{path}/?{q}"),
         None => format!("{path}/"),
     };
-    let mut resp = Response::new(RespBody::empty());
+    let mut resp = crate::response::new(RespBody::empty());
     *resp.status_mut() = StatusCode::TEMPORARY_REDIRECT;
     if let Ok(v) = HeaderValue::from_str(&location) {
         resp.headers_mut().insert(LOCATION, v);
@@ -325,7 +325,7 @@ pub(crate) struct PendingFile {
 /// The response for a `FileResponse` of `path` (relative to the app's
 /// folder), completed by [`complete`].
 pub(crate) fn pending(status: StatusCode, path: &str, content_type: HeaderValue) -> Resp {
-    let mut resp = Response::new(RespBody::PendingFile(Box::new(PendingFile {
+    let mut resp = crate::response::new(RespBody::PendingFile(Box::new(PendingFile {
         path: locate(Path::new(path)),
         content_type,
     })));
@@ -343,11 +343,11 @@ pub(crate) fn complete(resp: Resp, request: Option<&HeaderMap>, head: bool) -> R
     if !matches!(resp.body(), RespBody::PendingFile(_)) {
         return resp;
     }
-    complete_file(resp, request, head)
+    complete_file(*resp, request, head)
 }
 
 #[cold]
-fn complete_file(resp: Resp, request: Option<&HeaderMap>, head: bool) -> Resp {
+fn complete_file(resp: hyper::Response<RespBody>, request: Option<&HeaderMap>, head: bool) -> Resp {
     let (parts, body) = resp.into_parts();
     let RespBody::PendingFile(file) = body else {
         return crate::response::internal_error();

@@ -18,12 +18,12 @@ use std::fs::File;
 use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use hyper::StatusCode;
 use hyper::body::Bytes;
 use hyper::header::{
     ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue,
     IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, LAST_MODIFIED, RANGE,
 };
-use hyper::{Response, StatusCode};
 
 use super::body::{FileBody, Part};
 use super::cache::Entry;
@@ -176,7 +176,7 @@ fn finish(
             Opened::Cached(e) => RespBody::full(from_memory(&e.bytes, parts)),
         }
     };
-    let mut resp = Response::new(body);
+    let mut resp = crate::response::new(body);
     *resp.status_mut() = status;
     *resp.headers_mut() = headers;
     resp.headers_mut()
@@ -207,7 +207,7 @@ fn not_modified_response(mut headers: HeaderMap) -> Resp {
     headers.remove(CONTENT_TYPE);
     headers.remove(ACCEPT_RANGES);
     headers.remove(LAST_MODIFIED);
-    let mut resp = Response::new(RespBody::empty());
+    let mut resp = crate::response::new(RespBody::empty());
     *resp.status_mut() = StatusCode::NOT_MODIFIED;
     *resp.headers_mut() = headers;
     resp

@@ -162,7 +162,9 @@ fn excluded_media_type(c: &Compress, ct: &[u8]) -> bool {
 /// Takes the body out of a response of one buffer (empty for any other).
 pub(crate) fn take_body(resp: &mut Resp) -> Bytes {
     match std::mem::replace(resp.body_mut(), RespBody::empty()) {
-        RespBody::Full(bytes) => bytes.unwrap_or_default(),
+        RespBody::Full(chunk) => chunk
+            .map(crate::body::Chunk::into_bytes)
+            .unwrap_or_default(),
         other => {
             *resp.body_mut() = other;
             Bytes::new()

@@ -226,7 +226,8 @@ impl Prepared {
                 format!("Disallowed CORS {}", failures.join(", ")),
             )
         };
-        let mut resp = response::with_body(status, Some(response::TEXT), body.into());
+        let mut resp =
+            response::with_body(status, Some(response::TEXT), hyper::body::Bytes::from(body));
         resp.headers_mut().extend(headers);
         resp
     }

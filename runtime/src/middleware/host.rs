@@ -33,7 +33,11 @@ fn path_and_query(uri: &Uri) -> &str {
 
 /// A 307 to `location`, with an empty body (Starlette's `RedirectResponse`).
 fn redirect(location: &str) -> Resp {
-    let mut resp = response::with_body(StatusCode::TEMPORARY_REDIRECT, None, Default::default());
+    let mut resp = response::with_body(
+        StatusCode::TEMPORARY_REDIRECT,
+        None,
+        hyper::body::Bytes::new(),
+    );
     match HeaderValue::from_str(location) {
         Ok(v) => {
             resp.headers_mut().insert(LOCATION, v);

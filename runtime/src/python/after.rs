@@ -95,7 +95,7 @@ impl<'py> Scope<'py> {
                     && name != hyper::header::CONTENT_LENGTH
                     && name != hyper::header::TRANSFER_ENCODING
                 {
-                    resp.headers_mut().append(name, value);
+                    crate::response::set_header(resp, name, value);
                 }
             }
         }

@@ -47,7 +47,6 @@ pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
         let armed = interp.watchdog.map(|w| (w, w.arm()));
         let started = slow::ticks();
         let result = call.invoke();
-        drop(call);
         let request = request.as_ref();
         if !spec.is_async {
             slow::check(started, index);

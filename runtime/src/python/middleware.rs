@@ -215,7 +215,8 @@ where
                             *resp.body_mut() = body;
                         }
                         if let Some(len) = head_length {
-                            resp.headers_mut().insert(hyper::header::CONTENT_LENGTH, len);
+                            resp.headers_mut()
+                                .insert(hyper::header::CONTENT_LENGTH, len);
                         }
                     }
                     resp

@@ -391,9 +391,9 @@ pub(crate) async fn accept_loop(listener: TcpListener, hub: Rc<Hub>) {
 /// `registration` unregisters the connection on every way out, a panic
 /// in hyper included.
 ///
-/// hyper's writes are held in a [`cork::Cork`] and sent each time hyper has
-/// done all it can for now: one `write` for all the answers to a batch of
-/// pipelined requests.
+/// On a connection that pipelines, hyper's writes are held in a
+/// [`cork::Cork`] and sent each time hyper has done all it can for now: one
+/// `write` for all the answers to a batch of pipelined requests.
 async fn serve(
     io: cork::Corked,
     cork: Rc<cork::Cork>,

@@ -27,7 +27,7 @@ use http_body_util::BodyExt;
 use hyper::Request;
 use hyper::body::Body as _;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, SERVER, TRANSFER_ENCODING};
+use hyper::header::{CONTENT_TYPE, HeaderValue, SERVER, TRANSFER_ENCODING};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{HeaderMap, StatusCode};
@@ -72,7 +72,7 @@ pub(super) struct Handled {
 }
 
 impl Future for Handled {
-    type Output = Result<Resp, Infallible>;
+    type Output = Result<hyper::Response<crate::body::RespBody>, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
@@ -82,7 +82,11 @@ impl Future for Handled {
                 Step::Later(fut) => break std::task::ready!(fut.as_mut().poll(cx)),
                 Step::Body(body) => {
                     this.step = match body.poll_whole(cx) {
-                        Whole::Body(bytes) => body.call(bytes),
+                        Whole::Body(bytes) => {
+                            let step = body.call(bytes);
+                            response::recycle_headers(std::mem::take(&mut body.parts.headers));
+                            step
+                        }
                         Whole::Refused(resp) => done(resp),
                         Whole::Partly(first) => {
                             let Step::Body(body) = std::mem::replace(&mut this.step, done_taken())
@@ -97,7 +101,10 @@ impl Future for Handled {
         };
         // Every response the app gives carries `Server` (hyper writes `Date`),
         // unless the handler set its own.
-        if let Some(server) = &state().server {
+        // Those made by `response::with_body` have it already, first.
+        if let Some(server) = &state().server
+            && !response::has_server(&resp)
+        {
             resp.headers_mut()
                 .entry(SERVER)
                 .or_insert_with(|| server.clone());
@@ -105,7 +112,7 @@ impl Future for Handled {
         if matches!(resp.body(), RespBody::File(_)) {
             splice_file(&mut resp, &this.busy);
         }
-        Poll::Ready(Ok(resp))
+        Poll::Ready(Ok(*resp))
     }
 }
 
@@ -192,7 +199,7 @@ impl BodyCall {
     fn call(&self, body: Bytes) -> Step {
         call(
             self.state,
-            &self.parts,
+            Head::of(&self.parts),
             body,
             &self.captures,
             self.index,
@@ -216,7 +223,7 @@ impl BodyCall {
                 Ok(b) => b,
                 Err(resp) => return resp,
             };
-            call(state, &parts, body, &captures, index, rid)
+            call(state, Head::of(&parts), body, &captures, index, rid)
                 .finish()
                 .await
         }))
@@ -263,7 +270,7 @@ pub(crate) async fn respond_inner(
     rid: RequestId,
     route: &Cell<Option<usize>>,
 ) -> Resp {
-    respond(state, req, rid, route).finish().await
+    respond_outlined(state, req, rid, route).finish().await
 }
 
 /// A body a Python middleware read before the route (so that its
@@ -303,7 +310,7 @@ pub(crate) async fn pre_read(state: &State, req: &mut Request<Incoming>) -> Byte
             })
             .unwrap_or_default();
     }
-    if let Some(len) = req.headers().get(CONTENT_LENGTH)
+    if let Some(len) = req.headers().get(hyper::header::CONTENT_LENGTH)
         && std::str::from_utf8(len.as_bytes())
             .ok()
             .and_then(|l| l.parse::<u64>().ok())
@@ -363,7 +370,7 @@ async fn observed(state: &'static State, req: Request<Incoming>, rid: RequestId)
     let resp = if state.middleware {
         crate::middleware::serve(state, req, rid, &route).await
     } else {
-        respond(state, req, rid, &route).finish().await
+        respond_outlined(state, req, rid, &route).finish().await
     };
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();
@@ -402,9 +409,12 @@ fn panicked(state: &State, rid: RequestId, route: Option<usize>) -> Resp {
 /// there is a 500 for this request only. (Around those synchronous calls
 /// rather than around a whole future: a catching wrapper on every poll
 /// would cost about 150 instructions per request in moves of the response.)
+/// Inlined into `handle`, so that the request (248 bytes) is not copied
+/// into it; the other callers share [`respond_outlined`].
+#[inline(always)]
 fn respond(
     state: &'static State,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
     rid: RequestId,
     route: &Cell<Option<usize>>,
 ) -> Step {
@@ -460,9 +470,20 @@ fn respond(
         }
     };
     route.set(Some(index));
-    let (parts, body) = req.into_parts();
     match app.routes[index].body {
-        Body::None => call(state, &parts, Bytes::new(), &captures, index, rid),
+        // Read in place: splitting the request would copy its head.
+        Body::None => {
+            let step = call(
+                state,
+                Head::of_request(&req),
+                Bytes::new(),
+                &captures,
+                index,
+                rid,
+            );
+            response::recycle_headers(std::mem::take(req.headers_mut()));
+            step
+        }
         Body::Static {
             content_type,
             bytes,
@@ -480,10 +501,12 @@ fn respond(
                 _ => Json::No,
             };
             if state.middleware
-                && let Some(pre) = parts.extensions.get::<PreRead>()
+                && let Some(pre) = req.extensions().get::<PreRead>()
             {
-                return pre_read_call(state, &parts, pre.clone(), &captures, index, rid, json);
+                let pre = pre.clone();
+                return pre_read_call(state, &req, pre, &captures, index, rid, json);
             }
+            let (parts, body) = req.into_parts();
             let call = Box::new(BodyCall {
                 state,
                 parts,
@@ -493,7 +516,7 @@ fn respond(
                 rid,
                 json,
             });
-            if refused_before_reading(&call.parts.headers, state, json).is_some() {
+            if refused_before_reading(&call.parts.headers, &call.body, state, json).is_some() {
                 // Refused unread: `later` answers and drains what follows.
                 return call.later(None);
             }
@@ -507,14 +530,14 @@ fn respond(
 #[cold]
 fn pre_read_call(
     state: &'static State,
-    parts: &hyper::http::request::Parts,
+    req: &Request<Incoming>,
     pre: PreRead,
     captures: &Captures,
     index: usize,
     rid: RequestId,
     json: Json,
 ) -> Step {
-    if let Some(resp) = refused_before_reading(&parts.headers, state, json) {
+    if let Some(resp) = refused_before_reading(req.headers(), req.body(), state, json) {
         return done(resp);
     }
     let body = match pre {
@@ -527,7 +550,18 @@ fn pre_read_call(
     if json == (Json::Yes { guard: true }) && too_deep(&body, state.max_json_depth) {
         return done(response::json_too_deep(state.max_json_depth));
     }
-    call(state, parts, body, captures, index, rid)
+    call(state, Head::of_request(req), body, captures, index, rid)
+}
+
+/// [`respond`] for the middleware and the observed requests.
+#[inline(never)]
+fn respond_outlined(
+    state: &'static State,
+    req: Request<Incoming>,
+    rid: RequestId,
+    route: &Cell<Option<usize>>,
+) -> Step {
+    respond(state, req, rid, route)
 }
 
 /// The router's 404 or 405 through the app's exception handler for
@@ -574,10 +608,36 @@ fn mount_error(req: &Request<Incoming>, status: u16) -> Resp {
     }
 }
 
+/// What [`call`] reads of a request's head.
+#[derive(Clone, Copy)]
+struct Head<'a> {
+    method: &'a hyper::Method,
+    uri: &'a hyper::Uri,
+    headers: &'a HeaderMap,
+}
+
+impl<'a> Head<'a> {
+    fn of(parts: &'a hyper::http::request::Parts) -> Head<'a> {
+        Head {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+        }
+    }
+
+    fn of_request(req: &'a Request<Incoming>) -> Head<'a> {
+        Head {
+            method: req.method(),
+            uri: req.uri(),
+            headers: req.headers(),
+        }
+    }
+}
+
 /// Calls route `index`'s handler on the request.
 fn call(
     state: &'static State,
-    parts: &hyper::http::request::Parts,
+    parts: Head<'_>,
     body: Bytes,
     captures: &Captures,
     index: usize,
@@ -593,16 +653,16 @@ fn call(
         path,
         query,
         target,
-        headers: &parts.headers,
+        headers: parts.headers,
         body: &body,
         captures,
         bad: Cell::new(None),
     };
     let head = parts.method == hyper::Method::HEAD;
     match catch_unwind(AssertUnwindSafe(|| python::dispatch(index, &req, rid))) {
-        Ok(Outcome::Ready(resp)) => done(files::complete(resp, Some(&parts.headers), head)),
+        Ok(Outcome::Ready(resp)) => done(files::complete(resp, Some(parts.headers), head)),
         Ok(Outcome::Pending(pending)) => {
-            let conds = file_conditions(state, index, &parts.headers);
+            let conds = file_conditions(state, index, parts.headers);
             Step::Later(Box::pin(async move {
                 match pending.wait(state.handler_timeout).await {
                     Some(resp) => files::complete(resp, conds.as_deref(), head),
@@ -611,7 +671,7 @@ fn call(
             }))
         }
         Ok(Outcome::Pool(pending)) => {
-            let conds = file_conditions(state, index, &parts.headers);
+            let conds = file_conditions(state, index, parts.headers);
             Step::Later(Box::pin(async move {
                 match pending.wait(state.handler_timeout).await {
                     Some(resp) => files::complete(resp, conds.as_deref(), head),
@@ -659,7 +719,7 @@ async fn read_body(
     state: &State,
     json: Json,
 ) -> Result<Bytes, Resp> {
-    let read = match refused_before_reading(headers, state, json) {
+    let read = match refused_before_reading(headers, &body, state, json) {
         Some(resp) => Err(resp),
         None if json == (Json::Form { files: true }) => {
             // A body that may be large: spooled to a file past 1 MiB.
@@ -731,8 +791,15 @@ fn needs_guard(nesting: Option<u16>, limit: usize) -> bool {
 
 /// A 415 for a body that is not JSON where JSON is expected (or not a form
 /// where a form is), or a 413 for
-/// one whose declared length is past the limit: refused unread.
-fn refused_before_reading(headers: &HeaderMap, state: &State, json: Json) -> Option<Resp> {
+/// one whose declared length is past the limit: refused unread. The
+/// declared length is the one hyper parsed from `Content-Length` (the
+/// body's exact size hint), not looked up again.
+fn refused_before_reading(
+    headers: &HeaderMap,
+    body: &Incoming,
+    state: &State,
+    json: Json,
+) -> Option<Resp> {
     if let Some(ct) = headers.get(CONTENT_TYPE) {
         let refused = match json {
             Json::No => false,
@@ -743,10 +810,7 @@ fn refused_before_reading(headers: &HeaderMap, state: &State, json: Json) -> Opt
             return Some(response::unsupported_media_type());
         }
     }
-    if let Some(len) = headers.get(CONTENT_LENGTH)
-        && let Some(len) = std::str::from_utf8(len.as_bytes())
-            .ok()
-            .and_then(|l| l.parse::<u64>().ok())
+    if let Some(len) = body.size_hint().exact()
         && len > limit(state, json) as u64
     {
         return Some(response::payload_too_large());
@@ -1027,7 +1091,7 @@ pub(super) async fn serve_metrics(listener: TcpListener) {
                     Some(m) if req.uri().path() == &*state.metrics_port_path => metrics_response(m),
                     _ => response::not_found(),
                 };
-                Ok::<_, Infallible>(resp)
+                Ok::<_, Infallible>(*resp)
             }),
         );
         tokio::task::spawn_local(async move {

@@ -119,6 +119,13 @@ pub(crate) fn state() -> &'static State {
     STATE.get().expect("serving state")
 }
 
+/// The `Server` header's value, `None` when the app turned it off or
+/// before the server starts (in tests of the runtime's parts).
+#[inline]
+pub(crate) fn server_header() -> Option<HeaderValue> {
+    STATE.get().and_then(|s| s.server.clone())
+}
+
 /// The binary's `main`: parse the command line, then serve or supervise.
 pub(crate) fn main(app: &'static App) -> ExitCode {
     let mut args = std::env::args_os();

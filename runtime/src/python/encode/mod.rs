@@ -150,7 +150,7 @@ impl Drop for Depth {
 
 /// The UTF-8 of a `str` (`None` for lone surrogates, which cannot be encoded).
 #[inline]
-fn utf8<'a>(v: Obj<'a>) -> Option<&'a str> {
+pub(super) fn utf8<'a>(v: Obj<'a>) -> Option<&'a str> {
     let mut size: ffi::Py_ssize_t = 0;
     // SAFETY: `v` is a str; the buffer lives as long as the object. A
     // compact ASCII str keeps its characters, which are their own UTF-8,
