@@ -547,6 +547,18 @@ def test_streams_and_files_pass_through_python_middleware(pymw: int) -> None:
     assert r.body == b"ABC"
 
 
+def test_head_through_python_middleware_keeps_the_length(pymw: int) -> None:
+    """Starlette's `test_staticfiles_head_with_middleware`: a HEAD passed
+    through a middleware that returns `call_next`'s response still says the
+    length a GET would send."""
+    size = len(request(pymw, "GET", "/file", HTTPS).body)
+    r = request(pymw, "HEAD", "/file", HTTPS)
+    assert r.status == 200
+    assert r.body == b""
+    assert r.header("content-length") == str(size)
+    assert r.header("x-order") == "12"
+
+
 def test_a_form_model_forbidding_unknown_fields(pymw: int) -> None:
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     r = post(pymw, "/body/strict-form", b"username=al&tags=a&tags=b", form)
