@@ -68,7 +68,13 @@ pub fn generate(plan: &RouterPlan, pb: &TokenStream, name: &Ident) -> TokenStrea
     // Node functions are the only `node_*` items: their names are unique
     // among themselves.
     let (node_names, node_docs) = node_names(plan, &mut Names::default());
-    let node_fns = plan.nodes.iter().enumerate().map(|(i, n)| {
+    // Without a dynamic route the trie is never walked: no node functions
+    // (they would be dead code in the app's crate).
+    let has_dynamic = !(plan.nodes[0].statics.is_empty()
+        && plan.nodes[0].param.is_none()
+        && plan.nodes[0].catch_all.is_none());
+    let walked = if has_dynamic { plan.nodes.len() } else { 0 };
+    let node_fns = plan.nodes.iter().take(walked).enumerate().map(|(i, n)| {
         let fname = &node_names[i];
         let doc = &node_docs[i];
         let statics = n.statics.iter().map(|(text, child)| {
@@ -206,10 +212,7 @@ pub fn generate(plan: &RouterPlan, pb: &TokenStream, name: &Ident) -> TokenStrea
         counts.map(|c| quote!(#c)).collect()
     };
     let root = &node_names[0];
-    let dynamic = if plan.nodes[0].statics.is_empty()
-        && plan.nodes[0].param.is_none()
-        && plan.nodes[0].catch_all.is_none()
-    {
+    let dynamic = if !has_dynamic {
         quote!()
     } else {
         quote! {
