@@ -16,6 +16,9 @@ pub struct Middleware {
     /// The `add_middleware(...)` call, the `Middleware(...)` entry, or the
     /// decorated function.
     pub span: Span,
+    /// For an `@app.middleware("http")` function: its method calls on its
+    /// request parameter (`request.body()`), for PB032.
+    pub request_calls: Vec<super::MethodCall>,
 }
 
 /// The kinds of middleware the compiler knows.

@@ -1,5 +1,6 @@
 //! PB032 `starlette-request-call`: Starlette's awaitable request methods
-//! called on a `prebake.Request`.
+//! called on a `prebake.Request` (in a handler, a dependency or an
+//! `@app.middleware("http")` function).
 #![doc = include_str!("../../../../docs/diagnostics/PB032.md")]
 
 use crate::check::{Ctx, walk};
@@ -28,16 +29,28 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
             }
         }
     }
+    // A middleware function's calls are already those on its request.
+    for mw in &ctx.ir.middleware {
+        report_calls(&mw.request_calls, sink);
+    }
 }
 
+/// The calls on a parameter typed `Request`.
 fn report(params: &[Param], calls: &[MethodCall], sink: &mut Sink) {
+    let on_request: Vec<MethodCall> = calls
+        .iter()
+        .filter(|c| {
+            params
+                .iter()
+                .any(|p| p.source == ParamSource::Request && p.name == c.receiver)
+        })
+        .cloned()
+        .collect();
+    report_calls(&on_request, sink);
+}
+
+fn report_calls(calls: &[MethodCall], sink: &mut Sink) {
     for c in calls {
-        if !params
-            .iter()
-            .any(|p| p.source == ParamSource::Request && p.name == c.receiver)
-        {
-            continue;
-        }
         let r = &c.receiver;
         let (message, label, help) = match (c.method.as_str(), c.awaited) {
             ("body", true) => (

@@ -14,8 +14,8 @@ use super::Lowerer;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::frontend::scope::{DefKind, Resolved};
 use crate::ir::{
-    Compress, Cors, DEFAULT_EXCLUDED_CONTENT_TYPES, Middleware, MiddlewareKind, Route, Value,
-    ValueKind,
+    Compress, Cors, DEFAULT_EXCLUDED_CONTENT_TYPES, MethodCall, Middleware, MiddlewareKind, Route,
+    Value, ValueKind,
 };
 use crate::source::Span;
 
@@ -28,6 +28,8 @@ struct Entry<'a> {
     span: Span,
     /// `@app.middleware("http")` on the function of this name.
     function: Option<String>,
+    /// The function's method calls on its request parameter (PB032).
+    request_calls: Vec<MethodCall>,
 }
 
 impl Lowerer<'_> {
@@ -74,6 +76,7 @@ impl Lowerer<'_> {
                             keywords: &c.keywords,
                             span,
                             function: None,
+                            request_calls: Vec::new(),
                         });
                     }
                     _ => self.sink.report(
@@ -121,6 +124,7 @@ impl Lowerer<'_> {
                             keywords: &call.keywords,
                             span,
                             function: None,
+                            request_calls: Vec::new(),
                         });
                     }
                     ast::Stmt::AsyncFunctionDef(f) => {
@@ -154,7 +158,11 @@ impl Lowerer<'_> {
         let mut stack = Vec::new();
         for e in added.iter().rev().chain(listed.iter()) {
             if let Some(kind) = self.middleware_entry(e, routes) {
-                stack.push(Middleware { kind, span: e.span });
+                stack.push(Middleware {
+                    kind,
+                    span: e.span,
+                    request_calls: e.request_calls.clone(),
+                });
             }
         }
         for (m, span, name, problem) in functions {
@@ -214,7 +222,6 @@ impl Lowerer<'_> {
             if attr.attr.as_str() != "middleware" || !self.is_app(m, &attr.value, app) {
                 continue;
             }
-            let _ = stmt;
             let span = self.program.span(m, dec);
             let kind = call.args.first().map(|a| self.value(m, a));
             let problem = match kind.as_ref().and_then(Value::as_str) {
@@ -223,6 +230,17 @@ impl Lowerer<'_> {
                 _ => Some("`@app.middleware` takes `\"http\"`".to_string()),
             };
             if problem.is_none() {
+                let request_calls = match stmt {
+                    ast::Stmt::AsyncFunctionDef(f) => {
+                        let request = f.args.args.first().map(|a| a.def.arg.to_string());
+                        let calls = self.body_facts(m, &f.body).method_calls;
+                        calls
+                            .into_iter()
+                            .filter(|c| Some(&c.receiver) == request.as_ref())
+                            .collect()
+                    }
+                    _ => Vec::new(),
+                };
                 added.push(Entry {
                     m,
                     class: &attr.value,
@@ -230,6 +248,7 @@ impl Lowerer<'_> {
                     keywords: &[],
                     span,
                     function: Some(name.to_string()),
+                    request_calls,
                 });
             }
             functions.push((m, span, name.to_string(), problem));
