@@ -16,8 +16,9 @@ pub struct Middleware {
     /// The `add_middleware(...)` call, the `Middleware(...)` entry, or the
     /// decorated function.
     pub span: Span,
-    /// For an `@app.middleware("http")` function: its method calls on its
-    /// request parameter (`request.body()`), for PB032.
+    /// For Python middleware (an `@app.middleware("http")` function, or the
+    /// `dispatch` a local `BaseHTTPMiddleware` subclass defines): the method
+    /// calls on its request parameter (`request.body()`), for PB032.
     pub request_calls: Vec<super::MethodCall>,
 }
 

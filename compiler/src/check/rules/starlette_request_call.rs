@@ -1,6 +1,6 @@
 //! PB032 `starlette-request-call`: Starlette's awaitable request methods
-//! called on a `prebake.Request` (in a handler, a dependency or an
-//! `@app.middleware("http")` function).
+//! called on a `prebake.Request` (in a handler, a dependency, an
+//! `@app.middleware("http")` function or a `BaseHTTPMiddleware.dispatch`).
 #![doc = include_str!("../../../../docs/diagnostics/PB032.md")]
 
 use crate::check::{Ctx, walk};

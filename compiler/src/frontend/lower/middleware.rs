@@ -158,10 +158,14 @@ impl Lowerer<'_> {
         let mut stack = Vec::new();
         for e in added.iter().rev().chain(listed.iter()) {
             if let Some(kind) = self.middleware_entry(e, routes) {
+                let request_calls = match (&kind, &e.function) {
+                    (MiddlewareKind::Python { .. }, None) => self.dispatch_request_calls(e),
+                    _ => e.request_calls.clone(),
+                };
                 stack.push(Middleware {
                     kind,
                     span: e.span,
-                    request_calls: e.request_calls.clone(),
+                    request_calls,
                 });
             }
         }
@@ -445,6 +449,37 @@ impl Lowerer<'_> {
         };
         args.unknown(self);
         Some(kind)
+    }
+
+    /// The method calls on the request parameter of the `dispatch` a local
+    /// `BaseHTTPMiddleware` subclass defines itself (PB032).
+    fn dispatch_request_calls(&mut self, e: &Entry<'_>) -> Vec<MethodCall> {
+        let Resolved::Local {
+            module,
+            stmt,
+            kind: DefKind::Class,
+            ..
+        } = self.scopes.resolve(self.program, e.m, e.class)
+        else {
+            return Vec::new();
+        };
+        let Some(ast::Stmt::ClassDef(class)) = self.program.modules[module].body.get(stmt) else {
+            return Vec::new();
+        };
+        let Some(dispatch) = class.body.iter().find_map(|st| match st {
+            ast::Stmt::AsyncFunctionDef(f) if f.name.as_str() == "dispatch" => Some(f.clone()),
+            _ => None,
+        }) else {
+            return Vec::new();
+        };
+        let Some(request) = dispatch.args.args.get(1).map(|a| a.def.arg.to_string()) else {
+            return Vec::new();
+        };
+        let calls = self.body_facts(module, &dispatch.body).method_calls;
+        calls
+            .into_iter()
+            .filter(|c| c.receiver == request)
+            .collect()
     }
 
     /// A local `BaseHTTPMiddleware` subclass: its keywords go to its
