@@ -310,11 +310,12 @@ pub(crate) async fn pre_read(state: &State, req: &mut Request<Incoming>) -> Byte
             })
             .unwrap_or_default();
     }
-    if let Some(len) = req.headers().get(hyper::header::CONTENT_LENGTH)
-        && std::str::from_utf8(len.as_bytes())
-            .ok()
-            .and_then(|l| l.parse::<u64>().ok())
-            .is_none_or(|l| l > state.max_body as u64)
+    // The declared length, as hyper parsed it (none for a chunked body).
+    if req
+        .body()
+        .size_hint()
+        .exact()
+        .is_some_and(|len| len > state.max_body as u64)
     {
         return Bytes::new();
     }
