@@ -37,19 +37,15 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
 
 /// The calls on a parameter typed `Request`.
 fn report(params: &[Param], calls: &[MethodCall], sink: &mut Sink) {
-    let on_request: Vec<MethodCall> = calls
-        .iter()
-        .filter(|c| {
-            params
-                .iter()
-                .any(|p| p.source == ParamSource::Request && p.name == c.receiver)
-        })
-        .cloned()
-        .collect();
-    report_calls(&on_request, sink);
+    let on_request = calls.iter().filter(|c| {
+        params
+            .iter()
+            .any(|p| p.source == ParamSource::Request && p.name == c.receiver)
+    });
+    report_calls(on_request, sink);
 }
 
-fn report_calls(calls: &[MethodCall], sink: &mut Sink) {
+fn report_calls<'a>(calls: impl IntoIterator<Item = &'a MethodCall>, sink: &mut Sink) {
     for c in calls {
         let r = &c.receiver;
         let (message, label, help) = match (c.method.as_str(), c.awaited) {
