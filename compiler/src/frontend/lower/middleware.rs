@@ -235,14 +235,7 @@ impl Lowerer<'_> {
             };
             if problem.is_none() {
                 let request_calls = match stmt {
-                    ast::Stmt::AsyncFunctionDef(f) => {
-                        let request = f.args.args.first().map(|a| a.def.arg.to_string());
-                        let calls = self.body_facts(m, &f.body).method_calls;
-                        calls
-                            .into_iter()
-                            .filter(|c| Some(&c.receiver) == request.as_ref())
-                            .collect()
-                    }
+                    ast::Stmt::AsyncFunctionDef(f) => self.request_calls(m, f, 0),
                     _ => Vec::new(),
                 };
                 added.push(Entry {
@@ -472,10 +465,22 @@ impl Lowerer<'_> {
         }) else {
             return Vec::new();
         };
-        let Some(request) = dispatch.args.args.get(1).map(|a| a.def.arg.to_string()) else {
+        // `dispatch(self, request, call_next)`.
+        self.request_calls(module, &dispatch, 1)
+    }
+
+    /// The method calls in `f`'s body on its parameter at `index` (the
+    /// request).
+    fn request_calls(
+        &mut self,
+        m: usize,
+        f: &ast::StmtAsyncFunctionDef,
+        index: usize,
+    ) -> Vec<MethodCall> {
+        let Some(request) = f.args.args.get(index).map(|a| a.def.arg.to_string()) else {
             return Vec::new();
         };
-        let calls = self.body_facts(module, &dispatch.body).method_calls;
+        let calls = self.body_facts(m, &f.body).method_calls;
         calls
             .into_iter()
             .filter(|c| c.receiver == request)
