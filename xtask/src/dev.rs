@@ -85,8 +85,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 saved.elapsed()
             );
         }
-        // Files written while this ran are seen on the next turn.
-        seen = snapshot(&watched(&args.app, &files, &env));
+        // Each file as this check read it, so that a write landing while it
+        // ran (an editor's save is a truncate, then the text) differs and is
+        // seen on the next turn; a file the check found (a new import) as
+        // it is now.
+        seen = carried(&seen, &watched(&args.app, &files, &env));
     }
 }
 
@@ -201,6 +204,20 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
+}
+
+/// [`snapshot`] of `files`, keeping the entry `before` has for a file.
+fn carried(
+    before: &[(PathBuf, Option<(SystemTime, u64)>)],
+    files: &[PathBuf],
+) -> Vec<(PathBuf, Option<(SystemTime, u64)>)> {
+    files
+        .iter()
+        .map(|f| match before.iter().find(|(p, _)| p == f) {
+            Some(entry) => entry.clone(),
+            None => snapshot(std::slice::from_ref(f)).remove(0),
+        })
+        .collect()
 }
 
 /// Each file with its modification time and size (`None` when missing).
