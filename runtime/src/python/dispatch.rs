@@ -21,10 +21,21 @@ pub(crate) enum Outcome {
 
 /// Decodes the parameters, calls route `index`'s handler, encodes the result.
 pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
+    if super::startup::serving_attached() {
+        // SAFETY: the serving thread holds the GIL (inside `hold_gil`, not
+        // parked); the token does not outlive this call.
+        return dispatch_in(unsafe { Python::assume_attached() }, index, req, rid);
+    }
+    Python::attach(|py| dispatch_in(py, index, req, rid))
+}
+
+/// [`dispatch`] with the thread attached.
+#[inline(always)]
+fn dispatch_in(py: Python<'_>, index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
     let interp = interp();
     let spec = &interp.app.routes[index];
     let rt = &interp.routes[index];
-    Python::attach(|py| {
+    {
         let mut call = Call::new(py, interp, rt, req, rid);
         let decoded = (spec.decode)(&mut call);
         // Exception handlers take the request: built only for an app that
@@ -91,5 +102,5 @@ pub(crate) fn dispatch(index: usize, req: &Req<'_>, rid: RequestId) -> Outcome {
                 }
             }
         }
-    })
+    }
 }
