@@ -25,8 +25,7 @@ pub(crate) enum Outcome {
 /// dependency graph) in an app with no exception handlers (which would
 /// take the request). Its decode function has nothing to read or push, so
 /// the call is made straight away with no `Call`, no request view and no
-/// argument bookkeeping.
-#[inline]
+/// argument bookkeeping. Asked once per route at start-up.
 pub(crate) fn is_plain(index: usize) -> bool {
     let interp = interp();
     interp.routes[index].plain && interp.handlers.is_empty()

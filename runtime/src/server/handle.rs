@@ -472,7 +472,7 @@ fn respond(
     };
     route.set(Some(index));
     match app.routes[index].body {
-        Body::None if python::is_plain(index) => {
+        Body::None if state.plain[index] => {
             let head = req.method() == hyper::Method::HEAD;
             let resp = catch_unwind(AssertUnwindSafe(|| python::dispatch_plain(index, rid)))
                 .map_or_else(
