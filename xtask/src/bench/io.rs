@@ -430,9 +430,10 @@ fn where_the_time_goes(cfg: &Config, results: &[ServerResult]) -> String {
     let mut out = String::from(
         "## Where the time goes\n\n\
          CPU per request, user and kernel, and how busy the server's core was (median req/s × CPU per request). \
-         A server well under 100% busy was waiting, on PostgreSQL or on wrk, which share the other core: \
-         its req/s then measure the database's latency more than the server, and its CPU per request includes the event loop's idle turns.\n\n\
-         | endpoint | server | user µs/req | kernel µs/req | core busy |\n|---|---|---:|---:|---:|\n",
+         A server well under 100% busy was waiting, on PostgreSQL or on wrk, which share the other core, \
+         or lost its core to other processes (the last column, a sign of a noisy run): \
+         its req/s then measure the database's latency or the machine's load more than the server, and its CPU per request includes the event loop's idle turns.\n\n\
+         | endpoint | server | user µs/req | kernel µs/req | core busy | others on the core |\n|---|---|---:|---:|---:|---:|\n",
     );
     for ep in cfg.endpoints {
         let python = fastest_python(results, ep.name).map(|p| p.0);
@@ -444,8 +445,9 @@ fn where_the_time_goes(cfg: &Config, results: &[ServerResult]) -> String {
             let busy = e.median(|x| x.rps) * (user + sys) / 1e4;
             let _ = writeln!(
                 out,
-                "| {} | {id} | {user:.0} | {sys:.0} | {busy:.0}% |",
-                ep.name
+                "| {} | {id} | {user:.0} | {sys:.0} | {busy:.0}% | {:.0}% |",
+                ep.name,
+                e.median(|x| x.foreign_pct)
             );
         }
     }
