@@ -550,7 +550,7 @@ fn render(
     let _ = writeln!(out, "\n## Results\n\n{}", table(cfg, results));
     let _ = writeln!(
         out,
-        "Statements/req is what `pg_stat_statements` counted during the measured runs divided by the requests. The queries themselves are 1 for /db and for /fortunes, 20 for /queries?queries=20, 40 for /updates?queries=20 (20 SELECTs, then 20 UPDATEs sent as one pipelined batch), 1 for the movie INSERT and the user read, 0 for /proxy (the ceiling's figures); asyncpg adds the 4 statements with which its pool resets a connection on release (one round trip), psycopg its BEGIN and COMMIT.\n"
+        "Statements/req is what `pg_stat_statements` counted during the measured runs divided by the requests. The queries themselves are 1 for /db and for /fortunes, 20 for /queries?queries=20, 40 for /updates?queries=20 (20 SELECTs, then 20 UPDATEs sent as one pipelined batch), 1 for the movie INSERT and the user read, 0 for /proxy (the ceiling's figures); asyncpg adds the 4 statements with which its pool resets a connection on release (one round trip); psycopg (autocommit) adds none.\n"
     );
     out.push_str(&where_the_time_goes(cfg, results));
     let database = format!("database: {database}");
