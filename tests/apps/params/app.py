@@ -1,7 +1,7 @@
 """Query, header and cookie parameter models (`Annotated[Model, Query()]`,
 FastAPI 0.115's): the app of tests/python/test_param_models.py, served by
 prebake and, through tests/fastapi_shim with the pydantic twins of
-`fastapi/models.py`, by FastAPI."""
+`pydantic_twin/models.py`, by FastAPI."""
 
 from typing import Annotated, Any
 

@@ -1,5 +1,5 @@
 """The parameter models of the params app: msgspec Structs, a dataclass
-and a TypedDict. `fastapi/models.py` is their pydantic twin, for the
+and a TypedDict. `pydantic_twin/models.py` is their pydantic twin, for the
 FastAPI side of tests/python/test_param_models.py."""
 
 import enum

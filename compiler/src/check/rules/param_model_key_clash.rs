@@ -9,12 +9,13 @@ use crate::ir::{Ir, Param, ParamSource};
 use crate::source::Span;
 
 /// One key a parameter reads: its source, the key (lowercase for a
-/// header), the key as written, where to point, and what reads it.
+/// header), the key as written, the model field that reads it (if any),
+/// and what reads it.
 struct Read<'a> {
     source: ParamSource,
     key: String,
     written: String,
-    span: Span,
+    field: Option<Span>,
     what: String,
     param: &'a Param,
 }
@@ -54,7 +55,7 @@ fn check_list(ir: &Ir, params: &[Param], sink: &mut Sink) {
                 source: p.source,
                 key: norm(&p.wire_name),
                 written: p.wire_name.clone(),
-                span: p.name_span,
+                field: None,
                 what: format!("parameter `{}`", p.name),
                 param: p,
             });
@@ -69,7 +70,7 @@ fn check_list(ir: &Ir, params: &[Param], sink: &mut Sink) {
                 source: p.source,
                 key: norm(&f.key),
                 written: f.key.clone(),
-                span: walk::field_name_span(f.field),
+                field: Some(walk::field_name_span(f.field)),
                 what: format!("field `{}` of `{model}`", f.field.name),
                 param: p,
             });
@@ -87,27 +88,32 @@ fn check_list(ir: &Ir, params: &[Param], sink: &mut Sink) {
             continue;
         }
         let source = r.source.as_str();
-        let (later, earlier) = (r, first);
-        let model = if later.param.param_model(ir).is_some() {
-            later.param
-        } else {
-            earlier.param
-        };
-        let marker = model.marker_span.unwrap_or(model.name_span);
+        let mut d = Diagnostic::new(
+            Code::PB033,
+            r.param.name_span,
+            format!("{source} `{}` is read twice", r.written),
+        )
+        .with_label(format!("{} reads {source} `{}`", r.what, r.written));
+        // Fields may live in another module: only those of this file are
+        // shown beside the signature.
+        let here = r.param.name_span.file;
+        if let Some(field) = r.field.filter(|f| f.file == here) {
+            d = d.with_secondary(field, format!("{} is declared here", r.what));
+        }
+        if first.param.name_span != r.param.name_span {
+            d = d.with_secondary(
+                first.param.name_span,
+                format!("{} already reads it", first.what),
+            );
+        }
+        if let Some(field) = first.field.filter(|f| f.file == here && Some(*f) != r.field) {
+            d = d.with_secondary(field, format!("{} is declared here", first.what));
+        }
         sink.report(
-            Diagnostic::new(
-                Code::PB033,
-                later.span,
-                format!("{source} `{}` is read twice", later.written),
-            )
-            .with_label(format!("{} reads {source} `{}`", later.what, later.written))
-            .with_secondary(earlier.span, format!("{} already reads it", earlier.what))
-            .with_secondary(
-                marker,
-                format!("`{}` reads its fields from the {source}", model.name),
-            )
-            .with_note("a request key is read by one parameter or one model field")
-            .with_help("rename the field (msgspec `rename=` or `field(name=...)`) or the parameter's `alias`"),
+            d.with_note("a request key is read by one parameter or one model field")
+                .with_help(
+                    "rename the field (msgspec `rename=` or `field(name=...)`) or give the parameter an `alias`",
+                ),
         );
     }
 }

@@ -30,7 +30,7 @@ class FilterParams(BaseModel):
 class Paging(BaseModel):
     """Paging through a listing."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel)
 
     page_size: int = Field(10, ge=1, le=50, description="Items per page")
     page: int = 1
