@@ -174,11 +174,12 @@ def test_a_query_model_beside_a_json_body(servers: dict[str, str]) -> None:
 
 
 def strip_titles(v: Any) -> Any:
-    """A schema without pydantic's `title`s, and without the `type` it adds
-    beside an `enum` (prebake writes schemas as msgspec does)."""
+    """A schema without pydantic's `title`s, without the `type` it adds
+    beside an `enum`, and with the enum's values sorted (prebake writes
+    schemas as msgspec does, which sorts a `Literal`'s values)."""
     if isinstance(v, dict):
         return {
-            k: strip_titles(x) for k, x in v.items()
+            k: sorted(x) if k == "enum" else strip_titles(x) for k, x in v.items()
             if k != "title" and not (k == "type" and "enum" in v)
         }
     if isinstance(v, list):
