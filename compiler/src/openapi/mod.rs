@@ -385,7 +385,7 @@ impl<'a> Document<'a> {
             let mut schema = self.schemas.schema(&f.field.ty);
             // FastAPI leaves a `None` default out of a parameter's schema.
             if let crate::ir::FieldDefault::Value(d) = &f.field.default
-                && !matches!(d.kind, crate::ir::ValueKind::None)
+                && !matches!(d.kind, ValueKind::None)
                 && let Some(d) = self.schemas.builtins(d)
             {
                 schema.set("default", d);
@@ -478,7 +478,13 @@ impl<'a> Document<'a> {
             }
             seen.push((location, p.wire_name.clone()));
             let mut schema = self.schemas.schema(&p.ty);
-            if let Some(d) = p.default.as_ref().and_then(|d| self.schemas.builtins(d)) {
+            // FastAPI leaves a `None` default out of a parameter's schema.
+            if let Some(d) = p
+                .default
+                .as_ref()
+                .filter(|d| !matches!(d.kind, ValueKind::None))
+                .and_then(|d| self.schemas.builtins(d))
+            {
                 schema.set("default", d);
             }
             let required = p.source == ParamSource::Path || p.is_required();
