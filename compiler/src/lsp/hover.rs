@@ -106,7 +106,7 @@ fn param(analysis: &Analysis, route: &Route, p: &Param) -> String {
     let lax = "converted from the string as `msgspec.convert(value, type, strict=False)` does \
                (lax: `\"36\"` is an `int`, `\"1\"` a `bool`)";
     if p.param_model(&analysis.ir).is_some() {
-        return model_param(analysis, p, &ty, &lax);
+        return model_param(analysis, p, &ty, lax);
     }
     let (summary, detail) = match p.source {
         ParamSource::Path => {
@@ -401,15 +401,28 @@ def h(headers: Annotated[H, Header()]) -> bool:
     return headers.save_data
 "#;
         let analysis = crate::analyze(&Mem(MODEL_APP), "app.py", "");
-        assert!(analysis.diagnostics.is_empty(), "{:?}", analysis.diagnostics);
+        assert!(
+            analysis.diagnostics.is_empty(),
+            "{:?}",
+            analysis.diagnostics
+        );
         let at = MODEL_APP.find("headers:").expect("parameter") + 1;
         let file = analysis.ir.routes[0].handler.name_span.file;
         let text = hover(&analysis, file, u32::try_from(at).expect("small"))
             .expect("a hover")
             .markdown;
         assert!(text.starts_with("header parameter model: H"), "{text}");
-        assert!(text.contains("a header key no field reads is a 400"), "{text}");
-        assert!(text.contains("- `save-data` → field `save_data`: bool, required"), "{text}");
-        assert!(text.contains("- `x-tag` → field `x_tag`: list[str], optional"), "{text}");
+        assert!(
+            text.contains("a header key no field reads is a 400"),
+            "{text}"
+        );
+        assert!(
+            text.contains("- `save-data` → field `save_data`: bool, required"),
+            "{text}"
+        );
+        assert!(
+            text.contains("- `x-tag` → field `x_tag`: list[str], optional"),
+            "{text}"
+        );
     }
 }

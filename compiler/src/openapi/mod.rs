@@ -394,7 +394,12 @@ impl<'a> Document<'a> {
                 .with("name", Json::str(f.key.clone()))
                 .with("in", Json::str(location))
                 .with("required", Json::Bool(f.field.required));
-            if let Some(d) = f.field.ty.constraints().and_then(|c| c.docs.description.clone()) {
+            if let Some(d) = f
+                .field
+                .ty
+                .constraints()
+                .and_then(|c| c.docs.description.clone())
+            {
                 param.set("description", Json::str(d));
             }
             params.push(param.with("schema", schema));

@@ -106,7 +106,10 @@ fn check_list(ir: &Ir, params: &[Param], sink: &mut Sink) {
                 format!("{} already reads it", first.what),
             );
         }
-        if let Some(field) = first.field.filter(|f| f.file == here && Some(*f) != r.field) {
+        if let Some(field) = first
+            .field
+            .filter(|f| f.file == here && Some(*f) != r.field)
+        {
             d = d.with_secondary(field, format!("{} is declared here", first.what));
         }
         sink.report(
