@@ -245,7 +245,8 @@ def errors(r: httpx.Response) -> list[dict[str, str]]:
     assert body["status_code"] == 400 and body["detail"] == "Validation failed for GET " + (
         r.request.url.raw_path.decode()
     )
-    return body["extra"]
+    extra: list[dict[str, str]] = body["extra"]
+    return extra
 
 
 def test_error_bodies(prebake: str) -> None:
