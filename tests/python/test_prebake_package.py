@@ -26,6 +26,7 @@ from prebake import (
     Header,
     HTTPException,
     JSONResponse,
+    Path,
     Query,
     Request,
     Response,
@@ -166,15 +167,22 @@ def test_other_misuse_is_rejected_eagerly() -> None:
 
 
 def test_markers_are_frozen_values() -> None:
-    q = Query("page-size", ge=1, le=100, examples=[10, 20], description="How many.")
-    assert q == Query("page-size", ge=1, le=100, examples=(10, 20), description="How many.")
-    assert q != Query("page-size", ge=1, le=99, examples=(10, 20), description="How many.")
+    q = Query(alias="page-size", ge=1, le=100, examples=[10, 20], description="How many.")
+    assert q == Query(alias="page-size", ge=1, le=100, examples=(10, 20), description="How many.")
+    assert q != Query(alias="page-size", ge=1, le=99, examples=(10, 20), description="How many.")
     assert Query() != Header() and Header() == Header()
     same = Query(alias="page-size", ge=1, le=100, examples=[10, 20], description="How many.")
     assert hash(q) == hash(same)
     assert q.alias == "page-size" and q.examples == (10, 20) and q.deprecated is False
     assert q.constraints == {"ge": 1, "le": 100}
-    assert repr(q) == "Query('page-size', ge=1, le=100, description='How many.', examples=(10, 20))"
+    assert repr(q) == "Query(alias='page-size', ge=1, le=100, description='How many.', examples=(10, 20))"
+    # As in FastAPI, the first positional argument is the default (the
+    # `q: str = Query("x")` spelling), `...` none; `regex=` is `pattern=`.
+    assert Query("x").default == "x" and Query().default is ... and Query(None).default is None
+    assert Query(default=3, regex="^a").default == 3 and Query(regex="^a").pattern == "^a"
+    assert Path(ge=1).source == "path" and Query(include_in_schema=False) == Query()
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        Query(nonsense=1)  # type: ignore[call-arg]
     assert repr(Cookie()) == "Cookie()"
     assert repr(Body(min_length=1, deprecated=True)) == "Body(min_length=1, deprecated=True)"
     assert [m.source for m in (Query(), Header(), Cookie(), Body())] == [

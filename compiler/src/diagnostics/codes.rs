@@ -100,6 +100,9 @@ declare_codes! {
     PB054 = "unused-app", Warning, "an `App` with no routes";
     PB055 = "trailing-slash", Warning, "a route path ends with `/`, so the path without it gets 404";
     PB056 = "path-parameter-default", Warning, "a path parameter has a default, which is never used";
+    PB057 = "unknown-prebake-name", Error, "an import from `prebake` of a name it does not have (FastAPI names prebake lacks among them)";
+    PB058 = "default-in-annotated-marker", Error, "a `Query`/`Path`/`Header`/... marker inside `Annotated[...]` that sets a default";
+    PB059 = "path-marker-without-placeholder", Error, "a `Path()` parameter whose name is not a placeholder of the route's path";
     // msgspec's limits on values (errors).
     PB060 = "integer-out-of-range", Error, "an integer msgspec limits to 64 bits (a bound, a length, a `Literal` or enum value, a tag) is outside them";
     PB061 = "generic-arity-mismatch", Error, "a generic class is given more or fewer type arguments than it has type variables";
