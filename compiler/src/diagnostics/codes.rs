@@ -98,7 +98,7 @@ declare_codes! {
     PB052 = "optional-without-default", Warning, "an optional type without a default is still required";
     PB053 = "async-without-await", Warning, "an `async def` handler that never awaits";
     PB054 = "unused-app", Warning, "an `App` with no routes";
-    PB055 = "trailing-slash", Warning, "a route path ends with `/`, so the path without it gets 404";
+    PB055 = "trailing-slash", Warning, "a route path ends with `/`: the path without it finds the route only after a miss";
     PB056 = "path-parameter-default", Warning, "a path parameter has a default, which is never used";
     PB057 = "unknown-prebake-name", Error, "an import from `prebake` of a name it does not have (FastAPI names prebake lacks among them)";
     PB058 = "default-in-annotated-marker", Error, "a `Query`/`Path`/`Header`/... marker inside `Annotated[...]` that sets a default";
