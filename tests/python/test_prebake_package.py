@@ -11,6 +11,7 @@ import asyncio
 import inspect
 import pickle
 import typing
+import warnings
 from datetime import datetime
 from types import ModuleType
 from typing import Annotated, Any
@@ -164,6 +165,19 @@ def test_other_misuse_is_rejected_eagerly() -> None:
 
 
 # --- Parameter markers ------------------------------------------------------
+
+
+def test_status_names_are_starlettes() -> None:
+    starlette_status = pytest.importorskip("starlette.status")
+    import prebake.status as status
+
+    names = [n for n in dir(starlette_status) if n.startswith(("HTTP_", "WS_"))]
+    assert sorted(status.__all__) == sorted(names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Starlette's deprecated aliases warn.
+        assert {n: getattr(status, n) for n in names} == {
+            n: getattr(starlette_status, n) for n in names
+        }
 
 
 def test_markers_are_frozen_values() -> None:
