@@ -111,6 +111,7 @@ CASES: list[tuple[str, str, dict[str, str], Any]] = [
     ("POST", "/items/", {}, {"name": "Foo", "price": -1.0}),
     ("POST", "/items/", {}, {"name": "Foo"}),
     ("GET", "/teapot", {}, None),
+    ("GET", "/models/pen", {}, None),
     ("POST", "/cookie-and-object/", {}, None),
     ("PUT", "/get-or-create-task/foo", {}, None),
     ("PUT", "/get-or-create-task/bar", {}, None),

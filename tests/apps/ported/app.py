@@ -90,6 +90,12 @@ def create_item(item: Item) -> Item:
     return item
 
 
+# response_model/tutorial001: the response type from the decorator.
+@app.get("/models/{name}", response_model=Item)
+def read_model(name: str):  # type: ignore[no-untyped-def]
+    return Item(name=name, price=1.5)
+
+
 @app.get("/teapot", status_code=status.HTTP_418_IM_A_TEAPOT)
 def teapot() -> dict[str, str]:
     return {"tea": "earl grey"}

@@ -20,6 +20,7 @@ impl Lowerer<'_> {
         stmt: &ast::Stmt,
         is_async: bool,
         path: &PathTemplate,
+        response_model: Option<&ast::Expr>,
     ) -> Handler {
         let (name, args, returns, body) = match stmt {
             ast::Stmt::FunctionDef(f) => (f.name.as_str(), &*f.args, f.returns.as_deref(), &f.body),
@@ -28,6 +29,12 @@ impl Lowerer<'_> {
             }
             _ => unreachable!("handlers are functions"),
         };
+        // FastAPI's `response_model=` is the declared response type, before
+        // the return annotation (`None` turns it off, as in FastAPI).
+        let response_model = response_model.filter(
+            |e| !matches!(e, ast::Expr::Constant(c) if matches!(c.value, ast::Constant::None)),
+        );
+        let returns = response_model.or(returns);
         let stmt_span = self.program.span(m, stmt);
         let keyword = "def";
         let name_span = self.name_span(stmt_span, keyword, name);
