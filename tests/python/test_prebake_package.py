@@ -167,6 +167,22 @@ def test_other_misuse_is_rejected_eagerly() -> None:
 # --- Parameter markers ------------------------------------------------------
 
 
+def test_validation_errors_carry_fastapis_keys_too() -> None:
+    # FastAPI's handling_errors tutorial reads `error["loc"]` and `error["msg"]`.
+    from prebake import RequestValidationError
+
+    exc = RequestValidationError(
+        [
+            {"message": "Expected `int`, got `str`", "key": "items[0].name", "source": "body"},
+            {"message": "Missing required query parameter `q`", "key": "q", "source": "query"},
+        ]
+    )
+    first, second = exc.errors()
+    assert first["loc"] == ("body", "items", 0, "name") and first["type"] == "value_error"
+    assert first["msg"] == first["message"] == "Expected `int`, got `str`"
+    assert (second["loc"], second["type"], second["key"]) == (("query", "q"), "missing", "q")
+
+
 def test_status_names_are_starlettes() -> None:
     starlette_status = pytest.importorskip("starlette.status")
     import prebake.status as status
