@@ -31,7 +31,7 @@ _FIELDS = ("alias", *_NUMERIC, "pattern", *_LENGTH, *_DOCS)
 # FastAPI's documentation-only keywords: accepted (so ported code imports)
 # and kept out of the constraints.
 _SCHEMA_ONLY = frozenset(
-    {"include_in_schema", "openapi_examples", "example", "json_schema_extra", "regex"}
+    {"include_in_schema", "openapi_examples", "example", "json_schema_extra", "regex", "embed"}
 )
 
 
