@@ -655,19 +655,20 @@ impl Lowerer<'_> {
                 Some("default") if !is_ellipsis(&kw.value) => {
                     default = Some(self.program.span(m, &kw.value));
                 }
-                Some("embed") if source == ParamSource::Body => {
-                    if !matches!(self.value(m, &kw.value).kind, ValueKind::Bool(false)) {
-                        self.sink.report(
-                            Diagnostic::new(
-                                Code::PB164,
-                                self.program.span(m, kw),
-                                "`Body(embed=True)` is not supported",
-                            )
-                            .with_label("FastAPI's embedded body")
-                            .with_note("FastAPI then reads the parameter from a field of the body named after it (`{\"item\": {...}}`)")
-                            .with_help("declare a Struct with that one field (`class ItemBody(msgspec.Struct): item: Item`) as the body"),
-                        );
-                    }
+                Some("embed")
+                    if source == ParamSource::Body
+                        && !matches!(self.value(m, &kw.value).kind, ValueKind::Bool(false)) =>
+                {
+                    self.sink.report(
+                        Diagnostic::new(
+                            Code::PB164,
+                            self.program.span(m, kw),
+                            "`Body(embed=True)` is not supported",
+                        )
+                        .with_label("FastAPI's embedded body")
+                        .with_note("FastAPI then reads the parameter from a field of the body named after it (`{\"item\": {...}}`)")
+                        .with_help("declare a Struct with that one field (`class ItemBody(msgspec.Struct): item: Item`) as the body"),
+                    );
                 }
                 Some("convert_underscores") if source == ParamSource::Header => {
                     let v = self.value(m, &kw.value);
