@@ -13,9 +13,6 @@ are compared, 400 standing for 422.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -23,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prebake.testing import Server, free_port
-from servers import wait_ready
+from prebake.testing import Server
+from servers import fastapi_peer
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = ROOT / "tests" / "apps" / "ported"
-SHIM = ROOT / "tests" / "fastapi_shim"
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
@@ -37,22 +33,8 @@ pytest.importorskip("uvicorn")
 @pytest.fixture(scope="module")
 def servers(e2e_server: Callable[..., Server]) -> Iterator[dict[str, int]]:
     prebake = e2e_server("ported", "tests/apps/ported/app.py")
-    ports = {"prebake": prebake.port, "fastapi": free_port()}
-    env = dict(os.environ, PYTHONPATH=f"{SHIM}{os.pathsep}{APP_DIR}")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app:app", "--port", str(ports["fastapi"]),
-         "--log-level", "warning"],
-        cwd=APP_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_ready(ports["fastapi"], proc)
-        yield ports
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with fastapi_peer(APP_DIR) as port:
+        yield {"prebake": prebake.port, "fastapi": port}
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -6,26 +6,14 @@
 use crate::check::{Ctx, walk};
 use crate::diagnostics::{Code, Diagnostic, Sink};
 use crate::ir::{MethodCall, ModelKind, Param, TyKind};
-use crate::source::Span;
 
 /// Reports, in handlers and their dependencies, the pydantic methods a model
 /// ported to msgspec no longer has. Porting a FastAPI app changes the model
 /// classes but leaves these calls in the handlers; without the check the app
 /// builds and answers 500 (`AttributeError`) on the route.
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
-    let mut seen: Vec<Span> = Vec::new();
-    for route in walk::handler_routes(ctx.ir) {
-        let h = &route.handler;
-        if !seen.contains(&h.name_span) {
-            seen.push(h.name_span);
-            report(ctx, &h.params, &h.method_calls, sink);
-        }
-        for d in route.graph_dependencies() {
-            if !seen.contains(&d.def_span) {
-                seen.push(d.def_span);
-                report(ctx, &d.params, &d.method_calls, sink);
-            }
-        }
+    for (params, calls) in walk::callables(ctx.ir) {
+        report(ctx, params, calls, sink);
     }
 }
 
