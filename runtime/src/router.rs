@@ -25,17 +25,36 @@ pub(crate) fn method_from_http(method: &hyper::Method) -> Method {
 
 /// Routes a request: `HEAD` falls back to the `GET` route of the same path,
 /// and a path that matches nothing is tried once more without a trailing
-/// `/` (`/items/` finds `/items`, as in Litestar; captures stay byte
-/// ranges of the path as sent).
+/// `/` (`/items/` finds `/items`, as in Litestar), or with one (`/items`
+/// finds `/items/`, which FastAPI reaches through a redirect). Captures stay
+/// byte ranges of the path as sent: the added `/` follows the last segment,
+/// so no capture reaches it. Only a miss pays for the second lookup.
 pub(crate) fn route(router: Router, method: Method, path: &[u8], caps: &mut Captures) -> Match {
     let found = route_exact(router, method, path, caps);
-    if let (Match::NotFound, [rest @ .., b'/']) = (&found, path)
-        && !rest.is_empty()
-    {
-        caps.clear();
-        return route_exact(router, method, rest, caps);
+    if !matches!(found, Match::NotFound) {
+        return found;
     }
-    found
+    match path {
+        [rest @ .., b'/'] if !rest.is_empty() => {
+            caps.clear();
+            route_exact(router, method, rest, caps)
+        }
+        [b'/', _, ..] => {
+            let mut slashed = Vec::with_capacity(path.len() + 1);
+            slashed.extend_from_slice(path);
+            slashed.push(b'/');
+            caps.clear();
+            let again = route_exact(router, method, &slashed, caps);
+            // A catch-all that took the added `/` (`/files` for
+            // `/files/{rest:path}`) is not a match of the path as sent.
+            if (0..caps.len()).any(|i| caps.get(i).is_some_and(|(_, end)| end > path.len())) {
+                caps.clear();
+                return Match::NotFound;
+            }
+            again
+        }
+        _ => found,
+    }
 }
 
 #[inline]

@@ -681,6 +681,11 @@ fn routing_precedence_and_catch_all() {
     assert_eq!(get(s, "/users/").status, 404);
     assert_eq!(get(s, "/users/5//").status, 404);
     assert_eq!(get(s, "/files/a/b/").text(), "a/b/");
+    // And the path without the slash finds a route declared with one (FastAPI
+    // redirects there); a catch-all never captures the added slash.
+    assert_eq!(get(s, "/slashed").text(), "slashed");
+    assert_eq!(get(s, "/slashed/7").text(), "7");
+    assert_eq!(get(s, "/files").status, 404);
     assert_eq!(get(s, "/words/caf%C3%A9").text(), "café");
     assert_eq!(get(s, "/words/a%2Fb").text(), "a/b");
     assert_eq!(

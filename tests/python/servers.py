@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from prebake.testing import free_port
 
-__all__ = ["ROOT", "app_binary", "free_port", "serve", "wait_ready"]
+__all__ = ["ROOT", "app_binary", "fastapi_peer", "free_port", "serve", "wait_ready"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,6 +33,30 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("server did not start")
+
+
+@contextmanager
+def fastapi_peer(app_dir: Path) -> Iterator[int]:
+    """Serves `app_dir/app.py`, written against `prebake`, under FastAPI on
+    uvicorn: the stand-in `prebake` of `tests/fastapi_shim` (FastAPI's names)
+    comes first on the path. Yields the port."""
+    port = free_port()
+    shim = ROOT / "tests" / "fastapi_shim"
+    env = dict(os.environ, PYTHONPATH=f"{shim}{os.pathsep}{app_dir}")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app:app", "--port", str(port),
+         "--log-level", "warning"],
+        cwd=app_dir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(port, proc)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def app_binary(name: str, app: Path | None = None) -> Path:

@@ -13,9 +13,6 @@ design (prebake answers with the Litestar shape, FastAPI with
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -24,12 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prebake.testing import Server, free_port
-from servers import wait_ready
+from prebake.testing import Server
+from servers import fastapi_peer
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = ROOT / "tests" / "apps" / "depends"
-SHIM = ROOT / "tests" / "fastapi_shim"
 
 fastapi = pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
@@ -39,22 +35,8 @@ pytest.importorskip("uvicorn")
 def servers(e2e_server: Callable[..., Server]) -> Iterator[dict[str, int]]:
     """The prebake binary through `prebake.testing`, FastAPI on uvicorn."""
     prebake = e2e_server("depends", "tests/apps/depends/app.py")
-    ports = {"prebake": prebake.port, "fastapi": free_port()}
-    env = dict(os.environ, PYTHONPATH=f"{SHIM}{os.pathsep}{APP_DIR}")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app:app", "--port", str(ports["fastapi"]),
-         "--log-level", "warning"],
-        cwd=APP_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_ready(ports["fastapi"], proc)
-        yield ports
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with fastapi_peer(APP_DIR) as port:
+        yield {"prebake": prebake.port, "fastapi": port}
 
 
 def call(port: int, method: str, path: str, headers: dict[str, str] | None = None,

@@ -11,6 +11,7 @@ import asyncio
 import inspect
 import pickle
 import typing
+import warnings
 from datetime import datetime
 from types import ModuleType
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from prebake import (
     Header,
     HTTPException,
     JSONResponse,
+    Path,
     Query,
     Request,
     Response,
@@ -165,16 +167,52 @@ def test_other_misuse_is_rejected_eagerly() -> None:
 # --- Parameter markers ------------------------------------------------------
 
 
+def test_validation_errors_carry_fastapis_keys_too() -> None:
+    # FastAPI's handling_errors tutorial reads `error["loc"]` and `error["msg"]`.
+    from prebake import RequestValidationError
+
+    exc = RequestValidationError(
+        [
+            {"message": "Expected `int`, got `str`", "key": "items[0].name", "source": "body"},
+            {"message": "Missing required query parameter `q`", "key": "q", "source": "query"},
+        ]
+    )
+    first, second = exc.errors()
+    assert first["loc"] == ("body", "items", 0, "name") and first["type"] == "value_error"
+    assert first["msg"] == first["message"] == "Expected `int`, got `str`"
+    assert (second["loc"], second["type"], second["key"]) == (("query", "q"), "missing", "q")
+
+
+def test_status_names_are_starlettes() -> None:
+    starlette_status = pytest.importorskip("starlette.status")
+    import prebake.status as status
+
+    names = [n for n in dir(starlette_status) if n.startswith(("HTTP_", "WS_"))]
+    assert sorted(status.__all__) == sorted(names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Starlette's deprecated aliases warn.
+        assert {n: getattr(status, n) for n in names} == {
+            n: getattr(starlette_status, n) for n in names
+        }
+
+
 def test_markers_are_frozen_values() -> None:
-    q = Query("page-size", ge=1, le=100, examples=[10, 20], description="How many.")
-    assert q == Query("page-size", ge=1, le=100, examples=(10, 20), description="How many.")
-    assert q != Query("page-size", ge=1, le=99, examples=(10, 20), description="How many.")
+    q = Query(alias="page-size", ge=1, le=100, examples=[10, 20], description="How many.")
+    assert q == Query(alias="page-size", ge=1, le=100, examples=(10, 20), description="How many.")
+    assert q != Query(alias="page-size", ge=1, le=99, examples=(10, 20), description="How many.")
     assert Query() != Header() and Header() == Header()
     same = Query(alias="page-size", ge=1, le=100, examples=[10, 20], description="How many.")
     assert hash(q) == hash(same)
     assert q.alias == "page-size" and q.examples == (10, 20) and q.deprecated is False
     assert q.constraints == {"ge": 1, "le": 100}
-    assert repr(q) == "Query('page-size', ge=1, le=100, description='How many.', examples=(10, 20))"
+    assert repr(q) == "Query(alias='page-size', ge=1, le=100, description='How many.', examples=(10, 20))"
+    # As in FastAPI, the first positional argument is the default (the
+    # `q: str = Query("x")` spelling), `...` none; `regex=` is `pattern=`.
+    assert Query("x").default == "x" and Query().default is ... and Query(None).default is None
+    assert Query(default=3, regex="^a").default == 3 and Query(regex="^a").pattern == "^a"
+    assert Path(ge=1).source == "path" and Query(include_in_schema=False) == Query()
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        Query(nonsense=1)
     assert repr(Cookie()) == "Cookie()"
     assert repr(Body(min_length=1, deprecated=True)) == "Body(min_length=1, deprecated=True)"
     assert [m.source for m in (Query(), Header(), Cookie(), Body())] == [

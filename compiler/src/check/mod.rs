@@ -88,6 +88,7 @@ pub fn check(db: &SourceDb, ir: &Ir, sink: &mut Sink) {
     rules::invalid_literal::check(&ctx, sink);
     rules::mutable_default::check(&ctx, sink);
     rules::starlette_request_call::check(&ctx, sink);
+    rules::pydantic_method_call::check(&ctx, sink);
     // Warnings.
     rules::body_on_get::check(&ctx, sink);
     rules::blocking_call_in_async_handler::check(&ctx, sink);

@@ -119,6 +119,28 @@ pub(crate) fn request_params(route: &Route) -> Vec<&Param> {
 
 /// The routes whose handlers are distinct: a function under two route
 /// decorators is checked once, with its first route.
+/// Each handler and each dependency of the app once, as its parameters and
+/// the method calls its body makes (for the rules about calls on a
+/// parameter: PB032, PB162).
+pub(crate) fn callables(ir: &Ir) -> Vec<(&[crate::ir::Param], &[crate::ir::MethodCall])> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for route in handler_routes(ir) {
+        let h = &route.handler;
+        if !seen.contains(&h.name_span) {
+            seen.push(h.name_span);
+            out.push((h.params.as_slice(), h.method_calls.as_slice()));
+        }
+        for d in route.graph_dependencies() {
+            if !seen.contains(&d.def_span) {
+                seen.push(d.def_span);
+                out.push((d.params.as_slice(), d.method_calls.as_slice()));
+            }
+        }
+    }
+    out
+}
+
 pub(crate) fn handler_routes(ir: &Ir) -> Vec<&Route> {
     let mut seen = Vec::new();
     let mut out = Vec::new();

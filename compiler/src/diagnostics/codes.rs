@@ -100,8 +100,11 @@ declare_codes! {
     PB052 = "optional-without-default", Warning, "an optional type without a default is still required";
     PB053 = "async-without-await", Warning, "an `async def` handler that never awaits";
     PB054 = "unused-app", Warning, "an `App` with no routes";
-    PB055 = "trailing-slash", Warning, "a route path ends with `/`, so the path without it gets 404";
+    PB055 = "trailing-slash", Warning, "a route path ends with `/`: the path without it finds the route only after a miss";
     PB056 = "path-parameter-default", Warning, "a path parameter has a default, which is never used";
+    PB057 = "unknown-prebake-name", Error, "an import from `prebake` of a name it does not have (FastAPI names prebake lacks among them)";
+    PB058 = "default-in-annotated-marker", Error, "a `Query`/`Path`/`Header`/... marker inside `Annotated[...]` that sets a default";
+    PB059 = "path-marker-without-placeholder", Error, "a `Path()` parameter whose name is not a placeholder of the route's path";
     // msgspec's limits on values (errors).
     PB060 = "integer-out-of-range", Error, "an integer msgspec limits to 64 bits (a bound, a length, a `Literal` or enum value, a tag) is outside them";
     PB061 = "generic-arity-mismatch", Error, "a generic class is given more or fewer type arguments than it has type variables";
@@ -147,6 +150,9 @@ declare_codes! {
     // Deploying.
     PB160 = "invalid-probe-path", Error, "`health_path` or `ready_path` is not a path starting with `/`";
     PB161 = "probe-path-hides-route", Warning, "a probe path is also a route's path: the server answers the probe, never the route";
+    PB162 = "pydantic-method-call", Error, "a pydantic model method (`model_dump()`, `dict()`, `model_copy()`, ...) called on a msgspec Struct, dataclass or TypedDict parameter";
+    PB163 = "unsupported-route-option", Error, "a route decorator keyword prebake does not take (FastAPI's `response_class=`, `response_model_exclude_none=`, ...)";
+    PB164 = "body-embed", Error, "FastAPI's `Body(embed=True)`, a body read from a field named after the parameter";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

@@ -16,6 +16,7 @@ mod imports;
 mod lower;
 mod models;
 mod modules;
+mod prebake_names;
 mod scope;
 mod types;
 mod values;
@@ -42,6 +43,7 @@ pub fn analyze(
     let ir = lower::lower(&program, sink);
     check_static_dirs(provider, &ir, sink);
     imports::check(&program, provider, sink);
+    prebake_names::check(&program, sink);
     (program.db, ir)
 }
 

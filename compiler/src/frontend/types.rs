@@ -25,6 +25,9 @@ pub(crate) struct Marker {
     pub(crate) convert_underscores: bool,
     /// Its numeric and length constraints.
     pub(crate) constraints: Constraints,
+    /// Where it sets a default (its first positional argument or
+    /// `default=`, FastAPI's spelling), unless that is `...`.
+    pub(crate) default: Option<Span>,
     /// The marker call.
     pub(crate) span: Span,
 }
@@ -626,6 +629,7 @@ impl Lowerer<'_> {
         };
         let callee = self.scopes.resolve(self.program, m, &call.func);
         let (source, name) = match callee.external()? {
+            "prebake.Path" => (ParamSource::Path, "Path"),
             "prebake.Query" => (ParamSource::Query, "Query"),
             "prebake.Header" => (ParamSource::Header, "Header"),
             "prebake.Cookie" => (ParamSource::Cookie, "Cookie"),
@@ -636,18 +640,36 @@ impl Lowerer<'_> {
         };
         let span = self.program.span(m, expr);
         let mut alias = None;
-        // `Form` and `File` take the default first, as in FastAPI; the other
-        // markers take the alias.
-        let form = matches!(source, ParamSource::Form | ParamSource::File);
-        if let Some(first) = call.args.first()
-            && !form
-        {
-            alias = self.string_arg(m, first, "alias");
-        }
+        // Every marker takes the default first, as in FastAPI (the
+        // `name: str = Query("x")` spelling); `...` means required.
+        let is_ellipsis = |e: &ast::Expr| matches!(e, ast::Expr::Constant(c) if matches!(c.value, ast::Constant::Ellipsis));
+        let mut default = call
+            .args
+            .first()
+            .filter(|e| !is_ellipsis(e))
+            .map(|e| self.program.span(m, e));
         let mut convert_underscores = true;
         for kw in &call.keywords {
             match kw.arg.as_deref() {
                 Some("alias") => alias = self.string_arg(m, &kw.value, "alias"),
+                Some("default") if !is_ellipsis(&kw.value) => {
+                    default = Some(self.program.span(m, &kw.value));
+                }
+                Some("embed")
+                    if source == ParamSource::Body
+                        && !matches!(self.value(m, &kw.value).kind, ValueKind::Bool(false)) =>
+                {
+                    self.sink.report(
+                        Diagnostic::new(
+                            Code::PB164,
+                            self.program.span(m, kw),
+                            "`Body(embed=True)` is not supported",
+                        )
+                        .with_label("FastAPI's embedded body")
+                        .with_note("FastAPI then reads the parameter from a field of the body named after it (`{\"item\": {...}}`)")
+                        .with_help("declare a Struct with that one field (`class ItemBody(msgspec.Struct): item: Item`) as the body"),
+                    );
+                }
                 Some("convert_underscores") if source == ParamSource::Header => {
                     let v = self.value(m, &kw.value);
                     match v.kind {
@@ -665,19 +687,45 @@ impl Lowerer<'_> {
                 _ => {}
             }
         }
-        let extra: &[&str] = if form {
-            &["alias", "default", "media_type"]
+        // FastAPI's keywords that only document the parameter.
+        const SCHEMA_ONLY: [&str; 5] = [
+            "include_in_schema",
+            "openapi_examples",
+            "example",
+            "json_schema_extra",
+            "regex",
+        ];
+        let form = matches!(source, ParamSource::Form | ParamSource::File);
+        let mut extra = vec!["alias", "default"];
+        if source == ParamSource::Body {
+            extra.push("embed");
+        }
+        extra.extend(SCHEMA_ONLY);
+        if form {
+            extra.push("media_type");
         } else if source == ParamSource::Header {
-            &["alias", "convert_underscores"]
-        } else {
-            &["alias"]
-        };
-        let constraints = self.constraints_from_call(m, call, name, extra);
+            extra.push("convert_underscores");
+        }
+        let mut constraints = self.constraints_from_call(m, call, name, &extra);
+        // `regex=` is FastAPI's older name of `pattern=`.
+        if constraints.pattern.is_none()
+            && let Some(kw) = call
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_deref() == Some("regex"))
+            && let ValueKind::Str(s) = self.value(m, &kw.value).kind
+        {
+            constraints.pattern = Some(Bound {
+                value: s,
+                span: self.program.span(m, kw),
+            });
+        }
         Some(Marker {
             source,
             alias,
             convert_underscores,
             constraints,
+            default,
             span,
         })
     }

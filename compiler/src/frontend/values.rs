@@ -73,7 +73,12 @@ impl Lowerer<'_> {
                     {
                         k
                     }
-                    r => ValueKind::Name(r.qualified(self.program)),
+                    r => {
+                        let name = r.qualified(self.program);
+                        // `status.HTTP_201_CREATED` is the number it names.
+                        super::prebake_names::status_constant(&name)
+                            .map_or(ValueKind::Name(name), ValueKind::Int)
+                    }
                 }
             }
             ast::Expr::Call(c) => {

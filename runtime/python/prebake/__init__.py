@@ -47,7 +47,7 @@ from prebake._middleware import (
     Middleware,
     TrustedHostMiddleware,
 )
-from prebake._params import Body, Cookie, File, Form, Header, Param, Query
+from prebake._params import Body, Cookie, File, Form, Header, Param, Path, Query
 from prebake._request import Headers, QueryParams, Request
 from prebake._response import (
     FileResponse,
@@ -138,6 +138,7 @@ __all__ = [
     "Middleware",
     "OAuth2PasswordBearer",
     "Param",
+    "Path",
     "Query",
     "PlainTextResponse",
     "QueryParams",

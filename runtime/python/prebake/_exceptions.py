@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -75,8 +76,14 @@ class RequestValidationError(ValueError):
         self.body = body
 
     def errors(self) -> list[dict[str, Any]]:
-        """The validation errors, in the order they were found."""
-        return list(self._errors)
+        """The validation errors, in the order they were found.
+
+        Each has the 400's `message`, `key` and `source`, and FastAPI's
+        `loc` (`("path", "item_id")`, `("body", "items", 0, "name")`), `msg`
+        and `type` (`missing` or `value_error`), so that handlers ported from
+        FastAPI read them unchanged.
+        """
+        return [_with_fastapi_keys(e) for e in self._errors]
 
     def __str__(self) -> str:
         n = len(self._errors)
@@ -85,3 +92,20 @@ class RequestValidationError(ValueError):
             where = f" ({e.get('source')} {e.get('key')})" if e.get("key") else ""
             lines.append(f"  {e.get('message')}{where}")
         return "\n".join(lines)
+
+
+_KEY_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _with_fastapi_keys(error: dict[str, Any]) -> dict[str, Any]:
+    """`error` with FastAPI's `loc`, `msg` and `type` added (its own kept)."""
+    out = dict(error)
+    key = str(error.get("key") or "")
+    loc: list[str | int] = [str(error.get("source") or "body")]
+    for name, index in _KEY_PART.findall(key):
+        loc.append(int(index) if index else name)
+    message = str(error.get("message", ""))
+    out.setdefault("loc", tuple(loc))
+    out.setdefault("msg", message)
+    out.setdefault("type", "missing" if "issing required" in message else "value_error")
+    return out

@@ -1,4 +1,4 @@
-"""Parameter markers: `Query`, `Header`, `Cookie`, `Body`, `Form` and `File`.
+"""Parameter markers: `Path`, `Query`, `Header`, `Cookie`, `Body`, `Form` and `File`.
 
 A marker goes in the metadata of `typing.Annotated` and says where a handler
 parameter comes from, under which wire name, and which constraints it must
@@ -7,6 +7,10 @@ satisfy::
     limit: Annotated[int, Query(ge=1, le=100)] = 10
 
 The constraints mirror `msgspec.Meta` and mean exactly what they mean there.
+As in FastAPI, a marker may also be the parameter's default
+(``q: str | None = Query(default=None, max_length=50)``): then its first
+positional argument, or `default=`, is the real default, and ``...`` (or
+none) means required.
 The compiler reads markers from the source; at run time they are inert values
 that only validate their own arguments.
 """
@@ -17,13 +21,18 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-__all__ = ["Body", "Cookie", "File", "Form", "Header", "Param", "Query"]
+__all__ = ["Body", "Cookie", "File", "Form", "Header", "Param", "Path", "Query"]
 
 # Constraint names, in the order `msgspec.Meta` documents them.
 _NUMERIC = ("gt", "ge", "lt", "le", "multiple_of")
 _LENGTH = ("min_length", "max_length")
 _DOCS = ("title", "description", "examples", "deprecated")
 _FIELDS = ("alias", *_NUMERIC, "pattern", *_LENGTH, *_DOCS)
+# FastAPI's documentation-only keywords: accepted (so ported code imports)
+# and kept out of the constraints.
+_SCHEMA_ONLY = frozenset(
+    {"include_in_schema", "openapi_examples", "example", "json_schema_extra", "regex", "embed"}
+)
 
 
 class Param:
@@ -33,7 +42,7 @@ class Param:
     between handlers and used as dictionary keys.
     """
 
-    __slots__ = _FIELDS
+    __slots__ = (*_FIELDS, "default")
 
     #: The request part the marker binds; also the `source` of validation errors.
     source: ClassVar[str] = ""
@@ -51,11 +60,15 @@ class Param:
     description: str | None
     examples: tuple[Any, ...] | None
     deprecated: bool
+    #: The default when the marker is the parameter's default (FastAPI's
+    #: ``q: str = Query("x")``); ``...`` for none.
+    default: Any
 
     def __init__(
         self,
-        alias: str | None = None,
+        default: Any = ...,
         *,
+        alias: str | None = None,
         gt: int | float | None = None,
         ge: int | float | None = None,
         lt: int | float | None = None,
@@ -68,10 +81,16 @@ class Param:
         description: str | None = None,
         examples: Sequence[Any] | None = None,
         deprecated: bool = False,
+        **schema: Any,
     ) -> None:
         if type(self) is Param:
-            raise TypeError("Param is abstract: use Query, Header, Cookie, Body, Form or File")
+            raise TypeError("Param is abstract: use Path, Query, Header, Cookie, Body, Form or File")
         name = type(self).__name__
+        for key in schema:
+            if key not in _SCHEMA_ONLY:
+                raise TypeError(f"{name}() got an unexpected keyword argument {key!r}")
+        if pattern is None and isinstance(schema.get("regex"), str):
+            pattern = schema["regex"]
         if alias is not None:
             _check_type(name, "alias", alias, str)
             if not alias:
@@ -121,6 +140,7 @@ class Param:
         )
         for field, stored in zip(_FIELDS, values):
             object.__setattr__(self, field, stored)
+        object.__setattr__(self, "default", default)
 
     @property
     def constraints(self) -> dict[str, Any]:
@@ -148,7 +168,7 @@ class Param:
         )
 
     def _items(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, field) for field in _FIELDS)
+        return (*(getattr(self, field) for field in _FIELDS), self.default)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -166,20 +186,20 @@ class Param:
         return hash((type(self), self._items()))
 
     def __repr__(self) -> str:
-        parts = [] if self.alias is None else [repr(self.alias)]
-        for field in _FIELDS[1:]:
+        parts = [] if self.default is ... else [repr(self.default)]
+        for field in _FIELDS:
             value = getattr(self, field)
             if value is not None and value is not False:
                 parts.append(f"{field}={value!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        kwargs = {f: getattr(self, f) for f in _FIELDS[1:]}
-        return (_rebuild, (type(self), self.alias, kwargs))
+        kwargs = {f: getattr(self, f) for f in _FIELDS}
+        return (_rebuild, (type(self), self.default, kwargs))
 
 
-def _rebuild(cls: type[Param], alias: str | None, kwargs: dict[str, Any]) -> Param:
-    return cls(alias, **kwargs)
+def _rebuild(cls: type[Param], default: Any, kwargs: dict[str, Any]) -> Param:
+    return cls(default, **kwargs)
 
 
 def _check_type(marker: str, field: str, value: object, expected: type) -> None:
@@ -187,6 +207,19 @@ def _check_type(marker: str, field: str, value: object, expected: type) -> None:
         raise TypeError(
             f"{marker}({field}=...) must be a {expected.__name__}, got {type(value).__name__}"
         )
+
+
+class Path(Param):
+    """Bind a parameter to its `{placeholder}` of the route's path, with
+    constraints (``item_id: Annotated[int, Path(ge=1)]``).
+
+    A parameter named after a placeholder is a path parameter without the
+    marker; `Path` adds constraints and documentation. A path parameter is
+    always required.
+    """
+
+    __slots__ = ()
+    source = "path"
 
 
 class Query(Param):
@@ -218,8 +251,8 @@ class Header(Param):
 
     convert_underscores: bool
 
-    def __init__(self, alias: str | None = None, *, convert_underscores: bool = True, **constraints: Any) -> None:
-        super().__init__(alias, **constraints)
+    def __init__(self, default: Any = ..., *, convert_underscores: bool = True, **constraints: Any) -> None:
+        super().__init__(default, **constraints)
         _check_type("Header", "convert_underscores", convert_underscores, bool)
         object.__setattr__(self, "convert_underscores", convert_underscores)
 
@@ -227,9 +260,9 @@ class Header(Param):
         return (*super()._items(), self.convert_underscores)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        kwargs = {f: getattr(self, f) for f in _FIELDS[1:]}
+        kwargs = {f: getattr(self, f) for f in _FIELDS}
         kwargs["convert_underscores"] = self.convert_underscores
-        return (_rebuild, (type(self), self.alias, kwargs))
+        return (_rebuild, (type(self), self.default, kwargs))
 
 
 class Cookie(Param):
@@ -271,10 +304,9 @@ class Form(Param):
     required); with `Annotated` give the default after ``=`` instead.
     """
 
-    __slots__ = ("default", "media_type")
+    __slots__ = ("media_type",)
     source = "form"
 
-    default: Any
     media_type: str
 
     def __init__(
@@ -285,12 +317,11 @@ class Form(Param):
         media_type: str = "application/x-www-form-urlencoded",
         **constraints: Any,
     ) -> None:
-        super().__init__(alias, **constraints)
-        object.__setattr__(self, "default", default)
+        super().__init__(default, alias=alias, **constraints)
         object.__setattr__(self, "media_type", media_type)
 
     def _items(self) -> tuple[Any, ...]:
-        return (*super()._items(), self.default, self.media_type)
+        return (*super()._items(), self.media_type)
 
     def __reduce__(self) -> tuple[Any, ...]:
         kwargs = {f: getattr(self, f) for f in _FIELDS[1:]}

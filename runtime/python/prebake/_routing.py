@@ -86,6 +86,8 @@ class RouteOptions(TypedDict, total=False):
     sync_to_thread: bool | None
     responses: Mapping[int | str, Any] | None
     template: str | None
+    response_model: Any
+    response_description: str
 
 
 class Router:
@@ -131,8 +133,14 @@ class Router:
         sync_to_thread: bool | None = None,
         responses: Mapping[int | str, Any] | None = None,
         template: str | None = None,
+        response_model: Any = None,
+        response_description: str = "Successful Response",
     ) -> Callable[[F], F]:
         """Register the decorated function for `path` and each of `methods`.
+
+        `response_model=` is FastAPI's: the compiler reads it as the declared
+        response type in place of the return annotation (`None`: the
+        annotation). `response_description=` is accepted for ported code.
 
         `template="page.html"` renders the model the handler returns with
         that template (in the app's `templates` folder), compiled into the

@@ -5,6 +5,6 @@ The same objects as the top-level `prebake` names: the compiler treats
 """
 
 from prebake._depends import Depends, Security
-from prebake._params import Body, Cookie, File, Form, Header, Param, Query
+from prebake._params import Body, Cookie, File, Form, Header, Param, Path, Query
 
-__all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Param", "Query", "Security"]
+__all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Param", "Path", "Query", "Security"]

@@ -183,9 +183,9 @@ def signature(func):
 
 
 def _unmark(has_default, default):
-    """A `name: str = Form("x")` default (FastAPI's spelling) stands for
-    the marker's own default; `Form()` and `Form(...)` for none."""
-    if has_default and type(default).__module__ == "prebake._params" and hasattr(default, "media_type"):
+    """A `name: str = Query("x")` default (FastAPI's spelling, any marker)
+    stands for the marker's own default; `Query()` and `Query(...)` for none."""
+    if has_default and type(default).__module__ == "prebake._params":
         inner = default.default
         return (inner is not ..., None if inner is ... else inner)
     return (has_default, default)

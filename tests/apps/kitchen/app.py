@@ -240,6 +240,18 @@ def files(rest: str) -> str:
     return rest
 
 
+# Declared with a trailing slash, as FastAPI's tutorials write routes: the
+# path without it finds them too.
+@app.get("/slashed/")
+def slashed() -> str:
+    return "slashed"
+
+
+@app.get("/slashed/{n}/")
+def slashed_n(n: int) -> str:
+    return str(n)
+
+
 @app.get("/users/me")
 def me() -> str:
     return "me"

@@ -11,6 +11,7 @@ from fastapi import (
     Form,
     Header,
     HTTPException,
+    Path,
     Query,
     Request,
     Response,
@@ -19,6 +20,7 @@ from fastapi import (
 )
 from fastapi import FastAPI as App
 from fastapi.exceptions import RequestValidationError
+from fastapi import status
 from fastapi.responses import JSONResponse
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -44,11 +46,13 @@ __all__ = [
     "Header",
     "JSONResponse",
     "Middleware",
+    "Path",
     "Query",
     "Request",
     "RequestValidationError",
     "Response",
     "Security",
     "UploadFile",
+    "status",
     "TrustedHostMiddleware",
 ]

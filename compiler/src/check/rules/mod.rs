@@ -34,6 +34,7 @@ pub(super) mod optional_without_default;
 pub(super) mod param_model_key_clash;
 pub(super) mod path_parameter_default;
 pub(super) mod probe_path;
+pub(super) mod pydantic_method_call;
 pub(super) mod required_field_after_optional;
 pub(super) mod return_type_mismatch;
 pub(super) mod runs_on_thread_pool;

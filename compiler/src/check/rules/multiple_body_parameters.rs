@@ -27,6 +27,10 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
                 .with_label("also read from the body")
                 .with_secondary(first.name_span, "the body already goes here")
                 .with_note("a request has one body, and prebake decodes all of it into one parameter (models, lists and dicts are bodies by default)")
+                .with_note(format!(
+                    "FastAPI reads several body parameters from one object keyed by their names (`{{\"{}\": ..., \"{}\": ...}}`): a Struct with those two fields reads the same JSON",
+                    first.name, p.name
+                ))
                 .with_help(format!(
                     "combine them into one Struct with fields `{}` and `{}`, or mark a scalar-like one `Query()`",
                     first.name, p.name

@@ -6,7 +6,6 @@
 use crate::check::{Ctx, walk};
 use crate::diagnostics::{Code, Diagnostic, Sink};
 use crate::ir::{MethodCall, Param, ParamSource};
-use crate::source::Span;
 
 /// Reports, in handlers and their dependencies, `request.body()` (the body
 /// is a `bytes` attribute here, so calling it always fails) and
@@ -15,19 +14,8 @@ use crate::source::Span;
 /// from FastAPI writes these; without the check it builds and answers 500
 /// on every request.
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
-    let mut seen: Vec<Span> = Vec::new();
-    for route in walk::handler_routes(ctx.ir) {
-        let h = &route.handler;
-        if !seen.contains(&h.name_span) {
-            seen.push(h.name_span);
-            report(&h.params, &h.method_calls, sink);
-        }
-        for d in route.graph_dependencies() {
-            if !seen.contains(&d.def_span) {
-                seen.push(d.def_span);
-                report(&d.params, &d.method_calls, sink);
-            }
-        }
+    for (params, calls) in walk::callables(ctx.ir) {
+        report(params, calls, sink);
     }
     // A middleware function's calls are already those on its request.
     for mw in &ctx.ir.middleware {

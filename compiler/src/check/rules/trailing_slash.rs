@@ -33,7 +33,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
         )
         .with_label("trailing slash")
         .with_note(format!(
-            "paths match exactly and are never redirected: a request for `{}` gets 404 here",
+            "nothing is redirected: a request for `{}` reaches this route only through a second lookup after a miss",
             if trimmed.is_empty() { "/" } else { trimmed }
         ));
         if let Some(other) = ctx.ir.routes.iter().find(|r| r.path.raw == trimmed) {

@@ -20,6 +20,7 @@ impl Lowerer<'_> {
         stmt: &ast::Stmt,
         is_async: bool,
         path: &PathTemplate,
+        response_model: Option<&ast::Expr>,
     ) -> Handler {
         let (name, args, returns, body) = match stmt {
             ast::Stmt::FunctionDef(f) => (f.name.as_str(), &*f.args, f.returns.as_deref(), &f.body),
@@ -28,6 +29,12 @@ impl Lowerer<'_> {
             }
             _ => unreachable!("handlers are functions"),
         };
+        // FastAPI's `response_model=` is the declared response type, before
+        // the return annotation (`None` turns it off, as in FastAPI).
+        let response_model = response_model.filter(
+            |e| !matches!(e, ast::Expr::Constant(c) if matches!(c.value, ast::Constant::None)),
+        );
+        let returns = response_model.or(returns);
         let stmt_span = self.program.span(m, stmt);
         let keyword = "def";
         let name_span = self.name_span(stmt_span, keyword, name);
@@ -199,17 +206,10 @@ impl Lowerer<'_> {
                 };
             }
         }
-        // FastAPI's `name: str = Form(...)`: the marker is the default, and
-        // its first argument (or `default=`) the real default.
+        // FastAPI's `name: str = Query(...)` (any marker): the marker is the
+        // default, and its first argument (or `default=`) the real default.
         let default_marker = match p.default.as_deref() {
-            Some(d @ ast::Expr::Call(call))
-                if matches!(
-                    self.scopes.resolve(self.program, m, &call.func).external(),
-                    Some("prebake.Form" | "prebake.File")
-                ) =>
-            {
-                self.marker(m, d)
-            }
+            Some(d @ ast::Expr::Call(_)) => self.marker(m, d),
             _ => None,
         };
         let default = match (&default_marker, p.default.as_deref()) {
@@ -231,6 +231,41 @@ impl Lowerer<'_> {
         let (ty, marker, annotated) = match &p.def.annotation {
             Some(ann) => {
                 let (ty, marker) = self.lower_param_annotation(m, ann);
+                if let Some(mk) = &marker
+                    && let Some(at) = mk.default
+                {
+                    self.sink.report(
+                        Diagnostic::new(
+                            Code::PB058,
+                            at,
+                            format!("a default inside `Annotated[...]` for `{name}`"),
+                        )
+                        .with_label("the marker's default")
+                        .with_note("FastAPI refuses it too: a marker in `Annotated` describes the parameter, the default comes after `=`")
+                        .with_help(format!("write `{name}: Annotated[..., Marker(...)] = <default>`")),
+                    );
+                }
+                // FastAPI's `q: str = Query(max_length=50)`: the default
+                // marker's constraints apply as an `Annotated` one's do.
+                let ty = match (&marker, &default_marker) {
+                    (None, Some(mk)) if !mk.constraints.is_empty() => {
+                        let span = ty.span;
+                        match ty.kind {
+                            TyKind::Constrained(base, mut existing) => {
+                                existing.merge(&mk.constraints);
+                                Ty::new(TyKind::Constrained(base, existing), span)
+                            }
+                            kind => Ty::new(
+                                TyKind::Constrained(
+                                    Box::new(Ty::new(kind, span)),
+                                    Box::new(mk.constraints.clone()),
+                                ),
+                                span,
+                            ),
+                        }
+                    }
+                    _ => ty,
+                };
                 let marker = marker.or(default_marker);
                 (ty, marker, true)
             }
@@ -251,6 +286,23 @@ impl Lowerer<'_> {
             }
         };
         let in_path = path.params().any(|(n, _, _)| n == name);
+        if let Some(mk) = &marker
+            && mk.source == ParamSource::Path
+            && !in_path
+        {
+            self.sink.report(
+                Diagnostic::new(
+                    Code::PB059,
+                    mk.span,
+                    format!("`{name}` is marked `Path()` but the path has no `{{{name}}}`"),
+                )
+                .with_label("a path parameter")
+                .with_note("a path parameter takes its value from the placeholder of its name")
+                .with_help(format!(
+                    "add `{{{name}}}` to the route's path, or use `Query()`"
+                )),
+            );
+        }
         let source = if matches!(ty.unconstrained().kind, TyKind::Request) {
             ParamSource::Request
         } else if let Some(marker) = &marker {

@@ -279,6 +279,23 @@ impl Lowerer<'_> {
                         }
                     }
                 }
+                key if !ROUTE_KEYWORDS.contains(&key) => {
+                    let help = match key {
+                        "response_class" => "return the response itself (`return HTMLResponse(text)`), or annotate `-> str` for text/plain".to_string(),
+                        "response_model_exclude_none" | "response_model_exclude_unset" | "response_model_exclude_defaults" => "declare the model with `omit_defaults=True` (msgspec leaves out fields equal to their defaults)".to_string(),
+                        _ => format!("remove `{key}=`"),
+                    };
+                    self.sink.report(
+                        Diagnostic::new(
+                            Code::PB163,
+                            self.program.span(m, kw),
+                            format!("route option `{key}=` is not supported"),
+                        )
+                        .with_label("FastAPI's, not prebake's")
+                        .with_note("the binary would fail to start with `TypeError: unexpected keyword argument`")
+                        .with_help(help),
+                    );
+                }
                 _ => {}
             }
         }
@@ -306,7 +323,12 @@ impl Lowerer<'_> {
             .iter()
             .filter_map(|marker| self.dependency(marker, &path))
             .collect();
-        let handler = self.handler(m, stmt, is_async, &path);
+        let response_model = call
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some("response_model"))
+            .map(|k| &k.value);
+        let handler = self.handler(m, stmt, is_async, &path, response_model);
         let mut tags = mount.tags.clone();
         for t in self.tags_keyword(m, call) {
             if !tags.contains(&t) {
@@ -405,3 +427,23 @@ fn http_status(name: &str) -> Option<u16> {
         _ => return None,
     })
 }
+
+/// The keywords of the route decorators (`prebake._routing.RouteOptions`,
+/// with `methods` and FastAPI's `response_model`).
+const ROUTE_KEYWORDS: &[&str] = &[
+    "status_code",
+    "name",
+    "summary",
+    "description",
+    "tags",
+    "dependencies",
+    "deprecated",
+    "operation_id",
+    "include_in_schema",
+    "sync_to_thread",
+    "responses",
+    "template",
+    "methods",
+    "response_model",
+    "response_description",
+];

@@ -1,0 +1,120 @@
+"""FastAPI tutorial apps, ported the way a user ports them: `fastapi`
+renamed `prebake` in the imports, `FastAPI()` renamed `App()`, pydantic
+models made msgspec Structs, return types written. The rest is FastAPI's
+tutorial code as it is, old spellings included (`q: str = Query(None)`,
+`Path(ge=1)`, `status.HTTP_201_CREATED`, routes declared `/items/`).
+
+`tests/python/test_ported_tutorials.py` serves it under prebake and, through
+the `prebake` stand-in of `tests/fastapi_shim`, under FastAPI, and compares
+the answers.
+"""
+
+from typing import Annotated, Any
+
+from dataclasses import dataclass
+
+from prebake import App, Cookie, Header, HTTPException, Path, Query, Response, status
+
+app = App()
+
+
+@dataclass(kw_only=True)
+class Item:
+    name: str
+    description: str | None = None
+    price: float
+    tax: float | None = None
+
+
+# path_params_numeric_validations/tutorial004: old-style Path with bounds.
+@app.get("/items/{item_id}")
+def read_item(
+    item_id: int = Path(title="The ID of the item to get", ge=1, le=1000),
+    q: str | None = None,
+) -> dict[str, Any]:
+    results: dict[str, Any] = {"item_id": item_id}
+    if q:
+        results.update({"q": q})
+    return results
+
+
+# path_params_numeric_validations/tutorial006: Annotated Path and Query.
+@app.get("/measures/{item_id}")
+def read_measure(
+    item_id: Annotated[int, Path(title="The ID", ge=0, le=1000)],
+    q: str,
+    size: Annotated[float, Query(gt=0, lt=10.5)],
+) -> dict[str, Any]:
+    return {"item_id": item_id, "q": q, "size": size}
+
+
+# query_params_str_validations/tutorial004 (old spelling, with regex=).
+@app.get("/search/")
+def search(
+    q: str | None = Query(default=None, min_length=3, max_length=50, regex="^fixedquery$"),
+) -> dict[str, Any]:
+    results: dict[str, Any] = {"items": [{"item_id": "Foo"}, {"item_id": "Bar"}]}
+    if q:
+        results.update({"q": q})
+    return results
+
+
+# query_params_str_validations/tutorial005: the marker's default.
+@app.get("/fixed/")
+def fixed(q: str = Query("fixedquery", min_length=3)) -> dict[str, Any]:
+    return {"q": q}
+
+
+# query_params_str_validations/tutorial011: a list query parameter.
+@app.get("/tags/")
+def tags(q: list[str] | None = Query(default=None)) -> dict[str, Any]:
+    return {"q": q}
+
+
+# header_params/tutorial001 and cookie_params/tutorial001.
+@app.get("/agent/")
+def agent(user_agent: str | None = Header(default=None)) -> dict[str, Any]:
+    return {"User-Agent": user_agent}
+
+
+@app.get("/ads/")
+def ads(ads_id: str | None = Cookie(default=None)) -> dict[str, Any]:
+    return {"ads_id": ads_id}
+
+
+# response_status_code/tutorial002 and handling_errors/tutorial001.
+@app.post("/items/", status_code=status.HTTP_201_CREATED)
+def create_item(item: Item) -> Item:
+    if item.price < 0:
+        raise HTTPException(status_code=status.HTTP_422_UNPROCESSABLE_ENTITY, detail="negative")
+    return item
+
+
+# response_model/tutorial001: the response type from the decorator.
+@app.get("/models/{name}", response_model=Item)
+def read_model(name: str):  # type: ignore[no-untyped-def]
+    return Item(name=name, price=1.5)
+
+
+@app.get("/teapot", status_code=status.HTTP_418_IM_A_TEAPOT)
+def teapot() -> dict[str, str]:
+    return {"tea": "earl grey"}
+
+
+# response_cookies/tutorial002.
+@app.post("/cookie-and-object/")
+def cookie(response: Response) -> dict[str, str]:
+    response.set_cookie(key="fakesession", value="fake-cookie-session-value")
+    return {"message": "Come to the dark side, we have cookies"}
+
+
+# response_change_status_code/tutorial001.
+tasks = {"foo": "Listen to the Bar Fighters"}
+
+
+@app.put("/get-or-create-task/{task_id}", status_code=200)
+def get_or_create_task(task_id: str, response: Response) -> Any:
+    if task_id not in tasks:
+        tasks[task_id] = "This didn't exist before"
+        response.status_code = status.HTTP_201_CREATED
+    return tasks[task_id]
