@@ -437,3 +437,110 @@ impl CallSoon {
         Ok(handle)
     }
 }
+
+/// `loop.call_at` and `loop.call_later`, in Rust, set on the loop as
+/// instance attributes as [`CallSoon`] is (asyncio's timeouts, `sleep`
+/// with a delay, drivers' and clients' timers go through them).
+///
+/// The stock methods are three Python frames (`call_later`, `call_at`,
+/// `TimerHandle.__init__` with `Handle.__init__`). This makes the same
+/// `asyncio.TimerHandle` (its slots set as `__init__` sets them), pushes it
+/// on the loop's `_scheduled` heap with `heapq.heappush` and marks it
+/// scheduled. `call_later`'s deadline is `time.monotonic() + delay`, which
+/// is `loop.time() + delay`. `None` for a delay or deadline raises the
+/// stock `TypeError`, a closed loop the stock `RuntimeError`, and a loop in
+/// debug mode takes the stock method (its thread and callback checks and
+/// source tracebacks).
+#[pyclass(module = "prebake._runtime", frozen)]
+pub(super) struct CallAt {
+    event_loop: Py<PyAny>,
+    /// `asyncio.TimerHandle`, and `object.__new__`.
+    timer: Py<PyAny>,
+    new: Py<PyAny>,
+    heappush: Py<PyAny>,
+    /// `type(loop).call_at` or `.call_later`, for a loop in debug mode.
+    stock: Py<PyAny>,
+    /// Whether this is `call_later` (its first argument a delay).
+    later: bool,
+}
+
+impl CallAt {
+    pub(super) fn new(
+        py: Python<'_>,
+        event_loop: &Bound<'_, PyAny>,
+        later: bool,
+    ) -> PyResult<CallAt> {
+        let object = py.get_type::<pyo3::types::PyAny>();
+        let name = if later { "call_later" } else { "call_at" };
+        Ok(CallAt {
+            timer: py
+                .import("asyncio.events")?
+                .getattr("TimerHandle")?
+                .unbind(),
+            new: object.getattr("__new__")?.unbind(),
+            heappush: py.import("heapq")?.getattr("heappush")?.unbind(),
+            stock: event_loop.get_type().getattr(name)?.unbind(),
+            event_loop: event_loop.clone().unbind(),
+            later,
+        })
+    }
+}
+
+#[pymethods]
+impl CallAt {
+    #[pyo3(signature = (when, callback, *args, context=None))]
+    fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        when: Bound<'py, PyAny>,
+        callback: Bound<'py, PyAny>,
+        args: Bound<'py, PyTuple>,
+        context: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+        let lp = self.event_loop.bind(py);
+        if lp.getattr(intern!(py, "_debug"))?.is_truthy()? {
+            let kwargs = PyDict::new(py);
+            kwargs.set_item(intern!(py, "context"), context)?;
+            let mut all = vec![lp.clone(), when, callback];
+            all.extend(args.iter());
+            return self
+                .stock
+                .bind(py)
+                .call(PyTuple::new(py, all)?, Some(&kwargs));
+        }
+        if when.is_none() {
+            return Err(PyTypeError::new_err(if self.later {
+                "delay must not be None"
+            } else {
+                "when cannot be None"
+            }));
+        }
+        let when = if self.later {
+            pyo3::types::PyFloat::new(py, monotonic()).add(when)?
+        } else {
+            when
+        };
+        if lp.getattr(intern!(py, "_closed"))?.is_truthy()? {
+            return Err(PyRuntimeError::new_err("Event loop is closed"));
+        }
+        let context = match context {
+            Some(c) if !c.is_none() => c,
+            // SAFETY: returns a new reference or sets an exception.
+            _ => unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyContext_CopyCurrent())? },
+        };
+        let timer = self.new.bind(py).call1((self.timer.bind(py),))?;
+        timer.setattr(intern!(py, "_context"), context)?;
+        timer.setattr(intern!(py, "_loop"), lp)?;
+        timer.setattr(intern!(py, "_callback"), callback)?;
+        timer.setattr(intern!(py, "_args"), args)?;
+        timer.setattr(intern!(py, "_cancelled"), false)?;
+        timer.setattr(intern!(py, "_repr"), py.None())?;
+        timer.setattr(intern!(py, "_source_traceback"), py.None())?;
+        timer.setattr(intern!(py, "_when"), when)?;
+        let scheduled = lp.getattr(intern!(py, "_scheduled"))?;
+        self.heappush.bind(py).call1((scheduled, &timer))?;
+        timer.setattr(intern!(py, "_scheduled"), true)?;
+        Ok(timer)
+    }
+}
