@@ -73,6 +73,14 @@ fn readers_and_writers_on_raw_sockets() {
 }
 
 #[test]
+fn a_reader_that_leaves_data_is_called_again() {
+    assert_eq!(
+        observed("/reader-partial"),
+        json!({"read": 100, "quick": true})
+    );
+}
+
+#[test]
 fn streams_echo_more_than_a_socket_buffer() {
     assert_eq!(
         observed("/streams"),

@@ -399,10 +399,10 @@ impl Aio {
         let events = py.import("asyncio.events")?;
         bootstrap.call_method1("use_resume", (py.get_type::<Resume>(),))?;
         let call_soon = Bound::new(py, super::turn::CallSoon::new(py, &event_loop)?)?;
-        event_loop.setattr("call_soon", call_soon)?;
+        event_loop.setattr("call_soon", call_soon.getattr("call")?)?;
         for (name, later) in [("call_at", false), ("call_later", true)] {
             let call = Bound::new(py, super::turn::CallAt::new(py, &event_loop, later)?)?;
-            event_loop.setattr(name, call)?;
+            event_loop.setattr(name, call.getattr("call")?)?;
         }
         bootstrap.call_method1(
             "use_socket_io",

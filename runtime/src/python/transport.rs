@@ -32,7 +32,7 @@
 //! selector the turn (`turn.rs`) polls: I/O callbacks run in the same order
 //! relative to other callbacks and timers as in the stock loop.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -47,6 +47,18 @@ thread_local! {
     /// What `recv` reads into before the bytes handed to the protocol are
     /// made (the interpreter thread's, sized to the largest `max_size`).
     static READ_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// Reader callbacks that left their socket empty since the last
+    /// [`take_drained`] (see `Turn::run`).
+    static DRAINED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many reader callbacks emptied their socket since the last call.
+pub(super) fn take_drained() -> usize {
+    DRAINED.replace(0)
+}
+
+fn drained() {
+    DRAINED.set(DRAINED.get() + 1);
 }
 
 /// The transport's reader and writers; see the module's docs.
@@ -209,6 +221,7 @@ impl SocketIo {
                 .map(drop);
         }
         if t.getattr(intern!(py, "_conn_lost"))?.is_truthy()? {
+            drained();
             return Ok(());
         }
         let data = READ_BUF.with_borrow_mut(|buf| {
@@ -217,6 +230,10 @@ impl SocketIo {
             }
             // SAFETY: a buffer of at least max_size bytes.
             let n = unsafe { libc::recv(self.fd, buf.as_mut_ptr().cast(), self.max_size, 0) };
+            // Less than asked (EOF, nothing, an error): nothing is left.
+            if usize::try_from(n).map_or(true, |n| n < self.max_size) {
+                drained();
+            }
             match usize::try_from(n) {
                 Ok(n) => Ok(Some(PyBytes::new(py, &buf[..n]))),
                 Err(_) if would_block() => Ok(None),

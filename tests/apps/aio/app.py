@@ -123,6 +123,33 @@ async def reader() -> dict[str, Any]:
     return {"data": data.decode(), "wrote": wrote, "called": called, "registered": registered}
 
 
+@app.get("/reader-partial")
+async def reader_partial() -> dict[str, Any]:
+    """A reader that takes part of what waits is called again, with nothing
+    new arriving (the selector is level-triggered): 100 bytes, 10 a call."""
+    loop = asyncio.get_running_loop()
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    got = bytearray()
+    done = loop.create_future()
+
+    def on_readable() -> None:
+        got.extend(a.recv(10))
+        if len(got) >= 100 and not done.done():
+            done.set_result(None)
+
+    b.send(bytes(100))
+    started = time.monotonic()
+    loop.add_reader(a, on_readable)
+    try:
+        await asyncio.wait_for(done, 3)
+    finally:
+        loop.remove_reader(a)
+        a.close()
+        b.close()
+    return {"read": len(got), "quick": time.monotonic() - started < 1}
+
+
 @app.get("/streams")
 async def streams(size: int = 4 << 20) -> dict[str, Any]:
     """A stream server and client on the loop (transports and protocols):
@@ -395,8 +422,14 @@ async def transport_echo(size: int = 4 << 20) -> dict[str, Any]:
     high-water mark and resumes it when drained; the echo comes back in
     pieces to `data_received`; `writelines` sends its buffers in order."""
     loop = asyncio.get_running_loop()
-    port, thread = _thread_server(_echo)
+
+    def late_echo(conn: socket.socket) -> None:
+        time.sleep(0.2)  # the client's socket fills up meanwhile
+        _echo(conn)
+
+    port, thread = _thread_server(late_echo)
     transport, proto = await loop.create_connection(Recorder, "127.0.0.1", port)
+    transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
     transport.set_write_buffer_limits(high=64 * 1024)
     payload = bytes(range(256)) * (size // 256)
     lines = [b"abc", bytearray(b"def"), memoryview(b"--ghi--")[2:5]]
