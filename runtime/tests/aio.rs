@@ -263,3 +263,11 @@ fn the_loop_runs_while_the_server_drives_it() {
         })
     );
 }
+
+#[test]
+fn httpx_s_async_client_over_the_loop_s_transports() {
+    assert_eq!(
+        observed("/httpx"),
+        json!({"status": [200, 200], "bodies": true})
+    );
+}

@@ -13,10 +13,13 @@ Served in-process by `runtime/tests/aio.rs`.
 
 import asyncio
 import contextvars
+import http.server
 import socket
 import threading
 import time
 from typing import Any
+
+import httpx
 
 from prebake import App
 
@@ -660,4 +663,38 @@ async def running() -> dict[str, Any]:
         "timers": timers,
         "errors": errors,
         "agen": closed,
+    }
+
+
+@app.get("/httpx")
+async def via_httpx() -> dict[str, Any]:
+    """httpx's `AsyncClient` (anyio's streams over the loop's transports):
+    a 1 MiB body twice over one kept-alive connection."""
+    body = bytes(range(256)) * 4096
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        async with httpx.AsyncClient() as client:
+            first = await client.get(url)
+            second = await client.get(url)
+    finally:
+        await asyncio.to_thread(server.shutdown)
+        server.server_close()
+    return {
+        "status": [first.status_code, second.status_code],
+        "bodies": first.content == body and second.content == body,
     }
