@@ -60,6 +60,8 @@ pub(super) struct Turn {
     callback_failed: Py<PyAny>,
     /// `loop._clock_resolution`.
     clock_resolution: f64,
+    /// Reads the slots of the handles a turn runs.
+    slots: SlotReader,
 }
 
 /// What a turn left behind.
@@ -103,6 +105,7 @@ impl Turn {
             heapify: heapq.getattr("heapify")?.unbind(),
             callback_failed: bootstrap.getattr("callback_failed")?.unbind(),
             clock_resolution: event_loop.getattr("_clock_resolution")?.extract()?,
+            slots: SlotReader::new(py)?,
             event_loop: event_loop.clone().unbind(),
         })
     }
@@ -256,7 +259,7 @@ impl Turn {
                 if handle.is_none() {
                     continue;
                 }
-                if handle.getattr(cancelled)?.is_truthy()? {
+                if self.slots.get(&handle, CANCELLED, cancelled)?.is_truthy()? {
                     lp.call_method1(remove, (key.get_item(0)?,))?;
                 } else {
                     ready.call_method1(intern!(py, "append"), (handle,))?;
@@ -277,9 +280,9 @@ impl Turn {
         let heappop = self.heappop.bind(py);
         let ready = self.ready.bind(py);
         while !scheduled.is_empty() {
-            let when: f64 = scheduled
-                .get_item(0)?
-                .getattr(intern!(py, "_when"))?
+            let when: f64 = self
+                .slots
+                .get(&scheduled.get_item(0)?, WHEN, intern!(py, "_when"))?
                 .extract()?;
             if when >= end {
                 break;
@@ -297,10 +300,14 @@ impl Turn {
         let todo = ready.len()?;
         for _ in 0..todo {
             let handle = ready.call_method0(intern!(py, "popleft"))?;
-            if handle.getattr(intern!(py, "_cancelled"))?.is_truthy()? {
+            if self
+                .slots
+                .get(&handle, CANCELLED, intern!(py, "_cancelled"))?
+                .is_truthy()?
+            {
                 continue;
             }
-            if let Err(e) = run_handle(py, &handle) {
+            if let Err(e) = run_handle(py, &self.slots, &handle) {
                 use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
                 if e.is_instance_of::<PySystemExit>(py)
                     || e.is_instance_of::<PyKeyboardInterrupt>(py)
@@ -344,10 +351,10 @@ impl Turn {
 
 /// `handle._context.run(handle._callback, *handle._args)`, without the
 /// frame of `Handle._run`.
-fn run_handle(py: Python<'_>, handle: &Bound<'_, PyAny>) -> PyResult<()> {
-    let context = handle.getattr(intern!(py, "_context"))?;
-    let callback = handle.getattr(intern!(py, "_callback"))?;
-    let args = handle.getattr(intern!(py, "_args"))?;
+fn run_handle(py: Python<'_>, slots: &SlotReader, handle: &Bound<'_, PyAny>) -> PyResult<()> {
+    let context = slots.get(handle, CONTEXT, intern!(py, "_context"))?;
+    let callback = slots.get(handle, CALLBACK, intern!(py, "_callback"))?;
+    let args = slots.get(handle, ARGS, intern!(py, "_args"))?;
     let args = match args.cast_into::<PyTuple>() {
         Ok(t) => t,
         Err(e) => PyTuple::new(
@@ -459,6 +466,64 @@ impl HandleMaker {
             }
         }
         Ok(handle)
+    }
+}
+
+/// Indices of [`SlotReader`]'s slots ([`HANDLE_SLOTS`], then `_when`).
+const CONTEXT: usize = 0;
+const CALLBACK: usize = 2;
+const ARGS: usize = 3;
+const CANCELLED: usize = 4;
+const WHEN: usize = 7;
+
+/// Reads the slots of an `asyncio.Handle` or `asyncio.TimerHandle` at
+/// their offsets (a `getattr` each was about 150 instructions, four or five
+/// per handle a turn runs); any other object, a subclass included, or an
+/// empty slot is read with `getattr`.
+struct SlotReader {
+    handle: Py<pyo3::types::PyType>,
+    timer: HandleMaker,
+}
+
+impl SlotReader {
+    fn new(py: Python<'_>) -> PyResult<SlotReader> {
+        Ok(SlotReader {
+            handle: py
+                .import("asyncio.events")?
+                .getattr("Handle")?
+                .cast_into::<pyo3::types::PyType>()?
+                .unbind(),
+            timer: HandleMaker::new(py, "TimerHandle")?,
+        })
+    }
+
+    /// Slot `index` of `handle`, or the attribute `name`.
+    fn get<'py>(
+        &self,
+        handle: &Bound<'py, PyAny>,
+        index: usize,
+        name: &Bound<'py, pyo3::types::PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = handle.py();
+        let tp = handle.get_type_ptr();
+        let is_timer = tp == self.timer.class.bind(py).as_type_ptr();
+        let known = is_timer || (index < WHEN && tp == self.handle.bind(py).as_type_ptr());
+        if known && let Some(Some(offset)) = self.timer.offsets.get(index) {
+            // SAFETY: `handle` is exactly the class whose member descriptor
+            // gave this offset (Handle's slots sit at the same offsets in
+            // TimerHandle); the slot holds a borrowed reference or NULL.
+            unsafe {
+                let slot = *handle
+                    .as_ptr()
+                    .cast::<u8>()
+                    .offset(*offset)
+                    .cast::<*mut ffi::PyObject>();
+                if !slot.is_null() {
+                    return Ok(Bound::from_borrowed_ptr(py, slot));
+                }
+            }
+        }
+        handle.getattr(name)
     }
 }
 
