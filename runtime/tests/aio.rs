@@ -133,7 +133,10 @@ fn a_raising_callback_goes_to_the_exception_handler_and_the_loop_goes_on() {
 
 #[test]
 fn debug_mode_runs() {
-    assert_eq!(observed("/debug"), json!({"value": "debug"}));
+    assert_eq!(
+        observed("/debug"),
+        json!({"value": "debug", "transport": "_SelectorSocketTransport", "echo": "ping"})
+    );
     // And the loop is back to its own turns afterwards.
     assert_eq!(observed("/wait-for")["timeout"], true);
 }

@@ -285,7 +285,8 @@ async def callback_error() -> dict[str, Any]:
 
 @app.get("/debug")
 async def debug() -> dict[str, Any]:
-    """The loop in debug mode still runs (the stock `_run_once` then)."""
+    """The loop in debug mode still runs (the stock `_run_once` then), and
+    a connection made then gets asyncio's own transport class."""
     loop = asyncio.get_running_loop()
     loop.set_debug(True)
     try:
@@ -293,9 +294,17 @@ async def debug() -> dict[str, Any]:
         fut = loop.create_future()
         loop.call_soon(fut.set_result, "debug")
         value = await fut
+        port, thread = _thread_server(_echo)
+        transport, proto = await loop.create_connection(Recorder, "127.0.0.1", port)
+        proto.want = 4
+        transport.write(b"ping")
+        await asyncio.wait_for(proto.got_all, 5)
+        transport.close()
+        await asyncio.wait_for(proto.lost, 5)
+        thread.join(5)
     finally:
         loop.set_debug(False)
-    return {"value": value}
+    return {"value": value, "transport": type(transport).__name__, "echo": proto.data.decode()}
 
 
 @app.get("/introspection")
