@@ -30,7 +30,9 @@
 //!
 //! The reader stays registered through the loop's `_add_reader`, in the
 //! selector the turn (`turn.rs`) polls: I/O callbacks run in the same order
-//! relative to other callbacks and timers as in the stock loop.
+//! relative to other callbacks and timers as in the stock loop. A read that
+//! took less than `max_size` left its socket empty; it says so
+//! ([`take_drained`]), which spares the turn a second look at the selector.
 
 use std::cell::{Cell, RefCell};
 use std::os::fd::RawFd;
