@@ -395,6 +395,11 @@ fn handler_timeout_answers_503() {
     assert!(took < Duration::from_secs(3), "{took:?}");
     assert!(took >= Duration::from_millis(500), "{took:?}");
     still_serves(&s);
+    // So is one in a handler with no parameters (called without a decoder).
+    let t = Instant::now();
+    assert_response(&get(s.addr, "/spin-long"), 503, timed_out);
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    still_serves(&s);
     // A blocking call is answered when it returns.
     let t = Instant::now();
     assert_response(&get(s.addr, "/block?ms=1200"), 503, timed_out);

@@ -14,6 +14,9 @@
 # may complete in wrk's 15 s: per-request figures divide by the count wrk
 # reports (NAME.LABEL.wrk), as compare.py and table.py do.
 # Compare two dumps with compare.py; table.py prints the four endpoints.
+# With PIPELINE=N in the environment, wrk sends N requests per write as
+# `cargo xtask bench --pipeline N` does (pipe.lua), to profile the
+# pipelined case.
 set -euo pipefail
 NAME=$1 BIN=$2 N=${3:-20000}
 shift $(( $# < 3 ? $# : 3 ))
@@ -31,11 +34,17 @@ for _ in $(seq 1 600); do
   curl -s -o /dev/null "http://127.0.0.1:$PORT/plaintext" && break
   sleep 0.1
 done
+PIPELINE=${PIPELINE:-}
 run() { # label script target
-  REQUESTS=2000 taskset -c 0 wrk -t1 -c8 -d3s -s "$HERE/$2" "http://127.0.0.1:$PORT$3" >/dev/null
+  local script=$2 args=()
+  if [ -n "$PIPELINE" ]; then
+    script=pipe.lua args=(-- "$PIPELINE")
+    [ "$2" = post.lua ] && args+=(POST)
+  fi
+  REQUESTS=2000 taskset -c 0 wrk -t1 -c8 -d3s -s "$HERE/$script" "http://127.0.0.1:$PORT$3" "${args[@]}" >/dev/null
   callgrind_control -z $VPID >/dev/null
   # wrk runs for its whole duration; the script stops sending at the count.
-  REQUESTS=$N taskset -c 0 wrk -t1 -c8 -d15s -s "$HERE/$2" "http://127.0.0.1:$PORT$3" >"$OUT/$NAME.$1.wrk"
+  REQUESTS=$N taskset -c 0 wrk -t1 -c8 -d15s -s "$HERE/$script" "http://127.0.0.1:$PORT$3" "${args[@]}" >"$OUT/$NAME.$1.wrk"
   callgrind_control -d "$1" $VPID >/dev/null
   echo "$NAME $1: $(grep 'requests in' "$OUT/$NAME.$1.wrk")"
 }

@@ -10,6 +10,13 @@ returns a pool, whose calls it knows block), so they run on the thread pool
 the pool size (`TFB_POOL_SIZE`, 16 by default), so no thread waits for a
 connection.
 
+Each round trip to the database costs a pool thread a wake-up and two GIL
+hand-offs, so the pool is set up to make none that the queries do not
+need: connections in autocommit mode (no `BEGIN` before the first
+statement, no `COMMIT` when the connection goes back) and a check of the
+handed-out connection that looks at its socket instead of sending an empty
+query. `/db` makes one round trip.
+
 The database is the one the libpq variables or `DATABASE_URL` name. A
 database that went away answers 503 (and a log line) until it is back.
 """
@@ -19,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import select
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -67,6 +75,27 @@ def db() -> psycopg_pool.ConnectionPool[Any]:
     return res.pool
 
 
+def still_open(conn: psycopg.Connection[Any]) -> None:
+    """The pool's check of a connection it is about to hand out.
+
+    A server that closed a connection while it sat idle in the pool (a
+    restart, `pg_terminate_backend`) left its last message and the end of
+    the stream to be read, so a readable idle connection is refused and the
+    pool opens another. psycopg_pool's own `check_connection` sends an empty
+    query instead: a round trip on every request, as long as the query
+    itself. A connection lost without a word shows at its next statement.
+    The refused connection is closed first: the pool replaces a closed
+    connection, but would take an open one back and hand it out again.
+    """
+    if conn.closed:
+        raise psycopg.OperationalError("the connection is closed")
+    poll = select.poll()
+    poll.register(conn.fileno(), select.POLLIN)
+    if conn.broken or poll.poll(0):
+        conn.close()
+        raise psycopg.OperationalError("the server closed the connection")
+
+
 @asynccontextmanager
 async def lifespan(app: App) -> AsyncIterator[None]:
     pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(
@@ -74,8 +103,13 @@ async def lifespan(app: App) -> AsyncIterator[None]:
         min_size=POOL_SIZE,
         max_size=POOL_SIZE,
         open=False,
+        # Every statement commits by itself: without it psycopg opens a
+        # transaction before a handler's first statement and the pool
+        # commits it when the connection comes back, two more round trips
+        # per request (each a GIL hand-off and a wake-up of a pool thread).
+        kwargs={"autocommit": True},
         # A connection that broke while idle is replaced, not handed out.
-        check=psycopg_pool.ConnectionPool.check_connection,
+        check=still_open,
         timeout=5.0,
     )
     pool.open(wait=True)

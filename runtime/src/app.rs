@@ -113,7 +113,9 @@ pub struct Route {
     /// Whether and how the request body is read.
     pub body: Body,
     /// Extracts, converts and validates the parameters, pushing one Python
-    /// value per entry of `params`.
+    /// value per entry of `params`. Not called for a synchronous route
+    /// with no `params` and no body (nothing to decode: the handler is
+    /// called at once), so such a decoder must do nothing.
     pub decode: DecodeFn,
     /// How the return value becomes a response.
     pub returns: Returns,

@@ -197,14 +197,22 @@ fn decode(s: &str, plus_is_space: bool) -> Cow<'_, str> {
 
 /// As [`decode`], but a malformed escape or a result that is not UTF-8
 /// is an error.
+#[inline]
 pub(crate) fn decode_checked(s: &str, plus_is_space: bool) -> Result<Cow<'_, str>, BadEncoding> {
-    let bytes = s.as_bytes();
-    let needs = bytes
+    let needs = s
+        .as_bytes()
         .iter()
         .any(|&b| b == b'%' || (plus_is_space && b == b'+'));
     if !needs {
         return Ok(Cow::Borrowed(s));
     }
+    decode_escaped(s, plus_is_space)
+}
+
+/// [`decode_checked`] for text with an escape (or a `+` in a query).
+#[inline(never)]
+fn decode_escaped(s: &str, plus_is_space: bool) -> Result<Cow<'_, str>, BadEncoding> {
+    let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {

@@ -46,7 +46,10 @@ pub(crate) fn with_body(
     let mut resp = new(crate::body::RespBody::full(body));
     *resp.status_mut() = status;
     let headers = resp.headers_mut();
-    *headers = spare_headers();
+    // The map `Response::new` made owns no memory (an empty `HeaderMap`
+    // allocates nothing): forgotten rather than dropped, which ran its
+    // drop glue for nothing (~50 instructions per response).
+    std::mem::forget(std::mem::replace(headers, spare_headers()));
     if let Some(server) = crate::server::server_header() {
         headers.insert(SERVER, server);
     }

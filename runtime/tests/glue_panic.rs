@@ -1,23 +1,30 @@
 //! A panic in generated glue (here a route's decoder) is caught per
 //! request: that request gets the 500 answer and the connection and the
 //! server keep serving. Generated code never panics on purpose, so this
-//! app's tables are written by hand.
+//! app's tables are written by hand. The panicking route takes a parameter:
+//! a route with none is called without its decoder (it has nothing to
+//! decode), and `/ok` is such a route.
 
 use prebake::__private as pb;
 
 static MODULES: &[pb::Module] = &[pb::Module {
     name: "panic_app",
     file: "/nonexistent/panic_app.py",
-    source: "def ok():\n    return 'ok'\n\ndef panic():\n    return 'unreachable'\n",
+    source: "def ok():\n    return 'ok'\n\ndef panic(x):\n    return 'unreachable'\n",
     is_package: false,
 }];
 
-const fn route(path: &'static str, handler: &'static str, decode: pb::DecodeFn) -> pb::Route {
+const fn route(
+    path: &'static str,
+    handler: &'static str,
+    params: &'static [&'static str],
+    decode: pb::DecodeFn,
+) -> pb::Route {
     pb::Route {
         method: pb::Method::Get,
         path,
         handler,
-        params: &[],
+        params,
         is_async: false,
         on_pool: false,
         deferred: false,
@@ -37,8 +44,8 @@ fn decode_panic(_: &mut pb::Call<'_>) -> Result<(), pb::Rejection> {
 }
 
 static ROUTES: [pb::Route; 2] = [
-    route("/ok", "ok", decode_nothing),
-    route("/panic", "panic", decode_panic),
+    route("/ok", "ok", &[], decode_nothing),
+    route("/panic", "panic", &["x"], decode_panic),
 ];
 
 fn router(method: pb::Method, path: &[u8], _: &mut pb::Captures) -> pb::Match {

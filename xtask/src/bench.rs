@@ -25,6 +25,7 @@ mod fortunes;
 mod http;
 mod io;
 mod load;
+mod memory;
 mod report;
 mod server;
 mod setup;
@@ -229,6 +230,9 @@ pub(crate) struct ServerResult {
     pub(crate) command: String,
     pub(crate) startup_ms: Vec<f64>,
     pub(crate) peak_rss_kb: u64,
+    /// The resident memory by kind of mapping after the runs (the io
+    /// suite prints it).
+    pub(crate) memory: memory::Memory,
     pub(crate) processes: usize,
     pub(crate) endpoints: Vec<EndpointResult>,
     /// Problems found: non-2xx answers, wrong bodies, bad inputs accepted.
@@ -477,6 +481,7 @@ pub(crate) fn bench_server(
         command: spec.display(),
         startup_ms: Vec::new(),
         peak_rss_kb: 0,
+        memory: Default::default(),
         processes: 0,
         endpoints: Vec::new(),
         failures: Vec::new(),
@@ -516,6 +521,7 @@ pub(crate) fn bench_server(
     }
     let (rss, processes) = running.peak_rss_kb();
     result.peak_rss_kb = rss;
+    result.memory = memory::Memory::of(&running.pids());
     result.processes = processes;
     running.stop();
     Ok(result)
@@ -712,6 +718,7 @@ fn redraw(tsv: &std::path::Path, cfg: &Config) -> Result<(), String> {
                 command: String::new(),
                 startup_ms: Vec::new(),
                 peak_rss_kb: 0,
+                memory: Default::default(),
                 processes: 0,
                 endpoints: Vec::new(),
                 failures: Vec::new(),

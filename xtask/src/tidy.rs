@@ -484,4 +484,134 @@ mod tests {
         assert!(resolves(".vscode/settings.json", &readme, &all));
         assert!(resolves("main.py", &readme, &all));
     }
+
+    /// The compiler reads a built-in middleware's settings from its call and
+    /// fills in the defaults of the Python class the user sees; the two must
+    /// say the same, or a setting left out means one thing in the editor
+    /// and another in the binary.
+    #[test]
+    fn middleware_defaults_agree_with_the_python_classes() {
+        let root = crate::root();
+        let py = std::fs::read_to_string(root.join("runtime/python/prebake/_middleware.py"))
+            .expect("runtime/python/prebake/_middleware.py");
+        let lower = std::fs::read_to_string(root.join("compiler/src/frontend/lower/middleware.rs"))
+            .expect("compiler/src/frontend/lower/middleware.rs");
+        let ir = std::fs::read_to_string(root.join("compiler/src/ir/middleware.rs"))
+            .expect("compiler/src/ir/middleware.rs");
+
+        let py_excluded = string_list(after(&py, "DEFAULT_EXCLUDED_CONTENT_TYPES = (", ")"));
+        let rs_excluded = string_list(after(
+            &ir,
+            "DEFAULT_EXCLUDED_CONTENT_TYPES: &[&str] = &[",
+            "]",
+        ));
+        assert!(!py_excluded.is_empty());
+        assert_eq!(py_excluded, rs_excluded, "DEFAULT_EXCLUDED_CONTENT_TYPES");
+
+        let mut compared = 0;
+        for (class, rust_defaults) in rust_middleware_defaults(&lower) {
+            let python = python_init_defaults(&py, &class);
+            for (key, value) in rust_defaults {
+                match python.get(&key) {
+                    // `None` (a computed default) and named constants are not literals.
+                    Some(Some(py_value)) => {
+                        assert_eq!(&value, py_value, "{class}({key}=...) default");
+                        compared += 1;
+                    }
+                    Some(None) => {}
+                    None => panic!("{class} reads `{key}`, which its Python class does not take"),
+                }
+            }
+        }
+        assert!(
+            compared >= 12,
+            "only {compared} defaults compared: has the code changed shape?"
+        );
+    }
+
+    /// The text between `start` and the next `end` after it.
+    fn after<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+        let from = text
+            .find(start)
+            .unwrap_or_else(|| panic!("`{start}` not found"))
+            + start.len();
+        let rest = &text[from..];
+        &rest[..rest.find(end).unwrap_or(rest.len())]
+    }
+
+    /// The double-quoted strings of a list or tuple literal, in order.
+    fn string_list(text: &str) -> Vec<String> {
+        text.split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// A Python default as the Rust reader writes it: `True` → `true`,
+    /// `("GET",)` → `GET`; `None` when the default is not a literal.
+    fn python_literal(text: &str) -> Option<String> {
+        let t = text.trim();
+        match t {
+            "True" => return Some("true".into()),
+            "False" => return Some("false".into()),
+            _ => {}
+        }
+        if t.parse::<i64>().is_ok() {
+            return Some(t.into());
+        }
+        if t.starts_with('(') || t.starts_with('[') {
+            return Some(string_list(t).join("|"));
+        }
+        None
+    }
+
+    /// `name: type = default` of each parameter of `class`'s `__init__`.
+    fn python_init_defaults(
+        py: &str,
+        class: &str,
+    ) -> std::collections::BTreeMap<String, Option<String>> {
+        let body = after(py, &format!("class {class}"), "\nclass ");
+        let signature = after(body, "def __init__(", ") -> None:");
+        signature
+            .lines()
+            .filter_map(|l| {
+                let l = l.trim().trim_end_matches(',');
+                let (name, default) = l.split_once(" = ")?;
+                let name = name.split(':').next()?.trim();
+                Some((name.to_string(), python_literal(default)))
+            })
+            .collect()
+    }
+
+    /// For each `"prebake.Class" => ...` arm of the compiler's middleware
+    /// reader, the `args.int/bool/strings(self, "key", default...)` reads.
+    fn rust_middleware_defaults(lower: &str) -> Vec<(String, Vec<(String, String)>)> {
+        let flat: String = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut out = Vec::new();
+        let arms: Vec<&str> = flat.split("\"prebake.").skip(1).collect();
+        for arm in arms {
+            let Some((class, body)) = arm.split_once("\" =>") else {
+                continue;
+            };
+            let mut reads = Vec::new();
+            for (reader, close) in [(".int(self, \"", ','), (".bool(self, \"", ')')] {
+                for piece in body.split(reader).skip(1) {
+                    let (key, rest) = piece.split_once('"').expect("a key");
+                    let rest = rest.trim_start_matches(',').trim_start();
+                    let value = &rest[..rest.find(close).expect("a default")];
+                    reads.push((key.to_string(), value.trim().to_string()));
+                }
+            }
+            for piece in body.split(".strings(self, \"").skip(1) {
+                let (key, rest) = piece.split_once('"').expect("a key");
+                let list = after(rest, "&[", "]");
+                reads.push((key.to_string(), string_list(list).join("|")));
+            }
+            if !reads.is_empty() {
+                out.push((class.to_string(), reads));
+            }
+        }
+        out
+    }
 }

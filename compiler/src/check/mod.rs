@@ -71,6 +71,7 @@ pub fn check(db: &SourceDb, ir: &Ir, sink: &mut Sink) {
     rules::integer_out_of_range::check(&ctx, sink);
     rules::invalid_parameter_source::check(&ctx, sink);
     rules::duplicate_wire_name::check(&ctx, sink);
+    rules::param_model_key_clash::check(&ctx, sink);
     rules::conflicting_dependency_parameter::check(&ctx, sink);
     // Responses.
     rules::return_type_mismatch::check(&ctx, sink);

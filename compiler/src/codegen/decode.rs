@@ -146,6 +146,11 @@ impl Gen<'_> {
                     }
                 };
             }
+            ParamSource::Query | ParamSource::Header | ParamSource::Cookie
+                if p.param_model(self.ir).is_some() =>
+            {
+                return self.decode_param_model(p);
+            }
             ParamSource::Query => quote!(c.query(#key)),
             // Header names are case-insensitive; the runtime looks them up
             // lowercase.

@@ -14,6 +14,7 @@ mod encode;
 pub mod graph;
 mod middleware;
 mod names;
+mod param_model;
 pub mod phash;
 pub mod pytype;
 pub mod router;

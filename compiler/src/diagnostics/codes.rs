@@ -81,6 +81,8 @@ declare_codes! {
     PB031 = "body-on-bodiless-status", Error, "a status code that forbids a body on a route that returns one";
     // The `Request` object.
     PB032 = "starlette-request-call", Error, "Starlette's awaitable `request.body()`, `json()` or `form()` on a `prebake.Request`, whose body is `bytes` and whose methods are plain calls";
+    // Parameter models.
+    PB033 = "parameter-model-key-clash", Error, "a parameter model's field reads a key another parameter of the handler reads";
     // Models.
     PB040 = "invalid-model-option", Error, "an unknown or ill-typed class option on a model";
     PB041 = "invalid-model-field", Error, "a model field prebake cannot use";

@@ -11,6 +11,7 @@ mod depends;
 mod middleware;
 mod model;
 mod mount;
+mod param_model;
 mod pool;
 pub mod pretty;
 mod route;
@@ -25,6 +26,7 @@ pub use model::{
     ModelKind, RenameStyle, StructOptions, TagValue,
 };
 pub use mount::StaticMount;
+pub use param_model::ModelParamField;
 pub use pool::{PoolReason, ReachedCall, SettingOrigin, SyncSetting};
 pub use route::{
     App, Converter, Handler, HttpMethod, MethodCall, Param, ParamSource, PathSegment, PathTemplate,

@@ -458,6 +458,10 @@ pub struct Param {
     pub wire_name: String,
     /// The annotation (`Unknown` if missing), marker constraints folded in.
     pub ty: Ty,
+    /// `Header(convert_underscores=...)` (true unless written false): for a
+    /// header model, whether its fields read headers with `_` turned into
+    /// `-` (see [`Param::param_model_fields`]).
+    pub convert_underscores: bool,
     /// Whether the annotation was missing.
     pub annotated: bool,
     /// The default value.

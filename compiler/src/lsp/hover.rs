@@ -105,6 +105,9 @@ fn param(analysis: &Analysis, route: &Route, p: &Param) -> String {
     let wire = &p.wire_name;
     let lax = "converted from the string as `msgspec.convert(value, type, strict=False)` does \
                (lax: `\"36\"` is an `int`, `\"1\"` a `bool`)";
+    if p.param_model(&analysis.ir).is_some() {
+        return model_param(analysis, p, &ty, lax);
+    }
     let (summary, detail) = match p.source {
         ParamSource::Path => {
             let catch_all = route
@@ -191,6 +194,45 @@ fn param(analysis: &Analysis, route: &Route, p: &Param) -> String {
         ),
     };
     let mut out = format!("{summary}\n\n{detail}");
+    if let Some(marker) = p.marker_span {
+        let text = analysis.db.file(marker.file).slice(marker);
+        let _ = write!(out, "\n\nBound by the marker `{text}`.");
+    }
+    out
+}
+
+/// A query, header or cookie parameter model: the keys its fields read.
+fn model_param(analysis: &Analysis, p: &Param, ty: &str, lax: &str) -> String {
+    let source = match p.source {
+        ParamSource::Query => "query",
+        ParamSource::Header => "header",
+        _ => "cookie",
+    };
+    let mut out = format!(
+        "{source} parameter model: {ty}\n\nEach field is read from the {source} by its key and \
+         {lax}; then the model is built with the fields' defaults."
+    );
+    if p.param_model_forbids_unknown(&analysis.ir) {
+        let _ = write!(
+            out,
+            " `forbid_unknown_fields=True`: a {source} key no field reads is a 400."
+        );
+    }
+    out.push('\n');
+    for f in p.param_model_fields(&analysis.ir) {
+        let need = if f.field.required {
+            "required"
+        } else {
+            "optional"
+        };
+        let _ = write!(
+            out,
+            "\n- `{}` → field `{}`: {}, {need}",
+            f.key,
+            f.field.name,
+            f.field.ty.display(&analysis.ir)
+        );
+    }
     if let Some(marker) = p.marker_span {
         let text = analysis.db.file(marker.file).slice(marker);
         let _ = write!(out, "\n\nBound by the marker `{text}`.");
@@ -340,6 +382,47 @@ def forced() -> str:
             hover_on("forced").ends_with(
                 "runs on the thread pool: `sync_to_thread=True` on the route (app.py:17)"
             )
+        );
+    }
+
+    #[test]
+    fn a_parameter_model_hover_lists_the_keys_its_fields_read() {
+        const MODEL_APP: &str = r#"from typing import Annotated
+import msgspec
+from prebake import App, Header
+app = App()
+
+class H(msgspec.Struct, forbid_unknown_fields=True):
+    save_data: bool
+    x_tag: list[str] = []
+
+@app.get("/h")
+def h(headers: Annotated[H, Header()]) -> bool:
+    return headers.save_data
+"#;
+        let analysis = crate::analyze(&Mem(MODEL_APP), "app.py", "");
+        assert!(
+            analysis.diagnostics.is_empty(),
+            "{:?}",
+            analysis.diagnostics
+        );
+        let at = MODEL_APP.find("headers:").expect("parameter") + 1;
+        let file = analysis.ir.routes[0].handler.name_span.file;
+        let text = hover(&analysis, file, u32::try_from(at).expect("small"))
+            .expect("a hover")
+            .markdown;
+        assert!(text.starts_with("header parameter model: H"), "{text}");
+        assert!(
+            text.contains("a header key no field reads is a 400"),
+            "{text}"
+        );
+        assert!(
+            text.contains("- `save-data` → field `save_data`: bool, required"),
+            "{text}"
+        );
+        assert!(
+            text.contains("- `x-tag` → field `x_tag`: list[str], optional"),
+            "{text}"
         );
     }
 }

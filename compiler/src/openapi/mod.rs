@@ -366,6 +366,46 @@ impl<'a> Document<'a> {
             .with("required", Json::Bool(required))
     }
 
+    /// A query, header or cookie parameter model's fields, one parameter
+    /// each (as FastAPI lists them): the field's request key, its schema
+    /// and default, required when the model needs it, and the field's
+    /// `Meta(description=...)` beside the schema too.
+    fn model_params(
+        &self,
+        p: &Param,
+        location: &'static str,
+        params: &mut Vec<Json>,
+        seen: &mut Vec<(&'static str, String)>,
+    ) {
+        for f in p.param_model_fields(self.ir) {
+            if seen.contains(&(location, f.key.clone())) {
+                continue;
+            }
+            seen.push((location, f.key.clone()));
+            let mut schema = self.schemas.schema(&f.field.ty);
+            // FastAPI leaves a `None` default out of a parameter's schema.
+            if let crate::ir::FieldDefault::Value(d) = &f.field.default
+                && !matches!(d.kind, ValueKind::None)
+                && let Some(d) = self.schemas.builtins(d)
+            {
+                schema.set("default", d);
+            }
+            let mut param = Json::obj()
+                .with("name", Json::str(f.key.clone()))
+                .with("in", Json::str(location))
+                .with("required", Json::Bool(f.field.required));
+            if let Some(d) = f
+                .field
+                .ty
+                .constraints()
+                .and_then(|c| c.docs.description.clone())
+            {
+                param.set("description", Json::str(d));
+            }
+            params.push(param.with("schema", schema));
+        }
+    }
+
     fn operation(&self, r: &Route, method: HttpMethod, security: &mut Vec<(String, Json)>) -> Json {
         let mut op = Json::obj();
         if !r.tags.is_empty() {
@@ -409,7 +449,7 @@ impl<'a> Document<'a> {
         // Parameters: every request value of the route's dependency graph,
         // once per (location, name).
         let mut params: Vec<Json> = Vec::new();
-        let mut seen: Vec<(&str, &str)> = Vec::new();
+        let mut seen: Vec<(&str, String)> = Vec::new();
         let mut body = None;
         let mut form: Vec<&Param> = Vec::new();
         let mut validates = false;
@@ -434,12 +474,22 @@ impl<'a> Document<'a> {
                 _ => continue,
             };
             validates = true;
-            if seen.contains(&(location, p.wire_name.as_str())) {
+            if p.param_model(self.ir).is_some() {
+                self.model_params(p, location, &mut params, &mut seen);
                 continue;
             }
-            seen.push((location, p.wire_name.as_str()));
+            if seen.contains(&(location, p.wire_name.clone())) {
+                continue;
+            }
+            seen.push((location, p.wire_name.clone()));
             let mut schema = self.schemas.schema(&p.ty);
-            if let Some(d) = p.default.as_ref().and_then(|d| self.schemas.builtins(d)) {
+            // FastAPI leaves a `None` default out of a parameter's schema.
+            if let Some(d) = p
+                .default
+                .as_ref()
+                .filter(|d| !matches!(d.kind, ValueKind::None))
+                .and_then(|d| self.schemas.builtins(d))
+            {
                 schema.set("default", d);
             }
             let required = p.source == ParamSource::Path || p.is_required();

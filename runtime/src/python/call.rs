@@ -23,6 +23,8 @@ use crate::log::RequestId;
 use crate::request::{self, QueryPairs, Req};
 use crate::validate::{Invalid, Rejection, Source};
 
+mod param_model;
+
 /// Owned argument references, with the slot vectorcall may borrow in front.
 /// Only `slots[..=len]` are initialised: zeroing all of them cost a
 /// `memset` of 264 bytes on every call.

@@ -76,6 +76,10 @@ pub(super) struct RouteRt {
     pub(super) status: StatusCode,
     /// Placeholder names of the path template, for `Request.path_params`.
     pub(super) placeholders: Vec<&'static str>,
+    /// A `def` handler with no parameters on a route without a body, not
+    /// on the pool, not a dependency graph's: called with no decoding at
+    /// all (see `dispatch::is_plain`).
+    pub(super) plain: bool,
 }
 
 pub(super) struct Pattern {
@@ -359,6 +363,7 @@ fn load_route<'py>(
             body: None,
             status: StatusCode::OK,
             placeholders: Vec::new(),
+            plain: false,
         });
     }
     let handler = eval(route.handler)?;
@@ -428,6 +433,11 @@ fn load_route<'py>(
     };
     let status = StatusCode::from_u16(route.status)
         .map_err(|_| PyValueError::new_err(format!("invalid status code {}", route.status)))?;
+    let plain = route.params.is_empty()
+        && matches!(route.body, Body::None)
+        && !route.is_async
+        && !route.on_pool
+        && !route.deferred;
     Ok(RouteRt {
         handler: handler.unbind(),
         defaults,
@@ -435,6 +445,7 @@ fn load_route<'py>(
         body,
         status,
         placeholders: crate::router::placeholders(route.path),
+        plain,
     })
 }
 

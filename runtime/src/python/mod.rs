@@ -59,7 +59,7 @@ use pyo3::prelude::*;
 
 pub(crate) use self::aio::drive as drive_event_loop;
 pub use self::call::{Call, List};
-pub(crate) use self::dispatch::{Outcome, dispatch};
+pub(crate) use self::dispatch::{Outcome, dispatch, dispatch_plain, is_plain};
 pub use self::encode as enc;
 pub use self::encode::Obj;
 pub(crate) use self::handlers::router_error;

@@ -75,6 +75,14 @@ pub(crate) fn hold_gil<R>(serve: impl FnOnce() -> R) -> R {
     })
 }
 
+/// Whether this thread is attached now because it serves inside
+/// [`hold_gil`] and is not parked: then `Python::assume_attached` is sound
+/// and saves `Python::attach`'s count bookkeeping on every request.
+#[inline]
+pub(super) fn serving_attached() -> bool {
+    HOLDING.get() && PARKED.get().is_null()
+}
+
 /// tokio's `on_thread_park` hook: lets other Python threads run while the
 /// server waits. Nothing touches Python until [`reacquire_gil`].
 pub(crate) fn release_gil() {

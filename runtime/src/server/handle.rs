@@ -472,6 +472,16 @@ fn respond(
     };
     route.set(Some(index));
     match app.routes[index].body {
+        Body::None if state.plain[index] => {
+            let head = req.method() == hyper::Method::HEAD;
+            let resp = catch_unwind(AssertUnwindSafe(|| python::dispatch_plain(index, rid)))
+                .map_or_else(
+                    |_| panicked(state, rid, Some(index)),
+                    |resp| files::complete(resp, Some(req.headers()), head),
+                );
+            response::recycle_headers(std::mem::take(req.headers_mut()));
+            done(resp)
+        }
         // Read in place: splitting the request would copy its head.
         Body::None => {
             let step = call(

@@ -70,6 +70,9 @@ const SUPERVISOR_ENV: &str = "PREBAKE_SUPERVISOR";
 pub(crate) struct State {
     pub(crate) app: &'static App,
     pub(crate) allow: Vec<HeaderValue>,
+    /// Per route: served by `python::dispatch_plain` (nothing to decode),
+    /// looked up once at start-up.
+    pub(crate) plain: Box<[bool]>,
     pub(crate) max_body: usize,
     /// The body limit of routes that take uploaded files.
     pub(crate) max_upload: usize,
@@ -293,6 +296,7 @@ fn set_state(app: &'static App, opts: &Options, metrics: Option<Metrics>) -> Res
     let _ = STATE.set(State {
         app,
         allow: router::allow_headers(app.routes.iter().map(|r| (r.method, r.path))),
+        plain: (0..app.routes.len()).map(python::is_plain).collect(),
         max_body: opts.limits.max_body_size.unwrap_or_else(python::max_body),
         max_upload: opts
             .limits

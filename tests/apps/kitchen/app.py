@@ -597,6 +597,16 @@ def spin(ms: int = 100) -> str:
     return "spun"
 
 
+@app.get("/spin-long")
+def spin_long() -> str:
+    """Busy for ten seconds: a route with no parameters (called without a
+    decoder) that the handler timeout must interrupt all the same."""
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        pass
+    return "spun"
+
+
 @app.get("/block", sync_to_thread=False)
 def block(ms: int = 100) -> str:
     """Blocks the server thread for `ms` milliseconds in one C call."""

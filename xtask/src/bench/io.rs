@@ -422,6 +422,69 @@ fn table(cfg: &Config, results: &[ServerResult]) -> String {
     out
 }
 
+/// The "where the time goes" section: CPU per request split into user
+/// and kernel time with how busy the server's core was, for prebake and
+/// the fastest Python peer of each endpoint; then the resident memory of
+/// every server by kind of mapping.
+fn where_the_time_goes(cfg: &Config, results: &[ServerResult]) -> String {
+    let mut out = String::from(
+        "## Where the time goes\n\n\
+         CPU per request, user and kernel, and how busy the server's core was (median req/s × CPU per request). \
+         A server well under 100% busy was waiting, on PostgreSQL or on wrk, which share the other core, \
+         or lost its core to other processes (the last column, a sign of a noisy run): \
+         its req/s then measure the database's latency or the machine's load more than the server, and its CPU per request includes the event loop's idle turns.\n\n\
+         | endpoint | server | user µs/req | kernel µs/req | core busy | others on the core |\n|---|---|---:|---:|---:|---:|\n",
+    );
+    for ep in cfg.endpoints {
+        let python = fastest_python(results, ep.name).map(|p| p.0);
+        for id in ["prebake", "prebake-psycopg"].into_iter().chain(python) {
+            let Some(e) = endpoint(results, id, ep.name) else {
+                continue;
+            };
+            let (user, sys) = (e.median(|x| x.user_us), e.median(|x| x.sys_us));
+            let busy = e.median(|x| x.rps) * (user + sys) / 1e4;
+            let _ = writeln!(
+                out,
+                "| {} | {id} | {user:.0} | {sys:.0} | {busy:.0}% | {:.0}% |",
+                ep.name,
+                e.median(|x| x.foreign_pct)
+            );
+        }
+    }
+    let measured: Vec<&ServerResult> = results.iter().filter(|r| r.memory.total() > 0).collect();
+    if measured.is_empty() {
+        return out;
+    }
+    let _ = write!(
+        out,
+        "\nResident memory after the runs by kind of mapping, MB (`/proc/PID/smaps`, summed over the server's processes). \
+         The interpreter, the extension modules and the shared libraries are in every Python server; \
+         the server binary's pages and its share of the anonymous memory (jemalloc) are prebake's own.\n\n| kind |"
+    );
+    for r in &measured {
+        let _ = write!(out, " {} |", r.id);
+    }
+    let _ = write!(out, "\n|---|{}\n", "---:|".repeat(measured.len()));
+    let mb = |kb: u64| kb as f64 * 1024.0 / 1e6;
+    for kind in super::memory::KINDS {
+        let _ = write!(out, "| {kind} |");
+        for r in &measured {
+            let _ = write!(
+                out,
+                " {:.1} |",
+                mb(r.memory.kb.get(kind).copied().unwrap_or(0))
+            );
+        }
+        out.push('\n');
+    }
+    out.push_str("| **total** |");
+    for r in &measured {
+        let _ = write!(out, " **{:.1}** |", mb(r.memory.total()));
+    }
+    out.push_str("\n\n");
+    out
+}
+
 fn render(
     cfg: &Config,
     results: &[ServerResult],
@@ -487,8 +550,9 @@ fn render(
     let _ = writeln!(out, "\n## Results\n\n{}", table(cfg, results));
     let _ = writeln!(
         out,
-        "Statements/req is what `pg_stat_statements` counted during the measured runs divided by the requests. The queries themselves are 1 for /db and for /fortunes, 20 for /queries?queries=20, 40 for /updates?queries=20 (20 SELECTs, then 20 UPDATEs sent as one pipelined batch), 1 for the movie INSERT and the user read, 0 for /proxy (the ceiling's figures); asyncpg adds the 4 statements with which its pool resets a connection on release (one round trip), psycopg its BEGIN and COMMIT.\n"
+        "Statements/req is what `pg_stat_statements` counted during the measured runs divided by the requests. The queries themselves are 1 for /db and for /fortunes, 20 for /queries?queries=20, 40 for /updates?queries=20 (20 SELECTs, then 20 UPDATEs sent as one pipelined batch), 1 for the movie INSERT and the user read, 0 for /proxy (the ceiling's figures); asyncpg adds the 4 statements with which its pool resets a connection on release (one round trip); psycopg (autocommit) adds none.\n"
     );
+    out.push_str(&where_the_time_goes(cfg, results));
     let database = format!("database: {database}");
     super::report::servers_and_machine(&mut out, results, machine, tools, &[database]);
     out

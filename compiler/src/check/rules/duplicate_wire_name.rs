@@ -12,10 +12,12 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in walk::handler_routes(ctx.ir) {
         let params = &route.handler.params;
         for (j, p) in params.iter().enumerate() {
+            // A parameter model reads its fields' keys, not its name (PB033).
             if !matches!(
                 p.source,
                 ParamSource::Query | ParamSource::Header | ParamSource::Cookie
-            ) {
+            ) || p.param_model(ctx.ir).is_some()
+            {
                 continue;
             }
             let key = |q: &Param| {
@@ -25,10 +27,9 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
                     q.wire_name.clone()
                 }
             };
-            let Some(first) = params[..j]
-                .iter()
-                .find(|q| q.source == p.source && key(q) == key(p))
-            else {
+            let Some(first) = params[..j].iter().find(|q| {
+                q.source == p.source && q.param_model(ctx.ir).is_none() && key(q) == key(p)
+            }) else {
                 continue;
             };
             let source = p.source.as_str();

@@ -31,6 +31,7 @@ pub(super) mod missing_path_parameter;
 pub(super) mod multiple_body_parameters;
 pub(super) mod mutable_default;
 pub(super) mod optional_without_default;
+pub(super) mod param_model_key_clash;
 pub(super) mod path_parameter_default;
 pub(super) mod probe_path;
 pub(super) mod required_field_after_optional;
