@@ -73,6 +73,14 @@ fn readers_and_writers_on_raw_sockets() {
 }
 
 #[test]
+fn a_reader_that_leaves_data_is_called_again() {
+    assert_eq!(
+        observed("/reader-partial"),
+        json!({"read": 100, "quick": true})
+    );
+}
+
+#[test]
 fn streams_echo_more_than_a_socket_buffer() {
     assert_eq!(
         observed("/streams"),
@@ -125,7 +133,10 @@ fn a_raising_callback_goes_to_the_exception_handler_and_the_loop_goes_on() {
 
 #[test]
 fn debug_mode_runs() {
-    assert_eq!(observed("/debug"), json!({"value": "debug"}));
+    assert_eq!(
+        observed("/debug"),
+        json!({"value": "debug", "transport": "_SelectorSocketTransport", "echo": "ping"})
+    );
     // And the loop is back to its own turns afterwards.
     assert_eq!(observed("/wait-for")["timeout"], true);
 }
@@ -166,4 +177,100 @@ fn the_app_s_task_factory_makes_the_handler_s_task() {
     );
     assert_eq!(made, json!({"task": "FactoryTask"}));
     assert_eq!(observed("/task-factory/check"), json!({"task": "Task"}));
+}
+
+#[test]
+fn create_connection_echoes_4_mib_with_flow_control() {
+    let seen = observed("/transport/echo");
+    assert_eq!(seen["transport"], "SocketTransport", "{seen}");
+    assert_eq!(seen["echoed"], true, "{seen}");
+    assert_eq!(seen["buffered"], true, "{seen}");
+    // Paused past the high-water mark, resumed when drained; the echo
+    // arrived in pieces; closing ends in connection_lost(None).
+    let events: Vec<&str> = seen["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(events.first(), Some(&"made"), "{seen}");
+    assert_eq!(events.last(), Some(&"lost:None"), "{seen}");
+    let pause = events.iter().position(|e| *e == "pause");
+    let resume = events.iter().position(|e| *e == "resume");
+    assert!(
+        matches!((pause, resume), (Some(p), Some(r)) if p < r),
+        "{seen}"
+    );
+    assert!(events.contains(&"data"), "{seen}");
+    assert_eq!(seen["limits"], json!([16384, 65536]), "{seen}");
+    assert_eq!(
+        seen["info"],
+        json!({"socket": true, "peername": true, "sockname": true, "missing": "default", "nodelay": true})
+    );
+    assert_eq!(seen["closing"], json!([false, true]));
+}
+
+#[test]
+fn a_peer_that_closes_gives_eof_then_connection_lost() {
+    assert_eq!(
+        observed("/transport/peer-close"),
+        json!({"events": ["made", "data", "eof", "lost:None"], "data": "bye", "peer_got": ""})
+    );
+    // eof_received returning True keeps the transport open for writing.
+    assert_eq!(
+        observed("/transport/peer-close?keep_open=true"),
+        json!({"events": ["made", "data", "eof", "lost:None"], "data": "bye", "peer_got": "still here"})
+    );
+}
+
+#[test]
+fn abort_closes_at_once() {
+    assert_eq!(
+        observed("/transport/abort"),
+        json!({"closing": true, "lost": true, "events": ["made", "lost:None"], "peer_ended": true})
+    );
+}
+
+#[test]
+fn transport_errors_are_asyncio_s() {
+    assert_eq!(
+        observed("/transport/errors"),
+        json!({
+            "type": "data argument must be a bytes-like object, not 'str'",
+            "lines": "TypeError",
+            "after_eof": "Cannot call write() after write_eof()",
+            "lost": "ValueError",
+            "message": "Fatal error: protocol.data_received() call failed.",
+        })
+    );
+}
+
+#[test]
+fn a_buffered_protocol_reads_into_its_buffer() {
+    assert_eq!(
+        observed("/transport/buffered"),
+        json!({"first": "first", "then": 5000, "protocol": true})
+    );
+}
+
+#[test]
+fn the_loop_runs_while_the_server_drives_it() {
+    assert_eq!(
+        observed("/running"),
+        json!({
+            "here": true,
+            "thread": [true, false],
+            "timers": {"types": ["TimerHandle", "TimerHandle"], "when": true, "scheduled": [true, true]},
+            "errors": ["delay must not be None", "when cannot be None"],
+            "agen": ["finally"],
+        })
+    );
+}
+
+#[test]
+fn httpx_s_async_client_over_the_loop_s_transports() {
+    assert_eq!(
+        observed("/httpx"),
+        json!({"status": [200, 200], "bodies": true})
+    );
 }

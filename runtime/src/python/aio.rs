@@ -21,6 +21,12 @@
 //! Rust, its selector polled without waiting) and, when nothing is left to
 //! run, waits for the loop's epoll fd to become readable, for its next
 //! timer, or for a new Task. Everything stays on the one interpreter thread.
+//! While it drives the loop, the loop is what `run_forever` would make it
+//! (`bootstrap.driving`): `loop.is_running()` is true, from any thread, and
+//! async generators are finalised through it; `asyncio.get_running_loop()`
+//! answers on the interpreter thread while a handler or callback runs, as
+//! it does inside `run_forever` (and not in a `def` handler, as in FastAPI).
+//! The loop's socket transports do their I/O in Rust (`transport.rs`).
 
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
@@ -54,6 +60,10 @@ pub(crate) struct Aio {
     anext_chunk: Py<PyAny>,
     /// Wakes [`drive`] when a request schedules a new Task.
     wake: Notify,
+    /// `bootstrap.driving`, called once [`drive`] starts.
+    driving: Py<PyAny>,
+    /// `bootstrap.run_to_completion`.
+    run_until_complete: Py<PyAny>,
 }
 
 /// What the first `send(None)` did.
@@ -389,7 +399,15 @@ impl Aio {
         let events = py.import("asyncio.events")?;
         bootstrap.call_method1("use_resume", (py.get_type::<Resume>(),))?;
         let call_soon = Bound::new(py, super::turn::CallSoon::new(py, &event_loop)?)?;
-        event_loop.setattr("call_soon", call_soon)?;
+        event_loop.setattr("call_soon", call_soon.getattr("call")?)?;
+        for (name, later) in [("call_at", false), ("call_later", true)] {
+            let call = Bound::new(py, super::turn::CallAt::new(py, &event_loop, later)?)?;
+            event_loop.setattr(name, call.getattr("call")?)?;
+        }
+        bootstrap.call_method1(
+            "use_socket_io",
+            (py.get_type::<super::transport::SocketIo>(),),
+        )?;
         Ok(Aio {
             set_running_loop: events.getattr("_set_running_loop")?.unbind(),
             create_task: event_loop.getattr("create_task")?.unbind(),
@@ -398,6 +416,8 @@ impl Aio {
             adopt: bootstrap.getattr("adopt")?.unbind(),
             globals: bootstrap.dict().unbind(),
             anext_chunk: bootstrap.getattr("anext_chunk")?.unbind(),
+            driving: bootstrap.getattr("driving")?.unbind(),
+            run_until_complete: bootstrap.getattr("run_to_completion")?.unbind(),
             event_loop: event_loop.unbind(),
             wake: Notify::new(),
         })
@@ -562,9 +582,7 @@ impl Aio {
         py: Python<'py>,
         awaitable: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.event_loop
-            .bind(py)
-            .call_method1(intern!(py, "run_until_complete"), (awaitable,))
+        self.run_until_complete.bind(py).call1((awaitable,))
     }
 
     /// Runs `coro` as a Task of its own, answering nobody: the
@@ -653,6 +671,11 @@ pub(crate) async fn drive() {
             return;
         }
     };
+    Python::attach(|py| {
+        if let Err(e) = aio.driving.bind(py).call0() {
+            tracing::error!(traceback = %super::traceback(&e), "marking the asyncio loop running failed");
+        }
+    });
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     loop {
         if let std::task::Poll::Ready(Ok(mut guard)) = fd.poll_read_ready(&mut cx) {

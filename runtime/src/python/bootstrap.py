@@ -25,6 +25,9 @@ __all__ = [
     "patch_current_task",
     "adopt",
     "use_resume",
+    "use_socket_io",
+    "driving",
+    "run_to_completion",
     "callback_failed",
     "HandlerTimeout",
     "at_exit",
@@ -227,15 +230,78 @@ def new_loop():
     import asyncio
     import selectors
 
+    from asyncio import protocols, selector_events
+
     class NonBlockingSelector(selectors.EpollSelector):
         """An epoll selector that never blocks."""
 
         def select(self, timeout=None):
             return super().select(0)
 
+    class SocketTransport(selector_events._SelectorSocketTransport):
+        """asyncio's socket transport whose reader callback, `write` and
+        `writelines` are the runtime's `SocketIo` (`transport.rs`): the
+        same steps on the same attributes, without their Python frames.
+        Everything else is the stock class's."""
+
+        def __init__(self, loop, sock, protocol, waiter=None, extra=None, server=None):
+            # Before the stock __init__, which calls set_protocol and
+            # registers `self._read_ready` as the reader.
+            io = _socket_io(self, sock.fileno(), self.max_size, selector_events._SelectorSocketTransport)
+            self._io = io
+            self._read_ready = io.read_ready
+            self.write = io.write
+            self.writelines = io.writelines
+            super().__init__(loop, sock, protocol, waiter, extra, server)
+
+        def set_protocol(self, protocol):
+            super().set_protocol(protocol)
+            self._io.buffered = isinstance(protocol, protocols.BufferedProtocol)
+
+    class Loop(asyncio.SelectorEventLoop):
+        """asyncio's selector loop; plain sockets get `SocketTransport`
+        (TLS keeps the stock transports, and so does debug mode)."""
+
+        def _make_socket_transport(self, sock, protocol, waiter=None, *, extra=None, server=None):
+            if _socket_io is None or self._debug:
+                return super()._make_socket_transport(sock, protocol, waiter, extra=extra, server=server)
+            return SocketTransport(self, sock, protocol, waiter, extra, server)
+
     global _loop
-    _loop = asyncio.SelectorEventLoop(NonBlockingSelector())
+    _loop = Loop(NonBlockingSelector())
     return _loop
+
+
+def use_socket_io(cls):
+    """Take the runtime's `SocketIo` (see `transport.rs`) for the loop's
+    socket transports."""
+    global _socket_io
+    _socket_io = cls
+
+
+#: Set by `use_socket_io`.
+_socket_io = None
+
+
+def driving():
+    """The server drives the loop from here on: `loop.is_running()` is true
+    (from any thread, as for a loop in `run_forever`), and async generators
+    first iterated on this thread are the loop's (finalised through it,
+    closed by `shutdown_asyncgens`), as `run_forever` arranges."""
+    import threading
+
+    _loop._thread_id = threading.get_ident()
+    sys.set_asyncgen_hooks(
+        firstiter=_loop._asyncgen_firstiter_hook,
+        finalizer=_loop._asyncgen_finalizer_hook,
+    )
+
+
+def run_to_completion(awaitable):
+    """`loop.run_until_complete(awaitable)` at start-up or shutdown, while
+    the server does not drive the loop (it refuses a loop that is running)."""
+    _loop._thread_id = None
+    return _loop.run_until_complete(awaitable)
 
 
 #: The loop `new_loop` made.

@@ -49,6 +49,7 @@ mod slow;
 mod startup;
 mod stream;
 pub mod template;
+mod transport;
 mod turn;
 mod watchdog;
 

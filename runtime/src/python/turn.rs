@@ -60,6 +60,8 @@ pub(super) struct Turn {
     callback_failed: Py<PyAny>,
     /// `loop._clock_resolution`.
     clock_resolution: f64,
+    /// Reads the slots of the handles a turn runs.
+    slots: SlotReader,
 }
 
 /// What a turn left behind.
@@ -103,6 +105,7 @@ impl Turn {
             heapify: heapq.getattr("heapify")?.unbind(),
             callback_failed: bootstrap.getattr("callback_failed")?.unbind(),
             clock_resolution: event_loop.getattr("_clock_resolution")?.extract()?,
+            slots: SlotReader::new(py)?,
             event_loop: event_loop.clone().unbind(),
         })
     }
@@ -128,15 +131,27 @@ impl Turn {
     /// One turn; the caller has set the running loop.
     pub(super) fn run(&self, py: Python<'_>) -> PyResult<After> {
         let lp = self.event_loop.bind(py);
+        let mut again = false;
         if lp.getattr(intern!(py, "_debug"))?.is_truthy()? {
             self.run_once.bind(py).call0()?;
         } else {
             self.drop_cancelled_timers(py)?;
-            self.poll(py)?;
+            let io = self.poll(py)?;
             self.due_timers(py)?;
+            super::transport::take_drained();
             self.run_ready(py)?;
+            // The selector is level-triggered, but the epoll fd tokio
+            // watches only becomes readable again when an event is added:
+            // what a callback left unread (a reader that took part of what
+            // waits, a `BufferedProtocol`'s small buffer) would not wake
+            // the driver. So a turn that ran I/O callbacks is followed by
+            // another, unless every one was a transport read that emptied
+            // its socket (`transport.rs` counts them).
+            again = io > super::transport::take_drained();
         }
-        self.after(py)
+        let mut after = self.after(py)?;
+        after.now |= again;
+        Ok(after)
     }
 
     fn drop_cancelled_timers(&self, py: Python<'_>) -> PyResult<()> {
@@ -188,8 +203,9 @@ impl Turn {
         Ok(())
     }
 
-    /// The selector's events, without waiting, made ready.
-    fn poll(&self, py: Python<'_>) -> PyResult<()> {
+    /// The selector's events, without waiting, made ready; how many
+    /// handles that made ready.
+    fn poll(&self, py: Python<'_>) -> PyResult<usize> {
         let mut events = [libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS];
         // SAFETY: a buffer of MAX_EVENTS events; zero timeout. The fd is
         // the selector's, open while the loop lives.
@@ -199,13 +215,14 @@ impl Turn {
         let Ok(n) = usize::try_from(n) else {
             let err = std::io::Error::last_os_error();
             if err.kind() == std::io::ErrorKind::Interrupted {
-                return Ok(());
+                return Ok(0);
             }
             return Err(err.into());
         };
         if n == 0 {
-            return Ok(());
+            return Ok(0);
         }
+        let mut made_ready = 0;
         let fd_to_key = self.fd_to_key.bind(py);
         let ready = self.ready.bind(py);
         let lp = self.event_loop.bind(py);
@@ -242,14 +259,15 @@ impl Turn {
                 if handle.is_none() {
                     continue;
                 }
-                if handle.getattr(cancelled)?.is_truthy()? {
+                if self.slots.get(&handle, CANCELLED, cancelled)?.is_truthy()? {
                     lp.call_method1(remove, (key.get_item(0)?,))?;
                 } else {
                     ready.call_method1(intern!(py, "append"), (handle,))?;
+                    made_ready += 1;
                 }
             }
         }
-        Ok(())
+        Ok(made_ready)
     }
 
     /// The timers due move to `_ready`.
@@ -262,9 +280,9 @@ impl Turn {
         let heappop = self.heappop.bind(py);
         let ready = self.ready.bind(py);
         while !scheduled.is_empty() {
-            let when: f64 = scheduled
-                .get_item(0)?
-                .getattr(intern!(py, "_when"))?
+            let when: f64 = self
+                .slots
+                .get(&scheduled.get_item(0)?, WHEN, intern!(py, "_when"))?
                 .extract()?;
             if when >= end {
                 break;
@@ -282,10 +300,14 @@ impl Turn {
         let todo = ready.len()?;
         for _ in 0..todo {
             let handle = ready.call_method0(intern!(py, "popleft"))?;
-            if handle.getattr(intern!(py, "_cancelled"))?.is_truthy()? {
+            if self
+                .slots
+                .get(&handle, CANCELLED, intern!(py, "_cancelled"))?
+                .is_truthy()?
+            {
                 continue;
             }
-            if let Err(e) = run_handle(py, &handle) {
+            if let Err(e) = run_handle(py, &self.slots, &handle) {
                 use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
                 if e.is_instance_of::<PySystemExit>(py)
                     || e.is_instance_of::<PyKeyboardInterrupt>(py)
@@ -329,10 +351,10 @@ impl Turn {
 
 /// `handle._context.run(handle._callback, *handle._args)`, without the
 /// frame of `Handle._run`.
-fn run_handle(py: Python<'_>, handle: &Bound<'_, PyAny>) -> PyResult<()> {
-    let context = handle.getattr(intern!(py, "_context"))?;
-    let callback = handle.getattr(intern!(py, "_callback"))?;
-    let args = handle.getattr(intern!(py, "_args"))?;
+fn run_handle(py: Python<'_>, slots: &SlotReader, handle: &Bound<'_, PyAny>) -> PyResult<()> {
+    let context = slots.get(handle, CONTEXT, intern!(py, "_context"))?;
+    let callback = slots.get(handle, CALLBACK, intern!(py, "_callback"))?;
+    let args = slots.get(handle, ARGS, intern!(py, "_args"))?;
     let args = match args.cast_into::<PyTuple>() {
         Ok(t) => t,
         Err(e) => PyTuple::new(
@@ -357,9 +379,195 @@ fn run_handle(py: Python<'_>, handle: &Bound<'_, PyAny>) -> PyResult<()> {
     }
 }
 
-/// `loop.call_soon`, in Rust: set on the loop as an instance attribute,
-/// where `asyncio`'s C Futures and Tasks find it (every done future's
-/// callbacks, every Task step after the first go through it).
+/// Makes `asyncio.Handle`s and `asyncio.TimerHandle`s as their `__init__`
+/// would (outside debug mode), without running it.
+///
+/// Both classes are `__slots__` classes: the handle is allocated with the
+/// type's `tp_alloc` (what `object.__new__` does) and each slot is written
+/// at the offset its member descriptor gives, which is what a slot
+/// `setattr` ends in. A `setattr` per slot (type lookup, descriptor,
+/// `PyMember_SetOne`) was about 200 instructions, 7 to 9 per handle and
+/// ten handles per `/db` request (callgrind); the direct writes are a few.
+/// Should a slot not be a plain object member (another Python), `setattr`
+/// is used.
+struct HandleMaker {
+    /// The class made: `asyncio.Handle` or `asyncio.TimerHandle`.
+    class: Py<pyo3::types::PyType>,
+    /// The slots, in [`HANDLE_SLOTS`] order, then `_when` and `_scheduled`
+    /// for a `TimerHandle`: their offsets, or `None` to use `setattr`.
+    offsets: Vec<Option<isize>>,
+}
+
+/// `Handle`'s slots, in the order [`HandleMaker::make`] takes their values.
+const HANDLE_SLOTS: [&str; 7] = [
+    "_context",
+    "_loop",
+    "_callback",
+    "_args",
+    "_cancelled",
+    "_repr",
+    "_source_traceback",
+];
+
+impl HandleMaker {
+    fn new(py: Python<'_>, name: &str) -> PyResult<HandleMaker> {
+        let class = py
+            .import("asyncio.events")?
+            .getattr(name)?
+            .cast_into::<pyo3::types::PyType>()?;
+        let mut names: Vec<&str> = HANDLE_SLOTS.to_vec();
+        if name == "TimerHandle" {
+            names.extend(["_when", "_scheduled"]);
+        }
+        let offsets = names
+            .iter()
+            .map(|n| Ok(member_offset(&class.getattr(*n)?)))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(HandleMaker {
+            class: class.unbind(),
+            offsets,
+        })
+    }
+
+    /// A new handle with `values` in its slots (in the order of `offsets`).
+    fn make<'py>(
+        &self,
+        py: Python<'py>,
+        values: &[Bound<'py, PyAny>],
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let class = self.class.bind(py);
+        let tp = class.as_type_ptr();
+        // SAFETY: `tp` is a live heap type; tp_alloc returns a new reference
+        // (slots zeroed) or NULL with an exception set.
+        let handle = unsafe {
+            let alloc = (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+            Bound::from_owned_ptr_or_err(py, alloc(tp, 0))?
+        };
+        for (value, (offset, name)) in values.iter().zip(
+            self.offsets
+                .iter()
+                .zip(HANDLE_SLOTS.iter().copied().chain(["_when", "_scheduled"])),
+        ) {
+            match offset {
+                // SAFETY: the offset of an object slot of this type, checked
+                // when the maker was made; the slot holds a reference or
+                // NULL (fresh object), released after the new one is in.
+                Some(offset) => unsafe {
+                    let slot = handle
+                        .as_ptr()
+                        .cast::<u8>()
+                        .offset(*offset)
+                        .cast::<*mut ffi::PyObject>();
+                    let old = *slot;
+                    *slot = value.clone().into_ptr();
+                    ffi::Py_XDECREF(old);
+                },
+                None => handle.setattr(name, value)?,
+            }
+        }
+        Ok(handle)
+    }
+}
+
+/// Indices of [`SlotReader`]'s slots ([`HANDLE_SLOTS`], then `_when`).
+const CONTEXT: usize = 0;
+const CALLBACK: usize = 2;
+const ARGS: usize = 3;
+const CANCELLED: usize = 4;
+const WHEN: usize = 7;
+
+/// Reads the slots of an `asyncio.Handle` or `asyncio.TimerHandle` at
+/// their offsets (a `getattr` each was about 150 instructions, four or five
+/// per handle a turn runs); any other object, a subclass included, or an
+/// empty slot is read with `getattr`.
+struct SlotReader {
+    handle: Py<pyo3::types::PyType>,
+    timer: HandleMaker,
+}
+
+impl SlotReader {
+    fn new(py: Python<'_>) -> PyResult<SlotReader> {
+        Ok(SlotReader {
+            handle: py
+                .import("asyncio.events")?
+                .getattr("Handle")?
+                .cast_into::<pyo3::types::PyType>()?
+                .unbind(),
+            timer: HandleMaker::new(py, "TimerHandle")?,
+        })
+    }
+
+    /// Slot `index` of `handle`, or the attribute `name`.
+    fn get<'py>(
+        &self,
+        handle: &Bound<'py, PyAny>,
+        index: usize,
+        name: &Bound<'py, pyo3::types::PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = handle.py();
+        let tp = handle.get_type_ptr();
+        let is_timer = tp == self.timer.class.bind(py).as_type_ptr();
+        let known = is_timer || (index < WHEN && tp == self.handle.bind(py).as_type_ptr());
+        if known && let Some(Some(offset)) = self.timer.offsets.get(index) {
+            // SAFETY: `handle` is exactly the class whose member descriptor
+            // gave this offset (Handle's slots sit at the same offsets in
+            // TimerHandle); the slot holds a borrowed reference or NULL.
+            unsafe {
+                let slot = *handle
+                    .as_ptr()
+                    .cast::<u8>()
+                    .offset(*offset)
+                    .cast::<*mut ffi::PyObject>();
+                if !slot.is_null() {
+                    return Ok(Bound::from_borrowed_ptr(py, slot));
+                }
+            }
+        }
+        handle.getattr(name)
+    }
+}
+
+/// The offset of the object slot that `descriptor` (a class attribute)
+/// describes, when it is a member descriptor of an object slot.
+fn member_offset(descriptor: &Bound<'_, PyAny>) -> Option<isize> {
+    // SAFETY: the type check comes first; a member descriptor's d_member
+    // points to its PyMemberDef for the life of its class.
+    unsafe {
+        let ptr = descriptor.as_ptr();
+        if ffi::Py_TYPE(ptr) != &raw mut ffi::PyMemberDescr_Type {
+            return None;
+        }
+        let member = (*ptr.cast::<ffi::PyMemberDescrObject>())
+            .d_member
+            .cast::<ffi::PyMemberDef>();
+        if member.is_null()
+            || (*member).type_code != ffi::Py_T_OBJECT_EX
+            || (*member).flags & ffi::Py_READONLY != 0
+        {
+            return None;
+        }
+        Some((*member).offset)
+    }
+}
+
+/// A copy of the current context (`contextvars.copy_context()`), or the
+/// one given.
+fn context_or_copy<'py>(
+    py: Python<'py>,
+    context: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    match context {
+        Some(c) if !c.is_none() => Ok(c),
+        // SAFETY: returns a new reference or sets an exception.
+        _ => unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyContext_CopyCurrent()) },
+    }
+}
+
+/// `loop.call_soon`, in Rust: its bound `call` method is set on the loop as
+/// an instance attribute, where `asyncio`'s C Futures and Tasks find it
+/// (every done future's callbacks, every Task step after the first go
+/// through it); a bound method takes its arguments without a tuple and a
+/// dict for `context=`.
 ///
 /// The stock method is three Python frames (`call_soon`, `_call_soon`,
 /// `Handle.__init__`, which also calls `loop.get_debug()`). This makes the
@@ -372,30 +580,43 @@ fn run_handle(py: Python<'_>, handle: &Bound<'_, PyAny>) -> PyResult<()> {
 pub(super) struct CallSoon {
     event_loop: Py<PyAny>,
     ready: Py<PyAny>,
-    /// `asyncio.Handle`, and `object.__new__` to make one without `__init__`.
-    handle: Py<PyAny>,
-    new: Py<PyAny>,
+    handle: HandleMaker,
     /// `type(loop).call_soon`, for a loop in debug mode.
     stock: Py<PyAny>,
 }
 
 impl CallSoon {
     pub(super) fn new(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<CallSoon> {
-        let object = py.get_type::<pyo3::types::PyAny>();
         Ok(CallSoon {
             ready: event_loop.getattr("_ready")?.unbind(),
-            handle: py.import("asyncio.events")?.getattr("Handle")?.unbind(),
-            new: object.getattr("__new__")?.unbind(),
+            handle: HandleMaker::new(py, "Handle")?,
             stock: event_loop.get_type().getattr("call_soon")?.unbind(),
             event_loop: event_loop.clone().unbind(),
         })
     }
 }
 
+/// The stock method `stock` on `lp` with `leading` then `args`, `context=`.
+fn call_stock<'py>(
+    stock: &Bound<'py, PyAny>,
+    lp: &Bound<'py, PyAny>,
+    leading: Vec<Bound<'py, PyAny>>,
+    args: &Bound<'py, PyTuple>,
+    context: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = stock.py();
+    let kwargs = PyDict::new(py);
+    kwargs.set_item(intern!(py, "context"), context)?;
+    let mut all = vec![lp.clone()];
+    all.extend(leading);
+    all.extend(args.iter());
+    stock.call(PyTuple::new(py, all)?, Some(&kwargs))
+}
+
 #[pymethods]
 impl CallSoon {
     #[pyo3(signature = (callback, *args, context=None))]
-    fn __call__<'py>(
+    fn call<'py>(
         &self,
         py: Python<'py>,
         callback: Bound<'py, PyAny>,
@@ -409,31 +630,127 @@ impl CallSoon {
             ));
         }
         if lp.getattr(intern!(py, "_debug"))?.is_truthy()? {
-            let kwargs = PyDict::new(py);
-            kwargs.set_item(intern!(py, "context"), context)?;
-            let mut all = vec![lp.clone(), callback];
-            all.extend(args.iter());
-            return self
-                .stock
-                .bind(py)
-                .call(PyTuple::new(py, all)?, Some(&kwargs));
+            return call_stock(self.stock.bind(py), lp, vec![callback], &args, context);
         }
-        let context = match context {
-            Some(c) if !c.is_none() => c,
-            // SAFETY: returns a new reference or sets an exception.
-            _ => unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyContext_CopyCurrent())? },
-        };
-        let handle = self.new.bind(py).call1((self.handle.bind(py),))?;
-        handle.setattr(intern!(py, "_context"), context)?;
-        handle.setattr(intern!(py, "_loop"), lp)?;
-        handle.setattr(intern!(py, "_callback"), callback)?;
-        handle.setattr(intern!(py, "_args"), args)?;
-        handle.setattr(intern!(py, "_cancelled"), false)?;
-        handle.setattr(intern!(py, "_repr"), py.None())?;
-        handle.setattr(intern!(py, "_source_traceback"), py.None())?;
+        let context = context_or_copy(py, context)?;
+        let none = py.None().into_bound(py);
+        let handle = self.handle.make(
+            py,
+            &[
+                context,
+                lp.clone(),
+                callback,
+                args.into_any(),
+                pyo3::types::PyBool::new(py, false).to_owned().into_any(),
+                none.clone(),
+                none,
+            ],
+        )?;
         self.ready
             .bind(py)
             .call_method1(intern!(py, "append"), (&handle,))?;
         Ok(handle)
+    }
+}
+
+/// `loop.call_at` and `loop.call_later`, in Rust, set on the loop as
+/// [`CallSoon`] is (asyncio's timeouts, `sleep` with a delay, drivers' and
+/// clients' timers go through them).
+///
+/// The stock methods are three Python frames (`call_later`, `call_at`,
+/// `TimerHandle.__init__` with `Handle.__init__`). This makes the same
+/// `asyncio.TimerHandle` (its slots set as `__init__` sets them), pushes it
+/// on the loop's `_scheduled` heap with `heapq.heappush` and marks it
+/// scheduled. `call_later`'s deadline is `time.monotonic() + delay`, which
+/// is `loop.time() + delay`. `None` for a delay or deadline raises the
+/// stock `TypeError`, a closed loop the stock `RuntimeError`, and a loop in
+/// debug mode takes the stock method (its thread and callback checks and
+/// source tracebacks).
+#[pyclass(module = "prebake._runtime", frozen)]
+pub(super) struct CallAt {
+    event_loop: Py<PyAny>,
+    timer: HandleMaker,
+    heappush: Py<PyAny>,
+    /// `type(loop).call_at` or `.call_later`, for a loop in debug mode.
+    stock: Py<PyAny>,
+    /// Whether this is `call_later` (its first argument a delay).
+    later: bool,
+}
+
+impl CallAt {
+    pub(super) fn new(
+        py: Python<'_>,
+        event_loop: &Bound<'_, PyAny>,
+        later: bool,
+    ) -> PyResult<CallAt> {
+        let name = if later { "call_later" } else { "call_at" };
+        Ok(CallAt {
+            timer: HandleMaker::new(py, "TimerHandle")?,
+            heappush: py.import("heapq")?.getattr("heappush")?.unbind(),
+            stock: event_loop.get_type().getattr(name)?.unbind(),
+            event_loop: event_loop.clone().unbind(),
+            later,
+        })
+    }
+}
+
+#[pymethods]
+impl CallAt {
+    #[pyo3(signature = (when, callback, *args, context=None))]
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        when: Bound<'py, PyAny>,
+        callback: Bound<'py, PyAny>,
+        args: Bound<'py, PyTuple>,
+        context: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+        let lp = self.event_loop.bind(py);
+        if lp.getattr(intern!(py, "_debug"))?.is_truthy()? {
+            return call_stock(
+                self.stock.bind(py),
+                lp,
+                vec![when, callback],
+                &args,
+                context,
+            );
+        }
+        if when.is_none() {
+            return Err(PyTypeError::new_err(if self.later {
+                "delay must not be None"
+            } else {
+                "when cannot be None"
+            }));
+        }
+        let when = if self.later {
+            pyo3::types::PyFloat::new(py, monotonic()).add(when)?
+        } else {
+            when
+        };
+        if lp.getattr(intern!(py, "_closed"))?.is_truthy()? {
+            return Err(PyRuntimeError::new_err("Event loop is closed"));
+        }
+        let context = context_or_copy(py, context)?;
+        let none = py.None().into_bound(py);
+        let no = pyo3::types::PyBool::new(py, false).to_owned().into_any();
+        let timer = self.timer.make(
+            py,
+            &[
+                context,
+                lp.clone(),
+                callback,
+                args.into_any(),
+                no.clone(),
+                none.clone(),
+                none,
+                when,
+                no,
+            ],
+        )?;
+        let scheduled = lp.getattr(intern!(py, "_scheduled"))?;
+        self.heappush.bind(py).call1((scheduled, &timer))?;
+        timer.setattr(intern!(py, "_scheduled"), true)?;
+        Ok(timer)
     }
 }

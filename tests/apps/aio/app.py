@@ -13,10 +13,13 @@ Served in-process by `runtime/tests/aio.rs`.
 
 import asyncio
 import contextvars
+import http.server
 import socket
 import threading
 import time
 from typing import Any
+
+import httpx
 
 from prebake import App
 
@@ -121,6 +124,33 @@ async def reader() -> dict[str, Any]:
     a.close()
     b.close()
     return {"data": data.decode(), "wrote": wrote, "called": called, "registered": registered}
+
+
+@app.get("/reader-partial")
+async def reader_partial() -> dict[str, Any]:
+    """A reader that takes part of what waits is called again, with nothing
+    new arriving (the selector is level-triggered): 100 bytes, 10 a call."""
+    loop = asyncio.get_running_loop()
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    got = bytearray()
+    done = loop.create_future()
+
+    def on_readable() -> None:
+        got.extend(a.recv(10))
+        if len(got) >= 100 and not done.done():
+            done.set_result(None)
+
+    b.send(bytes(100))
+    started = time.monotonic()
+    loop.add_reader(a, on_readable)
+    try:
+        await asyncio.wait_for(done, 3)
+    finally:
+        loop.remove_reader(a)
+        a.close()
+        b.close()
+    return {"read": len(got), "quick": time.monotonic() - started < 1}
 
 
 @app.get("/streams")
@@ -255,7 +285,8 @@ async def callback_error() -> dict[str, Any]:
 
 @app.get("/debug")
 async def debug() -> dict[str, Any]:
-    """The loop in debug mode still runs (the stock `_run_once` then)."""
+    """The loop in debug mode still runs (the stock `_run_once` then), and
+    a connection made then gets asyncio's own transport class."""
     loop = asyncio.get_running_loop()
     loop.set_debug(True)
     try:
@@ -263,9 +294,17 @@ async def debug() -> dict[str, Any]:
         fut = loop.create_future()
         loop.call_soon(fut.set_result, "debug")
         value = await fut
+        port, thread = _thread_server(_echo)
+        transport, proto = await loop.create_connection(Recorder, "127.0.0.1", port)
+        proto.want = 4
+        transport.write(b"ping")
+        await asyncio.wait_for(proto.got_all, 5)
+        transport.close()
+        await asyncio.wait_for(proto.lost, 5)
+        thread.join(5)
     finally:
         loop.set_debug(False)
-    return {"value": value}
+    return {"value": value, "transport": type(transport).__name__, "echo": proto.data.decode()}
 
 
 @app.get("/introspection")
@@ -321,3 +360,350 @@ async def task_factory_check() -> dict[str, Any]:
     """The Task of a handler that suspends comes from the loop's factory."""
     await asyncio.sleep(0)
     return {"task": type(asyncio.current_task()).__name__}
+
+
+def _thread_server(serve: Any) -> tuple[int, threading.Thread]:
+    """A listening socket on a free port whose one connection `serve(conn)`
+    handles on a thread (blocking sockets: a peer outside the loop)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def run() -> None:
+        with listener:
+            conn, _ = listener.accept()
+            with conn:
+                serve(conn)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return port, thread
+
+
+class Recorder(asyncio.Protocol):
+    """A protocol that records what the transport did to it."""
+
+    def __init__(self, keep_open: bool = False) -> None:
+        self.events: list[str] = []
+        self.data = bytearray()
+        self.transport: Any = None
+        self.lost: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.drained: asyncio.Future[None] | None = None
+        self.keep_open = keep_open
+        self.want: int | None = None
+        self.got_all: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.events.append("made")
+
+    def data_received(self, data: bytes) -> None:
+        if not self.events or self.events[-1] != "data":
+            self.events.append("data")
+        self.data += data
+        if self.want is not None and len(self.data) >= self.want and not self.got_all.done():
+            self.got_all.set_result(None)
+
+    def eof_received(self) -> bool:
+        self.events.append("eof")
+        return self.keep_open
+
+    def pause_writing(self) -> None:
+        self.events.append("pause")
+        self.drained = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        self.events.append("resume")
+        if self.drained is not None and not self.drained.done():
+            self.drained.set_result(None)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.events.append(f"lost:{type(exc).__name__ if exc else None}")
+        if not self.lost.done():
+            self.lost.set_result(exc)
+
+
+def _echo(conn: socket.socket) -> None:
+    while chunk := conn.recv(65536):
+        conn.sendall(chunk)
+
+
+@app.get("/transport/echo")
+async def transport_echo(size: int = 4 << 20) -> dict[str, Any]:
+    """4 MiB through `create_connection` to an echo peer on a thread: the
+    write fills the socket, is buffered, pauses the protocol past the
+    high-water mark and resumes it when drained; the echo comes back in
+    pieces to `data_received`; `writelines` sends its buffers in order."""
+    loop = asyncio.get_running_loop()
+
+    def late_echo(conn: socket.socket) -> None:
+        time.sleep(0.2)  # the client's socket fills up meanwhile
+        _echo(conn)
+
+    port, thread = _thread_server(late_echo)
+    transport, proto = await loop.create_connection(Recorder, "127.0.0.1", port)
+    transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+    transport.set_write_buffer_limits(high=64 * 1024)
+    payload = bytes(range(256)) * (size // 256)
+    lines = [b"abc", bytearray(b"def"), memoryview(b"--ghi--")[2:5]]
+    proto.want = size + 9
+    transport.writelines(lines)
+    transport.write(memoryview(payload))
+    buffered = transport.get_write_buffer_size()
+    if proto.drained is not None:
+        await asyncio.wait_for(proto.drained, 10)
+    await asyncio.wait_for(proto.got_all, 10)
+    sock = transport.get_extra_info("socket")
+    info = {
+        "socket": sock is not None and sock.fileno() >= 0,
+        "peername": transport.get_extra_info("peername") == ("127.0.0.1", port),
+        "sockname": transport.get_extra_info("sockname") == sock.getsockname(),
+        "missing": transport.get_extra_info("nothing", "default"),
+        "nodelay": sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0,
+    }
+    closing_before = transport.is_closing()
+    transport.close()
+    await asyncio.wait_for(proto.lost, 5)
+    thread.join(5)
+    return {
+        "transport": type(transport).__name__,
+        "echoed": bytes(proto.data) == b"abcdefghi" + payload,
+        "buffered": buffered > 0,
+        "events": proto.events,
+        "limits": list(transport.get_write_buffer_limits()),
+        "info": info,
+        "closing": [closing_before, transport.is_closing()],
+    }
+
+
+@app.get("/transport/peer-close")
+async def transport_peer_close(keep_open: bool = False) -> dict[str, Any]:
+    """The peer sends and closes: `data_received`, `eof_received`, then (the
+    protocol not keeping the transport open) `connection_lost(None)`; kept
+    open, the transport can still write until it is closed."""
+    loop = asyncio.get_running_loop()
+    got = bytearray()
+
+    def serve(conn: socket.socket) -> None:
+        conn.sendall(b"bye")
+        conn.shutdown(socket.SHUT_WR)
+        while chunk := conn.recv(100):
+            got.extend(chunk)
+
+    port, thread = _thread_server(serve)
+    transport, proto = await loop.create_connection(lambda: Recorder(keep_open), "127.0.0.1", port)
+    if keep_open:
+        while "eof" not in proto.events:
+            await asyncio.sleep(0.005)
+        transport.write(b"still here")
+        transport.close()
+    await asyncio.wait_for(proto.lost, 5)
+    thread.join(5)
+    return {"events": proto.events, "data": proto.data.decode(), "peer_got": got.decode()}
+
+
+@app.get("/transport/abort")
+async def transport_abort() -> dict[str, Any]:
+    """`abort` drops buffered data and calls `connection_lost(None)` soon;
+    writes after it are counted, not raised; the peer sees the end."""
+    loop = asyncio.get_running_loop()
+    ended = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        try:
+            while conn.recv(65536):
+                pass
+        except OSError:
+            pass
+        ended.set()
+
+    port, thread = _thread_server(serve)
+    transport, proto = await loop.create_connection(Recorder, "127.0.0.1", port)
+    transport.write(b"x" * 100)
+    transport.abort()
+    closing = transport.is_closing()
+    transport.write(b"after")
+    exc = await asyncio.wait_for(proto.lost, 5)
+    thread.join(5)
+    return {
+        "closing": closing,
+        "lost": exc is None,
+        "events": proto.events,
+        "peer_ended": ended.is_set(),
+    }
+
+
+@app.get("/transport/errors")
+async def transport_errors() -> dict[str, Any]:
+    """What the stock transport raises stays: a `str` to `write`, a write
+    after `write_eof`; a `data_received` that raises goes to the loop's
+    exception handler and closes the transport with that exception."""
+    loop = asyncio.get_running_loop()
+    port, thread = _thread_server(_echo)
+    transport, proto = await loop.create_connection(Recorder, "127.0.0.1", port)
+    out: dict[str, Any] = {}
+    try:
+        transport.write("text")
+    except TypeError as e:
+        out["type"] = str(e)
+    try:
+        transport.writelines(["text"])
+    except TypeError as e:
+        out["lines"] = type(e).__name__
+    transport.write_eof()
+    try:
+        transport.write(b"late")
+    except RuntimeError as e:
+        out["after_eof"] = str(e)
+    await asyncio.wait_for(proto.lost, 5)
+    thread.join(5)
+
+    contexts: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: contexts.append(context))
+
+    class Raising(Recorder):
+        def data_received(self, data: bytes) -> None:
+            raise ValueError("bad data")
+
+    try:
+        port, thread = _thread_server(_echo)
+        transport, proto = await loop.create_connection(Raising, "127.0.0.1", port)
+        transport.write(b"ping")
+        exc = await asyncio.wait_for(proto.lost, 5)
+        thread.join(5)
+    finally:
+        loop.set_exception_handler(previous)
+    out["lost"] = type(exc).__name__
+    out["message"] = contexts[0]["message"] if contexts else None
+    return out
+
+
+class Buffered(asyncio.BufferedProtocol):
+    """A `BufferedProtocol`: the transport reads into its buffer."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray(1000)
+        self.data = bytearray()
+        self.lost: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def get_buffer(self, sizehint: int) -> bytearray:
+        return self.buf
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data += self.buf[:nbytes]
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.lost.set_result(exc)
+
+
+@app.get("/transport/buffered")
+async def transport_buffered() -> dict[str, Any]:
+    """A `BufferedProtocol` gets `get_buffer`/`buffer_updated`, and
+    `set_protocol` switches a transport between the two kinds."""
+    loop = asyncio.get_running_loop()
+
+    def serve(conn: socket.socket) -> None:
+        conn.sendall(b"first")
+        assert conn.recv(10) == b"go"
+        conn.sendall(b"x" * 5000)
+
+    port, thread = _thread_server(serve)
+    transport, proto = await loop.create_connection(Recorder, "127.0.0.1", port)
+    proto.want = 5
+    await asyncio.wait_for(proto.got_all, 5)
+    buffered = Buffered()
+    transport.set_protocol(buffered)
+    switched = transport.get_protocol() is buffered
+    transport.write(b"go")
+    await asyncio.wait_for(buffered.lost, 5)
+    thread.join(5)
+    return {"first": proto.data.decode(), "then": len(buffered.data), "protocol": switched}
+
+
+@app.get("/running")
+async def running() -> dict[str, Any]:
+    """The loop counts as running while the server drives it, from any
+    thread; the running loop is only this thread's; `call_at` and
+    `call_later` make `TimerHandle`s (and refuse `None`); an async generator
+    left unfinished is closed through the loop."""
+    loop = asyncio.get_running_loop()
+
+    def from_thread() -> list[bool]:
+        try:
+            asyncio.get_running_loop()
+            has_loop = True
+        except RuntimeError:
+            has_loop = False
+        return [loop.is_running(), has_loop]
+
+    thread = await asyncio.to_thread(from_thread)
+    later = loop.call_later(10, print)
+    at = loop.call_at(loop.time() + 10, print)
+    timers = {
+        "types": [type(later).__name__, type(at).__name__],
+        "when": abs(later.when() - at.when()) < 0.5,
+        "scheduled": [later in loop._scheduled, at in loop._scheduled],  # type: ignore[attr-defined]
+    }
+    later.cancel()
+    at.cancel()
+    errors = []
+    for call in (lambda: loop.call_later(None, print), lambda: loop.call_at(None, print)):  # type: ignore[arg-type]
+        try:
+            call()
+        except TypeError as e:
+            errors.append(str(e))
+    closed: list[str] = []
+
+    async def agen() -> Any:
+        try:
+            yield 1
+            yield 2
+        finally:
+            closed.append("finally")
+
+    gen = agen()
+    await gen.__anext__()
+    del gen
+    for _ in range(3):
+        await asyncio.sleep(0)
+    return {
+        "here": loop.is_running(),
+        "thread": thread,
+        "timers": timers,
+        "errors": errors,
+        "agen": closed,
+    }
+
+
+@app.get("/httpx")
+async def via_httpx() -> dict[str, Any]:
+    """httpx's `AsyncClient` (anyio's streams over the loop's transports):
+    a 1 MiB body twice over one kept-alive connection."""
+    body = bytes(range(256)) * 4096
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        async with httpx.AsyncClient() as client:
+            first = await client.get(url)
+            second = await client.get(url)
+    finally:
+        await asyncio.to_thread(server.shutdown)
+        server.server_close()
+    return {
+        "status": [first.status_code, second.status_code],
+        "bodies": first.content == body and second.content == body,
+    }
