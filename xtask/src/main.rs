@@ -177,11 +177,23 @@ fn test(args: &[String]) -> Result<(), String> {
     let bin_dir = root.join("target").join("e2e-bin");
     let apps = std::fs::read_to_string(root.join("tests").join("apps.txt"))
         .map_err(|e| format!("tests/apps.txt: {e}"))?;
-    for (name, app) in apps
+    let listed: Vec<(&str, &str)> = apps
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .filter_map(|l| l.split_once(' '))
-    {
+        .collect();
+    // The tests take any binary they find here as current (tests/python/conftest.py,
+    // `e2e_server`): one this run does not build is stale, so it goes.
+    if let Ok(entries) = std::fs::read_dir(&bin_dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if !listed.iter().any(|(n, _)| name == *n) {
+                std::fs::remove_file(entry.path())
+                    .map_err(|e| format!("{}: {e}", entry.path().display()))?;
+            }
+        }
+    }
+    for (name, app) in listed {
         let args = build::BuildArgs {
             app: root.join(app),
             out: Some(bin_dir.join(name)),
