@@ -5,12 +5,4 @@
 --   REQUESTS=N wrk -s bench/profile/pipe.lua URL -- DEPTH [POST]
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(here .. "../wrk/pipeline.lua")
-
-local limit = tonumber(os.getenv("REQUESTS") or "20000")
-local n = 0
-function response(status, headers, body)
-  n = n + 1
-  if n >= limit then
-    wrk.thread:stop()
-  end
-end
+dofile(here .. "stop_after.lua")
