@@ -561,7 +561,7 @@ impl Lowerer<'_> {
                     constraints.span = c.span;
                     any = true;
                 } else if let Some(marker) = self.marker(m, meta)
-                    && !marker.constraints.is_empty()
+                    && (!marker.constraints.is_empty() || marker.constraints.docs.is_set())
                 {
                     self.merge_constraints(&mut constraints, &marker.constraints);
                     any = true;
@@ -872,6 +872,16 @@ impl Lowerer<'_> {
                     ValueKind::None => {}
                     ValueKind::Dict(_) => c.docs.extra_json_schema = Some(value.clone()),
                     _ => bad(self, "a dict"),
+                },
+                // Only the document reads these two, and only a marker's.
+                "deprecated" if name != "Meta" => match value.kind {
+                    ValueKind::None => {}
+                    ValueKind::Bool(b) => c.docs.deprecated = b,
+                    _ => bad(self, "True or False"),
+                },
+                "include_in_schema" if extra.contains(&key) => match value.kind {
+                    ValueKind::Bool(b) => c.docs.hidden = !b,
+                    _ => bad(self, "True or False"),
                 },
                 k if DOCS.contains(&k) || extra.contains(&k) => {}
                 _ => {

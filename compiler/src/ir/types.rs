@@ -502,6 +502,12 @@ pub struct MetaDocs {
     /// `extra_json_schema=`: a dict whose keys join the schema where the
     /// schema does not have them already.
     pub extra_json_schema: Option<super::Value>,
+    /// A marker's `deprecated=True`: the parameter is marked deprecated in
+    /// the document.
+    pub deprecated: bool,
+    /// A marker's `include_in_schema=False`: the parameter is served but
+    /// left out of the document.
+    pub hidden: bool,
 }
 
 impl PartialEq for MetaDocs {
@@ -511,6 +517,16 @@ impl PartialEq for MetaDocs {
 }
 
 impl MetaDocs {
+    /// Whether any key is set.
+    pub fn is_set(&self) -> bool {
+        self.title.is_some()
+            || self.description.is_some()
+            || self.examples.is_some()
+            || self.extra_json_schema.is_some()
+            || self.deprecated
+            || self.hidden
+    }
+
     /// Takes each key `other` sets (the outer `Meta` wins).
     pub fn merge(&mut self, other: &MetaDocs) {
         if other.title.is_some() {
@@ -525,6 +541,8 @@ impl MetaDocs {
         if other.extra_json_schema.is_some() {
             self.extra_json_schema.clone_from(&other.extra_json_schema);
         }
+        self.deprecated |= other.deprecated;
+        self.hidden |= other.hidden;
     }
 }
 

@@ -148,6 +148,29 @@ pub fn operation_id(route: &Route, method: HttpMethod) -> String {
     id
 }
 
+/// The route's request values in the order FastAPI documents them: a
+/// function's own parameters first, then those of its dependencies (the
+/// route's `dependencies=[...]`, then each `Depends` parameter's), depth
+/// first. The caller then groups them by location.
+fn documented_order(route: &Route) -> Vec<&Param> {
+    fn walk<'a>(
+        params: &'a [Param],
+        before: &'a [crate::ir::Dependency],
+        out: &mut Vec<&'a Param>,
+    ) {
+        out.extend(params.iter().filter(|p| p.depends.is_none()));
+        for d in before {
+            walk(&d.params, &[], out);
+        }
+        for d in params.iter().filter_map(|p| p.depends.as_deref()) {
+            walk(&d.params, &[], out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&route.handler.params, &route.dependencies, &mut out);
+    out
+}
+
 /// Whether a route is in the document (`include_in_schema=False` leaves
 /// it out).
 pub fn in_schema(route: &Route) -> bool {
@@ -453,7 +476,7 @@ impl<'a> Document<'a> {
         let mut body = None;
         let mut form: Vec<&Param> = Vec::new();
         let mut validates = false;
-        for p in r.graph_params() {
+        for p in documented_order(r) {
             let location = match p.source {
                 ParamSource::Form | ParamSource::File => {
                     validates = true;
@@ -478,7 +501,8 @@ impl<'a> Document<'a> {
                 self.model_params(p, location, &mut params, &mut seen);
                 continue;
             }
-            if seen.contains(&(location, p.wire_name.clone())) {
+            let docs = p.ty.constraints().map(|c| &c.docs);
+            if docs.is_some_and(|d| d.hidden) || seen.contains(&(location, p.wire_name.clone())) {
                 continue;
             }
             seen.push((location, p.wire_name.clone()));
@@ -493,14 +517,31 @@ impl<'a> Document<'a> {
                 schema.set("default", d);
             }
             let required = p.source == ParamSource::Path || p.is_required();
-            params.push(
-                Json::obj()
-                    .with("name", Json::str(p.wire_name.clone()))
-                    .with("in", Json::str(location))
-                    .with("required", Json::Bool(required))
-                    .with("schema", schema),
-            );
+            let mut param = Json::obj()
+                .with("name", Json::str(p.wire_name.clone()))
+                .with("in", Json::str(location))
+                .with("required", Json::Bool(required));
+            // FastAPI repeats the marker's description on the parameter, where
+            // Swagger UI shows it.
+            if let Some(d) = docs.and_then(|d| d.description.clone()) {
+                param.set("description", Json::str(d));
+            }
+            if docs.is_some_and(|d| d.deprecated) {
+                param.set("deprecated", Json::Bool(true));
+                schema.set("deprecated", Json::Bool(true));
+            }
+            params.push(param.with("schema", schema));
         }
+        // FastAPI lists path parameters first, then query, header and cookie
+        // ones, each group in the order the handler and its dependencies
+        // declare them (a stable sort keeps that order).
+        params.sort_by_key(|p| match p.get("in") {
+            Some(Json::Str(location)) => ["path", "query", "header", "cookie"]
+                .iter()
+                .position(|l| l == location)
+                .unwrap_or(4),
+            _ => 4,
+        });
         if !params.is_empty() {
             op.set("parameters", Json::Arr(params));
         }

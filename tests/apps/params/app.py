@@ -18,7 +18,7 @@ from models import (
     StrictHeaders,
 )
 
-from prebake import App, Cookie, Depends, Header, Query
+from prebake import App, Cookie, Depends, Header, Path, Query
 
 app = App(title="params")
 
@@ -91,3 +91,17 @@ def mixed(
 @app.post("/notes")
 def notes(body: dict[str, str], page: Annotated[Paging, Query()]) -> dict[str, Any]:
     return {"body": body, "page": page.page}
+
+
+# Plain parameters' documentation keywords, in an order FastAPI regroups:
+# path first, then query, header and cookie.
+@app.get("/documented/{item_id}")
+def documented(
+    x_trace: Annotated[str | None, Header(description="A trace id")] = None,
+    q: Annotated[str | None, Query(description="Search text", deprecated=True)] = None,
+    *,
+    item_id: Annotated[int, Path(description="The item")],
+    session: Annotated[str | None, Cookie()] = None,
+    internal: Annotated[str | None, Query(include_in_schema=False)] = None,
+) -> dict[str, Any]:
+    return {"item_id": item_id, "q": q, "trace": x_trace, "session": session, "internal": internal}

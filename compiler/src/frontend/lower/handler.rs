@@ -248,7 +248,9 @@ impl Lowerer<'_> {
                 // FastAPI's `q: str = Query(max_length=50)`: the default
                 // marker's constraints apply as an `Annotated` one's do.
                 let ty = match (&marker, &default_marker) {
-                    (None, Some(mk)) if !mk.constraints.is_empty() => {
+                    (None, Some(mk))
+                        if !mk.constraints.is_empty() || mk.constraints.docs.is_set() =>
+                    {
                         let span = ty.span;
                         match ty.kind {
                             TyKind::Constrained(base, mut existing) => {
