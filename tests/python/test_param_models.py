@@ -191,7 +191,7 @@ def test_openapi_parameters_as_fastapi_lists_them(servers: dict[str, str]) -> No
     got = httpx.get(servers["prebake"] + "/openapi.json").json()["paths"]
     want = httpx.get(servers["fastapi"] + "/openapi.json").json()["paths"]
     for path in ["/items", "/paging", "/search", "/headers", "/headers/strict", "/headers/raw",
-                 "/cookies", "/notes", "/mixed", "/documented/{item_id}"]:
+                 "/cookies", "/notes", "/mixed", "/documented/{item_id}", "/hidden-model"]:
         method = "post" if path == "/notes" else "get"
         # Both group the parameters by location (path, query, header,
         # cookie), each group in declaration order; a hidden one is left out.
@@ -299,3 +299,11 @@ def test_documented_parameters_answer_as_fastapi(servers: dict[str, str]) -> Non
     assert got.json() == want.json() == {
         "item_id": 3, "q": "s", "trace": "t-1", "session": "abc", "internal": "yes",
     }
+
+
+def test_a_hidden_parameter_model_still_reads_its_fields(servers: dict[str, str]) -> None:
+    url = "/hidden-model?page=2&pageSize=5&z=1"
+    got = httpx.get(servers["prebake"] + url)
+    want = httpx.get(servers["fastapi"] + url)
+    assert got.status_code == want.status_code == 200
+    assert got.json() == want.json()

@@ -497,12 +497,15 @@ impl<'a> Document<'a> {
                 _ => continue,
             };
             validates = true;
+            let docs = p.ty.constraints().map(|c| &c.docs);
+            if docs.is_some_and(|d| d.hidden) {
+                continue;
+            }
             if p.param_model(self.ir).is_some() {
                 self.model_params(p, location, &mut params, &mut seen);
                 continue;
             }
-            let docs = p.ty.constraints().map(|c| &c.docs);
-            if docs.is_some_and(|d| d.hidden) || seen.contains(&(location, p.wire_name.clone())) {
+            if seen.contains(&(location, p.wire_name.clone())) {
                 continue;
             }
             seen.push((location, p.wire_name.clone()));

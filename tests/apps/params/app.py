@@ -105,3 +105,8 @@ def documented(
     internal: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> dict[str, Any]:
     return {"item_id": item_id, "q": q, "trace": x_trace, "session": session, "internal": internal}
+
+
+@app.get("/hidden-model")
+def hidden_model(page: Annotated[Paging, Query(include_in_schema=False)], z: int = 0) -> dict[str, Any]:
+    return {"page": page.page, "page_size": page.page_size, "z": z}
