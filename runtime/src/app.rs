@@ -176,6 +176,12 @@ pub enum Returns {
     Response,
     /// Anything else: `application/json`, written by a generated encoder.
     Json(EncodeFn),
+    /// FastAPI's `response_model=`: as [`Returns::Json`], but a value the
+    /// encoder refuses is first converted to the declared type, the entry
+    /// of [`App::types`] (`msgspec.convert(value, type, from_attributes=True,
+    /// strict=False)`): a dict, or an object with the model's attributes,
+    /// is read into the model, its other keys left out.
+    Converted(EncodeFn, u16),
     /// A `template=` route: `text/html; charset=utf-8`, the returned model
     /// read into the generated page struct and rendered by askama
     /// (`runtime/src/python/template.rs`).

@@ -98,6 +98,12 @@ CASES: list[tuple[str, str, dict[str, str], Any]] = [
     ("PUT", "/get-or-create-task/foo", {}, None),
     ("PUT", "/get-or-create-task/bar", {}, None),
     ("GET", "/nowhere", {}, None),
+    # Without `full_name`, msgspec leaves the dataclass field at its class
+    # default and out of the answer, where FastAPI writes null
+    # (docs/decisions.md); the Struct case is in test_response_model_*.
+    ("POST", "/user", {}, {"username": "foo", "password": "secret", "email": "f@example.com",
+                           "full_name": "Grave Dohl"}),
+    ("GET", "/stored/baz", {}, None),
 ]
 
 
@@ -133,3 +139,37 @@ def test_the_path_without_its_slash_is_served_without_a_redirect(servers: dict[s
     assert (status, body, _NoRedirect.redirected) == (200, {"q": "fixedquery"}, False)
     call(servers["fastapi"], "GET", "/fixed", {}, None)
     assert _NoRedirect.redirected, "FastAPI redirects /fixed to /fixed/"
+
+
+def test_a_value_that_does_not_fit_the_response_model_is_a_500(servers: dict[str, int]) -> None:
+    """FastAPI raises `ResponseValidationError` (a 500); prebake answers its
+    500 and logs msgspec's reason."""
+    status, _, body = call(servers["prebake"], "GET", "/stored-broken", {}, None)
+    assert status == 500 and body == {"status_code": 500, "detail": "Internal Server Error"}
+    req = urllib.request.Request(f"http://127.0.0.1:{servers['fastapi']}/stored-broken")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 500
+
+
+def test_the_response_model_reads_another_class_by_its_attributes(servers: dict[str, int]) -> None:
+    """response_model/tutorial003 as written: the handler returns its `UserIn`
+    and the `UserOut` response model leaves the password out."""
+    user = {"username": "foo", "password": "secret", "email": "foo@example.com"}
+    status, _, body = call(servers["prebake"], "POST", "/user-object/", {}, user)
+    assert (status, body) == (200, {"username": "foo", "email": "foo@example.com",
+                                    "full_name": None})
+
+
+def test_the_response_model_reads_dicts(servers: dict[str, int]) -> None:
+    """response_model/tutorial004's stored dicts: the keys the model lacks are
+    dropped, an int price becomes a float; a dataclass field the dict leaves
+    out stays at its class default and out of the answer, as msgspec encodes
+    a converted dataclass (FastAPI writes the default; docs/decisions.md)."""
+    status, _, body = call(servers["prebake"], "GET", "/stored", {}, None)
+    assert status == 200
+    assert body == [
+        {"name": "Foo", "price": 50.2},
+        {"name": "Bar", "description": "The bartenders", "price": 62.0, "tax": 20.2},
+        {"name": "Baz", "description": None, "price": 50.2, "tax": 10.5, "tags": []},
+    ]

@@ -24,11 +24,15 @@ use crate::ir::Ir;
 use crate::source::{SourceDb, Span};
 
 /// What every rule reads.
+#[derive(Clone, Copy)]
 pub(crate) struct Ctx<'a> {
     /// The app's files (for source text in messages).
     pub(crate) db: &'a SourceDb,
     /// The app.
     pub(crate) ir: &'a Ir,
+    /// Whether values are judged as FastAPI's `response_model=` takes
+    /// them: converted, so a dict fits a Struct or dataclass by its keys.
+    pub(crate) converting: bool,
 }
 
 impl Ctx<'_> {
@@ -52,7 +56,11 @@ impl Ctx<'_> {
 
 /// Runs every check.
 pub fn check(db: &SourceDb, ir: &Ir, sink: &mut Sink) {
-    let ctx = Ctx { db, ir };
+    let ctx = Ctx {
+        db,
+        ir,
+        converting: false,
+    };
     // Routes and paths.
     rules::missing_path_parameter::check(&ctx, sink);
     rules::marker_on_path_parameter::check(&ctx, sink);

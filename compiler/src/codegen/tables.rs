@@ -228,13 +228,18 @@ impl Gen<'_> {
     }
 
     /// The route's return kind; a JSON return names its encoder.
-    pub(super) fn returns(&mut self, response: &ResponseKind) -> TokenStream {
+    pub(super) fn returns(&mut self, response: &ResponseKind, converts: bool) -> TokenStream {
         let pb = self.pb.clone();
         match response {
             ResponseKind::Text => quote!(#pb::Returns::Text),
             ResponseKind::Bytes => quote!(#pb::Returns::Bytes),
             ResponseKind::Empty => quote!(#pb::Returns::Empty),
             ResponseKind::Raw => quote!(#pb::Returns::Response),
+            ResponseKind::Json(ty) if converts => {
+                let f = self.encoder(ty);
+                let t = self.types.index(pytype::expr(self.ir, ty));
+                quote!(#pb::Returns::Converted(#f, #t))
+            }
             ResponseKind::Json(ty) => {
                 let f = self.encoder(ty);
                 quote!(#pb::Returns::Json(#f))

@@ -335,6 +335,12 @@ pub struct Handler {
     pub returns: Option<Ty>,
     /// How the return value becomes a response.
     pub response: ResponseKind,
+    /// Whether the decorator gave FastAPI's `response_model=`: a returned
+    /// value the declared type's encoder refuses (a dict, another class
+    /// with the model's attributes) is converted to that type first, as
+    /// FastAPI validates the value against its response model. Without it
+    /// the annotation is a promise, and a value that breaks it is a 500.
+    pub converts: bool,
     /// Every `return` statement directly in the body (not in nested
     /// functions), with its value if it is a constant.
     pub return_sites: Vec<ReturnSite>,

@@ -1,6 +1,7 @@
 //! Turning a handler's outcome into a response.
 //!
-//! A return value is encoded as the route declared (`Returns`); a value of
+//! A return value is encoded as the route declared (`Returns`; under
+//! FastAPI's `response_model=` a refused value is first converted); a value of
 //! the wrong type is a 500 and one log line naming the route, except a
 //! `Response`, which is sent as built whatever the annotation. An
 //! `HTTPException` becomes its status, headers and `{"status_code", "detail"}`
@@ -15,7 +16,7 @@ use hyper::StatusCode;
 use hyper::body::Bytes;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, TRANSFER_ENCODING};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{IntoPyDict, PyBytes, PyDict, PyString};
 use pyo3::{ffi, intern};
 
 use super::Interp;
@@ -68,7 +69,7 @@ fn finish_value<'py>(
         Err(e) => return error(py, interp, spec, rid, &e, request),
     };
     let mut done = match spec.returns {
-        Returns::Json(f) => {
+        Returns::Json(f) | Returns::Converted(f, _) => {
             super::encode::encode_with(&value, f).map(|body| response::json(status, body))
         }
         Returns::Html(f) => super::encode::encode_with(&value, f)
@@ -105,6 +106,20 @@ fn finish_value<'py>(
     {
         done = sent_as_built(py, interp, spec, rid, &value);
     }
+    if let (Err(_), Returns::Converted(f, ty)) = (&done, spec.returns) {
+        return match converted(py, interp, &value, f, ty) {
+            Ok(body) => response::json(status, body),
+            Err(message) => {
+                tracing::error!(
+                    route = %RouteName(spec),
+                    handler = spec.handler,
+                    request_id = %rid,
+                    "the handler's return value does not fit its response_model: {message}"
+                );
+                response::internal_error()
+            }
+        };
+    }
     done.unwrap_or_else(|m| {
         tracing::error!(
             route = %RouteName(spec),
@@ -133,6 +148,35 @@ pub(super) fn timed_out(
         "the handler ran past the handler timeout; answered 503"
     );
     response::handler_timeout()
+}
+
+/// FastAPI's `response_model=`: `value`, which the encoder `f` refused,
+/// converted to the declared type `types[ty]` and encoded. A dict or an
+/// object with the model's attributes is read into the model (its other
+/// keys and attributes left out, defaults filled in), leniently as msgspec
+/// converts query strings (`"3"` is a fine `int`). Reached only after the
+/// encoder refused the value, so an instance of the model costs nothing
+/// more. The error is msgspec's message, for the log.
+fn converted(
+    py: Python<'_>,
+    interp: &Interp,
+    value: &Bound<'_, PyAny>,
+    f: crate::app::EncodeFn,
+    ty: u16,
+) -> Result<Vec<u8>, String> {
+    let t = interp
+        .types
+        .get(usize::from(ty))
+        .ok_or_else(|| format!("type index {ty} is out of range"))?;
+    let kwargs = [(intern!(py, "from_attributes"), true)]
+        .into_py_dict(py)
+        .map_err(|e| e.to_string())?;
+    let model = interp
+        .convert_lax
+        .bind(py)
+        .call((value, t.bind(py)), Some(&kwargs))
+        .map_err(|e| e.value(py).to_string())?;
+    super::encode::encode_with(&model, f).map_err(|m| m.to_string())
 }
 
 fn mismatch(expected: &'static str, v: &Bound<'_, PyAny>) -> Mismatch {

@@ -118,3 +118,68 @@ def get_or_create_task(task_id: str, response: Response) -> Any:
         tasks[task_id] = "This didn't exist before"
         response.status_code = status.HTTP_201_CREATED
     return tasks[task_id]
+
+
+# response_model/tutorial003: the response model filters what is returned
+# (the password stays out).
+@dataclass
+class UserIn:
+    username: str
+    password: str
+    email: str
+    full_name: str | None = None
+
+
+@dataclass
+class UserOut:
+    username: str
+    email: str
+    full_name: str | None = None
+
+
+@app.post("/user/", response_model=UserOut)
+async def create_user(user: UserIn) -> Any:
+    # The tutorial returns `user`, a pydantic model; FastAPI cannot read one
+    # dataclass into another, so the FastAPI twin gets its fields as a dict.
+    return vars(user)
+
+
+@app.post("/user-object/", response_model=UserOut)
+async def create_user_object(user: UserIn) -> Any:
+    return user
+
+
+# response_model/tutorial004 without `response_model_exclude_unset`: stored
+# dicts read into the model, defaults filled in.
+@dataclass(kw_only=True)
+class StoredItem:
+    name: str
+    description: str | None = None
+    price: float
+    tax: float = 10.5
+    tags: list[str] | None = None
+
+
+stored = {
+    "foo": {"name": "Foo", "price": 50.2},
+    "bar": {"name": "Bar", "description": "The bartenders", "price": 62, "tax": 20.2},
+    "baz": {"name": "Baz", "description": None, "price": 50.2, "tax": 10.5, "tags": []},
+}
+
+
+@app.get("/stored/{item_id}", response_model=StoredItem)
+async def read_stored(item_id: str):  # type: ignore[no-untyped-def]
+    return stored[item_id]
+
+
+@app.get("/stored", response_model=list[StoredItem])
+async def list_stored():  # type: ignore[no-untyped-def]
+    return list(stored.values())
+
+
+broken = {"no price": {"name": "No price"}}
+
+
+@app.get("/stored-broken", response_model=StoredItem)
+async def broken_stored():  # type: ignore[no-untyped-def]
+    return broken["no price"]

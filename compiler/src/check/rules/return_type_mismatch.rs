@@ -14,6 +14,10 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in walk::handler_routes(ctx.ir) {
         let h = &route.handler;
         let Some(declared) = &h.returns else { continue };
+        let ctx = &Ctx {
+            converting: h.converts,
+            ..*ctx
+        };
         if matches!(declared.kind, TyKind::Unknown) {
             continue;
         }
@@ -71,7 +75,11 @@ fn diagnostic(
     let mut d = Diagnostic::new(Code::PB030, m.span, message)
         .with_label(format!("expected {}, found {}", m.expected, m.found))
         .with_secondary(declared.span, "declared here")
-        .with_note("the server answers 500 when a handler returns a value that does not match its annotation");
+        .with_note(if ctx.converting {
+            "the server answers 500 when a handler returns a value that does not convert to its `response_model`"
+        } else {
+            "the server answers 500 when a handler returns a value that does not match its annotation"
+        });
     if let Some(note) = m.note {
         d = d.with_note(note);
     }

@@ -34,6 +34,7 @@ impl Lowerer<'_> {
         let response_model = response_model.filter(
             |e| !matches!(e, ast::Expr::Constant(c) if matches!(c.value, ast::Constant::None)),
         );
+        let converts = response_model.is_some();
         let returns = response_model.or(returns);
         let stmt_span = self.program.span(m, stmt);
         let keyword = "def";
@@ -130,6 +131,7 @@ impl Lowerer<'_> {
             params,
             returns: returns_ty,
             response,
+            converts,
             return_sites,
             awaits,
             is_stub,
