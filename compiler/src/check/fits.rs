@@ -308,6 +308,18 @@ fn instance_fits(ctx: &Ctx<'_>, kind: &TyKind, ty: &TyKind) -> bool {
             // A subclass instance fits its base. The IR does not record
             // bases, but a subclass's fields start with its base's.
             let (a, b) = (ctx.ir.model(*a), ctx.ir.model(*b));
+            // Under `response_model=` another class is read by its
+            // attributes: it needs one for each required field.
+            if ctx.converting
+                && !a.is_enum()
+                && matches!(b.kind, ModelKind::Struct(_) | ModelKind::Dataclass(_))
+            {
+                return b
+                    .fields
+                    .iter()
+                    .filter(|f| f.required)
+                    .all(|f| a.fields.iter().any(|x| x.name == f.name));
+            }
             std::ptr::eq(a, b)
                 || std::mem::discriminant(&a.kind) == std::mem::discriminant(&b.kind)
                     && b.fields.len() <= a.fields.len()
