@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 pub use crate::app::{
-    App, Body, DecodeFn, EncodeFn, Module, Returns, Route, StaticMount, no_decode,
+    App, Body, DecodeFn, EncodeFn, Module, ResponseFilter, Returns, Route, StaticMount, no_decode,
 };
 pub use crate::lax::Int;
 pub use crate::middleware::{Compress, Cors, Encoding, Layer, Middleware, TrustedHost};

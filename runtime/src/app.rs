@@ -182,10 +182,31 @@ pub enum Returns {
     /// strict=False)`): a dict, or an object with the model's attributes,
     /// is read into the model, its other keys left out.
     Converted(EncodeFn, u16),
+    /// FastAPI's `response_model_exclude_unset=` and its siblings: the value
+    /// converted to `types[t]` as [`Returns::Converted`] converts it, and
+    /// written by `prebake._response_model.render` less the fields the
+    /// options leave out (Python work, on these routes only).
+    Filtered(u16, &'static ResponseFilter),
     /// A `template=` route: `text/html; charset=utf-8`, the returned model
     /// read into the generated page struct and rendered by askama
     /// (`runtime/src/python/template.rs`).
     Html(EncodeFn),
+}
+
+/// The `response_model_*` options of a [`Returns::Filtered`] route.
+#[derive(Debug)]
+pub struct ResponseFilter {
+    /// `response_model_include=`: the only top-level fields written.
+    pub include: Option<&'static [&'static str]>,
+    /// `response_model_exclude=`: top-level fields left out.
+    pub exclude: Option<&'static [&'static str]>,
+    /// Leave out the fields the handler did not set (for a returned dict,
+    /// the keys it lacks; for an object, the fields equal to their default).
+    pub exclude_unset: bool,
+    /// Leave out the fields equal to their default.
+    pub exclude_defaults: bool,
+    /// Leave out the fields whose value is `None`.
+    pub exclude_none: bool,
 }
 
 /// The generated per-route parameter decoder.

@@ -149,7 +149,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
                 let pb = &g.pb;
                 quote!(#pb::Returns::Html(#f))
             }
-            None => g.returns(&r.handler.response, r.handler.converts),
+            None => g.returns(r),
         };
         let body = g.body(&params);
         let part = match &graph_fn {

@@ -10,7 +10,7 @@ use super::app::Gen;
 use super::pytype;
 use super::router::method_tokens;
 use super::router_plan::RouterPlan;
-use crate::ir::{Param, ParamSource, ResponseKind};
+use crate::ir::{Param, ParamSource, ResponseKind, Route, ValueKind};
 use crate::source::SourceDb;
 
 /// What the route table needs of one IR route, computed before the table.
@@ -228,9 +228,16 @@ impl Gen<'_> {
     }
 
     /// The route's return kind; a JSON return names its encoder.
-    pub(super) fn returns(&mut self, response: &ResponseKind, converts: bool) -> TokenStream {
+    pub(super) fn returns(&mut self, route: &Route) -> TokenStream {
         let pb = self.pb.clone();
-        match response {
+        let converts = route.handler.converts;
+        if let ResponseKind::Json(ty) = &route.handler.response
+            && let Some(filter) = response_filter(route)
+        {
+            let t = self.types.index(pytype::expr(self.ir, ty));
+            return quote!(#pb::Returns::Filtered(#t, &#pb::ResponseFilter #filter));
+        }
+        match &route.handler.response {
             ResponseKind::Text => quote!(#pb::Returns::Text),
             ResponseKind::Bytes => quote!(#pb::Returns::Bytes),
             ResponseKind::Empty => quote!(#pb::Returns::Empty),
@@ -246,4 +253,46 @@ impl Gen<'_> {
             }
         }
     }
+}
+
+/// The fields of a route's `ResponseFilter` (FastAPI's
+/// `response_model_exclude_unset=` and its siblings), or `None` when it
+/// sets none of them (the route is then encoded by its generated encoder).
+fn response_filter(route: &Route) -> Option<TokenStream> {
+    let flag = |key: &str| {
+        route
+            .keyword(key)
+            .is_some_and(|v| matches!(v.kind, ValueKind::Bool(true)))
+    };
+    let names = |key: &str| match route.keyword(key).map(|v| &v.kind) {
+        Some(ValueKind::List(items) | ValueKind::Tuple(items) | ValueKind::Set(items)) => {
+            let names: Vec<&str> = items.iter().filter_map(|i| i.as_str()).collect();
+            Some(names)
+        }
+        _ => None,
+    };
+    let (unset, defaults, none) = (
+        flag("response_model_exclude_unset"),
+        flag("response_model_exclude_defaults"),
+        flag("response_model_exclude_none"),
+    );
+    let (include, exclude) = (
+        names("response_model_include"),
+        names("response_model_exclude"),
+    );
+    if !unset && !defaults && !none && include.is_none() && exclude.is_none() {
+        return None;
+    }
+    let list = |names: Option<Vec<&str>>| match names {
+        Some(n) => quote!(Some(&[#(#n),*])),
+        None => quote!(None),
+    };
+    let (include, exclude) = (list(include), list(exclude));
+    Some(quote!({
+        include: #include,
+        exclude: #exclude,
+        exclude_unset: #unset,
+        exclude_defaults: #defaults,
+        exclude_none: #none,
+    }))
 }

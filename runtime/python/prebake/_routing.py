@@ -15,7 +15,7 @@ outside in. The compiler follows the same calls in the source.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
@@ -88,6 +88,12 @@ class RouteOptions(TypedDict, total=False):
     template: str | None
     response_model: Any
     response_description: str
+    response_model_include: Collection[str] | None
+    response_model_exclude: Collection[str] | None
+    response_model_by_alias: bool
+    response_model_exclude_unset: bool
+    response_model_exclude_defaults: bool
+    response_model_exclude_none: bool
 
 
 class Router:
@@ -135,12 +141,21 @@ class Router:
         template: str | None = None,
         response_model: Any = None,
         response_description: str = "Successful Response",
+        response_model_include: Collection[str] | None = None,
+        response_model_exclude: Collection[str] | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
     ) -> Callable[[F], F]:
         """Register the decorated function for `path` and each of `methods`.
 
         `response_model=` is FastAPI's: the compiler reads it as the declared
         response type in place of the return annotation (`None`: the
         annotation). `response_description=` is accepted for ported code.
+        `response_model_exclude_unset=`, `_exclude_defaults=`,
+        `_exclude_none=`, `_include=` and `_exclude=` leave fields out of the
+        answer as in FastAPI (top-level field names for the last two).
 
         `template="page.html"` renders the model the handler returns with
         that template (in the app's `templates` folder), compiled into the

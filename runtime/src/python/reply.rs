@@ -72,6 +72,10 @@ fn finish_value<'py>(
         Returns::Json(f) | Returns::Converted(f, _) => {
             super::encode::encode_with(&value, f).map(|body| response::json(status, body))
         }
+        Returns::Filtered(ty, filter) => match filtered(py, interp, &value, ty, filter) {
+            Ok(body) => Ok(response::json(status, body)),
+            Err(message) => Err(Mismatch::new("the response model", message)),
+        },
         Returns::Html(f) => super::encode::encode_with(&value, f)
             .map(|body| response::with_body(status, Some(response::HTML), body)),
         Returns::Text => text(&value).map(|b| response::with_body(status, Some(response::TEXT), b)),
@@ -177,6 +181,42 @@ fn converted(
         .call((value, t.bind(py)), Some(&kwargs))
         .map_err(|e| e.value(py).to_string())?;
     super::encode::encode_with(&model, f).map_err(|m| m.to_string())
+}
+
+/// FastAPI's `response_model_exclude_unset=` and its siblings: `value`
+/// converted to `types[ty]` and written by `prebake._response_model.render`
+/// with the route's options. The error is the reason, for the log.
+fn filtered(
+    py: Python<'_>,
+    interp: &Interp,
+    value: &Bound<'_, PyAny>,
+    ty: u16,
+    filter: &crate::app::ResponseFilter,
+) -> Result<Vec<u8>, String> {
+    let t = interp
+        .types
+        .get(usize::from(ty))
+        .ok_or_else(|| format!("type index {ty} is out of range"))?;
+    let names = |n: Option<&'static [&'static str]>| -> PyResult<Option<Bound<'_, PyAny>>> {
+        n.map(|n| pyo3::types::PyFrozenSet::new(py, n).map(Bound::into_any))
+            .transpose()
+    };
+    let run = || -> PyResult<Vec<u8>> {
+        let render = py
+            .import(intern!(py, "prebake._response_model"))?
+            .getattr(intern!(py, "render"))?;
+        let body = render.call1((
+            value,
+            t.bind(py),
+            names(filter.include)?,
+            names(filter.exclude)?,
+            filter.exclude_unset,
+            filter.exclude_defaults,
+            filter.exclude_none,
+        ))?;
+        Ok(body.cast::<PyBytes>()?.as_bytes().to_vec())
+    };
+    run().map_err(|e| e.value(py).to_string())
 }
 
 fn mismatch(expected: &'static str, v: &Bound<'_, PyAny>) -> Mismatch {

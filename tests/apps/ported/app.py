@@ -183,3 +183,26 @@ broken = {"no price": {"name": "No price"}}
 @app.get("/stored-broken", response_model=StoredItem)
 async def broken_stored():  # type: ignore[no-untyped-def]
     return broken["no price"]
+
+
+# response_model/tutorial004: only the fields the stored dict sets.
+@app.get("/unset/{item_id}", response_model=StoredItem, response_model_exclude_unset=True)
+async def read_unset(item_id: str):  # type: ignore[no-untyped-def]
+    return stored[item_id]
+
+
+# response_model/tutorial005: some fields only, or all but some.
+@app.get("/items/{item_id}/name", response_model=StoredItem,
+         response_model_include={"name", "description"})
+async def read_item_name(item_id: str):  # type: ignore[no-untyped-def]
+    return stored[item_id]
+
+
+@app.get("/items/{item_id}/public", response_model=StoredItem, response_model_exclude={"tax"})
+async def read_item_public_data(item_id: str):  # type: ignore[no-untyped-def]
+    return stored[item_id]
+
+
+@app.get("/no-none/{item_id}", response_model=StoredItem, response_model_exclude_none=True)
+async def read_no_none(item_id: str):  # type: ignore[no-untyped-def]
+    return stored[item_id]

@@ -219,6 +219,55 @@ impl Lowerer<'_> {
                         .with_label(format!("found {}", v.type_name())),
                     ),
                 },
+                "response_model_exclude_unset"
+                | "response_model_exclude_defaults"
+                | "response_model_exclude_none"
+                | "response_model_by_alias" => {
+                    let v = self.value(m, &kw.value);
+                    if key == "response_model_by_alias" && matches!(v.kind, ValueKind::Bool(false))
+                    {
+                        self.sink.report(
+                            Diagnostic::new(
+                                Code::PB163,
+                                v.span,
+                                "route option `response_model_by_alias=False` is not supported",
+                            )
+                            .with_label("FastAPI's, not prebake's")
+                            .with_note("the response uses each field's JSON name (msgspec's `rename`), as FastAPI's default `by_alias=True` does")
+                            .with_help("remove `response_model_by_alias=False`"),
+                        );
+                    } else if !matches!(v.kind, ValueKind::Bool(_)) {
+                        self.sink.report(
+                            Diagnostic::new(
+                                Code::PB018,
+                                v.span,
+                                format!("`{key}` must be True or False"),
+                            )
+                            .with_label(format!("found {}", v.type_name())),
+                        );
+                    }
+                }
+                "response_model_include" | "response_model_exclude" => {
+                    let v = self.value(m, &kw.value);
+                    let names = match &v.kind {
+                        ValueKind::None => true,
+                        ValueKind::List(items)
+                        | ValueKind::Tuple(items)
+                        | ValueKind::Set(items) => items.iter().all(|i| i.as_str().is_some()),
+                        _ => false,
+                    };
+                    if !names {
+                        self.sink.report(
+                            Diagnostic::new(
+                                Code::PB018,
+                                v.span,
+                                format!("`{key}` must be a set of field names"),
+                            )
+                            .with_label(format!("found {}", v.type_name()))
+                            .with_note("prebake reads the top-level fields to keep or leave out; FastAPI's nested dict form is not supported"),
+                        );
+                    }
+                }
                 "methods" if method.is_none() => {
                     let items = match &v.kind {
                         ValueKind::List(items)
@@ -282,7 +331,6 @@ impl Lowerer<'_> {
                 key if !ROUTE_KEYWORDS.contains(&key) => {
                     let help = match key {
                         "response_class" => "return the response itself (`return HTMLResponse(text)`), or annotate `-> str` for text/plain".to_string(),
-                        "response_model_exclude_none" | "response_model_exclude_unset" | "response_model_exclude_defaults" => "declare the model with `omit_defaults=True` (msgspec leaves out fields equal to their defaults)".to_string(),
                         _ => format!("remove `{key}=`"),
                     };
                     self.sink.report(
@@ -446,4 +494,10 @@ const ROUTE_KEYWORDS: &[&str] = &[
     "methods",
     "response_model",
     "response_description",
+    "response_model_exclude_unset",
+    "response_model_exclude_defaults",
+    "response_model_exclude_none",
+    "response_model_include",
+    "response_model_exclude",
+    "response_model_by_alias",
 ];
