@@ -104,6 +104,8 @@ CASES: list[tuple[str, str, dict[str, str], Any]] = [
     ("POST", "/user", {}, {"username": "foo", "password": "secret", "email": "f@example.com",
                            "full_name": "Grave Dohl"}),
     ("GET", "/stored/baz", {}, None),
+    ("GET", "/fighters/foo", {}, None),
+    ("POST", "/fighters/bar", {}, None),
     ("GET", "/items/bar/name", {}, None),
     ("GET", "/items/baz/public", {}, None),
     ("GET", "/no-none/baz", {}, None),

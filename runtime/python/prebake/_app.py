@@ -23,6 +23,7 @@ __all__ = ["HTTP_METHODS", "App", "RouteInfo"]
 
 E = TypeVar("E", bound=Callable[..., Any])
 M = TypeVar("M", bound=Callable[..., Any])
+H = TypeVar("H", bound=Callable[[], Any])
 
 #: `lifespan=`: called with the app, an async context manager whose entry
 #: runs before the server accepts connections and whose exit runs after the
@@ -198,6 +199,29 @@ class App(Router):
 
         def decorator(func: M) -> M:
             self.add_middleware(BaseHTTPMiddleware, dispatch=func)
+            return func
+
+        return decorator
+
+    def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
+        """Run `func` (plain or `async`) at start-up (`"startup"`) or at
+        shutdown (`"shutdown"`), as Starlette's `add_event_handler`: the
+        same lists as `on_startup=` and `on_shutdown=`."""
+        if not callable(func):
+            raise TypeError(f"an event handler must be callable, got {func!r}")
+        if event_type == "startup":
+            self.on_startup.append(func)
+        elif event_type == "shutdown":
+            self.on_shutdown.append(func)
+        else:
+            raise ValueError(f'event_type must be "startup" or "shutdown", got {event_type!r}')
+
+    def on_event(self, event_type: str) -> Callable[[H], H]:
+        """`@app.on_event("startup")`: FastAPI's older spelling of
+        `lifespan=`, kept for ported code."""
+
+        def decorator(func: H) -> H:
+            self.add_event_handler(event_type, func)
             return func
 
         return decorator

@@ -213,6 +213,12 @@ class Router:
 
         return decorator
 
+    def api_route(
+        self, path: str, *, methods: Sequence[str] = ("GET",), **options: Unpack[RouteOptions]
+    ) -> Callable[[F], F]:
+        """FastAPI's name of `route`: one handler for each of `methods`."""
+        return self.route(path, methods=methods, **options)
+
     def get(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register a `GET` route (`HEAD` is served for it as well)."""
         return self.route(path, methods=("GET",), **options)

@@ -206,3 +206,18 @@ async def read_item_public_data(item_id: str):  # type: ignore[no-untyped-def]
 @app.get("/no-none/{item_id}", response_model=StoredItem, response_model_exclude_none=True)
 async def read_no_none(item_id: str):  # type: ignore[no-untyped-def]
     return stored[item_id]
+
+
+# events/tutorial001 (FastAPI's older `on_event`) with `api_route`.
+fighters: dict[str, dict[str, str]] = {}
+
+
+@app.on_event("startup")
+async def startup_event() -> None:
+    fighters["foo"] = {"name": "Fighters"}
+    fighters["bar"] = {"name": "Tenders"}
+
+
+@app.api_route("/fighters/{item_id}", methods=["GET", "POST"])
+def read_fighter(item_id: str) -> dict[str, str]:
+    return fighters[item_id]

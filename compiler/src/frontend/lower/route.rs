@@ -20,7 +20,7 @@ pub(super) fn decorator_methods(attr: &str) -> Option<Option<HttpMethod>> {
         "delete" => Some(HttpMethod::Delete),
         "head" => Some(HttpMethod::Head),
         "options" => Some(HttpMethod::Options),
-        "route" => None,
+        "route" | "api_route" => None,
         _ => return None,
     })
 }
