@@ -128,7 +128,6 @@ __all__ = [
     "HTTPBasic",
     "HTTPBasicCredentials",
     "HTTPBearer",
-    "HTMLResponse",
     "HTTPException",
     "Header",
     "Headers",
