@@ -644,7 +644,7 @@ impl AsRawFd for EpollFd {
 }
 
 /// Runs the event loop's callbacks whenever there is something to run.
-/// Spawn once, on the server's `LocalSet`; it never returns.
+/// Spawn once, on the server's runtime; it never returns.
 ///
 /// Each turn polls the selector itself (`turn.rs`); between turns with
 /// nothing left to run, this waits for tokio to report the epoll fd
