@@ -151,7 +151,7 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
             }
             None => g.returns(&r.handler.response),
         };
-        let body = g.body(&params);
+        let body = g.body(r, &params);
         let part = match &graph_fn {
             Some(f) => RoutePart {
                 decoder: dname,

@@ -10,7 +10,7 @@ use super::app::Gen;
 use super::pytype;
 use super::router::method_tokens;
 use super::router_plan::RouterPlan;
-use crate::ir::{Param, ParamSource, ResponseKind};
+use crate::ir::{HttpMethod, Param, ParamSource, ResponseKind, Route};
 use crate::source::SourceDb;
 
 /// What the route table needs of one IR route, computed before the table.
@@ -199,7 +199,24 @@ impl Gen<'_> {
 
     /// The route's body kind, from the request values it decodes: a JSON
     /// parameter, the raw request, or none.
-    pub(super) fn body(&mut self, params: &[Param]) -> TokenStream {
+    pub(super) fn body(&mut self, r: &Route, params: &[Param]) -> TokenStream {
+        if let Some(fields) = crate::ir::embedded_body(params) {
+            let ty = self.embedded_ty(r, &fields);
+            // One level more than the deepest field: the object holding them.
+            let nesting = fields
+                .iter()
+                .map(|p| p.ty.max_nesting(self.ir))
+                .try_fold(0u32, |deepest, n| n.map(|n| deepest.max(n)))
+                .and_then(|n| u16::try_from(n + 1).ok());
+            let nesting = match nesting {
+                Some(n) => quote!(Some(#n)),
+                None => quote!(None),
+            };
+            let pb = &self.pb;
+            // No parameter name: errors at the root are the body's own, and
+            // a missing field is keyed by its name.
+            return quote!(#pb::Body::Json { param: "", ty: #ty, nesting: #nesting });
+        }
         let pb = &self.pb;
         if let Some(p) = params.iter().find(|p| p.source == ParamSource::Body) {
             let ty = self.types.index(pytype::expr(self.ir, &p.ty));
@@ -225,6 +242,15 @@ impl Gen<'_> {
             return quote!(#pb::Body::Raw);
         }
         quote!(#pb::Body::None)
+    }
+
+    /// The type index of the Struct a route's embedded body decodes into,
+    /// named as FastAPI names its schema (`Body_<unique id>`).
+    pub(super) fn embedded_ty(&mut self, r: &Route, fields: &[&Param]) -> u16 {
+        let method = r.methods.first().copied().unwrap_or(HttpMethod::Post);
+        let name = format!("Body_{}", crate::openapi::unique_id(r, method));
+        self.types
+            .index(pytype::embedded_body(self.ir, &name, fields))
     }
 
     /// The route's return kind; a JSON return names its encoder.

@@ -68,7 +68,7 @@ declare_codes! {
     // Parameters.
     PB020 = "missing-annotation", Error, "a parameter or return type has no annotation";
     PB021 = "unsupported-annotation", Error, "an annotation names a type prebake cannot decode or encode";
-    PB022 = "multiple-body-parameters", Error, "a handler takes more than one JSON body parameter";
+    PB022 = "multiple-body-parameters", Error, "two body parameters read the same key of the JSON body";
     PB023 = "default-type-mismatch", Error, "a default value does not fit its annotation";
     PB024 = "constraint-type-mismatch", Error, "a constraint does not apply to the annotated type";
     PB025 = "contradictory-constraints", Error, "constraints that no value can satisfy";
@@ -152,7 +152,6 @@ declare_codes! {
     PB161 = "probe-path-hides-route", Warning, "a probe path is also a route's path: the server answers the probe, never the route";
     PB162 = "pydantic-method-call", Error, "a pydantic model method (`model_dump()`, `dict()`, `model_copy()`, ...) called on a msgspec Struct, dataclass or TypedDict parameter";
     PB163 = "unsupported-route-option", Error, "a route decorator keyword prebake does not take (FastAPI's `response_class=`, `response_model_exclude_none=`, ...)";
-    PB164 = "body-embed", Error, "FastAPI's `Body(embed=True)`, a body read from a field named after the parameter";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

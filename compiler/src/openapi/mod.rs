@@ -132,6 +132,14 @@ pub fn operation_id(route: &Route, method: HttpMethod) -> String {
     if let Some(id) = route.keyword("operation_id").and_then(Value::as_str) {
         return id.to_string();
     }
+    unique_id(route, method)
+}
+
+/// FastAPI's unique id of a route's method, whatever `operation_id=` says:
+/// the handler's name and the path with every character that is not a
+/// letter, digit or `_` replaced by `_`, then `_` and the method. FastAPI
+/// names a route's embedded body schema after it (`Body_<unique id>`).
+pub fn unique_id(route: &Route, method: HttpMethod) -> String {
     let raw = format!("{}{}", route.handler.name, route.path.raw);
     let mut id: String = raw
         .chars()

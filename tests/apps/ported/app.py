@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from dataclasses import dataclass
 
-from prebake import App, Cookie, Header, HTTPException, Path, Query, Response, status
+from prebake import App, Body, Cookie, Header, HTTPException, Path, Query, Response, status
 
 app = App()
 
@@ -24,6 +24,12 @@ class Item:
     description: str | None = None
     price: float
     tax: float | None = None
+
+
+@dataclass
+class User:
+    username: str
+    full_name: str | None = None
 
 
 # path_params_numeric_validations/tutorial004: old-style Path with bounds.
@@ -118,3 +124,67 @@ def get_or_create_task(task_id: str, response: Response) -> Any:
         tasks[task_id] = "This didn't exist before"
         response.status_code = status.HTTP_201_CREATED
     return tasks[task_id]
+
+
+# body_multiple_params/tutorial001: an optional body beside path and query.
+@app.put("/bmp1/items/{item_id}")
+def bmp1(
+    item_id: Annotated[int, Path(title="The ID of the item to get", ge=0, le=1000)],
+    q: str | None = None,
+    item: Item | None = None,
+) -> dict[str, Any]:
+    results: dict[str, Any] = {"item_id": item_id}
+    if q:
+        results.update({"q": q})
+    if item:
+        results.update({"item": item})
+    return results
+
+
+# body_multiple_params/tutorial002: two models, read from one object.
+@app.put("/bmp2/items/{item_id}")
+def bmp2(item_id: int, item: Item, user: User) -> dict[str, Any]:
+    results = {"item_id": item_id, "item": item, "user": user}
+    return results
+
+
+# body_multiple_params/tutorial003: a scalar read from the body too.
+@app.put("/bmp3/items/{item_id}")
+def bmp3(
+    item_id: int, item: Item, user: User, importance: Annotated[int, Body()]
+) -> dict[str, Any]:
+    results = {"item_id": item_id, "item": item, "user": user, "importance": importance}
+    return results
+
+
+# body_multiple_params/tutorial004: with a constraint and a query parameter.
+@app.put("/bmp4/items/{item_id}")
+def bmp4(
+    *,
+    item_id: int,
+    item: Item,
+    user: User,
+    importance: Annotated[int, Body(gt=0)],
+    q: str | None = None,
+) -> dict[str, Any]:
+    results: dict[str, Any] = {"item_id": item_id, "item": item, "user": user, "importance": importance}
+    if q:
+        results.update({"q": q})
+    return results
+
+
+# body_multiple_params/tutorial005: one model, embedded.
+@app.put("/bmp5/items/{item_id}")
+def bmp5(item_id: int, item: Annotated[Item, Body(embed=True)]) -> dict[str, Any]:
+    results = {"item_id": item_id, "item": item}
+    return results
+
+
+# Aliases and defaults of body parameters (FastAPI reads each key by alias).
+@app.post("/bmp-alias")
+def bmp_alias(
+    item: Annotated[Item, Body(alias="the-item")],
+    count: Annotated[int, Body()] = 1,
+    tags: Annotated[list[str], Body()] = [],
+) -> dict[str, Any]:
+    return {"item": item, "count": count, "tags": tags}

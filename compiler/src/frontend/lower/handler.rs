@@ -175,6 +175,7 @@ impl Lowerer<'_> {
                 wire_name: name,
                 ty: Ty::new(TyKind::Unknown, name_span),
                 convert_underscores: true,
+                embed: false,
                 annotated: true,
                 default: None,
                 kw_only,
@@ -198,6 +199,7 @@ impl Lowerer<'_> {
                     wire_name: name,
                     ty: Ty::new(TyKind::Unknown, name_span),
                     convert_underscores: true,
+                    embed: false,
                     annotated: true,
                     default: None,
                     kw_only,
@@ -318,6 +320,7 @@ impl Lowerer<'_> {
         };
         let alias = marker.as_ref().and_then(|mk| mk.alias.clone());
         let convert = marker.as_ref().is_none_or(|mk| mk.convert_underscores);
+        let embed = marker.as_ref().is_some_and(|mk| mk.embed);
         let wire_name = alias.unwrap_or_else(|| match source {
             ParamSource::Header if convert => name.replace('_', "-"),
             _ => name.clone(),
@@ -330,6 +333,7 @@ impl Lowerer<'_> {
             wire_name,
             ty,
             convert_underscores: convert,
+            embed,
             annotated,
             default,
             kw_only,
@@ -348,6 +352,7 @@ impl Lowerer<'_> {
             wire_name: "request".to_string(),
             ty: Ty::new(TyKind::Request, span),
             convert_underscores: true,
+            embed: false,
             annotated: true,
             default: None,
             kw_only: false,
