@@ -65,6 +65,9 @@ def call(port: int, method: str, path: str, headers: dict[str, str],
     return status, {k.lower(): v for k, v in hdrs.items()}, json.loads(raw) if raw else None
 
 
+FOO = {"name": "Foo", "description": "A very nice Item", "price": 35.4, "tax": 3.2}
+DAVE = {"username": "Dave", "full_name": None}
+
 # (method, path, headers, body): the requests of FastAPI's tests for the tutorials.
 CASES: list[tuple[str, str, dict[str, str], Any]] = [
     ("GET", "/items/5", {}, None),
@@ -98,6 +101,31 @@ CASES: list[tuple[str, str, dict[str, str], Any]] = [
     ("PUT", "/get-or-create-task/foo", {}, None),
     ("PUT", "/get-or-create-task/bar", {}, None),
     ("GET", "/nowhere", {}, None),
+    # body_multiple_params tutorials 001-005 (FastAPI's test requests).
+    ("PUT", "/bmp1/items/5", {}, FOO),
+    ("PUT", "/bmp1/items/5?q=bar", {}, None),
+    ("PUT", "/bmp1/items/5", {}, None),
+    ("PUT", "/bmp1/items/foo", {}, FOO),
+    ("PUT", "/bmp1/items/1001", {}, FOO),
+    ("PUT", "/bmp2/items/5", {}, {"item": FOO, "user": DAVE}),
+    ("PUT", "/bmp2/items/5", {}, {"item": FOO}),
+    ("PUT", "/bmp2/items/5", {}, {"user": DAVE}),
+    ("PUT", "/bmp2/items/5", {}, {}),
+    ("PUT", "/bmp2/items/5", {}, None),
+    ("PUT", "/bmp2/items/5", {}, {"item": {"name": "Foo"}, "user": DAVE}),
+    ("PUT", "/bmp2/items/5", {}, [FOO, DAVE]),
+    ("PUT", "/bmp3/items/5", {}, {"item": FOO, "user": DAVE, "importance": 2}),
+    ("PUT", "/bmp3/items/5", {}, {"item": FOO, "user": DAVE}),
+    ("PUT", "/bmp3/items/5", {}, {"item": FOO, "user": DAVE, "importance": "high"}),
+    ("PUT", "/bmp4/items/5?q=bar", {}, {"item": FOO, "user": DAVE, "importance": 5}),
+    ("PUT", "/bmp4/items/5", {}, {"item": FOO, "user": DAVE, "importance": 5}),
+    ("PUT", "/bmp4/items/5", {}, {"item": FOO, "user": DAVE, "importance": 0}),
+    ("PUT", "/bmp5/items/5", {}, {"item": FOO}),
+    ("PUT", "/bmp5/items/5", {}, FOO),
+    ("PUT", "/bmp5/items/5", {}, None),
+    ("POST", "/bmp-alias", {}, {"the-item": FOO}),
+    ("POST", "/bmp-alias", {}, {"the-item": FOO, "count": 3, "tags": ["a", "b"]}),
+    ("POST", "/bmp-alias", {}, {"item": FOO}),
 ]
 
 
@@ -133,3 +161,46 @@ def test_the_path_without_its_slash_is_served_without_a_redirect(servers: dict[s
     assert (status, body, _NoRedirect.redirected) == (200, {"q": "fixedquery"}, False)
     call(servers["fastapi"], "GET", "/fixed", {}, None)
     assert _NoRedirect.redirected, "FastAPI redirects /fixed to /fixed/"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "extra"),
+    [
+        # A missing parameter is keyed by its name, as FastAPI's loc
+        # `["body", "user"]`.
+        ("/bmp2/items/5", {"item": FOO}, ("Object missing required field `user`", "user")),
+        ("/bmp2/items/5", None, ("Object missing required field `item`", "item")),
+        # An error inside one is keyed by its path from the object.
+        ("/bmp2/items/5", {"item": {**FOO, "price": "x"}, "user": DAVE},
+         ("Expected `float`, got `str`", "item.price")),
+        ("/bmp4/items/5", {"item": FOO, "user": DAVE, "importance": 0},
+         ("Expected `int` >= 1", "importance")),
+        # Not an object at all: the body itself.
+        ("/bmp5/items/5", [FOO], ("Expected `object`, got `array`", "body")),
+        # The alias is the key, in the message too.
+        ("/bmp-alias", {"item": FOO}, ("Object missing required field `the-item`", "the-item")),
+    ],
+)
+def test_embedded_body_errors(servers: dict[str, int], path: str, body: Any,
+                              extra: tuple[str, str]) -> None:
+    method = "POST" if path == "/bmp-alias" else "PUT"
+    status, _, got = call(servers["prebake"], method, path, {}, body)
+    assert status == 400
+    assert got["extra"] == [{"message": extra[0], "key": extra[1], "source": "body"}]
+
+
+def test_embedded_body_schemas_are_fastapis(servers: dict[str, int]) -> None:
+    """The `Body_<unique id>` components and the request bodies naming them."""
+    docs = {}
+    for name, port in servers.items():
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=10) as r:
+            docs[name] = json.loads(r.read())
+    ours, theirs = docs["prebake"], docs["fastapi"]
+    bodies = sorted(k for k in theirs["components"]["schemas"] if k.startswith("Body_"))
+    assert bodies == sorted(k for k in ours["components"]["schemas"] if k.startswith("Body_"))
+    assert len(bodies) == 5
+    for name in bodies:
+        assert ours["components"]["schemas"][name] == theirs["components"]["schemas"][name], name
+    for path in ("/bmp2/items/{item_id}", "/bmp5/items/{item_id}"):
+        assert ours["paths"][path]["put"]["requestBody"] == \
+            theirs["paths"][path]["put"]["requestBody"]

@@ -179,6 +179,9 @@ struct Document<'a> {
     /// may hold the plain names).
     http_error: String,
     validation_error: String,
+    /// The embedded bodies' components, collected as the operations are
+    /// written (`Body_<unique id>`, as FastAPI names them).
+    bodies: std::cell::RefCell<Vec<(String, Json)>>,
 }
 
 /// `responses=` types of the decorators, resolved to models.
@@ -262,6 +265,7 @@ impl<'a> Document<'a> {
             schemas,
             http_error,
             validation_error,
+            bodies: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -306,6 +310,7 @@ impl<'a> Document<'a> {
         }
 
         let mut schemas = self.schemas.components();
+        schemas.extend(self.bodies.take());
         schemas.push((self.http_error.clone(), http_error_schema()));
         schemas.push((self.validation_error.clone(), validation_error_schema()));
         let mut components = Json::obj().with("schemas", Json::Obj(schemas));
@@ -372,6 +377,39 @@ impl<'a> Document<'a> {
         Json::obj()
             .with("content", content(media, schema))
             .with("required", Json::Bool(required))
+    }
+
+    /// The component of a route's embedded body (several body parameters,
+    /// or `Body(embed=True)`), named as FastAPI names it: an object with a
+    /// property per parameter, under its alias.
+    fn embedded_body(&self, r: &Route) -> Option<(String, Json)> {
+        let fields = crate::ir::embedded_body(r.graph_params())?;
+        let method = r.methods.first().copied().unwrap_or(HttpMethod::Post);
+        let name = format!("Body_{}", unique_id(r, method));
+        let mut props = Json::obj();
+        let mut required = Vec::new();
+        for p in fields {
+            let mut schema = self.schemas.schema(&p.ty);
+            // FastAPI titles each property that is not a reference.
+            if schema.get("$ref").is_none() {
+                schema.set("title", Json::str(title_case(&p.wire_name)));
+            }
+            if let Some(d) = p.default.as_ref().and_then(|d| self.schemas.builtins(d)) {
+                schema.set("default", d);
+            }
+            props.set(&p.wire_name, schema);
+            if p.is_required() {
+                required.push(Json::str(p.wire_name.clone()));
+            }
+        }
+        let mut schema = Json::obj()
+            .with("title", Json::str(name.clone()))
+            .with("type", Json::str("object"))
+            .with("properties", props);
+        if !required.is_empty() {
+            schema.set("required", Json::Arr(required));
+        }
+        Some((name, schema))
     }
 
     /// A query, header or cookie parameter model's fields, one parameter
@@ -515,7 +553,17 @@ impl<'a> Document<'a> {
         if !form.is_empty() {
             op.set("requestBody", self.form_body(&form));
         }
-        if let Some(p) = body {
+        if let Some((name, schema)) = self.embedded_body(r) {
+            let required = schema.get("required").is_some();
+            self.bodies.borrow_mut().retain(|(n, _)| *n != name);
+            self.bodies.borrow_mut().push((name.clone(), schema));
+            op.set(
+                "requestBody",
+                Json::obj()
+                    .with("content", content("application/json", reference(&name)))
+                    .with("required", Json::Bool(required)),
+            );
+        } else if let Some(p) = body {
             let mut schema = self.schemas.schema(&p.ty);
             if let Some(d) = p.default.as_ref().and_then(|d| self.schemas.builtins(d)) {
                 schema.set("default", d);
