@@ -149,7 +149,10 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
                 let pb = &g.pb;
                 quote!(#pb::Returns::Html(#f))
             }
-            None => g.returns(&r.handler.response),
+            None => g.returns(
+                &r.handler.response,
+                r.status_code_span.map(|_| r.status_code),
+            ),
         };
         let body = g.body(r, &params);
         let part = match &graph_fn {

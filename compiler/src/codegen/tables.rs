@@ -254,13 +254,27 @@ impl Gen<'_> {
     }
 
     /// The route's return kind; a JSON return names its encoder.
-    pub(super) fn returns(&mut self, response: &ResponseKind) -> TokenStream {
+    pub(super) fn returns(&mut self, response: &ResponseKind, status: Option<u16>) -> TokenStream {
         let pb = self.pb.clone();
         match response {
             ResponseKind::Text => quote!(#pb::Returns::Text),
             ResponseKind::Bytes => quote!(#pb::Returns::Bytes),
             ResponseKind::Empty => quote!(#pb::Returns::Empty),
             ResponseKind::Raw => quote!(#pb::Returns::Response),
+            // The class, or with the decorator's `status_code=` bound.
+            ResponseKind::Wrap(class) => {
+                let (module, name) = class.rsplit_once('.').unwrap_or(("prebake", class));
+                let cls = pytype::global(module, name);
+                let expr = match status {
+                    Some(code) => format!(
+                        "{}({cls}, status_code={code})",
+                        pytype::global("functools", "partial")
+                    ),
+                    None => cls,
+                };
+                let ty = self.types.index(expr);
+                quote!(#pb::Returns::Wrap(#ty))
+            }
             ResponseKind::Json(ty) => {
                 let f = self.encoder(ty);
                 quote!(#pb::Returns::Json(#f))

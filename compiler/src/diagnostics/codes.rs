@@ -151,7 +151,8 @@ declare_codes! {
     PB160 = "invalid-probe-path", Error, "`health_path` or `ready_path` is not a path starting with `/`";
     PB161 = "probe-path-hides-route", Warning, "a probe path is also a route's path: the server answers the probe, never the route";
     PB162 = "pydantic-method-call", Error, "a pydantic model method (`model_dump()`, `dict()`, `model_copy()`, ...) called on a msgspec Struct, dataclass or TypedDict parameter";
-    PB163 = "unsupported-route-option", Error, "a route decorator keyword prebake does not take (FastAPI's `response_class=`, `response_model_exclude_none=`, ...)";
+    PB163 = "unsupported-route-option", Error, "a route decorator keyword prebake does not take (FastAPI's `response_model_exclude_none=`, `callbacks=`, ...)";
+    PB165 = "unsupported-response-class", Error, "`response_class=` names a class that is not one of prebake's response classes (an app's own subclass)";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

@@ -2,7 +2,7 @@
 //! have.
 //!
 //! Code ported from FastAPI keeps names prebake lacks (`WebSocket`,
-//! `jsonable_encoder`, `ORJSONResponse`, `from fastapi.templating import
+//! `jsonable_encoder`, `from fastapi.templating import
 //! Jinja2Templates`). Without this check the app builds, and the binary dies at
 //! start-up with an `ImportError`; the compiler would also read such a name
 //! as an opaque third-party one. The names are read from the package's own
@@ -140,9 +140,6 @@ fn instead(name: &str) -> Option<&'static str> {
         }
         "jsonable_encoder" | "encoders" => {
             "`msgspec.to_builtins(value)` turns a model into plain JSON-ready values"
-        }
-        "ORJSONResponse" | "UJSONResponse" => {
-            "`JSONResponse` (or a typed return value) is encoded by msgspec already"
         }
         "Jinja2Templates" | "templating" => {
             "templates are askama templates checked at build time: `@app.get(..., template=\"page.html\")` (docs/templates.md)"
@@ -307,6 +304,7 @@ mod tests {
         assert!(has("prebake.status", "HTTP_201_CREATED"));
         assert!(has("prebake.middleware", "cors"));
         assert!(!has("prebake", "FastAPI"));
-        assert!(!has("prebake.responses", "ORJSONResponse"));
+        assert!(has("prebake.responses", "ORJSONResponse"));
+        assert!(!has("prebake.responses", "Jinja2Templates"));
     }
 }

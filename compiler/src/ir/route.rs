@@ -392,6 +392,11 @@ pub enum ResponseKind {
     Raw,
     /// Anything else: JSON for the declared type.
     Json(Ty),
+    /// `response_class=` (FastAPI's) naming a class that is not JSON: a
+    /// returned `Response` is sent as built, any other value is passed to
+    /// the class (`prebake.HTMLResponse`, `prebake.RedirectResponse`...,
+    /// the qualified name), which makes the response.
+    Wrap(String),
 }
 
 /// Where a parameter's value comes from.

@@ -604,6 +604,22 @@ impl<'a> Document<'a> {
                 "content",
                 content("application/json", self.schemas.schema(t)),
             ),
+            // The class's media type, as FastAPI documents it; the others
+            // (redirects, files, streams) have none.
+            ResponseKind::Wrap(class) => match class.as_str() {
+                "prebake.HTMLResponse" | "prebake.PlainTextResponse" => {
+                    let media = if class == "prebake.HTMLResponse" {
+                        "text/html"
+                    } else {
+                        "text/plain"
+                    };
+                    ok.with(
+                        "content",
+                        content(media, Json::obj().with("type", Json::str("string"))),
+                    )
+                }
+                _ => ok,
+            },
             ResponseKind::Empty | ResponseKind::Raw => ok,
         };
         responses.push((r.status_code.to_string(), ok));

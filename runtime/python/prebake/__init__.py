@@ -53,10 +53,12 @@ from prebake._response import (
     FileResponse,
     HTMLResponse,
     JSONResponse,
+    ORJSONResponse,
     PlainTextResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
+    UJSONResponse,
 )
 from prebake._routing import APIRouter
 from prebake._state import State
@@ -135,6 +137,7 @@ __all__ = [
     "FileResponse",
     "HTMLResponse",
     "JSONResponse",
+    "ORJSONResponse",
     "Middleware",
     "OAuth2PasswordBearer",
     "Param",
@@ -152,6 +155,7 @@ __all__ = [
     "UploadFile",
     "StaticFiles",
     "StreamingResponse",
+    "UJSONResponse",
     "TrustedHostMiddleware",
     "__version__",
 ]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from prebake._depends import Depends
+from prebake._response import Response
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -87,6 +88,7 @@ class RouteOptions(TypedDict, total=False):
     responses: Mapping[int | str, Any] | None
     template: str | None
     response_model: Any
+    response_class: type[Response] | None
     response_description: str
 
 
@@ -134,6 +136,7 @@ class Router:
         responses: Mapping[int | str, Any] | None = None,
         template: str | None = None,
         response_model: Any = None,
+        response_class: type[Response] | None = None,
         response_description: str = "Successful Response",
     ) -> Callable[[F], F]:
         """Register the decorated function for `path` and each of `methods`.
@@ -141,6 +144,12 @@ class Router:
         `response_model=` is FastAPI's: the compiler reads it as the declared
         response type in place of the return annotation (`None`: the
         annotation). `response_description=` is accepted for ported code.
+
+        `response_class=` is FastAPI's too: a value the handler returns that
+        is not a `Response` is passed to that class (`HTMLResponse`,
+        `PlainTextResponse`, `RedirectResponse` for a URL, `FileResponse` for
+        a path, `StreamingResponse` for an iterator); the JSON classes
+        encode it as the declared type, as without the keyword.
 
         `template="page.html"` renders the model the handler returns with
         that template (in the app's `templates` folder), compiled into the
@@ -161,6 +170,10 @@ class Router:
         _check_tags(tags)
         deps = _check_dependencies(dependencies)
         thread = _check_sync_to_thread(sync_to_thread)
+        if response_class is not None and not (
+            isinstance(response_class, type) and issubclass(response_class, Response)
+        ):
+            raise TypeError(f"response_class must be a Response class, got {response_class!r}")
         if template is not None and (not isinstance(template, str) or not template):
             raise TypeError(f"template must be a non-empty str (a file name), got {template!r}")
         shape = _shape(full)

@@ -6,6 +6,7 @@ use rustpython_ast::Visitor;
 use rustpython_parser::ast::{self, Ranged};
 
 use super::Lowerer;
+use super::response_class::ResponseClass;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::frontend::scope::Resolved;
 use crate::ir::{
@@ -21,6 +22,7 @@ impl Lowerer<'_> {
         is_async: bool,
         path: &PathTemplate,
         response_model: Option<&ast::Expr>,
+        response_class: Option<super::response_class::ResponseClass>,
     ) -> Handler {
         let (name, args, returns, body) = match stmt {
             ast::Stmt::FunctionDef(f) => (f.name.as_str(), &*f.args, f.returns.as_deref(), &f.body),
@@ -80,8 +82,19 @@ impl Lowerer<'_> {
             params.push(self.param(m, p, kw_only, path));
         }
 
-        let (returns_ty, response) = match returns {
-            None => {
+        let (returns_ty, response) = match (returns, response_class) {
+            // The class makes the response; an annotation, if any, is only
+            // what the handler returns.
+            (returns, Some(ResponseClass::Wrap(class))) => (
+                returns.map(|expr| self.lower_type(m, expr)),
+                ResponseKind::Wrap(class.to_string()),
+            ),
+            // A JSON class without an annotation: any JSON value, as FastAPI
+            // encodes whatever it is given.
+            (None, Some(ResponseClass::Json)) => {
+                (None, ResponseKind::Json(Ty::new(TyKind::Any, name_span)))
+            }
+            (None, None) => {
                 self.sink.report(
                     Diagnostic::new(Code::PB020, name_span, format!("handler `{name}` has no return annotation"))
                         .with_label("return type needed")
@@ -93,7 +106,7 @@ impl Lowerer<'_> {
                     ResponseKind::Json(Ty::new(TyKind::Unknown, name_span)),
                 )
             }
-            Some(expr) => {
+            (Some(expr), _) => {
                 let ty = self.lower_type(m, expr);
                 let response = match ty.kind {
                     TyKind::Str => ResponseKind::Text,
