@@ -204,3 +204,52 @@ def test_embedded_body_schemas_are_fastapis(servers: dict[str, int]) -> None:
     for path in ("/bmp2/items/{item_id}", "/bmp5/items/{item_id}"):
         assert ours["paths"][path]["put"]["requestBody"] == \
             theirs["paths"][path]["put"]["requestBody"]
+
+
+def raw_call(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
+    """A GET that follows no redirect, with the body as bytes."""
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(Stay)
+    try:
+        with opener.open(f"http://127.0.0.1:{port}{path}", timeout=10) as resp:
+            status, raw, hdrs = resp.status, resp.read(), resp.headers
+    except urllib.error.HTTPError as e:
+        status, raw, hdrs = e.code, e.read(), e.headers
+    return status, {k.lower(): v for k, v in hdrs.items()}, raw
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/cr1/items/", "/cr1b/items/", "/cr1u/items/", "/cr2/items/", "/cr4/items/", "/cr5/",
+     "/typer", "/fastapi", "/pydantic", "/stream", "/file"],
+)
+def test_response_class_as_fastapi(servers: dict[str, int], path: str) -> None:
+    """custom_response tutorials: `response_class=` makes the response from
+    the returned value (status, media type, `location`, body bytes)."""
+    got = raw_call(servers["prebake"], path)
+    want = raw_call(servers["fastapi"], path)
+    assert got[0] == want[0]
+    assert got[2] == want[2]
+    for header in ("content-type", "location"):
+        assert got[1].get(header) == want[1].get(header), header
+
+
+def test_response_class_in_openapi(servers: dict[str, int]) -> None:
+    """The class's media type (none for redirects, files and streams) and a
+    redirect's 307, as FastAPI documents them."""
+    docs = {}
+    for name, port in servers.items():
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=10) as r:
+            docs[name] = json.loads(r.read())
+    for path in ("/cr2/items/", "/cr5/", "/fastapi", "/pydantic", "/stream", "/file",
+                 "/cr1b/items/"):
+        ours = docs["prebake"]["paths"][path]["get"]["responses"]
+        theirs = docs["fastapi"]["paths"][path]["get"]["responses"]
+        # prebake documents its own error answers too (500).
+        assert list(ours)[0] == list(theirs)[0], path
+        for code, resp in theirs.items():
+            assert ours[code].get("content") == resp.get("content"), (path, code)

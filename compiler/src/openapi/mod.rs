@@ -607,6 +607,9 @@ impl<'a> Document<'a> {
             // The class's media type, as FastAPI documents it; the others
             // (redirects, files, streams) have none.
             ResponseKind::Wrap(class) => match class.as_str() {
+                "prebake.JSONResponse" | "prebake.ORJSONResponse" | "prebake.UJSONResponse" => {
+                    ok.with("content", content("application/json", Json::obj()))
+                }
                 "prebake.HTMLResponse" | "prebake.PlainTextResponse" => {
                     let media = if class == "prebake.HTMLResponse" {
                         "text/html"

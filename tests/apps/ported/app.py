@@ -9,11 +9,21 @@ the `prebake` stand-in of `tests/fastapi_shim`, under FastAPI, and compares
 the answers.
 """
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from dataclasses import dataclass
-
 from prebake import App, Body, Cookie, Header, HTTPException, Path, Query, Response, status
+from prebake.responses import (
+    FileResponse,
+    HTMLResponse,
+    ORJSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    StreamingResponse,
+    UJSONResponse,
+)
 
 app = App()
 
@@ -188,3 +198,99 @@ def bmp_alias(
     tags: Annotated[list[str], Body()] = [],
 ) -> dict[str, Any]:
     return {"item": item, "count": count, "tags": tags}
+
+
+# custom_response/tutorial001: an ORJSONResponse returned as built.
+@app.get("/cr1/items/", response_class=ORJSONResponse)
+async def cr1():  # type: ignore[no-untyped-def]
+    return ORJSONResponse([{"item_id": "Foo"}])
+
+
+# custom_response/tutorial001b: the returned value encoded by the class.
+@app.get("/cr1b/items/", response_class=ORJSONResponse)
+async def cr1b():  # type: ignore[no-untyped-def]
+    return [{"item_id": "Foo"}]
+
+
+@app.get("/cr1u/items/", response_class=UJSONResponse)
+async def cr1u() -> list[dict[str, str]]:
+    return [{"item_id": "Foo"}]
+
+
+# custom_response/tutorial002: a str wrapped in HTMLResponse.
+@app.get("/cr2/items/", response_class=HTMLResponse)
+async def cr2():  # type: ignore[no-untyped-def]
+    return """
+    <html>
+        <head>
+            <title>Some HTML in here</title>
+        </head>
+        <body>
+            <h1>Look ma! HTML!</h1>
+        </body>
+    </html>
+    """
+
+
+# custom_response/tutorial004: a built HTMLResponse under response_class=.
+def generate_html_response() -> HTMLResponse:
+    html_content = """
+    <html>
+        <head>
+            <title>Some HTML in here</title>
+        </head>
+        <body>
+            <h1>Look ma! HTML!</h1>
+        </body>
+    </html>
+    """
+    return HTMLResponse(content=html_content, status_code=200)
+
+
+@app.get("/cr4/items/", response_class=HTMLResponse)
+async def cr4():  # type: ignore[no-untyped-def]
+    return generate_html_response()
+
+
+# custom_response/tutorial005: a str wrapped in PlainTextResponse.
+@app.get("/cr5/", response_class=PlainTextResponse)
+async def cr5():  # type: ignore[no-untyped-def]
+    return "Hello World"
+
+
+# custom_response/tutorial006: a RedirectResponse returned as built.
+@app.get("/typer")
+async def redirect_typer() -> RedirectResponse:
+    return RedirectResponse("https://typer.tiangolo.com")
+
+
+# custom_response/tutorial006b: a URL wrapped in RedirectResponse (307).
+@app.get("/fastapi", response_class=RedirectResponse)
+async def redirect_fastapi():  # type: ignore[no-untyped-def]
+    return "https://fastapi.tiangolo.com"
+
+
+# custom_response/tutorial006c: with the decorator's status code.
+@app.get("/pydantic", response_class=RedirectResponse, status_code=302)
+async def redirect_pydantic():  # type: ignore[no-untyped-def]
+    return "https://docs.pydantic.dev/"
+
+
+# custom_response/tutorial007-008: a generator wrapped in StreamingResponse.
+def fake_video_streamer() -> Iterator[bytes]:
+    for i in range(3):
+        yield b"some fake video bytes " + str(i).encode()
+
+
+@app.get("/stream", response_class=StreamingResponse)
+def stream():  # type: ignore[no-untyped-def]
+    return fake_video_streamer()
+
+
+# custom_response/tutorial009b: a path wrapped in FileResponse.
+some_file_path = str(FilePath(__file__).with_name("video.txt"))
+
+
+@app.get("/file", response_class=FileResponse)
+async def file():  # type: ignore[no-untyped-def]
+    return some_file_path

@@ -89,10 +89,11 @@ impl Lowerer<'_> {
                 returns.map(|expr| self.lower_type(m, expr)),
                 ResponseKind::Wrap(class.to_string()),
             ),
-            // A JSON class without an annotation: any JSON value, as FastAPI
-            // encodes whatever it is given.
-            (None, Some(ResponseClass::Json)) => {
-                (None, ResponseKind::Json(Ty::new(TyKind::Any, name_span)))
+            // A JSON class without an annotation: the class encodes
+            // whatever it is given (or a returned response is sent), as
+            // FastAPI does.
+            (None, Some(ResponseClass::Json(class))) => {
+                (None, ResponseKind::Wrap(class.to_string()))
             }
             (None, None) => {
                 self.sink.report(

@@ -18,11 +18,20 @@ use crate::diagnostics::{Code, Diagnostic};
 /// What `response_class=` asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ResponseClass {
-    /// `JSONResponse`, `ORJSONResponse`, `UJSONResponse`: JSON, as without it.
-    Json,
+    /// `JSONResponse`, `ORJSONResponse`, `UJSONResponse`: JSON, as without
+    /// it when the handler is annotated; else the class encodes whatever
+    /// is returned (by qualified name).
+    Json(&'static str),
     /// Any other `prebake` response class, by qualified name.
     Wrap(&'static str),
 }
+
+/// The JSON classes.
+const JSON: &[&str] = &[
+    "prebake.JSONResponse",
+    "prebake.ORJSONResponse",
+    "prebake.UJSONResponse",
+];
 
 /// The classes a returned value is passed to.
 const WRAPPING: &[&str] = &[
@@ -42,10 +51,10 @@ impl Lowerer<'_> {
         }
         let resolved = self.scopes.resolve(self.program, m, expr);
         match resolved.external() {
-            Some("prebake.JSONResponse" | "prebake.ORJSONResponse" | "prebake.UJSONResponse") => {
-                return Some(ResponseClass::Json);
-            }
             Some(name) => {
+                if let Some(known) = JSON.iter().find(|c| **c == name) {
+                    return Some(ResponseClass::Json(known));
+                }
                 if let Some(known) = WRAPPING.iter().find(|c| **c == name) {
                     return Some(ResponseClass::Wrap(known));
                 }
