@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -196,7 +197,14 @@ def test_embedded_body_schemas_are_fastapis(servers: dict[str, int]) -> None:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=10) as r:
             docs[name] = json.loads(r.read())
     ours, theirs = docs["prebake"], docs["fastapi"]
-    bodies = sorted(k for k in theirs["components"]["schemas"] if k.startswith("Body_"))
+    # The JSON bodies' (FastAPI names form bodies so too; prebake writes a
+    # form's schema in place).
+    json_bodies = {
+        op["requestBody"]["content"]["application/json"]["schema"].get("$ref", "")
+        for item in theirs["paths"].values() for op in item.values()
+        if "application/json" in op.get("requestBody", {}).get("content", {})
+    }
+    bodies = sorted(r.rsplit("/", 1)[1] for r in json_bodies if "/Body_" in r)
     assert bodies == sorted(k for k in ours["components"]["schemas"] if k.startswith("Body_"))
     assert len(bodies) == 5
     for name in bodies:
@@ -253,3 +261,80 @@ def test_response_class_in_openapi(servers: dict[str, int]) -> None:
         assert list(ours)[0] == list(theirs)[0], path
         for code, resp in theirs.items():
             assert ours[code].get("content") == resp.get("content"), (path, code)
+
+
+def form_call(port: int, path: str, form: dict[str, str] | None,
+              headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
+    data = None if form is None else urllib.parse.urlencode(form).encode()
+    method = "GET" if form is None else "POST"
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    if data is not None:
+        req.add_header("content-type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            status, raw, hdrs = resp.status, resp.read(), resp.headers
+    except urllib.error.HTTPError as e:
+        status, raw, hdrs = e.code, e.read(), e.headers
+    return status, {k.lower(): v for k, v in hdrs.items()}, json.loads(raw) if raw else None
+
+
+FORM_CASES: list[tuple[str, dict[str, str] | None, dict[str, str]]] = [
+    # security/tutorial003's tests.
+    ("/token", {"username": "johndoe", "password": "secret"}, {}),
+    ("/token", {"username": "johndoe", "password": "incorrect"}, {}),
+    ("/token", {"username": "foo", "password": "secret"}, {}),
+    ("/token", {"username": "johndoe"}, {}),
+    ("/token", {"password": "secret"}, {}),
+    ("/token", {}, {}),
+    ("/users/me", None, {"Authorization": "Bearer johndoe"}),
+    ("/users/me", None, {"Authorization": "Bearer nonexistent"}),
+    ("/users/me", None, {"Authorization": "Notexistent testtoken"}),
+    ("/users/me", None, {"Authorization": "Bearer alice"}),
+    ("/users/me", None, {}),
+    # Every field, the scopes split, grant_type's pattern.
+    ("/form-echo", {"username": "a", "password": "b", "scope": "me items:read  x",
+                    "grant_type": "password", "client_id": "c", "client_secret": "d"}, {}),
+    ("/form-echo", {"username": "a", "password": "b"}, {}),
+    ("/form-echo", {"username": "a", "password": "b", "grant_type": "refresh"}, {}),
+    ("/form-strict", {"username": "a", "password": "b", "grant_type": "password"}, {}),
+    ("/form-strict", {"username": "a", "password": "b"}, {}),
+    ("/form-strict", {"username": "a", "password": "b", "grant_type": "pass"}, {}),
+]
+
+
+@pytest.mark.parametrize(("path", "form", "headers"), FORM_CASES)
+def test_password_form_as_fastapi(servers: dict[str, int], path: str,
+                                  form: dict[str, str] | None, headers: dict[str, str]) -> None:
+    got = form_call(servers["prebake"], path, form, headers)
+    want = form_call(servers["fastapi"], path, form, headers)
+    if want[0] == 422:
+        assert got[0] == 400 and got[2]["extra"][0]["source"] == "body", got
+        return
+    assert (got[0], got[2] if got[0] < 400 else got[2]["detail"]) == \
+        (want[0], want[2] if want[0] < 400 else want[2]["detail"])
+    assert got[1].get("www-authenticate") == want[1].get("www-authenticate")
+
+
+def test_password_form_missing_field_names_it(servers: dict[str, int]) -> None:
+    status, _, body = form_call(servers["prebake"], "/token", {"username": "johndoe"})
+    assert status == 400
+    assert body["extra"] == [{"message": "Missing required form field `password`",
+                              "key": "password", "source": "body"}]
+
+
+def test_password_form_in_openapi(servers: dict[str, int]) -> None:
+    """The login form's fields, as FastAPI documents them (urlencoded)."""
+    docs = {}
+    for name, port in servers.items():
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=10) as r:
+            docs[name] = json.loads(r.read())
+    ours = docs["prebake"]["paths"]["/token"]["post"]["requestBody"]
+    theirs = docs["fastapi"]["paths"]["/token"]["post"]["requestBody"]
+    assert list(ours["content"]) == list(theirs["content"]) == ["application/x-www-form-urlencoded"]
+    schema = ours["content"]["application/x-www-form-urlencoded"]["schema"]
+    ref = theirs["content"]["application/x-www-form-urlencoded"]["schema"]["$ref"]
+    want = docs["fastapi"]["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert list(schema["properties"]) == list(want["properties"])
+    assert schema["required"] == want["required"]

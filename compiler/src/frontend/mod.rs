@@ -15,6 +15,7 @@ mod depends;
 mod imports;
 mod lower;
 mod models;
+mod password_form;
 mod modules;
 mod prebake_names;
 mod scope;

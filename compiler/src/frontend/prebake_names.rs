@@ -148,14 +148,12 @@ fn instead(name: &str) -> Option<&'static str> {
             "mark the route `sync_to_thread=True`, or let the compiler send a blocking handler to the thread pool"
         }
         "TestClient" | "testclient" => "`prebake.testing.TestClient` serves the built binary",
-        "OAuth2PasswordRequestForm"
-        | "OAuth2PasswordRequestFormStrict"
-        | "SecurityScopes"
+        "SecurityScopes"
         | "OAuth2"
         | "OAuth2AuthorizationCodeBearer"
         | "OpenIdConnect"
         | "HTTPDigest" => {
-            "the security helpers are `HTTPBasic`, `HTTPBearer`, `OAuth2PasswordBearer` and `APIKeyHeader`/`Query`/`Cookie`; read a login form with `Form()` parameters"
+            "the security helpers are `HTTPBasic`, `HTTPBearer`, `OAuth2PasswordBearer`, `OAuth2PasswordRequestForm` and `APIKeyHeader`/`Query`/`Cookie`"
         }
         "Mount" | "Route" | "APIRoute" | "WebSocketRoute" | "Router" => {
             "routes are declared with `@app.get(...)` or an `APIRouter`; only `StaticFiles` can be mounted"

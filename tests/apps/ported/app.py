@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from prebake import App, Body, Cookie, Header, HTTPException, Path, Query, Response, status
+from prebake import (
+    App,
+    Body,
+    Cookie,
+    Depends,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Response,
+    status,
+)
 from prebake.responses import (
     FileResponse,
     HTMLResponse,
@@ -23,6 +34,11 @@ from prebake.responses import (
     RedirectResponse,
     StreamingResponse,
     UJSONResponse,
+)
+from prebake.security import (
+    OAuth2PasswordBearer,
+    OAuth2PasswordRequestForm,
+    OAuth2PasswordRequestFormStrict,
 )
 
 app = App()
@@ -294,3 +310,114 @@ some_file_path = str(FilePath(__file__).with_name("video.txt"))
 @app.get("/file", response_class=FileResponse)
 async def file():  # type: ignore[no-untyped-def]
     return some_file_path
+
+
+# security/tutorial003: the password flow's login form.
+fake_users_db = {
+    "johndoe": {
+        "username": "johndoe",
+        "full_name": "John Doe",
+        "email": "johndoe@example.com",
+        "hashed_password": "fakehashedsecret",
+        "disabled": False,
+    },
+    "alice": {
+        "username": "alice",
+        "full_name": "Alice Wonderson",
+        "email": "alice@example.com",
+        "hashed_password": "fakehashedsecret2",
+        "disabled": True,
+    },
+}
+
+
+def fake_hash_password(password: str) -> str:
+    return "fakehashed" + password
+
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="token")
+
+
+@dataclass
+class Account:
+    username: str
+    email: str | None = None
+    full_name: str | None = None
+    disabled: bool | None = None
+
+
+@dataclass
+class AccountInDB(Account):
+    hashed_password: str = ""
+
+
+def get_user(db: dict[str, Any], username: str) -> AccountInDB | None:
+    if username in db:
+        user_dict = db[username]
+        return AccountInDB(**user_dict)
+    return None
+
+
+def fake_decode_token(token: str) -> AccountInDB | None:
+    return get_user(fake_users_db, token)
+
+
+async def get_current_user(token: Annotated[str, Depends(oauth2_scheme)]) -> Account:
+    user = fake_decode_token(token)
+    if not user:
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Not authenticated",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+async def get_current_active_user(
+    current_user: Annotated[Account, Depends(get_current_user)],
+) -> Account:
+    if current_user.disabled:
+        raise HTTPException(status_code=400, detail="Inactive user")
+    return current_user
+
+
+@app.post("/token")
+async def login(form_data: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, str]:
+    user_dict = fake_users_db.get(form_data.username)
+    if not user_dict:
+        raise HTTPException(status_code=400, detail="Incorrect username or password")
+    user = AccountInDB(**user_dict)
+    hashed_password = fake_hash_password(form_data.password)
+    if not hashed_password == user.hashed_password:
+        raise HTTPException(status_code=400, detail="Incorrect username or password")
+    return {"access_token": user.username, "token_type": "bearer"}
+
+
+# Declared as the subclass the dependency returns: prebake's encoder takes a
+# dataclass of exactly the declared class (FastAPI would filter the fields).
+@app.get("/users/me")
+async def read_users_me(
+    current_user: Annotated[Account, Depends(get_current_active_user)],
+) -> AccountInDB:
+    assert isinstance(current_user, AccountInDB)
+    return current_user
+
+
+# Every field of the form, and the strict form.
+@app.post("/form-echo")
+def form_echo(form_data: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, Any]:
+    return {
+        "grant_type": form_data.grant_type,
+        "username": form_data.username,
+        "password": form_data.password,
+        "scopes": form_data.scopes,
+        "client_id": form_data.client_id,
+        "client_secret": form_data.client_secret,
+    }
+
+
+@app.post("/form-strict")
+def form_strict(
+    form_data: Annotated[OAuth2PasswordRequestFormStrict, Depends()],
+) -> dict[str, Any]:
+    return {"grant_type": form_data.grant_type, "username": form_data.username}
