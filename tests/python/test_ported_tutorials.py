@@ -127,6 +127,11 @@ CASES: list[tuple[str, str, dict[str, str], Any]] = [
     ("POST", "/bmp-alias", {}, {"the-item": FOO}),
     ("POST", "/bmp-alias", {}, {"the-item": FOO, "count": 3, "tags": ["a", "b"]}),
     ("POST", "/bmp-alias", {}, {"item": FOO}),
+    # encoder/tutorial001.
+    ("PUT", "/enc/items/foo", {}, {"title": "Foo", "timestamp": "2023-01-01T10:30:00",
+                                   "description": "A"}),
+    ("PUT", "/enc/items/bar", {}, {"title": "Bar", "timestamp": "2023-01-01T10:30:00+02:00"}),
+    ("PUT", "/enc/items/bar", {}, {"title": "Bar", "timestamp": "2023-01-01T10:30:00.5Z"}),
 ]
 
 

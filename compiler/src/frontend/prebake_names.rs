@@ -2,7 +2,7 @@
 //! have.
 //!
 //! Code ported from FastAPI keeps names prebake lacks (`WebSocket`,
-//! `jsonable_encoder`, `from fastapi.templating import
+//! `from fastapi.templating import
 //! Jinja2Templates`). Without this check the app builds, and the binary dies at
 //! start-up with an `ImportError`; the compiler would also read such a name
 //! as an opaque third-party one. The names are read from the package's own
@@ -28,6 +28,10 @@ const MODULES: &[(&str, &str)] = &[
     (
         "prebake.datastructures",
         include_str!("../../../runtime/python/prebake/datastructures.py"),
+    ),
+    (
+        "prebake.encoders",
+        include_str!("../../../runtime/python/prebake/encoders.py"),
     ),
     (
         "prebake.exceptions",
@@ -137,9 +141,6 @@ fn instead(name: &str) -> Option<&'static str> {
         "FastAPI" | "Starlette" => "the application class is `App`: `from prebake import App`",
         "WebSocket" | "WebSocketDisconnect" | "WebSocketException" | "websockets" => {
             "prebake serves HTTP only: WebSockets are not supported"
-        }
-        "jsonable_encoder" | "encoders" => {
-            "`msgspec.to_builtins(value)` turns a model into plain JSON-ready values"
         }
         "Jinja2Templates" | "templating" => {
             "templates are askama templates checked at build time: `@app.get(..., template=\"page.html\")` (docs/templates.md)"

@@ -61,6 +61,7 @@ from prebake._response import (
     UJSONResponse,
 )
 from prebake._routing import APIRouter
+from prebake.encoders import jsonable_encoder
 from prebake._state import State
 from prebake.staticfiles import StaticFiles
 
@@ -158,4 +159,5 @@ __all__ = [
     "UJSONResponse",
     "TrustedHostMiddleware",
     "__version__",
+    "jsonable_encoder",
 ]

@@ -11,6 +11,7 @@ the answers.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from prebake import (
     Response,
     status,
 )
+from prebake.encoders import jsonable_encoder
 from prebake.responses import (
     FileResponse,
     HTMLResponse,
@@ -421,3 +423,21 @@ def form_strict(
     form_data: Annotated[OAuth2PasswordRequestFormStrict, Depends()],
 ) -> dict[str, Any]:
     return {"grant_type": form_data.grant_type, "username": form_data.username}
+
+
+# encoder/tutorial001: a model made JSON-compatible to be stored.
+fake_db: dict[str, Any] = {}
+
+
+@dataclass
+class Stamped:
+    title: str
+    timestamp: datetime
+    description: str | None = None
+
+
+@app.put("/enc/items/{id}")
+def update_stamped(id: str, item: Stamped) -> dict[str, Any]:
+    json_compatible_item_data = jsonable_encoder(item)
+    fake_db[id] = json_compatible_item_data
+    return {"stored": fake_db[id], "none_left_out": jsonable_encoder(item, exclude_none=True)}
