@@ -17,7 +17,10 @@ use crate::source::Span;
 
 /// The form classes, by the qualified name the compiler resolves them to.
 const FORMS: &[(&str, &str)] = &[
-    ("prebake.OAuth2PasswordRequestForm", "OAuth2PasswordRequestForm"),
+    (
+        "prebake.OAuth2PasswordRequestForm",
+        "OAuth2PasswordRequestForm",
+    ),
     (
         "prebake.OAuth2PasswordRequestFormStrict",
         "OAuth2PasswordRequestFormStrict",
@@ -53,7 +56,10 @@ impl Lowerer<'_> {
                 span,
                 ..Constraints::default()
             };
-            Ty::new(TyKind::Constrained(Box::new(ty), Box::new(constraints)), span)
+            Ty::new(
+                TyKind::Constrained(Box::new(ty), Box::new(constraints)),
+                span,
+            )
         };
         let none = || Some(Value::new(ValueKind::None, span));
         let fields: [(&str, Ty, Option<Value>); 6] = [
