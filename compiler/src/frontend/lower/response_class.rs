@@ -50,16 +50,13 @@ impl Lowerer<'_> {
             return None;
         }
         let resolved = self.scopes.resolve(self.program, m, expr);
-        match resolved.external() {
-            Some(name) => {
-                if let Some(known) = JSON.iter().find(|c| **c == name) {
-                    return Some(ResponseClass::Json(known));
-                }
-                if let Some(known) = WRAPPING.iter().find(|c| **c == name) {
-                    return Some(ResponseClass::Wrap(known));
-                }
+        if let Some(name) = resolved.external() {
+            if let Some(known) = JSON.iter().find(|c| **c == name) {
+                return Some(ResponseClass::Json(known));
             }
-            None => {}
+            if let Some(known) = WRAPPING.iter().find(|c| **c == name) {
+                return Some(ResponseClass::Wrap(known));
+            }
         }
         let span = self.program.span(m, expr);
         let text = self.text(span).to_string();
