@@ -86,13 +86,14 @@ def _encode(
                 continue
             items[f.encode_name if by_alias else f.name] = value
         return _mapping(items, include, exclude, exclude_none, again)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+    if _is_dataclass_instance(obj):
         items = {}
-        for f in dataclasses.fields(obj):
-            value = getattr(obj, f.name)
-            if exclude_defaults and f.default is not dataclasses.MISSING and value == f.default:
+        for dc_field in dataclasses.fields(obj):
+            value = getattr(obj, dc_field.name)
+            default = dc_field.default
+            if exclude_defaults and default is not dataclasses.MISSING and value == default:
                 continue
-            items[f.name] = value
+            items[dc_field.name] = value
         return _mapping(items, include, exclude, exclude_none, again)
     if isinstance(obj, Mapping):
         return _mapping(obj, include, exclude, exclude_none, again)
@@ -120,6 +121,12 @@ def _encode(
         except TypeError as e:
             raise ValueError(f"cannot encode {type(obj).__name__!r} as JSON") from e
     return again(data)
+
+
+def _is_dataclass_instance(obj: Any) -> bool:
+    # A plain bool, not `is_dataclass`'s type guard: the checks after it
+    # keep `obj` as `Any`.
+    return dataclasses.is_dataclass(obj) and not isinstance(obj, type)
 
 
 def _is_iterator(obj: Any) -> bool:
