@@ -124,6 +124,8 @@ CASES: list[tuple[str, str, dict[str, str], Any]] = [
     ("PUT", "/bmp5/items/5", {}, {"item": FOO}),
     ("PUT", "/bmp5/items/5", {}, FOO),
     ("PUT", "/bmp5/items/5", {}, None),
+    ("PUT", "/bmp-dep/items/5", {}, {"item": FOO, "user": DAVE}),
+    ("PUT", "/bmp-dep/items/5", {}, {"item": FOO}),
     ("POST", "/bmp-alias", {}, {"the-item": FOO}),
     ("POST", "/bmp-alias", {}, {"the-item": FOO, "count": 3, "tags": ["a", "b"]}),
     ("POST", "/bmp-alias", {}, {"item": FOO}),
@@ -211,7 +213,7 @@ def test_embedded_body_schemas_are_fastapis(servers: dict[str, int]) -> None:
     }
     bodies = sorted(r.rsplit("/", 1)[1] for r in json_bodies if "/Body_" in r)
     assert bodies == sorted(k for k in ours["components"]["schemas"] if k.startswith("Body_"))
-    assert len(bodies) == 5
+    assert len(bodies) == 6
     for name in bodies:
         assert ours["components"]["schemas"][name] == theirs["components"]["schemas"][name], name
     for path in ("/bmp2/items/{item_id}", "/bmp5/items/{item_id}"):

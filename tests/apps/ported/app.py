@@ -208,6 +208,18 @@ def bmp5(item_id: int, item: Annotated[Item, Body(embed=True)]) -> dict[str, Any
     return results
 
 
+# A dependency's body parameter joins the handler's in the one object.
+def body_user(user: User) -> User:
+    return user
+
+
+@app.put("/bmp-dep/items/{item_id}")
+def bmp_dep(
+    item_id: int, item: Item, user: Annotated[User, Depends(body_user)]
+) -> dict[str, Any]:
+    return {"item_id": item_id, "item": item, "user": user}
+
+
 # Aliases and defaults of body parameters (FastAPI reads each key by alias).
 @app.post("/bmp-alias")
 def bmp_alias(
