@@ -66,7 +66,10 @@ impl Lowerer<'_> {
             if strict {
                 ("grant_type", password_only(str_ty()), None)
             } else {
-                ("grant_type", password_only(optional()), none())
+                // The pattern on the `str`, as a marker's constraint on an
+                // `Optional` applies.
+                let ty = TyKind::Union(vec![password_only(str_ty()), Ty::new(TyKind::None, span)]);
+                ("grant_type", Ty::new(ty, span), none())
             },
             ("username", str_ty(), None),
             ("password", str_ty(), None),

@@ -337,8 +337,9 @@ impl<'a> Document<'a> {
 
     /// A form route's `requestBody`: urlencoded, or multipart when it takes
     /// files; one model parameter is the body's schema, other fields are
-    /// the properties of an object.
-    fn form_body(&self, form: &[&Param]) -> Json {
+    /// the properties of an object, a component named as FastAPI names it
+    /// (`Body_<unique id>`).
+    fn form_body(&self, r: &Route, form: &[&Param]) -> Json {
         let media = if form.iter().any(|p| p.source == ParamSource::File) {
             "multipart/form-data"
         } else {
@@ -352,26 +353,10 @@ impl<'a> Document<'a> {
         let (schema, required) = match form {
             [p] if model(p) => (self.schemas.schema(&p.ty), p.is_required()),
             _ => {
-                let mut props = Json::obj();
-                let mut required = Vec::new();
-                for p in form {
-                    let mut schema = self.schemas.schema(&p.ty);
-                    if let Some(d) = p.default.as_ref().and_then(|d| self.schemas.builtins(d)) {
-                        schema.set("default", d);
-                    }
-                    props.set(&p.wire_name, schema);
-                    if p.is_required() {
-                        required.push(Json::str(p.wire_name.clone()));
-                    }
-                }
-                let any = !required.is_empty();
-                let mut schema = Json::obj()
-                    .with("type", Json::str("object"))
-                    .with("properties", props);
-                if any {
-                    schema.set("required", Json::Arr(required));
-                }
-                (schema, any)
+                let (name, schema) = self.object_component(r, form);
+                let required = schema.get("required").is_some();
+                self.add_body(name.clone(), schema);
+                (reference(&name), required)
             }
         };
         Json::obj()
@@ -380,10 +365,17 @@ impl<'a> Document<'a> {
     }
 
     /// The component of a route's embedded body (several body parameters,
-    /// or `Body(embed=True)`), named as FastAPI names it: an object with a
-    /// property per parameter, under its alias.
+    /// or `Body(embed=True)`), as FastAPI writes it.
     fn embedded_body(&self, r: &Route) -> Option<(String, Json)> {
         let fields = crate::ir::embedded_body(r.graph_params())?;
+        Some(self.object_component(r, &fields))
+    }
+
+    /// A body object read field by field (an embedded JSON body, a form),
+    /// named as FastAPI names it (`Body_<unique id>`): a property per
+    /// parameter under its wire name, titled unless it is a reference, with
+    /// its default; the required ones listed.
+    fn object_component(&self, r: &Route, fields: &[&Param]) -> (String, Json) {
         let method = r.methods.first().copied().unwrap_or(HttpMethod::Post);
         let name = format!("Body_{}", unique_id(r, method));
         let mut props = Json::obj();
@@ -394,7 +386,13 @@ impl<'a> Document<'a> {
             if schema.get("$ref").is_none() {
                 schema.set("title", Json::str(title_case(&p.wire_name)));
             }
-            if let Some(d) = p.default.as_ref().and_then(|d| self.schemas.builtins(d)) {
+            // FastAPI leaves a `None` default out, as for parameters.
+            if let Some(d) = p
+                .default
+                .as_ref()
+                .filter(|d| !matches!(d.kind, ValueKind::None))
+                .and_then(|d| self.schemas.builtins(d))
+            {
                 schema.set("default", d);
             }
             props.set(&p.wire_name, schema);
@@ -409,7 +407,14 @@ impl<'a> Document<'a> {
         if !required.is_empty() {
             schema.set("required", Json::Arr(required));
         }
-        Some((name, schema))
+        (name, schema)
+    }
+
+    /// Records a body component (once per name).
+    fn add_body(&self, name: String, schema: Json) {
+        let mut bodies = self.bodies.borrow_mut();
+        bodies.retain(|(n, _)| *n != name);
+        bodies.push((name, schema));
     }
 
     /// A query, header or cookie parameter model's fields, one parameter
@@ -551,12 +556,11 @@ impl<'a> Document<'a> {
             op.set("parameters", Json::Arr(params));
         }
         if !form.is_empty() {
-            op.set("requestBody", self.form_body(&form));
+            op.set("requestBody", self.form_body(r, &form));
         }
         if let Some((name, schema)) = self.embedded_body(r) {
             let required = schema.get("required").is_some();
-            self.bodies.borrow_mut().retain(|(n, _)| *n != name);
-            self.bodies.borrow_mut().push((name.clone(), schema));
+            self.add_body(name.clone(), schema);
             op.set(
                 "requestBody",
                 Json::obj()
