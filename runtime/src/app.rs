@@ -174,6 +174,10 @@ pub enum Returns {
     Empty,
     /// `prebake.Response`: sent as built.
     Response,
+    /// `response_class=`: a returned `Response` is sent as built, any other
+    /// value is passed to `types[i]` (the class, or a `functools.partial`
+    /// of it with the route's `status_code`), whose result is.
+    Wrap(u16),
     /// Anything else: `application/json`, written by a generated encoder.
     Json(EncodeFn),
     /// FastAPI's `response_model=`: as [`Returns::Json`], but a value the

@@ -149,9 +149,9 @@ pub fn generate(db: &SourceDb, ir: &Ir, name: &str, ctx: &Ctx, with_main: bool) 
                 let pb = &g.pb;
                 quote!(#pb::Returns::Html(#f))
             }
-            None => g.returns(r),
+            None => g.returns(r, r.status_code_span.map(|_| r.status_code)),
         };
-        let body = g.body(&params);
+        let body = g.body(r, &params);
         let part = match &graph_fn {
             Some(f) => RoutePart {
                 decoder: dname,

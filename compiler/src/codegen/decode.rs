@@ -84,7 +84,20 @@ impl Gen<'_> {
             stmts.push(quote!(c.parse_form()?;));
         }
         let placeholders: Vec<&str> = r.path.params().map(|(n, _, _)| n).collect();
+        // An embedded body is decoded once, at its first parameter, into
+        // one object whose fields the body parameters are.
+        let embedded = crate::ir::embedded_body(params).is_some();
+        let mut decoded = false;
         for p in params {
+            if embedded && p.source == ParamSource::Body {
+                if !decoded {
+                    decoded = true;
+                    stmts.push(quote!(let embedded = c.decode_embedded()?;));
+                }
+                let name = p.name.as_str();
+                stmts.push(quote!(c.push_field(embedded.as_ref(), #name);));
+                continue;
+            }
             stmts.push(self.decode_param(p, &placeholders));
         }
         quote! {

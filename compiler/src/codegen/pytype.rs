@@ -50,6 +50,31 @@ fn meta(c: &Constraints) -> String {
     format!("{}({})", module_attr("msgspec", "Meta"), kw.join(", "))
 }
 
+/// The Python expression of the Struct a route's embedded body decodes
+/// into (`prebake._embed.body_struct`): one field per body parameter, named
+/// after it, read from its wire name, optional when it has a default.
+#[must_use]
+pub fn embedded_body(ir: &Ir, name: &str, params: &[&crate::ir::Param]) -> String {
+    let fields: Vec<String> = params
+        .iter()
+        .map(|p| {
+            format!(
+                "({}, {}, {}, {})",
+                py_str(&p.name),
+                py_str(&p.wire_name),
+                expr(ir, &p.ty),
+                if p.is_required() { "True" } else { "False" }
+            )
+        })
+        .collect();
+    format!(
+        "{}({}, ({},))",
+        module_attr("prebake._embed", "body_struct"),
+        py_str(name),
+        fields.join(", ")
+    )
+}
+
 /// The Python expression of a type.
 #[must_use]
 pub fn expr(ir: &Ir, ty: &Ty) -> String {

@@ -10,7 +10,7 @@ use super::app::Gen;
 use super::pytype;
 use super::router::method_tokens;
 use super::router_plan::RouterPlan;
-use crate::ir::{Param, ParamSource, ResponseKind, Route, ValueKind};
+use crate::ir::{HttpMethod, Param, ParamSource, ResponseKind, Route, ValueKind};
 use crate::source::SourceDb;
 
 /// What the route table needs of one IR route, computed before the table.
@@ -199,7 +199,24 @@ impl Gen<'_> {
 
     /// The route's body kind, from the request values it decodes: a JSON
     /// parameter, the raw request, or none.
-    pub(super) fn body(&mut self, params: &[Param]) -> TokenStream {
+    pub(super) fn body(&mut self, r: &Route, params: &[Param]) -> TokenStream {
+        if let Some(fields) = crate::ir::embedded_body(params) {
+            let ty = self.embedded_ty(r, &fields);
+            // One level more than the deepest field: the object holding them.
+            let nesting = fields
+                .iter()
+                .map(|p| p.ty.max_nesting(self.ir))
+                .try_fold(0u32, |deepest, n| n.map(|n| deepest.max(n)))
+                .and_then(|n| u16::try_from(n + 1).ok());
+            let nesting = match nesting {
+                Some(n) => quote!(Some(#n)),
+                None => quote!(None),
+            };
+            let pb = &self.pb;
+            // No parameter name: errors at the root are the body's own, and
+            // a missing field is keyed by its name.
+            return quote!(#pb::Body::Json { param: "", ty: #ty, nesting: #nesting });
+        }
         let pb = &self.pb;
         if let Some(p) = params.iter().find(|p| p.source == ParamSource::Body) {
             let ty = self.types.index(pytype::expr(self.ir, &p.ty));
@@ -227,8 +244,17 @@ impl Gen<'_> {
         quote!(#pb::Body::None)
     }
 
+    /// The type index of the Struct a route's embedded body decodes into,
+    /// named as FastAPI names its schema (`Body_<unique id>`).
+    pub(super) fn embedded_ty(&mut self, r: &Route, fields: &[&Param]) -> u16 {
+        let method = r.methods.first().copied().unwrap_or(HttpMethod::Post);
+        let name = format!("Body_{}", crate::openapi::unique_id(r, method));
+        self.types
+            .index(pytype::embedded_body(self.ir, &name, fields))
+    }
+
     /// The route's return kind; a JSON return names its encoder.
-    pub(super) fn returns(&mut self, route: &Route) -> TokenStream {
+    pub(super) fn returns(&mut self, route: &Route, status: Option<u16>) -> TokenStream {
         let pb = self.pb.clone();
         let converts = route.handler.converts;
         if let ResponseKind::Json(ty) = &route.handler.response
@@ -246,6 +272,20 @@ impl Gen<'_> {
                 let f = self.encoder(ty);
                 let t = self.types.index(pytype::expr(self.ir, ty));
                 quote!(#pb::Returns::Converted(#f, #t))
+            }
+            // The class, or with the decorator's `status_code=` bound.
+            ResponseKind::Wrap(class) => {
+                let (module, name) = class.rsplit_once('.').unwrap_or(("prebake", class));
+                let cls = pytype::global(module, name);
+                let expr = match status {
+                    Some(code) => format!(
+                        "{}({cls}, status_code={code})",
+                        pytype::global("functools", "partial")
+                    ),
+                    None => cls,
+                };
+                let ty = self.types.index(expr);
+                quote!(#pb::Returns::Wrap(#ty))
             }
             ResponseKind::Json(ty) => {
                 let f = self.encoder(ty);

@@ -68,7 +68,7 @@ declare_codes! {
     // Parameters.
     PB020 = "missing-annotation", Error, "a parameter or return type has no annotation";
     PB021 = "unsupported-annotation", Error, "an annotation names a type prebake cannot decode or encode";
-    PB022 = "multiple-body-parameters", Error, "a handler takes more than one JSON body parameter";
+    PB022 = "multiple-body-parameters", Error, "two body parameters, one of them not marked `Body()`, or two that read the same key of the JSON body";
     PB023 = "default-type-mismatch", Error, "a default value does not fit its annotation";
     PB024 = "constraint-type-mismatch", Error, "a constraint does not apply to the annotated type";
     PB025 = "contradictory-constraints", Error, "constraints that no value can satisfy";
@@ -151,8 +151,8 @@ declare_codes! {
     PB160 = "invalid-probe-path", Error, "`health_path` or `ready_path` is not a path starting with `/`";
     PB161 = "probe-path-hides-route", Warning, "a probe path is also a route's path: the server answers the probe, never the route";
     PB162 = "pydantic-method-call", Error, "a pydantic model method (`model_dump()`, `dict()`, `model_copy()`, ...) called on a msgspec Struct, dataclass or TypedDict parameter";
-    PB163 = "unsupported-route-option", Error, "a route decorator keyword prebake does not take (FastAPI's `response_class=`, `callbacks=`, `response_model_by_alias=False`, ...)";
-    PB164 = "body-embed", Error, "FastAPI's `Body(embed=True)`, a body read from a field named after the parameter";
+    PB163 = "unsupported-route-option", Error, "a route decorator keyword prebake does not take (FastAPI's `callbacks=`, `openapi_extra=`, `response_model_by_alias=False`, ...)";
+    PB165 = "unsupported-response-class", Error, "`response_class=` names a class that is not one of prebake's response classes (an app's own subclass)";
 }
 
 /// The diagnostics index, `docs/diagnostics.md`: one row per code, linking to

@@ -184,6 +184,12 @@ impl Lowerer<'_> {
             name,
         } = resolved.clone()
         else {
+            // FastAPI's login form, known to the compiler.
+            if let Resolved::External(q) = &resolved
+                && let Some(dep) = self.password_form(q, span, use_cache, scope)
+            {
+                return Some(dep);
+            }
             let what = match &resolved {
                 Resolved::External(q) => format!("`{q}` is defined outside the app"),
                 _ => format!(

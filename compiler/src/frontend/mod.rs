@@ -16,6 +16,7 @@ mod imports;
 mod lower;
 mod models;
 mod modules;
+mod password_form;
 mod prebake_names;
 mod scope;
 mod types;

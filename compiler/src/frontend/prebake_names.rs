@@ -2,7 +2,7 @@
 //! have.
 //!
 //! Code ported from FastAPI keeps names prebake lacks (`WebSocket`,
-//! `jsonable_encoder`, `ORJSONResponse`, `from fastapi.templating import
+//! `from fastapi.templating import
 //! Jinja2Templates`). Without this check the app builds, and the binary dies at
 //! start-up with an `ImportError`; the compiler would also read such a name
 //! as an opaque third-party one. The names are read from the package's own
@@ -28,6 +28,10 @@ const MODULES: &[(&str, &str)] = &[
     (
         "prebake.datastructures",
         include_str!("../../../runtime/python/prebake/datastructures.py"),
+    ),
+    (
+        "prebake.encoders",
+        include_str!("../../../runtime/python/prebake/encoders.py"),
     ),
     (
         "prebake.exceptions",
@@ -138,12 +142,6 @@ fn instead(name: &str) -> Option<&'static str> {
         "WebSocket" | "WebSocketDisconnect" | "WebSocketException" | "websockets" => {
             "prebake serves HTTP only: WebSockets are not supported"
         }
-        "jsonable_encoder" | "encoders" => {
-            "`msgspec.to_builtins(value)` turns a model into plain JSON-ready values"
-        }
-        "ORJSONResponse" | "UJSONResponse" => {
-            "`JSONResponse` (or a typed return value) is encoded by msgspec already"
-        }
         "Jinja2Templates" | "templating" => {
             "templates are askama templates checked at build time: `@app.get(..., template=\"page.html\")` (docs/templates.md)"
         }
@@ -151,14 +149,12 @@ fn instead(name: &str) -> Option<&'static str> {
             "mark the route `sync_to_thread=True`, or let the compiler send a blocking handler to the thread pool"
         }
         "TestClient" | "testclient" => "`prebake.testing.TestClient` serves the built binary",
-        "OAuth2PasswordRequestForm"
-        | "OAuth2PasswordRequestFormStrict"
-        | "SecurityScopes"
+        "SecurityScopes"
         | "OAuth2"
         | "OAuth2AuthorizationCodeBearer"
         | "OpenIdConnect"
         | "HTTPDigest" => {
-            "the security helpers are `HTTPBasic`, `HTTPBearer`, `OAuth2PasswordBearer` and `APIKeyHeader`/`Query`/`Cookie`; read a login form with `Form()` parameters"
+            "the security helpers are `HTTPBasic`, `HTTPBearer`, `OAuth2PasswordBearer`, `OAuth2PasswordRequestForm` and `APIKeyHeader`/`Query`/`Cookie`"
         }
         "Mount" | "Route" | "APIRoute" | "WebSocketRoute" | "Router" => {
             "routes are declared with `@app.get(...)` or an `APIRouter`; only `StaticFiles` can be mounted"
@@ -307,6 +303,7 @@ mod tests {
         assert!(has("prebake.status", "HTTP_201_CREATED"));
         assert!(has("prebake.middleware", "cors"));
         assert!(!has("prebake", "FastAPI"));
-        assert!(!has("prebake.responses", "ORJSONResponse"));
+        assert!(has("prebake.responses", "ORJSONResponse"));
+        assert!(!has("prebake.responses", "Jinja2Templates"));
     }
 }

@@ -168,6 +168,7 @@ fn canonical_module(name: &str) -> String {
         ("prebake.middleware", "prebake"),
         ("prebake.background", "prebake"),
         ("prebake.datastructures", "prebake"),
+        ("prebake.encoders", "prebake"),
         ("prebake.exceptions", "prebake"),
         ("prebake.params", "prebake"),
         ("prebake.requests", "prebake"),

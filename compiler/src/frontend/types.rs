@@ -23,6 +23,8 @@ pub(crate) struct Marker {
     /// `Header(convert_underscores=...)`: whether the parameter's name reads
     /// the header with `_` turned into `-` (the default, as in FastAPI).
     pub(crate) convert_underscores: bool,
+    /// `Body(embed=True)`.
+    pub(crate) embed: bool,
     /// Its numeric and length constraints.
     pub(crate) constraints: Constraints,
     /// Where it sets a default (its first positional argument or
@@ -649,26 +651,22 @@ impl Lowerer<'_> {
             .filter(|e| !is_ellipsis(e))
             .map(|e| self.program.span(m, e));
         let mut convert_underscores = true;
+        let mut embed = false;
         for kw in &call.keywords {
             match kw.arg.as_deref() {
                 Some("alias") => alias = self.string_arg(m, &kw.value, "alias"),
                 Some("default") if !is_ellipsis(&kw.value) => {
                     default = Some(self.program.span(m, &kw.value));
                 }
-                Some("embed")
-                    if source == ParamSource::Body
-                        && !matches!(self.value(m, &kw.value).kind, ValueKind::Bool(false)) =>
-                {
-                    self.sink.report(
-                        Diagnostic::new(
-                            Code::PB164,
-                            self.program.span(m, kw),
-                            "`Body(embed=True)` is not supported",
-                        )
-                        .with_label("FastAPI's embedded body")
-                        .with_note("FastAPI then reads the parameter from a field of the body named after it (`{\"item\": {...}}`)")
-                        .with_help("declare a Struct with that one field (`class ItemBody(msgspec.Struct): item: Item`) as the body"),
-                    );
+                Some("embed") if source == ParamSource::Body => {
+                    let v = self.value(m, &kw.value);
+                    match v.kind {
+                        ValueKind::Bool(b) => embed = b,
+                        _ => self.sink.report(
+                            Diagnostic::new(Code::PB029, v.span, "`embed` must be True or False")
+                                .with_label(format!("found {}", v.type_name())),
+                        ),
+                    }
                 }
                 Some("convert_underscores") if source == ParamSource::Header => {
                     let v = self.value(m, &kw.value);
@@ -724,6 +722,7 @@ impl Lowerer<'_> {
             source,
             alias,
             convert_underscores,
+            embed,
             constraints,
             default,
             span,

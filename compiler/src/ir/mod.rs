@@ -30,7 +30,7 @@ pub use param_model::ModelParamField;
 pub use pool::{PoolReason, ReachedCall, SettingOrigin, SyncSetting};
 pub use route::{
     App, Converter, Handler, HttpMethod, MethodCall, Param, ParamSource, PathSegment, PathTemplate,
-    ResponseKind, ReturnSite, Route,
+    ResponseKind, ReturnSite, Route, embedded_body,
 };
 pub use template::{RouteTemplate, TplTy};
 pub use types::{Bound, Constraints, Literal, MetaDocs, Number, RESPONSE_CLASSES, Ty, TyKind};

@@ -107,6 +107,7 @@ pub fn dump(db: &SourceDb, ir: &Ir) -> String {
             ResponseKind::Bytes => "bytes".to_string(),
             ResponseKind::Empty => "empty".to_string(),
             ResponseKind::Raw => "raw Response".to_string(),
+            ResponseKind::Wrap(class) => format!("wrapped in {class}"),
             ResponseKind::Json(t) => format!("json {}", t.display(ir)),
         };
         let _ = writeln!(out, "  returns {resp}");

@@ -398,6 +398,11 @@ pub enum ResponseKind {
     Raw,
     /// Anything else: JSON for the declared type.
     Json(Ty),
+    /// `response_class=` (FastAPI's) naming a class that is not JSON: a
+    /// returned `Response` is sent as built, any other value is passed to
+    /// the class (`prebake.HTMLResponse`, `prebake.RedirectResponse`...,
+    /// the qualified name), which makes the response.
+    Wrap(String),
 }
 
 /// Where a parameter's value comes from.
@@ -447,6 +452,22 @@ impl ParamSource {
     }
 }
 
+/// The body parameters of a route that reads its JSON body as one object
+/// keyed by parameter (FastAPI's embedded body): when it has two or more
+/// body parameters of distinct names, or one marked `Body(embed=True)`.
+/// Each is then the value of its key (alias, else name); `None` when the
+/// body, if any, is the one parameter's value itself. A parameter the
+/// dependency graph names twice counts once.
+pub fn embedded_body<'a>(params: impl IntoIterator<Item = &'a Param>) -> Option<Vec<&'a Param>> {
+    let mut out: Vec<&Param> = Vec::new();
+    for p in params {
+        if p.source == ParamSource::Body && !out.iter().any(|q| q.name == p.name) {
+            out.push(p);
+        }
+    }
+    (out.len() > 1 || out.iter().any(|p| p.embed)).then_some(out)
+}
+
 /// A handler parameter, bound to its source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Param {
@@ -468,6 +489,10 @@ pub struct Param {
     /// header model, whether its fields read headers with `_` turned into
     /// `-` (see [`Param::param_model_fields`]).
     pub convert_underscores: bool,
+    /// `Body(embed=True)`: the body is an object and this parameter is
+    /// its field named [`Param::wire_name`] (FastAPI's embedded body; a
+    /// route with several body parameters reads each that way).
+    pub embed: bool,
     /// Whether the annotation was missing.
     pub annotated: bool,
     /// The default value.

@@ -455,6 +455,8 @@ pub struct Bound<T> {
 pub const RESPONSE_CLASSES: &[&str] = &[
     "prebake.Response",
     "prebake.JSONResponse",
+    "prebake.ORJSONResponse",
+    "prebake.UJSONResponse",
     "prebake.HTMLResponse",
     "prebake.PlainTextResponse",
     "prebake.RedirectResponse",

@@ -248,6 +248,10 @@ fn route_summary(analysis: &Analysis, route: &Route) -> String {
         ResponseKind::Bytes => "application/octet-stream (bytes)".to_string(),
         ResponseKind::Empty => "no body (None)".to_string(),
         ResponseKind::Raw => "Response, as built by the handler".to_string(),
+        ResponseKind::Wrap(class) => format!(
+            "{}, made from the returned value (`response_class=`)",
+            class.trim_start_matches("prebake.")
+        ),
         ResponseKind::Json(ty) => format!("JSON {}", ty.display(&analysis.ir)),
     };
     let mut out = format!(

@@ -132,6 +132,14 @@ pub fn operation_id(route: &Route, method: HttpMethod) -> String {
     if let Some(id) = route.keyword("operation_id").and_then(Value::as_str) {
         return id.to_string();
     }
+    unique_id(route, method)
+}
+
+/// FastAPI's unique id of a route's method, whatever `operation_id=` says:
+/// the handler's name and the path with every character that is not a
+/// letter, digit or `_` replaced by `_`, then `_` and the method. FastAPI
+/// names a route's embedded body schema after it (`Body_<unique id>`).
+pub fn unique_id(route: &Route, method: HttpMethod) -> String {
     let raw = format!("{}{}", route.handler.name, route.path.raw);
     let mut id: String = raw
         .chars()
@@ -194,6 +202,9 @@ struct Document<'a> {
     /// may hold the plain names).
     http_error: String,
     validation_error: String,
+    /// The embedded bodies' components, collected as the operations are
+    /// written (`Body_<unique id>`, as FastAPI names them).
+    bodies: std::cell::RefCell<Vec<(String, Json)>>,
 }
 
 /// `responses=` types of the decorators, resolved to models.
@@ -277,6 +288,7 @@ impl<'a> Document<'a> {
             schemas,
             http_error,
             validation_error,
+            bodies: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -321,6 +333,7 @@ impl<'a> Document<'a> {
         }
 
         let mut schemas = self.schemas.components();
+        schemas.extend(self.bodies.take());
         schemas.push((self.http_error.clone(), http_error_schema()));
         schemas.push((self.validation_error.clone(), validation_error_schema()));
         let mut components = Json::obj().with("schemas", Json::Obj(schemas));
@@ -347,8 +360,9 @@ impl<'a> Document<'a> {
 
     /// A form route's `requestBody`: urlencoded, or multipart when it takes
     /// files; one model parameter is the body's schema, other fields are
-    /// the properties of an object.
-    fn form_body(&self, form: &[&Param]) -> Json {
+    /// the properties of an object, a component named as FastAPI names it
+    /// (`Body_<unique id>`).
+    fn form_body(&self, r: &Route, form: &[&Param]) -> Json {
         let media = if form.iter().any(|p| p.source == ParamSource::File) {
             "multipart/form-data"
         } else {
@@ -362,31 +376,68 @@ impl<'a> Document<'a> {
         let (schema, required) = match form {
             [p] if model(p) => (self.schemas.schema(&p.ty), p.is_required()),
             _ => {
-                let mut props = Json::obj();
-                let mut required = Vec::new();
-                for p in form {
-                    let mut schema = self.schemas.schema(&p.ty);
-                    if let Some(d) = p.default.as_ref().and_then(|d| self.schemas.builtins(d)) {
-                        schema.set("default", d);
-                    }
-                    props.set(&p.wire_name, schema);
-                    if p.is_required() {
-                        required.push(Json::str(p.wire_name.clone()));
-                    }
-                }
-                let any = !required.is_empty();
-                let mut schema = Json::obj()
-                    .with("type", Json::str("object"))
-                    .with("properties", props);
-                if any {
-                    schema.set("required", Json::Arr(required));
-                }
-                (schema, any)
+                let (name, schema) = self.object_component(r, form);
+                let required = schema.get("required").is_some();
+                self.add_body(name.clone(), schema);
+                (reference(&name), required)
             }
         };
         Json::obj()
             .with("content", content(media, schema))
             .with("required", Json::Bool(required))
+    }
+
+    /// The component of a route's embedded body (several body parameters,
+    /// or `Body(embed=True)`), as FastAPI writes it.
+    fn embedded_body(&self, r: &Route) -> Option<(String, Json)> {
+        let fields = crate::ir::embedded_body(r.graph_params())?;
+        Some(self.object_component(r, &fields))
+    }
+
+    /// A body object read field by field (an embedded JSON body, a form),
+    /// named as FastAPI names it (`Body_<unique id>`): a property per
+    /// parameter under its wire name, titled unless it is a reference, with
+    /// its default; the required ones listed.
+    fn object_component(&self, r: &Route, fields: &[&Param]) -> (String, Json) {
+        let method = r.methods.first().copied().unwrap_or(HttpMethod::Post);
+        let name = format!("Body_{}", unique_id(r, method));
+        let mut props = Json::obj();
+        let mut required = Vec::new();
+        for p in fields {
+            let mut schema = self.schemas.schema(&p.ty);
+            // FastAPI titles each property that is not a reference.
+            if schema.get("$ref").is_none() {
+                schema.set("title", Json::str(title_case(&p.wire_name)));
+            }
+            // FastAPI leaves a `None` default out, as for parameters.
+            if let Some(d) = p
+                .default
+                .as_ref()
+                .filter(|d| !matches!(d.kind, ValueKind::None))
+                .and_then(|d| self.schemas.builtins(d))
+            {
+                schema.set("default", d);
+            }
+            props.set(&p.wire_name, schema);
+            if p.is_required() {
+                required.push(Json::str(p.wire_name.clone()));
+            }
+        }
+        let mut schema = Json::obj()
+            .with("title", Json::str(name.clone()))
+            .with("type", Json::str("object"))
+            .with("properties", props);
+        if !required.is_empty() {
+            schema.set("required", Json::Arr(required));
+        }
+        (name, schema)
+    }
+
+    /// Records a body component (once per name).
+    fn add_body(&self, name: String, schema: Json) {
+        let mut bodies = self.bodies.borrow_mut();
+        bodies.retain(|(n, _)| *n != name);
+        bodies.push((name, schema));
     }
 
     /// A query, header or cookie parameter model's fields, one parameter
@@ -549,9 +600,18 @@ impl<'a> Document<'a> {
             op.set("parameters", Json::Arr(params));
         }
         if !form.is_empty() {
-            op.set("requestBody", self.form_body(&form));
+            op.set("requestBody", self.form_body(r, &form));
         }
-        if let Some(p) = body {
+        if let Some((name, schema)) = self.embedded_body(r) {
+            let required = schema.get("required").is_some();
+            self.add_body(name.clone(), schema);
+            op.set(
+                "requestBody",
+                Json::obj()
+                    .with("content", content("application/json", reference(&name)))
+                    .with("required", Json::Bool(required)),
+            );
+        } else if let Some(p) = body {
             let mut schema = self.schemas.schema(&p.ty);
             if let Some(d) = p.default.as_ref().and_then(|d| self.schemas.builtins(d)) {
                 schema.set("default", d);
@@ -592,6 +652,25 @@ impl<'a> Document<'a> {
                 "content",
                 content("application/json", self.schemas.schema(t)),
             ),
+            // The class's media type, as FastAPI documents it; the others
+            // (redirects, files, streams) have none.
+            ResponseKind::Wrap(class) => match class.as_str() {
+                "prebake.JSONResponse" | "prebake.ORJSONResponse" | "prebake.UJSONResponse" => {
+                    ok.with("content", content("application/json", Json::obj()))
+                }
+                "prebake.HTMLResponse" | "prebake.PlainTextResponse" => {
+                    let media = if class == "prebake.HTMLResponse" {
+                        "text/html"
+                    } else {
+                        "text/plain"
+                    };
+                    ok.with(
+                        "content",
+                        content(media, Json::obj().with("type", Json::str("string"))),
+                    )
+                }
+                _ => ok,
+            },
             ResponseKind::Empty | ResponseKind::Raw => ok,
         };
         responses.push((r.status_code.to_string(), ok));

@@ -53,12 +53,15 @@ from prebake._response import (
     FileResponse,
     HTMLResponse,
     JSONResponse,
+    ORJSONResponse,
     PlainTextResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
+    UJSONResponse,
 )
 from prebake._routing import APIRouter
+from prebake.encoders import jsonable_encoder
 from prebake._state import State
 from prebake.staticfiles import StaticFiles
 
@@ -134,6 +137,7 @@ __all__ = [
     "FileResponse",
     "HTMLResponse",
     "JSONResponse",
+    "ORJSONResponse",
     "Middleware",
     "OAuth2PasswordBearer",
     "Param",
@@ -151,6 +155,8 @@ __all__ = [
     "UploadFile",
     "StaticFiles",
     "StreamingResponse",
+    "UJSONResponse",
     "TrustedHostMiddleware",
     "__version__",
+    "jsonable_encoder",
 ]

@@ -20,10 +20,12 @@ __all__ = [
     "FileResponse",
     "HTMLResponse",
     "JSONResponse",
+    "ORJSONResponse",
     "PlainTextResponse",
     "RedirectResponse",
     "Response",
     "StreamingResponse",
+    "UJSONResponse",
 ]
 
 TEXT = "text/plain; charset=utf-8"
@@ -189,6 +191,21 @@ class JSONResponse(Response):
         import msgspec
 
         super().__init__(msgspec.json.encode(content), status_code, headers, JSON, background)
+
+
+class ORJSONResponse(JSONResponse):
+    """FastAPI's `ORJSONResponse`, for ported code: the same bytes as
+    `JSONResponse`, since msgspec is already the fast encoder (no `orjson`
+    needed)."""
+
+    __slots__ = ()
+
+
+class UJSONResponse(JSONResponse):
+    """FastAPI's `UJSONResponse`, for ported code: `JSONResponse` under
+    another name (msgspec encodes it; no `ujson` needed)."""
+
+    __slots__ = ()
 
 
 class HTMLResponse(Response):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from prebake._depends import Depends
+from prebake._response import Response
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -87,6 +88,7 @@ class RouteOptions(TypedDict, total=False):
     responses: Mapping[int | str, Any] | None
     template: str | None
     response_model: Any
+    response_class: type[Response] | None
     response_description: str
     response_model_include: Collection[str] | None
     response_model_exclude: Collection[str] | None
@@ -140,6 +142,7 @@ class Router:
         responses: Mapping[int | str, Any] | None = None,
         template: str | None = None,
         response_model: Any = None,
+        response_class: type[Response] | None = None,
         response_description: str = "Successful Response",
         response_model_include: Collection[str] | None = None,
         response_model_exclude: Collection[str] | None = None,
@@ -156,6 +159,12 @@ class Router:
         `response_model_exclude_unset=`, `_exclude_defaults=`,
         `_exclude_none=`, `_include=` and `_exclude=` leave fields out of the
         answer as in FastAPI (top-level field names for the last two).
+
+        `response_class=` is FastAPI's too: a value the handler returns that
+        is not a `Response` is passed to that class (`HTMLResponse`,
+        `PlainTextResponse`, `RedirectResponse` for a URL, `FileResponse` for
+        a path, `StreamingResponse` for an iterator); the JSON classes
+        encode it as the declared type, as without the keyword.
 
         `template="page.html"` renders the model the handler returns with
         that template (in the app's `templates` folder), compiled into the
@@ -176,6 +185,10 @@ class Router:
         _check_tags(tags)
         deps = _check_dependencies(dependencies)
         thread = _check_sync_to_thread(sync_to_thread)
+        if response_class is not None and not (
+            isinstance(response_class, type) and issubclass(response_class, Response)
+        ):
+            raise TypeError(f"response_class must be a Response class, got {response_class!r}")
         if template is not None and (not isinstance(template, str) or not template):
             raise TypeError(f"template must be a non-empty str (a file name), got {template!r}")
         shape = _shape(full)

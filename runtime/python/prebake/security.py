@@ -32,6 +32,8 @@ __all__ = [
     "HTTPBasicCredentials",
     "HTTPBearer",
     "OAuth2PasswordBearer",
+    "OAuth2PasswordRequestForm",
+    "OAuth2PasswordRequestFormStrict",
     "SecurityBase",
 ]
 
@@ -249,3 +251,61 @@ class _QueryView(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._query)
+
+
+class OAuth2PasswordRequestForm:
+    """The OAuth2 password flow's login form, as FastAPI's: a dependency
+    (``form: Annotated[OAuth2PasswordRequestForm, Depends()]``) whose fields
+    the compiler reads from the urlencoded form body, as `Form()` parameters.
+
+    `username` and `password` are required; `scope` is split on spaces into
+    `scopes`; `grant_type`, when sent, must be ``password``.
+    """
+
+    __slots__ = ("grant_type", "username", "password", "scopes", "client_id", "client_secret")
+
+    def __init__(
+        self,
+        *,
+        grant_type: str | None = None,
+        username: str,
+        password: str,
+        scope: str = "",
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> None:
+        self.grant_type = grant_type
+        self.username = username
+        self.password = password
+        self.scopes = scope.split()
+        self.client_id = client_id
+        self.client_secret = client_secret
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(username={self.username!r}, scopes={self.scopes!r})"
+
+
+class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
+    """`OAuth2PasswordRequestForm` whose `grant_type` is required (and must
+    be ``password``), as the OAuth2 specification asks."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        *,
+        grant_type: str,
+        username: str,
+        password: str,
+        scope: str = "",
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )

@@ -124,7 +124,23 @@ pub(crate) struct Named {
 
 impl BodyDecoder for Named {
     fn decode<'py>(&self, py: Python<'py>, body: &[u8]) -> Result<Bound<'py, PyAny>, BodyError> {
-        self.inner.decode_with(py, body, self.param)
+        if !self.param.is_empty() {
+            return self.inner.decode_with(py, body, self.param);
+        }
+        // An embedded body (no parameter name): a missing field is keyed by
+        // its name (FastAPI's `body.<name>`), other errors at the root by
+        // `body`.
+        self.inner.decode_with(py, body, "").map_err(|e| match e {
+            BodyError::Invalid { message, key } if key.is_empty() => {
+                let key = message
+                    .strip_prefix("Object missing required field `")
+                    .and_then(|rest| rest.strip_suffix('`'))
+                    .unwrap_or("body")
+                    .to_owned();
+                BodyError::Invalid { message, key }
+            }
+            e => e,
+        })
     }
 }
 

@@ -580,6 +580,53 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// Decodes the JSON body of a route whose body parameters are the fields
+    /// of one object (FastAPI's embedded body) into the route's generated
+    /// Struct; no body at all reads as `{}`, so that each missing required
+    /// parameter is named. `None` after an error of the decoder itself (the
+    /// call then fails with it).
+    pub fn decode_embedded(&mut self) -> Result<Option<Bound<'a, PyAny>>, Rejection> {
+        let Some(decoder) = &self.route.body else {
+            self.error.get_or_insert_with(|| {
+                pyo3::exceptions::PyTypeError::new_err("prebake: this route has no JSON body")
+            });
+            return Ok(None);
+        };
+        let body = if self.req.body.is_empty() {
+            &b"{}"[..]
+        } else {
+            self.req.body
+        };
+        match decoder.decode(self.py, body) {
+            Ok(v) => Ok(Some(v)),
+            Err(BodyError::InvalidJson(detail)) => Err(Rejection::status(400, detail)),
+            Err(BodyError::Invalid { message, key }) => {
+                Err(Rejection::validation(Source::Body, key.into(), message))
+            }
+            Err(BodyError::Python(e)) => {
+                self.error.get_or_insert(e);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Pushes the field `name` of an embedded body ([`Call::decode_embedded`]),
+    /// or the parameter's default when the body left it out.
+    pub fn push_field(&mut self, body: Option<&Bound<'a, PyAny>>, name: &str) {
+        let Some(body) = body else {
+            self.push_none();
+            return;
+        };
+        match body.getattr(name) {
+            Ok(v) if is_unset(self.py, &v) => self.push_default(),
+            Ok(v) => self.push_raw(v.into_ptr()),
+            Err(e) => {
+                self.error.get_or_insert(e);
+                self.push_none();
+            }
+        }
+    }
+
     /// Pushes a `prebake.Request` for a parameter annotated `Request`.
     pub fn push_request(&mut self) {
         match self.build_request() {
@@ -822,4 +869,17 @@ unsafe fn long_from_str(digits: &str) -> *mut ffi::PyObject {
     };
     // SAFETY: a NUL-terminated decimal string.
     unsafe { ffi::PyLong_FromString(c.as_ptr(), ptr::null_mut(), 10) }
+}
+
+/// Whether `v` is `msgspec.UNSET`, the default of an embedded body's
+/// optional fields (the parameter's own default is pushed instead).
+fn is_unset(py: Python<'_>, v: &Bound<'_, PyAny>) -> bool {
+    static UNSET: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    UNSET
+        .get_or_try_init(py, || {
+            py.import("msgspec")
+                .and_then(|m| m.getattr("UNSET"))
+                .map(Bound::unbind)
+        })
+        .is_ok_and(|u| v.is(u.bind(py)))
 }

@@ -89,6 +89,10 @@ fn finish_value<'py>(
                 Err(mismatch("None", &value))
             }
         }
+        Returns::Wrap(class) => match wrap(py, interp, &value, class) {
+            Ok(response) => sent_as_built(py, interp, spec, rid, &response),
+            Err(e) => return error(py, interp, spec, rid, &e, request),
+        },
         Returns::Response => {
             if value
                 .is_instance(interp.response_cls.bind(py))
@@ -134,6 +138,24 @@ fn finish_value<'py>(
         );
         response::internal_error()
     })
+}
+
+/// The response of a `response_class=` route: the returned `Response`, or
+/// the class called with the returned value (FastAPI's rule). The class
+/// refusing the value is a handler fault, a 500.
+fn wrap<'py>(
+    py: Python<'py>,
+    interp: &Interp,
+    value: &Bound<'py, PyAny>,
+    class: u16,
+) -> PyResult<Bound<'py, PyAny>> {
+    if value.is_instance(interp.response_cls.bind(py))? {
+        return Ok(value.clone());
+    }
+    let class = interp.types.get(usize::from(class)).ok_or_else(|| {
+        pyo3::exceptions::PyIndexError::new_err("prebake: response class index out of range")
+    })?;
+    class.bind(py).call1((value,))
 }
 
 /// The 503 for a handler that ran past `--handler-timeout`.

@@ -701,7 +701,7 @@ fn call(
 fn file_conditions(state: &State, index: usize, headers: &HeaderMap) -> Option<Box<HeaderMap>> {
     if !matches!(
         state.app.routes[index].returns,
-        crate::app::Returns::Response
+        crate::app::Returns::Response | crate::app::Returns::Wrap(_)
     ) {
         return None;
     }

@@ -9,6 +9,8 @@ from fastapi.security import (
     HTTPBasicCredentials,
     HTTPBearer,
     OAuth2PasswordBearer,
+    OAuth2PasswordRequestForm,
+    OAuth2PasswordRequestFormStrict,
 )
 
 __all__ = [
@@ -20,4 +22,6 @@ __all__ = [
     "HTTPBasicCredentials",
     "HTTPBearer",
     "OAuth2PasswordBearer",
+    "OAuth2PasswordRequestForm",
+    "OAuth2PasswordRequestFormStrict",
 ]

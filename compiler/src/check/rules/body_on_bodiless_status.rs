@@ -19,7 +19,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
         }
         if matches!(
             route.handler.response,
-            ResponseKind::Empty | ResponseKind::Raw
+            ResponseKind::Empty | ResponseKind::Raw | ResponseKind::Wrap(_)
         ) {
             continue;
         }

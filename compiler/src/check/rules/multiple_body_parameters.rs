@@ -1,40 +1,88 @@
-//! PB022 `multiple-body-parameters`: a handler with more than one JSON body
-//! parameter.
+//! PB022 `multiple-body-parameters`: two body parameters of a route where
+//! one is not marked `Body()`, or two that read the same key of its JSON
+//! body.
 #![doc = include_str!("../../../../docs/diagnostics/PB022.md")]
 
 use crate::check::{Ctx, walk};
 use crate::diagnostics::{Code, Diagnostic, Sink};
 use crate::ir::ParamSource;
 
-/// Reports every body parameter after the first.
+/// Reports a second body parameter when one of them is not marked
+/// `Body()`, and a body parameter whose key (its alias, else its name) an
+/// earlier body parameter of another name already reads.
+///
+/// An unmarked model, list or dict parameter is the whole body; two body
+/// parameters are an error unless each is marked `Body()`, which reads them
+/// from one JSON object keyed by their names, as FastAPI does (FastAPI
+/// embeds unmarked ones too: a body whose shape changed because a second
+/// parameter was added is what this refuses). Two of them on one key would
+/// both get its value, which an alias written by mistake is the usual cause
+/// of.
 pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
     for route in walk::handler_routes(ctx.ir) {
         // Across the route's dependency graph: parameters of the same name
-        // share the one body (their types must agree, PB073).
-        let mut bodies = walk::request_params(route)
+        // share the one value (their types must agree, PB073).
+        let bodies: Vec<_> = walk::request_params(route)
             .into_iter()
-            .filter(|p| p.source == ParamSource::Body);
-        let Some(first) = bodies.next() else {
-            continue;
-        };
-        for p in bodies.filter(|p| p.wire_name != first.wire_name) {
+            .filter(|p| p.source == ParamSource::Body)
+            .collect();
+        let mut distinct: Vec<_> = Vec::new();
+        for p in &bodies {
+            if !distinct
+                .iter()
+                .any(|q: &&&crate::ir::Param| q.name == p.name)
+            {
+                distinct.push(p);
+            }
+        }
+        if distinct.len() > 1
+            && let Some(unmarked) = distinct.iter().find(|p| p.marker_span.is_none())
+        {
+            let other = distinct
+                .iter()
+                .find(|p| p.name != unmarked.name)
+                .expect("two distinct names");
+            let (first, second) = if unmarked.span.start < other.span.start {
+                (unmarked, other)
+            } else {
+                (other, unmarked)
+            };
             sink.report(
                 Diagnostic::new(
                     Code::PB022,
-                    p.name_span,
-                    format!("second JSON body parameter `{}`", p.name),
+                    second.name_span,
+                    format!(
+                        "two body parameters: `{}` and `{}`",
+                        first.name, second.name
+                    ),
                 )
-                .with_label("also read from the body")
-                .with_secondary(first.name_span, "the body already goes here")
-                .with_note("a request has one body, and prebake decodes all of it into one parameter (models, lists and dicts are bodies by default)")
+                .with_label("a second body parameter")
+                .with_secondary(first.name_span, "the first")
                 .with_note(format!(
-                    "FastAPI reads several body parameters from one object keyed by their names (`{{\"{}\": ..., \"{}\": ...}}`): a Struct with those two fields reads the same JSON",
-                    first.name, p.name
+                    "a model, list or dict parameter without a marker is the whole JSON body; `{}` is not marked `Body()`",
+                    unmarked.name
                 ))
-                .with_help(format!(
-                    "combine them into one Struct with fields `{}` and `{}`, or mark a scalar-like one `Query()`",
-                    first.name, p.name
-                )),
+                .with_help("mark each with `Body()` (`item: Annotated[Item, Body()]`) to read them from one JSON object keyed by parameter name, as FastAPI does, or put them in one model"),
+            );
+            continue;
+        }
+        for (j, p) in bodies.iter().enumerate() {
+            let Some(first) = bodies[..j]
+                .iter()
+                .find(|q| q.wire_name == p.wire_name && q.name != p.name)
+            else {
+                continue;
+            };
+            sink.report(
+                Diagnostic::new(
+                    Code::PB022,
+                    p.marker_span.unwrap_or(p.name_span),
+                    format!("body key `{}` is read twice", p.wire_name),
+                )
+                .with_label(format!("`{}` reads body key `{}`", p.name, p.wire_name))
+                .with_secondary(first.name_span, format!("`{}` already reads it", first.name))
+                .with_note("several body parameters are read from one JSON object, each from the key of its name (or alias)")
+                .with_help("give one of them a different `alias`"),
             );
         }
     }

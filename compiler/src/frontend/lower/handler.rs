@@ -6,6 +6,7 @@ use rustpython_ast::Visitor;
 use rustpython_parser::ast::{self, Ranged};
 
 use super::Lowerer;
+use super::response_class::ResponseClass;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::frontend::scope::Resolved;
 use crate::ir::{
@@ -21,6 +22,7 @@ impl Lowerer<'_> {
         is_async: bool,
         path: &PathTemplate,
         response_model: Option<&ast::Expr>,
+        response_class: Option<super::response_class::ResponseClass>,
     ) -> Handler {
         let (name, args, returns, body) = match stmt {
             ast::Stmt::FunctionDef(f) => (f.name.as_str(), &*f.args, f.returns.as_deref(), &f.body),
@@ -81,8 +83,20 @@ impl Lowerer<'_> {
             params.push(self.param(m, p, kw_only, path));
         }
 
-        let (returns_ty, response) = match returns {
-            None => {
+        let (returns_ty, response) = match (returns, response_class) {
+            // The class makes the response; an annotation, if any, is only
+            // what the handler returns.
+            (returns, Some(ResponseClass::Wrap(class))) => (
+                returns.map(|expr| self.lower_type(m, expr)),
+                ResponseKind::Wrap(class.to_string()),
+            ),
+            // A JSON class without an annotation: the class encodes
+            // whatever it is given (or a returned response is sent), as
+            // FastAPI does.
+            (None, Some(ResponseClass::Json(class))) => {
+                (None, ResponseKind::Wrap(class.to_string()))
+            }
+            (None, None) => {
                 self.sink.report(
                     Diagnostic::new(Code::PB020, name_span, format!("handler `{name}` has no return annotation"))
                         .with_label("return type needed")
@@ -94,7 +108,7 @@ impl Lowerer<'_> {
                     ResponseKind::Json(Ty::new(TyKind::Unknown, name_span)),
                 )
             }
-            Some(expr) => {
+            (Some(expr), _) => {
                 let ty = self.lower_type(m, expr);
                 let response = match ty.kind {
                     TyKind::Str => ResponseKind::Text,
@@ -177,6 +191,7 @@ impl Lowerer<'_> {
                 wire_name: name,
                 ty: Ty::new(TyKind::Unknown, name_span),
                 convert_underscores: true,
+                embed: false,
                 annotated: true,
                 default: None,
                 kw_only,
@@ -200,6 +215,7 @@ impl Lowerer<'_> {
                     wire_name: name,
                     ty: Ty::new(TyKind::Unknown, name_span),
                     convert_underscores: true,
+                    embed: false,
                     annotated: true,
                     default: None,
                     kw_only,
@@ -322,6 +338,7 @@ impl Lowerer<'_> {
         };
         let alias = marker.as_ref().and_then(|mk| mk.alias.clone());
         let convert = marker.as_ref().is_none_or(|mk| mk.convert_underscores);
+        let embed = marker.as_ref().is_some_and(|mk| mk.embed);
         let wire_name = alias.unwrap_or_else(|| match source {
             ParamSource::Header if convert => name.replace('_', "-"),
             _ => name.clone(),
@@ -334,6 +351,7 @@ impl Lowerer<'_> {
             wire_name,
             ty,
             convert_underscores: convert,
+            embed,
             annotated,
             default,
             kw_only,
@@ -352,6 +370,7 @@ impl Lowerer<'_> {
             wire_name: "request".to_string(),
             ty: Ty::new(TyKind::Request, span),
             convert_underscores: true,
+            embed: false,
             annotated: true,
             default: None,
             kw_only: false,

@@ -15,6 +15,7 @@ mod mounts;
 mod path_template;
 mod pool;
 mod raises;
+mod response_class;
 mod route;
 mod routers;
 

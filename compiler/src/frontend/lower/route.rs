@@ -329,10 +329,7 @@ impl Lowerer<'_> {
                     }
                 }
                 key if !ROUTE_KEYWORDS.contains(&key) => {
-                    let help = match key {
-                        "response_class" => "return the response itself (`return HTMLResponse(text)`), or annotate `-> str` for text/plain".to_string(),
-                        _ => format!("remove `{key}=`"),
-                    };
+                    let help = format!("remove `{key}=`");
                     self.sink.report(
                         Diagnostic::new(
                             Code::PB163,
@@ -376,7 +373,12 @@ impl Lowerer<'_> {
             .iter()
             .find(|k| k.arg.as_deref() == Some("response_model"))
             .map(|k| &k.value);
-        let handler = self.handler(m, stmt, is_async, &path, response_model);
+        let response_class = call
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some("response_class"))
+            .and_then(|k| self.response_class(m, &k.value));
+        let handler = self.handler(m, stmt, is_async, &path, response_model, response_class);
         let mut tags = mount.tags.clone();
         for t in self.tags_keyword(m, call) {
             if !tags.contains(&t) {
@@ -388,10 +390,11 @@ impl Lowerer<'_> {
             .iter()
             .filter_map(|k| Some((k.arg.as_deref()?.to_string(), self.value(m, &k.value))))
             .collect();
-        let default_status = if matches!(handler.response, ResponseKind::Empty) {
-            204
-        } else {
-            200
+        let default_status = match &handler.response {
+            ResponseKind::Empty => 204,
+            // The class's own default, which the response it makes carries.
+            ResponseKind::Wrap(class) if class == "prebake.RedirectResponse" => 307,
+            _ => 200,
         };
         Some(Route {
             methods,
@@ -493,6 +496,7 @@ const ROUTE_KEYWORDS: &[&str] = &[
     "template",
     "methods",
     "response_model",
+    "response_class",
     "response_description",
     "response_model_exclude_unset",
     "response_model_exclude_defaults",
