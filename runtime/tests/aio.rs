@@ -52,6 +52,14 @@ fn call_soon_makes_handles_that_run_in_their_context() {
             "context": true,
             "cancelled": true,
             "repr": true,
+            // Positional arguments, the callback by keyword, `context=None`,
+            // and Python's own errors for bad calls.
+            "called": [[1, "two", null], ["by keyword"]],
+            "errors": [
+                "BaseEventLoop.call_soon() missing 1 required positional argument: 'callback'",
+                "BaseEventLoop.call_soon() got an unexpected keyword argument 'bogus'",
+                "BaseEventLoop.call_soon() got multiple values for argument 'callback'",
+            ],
         })
     );
 }

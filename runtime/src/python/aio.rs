@@ -49,6 +49,8 @@ pub(crate) struct Aio {
     create_task: Py<PyAny>,
     /// `asyncio.Task`, made directly when `create_task` would do nothing more.
     task_type: Py<PyAny>,
+    /// `{"loop": loop}`, its keywords (the Task does not keep them).
+    task_kwargs: Py<pyo3::types::PyDict>,
     /// The loop's parts one turn reads, and the turn itself.
     turn: Turn,
     /// `bootstrap.adopt`, and the bootstrap module's globals where the fast
@@ -399,7 +401,7 @@ impl Aio {
         let events = py.import("asyncio.events")?;
         bootstrap.call_method1("use_resume", (py.get_type::<Resume>(),))?;
         let call_soon = Bound::new(py, super::turn::CallSoon::new(py, &event_loop)?)?;
-        event_loop.setattr("call_soon", call_soon.getattr("call")?)?;
+        event_loop.setattr("call_soon", super::turn::CallSoon::function(&call_soon)?)?;
         for (name, later) in [("call_at", false), ("call_later", true)] {
             let call = Bound::new(py, super::turn::CallAt::new(py, &event_loop, later)?)?;
             event_loop.setattr(name, call.getattr("call")?)?;
@@ -412,6 +414,11 @@ impl Aio {
             set_running_loop: events.getattr("_set_running_loop")?.unbind(),
             create_task: event_loop.getattr("create_task")?.unbind(),
             task_type: py.import("asyncio.tasks")?.getattr("Task")?.unbind(),
+            task_kwargs: {
+                let kwargs = pyo3::types::PyDict::new(py);
+                kwargs.set_item("loop", &event_loop)?;
+                kwargs.unbind()
+            },
             turn: Turn::new(py, &event_loop, bootstrap)?,
             adopt: bootstrap.getattr("adopt")?.unbind(),
             globals: bootstrap.dict().unbind(),
@@ -425,11 +432,20 @@ impl Aio {
 
     fn set_running(&self, py: Python<'_>, running: bool) -> PyResult<()> {
         let arg = if running {
-            self.event_loop.bind(py).clone()
+            self.event_loop.as_ptr()
         } else {
-            py.None().into_bound(py)
+            // SAFETY: None is a static singleton.
+            unsafe { ffi::Py_None() }
         };
-        self.set_running_loop.bind(py).call1((arg,)).map(drop)
+        // SAFETY: live objects; a new reference (None) or NULL with an
+        // exception. A one-argument vectorcall: no tuple is built.
+        unsafe {
+            Bound::from_owned_ptr_or_err(
+                py,
+                ffi::PyObject_CallOneArg(self.set_running_loop.as_ptr(), arg),
+            )
+            .map(drop)
+        }
     }
 
     /// The fast path: one `send(None)` into the handler's coroutine.
@@ -609,13 +625,15 @@ impl Aio {
         coro: Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let lp = self.event_loop.bind(py);
-        if lp.getattr(intern!(py, "_task_factory"))?.is_none()
-            && !lp.getattr(intern!(py, "_debug"))?.is_truthy()?
-            && !lp.getattr(intern!(py, "_closed"))?.is_truthy()?
+        let attrs = self.turn.attrs();
+        if attrs.get(lp, intern!(py, "_task_factory"))?.is_none()
+            && !attrs.flag(lp, intern!(py, "_debug"))?
+            && !attrs.flag(lp, intern!(py, "_closed"))?
         {
-            let kwargs = pyo3::types::PyDict::new(py);
-            kwargs.set_item(intern!(py, "loop"), lp)?;
-            return self.task_type.bind(py).call((coro,), Some(&kwargs));
+            return self
+                .task_type
+                .bind(py)
+                .call((coro,), Some(self.task_kwargs.bind(py)));
         }
         self.create_task.bind(py).call1((coro,))
     }

@@ -49,6 +49,11 @@ pub(super) struct Turn {
     event_loop: Py<PyAny>,
     /// `loop._ready`: a deque, made once in the loop's `__init__`.
     ready: Py<PyAny>,
+    /// Its bound `append` and `popleft` (a method lookup per handle saved).
+    append: Py<PyAny>,
+    popleft: Py<PyAny>,
+    /// The loop's attributes, read from its instance dictionary.
+    attrs: LoopAttrs,
     /// The selector's `_fd_to_key`: made once, cleared only on close.
     fd_to_key: Py<PyDict>,
     epoll_fd: RawFd,
@@ -85,6 +90,70 @@ pub(super) fn monotonic() -> f64 {
     secs
 }
 
+/// Reads the loop's own attributes (`_debug`, `_closed`, `_scheduled`, ...)
+/// from its instance dictionary.
+///
+/// A `getattr` on the loop walks its class's MRO for a descriptor before
+/// it looks in the instance (about 200 instructions); every `call_soon`
+/// asked two of them, every turn three. `BaseEventLoop` keeps these as
+/// plain instance attributes (no property, no slot shadows them), and
+/// `set_debug`, `close` and `_run_once` assign them, which writes this
+/// same dictionary; a name missing from it is read with `getattr`.
+pub(super) struct LoopAttrs {
+    dict: Py<PyDict>,
+}
+
+impl LoopAttrs {
+    pub(super) fn new(event_loop: &Bound<'_, PyAny>) -> PyResult<LoopAttrs> {
+        Ok(LoopAttrs {
+            dict: event_loop
+                .getattr("__dict__")?
+                .cast_into::<PyDict>()?
+                .unbind(),
+        })
+    }
+
+    /// `loop.<name>`.
+    pub(super) fn get<'py>(
+        &self,
+        lp: &Bound<'py, PyAny>,
+        name: &Bound<'py, pyo3::types::PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = lp.py();
+        // SAFETY: live dict and key; a borrowed reference or NULL (with an
+        // exception set only on a failed hash or comparison).
+        unsafe {
+            let v = ffi::PyDict_GetItemWithError(self.dict.as_ptr(), name.as_ptr());
+            if !v.is_null() {
+                return Ok(Bound::from_borrowed_ptr(py, v));
+            }
+            if !ffi::PyErr_Occurred().is_null() {
+                return Err(PyErr::fetch(py));
+            }
+        }
+        lp.getattr(name)
+    }
+
+    /// Whether `loop.<name>` is true.
+    pub(super) fn flag(
+        &self,
+        lp: &Bound<'_, PyAny>,
+        name: &Bound<'_, pyo3::types::PyString>,
+    ) -> PyResult<bool> {
+        let v = self.get(lp, name)?;
+        // SAFETY: True and False are immortal singletons.
+        unsafe {
+            if v.as_ptr() == ffi::Py_False() {
+                return Ok(false);
+            }
+            if v.as_ptr() == ffi::Py_True() {
+                return Ok(true);
+            }
+        }
+        v.is_truthy()
+    }
+}
+
 impl Turn {
     pub(super) fn new(
         py: Python<'_>,
@@ -93,8 +162,12 @@ impl Turn {
     ) -> PyResult<Turn> {
         let selector = event_loop.getattr("_selector")?;
         let heapq = py.import("heapq")?;
+        let ready = event_loop.getattr("_ready")?;
         Ok(Turn {
-            ready: event_loop.getattr("_ready")?.unbind(),
+            append: ready.getattr("append")?.unbind(),
+            popleft: ready.getattr("popleft")?.unbind(),
+            ready: ready.unbind(),
+            attrs: LoopAttrs::new(event_loop)?,
             fd_to_key: selector
                 .getattr("_fd_to_key")?
                 .cast_into::<PyDict>()?
@@ -110,6 +183,11 @@ impl Turn {
         })
     }
 
+    /// The loop's attributes.
+    pub(super) fn attrs(&self) -> &LoopAttrs {
+        &self.attrs
+    }
+
     pub(super) fn epoll_fd(&self) -> RawFd {
         self.epoll_fd
     }
@@ -117,9 +195,8 @@ impl Turn {
     /// The loop's `_scheduled` heap (read each time: `_run_once` replaces it).
     pub(super) fn scheduled<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         Ok(self
-            .event_loop
-            .bind(py)
-            .getattr(intern!(py, "_scheduled"))?
+            .attrs
+            .get(self.event_loop.bind(py), intern!(py, "_scheduled"))?
             .cast_into::<PyList>()?)
     }
 
@@ -132,7 +209,7 @@ impl Turn {
     pub(super) fn run(&self, py: Python<'_>) -> PyResult<After> {
         let lp = self.event_loop.bind(py);
         let mut again = false;
-        if lp.getattr(intern!(py, "_debug"))?.is_truthy()? {
+        if self.attrs.flag(lp, intern!(py, "_debug"))? {
             self.run_once.bind(py).call0()?;
         } else {
             self.drop_cancelled_timers(py)?;
@@ -163,8 +240,9 @@ impl Turn {
         }
         let cancelled_name = intern!(py, "_cancelled");
         let scheduled_name = intern!(py, "_scheduled");
-        let n_cancelled: usize = lp
-            .getattr(intern!(py, "_timer_cancelled_count"))?
+        let n_cancelled: usize = self
+            .attrs
+            .get(lp, intern!(py, "_timer_cancelled_count"))?
             .extract()?;
         #[allow(clippy::cast_precision_loss)]
         let many = count > MIN_SCHEDULED_TIMER_HANDLES
@@ -224,7 +302,6 @@ impl Turn {
         }
         let mut made_ready = 0;
         let fd_to_key = self.fd_to_key.bind(py);
-        let ready = self.ready.bind(py);
         let lp = self.event_loop.bind(py);
         let cancelled = intern!(py, "_cancelled");
         for ev in &events[..n] {
@@ -262,7 +339,7 @@ impl Turn {
                 if self.slots.get(&handle, CANCELLED, cancelled)?.is_truthy()? {
                     lp.call_method1(remove, (key.get_item(0)?,))?;
                 } else {
-                    ready.call_method1(intern!(py, "append"), (handle,))?;
+                    append(&self.append, &handle)?;
                     made_ready += 1;
                 }
             }
@@ -278,7 +355,6 @@ impl Turn {
         }
         let end = monotonic() + self.clock_resolution;
         let heappop = self.heappop.bind(py);
-        let ready = self.ready.bind(py);
         while !scheduled.is_empty() {
             let when: f64 = self
                 .slots
@@ -289,7 +365,7 @@ impl Turn {
             }
             let handle = heappop.call1((&scheduled,))?;
             handle.setattr(intern!(py, "_scheduled"), false)?;
-            ready.call_method1(intern!(py, "append"), (handle,))?;
+            append(&self.append, &handle)?;
         }
         Ok(())
     }
@@ -299,7 +375,10 @@ impl Turn {
         let ready = self.ready.bind(py);
         let todo = ready.len()?;
         for _ in 0..todo {
-            let handle = ready.call_method0(intern!(py, "popleft"))?;
+            // SAFETY: a live callable; a new reference or NULL with an exception.
+            let handle = unsafe {
+                Bound::from_owned_ptr_or_err(py, ffi::PyObject_CallNoArgs(self.popleft.as_ptr()))?
+            };
             if self
                 .slots
                 .get(&handle, CANCELLED, intern!(py, "_cancelled"))?
@@ -337,15 +416,25 @@ impl Turn {
                 timer: None,
             });
         }
-        let when: f64 = scheduled
-            .get_item(0)?
-            .getattr(intern!(py, "_when"))?
+        let when: f64 = self
+            .slots
+            .get(&scheduled.get_item(0)?, WHEN, intern!(py, "_when"))?
             .extract()?;
         let wait = (when - monotonic()).max(0.0);
         Ok(After {
             now: wait == 0.0,
             timer: Some(wait),
         })
+    }
+}
+
+/// `append(item)`, with `append` a deque's bound `append`.
+fn append(append: &Py<PyAny>, item: &Bound<'_, PyAny>) -> PyResult<()> {
+    let py = item.py();
+    // SAFETY: live objects; a new reference (None) or NULL with an exception.
+    unsafe {
+        Bound::from_owned_ptr_or_err(py, ffi::PyObject_CallOneArg(append.as_ptr(), item.as_ptr()))
+            .map(drop)
     }
 }
 
@@ -563,11 +652,10 @@ fn context_or_copy<'py>(
     }
 }
 
-/// `loop.call_soon`, in Rust: its bound `call` method is set on the loop as
-/// an instance attribute, where `asyncio`'s C Futures and Tasks find it
-/// (every done future's callbacks, every Task step after the first go
-/// through it); a bound method takes its arguments without a tuple and a
-/// dict for `context=`.
+/// `loop.call_soon`, in Rust: a builtin function bound to a [`CallSoon`]
+/// ([`CallSoon::function`]) is set on the loop as an instance attribute,
+/// where `asyncio`'s C Futures and Tasks find it (every done future's
+/// callbacks, every Task step after the first go through it).
 ///
 /// The stock method is three Python frames (`call_soon`, `_call_soon`,
 /// `Handle.__init__`, which also calls `loop.get_debug()`). This makes the
@@ -576,24 +664,177 @@ fn context_or_copy<'py>(
 /// it; a closed loop raises as `_check_closed` does, and a loop in debug
 /// mode takes the stock method (its thread and callback checks, its
 /// source tracebacks).
+///
+/// The function takes its arguments as a vectorcall (`METH_FASTCALL |
+/// METH_KEYWORDS`), as the C Future passes them, `context=` included: a
+/// `#[pymethods]` method with `*args` and a keyword parsed them through
+/// pyo3's generic argument extraction, about 400 instructions of the 1,700
+/// each call cost (ten calls per `/fortunes` request, callgrind).
 #[pyclass(module = "prebake._runtime", frozen)]
 pub(super) struct CallSoon {
     event_loop: Py<PyAny>,
-    ready: Py<PyAny>,
+    /// `loop._ready.append`.
+    append: Py<PyAny>,
+    attrs: LoopAttrs,
     handle: HandleMaker,
     /// `type(loop).call_soon`, for a loop in debug mode.
     stock: Py<PyAny>,
 }
 
+/// A `PyMethodDef` in a static (CPython only reads it).
+struct MethodDef(ffi::PyMethodDef);
+
+// SAFETY: the definition is never written; its pointers are to statics.
+unsafe impl Sync for MethodDef {}
+
+static CALL_SOON: MethodDef = MethodDef(ffi::PyMethodDef {
+    ml_name: c"call_soon".as_ptr(),
+    ml_meth: ffi::PyMethodDefPointer {
+        PyCFunctionFastWithKeywords: call_soon_vectorcall,
+    },
+    ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+    ml_doc: c"call_soon(callback, *args, context=None): the loop's call_soon, in Rust.".as_ptr(),
+});
+
 impl CallSoon {
     pub(super) fn new(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<CallSoon> {
         Ok(CallSoon {
-            ready: event_loop.getattr("_ready")?.unbind(),
+            append: event_loop.getattr("_ready")?.getattr("append")?.unbind(),
+            attrs: LoopAttrs::new(event_loop)?,
             handle: HandleMaker::new(py, "Handle")?,
             stock: event_loop.get_type().getattr("call_soon")?.unbind(),
             event_loop: event_loop.clone().unbind(),
         })
     }
+
+    /// The builtin function to set as the loop's `call_soon`.
+    pub(super) fn function<'py>(slf: &Bound<'py, CallSoon>) -> PyResult<Bound<'py, PyAny>> {
+        // SAFETY: a static definition and a live object the function keeps
+        // a reference to; a new reference or NULL with an exception.
+        unsafe {
+            Bound::from_owned_ptr_or_err(
+                slf.py(),
+                ffi::PyCFunction_NewEx(
+                    (&raw const CALL_SOON.0).cast_mut(),
+                    slf.as_ptr(),
+                    std::ptr::null_mut(),
+                ),
+            )
+        }
+    }
+
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        callback: Bound<'py, PyAny>,
+        args: Bound<'py, PyTuple>,
+        context: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let lp = self.event_loop.bind(py);
+        if self.attrs.flag(lp, intern!(py, "_closed"))? {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "Event loop is closed",
+            ));
+        }
+        if self.attrs.flag(lp, intern!(py, "_debug"))? {
+            return call_stock(self.stock.bind(py), lp, vec![callback], &args, context);
+        }
+        let context = context_or_copy(py, context)?;
+        let none = py.None().into_bound(py);
+        let handle = self.handle.make(
+            py,
+            &[
+                context,
+                lp.clone(),
+                callback,
+                args.into_any(),
+                pyo3::types::PyBool::new(py, false).to_owned().into_any(),
+                none.clone(),
+                none,
+            ],
+        )?;
+        append(&self.append, &handle)?;
+        Ok(handle)
+    }
+}
+
+/// `call_soon(callback, *args, context=None)`'s arguments from a vectorcall,
+/// then [`CallSoon::call`]; the errors are `TypeError`s worded as Python's.
+///
+/// # Safety
+/// `slf` is a `CallSoon`; `args` holds `nargs` positional values then one
+/// per name in `kwnames` (a tuple of str, or NULL); the GIL is held.
+unsafe fn call_soon_args<'py>(
+    py: Python<'py>,
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> PyResult<Bound<'py, PyAny>> {
+    use pyo3::exceptions::PyTypeError;
+    // SAFETY: as the caller promises.
+    unsafe {
+        let this = Bound::from_borrowed_ptr(py, slf).cast_into_unchecked::<CallSoon>();
+        let nargs = usize::try_from(nargs).unwrap_or(0);
+        let nkw = if kwnames.is_null() {
+            0
+        } else {
+            usize::try_from(ffi::PyTuple_GET_SIZE(kwnames)).unwrap_or(0)
+        };
+        let values = std::slice::from_raw_parts(args, nargs + nkw);
+        let value = |p: *mut ffi::PyObject| Bound::from_borrowed_ptr(py, p);
+        let mut callback = values.first().filter(|_| nargs > 0).map(|p| value(*p));
+        let mut context = None;
+        for (i, &v) in values[nargs..].iter().enumerate() {
+            #[allow(clippy::cast_possible_wrap)]
+            let name = value(ffi::PyTuple_GET_ITEM(kwnames, i as ffi::Py_ssize_t));
+            let name = name.cast_into::<pyo3::types::PyString>()?;
+            match name.to_str()? {
+                "context" => context = Some(value(v)),
+                "callback" if callback.is_none() => callback = Some(value(v)),
+                "callback" => {
+                    return Err(PyTypeError::new_err(
+                        "BaseEventLoop.call_soon() got multiple values for argument 'callback'",
+                    ));
+                }
+                other => {
+                    return Err(PyTypeError::new_err(format!(
+                        "BaseEventLoop.call_soon() got an unexpected keyword argument '{other}'"
+                    )));
+                }
+            }
+        }
+        let Some(callback) = callback else {
+            return Err(PyTypeError::new_err(
+                "BaseEventLoop.call_soon() missing 1 required positional argument: 'callback'",
+            ));
+        };
+        let rest = PyTuple::new(py, values[1.min(nargs)..nargs].iter().map(|p| value(*p)))?;
+        this.get().call(py, callback, rest, context)
+    }
+}
+
+/// The vectorcall entry of `loop.call_soon` ([`CALL_SOON`]).
+unsafe extern "C" fn call_soon_vectorcall(
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls a builtin function with the GIL held.
+    let py = unsafe { Python::assume_attached() };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: CPython passes what `METH_FASTCALL | METH_KEYWORDS` promises,
+        // and `slf` is the `CallSoon` the function was made with.
+        unsafe { call_soon_args(py, slf, args, nargs, kwnames) }
+    }));
+    let err = match result {
+        Ok(Ok(handle)) => return handle.into_ptr(),
+        Ok(Err(e)) => e,
+        Err(_) => pyo3::panic::PanicException::new_err("loop.call_soon panicked"),
+    };
+    err.restore(py);
+    std::ptr::null_mut()
 }
 
 /// The stock method `stock` on `lp` with `leading` then `args`, `context=`.
@@ -611,46 +852,6 @@ fn call_stock<'py>(
     all.extend(leading);
     all.extend(args.iter());
     stock.call(PyTuple::new(py, all)?, Some(&kwargs))
-}
-
-#[pymethods]
-impl CallSoon {
-    #[pyo3(signature = (callback, *args, context=None))]
-    fn call<'py>(
-        &self,
-        py: Python<'py>,
-        callback: Bound<'py, PyAny>,
-        args: Bound<'py, PyTuple>,
-        context: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let lp = self.event_loop.bind(py);
-        if lp.getattr(intern!(py, "_closed"))?.is_truthy()? {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(
-                "Event loop is closed",
-            ));
-        }
-        if lp.getattr(intern!(py, "_debug"))?.is_truthy()? {
-            return call_stock(self.stock.bind(py), lp, vec![callback], &args, context);
-        }
-        let context = context_or_copy(py, context)?;
-        let none = py.None().into_bound(py);
-        let handle = self.handle.make(
-            py,
-            &[
-                context,
-                lp.clone(),
-                callback,
-                args.into_any(),
-                pyo3::types::PyBool::new(py, false).to_owned().into_any(),
-                none.clone(),
-                none,
-            ],
-        )?;
-        self.ready
-            .bind(py)
-            .call_method1(intern!(py, "append"), (&handle,))?;
-        Ok(handle)
-    }
 }
 
 /// `loop.call_at` and `loop.call_later`, in Rust, set on the loop as

@@ -62,6 +62,19 @@ async def call_soon() -> dict[str, Any]:
     third = loop.call_soon(seen.append, ("cancelled", "ran"))
     third.cancel()
     var.set("changed after")
+    called: list[tuple[Any, ...]] = []
+    loop.call_soon(lambda *a: called.append(a), 1, "two", None)
+    loop.call_soon(callback=lambda: called.append(("by keyword",)), context=None)
+    errors = []
+    for bad in (
+        lambda: loop.call_soon(),  # type: ignore[call-arg]
+        lambda: loop.call_soon(print, bogus=1),  # type: ignore[call-arg]
+        lambda: loop.call_soon(print, callback=print),  # type: ignore[misc]
+    ):
+        try:
+            bad()
+        except TypeError as e:
+            errors.append(str(e))
     await asyncio.sleep(0)
     return {
         "seen": seen,
@@ -69,6 +82,8 @@ async def call_soon() -> dict[str, Any]:
         "context": second._context is given,  # type: ignore[attr-defined]
         "cancelled": third.cancelled(),
         "repr": "call_soon" in repr(first),
+        "called": called,
+        "errors": errors,
     }
 
 
@@ -707,3 +722,4 @@ async def via_httpx() -> dict[str, Any]:
         "status": [first.status_code, second.status_code],
         "bodies": first.content == body and second.content == body,
     }
+
