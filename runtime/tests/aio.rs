@@ -282,3 +282,11 @@ fn httpx_s_async_client_over_the_loop_s_transports() {
         json!({"status": [200, 200], "bodies": true})
     );
 }
+
+#[test]
+fn getpid_is_remembered_and_forgotten_in_a_forked_child() {
+    assert_eq!(
+        observed("/fork"),
+        json!({"parent": true, "child": true, "loop": [true, "none"]})
+    );
+}

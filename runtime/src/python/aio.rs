@@ -397,6 +397,7 @@ fn keep_socket_reads_off_mmap() {}
 impl Aio {
     pub(super) fn new(py: Python<'_>, bootstrap: &Bound<'_, PyModule>) -> PyResult<Aio> {
         keep_socket_reads_off_mmap();
+        crate::pid::keep();
         let event_loop = bootstrap.call_method0("new_loop")?;
         let events = py.import("asyncio.events")?;
         bootstrap.call_method1("use_resume", (py.get_type::<Resume>(),))?;

@@ -14,6 +14,7 @@ Served in-process by `runtime/tests/aio.rs`.
 import asyncio
 import contextvars
 import http.server
+import os
 import socket
 import threading
 import time
@@ -723,3 +724,32 @@ async def via_httpx() -> dict[str, Any]:
         "bodies": first.content == body and second.content == body,
     }
 
+
+@app.get("/fork")
+async def fork() -> dict[str, Any]:
+    """The server answers `getpid()` from memory (`pid.rs`): the kernel's
+    pid in the server, the child's own in a forked child, where asyncio's
+    fork check then finds no running loop, as it does on stock CPython."""
+    with open("/proc/self/stat") as f:
+        kernel = int(f.read().split()[0])
+    parent = os.getpid()
+    here = asyncio.get_running_loop() is not None
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            asyncio.get_running_loop()
+            loop = "running"
+        except RuntimeError:
+            loop = "none"
+        os.write(w, f"{os.getpid()} {loop}".encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        pid, loop = f.read().decode().split()
+    os.waitpid(child, 0)
+    return {
+        "parent": parent == kernel,
+        "child": int(pid) == child and child != parent,
+        "loop": [here, loop],
+    }
