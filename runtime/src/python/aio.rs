@@ -169,6 +169,8 @@ struct ResumeState {
     value: Option<Py<PyAny>>,
     /// Whether the first step happened.
     started: bool,
+    /// Completed when the handler's coroutine finishes (see [`Aio::spawn`]).
+    done: Option<oneshot::Sender<()>>,
 }
 
 fn stop_iteration(value: Py<PyAny>) -> PyErr {
@@ -176,12 +178,17 @@ fn stop_iteration(value: Py<PyAny>) -> PyErr {
 }
 
 impl Resume {
-    fn new(coro: Option<Py<PyAny>>, value: Option<Py<PyAny>>) -> Resume {
+    fn new(
+        coro: Option<Py<PyAny>>,
+        value: Option<Py<PyAny>>,
+        done: Option<oneshot::Sender<()>>,
+    ) -> Resume {
         Resume {
             state: std::sync::Mutex::new(ResumeState {
                 coro,
                 value,
                 started: false,
+                done,
             }),
         }
     }
@@ -197,8 +204,19 @@ impl Resume {
         self.state().coro.as_ref().map(|c| c.bind(py).clone())
     }
 
+    /// The handler's coroutine returned or raised: the Task that runs this
+    /// is done by the end of its current step (it sets its result, its
+    /// exception or its cancellation right after the step's `send` or
+    /// `throw`), before the request's tokio task runs again.
     fn finished(&self) {
-        self.state().coro = None;
+        let done = {
+            let mut state = self.state();
+            state.coro = None;
+            state.done.take()
+        };
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
     }
 }
 
@@ -207,7 +225,7 @@ impl Resume {
     #[new]
     #[pyo3(signature = (coro, value=None))]
     fn py_new(coro: Py<PyAny>, value: Option<Py<PyAny>>) -> Resume {
-        Resume::new(Some(coro), value)
+        Resume::new(Some(coro), value, None)
     }
 
     #[getter(coro)]
@@ -538,19 +556,29 @@ impl Aio {
         rid: RequestId,
         request: Option<Py<PyAny>>,
     ) -> PyResult<Pending> {
+        let (tx, rx) = oneshot::channel();
         let task = match suspended.made {
-            Some(task) => task,
+            Some(task) => {
+                let signal = Bound::new(py, DoneSignal { tx: Some(tx) })?;
+                task.call_method1(intern!(py, "add_done_callback"), (signal,))?;
+                task
+            }
+            // The Task's coroutine completes the channel when the handler
+            // finishes: no done callback (a `call_soon`, a handle and its
+            // turn, per request). Should the Task be dropped unfinished,
+            // the sender goes with it and `wait` reads the Task's state.
             None => {
                 let resume = Bound::new(
                     py,
-                    Resume::new(Some(coro.unbind()), Some(suspended.yielded.unbind())),
+                    Resume::new(
+                        Some(coro.unbind()),
+                        Some(suspended.yielded.unbind()),
+                        Some(tx),
+                    ),
                 )?;
                 self.new_task(py, resume.into_any())?
             }
         };
-        let (tx, rx) = oneshot::channel();
-        let signal = Bound::new(py, DoneSignal { tx: Some(tx) })?;
-        task.call_method1(intern!(py, "add_done_callback"), (signal,))?;
         self.wake.notify_one();
         Ok(Pending {
             task: task.unbind(),
