@@ -54,11 +54,14 @@ fn call_soon_makes_handles_that_run_in_their_context() {
             "repr": true,
             // Positional arguments, the callback by keyword, `context=None`,
             // and Python's own errors for bad calls.
-            "called": [[1, "two", null], ["by keyword"]],
+            "called": [[1, "two", null], ["by keyword"], ["later"], ["at"]],
             "errors": [
                 "BaseEventLoop.call_soon() missing 1 required positional argument: 'callback'",
                 "BaseEventLoop.call_soon() got an unexpected keyword argument 'bogus'",
                 "BaseEventLoop.call_soon() got multiple values for argument 'callback'",
+                "BaseEventLoop.call_at() missing 2 required positional arguments: 'when' and 'callback'",
+                "BaseEventLoop.call_at() missing 1 required positional argument: 'callback'",
+                "BaseEventLoop.call_later() got multiple values for argument 'delay'",
             ],
         })
     );

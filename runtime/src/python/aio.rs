@@ -423,7 +423,7 @@ impl Aio {
         event_loop.setattr("call_soon", super::turn::CallSoon::function(&call_soon)?)?;
         for (name, later) in [("call_at", false), ("call_later", true)] {
             let call = Bound::new(py, super::turn::CallAt::new(py, &event_loop, later)?)?;
-            event_loop.setattr(name, call.getattr("call")?)?;
+            event_loop.setattr(name, super::turn::CallAt::function(&call)?)?;
         }
         bootstrap.call_method1(
             "use_socket_io",

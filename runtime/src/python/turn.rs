@@ -696,6 +696,41 @@ static CALL_SOON: MethodDef = MethodDef(ffi::PyMethodDef {
     ml_doc: c"call_soon(callback, *args, context=None): the loop's call_soon, in Rust.".as_ptr(),
 });
 
+static CALL_AT: MethodDef = MethodDef(ffi::PyMethodDef {
+    ml_name: c"call_at".as_ptr(),
+    ml_meth: ffi::PyMethodDefPointer {
+        PyCFunctionFastWithKeywords: call_at_vectorcall,
+    },
+    ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+    ml_doc: c"call_at(when, callback, *args, context=None): the loop's call_at, in Rust.".as_ptr(),
+});
+
+static CALL_LATER: MethodDef = MethodDef(ffi::PyMethodDef {
+    ml_name: c"call_later".as_ptr(),
+    ml_meth: ffi::PyMethodDefPointer {
+        PyCFunctionFastWithKeywords: call_at_vectorcall,
+    },
+    ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+    ml_doc: c"call_later(delay, callback, *args, context=None): the loop's call_later, in Rust."
+        .as_ptr(),
+});
+
+/// A builtin function made from `def`, bound to `slf`.
+fn builtin<'py>(def: &'static MethodDef, slf: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: a static definition and a live object the function keeps a
+    // reference to; a new reference or NULL with an exception.
+    unsafe {
+        Bound::from_owned_ptr_or_err(
+            slf.py(),
+            ffi::PyCFunction_NewEx(
+                (&raw const def.0).cast_mut(),
+                slf.as_ptr(),
+                std::ptr::null_mut(),
+            ),
+        )
+    }
+}
+
 impl CallSoon {
     pub(super) fn new(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<CallSoon> {
         Ok(CallSoon {
@@ -709,18 +744,7 @@ impl CallSoon {
 
     /// The builtin function to set as the loop's `call_soon`.
     pub(super) fn function<'py>(slf: &Bound<'py, CallSoon>) -> PyResult<Bound<'py, PyAny>> {
-        // SAFETY: a static definition and a live object the function keeps
-        // a reference to; a new reference or NULL with an exception.
-        unsafe {
-            Bound::from_owned_ptr_or_err(
-                slf.py(),
-                ffi::PyCFunction_NewEx(
-                    (&raw const CALL_SOON.0).cast_mut(),
-                    slf.as_ptr(),
-                    std::ptr::null_mut(),
-                ),
-            )
-        }
+        builtin(&CALL_SOON, slf.as_any())
     }
 
     fn call<'py>(
@@ -758,60 +782,105 @@ impl CallSoon {
     }
 }
 
-/// `call_soon(callback, *args, context=None)`'s arguments from a vectorcall,
-/// then [`CallSoon::call`]; the errors are `TypeError`s worded as Python's.
-///
-/// # Safety
-/// `slf` is a `CallSoon`; `args` holds `nargs` positional values then one
-/// per name in `kwnames` (a tuple of str, or NULL); the GIL is held.
-unsafe fn call_soon_args<'py>(
-    py: Python<'py>,
-    slf: *mut ffi::PyObject,
-    args: *const *mut ffi::PyObject,
-    nargs: ffi::Py_ssize_t,
-    kwnames: *mut ffi::PyObject,
-) -> PyResult<Bound<'py, PyAny>> {
-    use pyo3::exceptions::PyTypeError;
-    // SAFETY: as the caller promises.
-    unsafe {
-        let this = Bound::from_borrowed_ptr(py, slf).cast_into_unchecked::<CallSoon>();
-        let nargs = usize::try_from(nargs).unwrap_or(0);
-        let nkw = if kwnames.is_null() {
-            0
-        } else {
-            usize::try_from(ffi::PyTuple_GET_SIZE(kwnames)).unwrap_or(0)
-        };
-        let values = std::slice::from_raw_parts(args, nargs + nkw);
-        let value = |p: *mut ffi::PyObject| Bound::from_borrowed_ptr(py, p);
-        let mut callback = values.first().filter(|_| nargs > 0).map(|p| value(*p));
-        let mut context = None;
-        for (i, &v) in values[nargs..].iter().enumerate() {
-            #[allow(clippy::cast_possible_wrap)]
-            let name = value(ffi::PyTuple_GET_ITEM(kwnames, i as ffi::Py_ssize_t));
-            let name = name.cast_into::<pyo3::types::PyString>()?;
-            match name.to_str()? {
-                "context" => context = Some(value(v)),
-                "callback" if callback.is_none() => callback = Some(value(v)),
-                "callback" => {
-                    return Err(PyTypeError::new_err(
-                        "BaseEventLoop.call_soon() got multiple values for argument 'callback'",
-                    ));
+/// A loop method's arguments from a vectorcall, for the signature
+/// `(NAMES..., *args, context=None)`: the named ones, the rest as a tuple,
+/// and `context`. The errors are the `TypeError`s Python words for
+/// `BaseEventLoop.<method>` called wrongly.
+struct LoopCall<'py, const N: usize> {
+    named: [Bound<'py, PyAny>; N],
+    rest: Bound<'py, PyTuple>,
+    context: Option<Bound<'py, PyAny>>,
+}
+
+impl<'py, const N: usize> LoopCall<'py, N> {
+    /// # Safety
+    /// `args` holds `nargs` positional values then one per name in
+    /// `kwnames` (a tuple of str, or NULL), as a vectorcall passes them;
+    /// the GIL is held.
+    unsafe fn parse(
+        py: Python<'py>,
+        method: &str,
+        names: [&str; N],
+        args: *const *mut ffi::PyObject,
+        nargs: ffi::Py_ssize_t,
+        kwnames: *mut ffi::PyObject,
+    ) -> PyResult<Self> {
+        use pyo3::exceptions::PyTypeError;
+        // SAFETY: as the caller promises.
+        unsafe {
+            let nargs = usize::try_from(nargs).unwrap_or(0);
+            let nkw = if kwnames.is_null() {
+                0
+            } else {
+                usize::try_from(ffi::PyTuple_GET_SIZE(kwnames)).unwrap_or(0)
+            };
+            let values = std::slice::from_raw_parts(args, nargs + nkw);
+            let value = |p: *mut ffi::PyObject| Bound::from_borrowed_ptr(py, p);
+            let mut named: [Option<Bound<'py, PyAny>>; N] =
+                std::array::from_fn(|i| values.get(i).filter(|_| i < nargs).map(|p| value(*p)));
+            let mut context = None;
+            for (i, &v) in values[nargs..].iter().enumerate() {
+                #[allow(clippy::cast_possible_wrap)]
+                let key = value(ffi::PyTuple_GET_ITEM(kwnames, i as ffi::Py_ssize_t));
+                let key = key.cast_into::<pyo3::types::PyString>()?;
+                let key = key.to_str()?;
+                if key == "context" {
+                    context = Some(value(v));
+                    continue;
                 }
-                other => {
-                    return Err(PyTypeError::new_err(format!(
-                        "BaseEventLoop.call_soon() got an unexpected keyword argument '{other}'"
-                    )));
+                match names.iter().position(|n| *n == key) {
+                    Some(j) if named[j].is_none() => named[j] = Some(value(v)),
+                    Some(_) => {
+                        return Err(PyTypeError::new_err(format!(
+                            "BaseEventLoop.{method}() got multiple values for argument '{key}'"
+                        )));
+                    }
+                    None => {
+                        return Err(PyTypeError::new_err(format!(
+                            "BaseEventLoop.{method}() got an unexpected keyword argument '{key}'"
+                        )));
+                    }
                 }
             }
+            let missing: Vec<String> = names
+                .iter()
+                .zip(&named)
+                .filter(|(_, v)| v.is_none())
+                .map(|(n, _)| format!("'{n}'"))
+                .collect();
+            if !missing.is_empty() {
+                let (count, plural) = match missing.len() {
+                    1 => ("1".to_owned(), "argument"),
+                    n => (n.to_string(), "arguments"),
+                };
+                return Err(PyTypeError::new_err(format!(
+                    "BaseEventLoop.{method}() missing {count} required positional {plural}: {}",
+                    missing.join(" and ")
+                )));
+            }
+            let rest = PyTuple::new(py, values[N.min(nargs)..nargs].iter().map(|p| value(*p)))?;
+            Ok(LoopCall {
+                named: named.map(|v| v.unwrap_or_else(|| py.None().into_bound(py))),
+                rest,
+                context,
+            })
         }
-        let Some(callback) = callback else {
-            return Err(PyTypeError::new_err(
-                "BaseEventLoop.call_soon() missing 1 required positional argument: 'callback'",
-            ));
-        };
-        let rest = PyTuple::new(py, values[1.min(nargs)..nargs].iter().map(|p| value(*p)))?;
-        this.get().call(py, callback, rest, context)
     }
+}
+
+/// What a builtin function returns for `result`: the object, or NULL with
+/// the error (a panic becomes a `PanicException`) set.
+fn entry(
+    py: Python<'_>,
+    result: std::thread::Result<PyResult<Bound<'_, PyAny>>>,
+) -> *mut ffi::PyObject {
+    let err = match result {
+        Ok(Ok(v)) => return v.into_ptr(),
+        Ok(Err(e)) => e,
+        Err(_) => pyo3::panic::PanicException::new_err("a loop method panicked"),
+    };
+    err.restore(py);
+    std::ptr::null_mut()
 }
 
 /// The vectorcall entry of `loop.call_soon` ([`CALL_SOON`]).
@@ -823,18 +892,55 @@ unsafe extern "C" fn call_soon_vectorcall(
 ) -> *mut ffi::PyObject {
     // SAFETY: CPython calls a builtin function with the GIL held.
     let py = unsafe { Python::assume_attached() };
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: CPython passes what `METH_FASTCALL | METH_KEYWORDS` promises,
-        // and `slf` is the `CallSoon` the function was made with.
-        unsafe { call_soon_args(py, slf, args, nargs, kwnames) }
-    }));
-    let err = match result {
-        Ok(Ok(handle)) => return handle.into_ptr(),
-        Ok(Err(e)) => e,
-        Err(_) => pyo3::panic::PanicException::new_err("loop.call_soon panicked"),
-    };
-    err.restore(py);
-    std::ptr::null_mut()
+    entry(
+        py,
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: CPython passes what `METH_FASTCALL | METH_KEYWORDS`
+            // promises, and `slf` is the `CallSoon` the function was made with.
+            unsafe {
+                let this = Bound::from_borrowed_ptr(py, slf).cast_into_unchecked::<CallSoon>();
+                let LoopCall {
+                    named: [callback],
+                    rest,
+                    context,
+                } = LoopCall::parse(py, "call_soon", ["callback"], args, nargs, kwnames)?;
+                this.get().call(py, callback, rest, context)
+            }
+        })),
+    )
+}
+
+/// The vectorcall entry of `loop.call_at` and `loop.call_later`
+/// ([`CALL_AT`], [`CALL_LATER`]).
+unsafe extern "C" fn call_at_vectorcall(
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls a builtin function with the GIL held.
+    let py = unsafe { Python::assume_attached() };
+    entry(
+        py,
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: as for `call_soon_vectorcall`, with a `CallAt`.
+            unsafe {
+                let this = Bound::from_borrowed_ptr(py, slf).cast_into_unchecked::<CallAt>();
+                let this = this.get();
+                let (method, first) = if this.later {
+                    ("call_later", "delay")
+                } else {
+                    ("call_at", "when")
+                };
+                let LoopCall {
+                    named: [when, callback],
+                    rest,
+                    context,
+                } = LoopCall::parse(py, method, [first, "callback"], args, nargs, kwnames)?;
+                this.call(py, when, callback, rest, context)
+            }
+        })),
+    )
 }
 
 /// The stock method `stock` on `lp` with `leading` then `args`, `context=`.
@@ -855,8 +961,10 @@ fn call_stock<'py>(
 }
 
 /// `loop.call_at` and `loop.call_later`, in Rust, set on the loop as
-/// [`CallSoon`] is (asyncio's timeouts, `sleep` with a delay, drivers' and
-/// clients' timers go through them).
+/// [`CallSoon`] is, vectorcall builtins too (asyncio's timeouts, `sleep`
+/// with a delay, drivers' and clients' timers go through them). Their
+/// first parameter is named as the stock methods name it (`when`,
+/// `delay`), for callers that pass it by keyword.
 ///
 /// The stock methods are three Python frames (`call_later`, `call_at`,
 /// `TimerHandle.__init__` with `Handle.__init__`). This makes the same
@@ -870,6 +978,7 @@ fn call_stock<'py>(
 #[pyclass(module = "prebake._runtime", frozen)]
 pub(super) struct CallAt {
     event_loop: Py<PyAny>,
+    attrs: LoopAttrs,
     timer: HandleMaker,
     heappush: Py<PyAny>,
     /// `type(loop).call_at` or `.call_later`, for a loop in debug mode.
@@ -886,6 +995,7 @@ impl CallAt {
     ) -> PyResult<CallAt> {
         let name = if later { "call_later" } else { "call_at" };
         Ok(CallAt {
+            attrs: LoopAttrs::new(event_loop)?,
             timer: HandleMaker::new(py, "TimerHandle")?,
             heappush: py.import("heapq")?.getattr("heappush")?.unbind(),
             stock: event_loop.get_type().getattr(name)?.unbind(),
@@ -893,11 +1003,18 @@ impl CallAt {
             later,
         })
     }
-}
 
-#[pymethods]
-impl CallAt {
-    #[pyo3(signature = (when, callback, *args, context=None))]
+    /// The builtin function to set as the loop's `call_at` or `call_later`
+    /// (a vectorcall, as [`CallSoon::function`]).
+    pub(super) fn function<'py>(slf: &Bound<'py, CallAt>) -> PyResult<Bound<'py, PyAny>> {
+        let def = if slf.get().later {
+            &CALL_LATER
+        } else {
+            &CALL_AT
+        };
+        builtin(def, slf.as_any())
+    }
+
     fn call<'py>(
         &self,
         py: Python<'py>,
@@ -908,7 +1025,7 @@ impl CallAt {
     ) -> PyResult<Bound<'py, PyAny>> {
         use pyo3::exceptions::{PyRuntimeError, PyTypeError};
         let lp = self.event_loop.bind(py);
-        if lp.getattr(intern!(py, "_debug"))?.is_truthy()? {
+        if self.attrs.flag(lp, intern!(py, "_debug"))? {
             return call_stock(
                 self.stock.bind(py),
                 lp,
@@ -929,7 +1046,7 @@ impl CallAt {
         } else {
             when
         };
-        if lp.getattr(intern!(py, "_closed"))?.is_truthy()? {
+        if self.attrs.flag(lp, intern!(py, "_closed"))? {
             return Err(PyRuntimeError::new_err("Event loop is closed"));
         }
         let context = context_or_copy(py, context)?;
@@ -949,7 +1066,7 @@ impl CallAt {
                 no,
             ],
         )?;
-        let scheduled = lp.getattr(intern!(py, "_scheduled"))?;
+        let scheduled = self.attrs.get(lp, intern!(py, "_scheduled"))?;
         self.heappush.bind(py).call1((scheduled, &timer))?;
         timer.setattr(intern!(py, "_scheduled"), true)?;
         Ok(timer)

@@ -66,17 +66,24 @@ async def call_soon() -> dict[str, Any]:
     called: list[tuple[Any, ...]] = []
     loop.call_soon(lambda *a: called.append(a), 1, "two", None)
     loop.call_soon(callback=lambda: called.append(("by keyword",)), context=None)
+    later = asyncio.Event()
+    loop.call_later(callback=lambda *a: (called.append(("later", *a)), later.set()), delay=0)
+    loop.call_at(loop.time(), called.append, ("at",), context=contextvars.copy_context())
     errors = []
     for bad in (
         lambda: loop.call_soon(),  # type: ignore[call-arg]
         lambda: loop.call_soon(print, bogus=1),  # type: ignore[call-arg]
         lambda: loop.call_soon(print, callback=print),  # type: ignore[misc]
+        lambda: loop.call_at(),  # type: ignore[call-arg]
+        lambda: loop.call_at(1),  # type: ignore[call-arg]
+        lambda: loop.call_later(1, print, delay=3),  # type: ignore[misc]
     ):
         try:
             bad()
         except TypeError as e:
             errors.append(str(e))
     await asyncio.sleep(0)
+    await later.wait()
     return {
         "seen": seen,
         "handle": type(first) is asyncio.Handle,
