@@ -687,33 +687,39 @@ struct MethodDef(ffi::PyMethodDef);
 // SAFETY: the definition is never written; its pointers are to statics.
 unsafe impl Sync for MethodDef {}
 
-static CALL_SOON: MethodDef = MethodDef(ffi::PyMethodDef {
-    ml_name: c"call_soon".as_ptr(),
-    ml_meth: ffi::PyMethodDefPointer {
-        PyCFunctionFastWithKeywords: call_soon_vectorcall,
-    },
-    ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
-    ml_doc: c"call_soon(callback, *args, context=None): the loop's call_soon, in Rust.".as_ptr(),
-});
+/// A vectorcall builtin's definition (`METH_FASTCALL | METH_KEYWORDS`).
+const fn method_def(
+    name: &'static std::ffi::CStr,
+    meth: ffi::PyCFunctionFastWithKeywords,
+    doc: &'static std::ffi::CStr,
+) -> MethodDef {
+    MethodDef(ffi::PyMethodDef {
+        ml_name: name.as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: meth,
+        },
+        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+        ml_doc: doc.as_ptr(),
+    })
+}
 
-static CALL_AT: MethodDef = MethodDef(ffi::PyMethodDef {
-    ml_name: c"call_at".as_ptr(),
-    ml_meth: ffi::PyMethodDefPointer {
-        PyCFunctionFastWithKeywords: call_at_vectorcall,
-    },
-    ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
-    ml_doc: c"call_at(when, callback, *args, context=None): the loop's call_at, in Rust.".as_ptr(),
-});
+static CALL_SOON: MethodDef = method_def(
+    c"call_soon",
+    call_soon_vectorcall,
+    c"call_soon(callback, *args, context=None): the loop's call_soon, in Rust.",
+);
 
-static CALL_LATER: MethodDef = MethodDef(ffi::PyMethodDef {
-    ml_name: c"call_later".as_ptr(),
-    ml_meth: ffi::PyMethodDefPointer {
-        PyCFunctionFastWithKeywords: call_at_vectorcall,
-    },
-    ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
-    ml_doc: c"call_later(delay, callback, *args, context=None): the loop's call_later, in Rust."
-        .as_ptr(),
-});
+static CALL_AT: MethodDef = method_def(
+    c"call_at",
+    call_at_vectorcall,
+    c"call_at(when, callback, *args, context=None): the loop's call_at, in Rust.",
+);
+
+static CALL_LATER: MethodDef = method_def(
+    c"call_later",
+    call_at_vectorcall,
+    c"call_later(delay, callback, *args, context=None): the loop's call_later, in Rust.",
+);
 
 /// A builtin function made from `def`, bound to `slf`.
 fn builtin<'py>(def: &'static MethodDef, slf: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
@@ -868,13 +874,17 @@ impl<'py, const N: usize> LoopCall<'py, N> {
     }
 }
 
-/// What a builtin function returns for `result`: the object, or NULL with
-/// the error (a panic becomes a `PanicException`) set.
-fn entry(
-    py: Python<'_>,
-    result: std::thread::Result<PyResult<Bound<'_, PyAny>>>,
+/// Runs a builtin function's body: what it returns, or NULL with its
+/// error (a panic becomes a `PanicException`) set.
+///
+/// # Safety
+/// Called by CPython, as a builtin function, with the GIL held.
+unsafe fn entry(
+    body: impl for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>>,
 ) -> *mut ffi::PyObject {
-    let err = match result {
+    // SAFETY: as the caller promises.
+    let py = unsafe { Python::assume_attached() };
+    let err = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(py))) {
         Ok(Ok(v)) => return v.into_ptr(),
         Ok(Err(e)) => e,
         Err(_) => pyo3::panic::PanicException::new_err("a loop method panicked"),
@@ -890,24 +900,17 @@ unsafe extern "C" fn call_soon_vectorcall(
     nargs: ffi::Py_ssize_t,
     kwnames: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    // SAFETY: CPython calls a builtin function with the GIL held.
-    let py = unsafe { Python::assume_attached() };
-    entry(
-        py,
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            // SAFETY: CPython passes what `METH_FASTCALL | METH_KEYWORDS`
-            // promises, and `slf` is the `CallSoon` the function was made with.
-            unsafe {
-                let this = Bound::from_borrowed_ptr(py, slf).cast_into_unchecked::<CallSoon>();
-                let LoopCall {
-                    named: [callback],
-                    rest,
-                    context,
-                } = LoopCall::parse(py, "call_soon", ["callback"], args, nargs, kwnames)?;
-                this.get().call(py, callback, rest, context)
-            }
-        })),
-    )
+    // SAFETY: CPython calls it with the GIL held and passes what
+    // `METH_FASTCALL | METH_KEYWORDS` promises; `slf` is the `CallSoon` the
+    // function was made with.
+    unsafe {
+        entry(|py| {
+            let this = Bound::from_borrowed_ptr(py, slf).cast_into_unchecked::<CallSoon>();
+            let call = LoopCall::parse(py, "call_soon", ["callback"], args, nargs, kwnames)?;
+            let [callback] = call.named;
+            this.get().call(py, callback, call.rest, call.context)
+        })
+    }
 }
 
 /// The vectorcall entry of `loop.call_at` and `loop.call_later`
@@ -918,29 +921,21 @@ unsafe extern "C" fn call_at_vectorcall(
     nargs: ffi::Py_ssize_t,
     kwnames: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    // SAFETY: CPython calls a builtin function with the GIL held.
-    let py = unsafe { Python::assume_attached() };
-    entry(
-        py,
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            // SAFETY: as for `call_soon_vectorcall`, with a `CallAt`.
-            unsafe {
-                let this = Bound::from_borrowed_ptr(py, slf).cast_into_unchecked::<CallAt>();
-                let this = this.get();
-                let (method, first) = if this.later {
-                    ("call_later", "delay")
-                } else {
-                    ("call_at", "when")
-                };
-                let LoopCall {
-                    named: [when, callback],
-                    rest,
-                    context,
-                } = LoopCall::parse(py, method, [first, "callback"], args, nargs, kwnames)?;
-                this.call(py, when, callback, rest, context)
-            }
-        })),
-    )
+    // SAFETY: as for `call_soon_vectorcall`, with a `CallAt`.
+    unsafe {
+        entry(|py| {
+            let this = Bound::from_borrowed_ptr(py, slf).cast_into_unchecked::<CallAt>();
+            let this = this.get();
+            let (method, first) = if this.later {
+                ("call_later", "delay")
+            } else {
+                ("call_at", "when")
+            };
+            let call = LoopCall::parse(py, method, [first, "callback"], args, nargs, kwnames)?;
+            let [when, callback] = call.named;
+            this.call(py, when, callback, call.rest, call.context)
+        })
+    }
 }
 
 /// The stock method `stock` on `lp` with `leading` then `args`, `context=`.
