@@ -6,8 +6,9 @@
 //!
 //! Slow path: the coroutine yielded (it awaits a future, or `sleep`). A
 //! real asyncio Task takes it over through [`Resume`], which hands the
-//! yielded future to the Task as if the Task had made the first step, and a
-//! done callback completes a oneshot channel the request waits on.
+//! yielded future to the Task as if the Task had made the first step, and
+//! completes a oneshot channel the request waits on when the handler's
+//! coroutine finishes (the Task is done by the end of that step).
 //!
 //! `asyncio.current_task()` during the fast path (`asyncio.timeout()`,
 //! aiohttp's and anyio's timers ask for it before their first suspension)
