@@ -11,7 +11,7 @@
 # (pool of 16 connections, as the io suite), for each endpoint a warm-up,
 # counters zeroed, exactly REQUESTS requests (default 5,000; wrk on CPU 0,
 # 8 connections, no timeout), counters dumped to target/bench/profile/NAME.cg.PID.N
-# (N = 1 /db, 2 /queries?queries=20). Per request: the dump's total over
+# (N = 1 /db, 2 /queries?queries=20, 3 /fortunes). Per request: the dump's total over
 # the count in NAME.LABEL.wrk (the line this prints).
 set -euo pipefail
 NAME=$1 BIN=$2 N=${3:-5000}
@@ -41,3 +41,4 @@ run() { # label target
 }
 run db /db
 run queries '/queries?queries=20'
+run fortunes /fortunes

@@ -65,6 +65,7 @@ mod lax;
 mod log;
 mod metrics;
 mod middleware;
+mod pid;
 mod python;
 mod request;
 mod response;

@@ -52,6 +52,17 @@ fn call_soon_makes_handles_that_run_in_their_context() {
             "context": true,
             "cancelled": true,
             "repr": true,
+            // Positional arguments, the callback by keyword, `context=None`,
+            // and Python's own errors for bad calls.
+            "called": [[1, "two", null], ["by keyword"], ["later"], ["at"]],
+            "errors": [
+                "BaseEventLoop.call_soon() missing 1 required positional argument: 'callback'",
+                "BaseEventLoop.call_soon() got an unexpected keyword argument 'bogus'",
+                "BaseEventLoop.call_soon() got multiple values for argument 'callback'",
+                "BaseEventLoop.call_at() missing 2 required positional arguments: 'when' and 'callback'",
+                "BaseEventLoop.call_at() missing 1 required positional argument: 'callback'",
+                "BaseEventLoop.call_later() got multiple values for argument 'delay'",
+            ],
         })
     );
 }
@@ -272,5 +283,13 @@ fn httpx_s_async_client_over_the_loop_s_transports() {
     assert_eq!(
         observed("/httpx"),
         json!({"status": [200, 200], "bodies": true})
+    );
+}
+
+#[test]
+fn getpid_is_remembered_and_forgotten_in_a_forked_child() {
+    assert_eq!(
+        observed("/fork"),
+        json!({"parent": true, "child": true, "loop": [true, "none"]})
     );
 }

@@ -6,8 +6,9 @@
 //!
 //! Slow path: the coroutine yielded (it awaits a future, or `sleep`). A
 //! real asyncio Task takes it over through [`Resume`], which hands the
-//! yielded future to the Task as if the Task had made the first step, and a
-//! done callback completes a oneshot channel the request waits on.
+//! yielded future to the Task as if the Task had made the first step, and
+//! completes a oneshot channel the request waits on when the handler's
+//! coroutine finishes (the Task is done by the end of that step).
 //!
 //! `asyncio.current_task()` during the fast path (`asyncio.timeout()`,
 //! aiohttp's and anyio's timers ask for it before their first suspension)
@@ -49,6 +50,8 @@ pub(crate) struct Aio {
     create_task: Py<PyAny>,
     /// `asyncio.Task`, made directly when `create_task` would do nothing more.
     task_type: Py<PyAny>,
+    /// `{"loop": loop}`, its keywords (the Task does not keep them).
+    task_kwargs: Py<pyo3::types::PyDict>,
     /// The loop's parts one turn reads, and the turn itself.
     turn: Turn,
     /// `bootstrap.adopt`, and the bootstrap module's globals where the fast
@@ -167,6 +170,8 @@ struct ResumeState {
     value: Option<Py<PyAny>>,
     /// Whether the first step happened.
     started: bool,
+    /// Completed when the handler's coroutine finishes (see [`Aio::spawn`]).
+    done: Option<oneshot::Sender<()>>,
 }
 
 fn stop_iteration(value: Py<PyAny>) -> PyErr {
@@ -174,12 +179,17 @@ fn stop_iteration(value: Py<PyAny>) -> PyErr {
 }
 
 impl Resume {
-    fn new(coro: Option<Py<PyAny>>, value: Option<Py<PyAny>>) -> Resume {
+    fn new(
+        coro: Option<Py<PyAny>>,
+        value: Option<Py<PyAny>>,
+        done: Option<oneshot::Sender<()>>,
+    ) -> Resume {
         Resume {
             state: std::sync::Mutex::new(ResumeState {
                 coro,
                 value,
                 started: false,
+                done,
             }),
         }
     }
@@ -195,8 +205,19 @@ impl Resume {
         self.state().coro.as_ref().map(|c| c.bind(py).clone())
     }
 
+    /// The handler's coroutine returned or raised: the Task that runs this
+    /// is done by the end of its current step (it sets its result, its
+    /// exception or its cancellation right after the step's `send` or
+    /// `throw`), before the request's tokio task runs again.
     fn finished(&self) {
-        self.state().coro = None;
+        let done = {
+            let mut state = self.state();
+            state.coro = None;
+            state.done.take()
+        };
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
     }
 }
 
@@ -205,7 +226,7 @@ impl Resume {
     #[new]
     #[pyo3(signature = (coro, value=None))]
     fn py_new(coro: Py<PyAny>, value: Option<Py<PyAny>>) -> Resume {
-        Resume::new(Some(coro), value)
+        Resume::new(Some(coro), value, None)
     }
 
     #[getter(coro)]
@@ -395,14 +416,15 @@ fn keep_socket_reads_off_mmap() {}
 impl Aio {
     pub(super) fn new(py: Python<'_>, bootstrap: &Bound<'_, PyModule>) -> PyResult<Aio> {
         keep_socket_reads_off_mmap();
+        crate::pid::keep();
         let event_loop = bootstrap.call_method0("new_loop")?;
         let events = py.import("asyncio.events")?;
         bootstrap.call_method1("use_resume", (py.get_type::<Resume>(),))?;
         let call_soon = Bound::new(py, super::turn::CallSoon::new(py, &event_loop)?)?;
-        event_loop.setattr("call_soon", call_soon.getattr("call")?)?;
+        event_loop.setattr("call_soon", super::turn::CallSoon::function(&call_soon)?)?;
         for (name, later) in [("call_at", false), ("call_later", true)] {
             let call = Bound::new(py, super::turn::CallAt::new(py, &event_loop, later)?)?;
-            event_loop.setattr(name, call.getattr("call")?)?;
+            event_loop.setattr(name, super::turn::CallAt::function(&call)?)?;
         }
         bootstrap.call_method1(
             "use_socket_io",
@@ -412,6 +434,11 @@ impl Aio {
             set_running_loop: events.getattr("_set_running_loop")?.unbind(),
             create_task: event_loop.getattr("create_task")?.unbind(),
             task_type: py.import("asyncio.tasks")?.getattr("Task")?.unbind(),
+            task_kwargs: {
+                let kwargs = pyo3::types::PyDict::new(py);
+                kwargs.set_item("loop", &event_loop)?;
+                kwargs.unbind()
+            },
             turn: Turn::new(py, &event_loop, bootstrap)?,
             adopt: bootstrap.getattr("adopt")?.unbind(),
             globals: bootstrap.dict().unbind(),
@@ -425,11 +452,20 @@ impl Aio {
 
     fn set_running(&self, py: Python<'_>, running: bool) -> PyResult<()> {
         let arg = if running {
-            self.event_loop.bind(py).clone()
+            self.event_loop.as_ptr()
         } else {
-            py.None().into_bound(py)
+            // SAFETY: None is a static singleton.
+            unsafe { ffi::Py_None() }
         };
-        self.set_running_loop.bind(py).call1((arg,)).map(drop)
+        // SAFETY: live objects; a new reference (None) or NULL with an
+        // exception. A one-argument vectorcall: no tuple is built.
+        unsafe {
+            Bound::from_owned_ptr_or_err(
+                py,
+                ffi::PyObject_CallOneArg(self.set_running_loop.as_ptr(), arg),
+            )
+            .map(drop)
+        }
     }
 
     /// The fast path: one `send(None)` into the handler's coroutine.
@@ -521,19 +557,29 @@ impl Aio {
         rid: RequestId,
         request: Option<Py<PyAny>>,
     ) -> PyResult<Pending> {
+        let (tx, rx) = oneshot::channel();
         let task = match suspended.made {
-            Some(task) => task,
+            Some(task) => {
+                let signal = Bound::new(py, DoneSignal { tx: Some(tx) })?;
+                task.call_method1(intern!(py, "add_done_callback"), (signal,))?;
+                task
+            }
+            // The Task's coroutine completes the channel when the handler
+            // finishes: no done callback (a `call_soon`, a handle and its
+            // turn, per request). Should the Task be dropped unfinished,
+            // the sender goes with it and `wait` reads the Task's state.
             None => {
                 let resume = Bound::new(
                     py,
-                    Resume::new(Some(coro.unbind()), Some(suspended.yielded.unbind())),
+                    Resume::new(
+                        Some(coro.unbind()),
+                        Some(suspended.yielded.unbind()),
+                        Some(tx),
+                    ),
                 )?;
                 self.new_task(py, resume.into_any())?
             }
         };
-        let (tx, rx) = oneshot::channel();
-        let signal = Bound::new(py, DoneSignal { tx: Some(tx) })?;
-        task.call_method1(intern!(py, "add_done_callback"), (signal,))?;
         self.wake.notify_one();
         Ok(Pending {
             task: task.unbind(),
@@ -609,13 +655,15 @@ impl Aio {
         coro: Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let lp = self.event_loop.bind(py);
-        if lp.getattr(intern!(py, "_task_factory"))?.is_none()
-            && !lp.getattr(intern!(py, "_debug"))?.is_truthy()?
-            && !lp.getattr(intern!(py, "_closed"))?.is_truthy()?
+        let attrs = self.turn.attrs();
+        if attrs.get(lp, intern!(py, "_task_factory"))?.is_none()
+            && !attrs.flag(lp, intern!(py, "_debug"))?
+            && !attrs.flag(lp, intern!(py, "_closed"))?
         {
-            let kwargs = pyo3::types::PyDict::new(py);
-            kwargs.set_item(intern!(py, "loop"), lp)?;
-            return self.task_type.bind(py).call((coro,), Some(&kwargs));
+            return self
+                .task_type
+                .bind(py)
+                .call((coro,), Some(self.task_kwargs.bind(py)));
         }
         self.create_task.bind(py).call1((coro,))
     }

@@ -49,6 +49,11 @@ pub(super) struct Turn {
     event_loop: Py<PyAny>,
     /// `loop._ready`: a deque, made once in the loop's `__init__`.
     ready: Py<PyAny>,
+    /// Its bound `append` and `popleft` (a method lookup per handle saved).
+    append: Py<PyAny>,
+    popleft: Py<PyAny>,
+    /// The loop's attributes, read from its instance dictionary.
+    attrs: LoopAttrs,
     /// The selector's `_fd_to_key`: made once, cleared only on close.
     fd_to_key: Py<PyDict>,
     epoll_fd: RawFd,
@@ -85,6 +90,70 @@ pub(super) fn monotonic() -> f64 {
     secs
 }
 
+/// Reads the loop's own attributes (`_debug`, `_closed`, `_scheduled`, ...)
+/// from its instance dictionary.
+///
+/// A `getattr` on the loop walks its class's MRO for a descriptor before
+/// it looks in the instance (about 200 instructions); every `call_soon`
+/// asked two of them, every turn three. `BaseEventLoop` keeps these as
+/// plain instance attributes (no property, no slot shadows them), and
+/// `set_debug`, `close` and `_run_once` assign them, which writes this
+/// same dictionary; a name missing from it is read with `getattr`.
+pub(super) struct LoopAttrs {
+    dict: Py<PyDict>,
+}
+
+impl LoopAttrs {
+    pub(super) fn new(event_loop: &Bound<'_, PyAny>) -> PyResult<LoopAttrs> {
+        Ok(LoopAttrs {
+            dict: event_loop
+                .getattr("__dict__")?
+                .cast_into::<PyDict>()?
+                .unbind(),
+        })
+    }
+
+    /// `loop.<name>`.
+    pub(super) fn get<'py>(
+        &self,
+        lp: &Bound<'py, PyAny>,
+        name: &Bound<'py, pyo3::types::PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = lp.py();
+        // SAFETY: live dict and key; a borrowed reference or NULL (with an
+        // exception set only on a failed hash or comparison).
+        unsafe {
+            let v = ffi::PyDict_GetItemWithError(self.dict.as_ptr(), name.as_ptr());
+            if !v.is_null() {
+                return Ok(Bound::from_borrowed_ptr(py, v));
+            }
+            if !ffi::PyErr_Occurred().is_null() {
+                return Err(PyErr::fetch(py));
+            }
+        }
+        lp.getattr(name)
+    }
+
+    /// Whether `loop.<name>` is true.
+    pub(super) fn flag(
+        &self,
+        lp: &Bound<'_, PyAny>,
+        name: &Bound<'_, pyo3::types::PyString>,
+    ) -> PyResult<bool> {
+        let v = self.get(lp, name)?;
+        // SAFETY: True and False are immortal singletons.
+        unsafe {
+            if v.as_ptr() == ffi::Py_False() {
+                return Ok(false);
+            }
+            if v.as_ptr() == ffi::Py_True() {
+                return Ok(true);
+            }
+        }
+        v.is_truthy()
+    }
+}
+
 impl Turn {
     pub(super) fn new(
         py: Python<'_>,
@@ -93,8 +162,12 @@ impl Turn {
     ) -> PyResult<Turn> {
         let selector = event_loop.getattr("_selector")?;
         let heapq = py.import("heapq")?;
+        let ready = event_loop.getattr("_ready")?;
         Ok(Turn {
-            ready: event_loop.getattr("_ready")?.unbind(),
+            append: ready.getattr("append")?.unbind(),
+            popleft: ready.getattr("popleft")?.unbind(),
+            ready: ready.unbind(),
+            attrs: LoopAttrs::new(event_loop)?,
             fd_to_key: selector
                 .getattr("_fd_to_key")?
                 .cast_into::<PyDict>()?
@@ -110,6 +183,11 @@ impl Turn {
         })
     }
 
+    /// The loop's attributes.
+    pub(super) fn attrs(&self) -> &LoopAttrs {
+        &self.attrs
+    }
+
     pub(super) fn epoll_fd(&self) -> RawFd {
         self.epoll_fd
     }
@@ -117,9 +195,8 @@ impl Turn {
     /// The loop's `_scheduled` heap (read each time: `_run_once` replaces it).
     pub(super) fn scheduled<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         Ok(self
-            .event_loop
-            .bind(py)
-            .getattr(intern!(py, "_scheduled"))?
+            .attrs
+            .get(self.event_loop.bind(py), intern!(py, "_scheduled"))?
             .cast_into::<PyList>()?)
     }
 
@@ -132,7 +209,7 @@ impl Turn {
     pub(super) fn run(&self, py: Python<'_>) -> PyResult<After> {
         let lp = self.event_loop.bind(py);
         let mut again = false;
-        if lp.getattr(intern!(py, "_debug"))?.is_truthy()? {
+        if self.attrs.flag(lp, intern!(py, "_debug"))? {
             self.run_once.bind(py).call0()?;
         } else {
             self.drop_cancelled_timers(py)?;
@@ -163,8 +240,9 @@ impl Turn {
         }
         let cancelled_name = intern!(py, "_cancelled");
         let scheduled_name = intern!(py, "_scheduled");
-        let n_cancelled: usize = lp
-            .getattr(intern!(py, "_timer_cancelled_count"))?
+        let n_cancelled: usize = self
+            .attrs
+            .get(lp, intern!(py, "_timer_cancelled_count"))?
             .extract()?;
         #[allow(clippy::cast_precision_loss)]
         let many = count > MIN_SCHEDULED_TIMER_HANDLES
@@ -224,7 +302,6 @@ impl Turn {
         }
         let mut made_ready = 0;
         let fd_to_key = self.fd_to_key.bind(py);
-        let ready = self.ready.bind(py);
         let lp = self.event_loop.bind(py);
         let cancelled = intern!(py, "_cancelled");
         for ev in &events[..n] {
@@ -262,7 +339,7 @@ impl Turn {
                 if self.slots.get(&handle, CANCELLED, cancelled)?.is_truthy()? {
                     lp.call_method1(remove, (key.get_item(0)?,))?;
                 } else {
-                    ready.call_method1(intern!(py, "append"), (handle,))?;
+                    append(&self.append, &handle)?;
                     made_ready += 1;
                 }
             }
@@ -278,7 +355,6 @@ impl Turn {
         }
         let end = monotonic() + self.clock_resolution;
         let heappop = self.heappop.bind(py);
-        let ready = self.ready.bind(py);
         while !scheduled.is_empty() {
             let when: f64 = self
                 .slots
@@ -289,7 +365,7 @@ impl Turn {
             }
             let handle = heappop.call1((&scheduled,))?;
             handle.setattr(intern!(py, "_scheduled"), false)?;
-            ready.call_method1(intern!(py, "append"), (handle,))?;
+            append(&self.append, &handle)?;
         }
         Ok(())
     }
@@ -299,7 +375,10 @@ impl Turn {
         let ready = self.ready.bind(py);
         let todo = ready.len()?;
         for _ in 0..todo {
-            let handle = ready.call_method0(intern!(py, "popleft"))?;
+            // SAFETY: a live callable; a new reference or NULL with an exception.
+            let handle = unsafe {
+                Bound::from_owned_ptr_or_err(py, ffi::PyObject_CallNoArgs(self.popleft.as_ptr()))?
+            };
             if self
                 .slots
                 .get(&handle, CANCELLED, intern!(py, "_cancelled"))?
@@ -337,15 +416,25 @@ impl Turn {
                 timer: None,
             });
         }
-        let when: f64 = scheduled
-            .get_item(0)?
-            .getattr(intern!(py, "_when"))?
+        let when: f64 = self
+            .slots
+            .get(&scheduled.get_item(0)?, WHEN, intern!(py, "_when"))?
             .extract()?;
         let wait = (when - monotonic()).max(0.0);
         Ok(After {
             now: wait == 0.0,
             timer: Some(wait),
         })
+    }
+}
+
+/// `append(item)`, with `append` a deque's bound `append`.
+fn append(append: &Py<PyAny>, item: &Bound<'_, PyAny>) -> PyResult<()> {
+    let py = item.py();
+    // SAFETY: live objects; a new reference (None) or NULL with an exception.
+    unsafe {
+        Bound::from_owned_ptr_or_err(py, ffi::PyObject_CallOneArg(append.as_ptr(), item.as_ptr()))
+            .map(drop)
     }
 }
 
@@ -563,11 +652,10 @@ fn context_or_copy<'py>(
     }
 }
 
-/// `loop.call_soon`, in Rust: its bound `call` method is set on the loop as
-/// an instance attribute, where `asyncio`'s C Futures and Tasks find it
-/// (every done future's callbacks, every Task step after the first go
-/// through it); a bound method takes its arguments without a tuple and a
-/// dict for `context=`.
+/// `loop.call_soon`, in Rust: a builtin function bound to a [`CallSoon`]
+/// ([`CallSoon::function`]) is set on the loop as an instance attribute,
+/// where `asyncio`'s C Futures and Tasks find it (every done future's
+/// callbacks, every Task step after the first go through it).
 ///
 /// The stock method is three Python frames (`call_soon`, `_call_soon`,
 /// `Handle.__init__`, which also calls `loop.get_debug()`). This makes the
@@ -576,22 +664,276 @@ fn context_or_copy<'py>(
 /// it; a closed loop raises as `_check_closed` does, and a loop in debug
 /// mode takes the stock method (its thread and callback checks, its
 /// source tracebacks).
+///
+/// The function takes its arguments as a vectorcall (`METH_FASTCALL |
+/// METH_KEYWORDS`), as the C Future passes them, `context=` included: a
+/// `#[pymethods]` method with `*args` and a keyword parsed them through
+/// pyo3's generic argument extraction, about 400 instructions of the 1,700
+/// each call cost (ten calls per `/fortunes` request, callgrind).
 #[pyclass(module = "prebake._runtime", frozen)]
 pub(super) struct CallSoon {
     event_loop: Py<PyAny>,
-    ready: Py<PyAny>,
+    /// `loop._ready.append`.
+    append: Py<PyAny>,
+    attrs: LoopAttrs,
     handle: HandleMaker,
     /// `type(loop).call_soon`, for a loop in debug mode.
     stock: Py<PyAny>,
 }
 
+/// A `PyMethodDef` in a static (CPython only reads it).
+struct MethodDef(ffi::PyMethodDef);
+
+// SAFETY: the definition is never written; its pointers are to statics.
+unsafe impl Sync for MethodDef {}
+
+/// A vectorcall builtin's definition (`METH_FASTCALL | METH_KEYWORDS`).
+const fn method_def(
+    name: &'static std::ffi::CStr,
+    meth: ffi::PyCFunctionFastWithKeywords,
+    doc: &'static std::ffi::CStr,
+) -> MethodDef {
+    MethodDef(ffi::PyMethodDef {
+        ml_name: name.as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: meth,
+        },
+        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+        ml_doc: doc.as_ptr(),
+    })
+}
+
+static CALL_SOON: MethodDef = method_def(
+    c"call_soon",
+    call_soon_vectorcall,
+    c"call_soon(callback, *args, context=None): the loop's call_soon, in Rust.",
+);
+
+static CALL_AT: MethodDef = method_def(
+    c"call_at",
+    call_at_vectorcall,
+    c"call_at(when, callback, *args, context=None): the loop's call_at, in Rust.",
+);
+
+static CALL_LATER: MethodDef = method_def(
+    c"call_later",
+    call_at_vectorcall,
+    c"call_later(delay, callback, *args, context=None): the loop's call_later, in Rust.",
+);
+
+/// A builtin function made from `def`, bound to `slf`.
+fn builtin<'py>(def: &'static MethodDef, slf: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: a static definition and a live object the function keeps a
+    // reference to; a new reference or NULL with an exception.
+    unsafe {
+        Bound::from_owned_ptr_or_err(
+            slf.py(),
+            ffi::PyCFunction_NewEx(
+                (&raw const def.0).cast_mut(),
+                slf.as_ptr(),
+                std::ptr::null_mut(),
+            ),
+        )
+    }
+}
+
 impl CallSoon {
     pub(super) fn new(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<CallSoon> {
         Ok(CallSoon {
-            ready: event_loop.getattr("_ready")?.unbind(),
+            append: event_loop.getattr("_ready")?.getattr("append")?.unbind(),
+            attrs: LoopAttrs::new(event_loop)?,
             handle: HandleMaker::new(py, "Handle")?,
             stock: event_loop.get_type().getattr("call_soon")?.unbind(),
             event_loop: event_loop.clone().unbind(),
+        })
+    }
+
+    /// The builtin function to set as the loop's `call_soon`.
+    pub(super) fn function<'py>(slf: &Bound<'py, CallSoon>) -> PyResult<Bound<'py, PyAny>> {
+        builtin(&CALL_SOON, slf.as_any())
+    }
+
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        callback: Bound<'py, PyAny>,
+        args: Bound<'py, PyTuple>,
+        context: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let lp = self.event_loop.bind(py);
+        if self.attrs.flag(lp, intern!(py, "_closed"))? {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "Event loop is closed",
+            ));
+        }
+        if self.attrs.flag(lp, intern!(py, "_debug"))? {
+            return call_stock(self.stock.bind(py), lp, vec![callback], &args, context);
+        }
+        let context = context_or_copy(py, context)?;
+        let none = py.None().into_bound(py);
+        let handle = self.handle.make(
+            py,
+            &[
+                context,
+                lp.clone(),
+                callback,
+                args.into_any(),
+                pyo3::types::PyBool::new(py, false).to_owned().into_any(),
+                none.clone(),
+                none,
+            ],
+        )?;
+        append(&self.append, &handle)?;
+        Ok(handle)
+    }
+}
+
+/// A loop method's arguments from a vectorcall, for the signature
+/// `(NAMES..., *args, context=None)`: the named ones, the rest as a tuple,
+/// and `context`. The errors are the `TypeError`s Python words for
+/// `BaseEventLoop.<method>` called wrongly.
+struct LoopCall<'py, const N: usize> {
+    named: [Bound<'py, PyAny>; N],
+    rest: Bound<'py, PyTuple>,
+    context: Option<Bound<'py, PyAny>>,
+}
+
+impl<'py, const N: usize> LoopCall<'py, N> {
+    /// # Safety
+    /// `args` holds `nargs` positional values then one per name in
+    /// `kwnames` (a tuple of str, or NULL), as a vectorcall passes them;
+    /// the GIL is held.
+    unsafe fn parse(
+        py: Python<'py>,
+        method: &str,
+        names: [&str; N],
+        args: *const *mut ffi::PyObject,
+        nargs: ffi::Py_ssize_t,
+        kwnames: *mut ffi::PyObject,
+    ) -> PyResult<Self> {
+        use pyo3::exceptions::PyTypeError;
+        // SAFETY: as the caller promises.
+        unsafe {
+            let nargs = usize::try_from(nargs).unwrap_or(0);
+            let nkw = if kwnames.is_null() {
+                0
+            } else {
+                usize::try_from(ffi::PyTuple_GET_SIZE(kwnames)).unwrap_or(0)
+            };
+            let values = std::slice::from_raw_parts(args, nargs + nkw);
+            let value = |p: *mut ffi::PyObject| Bound::from_borrowed_ptr(py, p);
+            let mut named: [Option<Bound<'py, PyAny>>; N] =
+                std::array::from_fn(|i| values.get(i).filter(|_| i < nargs).map(|p| value(*p)));
+            let mut context = None;
+            for (i, &v) in values[nargs..].iter().enumerate() {
+                #[allow(clippy::cast_possible_wrap)]
+                let key = value(ffi::PyTuple_GET_ITEM(kwnames, i as ffi::Py_ssize_t));
+                let key = key.cast_into::<pyo3::types::PyString>()?;
+                let key = key.to_str()?;
+                if key == "context" {
+                    context = Some(value(v));
+                    continue;
+                }
+                match names.iter().position(|n| *n == key) {
+                    Some(j) if named[j].is_none() => named[j] = Some(value(v)),
+                    Some(_) => {
+                        return Err(PyTypeError::new_err(format!(
+                            "BaseEventLoop.{method}() got multiple values for argument '{key}'"
+                        )));
+                    }
+                    None => {
+                        return Err(PyTypeError::new_err(format!(
+                            "BaseEventLoop.{method}() got an unexpected keyword argument '{key}'"
+                        )));
+                    }
+                }
+            }
+            let missing: Vec<String> = names
+                .iter()
+                .zip(&named)
+                .filter(|(_, v)| v.is_none())
+                .map(|(n, _)| format!("'{n}'"))
+                .collect();
+            if !missing.is_empty() {
+                let (count, plural) = match missing.len() {
+                    1 => ("1".to_owned(), "argument"),
+                    n => (n.to_string(), "arguments"),
+                };
+                return Err(PyTypeError::new_err(format!(
+                    "BaseEventLoop.{method}() missing {count} required positional {plural}: {}",
+                    missing.join(" and ")
+                )));
+            }
+            let rest = PyTuple::new(py, values[N.min(nargs)..nargs].iter().map(|p| value(*p)))?;
+            Ok(LoopCall {
+                named: named.map(|v| v.unwrap_or_else(|| py.None().into_bound(py))),
+                rest,
+                context,
+            })
+        }
+    }
+}
+
+/// Runs a builtin function's body: what it returns, or NULL with its
+/// error (a panic becomes a `PanicException`) set.
+///
+/// # Safety
+/// Called by CPython, as a builtin function, with the GIL held.
+unsafe fn entry(
+    body: impl for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>>,
+) -> *mut ffi::PyObject {
+    // SAFETY: as the caller promises.
+    let py = unsafe { Python::assume_attached() };
+    let err = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(py))) {
+        Ok(Ok(v)) => return v.into_ptr(),
+        Ok(Err(e)) => e,
+        Err(_) => pyo3::panic::PanicException::new_err("a loop method panicked"),
+    };
+    err.restore(py);
+    std::ptr::null_mut()
+}
+
+/// The vectorcall entry of `loop.call_soon` ([`CALL_SOON`]).
+unsafe extern "C" fn call_soon_vectorcall(
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls it with the GIL held and passes what
+    // `METH_FASTCALL | METH_KEYWORDS` promises; `slf` is the `CallSoon` the
+    // function was made with.
+    unsafe {
+        entry(|py| {
+            let this = Bound::from_borrowed_ptr(py, slf).cast_into_unchecked::<CallSoon>();
+            let call = LoopCall::parse(py, "call_soon", ["callback"], args, nargs, kwnames)?;
+            let [callback] = call.named;
+            this.get().call(py, callback, call.rest, call.context)
+        })
+    }
+}
+
+/// The vectorcall entry of `loop.call_at` and `loop.call_later`
+/// ([`CALL_AT`], [`CALL_LATER`]).
+unsafe extern "C" fn call_at_vectorcall(
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: as for `call_soon_vectorcall`, with a `CallAt`.
+    unsafe {
+        entry(|py| {
+            let this = Bound::from_borrowed_ptr(py, slf).cast_into_unchecked::<CallAt>();
+            let this = this.get();
+            let (method, first) = if this.later {
+                ("call_later", "delay")
+            } else {
+                ("call_at", "when")
+            };
+            let call = LoopCall::parse(py, method, [first, "callback"], args, nargs, kwnames)?;
+            let [when, callback] = call.named;
+            this.call(py, when, callback, call.rest, call.context)
         })
     }
 }
@@ -613,49 +955,11 @@ fn call_stock<'py>(
     stock.call(PyTuple::new(py, all)?, Some(&kwargs))
 }
 
-#[pymethods]
-impl CallSoon {
-    #[pyo3(signature = (callback, *args, context=None))]
-    fn call<'py>(
-        &self,
-        py: Python<'py>,
-        callback: Bound<'py, PyAny>,
-        args: Bound<'py, PyTuple>,
-        context: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let lp = self.event_loop.bind(py);
-        if lp.getattr(intern!(py, "_closed"))?.is_truthy()? {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(
-                "Event loop is closed",
-            ));
-        }
-        if lp.getattr(intern!(py, "_debug"))?.is_truthy()? {
-            return call_stock(self.stock.bind(py), lp, vec![callback], &args, context);
-        }
-        let context = context_or_copy(py, context)?;
-        let none = py.None().into_bound(py);
-        let handle = self.handle.make(
-            py,
-            &[
-                context,
-                lp.clone(),
-                callback,
-                args.into_any(),
-                pyo3::types::PyBool::new(py, false).to_owned().into_any(),
-                none.clone(),
-                none,
-            ],
-        )?;
-        self.ready
-            .bind(py)
-            .call_method1(intern!(py, "append"), (&handle,))?;
-        Ok(handle)
-    }
-}
-
 /// `loop.call_at` and `loop.call_later`, in Rust, set on the loop as
-/// [`CallSoon`] is (asyncio's timeouts, `sleep` with a delay, drivers' and
-/// clients' timers go through them).
+/// [`CallSoon`] is, vectorcall builtins too (asyncio's timeouts, `sleep`
+/// with a delay, drivers' and clients' timers go through them). Their
+/// first parameter is named as the stock methods name it (`when`,
+/// `delay`), for callers that pass it by keyword.
 ///
 /// The stock methods are three Python frames (`call_later`, `call_at`,
 /// `TimerHandle.__init__` with `Handle.__init__`). This makes the same
@@ -669,6 +973,7 @@ impl CallSoon {
 #[pyclass(module = "prebake._runtime", frozen)]
 pub(super) struct CallAt {
     event_loop: Py<PyAny>,
+    attrs: LoopAttrs,
     timer: HandleMaker,
     heappush: Py<PyAny>,
     /// `type(loop).call_at` or `.call_later`, for a loop in debug mode.
@@ -685,6 +990,7 @@ impl CallAt {
     ) -> PyResult<CallAt> {
         let name = if later { "call_later" } else { "call_at" };
         Ok(CallAt {
+            attrs: LoopAttrs::new(event_loop)?,
             timer: HandleMaker::new(py, "TimerHandle")?,
             heappush: py.import("heapq")?.getattr("heappush")?.unbind(),
             stock: event_loop.get_type().getattr(name)?.unbind(),
@@ -692,11 +998,18 @@ impl CallAt {
             later,
         })
     }
-}
 
-#[pymethods]
-impl CallAt {
-    #[pyo3(signature = (when, callback, *args, context=None))]
+    /// The builtin function to set as the loop's `call_at` or `call_later`
+    /// (a vectorcall, as [`CallSoon::function`]).
+    pub(super) fn function<'py>(slf: &Bound<'py, CallAt>) -> PyResult<Bound<'py, PyAny>> {
+        let def = if slf.get().later {
+            &CALL_LATER
+        } else {
+            &CALL_AT
+        };
+        builtin(def, slf.as_any())
+    }
+
     fn call<'py>(
         &self,
         py: Python<'py>,
@@ -707,7 +1020,7 @@ impl CallAt {
     ) -> PyResult<Bound<'py, PyAny>> {
         use pyo3::exceptions::{PyRuntimeError, PyTypeError};
         let lp = self.event_loop.bind(py);
-        if lp.getattr(intern!(py, "_debug"))?.is_truthy()? {
+        if self.attrs.flag(lp, intern!(py, "_debug"))? {
             return call_stock(
                 self.stock.bind(py),
                 lp,
@@ -728,7 +1041,7 @@ impl CallAt {
         } else {
             when
         };
-        if lp.getattr(intern!(py, "_closed"))?.is_truthy()? {
+        if self.attrs.flag(lp, intern!(py, "_closed"))? {
             return Err(PyRuntimeError::new_err("Event loop is closed"));
         }
         let context = context_or_copy(py, context)?;
@@ -748,7 +1061,7 @@ impl CallAt {
                 no,
             ],
         )?;
-        let scheduled = lp.getattr(intern!(py, "_scheduled"))?;
+        let scheduled = self.attrs.get(lp, intern!(py, "_scheduled"))?;
         self.heappush.bind(py).call1((scheduled, &timer))?;
         timer.setattr(intern!(py, "_scheduled"), true)?;
         Ok(timer)

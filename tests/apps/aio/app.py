@@ -14,6 +14,7 @@ Served in-process by `runtime/tests/aio.rs`.
 import asyncio
 import contextvars
 import http.server
+import os
 import socket
 import threading
 import time
@@ -62,13 +63,35 @@ async def call_soon() -> dict[str, Any]:
     third = loop.call_soon(seen.append, ("cancelled", "ran"))
     third.cancel()
     var.set("changed after")
+    called: list[tuple[Any, ...]] = []
+    loop.call_soon(lambda *a: called.append(a), 1, "two", None)
+    loop.call_soon(callback=lambda: called.append(("by keyword",)), context=None)
+    later = asyncio.Event()
+    loop.call_later(callback=lambda *a: (called.append(("later", *a)), later.set()), delay=0)
+    loop.call_at(loop.time(), called.append, ("at",), context=contextvars.copy_context())
+    errors = []
+    for bad in (
+        lambda: loop.call_soon(),  # type: ignore[call-arg]
+        lambda: loop.call_soon(print, bogus=1),  # type: ignore[call-arg]
+        lambda: loop.call_soon(print, callback=print),  # type: ignore[misc]
+        lambda: loop.call_at(),  # type: ignore[call-arg]
+        lambda: loop.call_at(1),  # type: ignore[call-arg]
+        lambda: loop.call_later(1, print, delay=3),  # type: ignore[misc]
+    ):
+        try:
+            bad()
+        except TypeError as e:
+            errors.append(str(e))
     await asyncio.sleep(0)
+    await later.wait()
     return {
         "seen": seen,
         "handle": type(first) is asyncio.Handle,
         "context": second._context is given,  # type: ignore[attr-defined]
         "cancelled": third.cancelled(),
         "repr": "call_soon" in repr(first),
+        "called": called,
+        "errors": errors,
     }
 
 
@@ -706,4 +729,34 @@ async def via_httpx() -> dict[str, Any]:
     return {
         "status": [first.status_code, second.status_code],
         "bodies": first.content == body and second.content == body,
+    }
+
+
+@app.get("/fork")
+async def fork() -> dict[str, Any]:
+    """The server answers `getpid()` from memory (`pid.rs`): the kernel's
+    pid in the server, the child's own in a forked child, where asyncio's
+    fork check then finds no running loop, as it does on stock CPython."""
+    with open("/proc/self/stat") as f:
+        kernel = int(f.read().split()[0])
+    parent = os.getpid()
+    here = asyncio.get_running_loop() is not None
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            asyncio.get_running_loop()
+            loop = "running"
+        except RuntimeError:
+            loop = "none"
+        os.write(w, f"{os.getpid()} {loop}".encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        pid, loop = f.read().decode().split()
+    os.waitpid(child, 0)
+    return {
+        "parent": parent == kernel,
+        "child": int(pid) == child and child != parent,
+        "loop": [here, loop],
     }
