@@ -235,6 +235,14 @@ fn a_peer_that_closes_gives_eof_then_connection_lost() {
 }
 
 #[test]
+fn data_and_fin_that_arrive_together_give_eof_then_connection_lost() {
+    assert_eq!(
+        observed("/transport/data-and-fin"),
+        json!({"events": ["made", "data", "eof", "lost:None"], "data": "terminating", "in_time": true})
+    );
+}
+
+#[test]
 fn abort_closes_at_once() {
     assert_eq!(
         observed("/transport/abort"),

@@ -232,8 +232,31 @@ impl SocketIo {
             }
             // SAFETY: a buffer of at least max_size bytes.
             let n = unsafe { libc::recv(self.fd, buf.as_mut_ptr().cast(), self.max_size, 0) };
-            // Less than asked (EOF, nothing, an error): nothing is left.
-            if usize::try_from(n).map_or(true, |n| n < self.max_size) {
+            // EOF, nothing or an error: nothing is left. Less than asked
+            // may still leave the peer's FIN, which came with the data and
+            // which only the next `recv` returns (a level-triggered selector
+            // would report the socket again; here nothing would wake the
+            // loop for it, and the protocol would miss its
+            // `connection_lost` until an unrelated event): a one-byte peek
+            // tells.
+            let left = match usize::try_from(n) {
+                Ok(0) | Err(_) => false,
+                Ok(n) if n < self.max_size => {
+                    let mut byte = 0u8;
+                    // SAFETY: one byte of our own; MSG_PEEK leaves it queued.
+                    let peek = unsafe {
+                        libc::recv(
+                            self.fd,
+                            (&raw mut byte).cast(),
+                            1,
+                            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+                        )
+                    };
+                    !(peek < 0 && would_block())
+                }
+                Ok(_) => true,
+            };
+            if !left {
                 drained();
             }
             match usize::try_from(n) {

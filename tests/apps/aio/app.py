@@ -524,6 +524,39 @@ async def transport_peer_close(keep_open: bool = False) -> dict[str, Any]:
     return {"events": proto.events, "data": proto.data.decode(), "peer_got": got.decode()}
 
 
+@app.get("/transport/data-and-fin")
+async def transport_data_and_fin() -> dict[str, Any]:
+    """The peer's data and its FIN are both waiting when the transport first
+    reads (a server that sends an error and closes, as PostgreSQL does for
+    `pg_terminate_backend`): one read gets the data, and the end must still
+    be seen with nothing else happening on the loop."""
+    loop = asyncio.get_running_loop()
+    sent = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        conn.sendall(b"terminating")
+        conn.shutdown(socket.SHUT_WR)
+        sent.set()
+        while conn.recv(100):
+            pass
+
+    port, thread = _thread_server(serve)
+    transport, proto = await loop.create_connection(Recorder, "127.0.0.1", port)
+    # Hold the loop until both are queued on the socket.
+    sent.wait(5)
+    time.sleep(0.05)
+    start = time.monotonic()
+    try:
+        await asyncio.wait_for(proto.lost, 2)
+    except TimeoutError:
+        transport.abort()
+    # Missed, the end would be seen only when the timeout's timer woke the
+    # loop two seconds later.
+    in_time = time.monotonic() - start < 1.0
+    thread.join(5)
+    return {"events": proto.events, "data": proto.data.decode(), "in_time": in_time}
+
+
 @app.get("/transport/abort")
 async def transport_abort() -> dict[str, Any]:
     """`abort` drops buffered data and calls `connection_lost(None)` soon;
