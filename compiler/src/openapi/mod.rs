@@ -409,15 +409,7 @@ impl<'a> Document<'a> {
             if schema.get("$ref").is_none() {
                 schema.set("title", Json::str(title_case(&p.wire_name)));
             }
-            // FastAPI leaves a `None` default out, as for parameters.
-            if let Some(d) = p
-                .default
-                .as_ref()
-                .filter(|d| !matches!(d.kind, ValueKind::None))
-                .and_then(|d| self.schemas.builtins(d))
-            {
-                schema.set("default", d);
-            }
+            self.set_default(&mut schema, p.default.as_ref());
             props.set(&p.wire_name, schema);
             if p.is_required() {
                 required.push(Json::str(p.wire_name.clone()));
@@ -444,6 +436,17 @@ impl<'a> Document<'a> {
     /// each (as FastAPI lists them): the field's request key, its schema
     /// and default, required when the model needs it, and the field's
     /// `Meta(description=...)` beside the schema too.
+    /// A parameter's or form field's default in its schema; FastAPI leaves
+    /// a `None` default out.
+    fn set_default(&self, schema: &mut Json, default: Option<&Value>) {
+        if let Some(d) = default
+            .filter(|d| !matches!(d.kind, ValueKind::None))
+            .and_then(|d| self.schemas.builtins(d))
+        {
+            schema.set("default", d);
+        }
+    }
+
     fn model_params(
         &self,
         p: &Param,
@@ -561,15 +564,7 @@ impl<'a> Document<'a> {
             }
             seen.push((location, p.wire_name.clone()));
             let mut schema = self.schemas.schema(&p.ty);
-            // FastAPI leaves a `None` default out of a parameter's schema.
-            if let Some(d) = p
-                .default
-                .as_ref()
-                .filter(|d| !matches!(d.kind, ValueKind::None))
-                .and_then(|d| self.schemas.builtins(d))
-            {
-                schema.set("default", d);
-            }
+            self.set_default(&mut schema, p.default.as_ref());
             let required = p.source == ParamSource::Path || p.is_required();
             let mut param = Json::obj()
                 .with("name", Json::str(p.wire_name.clone()))
