@@ -536,11 +536,7 @@ impl<'a> Call<'a> {
         ty: u16,
     ) -> Result<Bound<'a, PyAny>, Converted> {
         let py = self.py;
-        let Some(t) = self.interp.types.get(usize::from(ty)) else {
-            return Err(Converted::Error(pyo3::exceptions::PyIndexError::new_err(
-                format!("prebake: type index {ty} is out of range"),
-            )));
-        };
+        let t = self.interp.type_at(ty).map_err(Converted::Error)?;
         let value = value.map_err(Converted::Error)?;
         match self.interp.convert_lax.bind(py).call1((value, t.bind(py))) {
             Ok(v) => Ok(v),

@@ -65,6 +65,18 @@ pub(crate) struct Interp {
     pub(super) middleware_run: Py<PyAny>,
 }
 
+impl Interp {
+    /// Entry `ty` of the app's evaluated types (an index the generated
+    /// code holds; out of range only if the tables disagree).
+    pub(super) fn type_at(&self, ty: u16) -> PyResult<&Py<PyAny>> {
+        self.types.get(usize::from(ty)).ok_or_else(|| {
+            pyo3::exceptions::PyIndexError::new_err(format!(
+                "prebake: type index {ty} is out of range"
+            ))
+        })
+    }
+}
+
 /// One route's Python side.
 pub(super) struct RouteRt {
     pub(super) handler: Py<PyAny>,

@@ -72,10 +72,8 @@ fn finish_value<'py>(
         Returns::Json(f) | Returns::Converted(f, _) => {
             super::encode::encode_with(&value, f).map(|body| response::json(status, body))
         }
-        Returns::Filtered(ty, filter) => match filtered(py, interp, &value, ty, filter) {
-            Ok(body) => Ok(response::json(status, body)),
-            Err(message) => Err(Mismatch::new("the response model", message)),
-        },
+        // Rendered below, once a returned `Response` has been ruled out.
+        Returns::Filtered(..) => Err(mismatch("the response model", &value)),
         Returns::Html(f) => super::encode::encode_with(&value, f)
             .map(|body| response::with_body(status, Some(response::HTML), body)),
         Returns::Text => text(&value).map(|b| response::with_body(status, Some(response::TEXT), b)),
@@ -114,8 +112,14 @@ fn finish_value<'py>(
     {
         done = sent_as_built(py, interp, spec, rid, &value);
     }
-    if let (Err(_), Returns::Converted(f, ty)) = (&done, spec.returns) {
-        return match converted(py, interp, &value, f, ty) {
+    let by_model = match spec.returns {
+        _ if done.is_ok() => None,
+        Returns::Converted(f, ty) => Some(converted(py, interp, &value, f, ty)),
+        Returns::Filtered(ty, filter) => Some(filtered(py, interp, &value, ty, filter)),
+        _ => None,
+    };
+    if let Some(result) = by_model {
+        return match result {
             Ok(body) => response::json(status, body),
             Err(message) => {
                 tracing::error!(
@@ -152,10 +156,7 @@ fn wrap<'py>(
     if value.is_instance(interp.response_cls.bind(py))? {
         return Ok(value.clone());
     }
-    let class = interp.types.get(usize::from(class)).ok_or_else(|| {
-        pyo3::exceptions::PyIndexError::new_err("prebake: response class index out of range")
-    })?;
-    class.bind(py).call1((value,))
+    interp.type_at(class)?.bind(py).call1((value,))
 }
 
 /// The 503 for a handler that ran past `--handler-timeout`.
@@ -190,10 +191,7 @@ fn converted(
     f: crate::app::EncodeFn,
     ty: u16,
 ) -> Result<Vec<u8>, String> {
-    let t = interp
-        .types
-        .get(usize::from(ty))
-        .ok_or_else(|| format!("type index {ty} is out of range"))?;
+    let t = interp.type_at(ty).map_err(|e| e.to_string())?;
     let kwargs = [(intern!(py, "from_attributes"), true)]
         .into_py_dict(py)
         .map_err(|e| e.to_string())?;
@@ -215,10 +213,7 @@ fn filtered(
     ty: u16,
     filter: &crate::app::ResponseFilter,
 ) -> Result<Vec<u8>, String> {
-    let t = interp
-        .types
-        .get(usize::from(ty))
-        .ok_or_else(|| format!("type index {ty} is out of range"))?;
+    let t = interp.type_at(ty).map_err(|e| e.to_string())?;
     let names = |n: Option<&'static [&'static str]>| -> PyResult<Option<Bound<'_, PyAny>>> {
         n.map(|n| pyo3::types::PyFrozenSet::new(py, n).map(Bound::into_any))
             .transpose()
