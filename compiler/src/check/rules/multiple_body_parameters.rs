@@ -26,22 +26,10 @@ pub(crate) fn check(ctx: &Ctx<'_>, sink: &mut Sink) {
             .into_iter()
             .filter(|p| p.source == ParamSource::Body)
             .collect();
-        let mut distinct: Vec<_> = Vec::new();
-        for p in &bodies {
-            if !distinct
-                .iter()
-                .any(|q: &&&crate::ir::Param| q.name == p.name)
-            {
-                distinct.push(p);
-            }
-        }
-        if distinct.len() > 1
-            && let Some(unmarked) = distinct.iter().find(|p| p.marker_span.is_none())
+        // Parameters of one name share one value (the graph reads it once).
+        if let Some(unmarked) = bodies.iter().find(|p| p.marker_span.is_none())
+            && let Some(other) = bodies.iter().find(|p| p.name != unmarked.name)
         {
-            let other = distinct
-                .iter()
-                .find(|p| p.name != unmarked.name)
-                .expect("two distinct names");
             let (first, second) = if unmarked.span.start < other.span.start {
                 (unmarked, other)
             } else {
