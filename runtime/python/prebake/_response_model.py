@@ -17,6 +17,8 @@ from typing import Any
 import msgspec
 
 _NODEFAULT = msgspec.NODEFAULT
+#: A dataclass field msgspec left at its class default (see `_value`).
+_MISSING = object()
 
 
 def render(
@@ -49,10 +51,9 @@ def _dump(obj: Any, source: Any, opts: tuple[bool, bool, bool]) -> Any:
         if config.array_like:
             return obj  # written as msgspec writes it: an array, every field
         tag = None if config.tag_field is None else (config.tag_field, config.tag)
-        omit = (opts[0], opts[1] or config.omit_defaults, opts[2])
-        return _fields(obj, source, _struct_fields(obj), omit, tag)
+        return _fields(obj, source, _struct_fields(obj), opts, tag, config.omit_defaults)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return _fields(obj, source, _dataclass_fields(obj), opts, None)
+        return _fields(obj, source, _dataclass_fields(obj), opts, None, False)
     if isinstance(obj, dict):
         return {
             k: _dump(v, source.get(k) if isinstance(source, dict) else None, opts)
@@ -72,8 +73,13 @@ def _fields(
     fields: list[tuple[str, str, Any]],
     opts: tuple[bool, bool, bool],
     tag: tuple[str, Any] | None,
+    omit_defaults: bool,
 ) -> dict[str, Any]:
+    """The kept fields of one model. `omit_defaults` is the Struct's own
+    option (msgspec leaves its default-valued fields out); it applies to
+    this model only, not to the models inside it."""
     exclude_unset, exclude_defaults, exclude_none = opts
+    exclude_defaults = exclude_defaults or omit_defaults
     out: dict[str, Any] = {}
     if tag is not None:
         out[tag[0]] = tag[1]
@@ -89,9 +95,6 @@ def _fields(
             continue
         out[key] = _dump(value, _sub(source, name, key), opts)
     return out
-
-
-_MISSING = object()
 
 
 def _value(obj: Any, name: str) -> Any:
