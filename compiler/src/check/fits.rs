@@ -151,14 +151,14 @@ fn fits_one(ctx: &Ctx<'_>, v: &Value, shape: &Shape<'_>, ty: &Ty) -> Result<(), 
         (Shape::Dict(pairs), TyKind::Model(id)) => {
             let model = ctx.ir.model(*id);
             if let ModelKind::TypedDict { .. } = model.kind {
-                return typed_dict(ctx, v, pairs, model, false);
+                return typed_dict(ctx, v, pairs, model);
             }
             // Under `response_model=` a dict is read into a Struct or a
             // dataclass by its keys (the fields' JSON names).
             if ctx.converting
                 && matches!(model.kind, ModelKind::Struct(_) | ModelKind::Dataclass(_))
             {
-                return typed_dict(ctx, v, pairs, model, true);
+                return typed_dict(ctx, v, pairs, model);
             }
             false
         }
@@ -226,20 +226,15 @@ fn each(ctx: &Ctx<'_>, items: &[Value], item: &Ty) -> Result<(), Mismatch> {
     Ok(())
 }
 
-/// A dict literal read into `model` by its keys: the field names of a
-/// TypedDict, or the JSON names (`by_wire_name`) of a Struct or dataclass
-/// under `response_model=`.
+/// A dict literal read into `model` by its keys, the fields' JSON names: a
+/// TypedDict's (its field names), or under `response_model=` a Struct's or
+/// a dataclass's.
 fn typed_dict(
     ctx: &Ctx<'_>,
     v: &Value,
     pairs: &[(Value, Value)],
     model: &Model,
-    by_wire_name: bool,
 ) -> Result<(), Mismatch> {
-    fn key(f: &crate::ir::Field, by_wire_name: bool) -> &str {
-        if by_wire_name { &f.wire_name } else { &f.name }
-    }
-    let key_of = |f| key(f, by_wire_name);
     for (key, value) in pairs {
         let Some(name) = key.as_str() else {
             return Err(Mismatch {
@@ -247,16 +242,16 @@ fn typed_dict(
                 found: format!("`{}`", key.type_name()),
                 expected: "`str`".into(),
                 help: None,
-                note: Some(if by_wire_name {
-                    format!("`{}` is read from the dict by its field names", model.name)
-                } else {
+                note: Some(if matches!(model.kind, ModelKind::TypedDict { .. }) {
                     format!("`{}` is a TypedDict: its keys are field names", model.name)
+                } else {
+                    format!("`{}` is read from the dict by its field names", model.name)
                 }),
             });
         };
         // A key the TypedDict does not declare is dropped from the
         // response, as `msgspec.convert` drops it: it fits, whatever its value.
-        let Some(field) = model.fields.iter().find(|f| key_of(f) == name) else {
+        let Some(field) = model.fields.iter().find(|f| f.wire_name == name) else {
             continue;
         };
         fits(ctx, value, &field.ty)?;
@@ -264,13 +259,13 @@ fn typed_dict(
     if let Some(missing) = model
         .fields
         .iter()
-        .find(|f| f.required && !pairs.iter().any(|(k, _)| k.as_str() == Some(key_of(f))))
+        .find(|f| f.required && !pairs.iter().any(|(k, _)| k.as_str() == Some(&*f.wire_name)))
     {
         return Err(Mismatch {
             span: v.span,
             found: "`dict`".into(),
             expected: format!("`{}`", model.name),
-            help: Some(format!("add the required key {:?}", key_of(missing))),
+            help: Some(format!("add the required key {:?}", missing.wire_name)),
             note: None,
         });
     }
